@@ -1,0 +1,81 @@
+# Thin wrapper around CMake. On a fresh Debian machine (as root) every target first installs
+# what is missing (scripts/deps.sh), then builds and runs.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench format format-check \
+        tidy cppcheck install clean deps
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@scripts/deps.sh
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	@scripts/deps.sh
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job: evljs on the tour script.
+demo: build
+	$(BUILD)/cli/evljs examples/tour.js
+
+# The whole suite: the regular build, then the ASan+UBSan build.
+test: build
+	@scripts/deps.sh test
+	cd $(BUILD) && ctest $(CTEST_FLAGS)
+	$(MAKE) test-asan
+
+test-unit: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS)
+
+test-asan:
+	@scripts/deps.sh test
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j$(JOBS)
+	ctest --preset dev $(CTEST_FLAGS)
+
+test-tsan:
+	@scripts/deps.sh test
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j$(JOBS)
+	ctest --preset tsan $(CTEST_FLAGS)
+
+test-valgrind:
+	@scripts/deps.sh test
+	cmake --preset valgrind >/dev/null
+	cmake --build --preset valgrind -j$(JOBS)
+	ctest --preset valgrind $(CTEST_FLAGS)
+
+bench: build
+	@scripts/deps.sh bench
+	bench/run $(if $(QUICK),--quick,)
+
+format:
+	@scripts/deps.sh lint
+	git ls-files '*.c' '*.h' | xargs clang-format-14 -i
+
+format-check:
+	@scripts/deps.sh lint
+	git ls-files '*.c' '*.h' | xargs clang-format-14 --dry-run --Werror
+
+tidy: build
+	@scripts/deps.sh lint
+	scripts/tidy.sh $(BUILD)
+
+cppcheck:
+	@scripts/deps.sh lint
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -I include src cli
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) build-*

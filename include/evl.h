@@ -1,0 +1,16 @@
+/*
+ * evl: a JavaScript-compatible event loop for C. This umbrella header includes every public
+ * topic header; include the topic headers directly to keep compile units small.
+ */
+#ifndef EVL_H
+#define EVL_H
+
+#include "evl/common.h"
+#include "evl/errno.h"
+#include "evl/alloc.h"
+#include "evl/log.h"
+#include "evl/loop.h"
+#include "evl/task.h"
+#include "evl/timer.h"
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * The loop: lifecycle, options, running and stopping. One loop thread runs callbacks; any
+ * thread may submit work (see task.h). The phases of one iteration are documented in
+ * docs/design.md.
+ */
+#ifndef EVL_LOOP_H
+#define EVL_LOOP_H
+
+#include "alloc.h"
+#include "common.h"
+
+/* How evl_loop_run returns. */
+enum evl_run_mode {
+    EVL_RUN_DEFAULT = 0, /* until nothing ref'd is left, or evl_loop_stop() */
+    EVL_RUN_ONCE = 1,    /* one iteration, blocking for work if none is ready */
+    EVL_RUN_NOWAIT = 2   /* one iteration, never blocking */
+};
+
+/* Delay policy applied to timers (see timer.h). */
+enum evl_timer_clamp {
+    EVL_TIMER_CLAMP_NONE = 0, /* C default: the delay asked for, as is */
+    EVL_TIMER_CLAMP_HTML = 1, /* nesting level > 5 => at least 4 ms, per timer chain */
+    EVL_TIMER_CLAMP_NODE = 2  /* delay < 1 ms or > 2^31-1 ms => 1 ms */
+};
+
+/* Which I/O backend to use (see io.h). */
+enum evl_backend_kind {
+    EVL_BACKEND_DEFAULT = 0, /* the platform's best: epoll on Linux */
+    EVL_BACKEND_EPOLL = 1,
+    EVL_BACKEND_POLL = 2
+};
+
+/* Lifecycle states, see docs/design.md. */
+enum evl_loop_state {
+    EVL_LOOP_AWAKE = 0,
+    EVL_LOOP_RUNNING = 1,
+    EVL_LOOP_SLEEPING = 2,
+    EVL_LOOP_TERMINATING = 3,
+    EVL_LOOP_TERMINATED = 4
+};
+
+/* A monotonic clock in nanoseconds. Tests install a fake one and advance it by hand. */
+typedef uint64_t (*evl_clock_cb)(void *ud);
+
+/* A hook called at the end of every microtask checkpoint (see task.h). Loop thread. */
+typedef void (*evl_checkpoint_cb)(struct evl_loop *loop, void *ud);
+
+/* Structured log hook: level is one of EVL_LOG_* in log.h. */
+typedef void (*evl_log_cb)(void *ud, int level, const char *component, const char *msg);
+
+/*
+ * Loop options. Always initialise with evl_loop_options_init(): the first field records the
+ * struct's size so that later versions can add fields without breaking old callers.
+ */
+struct evl_loop_options {
+    size_t size;                           /* sizeof(struct evl_loop_options) */
+    const struct evl_allocator *allocator; /* NULL: the process-wide allocator */
+    evl_clock_cb clock;                    /* NULL: CLOCK_MONOTONIC */
+    void *clock_ud;
+    enum evl_timer_clamp timer_clamp;       /* default EVL_TIMER_CLAMP_NONE */
+    enum evl_backend_kind backend;          /* default EVL_BACKEND_DEFAULT */
+    uint32_t spin_ns;                       /* adaptive spin before sleeping; 0 = off */
+    uint32_t max_tasks_per_iteration;       /* submit batch bound; 0 = default (4096) */
+    uint64_t max_task_ns_per_iteration;     /* submit batch time bound; 0 = default (2 ms) */
+    uint32_t max_microtasks_per_checkpoint; /* hard cap; 0 = default (10,000,000) */
+    uint64_t first_id;                      /* first timer/immediate id; 0 = 1 (tests only) */
+    evl_log_cb log;                         /* NULL: stderr at warn and above */
+    void *log_ud;
+    int log_level; /* minimum level passed to log; default warn */
+};
+
+/* Fills *options with defaults. Thread-safe. */
+EVL_API void evl_loop_options_init(struct evl_loop_options *options);
+
+/*
+ * Creates a loop (+1, freed with evl_loop_free). options may be NULL for defaults. The
+ * thread that first calls evl_loop_run becomes the loop thread.
+ * Errors: EVL_EINVAL (NULL out, bad options size or value), EVL_ENOMEM, EVL_EIO.
+ */
+EVL_API int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options);
+
+/*
+ * Frees a loop that is not running. Loop thread (or any thread once the loop is not running).
+ * Errors: EVL_EBUSY (live work remains or the loop is running), EVL_ERECURSE (called from a
+ * callback), EVL_EINVAL (NULL).
+ */
+EVL_API int evl_loop_free(struct evl_loop *loop);
+
+/*
+ * Runs the loop. Loop thread only (the first caller becomes the loop thread).
+ * Returns 0, or 1 from ONCE/NOWAIT when ref'd work remains.
+ * Errors: EVL_ERECURSE (from inside a callback), EVL_EBUSY (already running on another
+ * thread), EVL_ECLOSED (terminated), EVL_EINVAL.
+ */
+EVL_API int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode);
+
+/* Asks evl_loop_run to return after the current callback and its checkpoint. Thread-safe.
+ * Errors: EVL_EINVAL, EVL_ECLOSED. */
+EVL_API int evl_loop_stop(struct evl_loop *loop);
+
+/*
+ * Graceful shutdown: stop admitting external work, run everything already accepted (with
+ * checkpoints) on the loop thread, wait for in-flight pool work, then cancel timers and
+ * release resources; the loop ends TERMINATED. Thread-safe; from another thread it returns
+ * once the loop has begun terminating (the loop thread finishes the drain in evl_loop_run).
+ * Errors: EVL_EALREADY (already shutting down or closed), EVL_EINVAL.
+ */
+EVL_API int evl_loop_shutdown(struct evl_loop *loop);
+
+/*
+ * Immediate close: drop queued work (each task's discard callback runs so owners can free
+ * arguments), cancel timers, reject not-started pool work with EVL_ECANCELED. Thread-safe.
+ * Errors: EVL_EALREADY, EVL_EINVAL.
+ */
+EVL_API int evl_loop_close(struct evl_loop *loop);
+
+/* Nonzero while ref'd work remains (timers, immediates, fds, tasks, pool jobs, refs). Loop
+ * thread only. */
+EVL_API int evl_loop_alive(const struct evl_loop *loop);
+
+/* The current lifecycle state. Thread-safe. */
+EVL_API enum evl_loop_state evl_loop_state(const struct evl_loop *loop);
+
+/* The loop's clock in nanoseconds (fresh read). Thread-safe. */
+EVL_API uint64_t evl_loop_now_ns(const struct evl_loop *loop);
+
+/* Nonzero when called on the loop's thread. Thread-safe, cheap. */
+EVL_API int evl_loop_on_thread(const struct evl_loop *loop);
+
+/* Keeps the loop alive by hand (like a ref'd handle): each ref needs an unref.
+ * Thread-safe. Errors: EVL_EINVAL, EVL_ECLOSED (ref on a terminated loop). */
+EVL_API int evl_loop_ref(struct evl_loop *loop);
+EVL_API int evl_loop_unref(struct evl_loop *loop);
+
+/* Installs the end-of-checkpoint hook (one per loop; NULL removes). Loop thread only. */
+EVL_API void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
+
+/* An opaque user pointer stored on the loop. Thread-safe (plain pointer store/load). */
+EVL_API void evl_loop_set_data(struct evl_loop *loop, void *data);
+EVL_API void *evl_loop_get_data(const struct evl_loop *loop);
+
+#endif
