@@ -1,0 +1,70 @@
+/*
+ * Internals shared by the adapter's files. One struct evl_duk per Duktape heap binds it to
+ * one loop; everything here is loop thread only.
+ *
+ * Ownership split (who implements what):
+ *   registry.c   the stash registry: JS values held by integer handle (identity preserved)
+ *   install.c    evl_duk_install/uninstall, struct evl_duk lifetime, guarded calls and the
+ *                uncaught-exception / fatal-exit path
+ *   timers.c     setTimeout & co, setImmediate, queueMicrotask, process.nextTick
+ *   process.c    process object and its EventEmitter subset
+ *   console.c    console
+ *   exec.c       execution limits (evl__duk_exec_timeout_check)
+ *   promise.c    the JS Promise built on the C evl_promise (plus AggregateError)
+ */
+#ifndef EVL_DUK_INTERNAL_H
+#define EVL_DUK_INTERNAL_H
+
+#include "evl_duktape.h"
+
+/* Per-heap state; stored in the heap stash under a hidden key, found by evl__duk_get. */
+struct evl_duk;
+
+/* The binding of ctx, or NULL if evl_duk_install was not called on it. */
+struct evl_duk *evl__duk_get(duk_context *ctx);
+duk_context *evl__duk_ctx(struct evl_duk *d);
+struct evl_loop *evl__duk_loop(struct evl_duk *d);
+
+/*
+ * Registry: keeps the value at idx alive and returns a nonzero handle for it (0 on
+ * allocation failure). Value stack: unchanged. evl__duk_push_ref pushes the value (+1 on the
+ * value stack); evl__duk_unref releases the handle (unknown handles are ignored).
+ */
+uint32_t evl__duk_ref(duk_context *ctx, duk_idx_t idx);
+void evl__duk_push_ref(duk_context *ctx, uint32_t ref);
+void evl__duk_unref(duk_context *ctx, uint32_t ref);
+
+/*
+ * Calls a function under duk_pcall: value stack [... fn this arg1..argN] -> [... result].
+ * If the call throws, the error goes through the uncaught-exception policy
+ * (evl__duk_uncaught) and undefined is left as the result. Returns 0, or EVL_EEXCEPTION when
+ * the call threw. Use it for every entry into JS from a loop callback.
+ */
+int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs);
+
+/*
+ * Node's uncaught-exception policy for the error at idx (value stack unchanged): emit
+ * 'uncaughtExceptionMonitor', then 'uncaughtException' listeners if any, else print
+ * "Uncaught <name>: <message>" with the stack to stderr, run 'exit' listeners, and end the
+ * process run with status 1 (no later callback runs).
+ */
+void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx);
+
+/*
+ * Emits a process event: value stack [... arg1..argN] -> [...]. Returns the number of
+ * listeners called. Exceptions in listeners take the uncaught path.
+ */
+int evl__duk_emit(struct evl_duk *d, const char *event, duk_idx_t nargs);
+
+/* Marks the run as finished with the given exit status (process.exit, fatal errors);
+ * after this no JS callback runs. */
+void evl__duk_terminate(struct evl_duk *d, int status);
+int evl__duk_terminated(struct evl_duk *d);
+
+/* Installers called by evl_duk_install, one per file. Each returns 0 or an EVL_E* code. */
+int evl__duk_timers_install(struct evl_duk *d);
+int evl__duk_process_install(struct evl_duk *d);
+int evl__duk_console_install(struct evl_duk *d);
+int evl__duk_promise_install(struct evl_duk *d);
+
+#endif
