@@ -1,0 +1,34 @@
+/*
+ * The loop's wake-up channel: an eventfd on Linux, a non-blocking self-pipe elsewhere. A
+ * producer that finds the loop asleep signals it; the loop drains it after waking. Callers
+ * (src/core/submit.c) deduplicate signals so that at most one write happens per sleep.
+ */
+#ifndef EVL_BACKEND_WAKEUP_H
+#define EVL_BACKEND_WAKEUP_H
+
+#include <stdint.h>
+
+struct evl__wakeup {
+    int rfd; /* readable when signalled; the fd an I/O backend adds to its poll set */
+    int wfd; /* written by producers (== rfd for an eventfd) */
+};
+
+/* Opens the channel (close-on-exec, non-blocking). Returns 0 or EVL_EIO. */
+int evl__wakeup_open(struct evl__wakeup *w);
+
+/* Closes both fds; safe on a channel whose open failed (fds set to -1). */
+void evl__wakeup_close(struct evl__wakeup *w);
+
+/* Makes rfd readable. Thread-safe (one write syscall). */
+void evl__wakeup_signal(struct evl__wakeup *w);
+
+/* Consumes every pending signal (reads until EAGAIN). */
+void evl__wakeup_drain(struct evl__wakeup *w);
+
+/*
+ * Blocks until rfd is readable or timeout_ns passes (< 0: forever, 0: just check).
+ * Returns 1 if signalled (not drained), 0 on timeout or EINTR, EVL_EIO on failure.
+ */
+int evl__wakeup_wait(struct evl__wakeup *w, int64_t timeout_ns);
+
+#endif

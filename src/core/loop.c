@@ -1,0 +1,655 @@
+/*
+ * The loop: lifecycle, the phases of one iteration, stop/shutdown/close and liveness.
+ *
+ * One iteration (docs/design.md has the diagram):
+ *   checkpoint (leftovers) -> update time -> due timers -> pending -> poll (sleep) ->
+ *   submitted tasks -> check (immediates) -> close callbacks
+ * with a checkpoint after every callback.
+ *
+ * States: AWAKE -> RUNNING <-> SLEEPING -> TERMINATING -> TERMINATED. Every change is a
+ * compare-and-swap except the final store of TERMINATED, which only the finalizing thread
+ * makes. The "runner" word (CAS 0 -> thread id) decides who may run the loop: a second
+ * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
+ */
+#include "core/loop_internal.h"
+
+#include <string.h>
+#include <time.h>
+
+static uint64_t monotonic_clock(void *ud)
+{
+    (void)ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- allocation (seam 5) ------------------------------------------------------------------ */
+
+void *evl__loop_malloc(const struct evl_loop *loop, size_t n)
+{
+    if (loop->has_alloc) {
+        return loop->alloc.malloc_fn(loop->alloc.ud, n);
+    }
+    return evl_malloc(n);
+}
+
+void *evl__loop_realloc(const struct evl_loop *loop, void *p, size_t n)
+{
+    if (loop->has_alloc) {
+        return loop->alloc.realloc_fn(loop->alloc.ud, p, n);
+    }
+    return evl_realloc(p, n);
+}
+
+void evl__loop_free(const struct evl_loop *loop, void *p)
+{
+    if (!p) {
+        return;
+    }
+    if (loop->has_alloc) {
+        loop->alloc.free_fn(loop->alloc.ud, p);
+    } else {
+        evl_free(p);
+    }
+}
+
+/* ---- options, new, free ------------------------------------------------------------------- */
+
+void evl_loop_options_init(struct evl_loop_options *options)
+{
+    if (!options) {
+        return;
+    }
+    memset(options, 0, sizeof(*options));
+    options->size = sizeof(*options);
+    options->timer_clamp = EVL_TIMER_CLAMP_NONE;
+    options->backend = EVL_BACKEND_DEFAULT;
+    options->log_level = EVL_LOG_WARN;
+}
+
+static int options_copy(struct evl_loop_options *dst, const struct evl_loop_options *src)
+{
+    evl_loop_options_init(dst);
+    if (!src) {
+        return 0;
+    }
+    if (src->size < offsetof(struct evl_loop_options, allocator) + sizeof(src->allocator) ||
+        src->size > sizeof(*src)) {
+        return EVL_EINVAL;
+    }
+    /* An older caller's shorter struct: take its prefix, keep defaults for the rest. */
+    memcpy(dst, src, src->size);
+    dst->size = sizeof(*dst);
+    if ((unsigned)dst->timer_clamp > EVL_TIMER_CLAMP_NODE ||
+        (unsigned)dst->backend > EVL_BACKEND_POLL || dst->first_id > EVL_TIMER_ID_MAX) {
+        return EVL_EINVAL;
+    }
+    if (dst->allocator &&
+        (!dst->allocator->malloc_fn || !dst->allocator->realloc_fn || !dst->allocator->free_fn)) {
+        return EVL_EINVAL;
+    }
+    return 0;
+}
+
+int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
+{
+    if (!out) {
+        return EVL_EINVAL;
+    }
+    *out = NULL;
+    struct evl_loop_options o;
+    int rc = options_copy(&o, options);
+    if (rc != 0) {
+        return rc;
+    }
+    size_t size = sizeof(struct evl_loop) + EVL__CACHELINE;
+    void *raw = o.allocator ? o.allocator->malloc_fn(o.allocator->ud, size) : evl_malloc(size);
+    if (!raw) {
+        return EVL_ENOMEM;
+    }
+    /* The struct keeps producer and consumer fields on separate cache lines: align it. */
+    struct evl_loop *loop = (struct evl_loop *)(((uintptr_t)raw + EVL__CACHELINE - 1) &
+                                                ~(uintptr_t)(EVL__CACHELINE - 1));
+    memset(loop, 0, sizeof(*loop));
+    loop->raw = raw;
+    if (o.allocator) {
+        loop->alloc = *o.allocator;
+        loop->has_alloc = 1;
+    }
+    loop->clock = o.clock ? o.clock : monotonic_clock;
+    loop->clock_ud = o.clock ? o.clock_ud : NULL;
+    loop->clamp = o.timer_clamp;
+    loop->backend = o.backend;
+    loop->spin_ns = o.spin_ns;
+    loop->max_tasks = o.max_tasks_per_iteration ? o.max_tasks_per_iteration : 4096;
+    loop->max_task_ns = o.max_task_ns_per_iteration ? o.max_task_ns_per_iteration : 2000000;
+    loop->max_micro = o.max_microtasks_per_checkpoint ? o.max_microtasks_per_checkpoint : 10000000;
+    loop->log = o.log;
+    loop->log_ud = o.log_ud;
+    loop->log_level = o.log_level;
+    atomic_init(&loop->state, EVL_LOOP_AWAKE);
+    atomic_init(&loop->sleeping, 0);
+    atomic_init(&loop->wake_pending, 0);
+    atomic_init(&loop->stop, 0);
+    atomic_init(&loop->closing, 0);
+    atomic_init(&loop->next_id, o.first_id ? o.first_id : 1);
+    atomic_init(&loop->refs, 0);
+    atomic_init(&loop->inflight, 0);
+    atomic_init(&loop->wake_writes, 0);
+    atomic_init(&loop->owner, evl__thread_id());
+    atomic_init(&loop->runner, 0);
+    atomic_init(&loop->data, NULL);
+    evl__submitq_init(loop);
+    evl__timers_init(loop);
+    rc = evl__wakeup_open(&loop->wakeup);
+    if (rc != 0) {
+        evl__loop_free(loop, raw);
+        return rc;
+    }
+    *out = loop;
+    return 0;
+}
+
+static int ring_nonempty(const struct evl__ring *r)
+{
+    return r->head != r->tail;
+}
+
+int evl_loop_alive(const struct evl_loop *loop)
+{
+    if (!loop) {
+        return 0;
+    }
+    struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
+    return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
+           atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
+           loop->timers.ref_count > 0 || evl__loop_micro_pending(loop) ||
+           ring_nonempty(&loop->pending) || ring_nonempty(&loop->closeq) ||
+           evl__submitq_pending(l, 0) || (loop->io_hooks && loop->io_hooks->alive(loop));
+}
+
+/* Terminates the loop on the calling (loop) thread. drop: close semantics. */
+static void finalize(struct evl_loop *loop, int drop)
+{
+    if (drop) {
+        atomic_store(&loop->closing, 1);
+        loop->admission_closed = 1;
+        evl__submitq_close(loop, 1); /* discard callbacks run, FIFO */
+        loop->ticks.head = loop->ticks.tail;
+        loop->micro.head = loop->micro.tail;
+        loop->pending.head = loop->pending.tail;
+        loop->closeq.head = loop->closeq.tail;
+    } else {
+        loop->admission_closed = 1;
+    }
+    loop->tearing_down = 1;
+    for (uint32_t i = loop->nteardown; i-- > 0;) {
+        evl__loop_call(loop, loop->teardown[i].fn, loop->teardown[i].arg);
+    }
+    loop->nteardown = 0;
+    /* Hooks run with admission closed; anything they queued anyway is dropped. */
+    loop->ticks.head = loop->ticks.tail;
+    loop->micro.head = loop->micro.tail;
+    evl__timers_cancel_all(loop);
+    if (loop->io_hooks) {
+        if (loop->io_hooks->teardown) {
+            loop->io_hooks->teardown(loop);
+        }
+        loop->io_hooks = NULL;
+    }
+    loop->tearing_down = 0;
+    atomic_store_explicit(&loop->sleeping, 0, memory_order_seq_cst);
+    atomic_store_explicit(&loop->state, EVL_LOOP_TERMINATED, memory_order_seq_cst);
+}
+
+int evl_loop_free(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (evl__loop_on_thread(loop) && loop->cb_depth > 0) {
+        return EVL_ERECURSE;
+    }
+    if (atomic_load(&loop->runner) != 0) {
+        return EVL_EBUSY;
+    }
+    if (atomic_load(&loop->inflight) > 0) {
+        return EVL_EBUSY; /* pool threads still hold the loop */
+    }
+    if (atomic_load(&loop->state) != EVL_LOOP_TERMINATED) {
+        if (!atomic_load(&loop->closing) && evl_loop_alive(loop)) {
+            return EVL_EBUSY;
+        }
+        finalize(loop, 1);
+    }
+    evl__submitq_deinit(loop);
+    evl__timers_deinit(loop);
+    evl__ring_free(loop, &loop->ticks);
+    evl__ring_free(loop, &loop->micro);
+    evl__ring_free(loop, &loop->pending);
+    evl__ring_free(loop, &loop->closeq);
+    evl__wakeup_close(&loop->wakeup);
+    struct evl_allocator a = loop->alloc;
+    int has = loop->has_alloc;
+    void *raw = loop->raw;
+    if (has) {
+        a.free_fn(a.ud, raw);
+    } else {
+        evl_free(raw);
+    }
+    return 0;
+}
+
+/* ---- sleeping and waking ------------------------------------------------------------------- */
+
+int evl__wakeup_fd(struct evl_loop *loop)
+{
+    return loop->wakeup.rfd;
+}
+
+void evl__loop_after_sleep(struct evl_loop *loop)
+{
+    if (atomic_load_explicit(&loop->sleeping, memory_order_relaxed)) {
+        atomic_store_explicit(&loop->sleeping, 0, memory_order_seq_cst);
+        int st = EVL_LOOP_SLEEPING;
+        atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
+    }
+    if (atomic_load_explicit(&loop->wake_pending, memory_order_acquire)) {
+        evl__wakeup_drain(&loop->wakeup);
+        atomic_store_explicit(&loop->wake_pending, 0, memory_order_release);
+    }
+}
+
+void evl__loop_wakeup_drain(struct evl_loop *loop)
+{
+    evl__loop_after_sleep(loop);
+    evl__wakeup_drain(&loop->wakeup);
+}
+
+/* Spins briefly (options.spin_ns) waiting for a submission; returns 1 if one arrived. */
+static int spin_for_work(struct evl_loop *loop, int64_t timeout)
+{
+    if (!loop->spin_ns) {
+        return 0;
+    }
+    uint64_t start = monotonic_clock(NULL);
+    uint64_t limit = loop->spin_ns;
+    if (timeout >= 0 && (uint64_t)timeout < limit) {
+        limit = (uint64_t)timeout;
+    }
+    unsigned i = 0;
+    while (!atomic_load_explicit(&loop->q.head, memory_order_relaxed)) {
+        if ((++i & 31) == 0 && monotonic_clock(NULL) - start >= limit) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The poll phase. timeout_ns < 0 blocks until woken. Before blocking the loop announces
+ * itself asleep (seq_cst), then re-checks every condition a producer could have changed; a
+ * producer changes its condition first and checks the flag after, so one of the two always
+ * sees the other. drain: a terminating loop waits only for tasks and in-flight work.
+ */
+static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
+{
+    if (timeout_ns != 0 && spin_for_work(loop, timeout_ns)) {
+        timeout_ns = 0;
+    }
+    if (timeout_ns != 0) {
+        atomic_store_explicit(&loop->sleeping, 1, memory_order_seq_cst);
+        int st = EVL_LOOP_RUNNING;
+        atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_SLEEPING);
+        if (evl__submitq_pending(loop, 1) || atomic_load(&loop->stop) ||
+            (!drain && atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) ||
+            (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0))) {
+            timeout_ns = 0;
+        } else if (!drain && timeout_ns < 0 && !evl_loop_alive(loop)) {
+            timeout_ns = 0; /* the last ref went away meanwhile */
+        }
+        if (timeout_ns != 0) {
+            loop->sleeps++;
+        }
+    }
+    if (loop->io_hooks) {
+        int rc = loop->io_hooks->wait(loop, timeout_ns);
+        if (rc < 0) {
+            evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(rc));
+        }
+    } else if (timeout_ns != 0) {
+        int rc = evl__wakeup_wait(&loop->wakeup, timeout_ns);
+        if (rc == 1) {
+            evl__loop_wakeup_drain(loop);
+        } else if (rc < 0) {
+            evl_log(loop, EVL_LOG_ERROR, "loop", "wait failed: %s", evl_strerror(rc));
+        }
+    }
+    evl__loop_after_sleep(loop);
+}
+
+/* How long the poll phase may block. */
+static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    if (mode == EVL_RUN_NOWAIT || evl__loop_interrupted(loop)) {
+        return 0;
+    }
+    if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
+        ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
+        evl__submitq_pending(loop, 0)) {
+        return 0;
+    }
+    if (!evl_loop_alive(loop)) {
+        return 0;
+    }
+    /* A fresh read: deadlines set by the callbacks of this iteration are exact. */
+    uint64_t now = evl__loop_clock(loop);
+    return evl__timers_timeout(loop, now);
+}
+
+/* Runs the callbacks queued on a ring before this call (later ones wait a turn). */
+static void run_ring(struct evl_loop *loop, struct evl__ring *r)
+{
+    uint32_t n = evl__ring_count(r);
+    while (n-- > 0 && r->head != r->tail) {
+        struct evl__task t = r->buf[r->head & r->mask];
+        r->head++;
+        evl__loop_call(loop, t.fn, t.arg);
+        evl__loop_checkpoint(loop);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
+    }
+}
+
+static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    loop->iterations++;
+    evl__loop_checkpoint(loop); /* work queued before run, or left by a capped checkpoint */
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
+    evl__timers_run(loop);
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    run_ring(loop, &loop->pending);
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    poll_phase(loop, poll_timeout(loop, mode), 0);
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    evl__submitq_run(loop, 0);
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    evl__immediates_run(loop);
+    if (evl__loop_interrupted(loop)) {
+        return;
+    }
+    run_ring(loop, &loop->closeq);
+}
+
+/* One step of termination; returns 1 once the loop is TERMINATED. */
+static int terminate_step(struct evl_loop *loop)
+{
+    if (atomic_load(&loop->closing)) {
+        finalize(loop, 1);
+        return 1;
+    }
+    evl__loop_checkpoint(loop);
+    evl__submitq_run(loop, 1);
+    run_ring(loop, &loop->pending);
+    run_ring(loop, &loop->closeq);
+    if (atomic_load(&loop->closing)) {
+        return 0;
+    }
+    if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
+        ring_nonempty(&loop->closeq)) {
+        return 0;
+    }
+    if (atomic_load(&loop->inflight) == 0) {
+        /* Closes admission only if nothing raced in; otherwise drain again. */
+        if (evl__submitq_close(loop, 0) == 0) {
+            finalize(loop, 0);
+            return 1;
+        }
+        return 0;
+    }
+    poll_phase(loop, evl__submitq_pending(loop, 0) ? 0 : -1, 1);
+    return 0;
+}
+
+static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    atomic_store_explicit(&loop->owner, evl__thread_id(), memory_order_relaxed);
+    int st = EVL_LOOP_AWAKE;
+    atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
+    int more = 0;
+    for (;;) {
+        if (atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) {
+            if (terminate_step(loop)) {
+                break;
+            }
+            continue;
+        }
+        if (atomic_exchange(&loop->stop, 0)) {
+            break;
+        }
+        if (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop)) {
+            break;
+        }
+        iterate(loop, mode);
+        if (atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) {
+            continue;
+        }
+        if (atomic_exchange(&loop->stop, 0)) {
+            break;
+        }
+        if (mode != EVL_RUN_DEFAULT) {
+            more = evl_loop_alive(loop);
+            break;
+        }
+    }
+    st = EVL_LOOP_RUNNING;
+    atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);
+    return more;
+}
+
+int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    if (!loop || (unsigned)mode > EVL_RUN_NOWAIT) {
+        return EVL_EINVAL;
+    }
+    uintptr_t me = evl__thread_id();
+    uintptr_t expected = 0;
+    if (!atomic_compare_exchange_strong(&loop->runner, &expected, me)) {
+        return expected == me ? EVL_ERECURSE : EVL_EBUSY;
+    }
+    if (atomic_load(&loop->state) == EVL_LOOP_TERMINATED) {
+        atomic_store(&loop->runner, 0);
+        return EVL_ECLOSED;
+    }
+    int rc = run_claimed(loop, mode);
+    atomic_store(&loop->runner, 0);
+    return rc;
+}
+
+/* ---- stop, shutdown, close ------------------------------------------------------------------ */
+
+int evl_loop_stop(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (atomic_load(&loop->state) == EVL_LOOP_TERMINATED) {
+        return EVL_ECLOSED;
+    }
+    atomic_store_explicit(&loop->stop, 1, memory_order_seq_cst);
+    evl__loop_wake(loop);
+    return 0;
+}
+
+static int begin_termination(struct evl_loop *loop, int drop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    int st = atomic_load(&loop->state);
+    for (;;) {
+        if (st >= EVL_LOOP_TERMINATING) {
+            return EVL_EALREADY;
+        }
+        if (atomic_compare_exchange_weak(&loop->state, &st, EVL_LOOP_TERMINATING)) {
+            break;
+        }
+    }
+    if (drop) {
+        atomic_store(&loop->closing, 1);
+    }
+    evl__loop_wake(loop);
+    /* On the loop thread with the loop not running: finish here (nothing else would). */
+    uintptr_t expected = 0;
+    if (evl__loop_on_thread(loop) &&
+        atomic_compare_exchange_strong(&loop->runner, &expected, evl__thread_id())) {
+        run_claimed(loop, EVL_RUN_DEFAULT);
+        atomic_store(&loop->runner, 0);
+    }
+    return 0;
+}
+
+int evl_loop_shutdown(struct evl_loop *loop)
+{
+    return begin_termination(loop, 0);
+}
+
+int evl_loop_close(struct evl_loop *loop)
+{
+    return begin_termination(loop, 1);
+}
+
+/* ---- small accessors ------------------------------------------------------------------------ */
+
+enum evl_loop_state evl_loop_state(const struct evl_loop *loop)
+{
+    return (enum evl_loop_state)atomic_load(&((struct evl_loop *)(uintptr_t)loop)->state);
+}
+
+uint64_t evl_loop_now_ns(const struct evl_loop *loop)
+{
+    return evl__loop_clock(loop);
+}
+
+int evl_loop_on_thread(const struct evl_loop *loop)
+{
+    return loop ? evl__loop_on_thread(loop) : 0;
+}
+
+int evl_loop_ref(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (atomic_load(&loop->state) == EVL_LOOP_TERMINATED) {
+        return EVL_ECLOSED;
+    }
+    atomic_fetch_add(&loop->refs, 1);
+    return 0;
+}
+
+int evl_loop_unref(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    int64_t v = atomic_load(&loop->refs);
+    do {
+        if (v <= 0) {
+            return EVL_EINVAL;
+        }
+    } while (!atomic_compare_exchange_weak(&loop->refs, &v, v - 1));
+    if (v == 1) {
+        evl__loop_wake(loop); /* a sleeping loop re-evaluates whether it is alive */
+    }
+    return 0;
+}
+
+void evl_loop_set_data(struct evl_loop *loop, void *data)
+{
+    if (loop) {
+        atomic_store_explicit(&loop->data, data, memory_order_release);
+    }
+}
+
+void *evl_loop_get_data(const struct evl_loop *loop)
+{
+    if (!loop) {
+        return NULL;
+    }
+    return atomic_load_explicit(&((struct evl_loop *)(uintptr_t)loop)->data, memory_order_acquire);
+}
+
+/* ---- seams ---------------------------------------------------------------------------------- */
+
+void evl__loop_inflight_add(struct evl_loop *loop)
+{
+    atomic_fetch_add(&loop->inflight, 1);
+}
+
+void evl__loop_inflight_done(struct evl_loop *loop)
+{
+    if (atomic_fetch_sub(&loop->inflight, 1) == 1) {
+        evl__loop_wake(loop); /* a shutting-down loop may be waiting for zero */
+    }
+}
+
+int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    if (!loop || !fn) {
+        return EVL_EINVAL;
+    }
+    if (loop->nteardown >= EVL__MAX_TEARDOWN_HOOKS) {
+        return EVL_ELIMIT;
+    }
+    loop->teardown[loop->nteardown].fn = fn;
+    loop->teardown[loop->nteardown].arg = arg;
+    loop->nteardown++;
+    return 0;
+}
+
+int evl__loop_closing(const struct evl_loop *loop)
+{
+    return atomic_load(&((struct evl_loop *)(uintptr_t)loop)->closing);
+}
+
+static int defer(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, void *arg)
+{
+    if (!loop || !fn) {
+        return EVL_EINVAL;
+    }
+    if (loop->admission_closed) {
+        return EVL_ECLOSED;
+    }
+    return evl__ring_push(loop, r, fn, arg);
+}
+
+int evl__loop_defer_pending(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    return defer(loop, &loop->pending, fn, arg);
+}
+
+int evl__loop_defer_close(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    return defer(loop, &loop->closeq, fn, arg);
+}
+
+void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
+{
+    out->wake_writes = atomic_load(&loop->wake_writes);
+    out->sleeps = loop->sleeps;
+    out->iterations = loop->iterations;
+}

@@ -1,0 +1,350 @@
+/*
+ * The loop's internals, shared by src/core and src/backend. Nothing here is public API.
+ *
+ * Seams for the other parts of libevl (each documented below):
+ *   1. I/O hooks        struct evl__io_hooks, evl__wakeup_fd, evl__loop_wakeup_drain,
+ *                       evl__loop_after_sleep, evl__loop_checkpoint
+ *   2. in-flight work   evl__loop_inflight_add / evl__loop_inflight_done
+ *   3. teardown         evl__loop_at_teardown, evl__loop_closing
+ *   4. checkpoint hooks evl__loop_add_checkpoint_hook
+ *   5. allocation       evl__loop_malloc / evl__loop_free
+ *   6. thread identity  evl__loop_on_thread
+ *   plus deferred work for the pending and close phases (evl__loop_defer_pending/close).
+ */
+#ifndef EVL_CORE_LOOP_INTERNAL_H
+#define EVL_CORE_LOOP_INTERNAL_H
+
+#include "evl/alloc.h"
+#include "evl/errno.h"
+#include "evl/log.h"
+#include "evl/loop.h"
+#include "evl/task.h"
+#include "evl/timer.h"
+
+#include "backend/wakeup.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define EVL__CACHELINE 64
+
+/* ------------------------------------------------------------------------------------------
+ * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
+ * {evl__task_ex_marker, discard} followed by {fn, arg}.
+ */
+struct evl__task {
+    evl_task_cb fn;
+    void *arg;
+};
+
+void evl__task_ex_marker(struct evl_loop *loop, void *arg);
+
+/* A chunk is 4 KiB: a link, a fill count and 255 slots. Chunks are recycled, so a steady
+ * stream of submissions allocates nothing. */
+#define EVL__CHUNK_TASKS 255
+struct evl__task_chunk {
+    struct evl__task_chunk *next;
+    uint32_t n; /* slots written */
+    uint32_t unused;
+    struct evl__task tasks[EVL__CHUNK_TASKS];
+};
+
+/* A chain of chunks read front to back by one thread (the loop). */
+struct evl__task_list {
+    struct evl__task_chunk *head;
+    struct evl__task_chunk *tail;
+    uint32_t pos; /* next slot to read in head */
+};
+
+/* A growable ring (power of two) for the loop-thread-only queues: nextTick, microtasks,
+ * pending and close callbacks. */
+struct evl__ring {
+    struct evl__task *buf;
+    uint32_t mask; /* capacity - 1, or 0 with buf == NULL */
+    uint32_t head;
+    uint32_t tail;
+};
+
+static inline uint32_t evl__ring_count(const struct evl__ring *r)
+{
+    return r->tail - r->head;
+}
+
+int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, void *arg);
+void evl__ring_free(struct evl_loop *loop, struct evl__ring *r);
+
+/* ------------------------------------------------------------------------------------------
+ * Timers (src/core/timer.c). A record is 48 bytes; the heap holds 4-byte record indices; the
+ * id table holds 4-byte indices at a load factor of at most 1/2.
+ */
+struct evl__timer {
+    uint64_t deadline; /* ns on the loop clock */
+    uint64_t id;
+    evl_timer_cb cb;
+    void *arg;
+    uint64_t meta; /* period ms (bits 0-42) | nesting (43-55) | flags (56-63) */
+    uint32_t seq;  /* FIFO order among equal deadlines (wrap-around compare) */
+    uint32_t pos;  /* heap index, next index (immediate/free lists), or a EVL__POS_ value */
+};
+
+struct evl__timers {
+    struct evl__timer *recs;
+    uint32_t rec_cap;
+    uint32_t free_head; /* free list through pos; EVL__NONE when empty */
+    uint32_t *heap;
+    uint32_t heap_len;
+    uint32_t heap_cap;
+    uint32_t *table; /* id -> record index + 1; 0 = empty slot */
+    uint32_t table_mask;
+    uint32_t table_count;
+    uint32_t *ready; /* due timers moved out of the heap for one timer phase */
+    uint32_t ready_cap;
+    uint32_t imm_head; /* immediates, FIFO through pos */
+    uint32_t imm_tail;
+    uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
+    uint32_t seq;
+    uint32_t ref_count;   /* pending ref'd timers and immediates */
+    uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
+    uint64_t *tombstones; /* ids cleared on the loop before their foreign set arrived */
+    uint32_t tomb_len;
+    uint32_t tomb_cap;
+    _Atomic uint32_t foreign_sets; /* cross-thread sets queued, not yet processed */
+};
+
+int evl__timers_init(struct evl_loop *loop);
+void evl__timers_deinit(struct evl_loop *loop);
+/* Timer phase: runs every timer due at loop->now. */
+void evl__timers_run(struct evl_loop *loop);
+/* Check phase: runs the immediates queued before the phase began. */
+void evl__immediates_run(struct evl_loop *loop);
+/* Cancels every pending timer and immediate (teardown). */
+void evl__timers_cancel_all(struct evl_loop *loop);
+/* Nanoseconds until the next timer deadline (0 if due), or -1 without timers. */
+int64_t evl__timers_timeout(const struct evl_loop *loop, uint64_t now);
+
+/* ------------------------------------------------------------------------------------------
+ * Submission queue (src/core/submit.c). Producers take a short spin lock; the loop swaps out
+ * the whole chain at once. The loop thread itself bypasses the lock (local list).
+ */
+struct evl__submitq {
+    /* Producer side (one cache line, written under the lock). */
+    alignas(EVL__CACHELINE) _Atomic int lock;
+    int closed;                             /* admission closed: submit fails */
+    _Atomic(struct evl__task_chunk *) head; /* first chunk; read unlocked as a hint */
+    struct evl__task_chunk *tail;           /* chunk being filled */
+    struct evl__task_chunk *free;           /* recycled chunks */
+    uint32_t nfree;
+    /* Consumer side (loop thread only). */
+    alignas(EVL__CACHELINE) struct evl__task_list batch; /* swapped out, being run */
+    struct evl__task_list local;                         /* loop-thread submissions */
+    struct evl__task_chunk *spare;                       /* consumer-side recycled chunks */
+    uint32_t nspare;
+};
+
+int evl__submitq_init(struct evl_loop *loop);
+void evl__submitq_deinit(struct evl_loop *loop);
+/* Submitted-tasks phase: runs tasks up to the batch bounds, each followed by a checkpoint. */
+void evl__submitq_run(struct evl_loop *loop, int unbounded);
+/* Nonzero if tasks are waiting (any list). Loop thread; exact when taken under the lock. */
+int evl__submitq_pending(struct evl_loop *loop, int locked);
+/* Closes admission. With drop: takes every queued task and calls its discard callback.
+ * Returns nonzero if tasks are still queued (only without drop). */
+int evl__submitq_close(struct evl_loop *loop, int drop);
+
+/* ------------------------------------------------------------------------------------------
+ * Seam 1: I/O. The I/O backend fills io_hooks/io on the first fd registration. The loop calls
+ * io_hooks->wait in the poll phase instead of its own wait on the wake-up fd.
+ */
+struct evl__io_hooks {
+    /* Polls the fds AND the wake-up fd (evl__wakeup_fd) for up to timeout_ns (< 0: forever,
+     * 0: do not block), dispatches fd callbacks (each followed by evl__loop_checkpoint).
+     * Should call evl__loop_after_sleep(loop) right after the blocking syscall returns,
+     * before dispatching; when the wake-up fd is readable it calls
+     * evl__loop_wakeup_drain(loop). Returns 0, or < 0 (EVL_E*) on error. */
+    int (*wait)(struct evl_loop *loop, int64_t timeout_ns);
+    /* Nonzero while ref'd fd registrations exist (keeps the loop alive). */
+    int (*alive)(const struct evl_loop *loop);
+    /* Releases the backend's state (loop thread, during teardown, after teardown hooks). */
+    void (*teardown)(struct evl_loop *loop);
+};
+
+/* Internal checkpoint hooks (seam 4). */
+#define EVL__MAX_CHECKPOINT_HOOKS 8
+#define EVL__MAX_TEARDOWN_HOOKS   8
+
+struct evl__hook {
+    evl_checkpoint_cb cb;
+    void *ud;
+};
+
+struct evl__teardown_hook {
+    evl_task_cb fn;
+    void *arg;
+};
+
+/* Internal counters, read by tests. */
+struct evl__loop_stats {
+    uint64_t wake_writes; /* wake-up syscalls made by producers */
+    uint64_t sleeps;      /* sleep episodes (blocking waits) */
+    uint64_t iterations;
+};
+
+struct evl_loop {
+    /* Fields written by other threads, each group on its own cache line. */
+    struct evl__submitq q;
+    alignas(EVL__CACHELINE) _Atomic int state; /* enum evl_loop_state */
+    _Atomic int sleeping;                      /* 1 while the loop may block */
+    _Atomic int wake_pending;                  /* a wake write happened this sleep */
+    _Atomic int stop;                          /* evl_loop_stop requested */
+    _Atomic int closing;                       /* termination drops instead of drains */
+    _Atomic uint64_t next_id;                  /* shared timer/immediate id counter */
+    _Atomic int64_t refs;                      /* evl_loop_ref count */
+    _Atomic int64_t inflight;                  /* seam 2 */
+    _Atomic uint64_t wake_writes;
+    _Atomic(uintptr_t) owner;  /* pthread_self() of the loop thread */
+    _Atomic(uintptr_t) runner; /* thread inside evl_loop_run, or 0 */
+    void *_Atomic data;
+
+    /* Loop-thread fields. */
+    alignas(EVL__CACHELINE) uint64_t now; /* clock read at the start of the current phase */
+    uint32_t cb_depth;                    /* > 0 inside a callback */
+    int in_checkpoint;
+    int admission_closed; /* set at finalization: microtasks are refused */
+    int tearing_down;
+    uint64_t sleeps;
+    uint64_t iterations;
+    struct evl__ring ticks;
+    struct evl__ring micro;
+    struct evl__ring pending;
+    struct evl__ring closeq;
+    struct evl__timers timers;
+    struct evl__hook user_hook;
+    struct evl__hook hooks[EVL__MAX_CHECKPOINT_HOOKS];
+    uint32_t nhooks;
+    struct evl__teardown_hook teardown[EVL__MAX_TEARDOWN_HOOKS];
+    uint32_t nteardown;
+
+    /* Seam 1: set by the I/O backend. */
+    const struct evl__io_hooks *io_hooks;
+    void *io;
+
+    /* Configuration (read-only after evl_loop_new). */
+    struct evl_allocator alloc;
+    int has_alloc;
+    evl_clock_cb clock;
+    void *clock_ud;
+    enum evl_timer_clamp clamp;
+    enum evl_backend_kind backend;
+    uint32_t spin_ns;
+    uint32_t max_tasks;
+    uint64_t max_task_ns;
+    uint32_t max_micro;
+    evl_log_cb log;
+    void *log_ud;
+    int log_level;
+    struct evl__wakeup wakeup;
+    void *raw; /* the allocation holding this cache-line-aligned struct */
+};
+
+/* The clock (fresh read). */
+static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
+{
+    return loop->clock(loop->clock_ud);
+}
+
+/* Seam 6: cheap loop-thread check (a stored owner id compared with pthread_self()). */
+static inline uintptr_t evl__thread_id(void)
+{
+    return (uintptr_t)pthread_self();
+}
+
+static inline int evl__loop_on_thread(const struct evl_loop *loop)
+{
+    return atomic_load_explicit(&loop->owner, memory_order_relaxed) == evl__thread_id();
+}
+
+/* Seam 5: allocation through options.allocator, or the process-wide allocator. */
+void *evl__loop_malloc(const struct evl_loop *loop, size_t n);
+void *evl__loop_realloc(const struct evl_loop *loop, void *p, size_t n);
+void evl__loop_free(const struct evl_loop *loop, void *p);
+
+/* Seam 1: the wake-up fd an I/O backend polls, and the drain it calls when that fd is
+ * readable (reads the fd and re-arms deduplication). */
+int evl__wakeup_fd(struct evl_loop *loop);
+void evl__loop_wakeup_drain(struct evl_loop *loop);
+/* Marks the loop awake after a blocking wait returned (idempotent). */
+void evl__loop_after_sleep(struct evl_loop *loop);
+/* Runs a checkpoint: nextTick queue, then microtasks, repeated until both are empty, then
+ * the checkpoint hooks. Loop thread only; nested calls return at once. Call after each fd
+ * callback. */
+void evl__loop_checkpoint(struct evl_loop *loop);
+
+/* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
+ * after making the condition the loop must see visible (seq_cst). */
+void evl__loop_wake(struct evl_loop *loop);
+
+/*
+ * Seam 2: in-flight external work (pool jobs). add before the work starts; done AFTER the
+ * completion task was submitted. While the count is nonzero the loop is alive, and a
+ * shutting-down loop waits (asleep) for it to reach zero before tearing down. Thread-safe.
+ */
+void evl__loop_inflight_add(struct evl_loop *loop);
+void evl__loop_inflight_done(struct evl_loop *loop);
+
+/*
+ * Seam 3: teardown hooks, run on the loop thread once when the loop terminates, in reverse
+ * registration order:
+ *   - shutdown: after everything accepted was drained and in-flight work reached zero;
+ *   - close: after admission closed and every queued task's discard callback ran (so discard
+ *     callbacks still see live state), before timers and I/O are released;
+ *   - evl_loop_free of a loop that never terminated: as for close.
+ * During teardown hooks submit and microtasks are refused (EVL_ECLOSED). Returns 0 or
+ * EVL_ELIMIT (more than EVL__MAX_TEARDOWN_HOOKS). Loop thread only.
+ * evl__loop_closing() is 1 when the teardown drops work (close or free), 0 for a shutdown.
+ */
+int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg);
+int evl__loop_closing(const struct evl_loop *loop);
+
+/*
+ * Seam 4: internal end-of-checkpoint hooks, run (in registration order, then the public hook)
+ * after both queues are empty; if a hook queues more work the checkpoint drains it and runs
+ * the hooks again. Returns 0 or EVL_ELIMIT. Loop thread only.
+ */
+int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
+void evl__loop_remove_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
+
+/*
+ * Deferred internal callbacks: pending (run in the pending phase of the next iteration) and
+ * close (run in the close phase). Each is followed by a checkpoint; both keep the loop from
+ * blocking. Loop thread only. Returns 0, EVL_ENOMEM or EVL_ECLOSED.
+ */
+int evl__loop_defer_pending(struct evl_loop *loop, evl_task_cb fn, void *arg);
+int evl__loop_defer_close(struct evl_loop *loop, evl_task_cb fn, void *arg);
+
+/* Runs a user callback with the depth counter that refuses re-entrant run/free. */
+static inline void evl__loop_call(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    loop->cb_depth++;
+    fn(loop, arg);
+    loop->cb_depth--;
+}
+
+/* Nonzero if the current phase must end early (stop, shutdown or close requested). */
+static inline int evl__loop_interrupted(struct evl_loop *loop)
+{
+    return atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
+           atomic_load_explicit(&loop->state, memory_order_relaxed) >= EVL_LOOP_TERMINATING;
+}
+
+/* Test support: internal counters. Thread-safe snapshot. */
+void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out);
+
+/* Microtask/nextTick work pending (loop thread). */
+static inline int evl__loop_micro_pending(const struct evl_loop *loop)
+{
+    return evl__ring_count(&loop->ticks) != 0 || evl__ring_count(&loop->micro) != 0;
+}
+
+#endif

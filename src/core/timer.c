@@ -1,0 +1,777 @@
+/*
+ * Timers and immediates.
+ *
+ * Storage: records live in one pooled array (48 bytes each, free list through `pos`), a 4-ary
+ * min-heap of 4-byte record indices orders them by (deadline, seq), and an open-addressing
+ * table of 4-byte indices (linear probing, backward-shift deletion, load <= 1/2) maps ids to
+ * records. All arrays grow together when the pool grows, so arming, re-arming and moving a
+ * timer to the ready list can never fail once its record exists: no allocation per timer in
+ * steady state, about 60 bytes per pending timer.
+ *
+ * Ids come from one atomic counter shared by timeouts, intervals and immediates (any thread
+ * can allocate one), start at options.first_id (default 1), are never reused, and stop at
+ * EVL_TIMER_ID_MAX (2^53-1): beyond it evl_timer_set fails with EVL_ERANGE.
+ *
+ * Equal deadlines keep scheduling order through a 32-bit sequence number compared with
+ * wrap-around arithmetic (correct while fewer than 2^31 re-arms separate two pending timers).
+ */
+#include "core/loop_internal.h"
+
+#include <string.h>
+
+#define EVL__NONE        UINT32_MAX
+#define EVL__POS_READY   (UINT32_MAX - 1)
+#define EVL__POS_RUNNING (UINT32_MAX - 2)
+
+#define META_PERIOD_MASK ((UINT64_C(1) << 43) - 1)
+#define META_NEST_SHIFT  43
+#define META_NEST_MAX    8191u
+#define META_FLAGS_MASK  (UINT64_C(0xFF) << 56)
+#define F_REF            (UINT64_C(1) << 56)
+#define F_INTERVAL       (UINT64_C(1) << 57)
+#define F_IMMEDIATE      (UINT64_C(1) << 58)
+#define F_CANCELLED      (UINT64_C(1) << 59)
+
+#define NS_PER_MS UINT64_C(1000000)
+
+static inline uint64_t meta_period(uint64_t m)
+{
+    return m & META_PERIOD_MASK;
+}
+
+static inline uint32_t meta_nesting(uint64_t m)
+{
+    return (uint32_t)((m >> META_NEST_SHIFT) & META_NEST_MAX);
+}
+
+static inline uint64_t meta_make(uint64_t period, uint32_t nesting, uint64_t flags)
+{
+    if (nesting > META_NEST_MAX) {
+        nesting = META_NEST_MAX;
+    }
+    return (period & META_PERIOD_MASK) | ((uint64_t)nesting << META_NEST_SHIFT) | flags;
+}
+
+static inline uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+int evl__timers_init(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    memset(T, 0, sizeof(*T));
+    T->free_head = EVL__NONE;
+    T->imm_head = EVL__NONE;
+    T->imm_tail = EVL__NONE;
+    atomic_init(&T->foreign_sets, 0);
+    return 0;
+}
+
+void evl__timers_deinit(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    evl__loop_free(loop, T->recs);
+    evl__loop_free(loop, T->heap);
+    evl__loop_free(loop, T->table);
+    evl__loop_free(loop, T->ready);
+    evl__loop_free(loop, T->tombstones);
+    T->recs = NULL;
+    T->heap = NULL;
+    T->table = NULL;
+    T->ready = NULL;
+    T->tombstones = NULL;
+}
+
+void evl__timers_cancel_all(struct evl_loop *loop)
+{
+    uint32_t foreign = atomic_load(&loop->timers.foreign_sets);
+    evl__timers_deinit(loop);
+    evl__timers_init(loop);
+    atomic_store(&loop->timers.foreign_sets, foreign);
+}
+
+/* ---- id table -------------------------------------------------------------------------- */
+
+static inline uint32_t hash_id(uint64_t id)
+{
+    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+}
+
+static uint32_t table_find(const struct evl__timers *T, uint64_t id)
+{
+    if (!T->table) {
+        return EVL__NONE;
+    }
+    uint32_t i = hash_id(id) & T->table_mask;
+    for (;;) {
+        uint32_t v = T->table[i];
+        if (v == 0) {
+            return EVL__NONE;
+        }
+        if (T->recs[v - 1].id == id) {
+            return v - 1;
+        }
+        i = (i + 1) & T->table_mask;
+    }
+}
+
+static void table_put(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t i = hash_id(T->recs[idx].id) & T->table_mask;
+    while (T->table[i] != 0) {
+        i = (i + 1) & T->table_mask;
+    }
+    T->table[i] = idx + 1;
+    T->table_count++;
+    if (T->recs[idx].meta & F_REF) {
+        T->ref_count++;
+    }
+}
+
+static void table_del(struct evl__timers *T, uint32_t idx)
+{
+    uint64_t id = T->recs[idx].id;
+    uint32_t mask = T->table_mask;
+    uint32_t i = hash_id(id) & mask;
+    while (T->table[i] != idx + 1) {
+        i = (i + 1) & mask;
+    }
+    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        uint32_t v = T->table[j];
+        if (v == 0) {
+            break;
+        }
+        uint32_t home = hash_id(T->recs[v - 1].id) & mask;
+        /* Move v into the hole at i if its home is not in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            T->table[i] = v;
+            i = j;
+        }
+    }
+    T->table[i] = 0;
+    T->table_count--;
+    if (T->recs[idx].meta & F_REF) {
+        T->ref_count--;
+    }
+}
+
+/* ---- record pool ----------------------------------------------------------------------- */
+
+static int pool_grow(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    uint32_t cap = T->rec_cap ? T->rec_cap * 2 : 16;
+    if (cap > (UINT32_MAX - 3) / 2) {
+        return EVL_ENOMEM;
+    }
+    struct evl__timer *recs = evl__loop_realloc(loop, T->recs, (size_t)cap * sizeof(*recs));
+    if (!recs) {
+        return EVL_ENOMEM;
+    }
+    T->recs = recs;
+    uint32_t *heap = evl__loop_realloc(loop, T->heap, (size_t)cap * sizeof(*heap));
+    if (!heap) {
+        return EVL_ENOMEM; /* the larger record array is kept; harmless */
+    }
+    T->heap = heap;
+    uint32_t *ready = evl__loop_realloc(loop, T->ready, (size_t)cap * sizeof(*ready));
+    if (!ready) {
+        return EVL_ENOMEM;
+    }
+    T->ready = ready;
+    T->ready_cap = cap;
+    T->heap_cap = cap;
+    uint32_t tsize = cap * 2;
+    uint32_t *table = evl__loop_malloc(loop, (size_t)tsize * sizeof(*table));
+    if (!table) {
+        return EVL_ENOMEM;
+    }
+    memset(table, 0, (size_t)tsize * sizeof(*table));
+    uint32_t *old = T->table;
+    uint32_t old_size = old ? T->table_mask + 1 : 0;
+    T->table = table;
+    T->table_mask = tsize - 1;
+    T->table_count = 0;
+    uint32_t refs = T->ref_count;
+    for (uint32_t i = 0; i < old_size; i++) {
+        if (old[i]) {
+            table_put(T, old[i] - 1);
+        }
+    }
+    T->ref_count = refs;
+    evl__loop_free(loop, old);
+    /* Thread the new records onto the free list, lowest index first. */
+    for (uint32_t i = cap; i-- > T->rec_cap;) {
+        T->recs[i].pos = T->free_head;
+        T->free_head = i;
+    }
+    T->rec_cap = cap;
+    return 0;
+}
+
+static uint32_t rec_alloc(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    if (T->free_head == EVL__NONE && pool_grow(loop) != 0) {
+        return EVL__NONE;
+    }
+    uint32_t idx = T->free_head;
+    T->free_head = T->recs[idx].pos;
+    return idx;
+}
+
+static void rec_free(struct evl__timers *T, uint32_t idx)
+{
+    T->recs[idx].cb = NULL;
+    T->recs[idx].arg = NULL;
+    T->recs[idx].pos = T->free_head;
+    T->free_head = idx;
+}
+
+/* ---- 4-ary heap ------------------------------------------------------------------------ */
+
+static inline int before(const struct evl__timer *a, const struct evl__timer *b)
+{
+    if (a->deadline != b->deadline) {
+        return a->deadline < b->deadline;
+    }
+    return (int32_t)(a->seq - b->seq) < 0;
+}
+
+static void sift_up(struct evl__timers *T, uint32_t i)
+{
+    uint32_t idx = T->heap[i];
+    const struct evl__timer *r = &T->recs[idx];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 4;
+        uint32_t pidx = T->heap[parent];
+        if (!before(r, &T->recs[pidx])) {
+            break;
+        }
+        T->heap[i] = pidx;
+        T->recs[pidx].pos = i;
+        i = parent;
+    }
+    T->heap[i] = idx;
+    T->recs[idx].pos = i;
+}
+
+static void sift_down(struct evl__timers *T, uint32_t i)
+{
+    uint32_t idx = T->heap[i];
+    const struct evl__timer *r = &T->recs[idx];
+    uint32_t n = T->heap_len;
+    for (;;) {
+        uint32_t c = i * 4 + 1;
+        if (c >= n) {
+            break;
+        }
+        uint32_t best = c;
+        uint32_t end = c + 4 < n ? c + 4 : n;
+        for (uint32_t k = c + 1; k < end; k++) {
+            if (before(&T->recs[T->heap[k]], &T->recs[T->heap[best]])) {
+                best = k;
+            }
+        }
+        uint32_t bidx = T->heap[best];
+        if (!before(&T->recs[bidx], r)) {
+            break;
+        }
+        T->heap[i] = bidx;
+        T->recs[bidx].pos = i;
+        i = best;
+    }
+    T->heap[i] = idx;
+    T->recs[idx].pos = i;
+}
+
+static void heap_push(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t i = T->heap_len++;
+    T->heap[i] = idx;
+    sift_up(T, i);
+}
+
+static void heap_remove(struct evl__timers *T, uint32_t pos)
+{
+    uint32_t last = --T->heap_len;
+    if (pos != last) {
+        T->heap[pos] = T->heap[last];
+        T->recs[T->heap[pos]].pos = pos;
+        if (pos > 0 && before(&T->recs[T->heap[pos]], &T->recs[T->heap[(pos - 1) / 4]])) {
+            sift_up(T, pos);
+        } else {
+            sift_down(T, pos);
+        }
+    }
+}
+
+static inline int in_heap(const struct evl__timers *T, uint32_t idx)
+{
+    uint32_t p = T->recs[idx].pos;
+    return !(T->recs[idx].meta & F_IMMEDIATE) && p < T->heap_len && T->heap[p] == idx;
+}
+
+/* ---- scheduling ------------------------------------------------------------------------ */
+
+static int next_id(struct evl_loop *loop, uint64_t *id)
+{
+    uint64_t v = atomic_load_explicit(&loop->next_id, memory_order_relaxed);
+    do {
+        if (v > EVL_TIMER_ID_MAX) {
+            return EVL_ERANGE;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&loop->next_id, &v, v + 1, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    *id = v;
+    return 0;
+}
+
+/* Applies the delay policy; returns EVL_ERANGE for a delay the policy cannot represent. */
+static int clamp_delay(const struct evl_loop *loop, uint64_t *ms)
+{
+    if (loop->clamp == EVL_TIMER_CLAMP_NODE) {
+        if (*ms < 1 || *ms > UINT64_C(2147483647)) {
+            *ms = 1;
+        }
+        return 0;
+    }
+    return *ms > EVL_TIMER_DELAY_MAX ? EVL_ERANGE : 0;
+}
+
+static inline uint64_t html_clamp(const struct evl_loop *loop, uint32_t level, uint64_t ms)
+{
+    if (loop->clamp == EVL_TIMER_CLAMP_HTML && level > 5 && ms < 4) {
+        return 4;
+    }
+    return ms;
+}
+
+/* Arms a new timer record on the loop thread. */
+static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
+                   uint64_t deadline, uint64_t period, uint64_t flags, uint32_t nesting)
+{
+    struct evl__timers *T = &loop->timers;
+    uint32_t idx = rec_alloc(loop);
+    if (idx == EVL__NONE) {
+        return EVL_ENOMEM;
+    }
+    struct evl__timer *r = &T->recs[idx];
+    r->id = id;
+    r->cb = cb;
+    r->arg = arg;
+    r->meta = meta_make(period, nesting, flags | F_REF);
+    r->deadline = deadline;
+    r->seq = T->seq++;
+    if (flags & F_IMMEDIATE) {
+        r->pos = EVL__NONE;
+        if (T->imm_tail == EVL__NONE) {
+            T->imm_head = idx;
+        } else {
+            T->recs[T->imm_tail].pos = idx;
+        }
+        T->imm_tail = idx;
+        T->imm_count++;
+    } else {
+        heap_push(T, idx);
+    }
+    table_put(T, idx);
+    return 0;
+}
+
+/* A set made on another thread, applied by the loop. */
+struct timer_msg {
+    evl_timer_cb cb;
+    void *arg;
+    uint64_t id;
+    uint64_t deadline;
+    uint64_t period;
+    uint64_t flags;
+    int clear;
+};
+
+static int tomb_take(struct evl__timers *T, uint64_t id)
+{
+    for (uint32_t i = 0; i < T->tomb_len; i++) {
+        if (T->tombstones[i] == id) {
+            T->tombstones[i] = T->tombstones[--T->tomb_len];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int clear_local(struct evl_loop *loop, uint64_t id);
+
+static void msg_apply(struct evl_loop *loop, void *p)
+{
+    struct timer_msg *m = p;
+    struct evl__timers *T = &loop->timers;
+    if (m->clear) {
+        (void)clear_local(loop, m->id);
+    } else {
+        if (!tomb_take(T, m->id) && loop->state < EVL_LOOP_TERMINATED) {
+            int rc = arm_new(loop, m->id, m->cb, m->arg, m->deadline, m->period, m->flags, 1);
+            if (rc != 0) {
+                evl_log(loop, EVL_LOG_ERROR, "timer",
+                        "cross-thread timer %llu dropped: out of memory",
+                        (unsigned long long)m->id);
+            }
+        }
+        if (atomic_fetch_sub(&T->foreign_sets, 1) == 1) {
+            T->tomb_len = 0; /* no queued set can match them any more */
+        }
+    }
+    evl__loop_free(loop, m);
+}
+
+static void msg_discard(struct evl_loop *loop, void *p)
+{
+    struct timer_msg *m = p;
+    if (!m->clear) {
+        atomic_fetch_sub(&loop->timers.foreign_sets, 1);
+    }
+    evl__loop_free(loop, m);
+}
+
+static int post_msg(struct evl_loop *loop, const struct timer_msg *src)
+{
+    struct timer_msg *m = evl__loop_malloc(loop, sizeof(*m));
+    if (!m) {
+        return EVL_ENOMEM;
+    }
+    *m = *src;
+    if (!m->clear) {
+        atomic_fetch_add(&loop->timers.foreign_sets, 1);
+    }
+    int rc = evl_loop_submit_ex(loop, msg_apply, msg_discard, m);
+    if (rc != 0) {
+        if (!m->clear) {
+            atomic_fetch_sub(&loop->timers.foreign_sets, 1);
+        }
+        evl__loop_free(loop, m);
+    }
+    return rc;
+}
+
+static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
+                    uint64_t repeat_ms, uint64_t flags, uint64_t *id_out)
+{
+    if (!loop || !cb) {
+        return EVL_EINVAL;
+    }
+    if (atomic_load_explicit(&loop->state, memory_order_acquire) == EVL_LOOP_TERMINATED ||
+        loop->admission_closed) {
+        return EVL_ECLOSED;
+    }
+    int rc = clamp_delay(loop, &delay_ms);
+    if (rc == 0 && repeat_ms) {
+        rc = clamp_delay(loop, &repeat_ms);
+        flags |= F_INTERVAL;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    int on_thread = evl__loop_on_thread(loop);
+    /* HTML nesting follows the chain of timer callbacks on the loop thread only; a foreign
+     * thread always starts a new chain. */
+    uint32_t level = on_thread ? loop->timers.nesting : 0;
+    if (!(flags & F_IMMEDIATE)) {
+        delay_ms = html_clamp(loop, level, delay_ms);
+    }
+    uint64_t id;
+    rc = next_id(loop, &id);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t period = (flags & F_INTERVAL) ? repeat_ms : delay_ms;
+    uint64_t deadline = 0;
+    if (!(flags & F_IMMEDIATE)) {
+        /* A fresh clock read: never a cached tick (stale after idle periods). */
+        deadline = add_sat(evl__loop_clock(loop), delay_ms * NS_PER_MS);
+    }
+    if (on_thread) {
+        rc = arm_new(loop, id, cb, arg, deadline, period, flags, level + 1);
+    } else {
+        struct timer_msg m = {cb, arg, id, deadline, period, flags, 0};
+        rc = post_msg(loop, &m);
+    }
+    if (rc == 0 && id_out) {
+        *id_out = id;
+    }
+    return rc;
+}
+
+int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
+                  uint64_t repeat_ms, uint64_t *id_out)
+{
+    return schedule(loop, cb, arg, delay_ms, repeat_ms, 0, id_out);
+}
+
+int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t *id_out)
+{
+    return schedule(loop, cb, arg, 0, 0, F_IMMEDIATE, id_out);
+}
+
+static int clear_local(struct evl_loop *loop, uint64_t id)
+{
+    struct evl__timers *T = &loop->timers;
+    uint32_t idx = table_find(T, id);
+    if (idx == EVL__NONE) {
+        if (atomic_load(&T->foreign_sets) > 0 && id != 0 &&
+            id < atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
+            /* Its cross-thread set may still be queued: make sure it never arms. */
+            if (T->tomb_len == T->tomb_cap) {
+                uint32_t cap = T->tomb_cap ? T->tomb_cap * 2 : 8;
+                uint64_t *nt = evl__loop_realloc(loop, T->tombstones, (size_t)cap * sizeof(*nt));
+                if (!nt) {
+                    return EVL_ENOMEM;
+                }
+                T->tombstones = nt;
+                T->tomb_cap = cap;
+            }
+            T->tombstones[T->tomb_len++] = id;
+            return 0;
+        }
+        return EVL_ENOENT;
+    }
+    struct evl__timer *r = &T->recs[idx];
+    table_del(T, idx);
+    if (r->meta & F_IMMEDIATE) {
+        r->meta |= F_CANCELLED;
+        T->imm_count--;
+    } else if (in_heap(T, idx)) {
+        heap_remove(T, r->pos);
+        rec_free(T, idx);
+    } else {
+        /* In this phase's ready list, or a running interval: the phase frees it. */
+        r->meta |= F_CANCELLED;
+    }
+    return 0;
+}
+
+int evl_timer_clear(struct evl_loop *loop, uint64_t id)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (evl__loop_on_thread(loop)) {
+        if (atomic_load_explicit(&loop->state, memory_order_relaxed) == EVL_LOOP_TERMINATED) {
+            return EVL_ECLOSED;
+        }
+        return clear_local(loop, id);
+    }
+    /* Queued, never waiting for the loop: a clear from any thread cannot deadlock. */
+    struct timer_msg m = {NULL, NULL, id, 0, 0, 0, 1};
+    return post_msg(loop, &m);
+}
+
+int evl_immediate_clear(struct evl_loop *loop, uint64_t id)
+{
+    return evl_timer_clear(loop, id);
+}
+
+static int find_local(const struct evl_loop *loop, uint64_t id, uint32_t *idx)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    *idx = table_find(&loop->timers, id);
+    return *idx == EVL__NONE ? EVL_ENOENT : 0;
+}
+
+int evl_timer_refresh(struct evl_loop *loop, uint64_t id)
+{
+    uint32_t idx;
+    int rc = find_local(loop, id, &idx);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl__timers *T = &loop->timers;
+    struct evl__timer *r = &T->recs[idx];
+    if (r->meta & F_IMMEDIATE) {
+        return 0; /* nothing to restart */
+    }
+    if (r->pos == EVL__POS_RUNNING) {
+        return 0; /* a running interval re-arms from the start of this run anyway */
+    }
+    if (in_heap(T, idx)) {
+        heap_remove(T, r->pos);
+    }
+    /* From the ready list too: the timer phase skips records no longer marked ready. */
+    r->deadline = add_sat(evl__loop_clock(loop), meta_period(r->meta) * NS_PER_MS);
+    r->seq = T->seq++;
+    heap_push(T, idx);
+    return 0;
+}
+
+static int set_ref(struct evl_loop *loop, uint64_t id, int on)
+{
+    uint32_t idx;
+    int rc = find_local(loop, id, &idx);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl__timers *T = &loop->timers;
+    struct evl__timer *r = &T->recs[idx];
+    if (on && !(r->meta & F_REF)) {
+        r->meta |= F_REF;
+        T->ref_count++;
+    } else if (!on && (r->meta & F_REF)) {
+        r->meta &= ~F_REF;
+        T->ref_count--;
+    }
+    return 0;
+}
+
+int evl_timer_ref(struct evl_loop *loop, uint64_t id)
+{
+    return set_ref(loop, id, 1);
+}
+
+int evl_timer_unref(struct evl_loop *loop, uint64_t id)
+{
+    return set_ref(loop, id, 0);
+}
+
+int evl_timer_has_ref(const struct evl_loop *loop, uint64_t id)
+{
+    uint32_t idx;
+    int rc = find_local(loop, id, &idx);
+    if (rc != 0) {
+        return rc;
+    }
+    return (loop->timers.recs[idx].meta & F_REF) ? 1 : 0;
+}
+
+/* ---- phases ---------------------------------------------------------------------------- */
+
+int64_t evl__timers_timeout(const struct evl_loop *loop, uint64_t now)
+{
+    const struct evl__timers *T = &loop->timers;
+    if (T->heap_len == 0) {
+        return -1;
+    }
+    uint64_t d = T->recs[T->heap[0]].deadline;
+    if (d <= now) {
+        return 0;
+    }
+    uint64_t diff = d - now;
+    return diff > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)diff;
+}
+
+void evl__timers_run(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    uint64_t now = loop->now;
+    uint32_t n = 0;
+    /* Move every due timer out of the heap before running any: a timer scheduled by one of
+     * these callbacks can never run in this phase, even with a zero delay. */
+    while (T->heap_len && T->recs[T->heap[0]].deadline <= now) {
+        uint32_t idx = T->heap[0];
+        heap_remove(T, 0);
+        T->recs[idx].pos = EVL__POS_READY;
+        T->ready[n++] = idx;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t idx = T->ready[i];
+        struct evl__timer *r = &T->recs[idx];
+        if (r->pos != EVL__POS_READY) {
+            continue; /* refreshed back into the heap by an earlier callback */
+        }
+        if (r->meta & F_CANCELLED) {
+            rec_free(T, idx);
+            continue;
+        }
+        if (evl__loop_interrupted(loop)) {
+            /* Stop/shutdown: put the rest back, keeping their deadlines and order. */
+            for (uint32_t k = i; k < n; k++) {
+                uint32_t j = T->ready[k];
+                if (T->recs[j].pos != EVL__POS_READY) {
+                    continue;
+                }
+                if (T->recs[j].meta & F_CANCELLED) {
+                    rec_free(T, j);
+                } else {
+                    heap_push(T, j);
+                }
+            }
+            return;
+        }
+        int interval = (r->meta & F_INTERVAL) != 0;
+        uint64_t start = 0;
+        if (interval) {
+            start = evl__loop_clock(loop); /* re-arm from the start of this run */
+        } else {
+            table_del(T, idx); /* fired: a clear from now on reports EVL_ENOENT */
+        }
+        r->pos = EVL__POS_RUNNING;
+        uint32_t level = meta_nesting(r->meta);
+        evl_timer_cb cb = r->cb;
+        void *arg = r->arg;
+        uint64_t id = r->id;
+        T->nesting = level;
+        loop->cb_depth++;
+        cb(loop, id, arg);
+        loop->cb_depth--;
+        evl__loop_checkpoint(loop);
+        T->nesting = 0;
+        r = &T->recs[idx]; /* the pool may have moved */
+        if (!interval || (r->meta & F_CANCELLED)) {
+            rec_free(T, idx);
+            continue;
+        }
+        uint64_t period = html_clamp(loop, level, meta_period(r->meta));
+        r->meta = meta_make(meta_period(r->meta), level + 1, r->meta & META_FLAGS_MASK);
+        r->deadline = add_sat(start, period * NS_PER_MS);
+        r->seq = T->seq++;
+        heap_push(T, idx);
+    }
+}
+
+void evl__immediates_run(struct evl_loop *loop)
+{
+    struct evl__timers *T = &loop->timers;
+    uint32_t idx = T->imm_head;
+    uint32_t tail = T->imm_tail;
+    /* Immediates added from now on form a new list for the next iteration. */
+    T->imm_head = EVL__NONE;
+    T->imm_tail = EVL__NONE;
+    while (idx != EVL__NONE) {
+        struct evl__timer *r = &T->recs[idx];
+        uint32_t next = r->pos;
+        if (r->meta & F_CANCELLED) {
+            rec_free(T, idx);
+            idx = next;
+            continue;
+        }
+        if (evl__loop_interrupted(loop)) {
+            /* Put the rest back in front of anything added meanwhile. */
+            T->recs[tail].pos = T->imm_head;
+            if (T->imm_head == EVL__NONE) {
+                T->imm_tail = tail;
+            }
+            T->imm_head = idx;
+            return;
+        }
+        table_del(T, idx);
+        T->imm_count--;
+        r->pos = EVL__POS_RUNNING;
+        evl_timer_cb cb = r->cb;
+        void *arg = r->arg;
+        uint64_t id = r->id;
+        loop->cb_depth++;
+        cb(loop, id, arg);
+        loop->cb_depth--;
+        evl__loop_checkpoint(loop);
+        rec_free(T, idx);
+        idx = next;
+    }
+}

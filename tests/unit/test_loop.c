@@ -1,0 +1,322 @@
+/* Loop lifecycle, run modes, ordering pins and liveness. */
+#include "evl_test.h"
+
+#include <pthread.h>
+#include <time.h>
+
+/* A log of tokens recorded by callbacks, compared against the expected order. */
+struct trace {
+    char buf[256];
+    size_t len;
+};
+
+static struct trace tr;
+
+static void rec(char c)
+{
+    if (tr.len + 1 < sizeof(tr.buf)) {
+        tr.buf[tr.len++] = c;
+        tr.buf[tr.len] = '\0';
+    }
+}
+
+static void task_rec(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    rec((char)(uintptr_t)arg);
+}
+
+static void task_a_queues_m(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    rec('A');
+    ASSERT_OK(evl_queue_microtask(loop, task_rec, (void *)(uintptr_t)'M'));
+}
+
+TEST(options_init_new_free)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    ASSERT_UEQ(o.size, sizeof(o));
+    ASSERT_EQ(o.log_level, EVL_LOG_WARN);
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    ASSERT_NOT_NULL(loop);
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_AWAKE);
+    ASSERT_TRUE(evl_loop_on_thread(loop));
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(new_rejects_bad_options)
+{
+    struct evl_loop *loop = NULL;
+    struct evl_loop_options o;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(NULL, NULL));
+    evl_loop_options_init(&o);
+    o.size = sizeof(o) + 8;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    evl_loop_options_init(&o);
+    o.timer_clamp = (enum evl_timer_clamp)7;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    evl_loop_options_init(&o);
+    o.first_id = EVL_TIMER_ID_MAX + 1;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    ASSERT_NULL(loop);
+}
+
+TEST(run_empty_returns_at_once)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_ONCE));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Ordering pin: task A queues microtask M, then task B => A, M, B. */
+TEST(task_microtask_task_order)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    tr.len = 0;
+    ASSERT_OK(evl_loop_submit(loop, task_a_queues_m, NULL));
+    ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'B'));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(tr.buf, "AMB");
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void tick_then_micro(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    rec('T');
+    /* Queued in reverse: the nextTick still runs before the microtask. */
+    ASSERT_OK(evl_queue_microtask(loop, task_rec, (void *)(uintptr_t)'m'));
+    ASSERT_OK(evl_next_tick(loop, task_rec, (void *)(uintptr_t)'n'));
+}
+
+static void micro_queues_tick(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    rec('1');
+    ASSERT_OK(evl_next_tick(loop, task_rec, (void *)(uintptr_t)'t'));
+    ASSERT_OK(evl_queue_microtask(loop, task_rec, (void *)(uintptr_t)'2'));
+}
+
+TEST(next_tick_before_microtasks)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    tr.len = 0;
+    ASSERT_OK(evl_loop_submit(loop, tick_then_micro, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(tr.buf, "Tnm");
+    /* A nextTick queued by a microtask waits until the microtask queue is empty (Node). */
+    tr.len = 0;
+    ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'S'));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_OK(evl_queue_microtask(loop, micro_queues_tick, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_STR_EQ(tr.buf, "S12t");
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int hook_calls;
+
+static void hook(struct evl_loop *loop, void *ud)
+{
+    (void)loop;
+    (void)ud;
+    hook_calls++;
+    rec('h');
+}
+
+TEST(checkpoint_hook_runs_after_every_callback)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    tr.len = 0;
+    hook_calls = 0;
+    evl_loop_set_checkpoint_hook(loop, hook, NULL);
+    ASSERT_OK(evl_loop_submit(loop, task_a_queues_m, NULL));
+    ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'B'));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    /* The hook runs at the very start (empty checkpoint) and after A+M and after B. */
+    ASSERT_STR_EQ(tr.buf, "hAMhBh");
+    evl_loop_set_checkpoint_hook(loop, NULL, NULL);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void stop_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    rec('s');
+    ASSERT_OK(evl_loop_stop(loop));
+}
+
+TEST(stop_from_callback_returns_after_it)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    tr.len = 0;
+    ASSERT_OK(evl_loop_submit(loop, stop_task, NULL));
+    ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'x'));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(tr.buf, "s");
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(tr.buf, "sx");
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int nested_rc;
+static int free_rc;
+
+static void nested_run(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    nested_rc = evl_loop_run(loop, EVL_RUN_NOWAIT);
+    free_rc = evl_loop_free(loop);
+}
+
+struct other {
+    struct evl_loop *loop;
+    int rc;
+};
+
+static void *run_other(void *p)
+{
+    struct other *o = p;
+    o->rc = evl_loop_run(o->loop, EVL_RUN_NOWAIT);
+    return NULL;
+}
+
+static void run_from_other_thread(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, run_other, arg), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+}
+
+TEST(run_refusals)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_loop_run(loop, (enum evl_run_mode)9));
+    ASSERT_OK(evl_loop_submit(loop, nested_run, NULL));
+    struct other o = {loop, 0};
+    ASSERT_OK(evl_loop_submit(loop, run_from_other_thread, &o));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_ERR(EVL_ERECURSE, nested_rc);
+    ASSERT_ERR(EVL_ERECURSE, free_rc);
+    ASSERT_ERR(EVL_EBUSY, o.rc);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(ref_unref_keep_alive)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_ref(loop));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_ERR(EVL_EBUSY, evl_loop_free(loop));
+    ASSERT_OK(evl_loop_unref(loop));
+    ASSERT_ERR(EVL_EINVAL, evl_loop_unref(loop));
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void *unref_later(void *p)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ASSERT_OK(evl_loop_unref(p));
+    return NULL;
+}
+
+TEST(unref_from_other_thread_wakes_loop) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_loop_ref(loop));
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, unref_later, loop), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* returns once the ref is gone */
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void *stop_later(void *p)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ASSERT_OK(evl_loop_stop(p));
+    return NULL;
+}
+
+TEST(stop_from_other_thread_wakes_sleeping_loop) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_loop_ref(loop));
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, stop_later, loop), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_unref(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(data_pointer)
+{
+    struct evl_loop *loop;
+    int x;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_NULL(evl_loop_get_data(loop));
+    evl_loop_set_data(loop, &x);
+    ASSERT_PTR_EQ(evl_loop_get_data(loop), &x);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+struct logrec {
+    int calls;
+    int level;
+    char msg[128];
+};
+
+static void log_hook(void *ud, int level, const char *component, const char *msg)
+{
+    struct logrec *l = ud;
+    (void)component;
+    l->calls++;
+    l->level = level;
+    snprintf(l->msg, sizeof(l->msg), "%s", msg);
+}
+
+TEST(log_goes_to_loop_hook)
+{
+    struct logrec lr = {0, 0, ""};
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.log = log_hook;
+    o.log_ud = &lr;
+    o.log_level = EVL_LOG_INFO;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    evl_log(loop, EVL_LOG_DEBUG, "test", "hidden %d", 1);
+    ASSERT_EQ(lr.calls, 0);
+    evl_log(loop, EVL_LOG_INFO, "test", "shown %d", 2);
+    ASSERT_EQ(lr.calls, 1);
+    ASSERT_EQ(lr.level, EVL_LOG_INFO);
+    ASSERT_STR_EQ(lr.msg, "shown 2");
+    ASSERT_STR_EQ(evl_log_level_name(EVL_LOG_WARN), "warn");
+    ASSERT_OK(evl_loop_free(loop));
+}

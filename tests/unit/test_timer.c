@@ -1,0 +1,288 @@
+/* Timers and immediates, on the fake clock (driven with RUN_NOWAIT after advancing). */
+#include "evl_test.h"
+
+#include <pthread.h>
+
+struct fix {
+    struct evl_test_clock clock;
+    struct evl_loop *loop;
+};
+
+static void fix_init(struct fix *f, enum evl_timer_clamp clamp, uint64_t first_id)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    f->clock.now_ns = 1000000000;
+    o.clock = evl_test_clock_read;
+    o.clock_ud = &f->clock;
+    o.timer_clamp = clamp;
+    o.first_id = first_id;
+    ASSERT_OK(evl_loop_new(&f->loop, &o));
+}
+
+static void fix_advance(struct fix *f, uint64_t ms)
+{
+    evl_test_clock_advance_ms(&f->clock, ms);
+    (void)evl_loop_run(f->loop, EVL_RUN_NOWAIT);
+}
+
+#define MAXLOG 20000
+static uint64_t fired[MAXLOG];
+static size_t nfired;
+
+static void on_fire(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    if (nfired < MAXLOG) {
+        fired[nfired++] = id;
+    }
+}
+
+TEST(timer_fires_at_deadline_not_before)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    uint64_t id;
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 10, 0, &id));
+    ASSERT_UEQ(id, 1);
+    ASSERT_TRUE(evl_loop_alive(f.loop));
+    fix_advance(&f, 9);
+    ASSERT_UEQ(nfired, 0);
+    fix_advance(&f, 1);
+    ASSERT_UEQ(nfired, 1);
+    ASSERT_UEQ(fired[0], id);
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_ERR(EVL_ENOENT, evl_timer_clear(f.loop, id)); /* fired */
+    ASSERT_ERR(EVL_ENOENT, evl_timer_clear(f.loop, 12345));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+TEST(equal_deadlines_fire_fifo)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    uint64_t ids[100];
+    for (int i = 0; i < 100; i++) {
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &ids[i]));
+    }
+    fix_advance(&f, 5);
+    ASSERT_UEQ(nfired, 100);
+    for (int i = 0; i < 100; i++) {
+        ASSERT_UEQ(fired[i], ids[i]);
+    }
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+/* A tiny deterministic PRNG so the test is reproducible. */
+static uint64_t rng_state = 88172645463325252u;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+struct model {
+    uint64_t deadline;
+    uint64_t id;
+};
+
+static int model_cmp(const void *a, const void *b)
+{
+    const struct model *x = a;
+    const struct model *y = b;
+    if (x->deadline != y->deadline) {
+        return x->deadline < y->deadline ? -1 : 1;
+    }
+    return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+TEST(random_timers_match_sorted_model)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { N = 10000 };
+    static struct model m[N];
+    size_t live = 0;
+    static uint64_t all_ids[N];
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = rng() % 500;
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &all_ids[i]));
+        m[i].deadline = delay;
+        m[i].id = all_ids[i];
+    }
+    /* Clear every 7th timer; the model drops them too. */
+    for (int i = 0; i < N; i += 7) {
+        ASSERT_OK(evl_timer_clear(f.loop, all_ids[i]));
+        m[i].deadline = UINT64_MAX;
+    }
+    qsort(m, N, sizeof(m[0]), model_cmp);
+    for (size_t i = 0; i < N; i++) {
+        if (m[i].deadline != UINT64_MAX) {
+            live++;
+        }
+    }
+    for (int ms = 0; ms < 500; ms++) {
+        fix_advance(&f, 1);
+    }
+    ASSERT_UEQ(nfired, live);
+    for (size_t i = 0; i < live; i++) {
+        ASSERT_UEQ(fired[i], m[i].id);
+    }
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static int interval_runs;
+
+static void interval_self_clear(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)arg;
+    if (++interval_runs == 3) {
+        ASSERT_OK(evl_timer_clear(loop, id));
+    }
+}
+
+TEST(interval_self_clear)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    interval_runs = 0;
+    uint64_t id;
+    ASSERT_OK(evl_timer_set(f.loop, interval_self_clear, NULL, 10, 10, &id));
+    for (int i = 0; i < 10; i++) {
+        fix_advance(&f, 10);
+    }
+    ASSERT_EQ(interval_runs, 3);
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_ERR(EVL_ENOENT, evl_timer_clear(f.loop, id));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static uint64_t sibling_id;
+static int sibling_ran;
+
+static void clear_sibling(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    ASSERT_OK(evl_timer_clear(loop, sibling_id));
+}
+
+static void sibling(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (void)arg;
+    sibling_ran = 1;
+}
+
+TEST(clear_sibling_due_in_same_phase)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    sibling_ran = 0;
+    ASSERT_OK(evl_timer_set(f.loop, clear_sibling, NULL, 5, 0, NULL));
+    ASSERT_OK(evl_timer_set(f.loop, sibling, NULL, 5, 0, &sibling_id));
+    fix_advance(&f, 5);
+    ASSERT_EQ(sibling_ran, 0);
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static int zero_runs;
+
+static void reschedule_zero(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    zero_runs++;
+    ASSERT_OK(evl_timer_set(loop, reschedule_zero, NULL, 0, 0, NULL));
+}
+
+TEST(timer_set_in_timer_phase_waits_for_next_phase)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    zero_runs = 0;
+    ASSERT_OK(evl_timer_set(f.loop, reschedule_zero, NULL, 0, 0, NULL));
+    ASSERT_EQ(evl_loop_run(f.loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(zero_runs, 1);
+    ASSERT_EQ(evl_loop_run(f.loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(zero_runs, 2);
+    ASSERT_OK(evl_loop_close(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+TEST(id_exhaustion)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, EVL_TIMER_ID_MAX - 1);
+    uint64_t a, b, c = 0;
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 1, 0, &a));
+    ASSERT_OK(evl_immediate_set(f.loop, on_fire, NULL, &b));
+    ASSERT_UEQ(a, EVL_TIMER_ID_MAX - 1);
+    ASSERT_UEQ(b, EVL_TIMER_ID_MAX);
+    ASSERT_ERR(EVL_ERANGE, evl_timer_set(f.loop, on_fire, NULL, 1, 0, &c));
+    ASSERT_ERR(EVL_ERANGE, evl_immediate_set(f.loop, on_fire, NULL, &c));
+    ASSERT_UEQ(c, 0);
+    ASSERT_OK(evl_timer_clear(f.loop, a));
+    ASSERT_OK(evl_immediate_clear(f.loop, b));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static char imm_log[64];
+static size_t imm_len;
+
+static void imm_rec(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    imm_log[imm_len++] = (char)(uintptr_t)arg;
+    imm_log[imm_len] = '\0';
+}
+
+static void imm_adds_imm(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    imm_rec(loop, id, arg);
+    ASSERT_OK(evl_immediate_set(loop, imm_rec, (void *)(uintptr_t)'c', NULL));
+}
+
+TEST(immediates_added_in_check_run_next_iteration)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    imm_len = 0;
+    uint64_t idb;
+    ASSERT_OK(evl_immediate_set(f.loop, imm_adds_imm, (void *)(uintptr_t)'a', NULL));
+    ASSERT_OK(evl_immediate_set(f.loop, imm_rec, (void *)(uintptr_t)'b', &idb));
+    ASSERT_OK(evl_immediate_set(f.loop, imm_rec, (void *)(uintptr_t)'x', NULL));
+    ASSERT_OK(evl_immediate_clear(f.loop, idb));
+    ASSERT_EQ(evl_loop_run(f.loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_STR_EQ(imm_log, "ax");
+    ASSERT_EQ(evl_loop_run(f.loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_STR_EQ(imm_log, "axc");
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+TEST(unref_timer_does_not_keep_loop_alive)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    uint64_t id;
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 100, 0, &id));
+    ASSERT_EQ(evl_timer_has_ref(f.loop, id), 1);
+    ASSERT_OK(evl_timer_unref(f.loop, id));
+    ASSERT_EQ(evl_timer_has_ref(f.loop, id), 0);
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_timer_ref(f.loop, id));
+    ASSERT_TRUE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_timer_unref(f.loop, id));
+    ASSERT_OK(evl_loop_run(f.loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_loop_free(f.loop)); /* the unref'd timer is released */
+}
