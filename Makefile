@@ -53,9 +53,15 @@ test-valgrind:
 	cmake --build --preset valgrind -j$(JOBS)
 	ctest --preset valgrind $(CTEST_FLAGS)
 
-bench: build
+# Peer libraries are installed first, then CMake is re-run so that it finds them.
+# QUICK=1: short run (< 5 min on 2 cores); REPS=N; CALLGRIND=1: instruction counts instead.
+bench:
 	@scripts/deps.sh bench
-	bench/run $(if $(QUICK),--quick,)
+	$(MAKE) build
+	cmake $(BUILD) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	bench/run --build $(BUILD) $(if $(QUICK),--quick,) $(if $(REPS),--reps $(REPS),) \
+	  $(if $(CALLGRIND),--callgrind,)
 
 format:
 	@scripts/deps.sh lint

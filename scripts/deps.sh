@@ -8,7 +8,7 @@ for what in "$@"; do
   case "$what" in
     test) want+=(clang:clang valgrind:valgrind node:nodejs npm:npm)
           want_files+=(/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev) ;;
-    bench) want+=(gnuplot:gnuplot-nox hyperfine:hyperfine)
+    bench) want+=(gnuplot:gnuplot-nox node:nodejs valgrind:valgrind)
            want_files+=(/usr/include/uv.h:libuv1-dev /usr/include/ev.h:libev-dev
                         /usr/include/event2/event.h:libevent-dev) ;;
     lint) want+=(clang-format-14:clang-format-14 clang-tidy-14:clang-tidy-14 cppcheck:cppcheck) ;;
