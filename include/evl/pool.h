@@ -1,0 +1,52 @@
+/*
+ * A worker pool: blocking work runs on worker threads and its result settles a promise on
+ * the loop thread. One pool can serve several loops. Pool work keeps its loop alive until
+ * the promise is settled; evl_loop_shutdown waits for it; evl_loop_close rejects work that
+ * has not started with EVL_ECANCELED and never runs it.
+ */
+#ifndef EVL_POOL_H
+#define EVL_POOL_H
+
+#include "common.h"
+#include "error.h"
+
+struct evl_pool;
+struct evl_promise;
+
+/*
+ * The work, run on a worker thread. Return 0 to fulfil the promise with *value_out (with
+ * destructor *dtor_out; both start NULL), or a negative code to reject it: with *value_out
+ * as the reason if the work set one, else with an evl_error carrying that code. The
+ * destructor runs on the loop thread (or, if the loop closed meanwhile, on the worker with a
+ * NULL loop).
+ */
+typedef int (*evl_work_cb)(void *arg, void **value_out, evl_dtor_cb *dtor_out);
+
+/*
+ * Starts a pool with threads workers (1..256; 0 = 4) (+1, freed with evl_pool_free).
+ * Thread-safe. Errors: EVL_EINVAL, EVL_ERANGE, EVL_ENOMEM, EVL_EIO (thread creation failed;
+ * nothing is left running).
+ */
+EVL_API int evl_pool_new(struct evl_pool **out, unsigned threads);
+
+/*
+ * Stops accepting work, lets the workers finish every queued item (their results still
+ * settle on their loops) and joins them. Not from a worker thread. Thread-safe otherwise.
+ * Errors: EVL_EINVAL (NULL), EVL_EPERM (called from one of its workers).
+ */
+EVL_API int evl_pool_free(struct evl_pool *pool);
+
+/*
+ * Queues work(arg) on a worker; *out (+1) is settled on loop's thread with the outcome.
+ * arg is borrowed: it must stay valid until the promise settles. Loop thread only (of loop).
+ * A call that fails queues nothing.
+ * Errors: EVL_EINVAL, EVL_EPERM (wrong thread), EVL_ECLOSED (loop closing or pool freed),
+ * EVL_ENOMEM.
+ */
+EVL_API int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb work,
+                            void *arg, struct evl_promise **out);
+
+/* Number of worker threads. Thread-safe. */
+EVL_API unsigned evl_pool_threads(const struct evl_pool *pool);
+
+#endif

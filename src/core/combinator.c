@@ -1,0 +1,311 @@
+/*
+ * Promise.all, allSettled, any and race with the specification's structure: for each input,
+ * PromiseResolve then Invoke(then) with per-element functions guarded by alreadyCalled, and a
+ * remaining-elements counter that starts at 1 and is decremented after the loop. Following
+ * the structure (not just the results) is what makes settle turns match Node.
+ */
+#include "core/promise_internal.h"
+
+#include "evl/alloc.h"
+#include "evl/errno.h"
+
+enum comb_kind { COMB_ALL, COMB_ALL_SETTLED, COMB_ANY, COMB_RACE };
+
+struct comb;
+
+struct comb_elem {
+    struct comb *c;
+    size_t index;
+    bool called; /* the element function's [[AlreadyCalled]] */
+};
+
+struct comb {
+    enum comb_kind kind;
+    size_t remaining;        /* remainingElementsCount */
+    size_t refs;             /* element reactions still registered, + 1 while building */
+    struct evl_values *list; /* values (all, allSettled) or errors (any); NULL once handed on */
+    struct evl_promise *cap; /* the result promise (+1) */
+    struct comb_elem elems[];
+};
+
+static void comb_unref(struct comb *c)
+{
+    if (--c->refs != 0) {
+        return;
+    }
+    evl__values_free(c->list);
+    evl__promise_release(c->cap);
+    evl_free(c);
+}
+
+static void elem_done(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct comb_elem *e = arg;
+    comb_unref(e->c);
+}
+
+/* The capability's resolve/reject functions: the result promise's own flag guards them. */
+static bool cap_claim(struct evl_promise *cap)
+{
+    if (cap->flags & EVL__P_RESOLVED) {
+        return false;
+    }
+    cap->flags |= EVL__P_RESOLVED;
+    return true;
+}
+
+static void cap_resolve_shared(struct evl_promise *cap, struct evl_promise *src)
+{
+    if (cap_claim(cap)) {
+        evl__promise_do_resolve(cap, evl__promise_share(src));
+    }
+}
+
+static void cap_reject_shared(struct evl_promise *cap, struct evl_promise *src)
+{
+    if (cap_claim(cap)) {
+        evl__promise_do_reject(cap, evl__promise_share(src));
+    }
+}
+
+/* Resolves the result with the collected list (an evl_values is never a thenable, so the
+ * resolve function fulfils with it directly). */
+static void cap_fulfil_list(struct comb *c)
+{
+    struct evl_values *list = c->list;
+    c->list = NULL;
+    if (!cap_claim(c->cap)) {
+        evl__values_free(list);
+        return;
+    }
+    struct evl__val v = {list, evl__values_dtor, NULL};
+    evl__promise_do_resolve(c->cap, v);
+}
+
+static void cap_reject_aggregate(struct comb *c)
+{
+    struct evl_values *list = c->list;
+    c->list = NULL;
+    if (!cap_claim(c->cap)) {
+        evl__values_free(list);
+        return;
+    }
+    evl__promise_do_reject(c->cap, evl__error_aggregate(list));
+}
+
+/* Promise.all Resolve Element Functions and Promise.allSettled's two element functions. */
+static void record_element(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct comb_elem *e = arg;
+    struct comb *c = e->c;
+    if (e->called) {
+        return;
+    }
+    e->called = true;
+    evl__values_set(c->list, e->index, result->source);
+    if (--c->remaining == 0) {
+        cap_fulfil_list(c);
+    }
+}
+
+/* Promise.any Reject Element Functions. */
+static void any_reject_element(struct evl_loop *loop, void *value, void *arg,
+                               struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct comb_elem *e = arg;
+    struct comb *c = e->c;
+    if (e->called) {
+        return;
+    }
+    e->called = true;
+    evl__values_set(c->list, e->index, result->source);
+    if (--c->remaining == 0) {
+        cap_reject_aggregate(c);
+    }
+}
+
+static void cap_resolve_handler(struct evl_loop *loop, void *value, void *arg,
+                                struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct comb_elem *e = arg;
+    cap_resolve_shared(e->c->cap, result->source);
+}
+
+static void cap_reject_handler(struct evl_loop *loop, void *value, void *arg,
+                               struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct comb_elem *e = arg;
+    cap_reject_shared(e->c->cap, result->source);
+}
+
+static int combinator(struct evl_loop *loop, enum comb_kind kind,
+                      const struct evl_promise_input *inputs, size_t n, struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    if (!loop || !out || (n > 0 && !inputs)) {
+        return EVL_EINVAL;
+    }
+    if (!evl__on_loop(loop)) {
+        return EVL_EPERM;
+    }
+    struct evl__pstate *ps = evl__pstate_get(loop);
+    if (!ps) {
+        return EVL_ENOMEM;
+    }
+    if (n > (SIZE_MAX - sizeof(struct comb)) / sizeof(struct comb_elem) / 2) {
+        return EVL_ENOMEM;
+    }
+    /* Everything that can fail is allocated before the first input is touched, so a failed
+     * call registers nothing and leaves plain values with the caller. */
+    struct evl_promise *cap = evl__promise_alloc(ps, file, line);
+    if (!cap) {
+        return EVL_ENOMEM;
+    }
+    struct comb *c = evl_malloc(sizeof(*c) + n * sizeof(c->elems[0]));
+    if (!c) {
+        goto fail_release_cap;
+    }
+    c->kind = kind;
+    c->remaining = 1;
+    c->refs = 1;
+    c->cap = cap;
+    c->list = NULL;
+    if (kind != COMB_RACE) {
+        c->list = evl__values_new(n);
+        if (!c->list) {
+            goto fail_free_comb;
+        }
+    }
+    /* Reaction records and the promises PromiseResolve makes for plain values are
+     * preallocated as two singly linked stacks. */
+    struct evl__reaction *rxs = NULL;
+    struct evl_promise *fresh = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct evl__reaction *rx = evl__reaction_alloc(ps);
+        if (!rx) {
+            goto fail_free_records;
+        }
+        rx->next = rxs;
+        rxs = rx;
+        if (!inputs[i].promise) {
+            struct evl_promise *p = evl__promise_alloc(ps, NULL, 0);
+            if (!p) {
+                goto fail_free_records;
+            }
+            p->value = fresh;
+            fresh = p;
+        }
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        struct comb_elem *e = &c->elems[i];
+        e->c = c;
+        e->index = i;
+        e->called = false;
+        /* PromiseResolve(C, next): an evl promise is used as is; a value gets a new promise
+         * resolved with it (the thenable hook runs here, in input order). */
+        struct evl_promise *next = inputs[i].promise;
+        if (next) {
+            next->refs++;
+        } else {
+            next = fresh;
+            fresh = next->value;
+            next->value = NULL;
+            next->flags |= EVL__P_RESOLVED;
+            struct evl__val v = {inputs[i].value, inputs[i].dtor, NULL};
+            evl__promise_do_resolve(next, v);
+        }
+        c->remaining++;
+        struct evl__reaction *rx = rxs;
+        rxs = rx->next;
+        switch (kind) {
+        case COMB_ALL:
+            rx->on_fulfilled = record_element;
+            rx->on_rejected = cap_reject_handler;
+            break;
+        case COMB_ALL_SETTLED:
+            rx->on_fulfilled = record_element;
+            rx->on_rejected = record_element;
+            break;
+        case COMB_ANY:
+            rx->on_fulfilled = cap_resolve_handler;
+            rx->on_rejected = any_reject_element;
+            break;
+        default:
+            rx->on_fulfilled = cap_resolve_handler;
+            rx->on_rejected = cap_reject_handler;
+            break;
+        }
+        rx->arg = e;
+        rx->arg_dtor = elem_done;
+        rx->derived = NULL;
+        c->refs++;
+        evl__promise_perform_then(next, rx);
+        evl__promise_release(next);
+    }
+    if (--c->remaining == 0) {
+        if (kind == COMB_ANY) {
+            cap_reject_aggregate(c);
+        } else if (kind != COMB_RACE) {
+            cap_fulfil_list(c);
+        }
+    }
+    cap->refs++;
+    *out = cap;
+    comb_unref(c);
+    return 0;
+
+fail_free_records:
+    while (rxs) {
+        struct evl__reaction *rx = rxs;
+        rxs = rx->next;
+        evl__reaction_free(ps, rx);
+    }
+    while (fresh) {
+        struct evl_promise *p = fresh;
+        fresh = p->value;
+        p->value = NULL;
+        evl__promise_release(p);
+    }
+    evl__values_free(c->list);
+fail_free_comb:
+    evl_free(c);
+fail_release_cap:
+    evl__promise_release(cap);
+    return EVL_ENOMEM;
+}
+
+int(evl_promise_all)(struct evl_loop *loop, const struct evl_promise_input *inputs, size_t n,
+                     struct evl_promise **out)
+{
+    return combinator(loop, COMB_ALL, inputs, n, out);
+}
+
+int(evl_promise_all_settled)(struct evl_loop *loop, const struct evl_promise_input *inputs,
+                             size_t n, struct evl_promise **out)
+{
+    return combinator(loop, COMB_ALL_SETTLED, inputs, n, out);
+}
+
+int(evl_promise_any)(struct evl_loop *loop, const struct evl_promise_input *inputs, size_t n,
+                     struct evl_promise **out)
+{
+    return combinator(loop, COMB_ANY, inputs, n, out);
+}
+
+int(evl_promise_race)(struct evl_loop *loop, const struct evl_promise_input *inputs, size_t n,
+                      struct evl_promise **out)
+{
+    return combinator(loop, COMB_RACE, inputs, n, out);
+}

@@ -1,0 +1,1334 @@
+/*
+ * The promise core: objects, the resolution procedure, reactions as promise jobs, and the
+ * resolving-function objects. The ECMAScript algorithm names appear in comments where a
+ * function implements one, so the code can be read side by side with the specification.
+ */
+#include "core/promise_internal.h"
+
+#include "core/loop_internal.h"
+#include "evl/alloc.h"
+#include "evl/errno.h"
+#include "evl/log.h"
+#include "evl/loop.h"
+#include "evl/task.h"
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EVL__NO_SLABS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define EVL__NO_SLABS 1
+#endif
+#endif
+
+/* Pooled records are 48 bytes: a promise and a reaction share the same free list. */
+#define EVL__OBJ_SIZE 48
+#define EVL__SLAB_OBJS 128
+/* Under sanitizers records go back to the allocator at once, so use-after-free is caught. */
+#ifdef EVL__NO_SLABS
+#define EVL__MAX_FREE 0
+#else
+#define EVL__MAX_FREE SIZE_MAX
+#endif
+
+_Static_assert(sizeof(struct evl_promise) <= EVL__OBJ_SIZE, "promise record too large");
+_Static_assert(sizeof(struct evl__reaction) <= EVL__OBJ_SIZE, "reaction record too large");
+
+struct evl__slab {
+    struct evl__slab *next;
+    alignas(max_align_t) unsigned char objs[EVL__SLAB_OBJS][EVL__OBJ_SIZE];
+};
+
+/* The marker arg of the reaction that adoption registers: it settles the target through
+ * fresh resolving functions, so the target's own already-resolved flag does not apply. */
+static char adopt_marker;
+
+static _Thread_local const char *site_file;
+static _Thread_local int site_line;
+
+void evl_promise_set_site(const char *file, int line)
+{
+    site_file = file;
+    site_line = line;
+}
+
+void evl__site_take(const char **file, int *line)
+{
+    *file = site_file;
+    *line = site_line;
+    site_file = NULL;
+    site_line = 0;
+}
+
+bool evl__on_loop(struct evl_loop *loop)
+{
+    return evl_loop_on_thread(loop) != 0;
+}
+
+/* ---- Per-loop state ------------------------------------------------------------------- */
+
+static void pstate_teardown(struct evl_loop *loop, void *arg);
+
+struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
+{
+    void **slot = evl__loop_promise_slot(loop);
+    if (*slot) {
+        return *slot;
+    }
+    struct evl__pstate *ps = evl_calloc(1, sizeof(*ps));
+    if (!ps) {
+        return NULL;
+    }
+    ps->loop = loop;
+    ps->sites.next = &ps->sites;
+    ps->sites.prev = &ps->sites;
+#ifndef NDEBUG
+    ps->registry = true;
+#endif
+    if (evl__loop_add_checkpoint_hook(loop, evl__rejection_checkpoint, ps) != 0) {
+        goto fail_free_state;
+    }
+    if (evl__loop_at_teardown(loop, pstate_teardown, ps) != 0) {
+        evl__loop_remove_checkpoint_hook(loop, evl__rejection_checkpoint, ps);
+        goto fail_free_state;
+    }
+    *slot = ps;
+    return ps;
+
+fail_free_state:
+    evl_free(ps);
+    return NULL;
+}
+
+static void *obj_alloc(struct evl__pstate *ps)
+{
+    void *o = ps->free_objs;
+    if (o) {
+        ps->free_objs = *(void **)o;
+        ps->n_free--;
+        return o;
+    }
+#ifdef EVL__NO_SLABS
+    return evl_malloc(EVL__OBJ_SIZE);
+#else
+    struct evl__slab *slab = evl_malloc(sizeof(*slab));
+    if (!slab) {
+        return NULL;
+    }
+    slab->next = ps->slabs;
+    ps->slabs = slab;
+    /* Keep the first object and thread the rest onto the free list. */
+    for (size_t i = EVL__SLAB_OBJS - 1; i > 0; i--) {
+        *(void **)slab->objs[i] = ps->free_objs;
+        ps->free_objs = slab->objs[i];
+    }
+    ps->n_free += EVL__SLAB_OBJS - 1;
+    return slab->objs[0];
+#endif
+}
+
+static void obj_free(struct evl__pstate *ps, void *o)
+{
+    if (ps->n_free >= EVL__MAX_FREE) {
+        evl_free(o);
+        return;
+    }
+    *(void **)o = ps->free_objs;
+    ps->free_objs = o;
+    ps->n_free++;
+}
+
+struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps)
+{
+    return obj_alloc(ps);
+}
+
+void evl__reaction_free(struct evl__pstate *ps, struct evl__reaction *rx)
+{
+    obj_free(ps, rx);
+}
+
+/* ---- Allocation, release ------------------------------------------------------------- */
+
+struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, const char *file, int line)
+{
+    struct evl_promise *p = obj_alloc(ps);
+    if (!p) {
+        return NULL;
+    }
+    p->ps = ps;
+    p->refs = 1;
+    p->flags = EVL_PROMISE_PENDING;
+    p->value = NULL;
+    p->u.dtor = NULL;
+    p->site = NULL;
+    if (ps->registry) {
+        struct evl__site *s = evl_malloc(sizeof(*s));
+        /* The registry is a diagnostic: a promise without a node is still a promise. */
+        if (s) {
+            s->p = p;
+            s->file = file;
+            s->line = line;
+            s->prev = ps->sites.prev;
+            s->next = &ps->sites;
+            ps->sites.prev->next = s;
+            ps->sites.prev = s;
+            p->site = s;
+        }
+    }
+    ps->stats.live++;
+    ps->stats.pending++;
+    ps->stats.created++;
+    return p;
+}
+
+static void drop_reaction(struct evl__pstate *ps, struct evl__reaction *rx)
+{
+    if (rx->arg_dtor) {
+        rx->arg_dtor(ps->loop, rx->arg);
+    }
+    if (rx->derived) {
+        evl__promise_release(rx->derived);
+    }
+    obj_free(ps, rx);
+}
+
+void evl__val_drop(struct evl__pstate *ps, struct evl__val v)
+{
+    if (v.owner) {
+        evl__promise_release(v.owner);
+    } else if (v.dtor) {
+        v.dtor(ps->loop, v.ptr);
+    }
+}
+
+/* Frees one promise whose last reference went. Anything it releases in turn goes onto the
+ * work list, so freeing a million-link pending chain does not recurse a million deep. */
+static void promise_free_one(struct evl_promise *p, struct evl__pstate *ps)
+{
+    unsigned state = p->flags & EVL__P_STATE;
+    if (state == EVL_PROMISE_PENDING) {
+        struct evl__reaction *tail = p->value;
+        if (tail) {
+            struct evl__reaction *rx = tail->next;
+            tail->next = NULL;
+            while (rx) {
+                struct evl__reaction *next = rx->next;
+                drop_reaction(ps, rx);
+                rx = next;
+            }
+        }
+        ps->stats.pending--;
+    } else {
+        if (p->flags & EVL__P_SHARED) {
+            evl__promise_release(p->u.owner);
+        } else if (p->u.dtor) {
+            p->u.dtor(ps->loop, p->value);
+        }
+        ps->stats.settled--;
+    }
+    if (p->site) {
+        p->site->prev->next = p->site->next;
+        p->site->next->prev = p->site->prev;
+        evl_free(p->site);
+    }
+    ps->stats.live--;
+    obj_free(ps, p);
+}
+
+void evl__promise_release(struct evl_promise *p)
+{
+    if (--p->refs != 0) {
+        return;
+    }
+    struct evl__pstate *ps = p->ps;
+    /* While on the work list, p->ps links the list (every entry shares ps). */
+    p->ps = (struct evl__pstate *)ps->free_work;
+    ps->free_work = p;
+    if (ps->freeing) {
+        return;
+    }
+    ps->freeing = true;
+    while (ps->free_work) {
+        struct evl_promise *q = ps->free_work;
+        ps->free_work = (struct evl_promise *)q->ps;
+        q->ps = ps;
+        promise_free_one(q, ps);
+    }
+    ps->freeing = false;
+}
+
+/* ---- Settlement ---------------------------------------------------------------------- */
+
+static void reaction_job(struct evl_loop *loop, void *arg);
+
+/* Queues rx as a PromiseReactionJob for the settled promise p (the job holds p). */
+static void enqueue_job(struct evl_promise *p, struct evl__reaction *rx)
+{
+    struct evl__pstate *ps = p->ps;
+    rx->next = p;
+    p->refs++;
+    int rc = evl_queue_microtask(ps->loop, reaction_job, rx);
+    if (rc != 0) {
+        /* The loop is closed (or out of memory): the job can never run, so the reaction is
+         * dropped the way a reaction of a freed pending promise is. */
+        if (rc != EVL_ECLOSED) {
+            evl_log(ps->loop, EVL_LOG_ERROR, "promise", "cannot queue a promise job: %s",
+                    evl_strerror(rc));
+        }
+        evl__promise_release(p);
+        drop_reaction(ps, rx);
+    }
+}
+
+/* TriggerPromiseReactions: one job per reaction, in registration order. */
+static void settle(struct evl_promise *p, unsigned state, struct evl__val v)
+{
+    struct evl__pstate *ps = p->ps;
+    struct evl__reaction *tail = p->value;
+    p->flags = (p->flags & ~EVL__P_STATE) | state;
+    p->value = v.ptr;
+    if (v.owner) {
+        p->flags |= EVL__P_SHARED;
+        p->u.owner = v.owner;
+    } else {
+        p->u.dtor = v.dtor;
+    }
+    ps->stats.pending--;
+    ps->stats.settled++;
+    if (state == EVL_PROMISE_REJECTED && !(p->flags & EVL__P_HANDLED)) {
+        evl__rejection_reject(p);
+    }
+    if (tail) {
+        struct evl__reaction *rx = tail->next;
+        tail->next = NULL;
+        while (rx) {
+            struct evl__reaction *next = rx->next;
+            enqueue_job(p, rx);
+            rx = next;
+        }
+    }
+}
+
+struct evl__val evl__promise_share(struct evl_promise *p)
+{
+    struct evl_promise *owner = (p->flags & EVL__P_SHARED) ? p->u.owner : p;
+    owner->refs++;
+    struct evl__val v = {p->value, NULL, owner};
+    return v;
+}
+
+void evl__promise_do_reject(struct evl_promise *p, struct evl__val v)
+{
+    if ((p->flags & EVL__P_STATE) != EVL_PROMISE_PENDING) {
+        evl__val_drop(p->ps, v);
+        return;
+    }
+    settle(p, EVL_PROMISE_REJECTED, v);
+}
+
+/* NewPromiseResolveThenableJob for a foreign thenable. */
+struct thenable_job {
+    struct evl_promise *p; /* +1 */
+    struct evl__val v;
+    void *then_fn;
+    evl_dtor_cb then_dtor;
+};
+
+static void thenable_job_run(struct evl_loop *loop, void *arg)
+{
+    struct thenable_job *job = arg;
+    struct evl_promise *p = job->p;
+    struct evl__pstate *ps = p->ps;
+    struct evl_promise_resolvers *r = evl_malloc(sizeof(*r));
+    if (r) {
+        r->refs = 1;
+        r->fresh = 1;
+        r->done = 0;
+        r->p = p;
+        p->refs++;
+        if (ps->has_thenable && ps->thenable.call_then) {
+            ps->thenable.call_then(loop, ps->thenable.ud, job->v.ptr, job->then_fn, r);
+        }
+        evl_promise_resolvers_release(r);
+    } else if ((p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING) {
+        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+    }
+    if (job->then_dtor) {
+        job->then_dtor(loop, job->then_fn);
+    }
+    evl__val_drop(ps, job->v);
+    evl__promise_release(p);
+    evl_free(job);
+}
+
+/* The resolve function's steps after the self-resolution check, for a non-promise value. */
+void evl__promise_do_resolve(struct evl_promise *p, struct evl__val v)
+{
+    struct evl__pstate *ps = p->ps;
+    if ((p->flags & EVL__P_STATE) != EVL_PROMISE_PENDING) {
+        evl__val_drop(ps, v);
+        return;
+    }
+    if (v.ptr && ps->has_thenable && ps->thenable.get_then) {
+        void *then_fn = NULL;
+        evl_dtor_cb then_dtor = NULL;
+        int kind = ps->thenable.get_then(ps->loop, ps->thenable.ud, v.ptr, &then_fn, &then_dtor);
+        if (kind == EVL_THENABLE_THREW) {
+            evl__val_drop(ps, v);
+            struct evl__val reason = {then_fn, then_dtor, NULL};
+            evl__promise_do_reject(p, reason);
+            return;
+        }
+        if (kind == EVL_THENABLE_YES) {
+            struct thenable_job *job = evl_malloc(sizeof(*job));
+            int rc = EVL_ENOMEM;
+            if (job) {
+                job->p = p;
+                job->v = v;
+                job->then_fn = then_fn;
+                job->then_dtor = then_dtor;
+                p->refs++;
+                rc = evl_queue_microtask(ps->loop, thenable_job_run, job);
+                if (rc != 0) {
+                    p->refs--;
+                    evl_free(job);
+                }
+            }
+            if (rc != 0) {
+                if (then_dtor) {
+                    then_dtor(ps->loop, then_fn);
+                }
+                evl__val_drop(ps, v);
+                evl__promise_do_reject(p, evl__error_val(rc, "cannot queue a thenable job"));
+            }
+            return;
+        }
+    }
+    settle(p, EVL_PROMISE_FULFILLED, v);
+}
+
+static void adopt_job_run(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct evl__reaction *rx = arg;
+    struct evl_promise *q = rx->next;
+    rx->next = NULL;
+    evl__promise_perform_then(q, rx);
+    evl__promise_release(q);
+}
+
+/* The resolve function's steps for an evl promise q: self-resolution is a TypeError; any
+ * other promise is a thenable whose then is the built-in one, so a
+ * NewPromiseResolveThenableJob is queued that registers pass-through reactions on q. */
+void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *q)
+{
+    struct evl__pstate *ps = p->ps;
+    if ((p->flags & EVL__P_STATE) != EVL_PROMISE_PENDING) {
+        return;
+    }
+    if (q == p) {
+        evl__promise_do_reject(p, evl__error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
+        return;
+    }
+    struct evl__reaction *rx = obj_alloc(ps);
+    if (!rx) {
+        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+        return;
+    }
+    rx->next = q;
+    rx->on_fulfilled = NULL;
+    rx->on_rejected = NULL;
+    rx->arg = &adopt_marker;
+    rx->arg_dtor = NULL;
+    rx->derived = p;
+    p->refs++;
+    q->refs++;
+    int rc = evl_queue_microtask(ps->loop, adopt_job_run, rx);
+    if (rc != 0) {
+        evl__promise_release(q);
+        rx->derived = NULL;
+        obj_free(ps, rx);
+        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption job"));
+        evl__promise_release(p);
+    }
+}
+
+/* PerformPromiseThen. */
+void evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
+{
+    unsigned state = p->flags & EVL__P_STATE;
+    if (state == EVL_PROMISE_PENDING) {
+        struct evl__reaction *tail = p->value;
+        if (tail) {
+            rx->next = tail->next;
+            tail->next = rx;
+        } else {
+            rx->next = rx;
+        }
+        p->value = rx;
+    } else {
+        if (state == EVL_PROMISE_REJECTED && !(p->flags & EVL__P_HANDLED)) {
+            evl__rejection_handle(p);
+        }
+        enqueue_job(p, rx);
+    }
+    p->flags |= EVL__P_HANDLED;
+}
+
+/* Applies a handler's outcome to the derived promise through its resolving functions. */
+static void apply_outcome(struct evl_result *res, struct evl_promise *d, bool fresh)
+{
+    struct evl_promise *src = res->source;
+    struct evl__pstate *ps = src ? src->ps : NULL;
+    if (d && !fresh) {
+        if (d->flags & EVL__P_RESOLVED) {
+            d = NULL;
+        } else {
+            d->flags |= EVL__P_RESOLVED;
+        }
+    }
+    switch (res->kind) {
+    case EVL__OUT_VALUE:
+        if (d) {
+            evl__promise_do_resolve(d, res->val);
+        } else {
+            evl__val_drop(ps, res->val);
+        }
+        break;
+    case EVL__OUT_PROMISE:
+        if (d) {
+            evl__promise_do_resolve_promise(d, res->promise);
+        }
+        evl__promise_release(res->promise);
+        break;
+    case EVL__OUT_REJECT:
+        if (d) {
+            evl__promise_do_reject(d, res->val);
+        } else {
+            evl__val_drop(ps, res->val);
+        }
+        break;
+    case EVL__OUT_FORWARD:
+        if (d) {
+            struct evl__val v = evl__promise_share(src);
+            if ((src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED) {
+                evl__promise_do_resolve(d, v);
+            } else {
+                evl__promise_do_reject(d, v);
+            }
+        }
+        break;
+    default:
+        if (d) {
+            struct evl__val none = {NULL, NULL, NULL};
+            evl__promise_do_resolve(d, none);
+        }
+        break;
+    }
+}
+
+/* PromiseReactionJob. */
+static void reaction_job(struct evl_loop *loop, void *arg)
+{
+    struct evl__reaction *rx = arg;
+    struct evl_promise *src = rx->next;
+    struct evl__pstate *ps = src->ps;
+    bool ok = (src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED;
+    evl_reaction_cb cb = ok ? rx->on_fulfilled : rx->on_rejected;
+    struct evl_result res;
+    res.source = src;
+    res.promise = NULL;
+    if (cb) {
+        res.kind = EVL__OUT_NONE;
+        cb(loop, src->value, rx->arg, &res);
+    } else {
+        res.kind = EVL__OUT_FORWARD;
+    }
+    apply_outcome(&res, rx->derived, rx->arg == &adopt_marker);
+    if (rx->arg_dtor) {
+        rx->arg_dtor(loop, rx->arg);
+    }
+    if (rx->derived) {
+        evl__promise_release(rx->derived);
+    }
+    obj_free(ps, rx);
+    evl__promise_release(src);
+}
+
+/* ---- Handler outcomes ----------------------------------------------------------------- */
+
+int evl_result_resolve(struct evl_result *result, void *value, evl_dtor_cb dtor)
+{
+    if (!result) {
+        return EVL_EINVAL;
+    }
+    if (result->kind != EVL__OUT_NONE) {
+        return EVL_EALREADY;
+    }
+    result->kind = EVL__OUT_VALUE;
+    result->val.ptr = value;
+    result->val.dtor = dtor;
+    result->val.owner = NULL;
+    return 0;
+}
+
+int evl_result_resolve_promise(struct evl_result *result, struct evl_promise *q)
+{
+    if (!result || !q) {
+        return EVL_EINVAL;
+    }
+    if (result->kind != EVL__OUT_NONE) {
+        return EVL_EALREADY;
+    }
+    result->kind = EVL__OUT_PROMISE;
+    result->promise = q;
+    q->refs++;
+    return 0;
+}
+
+int evl_result_reject(struct evl_result *result, void *reason, evl_dtor_cb dtor)
+{
+    int rc = evl_result_resolve(result, reason, dtor);
+    if (rc == 0) {
+        result->kind = EVL__OUT_REJECT;
+    }
+    return rc;
+}
+
+int evl_result_forward(struct evl_result *result)
+{
+    if (!result || !result->source) {
+        return EVL_EINVAL;
+    }
+    if (result->kind != EVL__OUT_NONE) {
+        return EVL_EALREADY;
+    }
+    result->kind = EVL__OUT_FORWARD;
+    return 0;
+}
+
+struct evl_promise *evl_result_source(const struct evl_result *result)
+{
+    return result ? result->source : NULL;
+}
+
+/* ---- Public construction ------------------------------------------------------------ */
+
+static int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__on_loop(loop)) {
+        return EVL_EPERM;
+    }
+    struct evl__pstate *ps = evl__pstate_get(loop);
+    if (!ps) {
+        return EVL_ENOMEM;
+    }
+    *ps_out = ps;
+    return 0;
+}
+
+int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    struct evl__pstate *ps = NULL;
+    if (!out) {
+        return EVL_EINVAL;
+    }
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    *out = p;
+    return 0;
+}
+
+int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
+                          struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    struct evl__pstate *ps = NULL;
+    if (!out) {
+        return EVL_EINVAL;
+    }
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    p->flags |= EVL__P_RESOLVED;
+    struct evl__val v = {value, dtor, NULL};
+    evl__promise_do_resolve(p, v);
+    *out = p;
+    return 0;
+}
+
+struct evl_promise *evl_promise_resolved_promise(struct evl_promise *p)
+{
+    if (p) {
+        p->refs++;
+    }
+    return p;
+}
+
+int(evl_promise_rejected)(struct evl_loop *loop, void *reason, evl_dtor_cb dtor,
+                          struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    struct evl__pstate *ps = NULL;
+    if (!out) {
+        return EVL_EINVAL;
+    }
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    p->flags |= EVL__P_RESOLVED;
+    struct evl__val v = {reason, dtor, NULL};
+    evl__promise_do_reject(p, v);
+    *out = p;
+    return 0;
+}
+
+struct evl_promise *evl_promise_retain(struct evl_promise *p)
+{
+    if (p) {
+        p->refs++;
+    }
+    return p;
+}
+
+void evl_promise_release(struct evl_promise *p)
+{
+    if (p) {
+        evl__promise_release(p);
+    }
+}
+
+/* ---- The promise's own resolving functions ------------------------------------------- */
+
+static int claim(struct evl_promise *p)
+{
+    if (!p) {
+        return EVL_EINVAL;
+    }
+    if (!evl__on_loop(p->ps->loop)) {
+        return EVL_EPERM;
+    }
+    if (p->flags & EVL__P_RESOLVED) {
+        return EVL_EALREADY;
+    }
+    p->flags |= EVL__P_RESOLVED;
+    return 0;
+}
+
+int evl_promise_resolve(struct evl_promise *p, void *value, evl_dtor_cb dtor)
+{
+    int rc = claim(p);
+    if (rc == 0) {
+        struct evl__val v = {value, dtor, NULL};
+        evl__promise_do_resolve(p, v);
+    }
+    return rc;
+}
+
+int evl_promise_resolve_promise(struct evl_promise *p, struct evl_promise *q)
+{
+    if (!q) {
+        return EVL_EINVAL;
+    }
+    int rc = claim(p);
+    if (rc == 0) {
+        evl__promise_do_resolve_promise(p, q);
+    }
+    return rc;
+}
+
+int evl_promise_reject(struct evl_promise *p, void *reason, evl_dtor_cb dtor)
+{
+    int rc = claim(p);
+    if (rc == 0) {
+        struct evl__val v = {reason, dtor, NULL};
+        evl__promise_do_reject(p, v);
+    }
+    return rc;
+}
+
+/* ---- Resolving functions as an object ---------------------------------------------- */
+
+static struct evl_promise_resolvers *resolvers_make(struct evl_promise *p)
+{
+    struct evl_promise_resolvers *r = evl_malloc(sizeof(*r));
+    if (r) {
+        r->refs = 1;
+        r->fresh = 0;
+        r->done = 0;
+        r->p = p;
+        p->refs++;
+    }
+    return r;
+}
+
+int(evl_promise_with_resolvers)(struct evl_loop *loop, struct evl_promise **promise_out,
+                                struct evl_promise_resolvers **resolvers_out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    struct evl__pstate *ps = NULL;
+    if (!promise_out || !resolvers_out) {
+        return EVL_EINVAL;
+    }
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    struct evl_promise_resolvers *r = resolvers_make(p);
+    if (!r) {
+        evl__promise_release(p);
+        return EVL_ENOMEM;
+    }
+    *promise_out = p;
+    *resolvers_out = r;
+    return 0;
+}
+
+int evl_promise_resolvers_get(struct evl_promise *p, struct evl_promise_resolvers **out)
+{
+    if (!p || !out) {
+        return EVL_EINVAL;
+    }
+    struct evl_promise_resolvers *r = resolvers_make(p);
+    if (!r) {
+        return EVL_ENOMEM;
+    }
+    *out = r;
+    return 0;
+}
+
+struct evl_promise_resolvers *evl_promise_resolvers_retain(struct evl_promise_resolvers *r)
+{
+    if (r) {
+        r->refs++;
+    }
+    return r;
+}
+
+void evl_promise_resolvers_release(struct evl_promise_resolvers *r)
+{
+    if (r && --r->refs == 0) {
+        evl__promise_release(r->p);
+        evl_free(r);
+    }
+}
+
+struct evl_promise *evl_promise_resolvers_promise(const struct evl_promise_resolvers *r)
+{
+    return r ? r->p : NULL;
+}
+
+int evl_promise_resolvers_done(const struct evl_promise_resolvers *r)
+{
+    if (!r) {
+        return 1;
+    }
+    return r->fresh ? r->done : (r->p->flags & EVL__P_RESOLVED) != 0;
+}
+
+/* Sets the shared already-resolved flag; EVL_EALREADY if it was set. */
+static int resolvers_claim(struct evl_promise_resolvers *r)
+{
+    if (!r) {
+        return EVL_EINVAL;
+    }
+    if (r->fresh) {
+        if (r->done) {
+            return EVL_EALREADY;
+        }
+        r->done = 1;
+        return 0;
+    }
+    if (r->p->flags & EVL__P_RESOLVED) {
+        return EVL_EALREADY;
+    }
+    r->p->flags |= EVL__P_RESOLVED;
+    return 0;
+}
+
+int evl_resolvers_resolve(struct evl_promise_resolvers *r, void *value, evl_dtor_cb dtor)
+{
+    int rc = resolvers_claim(r);
+    if (rc == 0) {
+        struct evl__val v = {value, dtor, NULL};
+        evl__promise_do_resolve(r->p, v);
+    }
+    return rc;
+}
+
+int evl_resolvers_resolve_promise(struct evl_promise_resolvers *r, struct evl_promise *q)
+{
+    if (!q) {
+        return EVL_EINVAL;
+    }
+    int rc = resolvers_claim(r);
+    if (rc == 0) {
+        evl__promise_do_resolve_promise(r->p, q);
+    }
+    return rc;
+}
+
+int evl_resolvers_reject(struct evl_promise_resolvers *r, void *reason, evl_dtor_cb dtor)
+{
+    int rc = resolvers_claim(r);
+    if (rc == 0) {
+        struct evl__val v = {reason, dtor, NULL};
+        evl__promise_do_reject(r->p, v);
+    }
+    return rc;
+}
+
+/* ---- then, catch ----------------------------------------------------------------------- */
+
+static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                     evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                     struct evl_promise **out, const char *file, int line)
+{
+    if (!p) {
+        return EVL_EINVAL;
+    }
+    struct evl__pstate *ps = p->ps;
+    if (!evl__on_loop(ps->loop)) {
+        return EVL_EPERM;
+    }
+    /* The derived promise exists even when the caller does not want it: a rejection of it
+     * must still be reported as unhandled, as in JavaScript. */
+    struct evl_promise *d = evl__promise_alloc(ps, file, line);
+    if (!d) {
+        return EVL_ENOMEM;
+    }
+    struct evl__reaction *rx = obj_alloc(ps);
+    if (!rx) {
+        evl__promise_release(d);
+        return EVL_ENOMEM;
+    }
+    rx->on_fulfilled = on_fulfilled;
+    rx->on_rejected = on_rejected;
+    rx->arg = arg;
+    rx->arg_dtor = arg_dtor;
+    rx->derived = d;
+    if (out) {
+        d->refs++;
+        *out = d;
+    }
+    evl__promise_perform_then(p, rx);
+    return 0;
+}
+
+int(evl_promise_then)(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                      evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                      struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    return then_impl(p, on_fulfilled, on_rejected, arg, arg_dtor, out, file, line);
+}
+
+int(evl_promise_catch)(struct evl_promise *p, evl_reaction_cb on_rejected, void *arg,
+                       evl_dtor_cb arg_dtor, struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    return then_impl(p, NULL, on_rejected, arg, arg_dtor, out, file, line);
+}
+
+/* ---- finally ---------------------------------------------------------------------------- */
+
+struct finally_ctx {
+    evl_promise_fn_cb fn;
+    void *arg;
+    evl_dtor_cb arg_dtor;
+};
+
+static void finally_ctx_dtor(struct evl_loop *loop, void *ptr)
+{
+    struct finally_ctx *fc = ptr;
+    if (fc->arg_dtor) {
+        fc->arg_dtor(loop, fc->arg);
+    }
+    evl_free(fc);
+}
+
+/* valueThunk: returns the original value (resolve function, so thenables are looked at). */
+static void value_thunk(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct evl_promise *orig = arg;
+    struct evl__val v = evl__promise_share(orig);
+    result->kind = EVL__OUT_VALUE;
+    result->val = v;
+}
+
+/* thrower: throws the original reason. */
+static void thrower(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct evl_promise *orig = arg;
+    result->kind = EVL__OUT_REJECT;
+    result->val = evl__promise_share(orig);
+}
+
+static void release_promise_dtor(struct evl_loop *loop, void *ptr)
+{
+    (void)loop;
+    evl__promise_release(ptr);
+}
+
+/* thenFinally and catchFinally: call onFinally, C.resolve(its result), then(valueThunk or
+ * thrower), and return that promise (the derived promise adopts it: two more turns). */
+static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *result,
+                         evl_reaction_cb thunk)
+{
+    struct finally_ctx *fc = arg;
+    struct evl_promise *orig = result->source;
+    struct evl__pstate *ps = orig->ps;
+    struct evl_result inner;
+    inner.source = NULL;
+    inner.kind = EVL__OUT_NONE;
+    inner.promise = NULL;
+    fc->fn(loop, fc->arg, &inner);
+    if (inner.kind == EVL__OUT_REJECT) {
+        result->kind = EVL__OUT_REJECT;
+        result->val = inner.val;
+        return;
+    }
+    /* PromiseResolve(C, result). */
+    struct evl_promise *pr;
+    if (inner.kind == EVL__OUT_PROMISE) {
+        pr = inner.promise;
+    } else {
+        pr = evl__promise_alloc(ps, NULL, 0);
+        if (!pr) {
+            if (inner.kind == EVL__OUT_VALUE) {
+                evl__val_drop(ps, inner.val);
+            }
+            result->kind = EVL__OUT_REJECT;
+            result->val = evl__error_val(EVL_ENOMEM, NULL);
+            return;
+        }
+        pr->flags |= EVL__P_RESOLVED;
+        if (inner.kind == EVL__OUT_VALUE) {
+            evl__promise_do_resolve(pr, inner.val);
+        } else {
+            struct evl__val none = {NULL, NULL, NULL};
+            evl__promise_do_resolve(pr, none);
+        }
+    }
+    struct evl_promise *d2 = NULL;
+    orig->refs++;
+    int rc = then_impl(pr, thunk, NULL, orig, release_promise_dtor, &d2, NULL, 0);
+    evl__promise_release(pr);
+    if (rc != 0) {
+        evl__promise_release(orig);
+        result->kind = EVL__OUT_REJECT;
+        result->val = evl__error_val(rc, NULL);
+        return;
+    }
+    result->kind = EVL__OUT_PROMISE;
+    result->promise = d2;
+}
+
+static void then_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)value;
+    finally_step(loop, arg, result, value_thunk);
+}
+
+static void catch_finally(struct evl_loop *loop, void *value, void *arg,
+                          struct evl_result *result)
+{
+    (void)value;
+    finally_step(loop, arg, result, thrower);
+}
+
+int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, void *arg,
+                         evl_dtor_cb arg_dtor, struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    if (!on_finally) {
+        return then_impl(p, NULL, NULL, arg, arg_dtor, out, file, line);
+    }
+    if (!p) {
+        return EVL_EINVAL;
+    }
+    struct finally_ctx *fc = evl_malloc(sizeof(*fc));
+    if (!fc) {
+        return EVL_ENOMEM;
+    }
+    fc->fn = on_finally;
+    fc->arg = arg;
+    fc->arg_dtor = arg_dtor;
+    int rc = then_impl(p, then_finally, catch_finally, fc, finally_ctx_dtor, out, file, line);
+    if (rc != 0) {
+        evl_free(fc);
+    }
+    return rc;
+}
+
+/* ---- try ------------------------------------------------------------------------------- */
+
+int(evl_promise_try)(struct evl_loop *loop, evl_promise_fn_cb fn, void *arg, evl_dtor_cb arg_dtor,
+                     struct evl_promise **out)
+{
+    const char *file;
+    int line;
+    evl__site_take(&file, &line);
+    struct evl__pstate *ps = NULL;
+    if (!fn || !out) {
+        return EVL_EINVAL;
+    }
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    struct evl_result res;
+    res.source = NULL;
+    res.kind = EVL__OUT_NONE;
+    res.promise = NULL;
+    fn(loop, arg, &res);
+    if (arg_dtor) {
+        arg_dtor(loop, arg);
+    }
+    /* The capability's resolving functions: nobody else has them yet. */
+    p->flags |= EVL__P_RESOLVED;
+    switch (res.kind) {
+    case EVL__OUT_VALUE:
+        evl__promise_do_resolve(p, res.val);
+        break;
+    case EVL__OUT_PROMISE:
+        evl__promise_do_resolve_promise(p, res.promise);
+        evl__promise_release(res.promise);
+        break;
+    case EVL__OUT_REJECT:
+        evl__promise_do_reject(p, res.val);
+        break;
+    default: {
+        struct evl__val none = {NULL, NULL, NULL};
+        evl__promise_do_resolve(p, none);
+        break;
+    }
+    }
+    *out = p;
+    return 0;
+}
+
+/* ---- Inspection ------------------------------------------------------------------------ */
+
+enum evl_promise_state evl_promise_state(const struct evl_promise *p)
+{
+    return p ? (enum evl_promise_state)(p->flags & EVL__P_STATE) : EVL_PROMISE_PENDING;
+}
+
+void *evl_promise_value(const struct evl_promise *p)
+{
+    if (!p || (p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING) {
+        return NULL;
+    }
+    return p->value;
+}
+
+struct evl_loop *evl_promise_loop(const struct evl_promise *p)
+{
+    return p ? p->ps->loop : NULL;
+}
+
+const struct evl_error *evl_promise_reason_as_error(const struct evl_promise *p)
+{
+    if (!p || (p->flags & EVL__P_STATE) != EVL_PROMISE_REJECTED) {
+        return NULL;
+    }
+    const struct evl_promise *owner = (p->flags & EVL__P_SHARED) ? p->u.owner : p;
+    if (evl__error_is(owner->value, owner->u.dtor)) {
+        return owner->value;
+    }
+    return NULL;
+}
+
+int evl_promise_is_handled(const struct evl_promise *p)
+{
+    return p && (p->flags & EVL__P_HANDLED) != 0;
+}
+
+void evl_promise_mark_handled(struct evl_promise *p)
+{
+    if (p) {
+        p->flags |= EVL__P_HANDLED;
+    }
+}
+
+/* ---- Hooks, statistics, registry ---------------------------------------------------------- */
+
+int evl_loop_set_thenable_hooks(struct evl_loop *loop, const struct evl_thenable_hooks *hooks)
+{
+    struct evl__pstate *ps = NULL;
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    if (hooks) {
+        ps->thenable = *hooks;
+        ps->has_thenable = hooks->get_then != NULL;
+    } else {
+        memset(&ps->thenable, 0, sizeof(ps->thenable));
+        ps->has_thenable = false;
+    }
+    return 0;
+}
+
+void *evl_loop_thenable_ud(struct evl_loop *loop)
+{
+    if (!loop) {
+        return NULL;
+    }
+    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    return ps ? ps->thenable.ud : NULL;
+}
+
+void evl_loop_promise_stats(struct evl_loop *loop, struct evl_promise_stats *out)
+{
+    if (!out) {
+        return;
+    }
+    memset(out, 0, sizeof(*out));
+    if (!loop) {
+        return;
+    }
+    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    if (ps) {
+        *out = ps->stats;
+    }
+}
+
+int evl_loop_promise_registry(struct evl_loop *loop, int enable)
+{
+    struct evl__pstate *ps = NULL;
+    int rc = check_loop(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    ps->registry = enable != 0;
+    return 0;
+}
+
+size_t evl_loop_promise_dump(struct evl_loop *loop, evl_promise_site_cb cb, void *ud)
+{
+    if (!loop) {
+        return 0;
+    }
+    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    if (!ps) {
+        return 0;
+    }
+    size_t n = 0;
+    for (struct evl__site *s = ps->sites.next; s != &ps->sites; s = s->next) {
+        if (cb) {
+            cb(s->p, s->file, s->line, ud);
+        }
+        n++;
+    }
+    return n;
+}
+
+void evl_promise_site(const struct evl_promise *p, const char **file, int *line)
+{
+    const char *f = NULL;
+    int l = 0;
+    if (p && p->site) {
+        f = p->site->file;
+        l = p->site->line;
+    }
+    if (file) {
+        *file = f;
+    }
+    if (line) {
+        *line = l;
+    }
+}
+
+/* ---- Teardown ------------------------------------------------------------------------------- */
+
+static void report_leak(struct evl_promise *p, const char *file, int line, void *ud)
+{
+    struct evl__pstate *ps = ud;
+    evl_log(ps->loop, EVL_LOG_WARN, "promise", "promise %p (%s) still live at loop teardown%s%s:%d",
+            (void *)p,
+            (p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING ? "pending" : "settled",
+            file ? ", created at " : "", file ? file : "", file ? line : 0);
+}
+
+static void pstate_teardown(struct evl_loop *loop, void *arg)
+{
+    struct evl__pstate *ps = arg;
+    ps->closing = true;
+    evl__pool_loop_teardown(ps);
+    evl__resolvers_loop_teardown(ps);
+    evl__rejection_deinit(ps);
+    if (ps->stats.live != 0) {
+        evl_log(loop, EVL_LOG_WARN, "promise", "%llu promise(s) still live at loop teardown",
+                (unsigned long long)ps->stats.live);
+        evl_loop_promise_dump(loop, report_leak, ps);
+        /* Live promises point at ps: it has to stay, so it is leaked on purpose rather than
+         * turned into dangling pointers. */
+        return;
+    }
+    *evl__loop_promise_slot(loop) = NULL;
+    while (ps->slabs) {
+        struct evl__slab *slab = ps->slabs;
+        ps->slabs = slab->next;
+        evl_free(slab);
+    }
+#ifdef EVL__NO_SLABS
+    while (ps->free_objs) {
+        void *o = ps->free_objs;
+        ps->free_objs = *(void **)o;
+        evl_free(o);
+    }
+#endif
+    evl_free(ps);
+}
