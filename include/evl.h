@@ -12,5 +12,8 @@
 #include "evl/loop.h"
 #include "evl/task.h"
 #include "evl/timer.h"
+#include "evl/error.h"
+#include "evl/promise.h"
+#include "evl/pool.h"
 
 #endif

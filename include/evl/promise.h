@@ -114,8 +114,7 @@ EVL_API int evl_promise_with_resolvers(struct evl_loop *loop, struct evl_promise
  * Loop thread only. Errors: EVL_EINVAL, EVL_ENOMEM. */
 EVL_API int evl_promise_resolvers_get(struct evl_promise *p, struct evl_promise_resolvers **out);
 
-EVL_API struct evl_promise_resolvers *
-evl_promise_resolvers_retain(struct evl_promise_resolvers *r);
+EVL_API struct evl_promise_resolvers *evl_promise_resolvers_retain(struct evl_promise_resolvers *r);
 EVL_API void evl_promise_resolvers_release(struct evl_promise_resolvers *r);
 
 /* The promise these functions resolve (borrowed). Loop thread only. */
@@ -225,12 +224,12 @@ struct evl_promise_input {
  * On failure nothing is registered and every plain value stays the caller's.
  * Loop thread only. Errors: EVL_EINVAL (NULL inputs with n > 0), EVL_EPERM, EVL_ENOMEM.
  */
-EVL_API int evl_promise_all(struct evl_loop *loop, const struct evl_promise_input *inputs,
-                            size_t n, struct evl_promise **out);
+EVL_API int evl_promise_all(struct evl_loop *loop, const struct evl_promise_input *inputs, size_t n,
+                            struct evl_promise **out);
 EVL_API int evl_promise_all_settled(struct evl_loop *loop, const struct evl_promise_input *inputs,
                                     size_t n, struct evl_promise **out);
-EVL_API int evl_promise_any(struct evl_loop *loop, const struct evl_promise_input *inputs,
-                            size_t n, struct evl_promise **out);
+EVL_API int evl_promise_any(struct evl_loop *loop, const struct evl_promise_input *inputs, size_t n,
+                            struct evl_promise **out);
 EVL_API int evl_promise_race(struct evl_loop *loop, const struct evl_promise_input *inputs,
                              size_t n, struct evl_promise **out);
 
@@ -336,8 +335,7 @@ EVL_API void evl_loop_promise_stats(struct evl_loop *loop, struct evl_promise_st
 EVL_API int evl_loop_promise_registry(struct evl_loop *loop, int enable);
 
 /* A registry entry as reported by evl_loop_promise_dump. */
-typedef void (*evl_promise_site_cb)(struct evl_promise *p, const char *file, int line,
-                                    void *ud);
+typedef void (*evl_promise_site_cb)(struct evl_promise *p, const char *file, int line, void *ud);
 
 /* Calls cb for every live registered promise (oldest first); returns their number. Loop
  * thread only. */
@@ -357,7 +355,7 @@ EVL_API void evl_promise_set_site(const char *file, int line);
  * EVL_PROMISE_SITES is defined; EVL_NO_PROMISE_SITES turns it off.
  */
 #if !defined(EVL_NO_PROMISE_SITES) && (defined(EVL_PROMISE_SITES) || !defined(NDEBUG))
-#define EVL__SITE(call) (evl_promise_set_site(__FILE__, __LINE__), call)
+#define EVL__SITE(call)                 (evl_promise_set_site(__FILE__, __LINE__), call)
 #define evl_promise_new(...)            EVL__SITE(evl_promise_new(__VA_ARGS__))
 #define evl_promise_resolved(...)       EVL__SITE(evl_promise_resolved(__VA_ARGS__))
 #define evl_promise_rejected(...)       EVL__SITE(evl_promise_rejected(__VA_ARGS__))

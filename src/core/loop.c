@@ -169,6 +169,19 @@ int evl_loop_alive(const struct evl_loop *loop)
            evl__submitq_pending(l, 0) || (loop->io_hooks && loop->io_hooks->alive(loop));
 }
 
+/* Drops the queued microtasks, letting their owner release what each one holds. */
+static void drop_microtasks(struct evl_loop *loop)
+{
+    struct evl__ring *r = &loop->micro;
+    while (r->head != r->tail) {
+        struct evl__task t = r->buf[r->head & r->mask];
+        r->head++;
+        if (loop->micro_discard) {
+            loop->micro_discard(loop, t.fn, t.arg);
+        }
+    }
+}
+
 /* Terminates the loop on the calling (loop) thread. drop: close semantics. */
 static void finalize(struct evl_loop *loop, int drop)
 {
@@ -177,7 +190,7 @@ static void finalize(struct evl_loop *loop, int drop)
         loop->admission_closed = 1;
         evl__submitq_close(loop, 1); /* discard callbacks run, FIFO */
         loop->ticks.head = loop->ticks.tail;
-        loop->micro.head = loop->micro.tail;
+        drop_microtasks(loop);
         loop->pending.head = loop->pending.tail;
         loop->closeq.head = loop->closeq.tail;
     } else {

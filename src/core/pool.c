@@ -370,7 +370,7 @@ struct evl_resolver {
     _Atomic int used;
     struct evl_loop *loop;
     struct evl__pstate *ps;
-    struct evl_promise *p; /* +1, loop thread; NULL once dropped */
+    struct evl_promise *p;     /* +1, loop thread; NULL once dropped */
     struct evl_resolver *prev; /* ps->resolvers, loop thread */
     struct evl_resolver *next;
     void *value;
@@ -521,8 +521,8 @@ void evl_resolver_release(struct evl_resolver *r)
             resolver_detach(r);
         } else {
             atomic_fetch_add(&r->refs, 1);
-            if (evl_loop_submit_ex(r->loop, resolver_release_task, resolver_release_discard,
-                                   r) != 0) {
+            if (evl_loop_submit_ex(r->loop, resolver_release_task, resolver_release_discard, r) !=
+                0) {
                 atomic_fetch_sub(&r->refs, 1);
             }
         }

@@ -25,7 +25,7 @@
 #endif
 
 /* Pooled records are 48 bytes: a promise and a reaction share the same free list. */
-#define EVL__OBJ_SIZE 48
+#define EVL__OBJ_SIZE  48
 #define EVL__SLAB_OBJS 128
 /* Under sanitizers records go back to the allocator at once, so use-after-free is caught. */
 #ifdef EVL__NO_SLABS
@@ -65,18 +65,22 @@ void evl__site_take(const char **file, int *line)
 
 bool evl__on_loop(struct evl_loop *loop)
 {
-    return evl_loop_on_thread(loop) != 0;
+    return evl__loop_on_thread(loop) != 0;
 }
 
 /* ---- Per-loop state ------------------------------------------------------------------- */
 
 static void pstate_teardown(struct evl_loop *loop, void *arg);
+static void micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
 struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
 {
-    void **slot = evl__loop_promise_slot(loop);
-    if (*slot) {
-        return *slot;
+    if (loop->promise_state) {
+        return loop->promise_state;
+    }
+    /* A terminated (or terminating) loop gets no new state: its teardown already ran. */
+    if (loop->admission_closed || loop->tearing_down) {
+        return NULL;
     }
     struct evl__pstate *ps = evl_calloc(1, sizeof(*ps));
     if (!ps) {
@@ -95,7 +99,8 @@ struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
         evl__loop_remove_checkpoint_hook(loop, evl__rejection_checkpoint, ps);
         goto fail_free_state;
     }
-    *slot = ps;
+    loop->micro_discard = micro_discard;
+    loop->promise_state = ps;
     return ps;
 
 fail_free_state:
@@ -149,6 +154,23 @@ struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps)
 void evl__reaction_free(struct evl__pstate *ps, struct evl__reaction *rx)
 {
     obj_free(ps, rx);
+}
+
+static void pstate_free(struct evl__pstate *ps)
+{
+    while (ps->slabs) {
+        struct evl__slab *slab = ps->slabs;
+        ps->slabs = slab->next;
+        evl_free(slab);
+    }
+    while (ps->free_objs) {
+        void *o = ps->free_objs;
+        ps->free_objs = *(void **)o;
+#ifdef EVL__NO_SLABS
+        evl_free(o);
+#endif
+    }
+    evl_free(ps);
 }
 
 /* ---- Allocation, release ------------------------------------------------------------- */
@@ -259,6 +281,9 @@ void evl__promise_release(struct evl_promise *p)
         promise_free_one(q, ps);
     }
     ps->freeing = false;
+    if (ps->closing && ps->stats.live == 0) {
+        pstate_free(ps);
+    }
 }
 
 /* ---- Settlement ---------------------------------------------------------------------- */
@@ -271,7 +296,7 @@ static void enqueue_job(struct evl_promise *p, struct evl__reaction *rx)
     struct evl__pstate *ps = p->ps;
     rx->next = p;
     p->refs++;
-    int rc = evl_queue_microtask(ps->loop, reaction_job, rx);
+    int rc = evl__queue_job(ps->loop, reaction_job, rx);
     if (rc != 0) {
         /* The loop is closed (or out of memory): the job can never run, so the reaction is
          * dropped the way a reaction of a freed pending promise is. */
@@ -392,7 +417,7 @@ void evl__promise_do_resolve(struct evl_promise *p, struct evl__val v)
                 job->then_fn = then_fn;
                 job->then_dtor = then_dtor;
                 p->refs++;
-                rc = evl_queue_microtask(ps->loop, thenable_job_run, job);
+                rc = evl__queue_job(ps->loop, thenable_job_run, job);
                 if (rc != 0) {
                     p->refs--;
                     evl_free(job);
@@ -447,7 +472,7 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
     rx->derived = p;
     p->refs++;
     q->refs++;
-    int rc = evl_queue_microtask(ps->loop, adopt_job_run, rx);
+    int rc = evl__queue_job(ps->loop, adopt_job_run, rx);
     if (rc != 0) {
         evl__promise_release(q);
         rx->derived = NULL;
@@ -628,7 +653,7 @@ static int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
     }
     struct evl__pstate *ps = evl__pstate_get(loop);
     if (!ps) {
-        return EVL_ENOMEM;
+        return loop->admission_closed ? EVL_ECLOSED : EVL_ENOMEM;
     }
     *ps_out = ps;
     return 0;
@@ -1074,8 +1099,7 @@ static void then_finally(struct evl_loop *loop, void *value, void *arg, struct e
     finally_step(loop, arg, result, value_thunk);
 }
 
-static void catch_finally(struct evl_loop *loop, void *value, void *arg,
-                          struct evl_result *result)
+static void catch_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
 {
     (void)value;
     finally_step(loop, arg, result, thrower);
@@ -1226,7 +1250,7 @@ void *evl_loop_thenable_ud(struct evl_loop *loop)
     if (!loop) {
         return NULL;
     }
-    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    struct evl__pstate *ps = loop->promise_state;
     return ps ? ps->thenable.ud : NULL;
 }
 
@@ -1239,7 +1263,7 @@ void evl_loop_promise_stats(struct evl_loop *loop, struct evl_promise_stats *out
     if (!loop) {
         return;
     }
-    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    struct evl__pstate *ps = loop->promise_state;
     if (ps) {
         *out = ps->stats;
     }
@@ -1261,7 +1285,7 @@ size_t evl_loop_promise_dump(struct evl_loop *loop, evl_promise_site_cb cb, void
     if (!loop) {
         return 0;
     }
-    struct evl__pstate *ps = *evl__loop_promise_slot(loop);
+    struct evl__pstate *ps = loop->promise_state;
     if (!ps) {
         return 0;
     }
@@ -1296,8 +1320,8 @@ void evl_promise_site(const struct evl_promise *p, const char **file, int *line)
 static void report_leak(struct evl_promise *p, const char *file, int line, void *ud)
 {
     struct evl__pstate *ps = ud;
-    evl_log(ps->loop, EVL_LOG_WARN, "promise", "promise %p (%s) still live at loop teardown%s%s:%d",
-            (void *)p,
+    evl_log(ps->loop, EVL_LOG_DEBUG, "promise",
+            "promise %p (%s) still live at loop teardown%s%s:%d", (void *)p,
             (p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING ? "pending" : "settled",
             file ? ", created at " : "", file ? file : "", file ? line : 0);
 }
@@ -1305,30 +1329,50 @@ static void report_leak(struct evl_promise *p, const char *file, int line, void 
 static void pstate_teardown(struct evl_loop *loop, void *arg)
 {
     struct evl__pstate *ps = arg;
-    ps->closing = true;
     evl__pool_loop_teardown(ps);
     evl__resolvers_loop_teardown(ps);
     evl__rejection_deinit(ps);
+    loop->promise_state = NULL;
+    loop->micro_discard = NULL;
     if (ps->stats.live != 0) {
-        evl_log(loop, EVL_LOG_WARN, "promise", "%llu promise(s) still live at loop teardown",
+        /* Promises still referenced point at ps: it stays until the last one is released
+         * (which must happen before evl_loop_free). Debug builds name their creation sites. */
+        evl_log(loop, EVL_LOG_DEBUG, "promise", "%llu promise(s) still live at loop teardown",
                 (unsigned long long)ps->stats.live);
-        evl_loop_promise_dump(loop, report_leak, ps);
-        /* Live promises point at ps: it has to stay, so it is leaked on purpose rather than
-         * turned into dangling pointers. */
+        for (struct evl__site *s = ps->sites.next; s != &ps->sites; s = s->next) {
+            report_leak(s->p, s->file, s->line, ps);
+        }
+        ps->closing = true;
         return;
     }
-    *evl__loop_promise_slot(loop) = NULL;
-    while (ps->slabs) {
-        struct evl__slab *slab = ps->slabs;
-        ps->slabs = slab->next;
-        evl_free(slab);
+    pstate_free(ps);
+}
+
+/* Close drops queued microtasks; the promise jobs among them release what they hold (the
+ * reactions' arg destructors run, references are dropped). */
+static void micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    (void)loop;
+    if (fn == reaction_job) {
+        struct evl__reaction *rx = arg;
+        struct evl_promise *src = rx->next;
+        struct evl__pstate *ps = src->ps;
+        drop_reaction(ps, rx);
+        evl__promise_release(src);
+    } else if (fn == adopt_job_run) {
+        struct evl__reaction *rx = arg;
+        struct evl_promise *q = rx->next;
+        struct evl__pstate *ps = q->ps;
+        drop_reaction(ps, rx);
+        evl__promise_release(q);
+    } else if (fn == thenable_job_run) {
+        struct thenable_job *job = arg;
+        struct evl__pstate *ps = job->p->ps;
+        if (job->then_dtor) {
+            job->then_dtor(loop, job->then_fn);
+        }
+        evl__val_drop(ps, job->v);
+        evl__promise_release(job->p);
+        evl_free(job);
     }
-#ifdef EVL__NO_SLABS
-    while (ps->free_objs) {
-        void *o = ps->free_objs;
-        ps->free_objs = *(void **)o;
-        evl_free(o);
-    }
-#endif
-    evl_free(ps);
 }

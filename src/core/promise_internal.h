@@ -13,8 +13,19 @@
 #include "evl/pool.h"
 #include "evl/promise.h"
 
+#include "core/loop_internal.h"
+
 #include <pthread.h>
 #include <stdbool.h>
+
+/* evl_queue_microtask without the argument and thread checks (callers are on the loop). */
+static inline int evl__queue_job(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    if (loop->admission_closed) {
+        return EVL_ECLOSED;
+    }
+    return evl__ring_push(loop, &loop->micro, fn, arg);
+}
 
 /* Promise flags: the state lives in the two low bits. */
 enum {
@@ -121,7 +132,7 @@ struct evl__pstate {
     struct evl_loop *loop;
     void *free_objs; /* pooled 48-byte records (promises and reactions) */
     size_t n_free;
-    void *slabs; /* release builds: slab list */
+    void *slabs;                   /* release builds: slab list */
     struct evl_promise *free_work; /* promises whose last reference went */
     bool freeing;
     bool has_thenable;
@@ -138,10 +149,9 @@ struct evl__pstate {
     size_t n_handled;
     size_t cap_handled;
     struct evl_promise_stats stats;
-    struct evl__site sites; /* registry list head */
-    struct evl__pool_job *jobs; /* this loop's pool jobs not yet completed */
-    pthread_mutex_t lock;       /* guards resolvers (touched by other threads) */
-    struct evl_resolver *resolvers;
+    struct evl__site sites;         /* registry list head */
+    struct evl__pool_job *jobs;     /* this loop's pool jobs not yet completed */
+    struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */
 };
 
 /* The state of loop, created on first use (NULL on allocation failure). */

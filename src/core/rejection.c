@@ -89,8 +89,7 @@ static void default_handled_later(struct evl_loop *loop, struct evl_promise *p, 
     (void)ud;
     char buf[256];
     describe(p, buf, sizeof(buf));
-    evl_log(loop, EVL_LOG_WARN, "promise", "promise rejection was handled asynchronously: %s",
-            buf);
+    evl_log(loop, EVL_LOG_WARN, "promise", "promise rejection was handled asynchronously: %s", buf);
 }
 
 int evl_loop_set_rejection_hooks(struct evl_loop *loop, evl_rejection_cb on_unhandled,
@@ -131,8 +130,8 @@ void evl__rejection_checkpoint(struct evl_loop *loop, void *ud)
     ps->n_unhandled = 0;
     ps->cap_unhandled = 0;
 
-    evl_rejection_cb on_handled = ps->on_handled_later ? ps->on_handled_later
-                                                       : default_handled_later;
+    evl_rejection_cb on_handled =
+        ps->on_handled_later ? ps->on_handled_later : default_handled_later;
     evl_rejection_cb on_unhandled = ps->on_unhandled ? ps->on_unhandled : default_unhandled;
     void *hook_ud = ps->rejection_ud;
     for (size_t i = 0; i < n_handled; i++) {
