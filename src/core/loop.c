@@ -196,6 +196,7 @@ static void finalize(struct evl_loop *loop, int drop)
     } else {
         loop->admission_closed = 1;
     }
+    evl__timers_apply_ctl(loop, 1);
     loop->tearing_down = 1;
     for (uint32_t i = loop->nteardown; i-- > 0;) {
         evl__loop_call(loop, loop->teardown[i].fn, loop->teardown[i].arg);
@@ -264,13 +265,11 @@ int evl__wakeup_fd(struct evl_loop *loop)
 void evl__loop_after_sleep(struct evl_loop *loop)
 {
     if (atomic_load_explicit(&loop->sleeping, memory_order_relaxed)) {
-        atomic_store_explicit(&loop->sleeping, 0, memory_order_seq_cst);
+        /* wake_pending stays set until the next sleep announcement: a producer that still
+         * saw the old flag finds it taken and makes no second write for this sleep. */
+        atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);
         int st = EVL_LOOP_SLEEPING;
         atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
-    }
-    if (atomic_load_explicit(&loop->wake_pending, memory_order_acquire)) {
-        evl__wakeup_drain(&loop->wakeup);
-        atomic_store_explicit(&loop->wake_pending, 0, memory_order_release);
     }
 }
 
@@ -312,6 +311,10 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         timeout_ns = 0;
     }
     if (timeout_ns != 0) {
+        /* One sleep episode: re-arm deduplication, then announce. Each wake-up write needs
+         * a 0 -> 1 change of wake_pending, so there is at most one per announcement. */
+        loop->sleeps++;
+        atomic_store_explicit(&loop->wake_pending, 0, memory_order_relaxed);
         atomic_store_explicit(&loop->sleeping, 1, memory_order_seq_cst);
         int st = EVL_LOOP_RUNNING;
         atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_SLEEPING);
@@ -321,9 +324,6 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             timeout_ns = 0;
         } else if (!drain && timeout_ns < 0 && !evl_loop_alive(loop)) {
             timeout_ns = 0; /* the last ref went away meanwhile */
-        }
-        if (timeout_ns != 0) {
-            loop->sleeps++;
         }
     }
     if (loop->io_hooks) {
@@ -383,6 +383,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     if (evl__loop_interrupted(loop)) {
         return;
     }
+    evl__timers_apply_ctl(loop, 0);    /* cross-thread sets and clears, in their order */
     loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
     evl__timers_run(loop);
     if (evl__loop_interrupted(loop)) {
@@ -392,6 +393,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     if (evl__loop_interrupted(loop)) {
         return;
     }
+    evl__timers_apply_ctl(loop, 0); /* so the poll timeout sees timers set meanwhile */
     poll_phase(loop, poll_timeout(loop, mode), 0);
     if (evl__loop_interrupted(loop)) {
         return;

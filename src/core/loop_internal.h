@@ -128,6 +128,11 @@ int64_t evl__timers_timeout(const struct evl_loop *loop, uint64_t now);
  * Submission queue (src/core/submit.c). Producers take a short spin lock; the loop swaps out
  * the whole chain at once. The loop thread itself bypasses the lock (local list).
  */
+/* A queued cross-thread timer operation (the first member of timer.c's message). */
+struct evl__ctl {
+    struct evl__ctl *next;
+};
+
 struct evl__submitq {
     /* Producer side (one cache line, written under the lock). */
     alignas(EVL__CACHELINE) _Atomic int lock;
@@ -136,6 +141,11 @@ struct evl__submitq {
     struct evl__task_chunk *tail;           /* chunk being filled */
     struct evl__task_chunk *free;           /* recycled chunks */
     uint32_t nfree;
+    /* Cross-thread timer set/clear messages: a separate FIFO applied at the start of every
+     * timer phase, so a clear that returned before the phase began always wins. */
+    struct evl__ctl *ctl_head;
+    struct evl__ctl *ctl_tail;
+    _Atomic int ctl_pending; /* hint read without the lock */
     /* Consumer side (loop thread only). */
     alignas(EVL__CACHELINE) struct evl__task_list batch; /* swapped out, being run */
     struct evl__task_list local;                         /* loop-thread submissions */
@@ -149,6 +159,13 @@ void evl__submitq_deinit(struct evl_loop *loop);
 void evl__submitq_run(struct evl_loop *loop, int unbounded);
 /* Nonzero if tasks are waiting (any list). Loop thread; exact when taken under the lock. */
 int evl__submitq_pending(struct evl_loop *loop, int locked);
+/* Queues a timer control message (thread-safe; EVL_ECLOSED once admission closed) and
+ * takes the whole queued list (loop thread; NULL if none). */
+int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg);
+struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop);
+/* Applies queued cross-thread timer operations (timer.c); drop: free them unapplied. */
+void evl__timers_apply_ctl(struct evl_loop *loop, int drop);
+
 /* Closes admission. With drop: takes every queued task and calls its discard callback.
  * Returns nonzero if tasks are still queued (only without drop). */
 int evl__submitq_close(struct evl_loop *loop, int drop);

@@ -61,6 +61,9 @@ int evl__submitq_init(struct evl_loop *loop)
     struct evl__submitq *q = &loop->q;
     atomic_init(&q->lock, 0);
     q->closed = 0;
+    q->ctl_head = NULL;
+    q->ctl_tail = NULL;
+    atomic_init(&q->ctl_pending, 0);
     atomic_init(&q->head, NULL);
     q->tail = NULL;
     q->free = NULL;
@@ -212,6 +215,42 @@ int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discar
     return submit(loop, t, 2);
 }
 
+int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
+{
+    struct evl__submitq *q = &loop->q;
+    msg->next = NULL;
+    spin_lock(q);
+    if (q->closed) {
+        spin_unlock(q);
+        return EVL_ECLOSED;
+    }
+    if (q->ctl_tail) {
+        q->ctl_tail->next = msg;
+    } else {
+        q->ctl_head = msg;
+    }
+    q->ctl_tail = msg;
+    atomic_store_explicit(&q->ctl_pending, 1, memory_order_relaxed);
+    spin_unlock(q);
+    evl__loop_wake(loop);
+    return 0;
+}
+
+struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop)
+{
+    struct evl__submitq *q = &loop->q;
+    if (!atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
+        return NULL;
+    }
+    spin_lock(q);
+    struct evl__ctl *h = q->ctl_head;
+    q->ctl_head = NULL;
+    q->ctl_tail = NULL;
+    atomic_store_explicit(&q->ctl_pending, 0, memory_order_relaxed);
+    spin_unlock(q);
+    return h;
+}
+
 void evl__loop_wake(struct evl_loop *loop)
 {
     if (!atomic_load_explicit(&loop->sleeping, memory_order_seq_cst)) {
@@ -329,10 +368,11 @@ int evl__submitq_pending(struct evl_loop *loop, int locked)
         return 1;
     }
     if (!locked) {
-        return atomic_load_explicit(&q->head, memory_order_relaxed) != NULL;
+        return atomic_load_explicit(&q->head, memory_order_relaxed) != NULL ||
+               atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
     }
     spin_lock(q);
-    int r = atomic_load_explicit(&q->head, memory_order_relaxed) != NULL;
+    int r = atomic_load_explicit(&q->head, memory_order_relaxed) != NULL || q->ctl_head != NULL;
     spin_unlock(q);
     return r;
 }

@@ -385,6 +385,7 @@ static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *ar
 
 /* A set made on another thread, applied by the loop. */
 struct timer_msg {
+    struct evl__ctl link; /* first: the queue links messages through it */
     evl_timer_cb cb;
     void *arg;
     uint64_t id;
@@ -407,14 +408,13 @@ static int tomb_take(struct evl__timers *T, uint64_t id)
 
 static int clear_local(struct evl_loop *loop, uint64_t id);
 
-static void msg_apply(struct evl_loop *loop, void *p)
+static void msg_apply(struct evl_loop *loop, struct timer_msg *m)
 {
-    struct timer_msg *m = p;
     struct evl__timers *T = &loop->timers;
     if (m->clear) {
         (void)clear_local(loop, m->id);
     } else {
-        if (!tomb_take(T, m->id) && loop->state < EVL_LOOP_TERMINATED) {
+        if (!tomb_take(T, m->id)) {
             int rc = arm_new(loop, m->id, m->cb, m->arg, m->deadline, m->period, m->flags, 1);
             if (rc != 0) {
                 evl_log(loop, EVL_LOG_ERROR, "timer",
@@ -426,16 +426,24 @@ static void msg_apply(struct evl_loop *loop, void *p)
             T->tomb_len = 0; /* no queued set can match them any more */
         }
     }
-    evl__loop_free(loop, m);
 }
 
-static void msg_discard(struct evl_loop *loop, void *p)
+void evl__timers_apply_ctl(struct evl_loop *loop, int drop)
 {
-    struct timer_msg *m = p;
-    if (!m->clear) {
-        atomic_fetch_sub(&loop->timers.foreign_sets, 1);
+    struct evl__ctl *c = evl__submitq_take_ctl(loop);
+    while (c) {
+        struct evl__ctl *next = c->next;
+        struct timer_msg *m = (struct timer_msg *)c;
+        if (drop) {
+            if (!m->clear) {
+                atomic_fetch_sub(&loop->timers.foreign_sets, 1);
+            }
+        } else {
+            msg_apply(loop, m);
+        }
+        evl__loop_free(loop, m);
+        c = next;
     }
-    evl__loop_free(loop, m);
 }
 
 static int post_msg(struct evl_loop *loop, const struct timer_msg *src)
@@ -448,7 +456,7 @@ static int post_msg(struct evl_loop *loop, const struct timer_msg *src)
     if (!m->clear) {
         atomic_fetch_add(&loop->timers.foreign_sets, 1);
     }
-    int rc = evl_loop_submit_ex(loop, msg_apply, msg_discard, m);
+    int rc = evl__submitq_post_ctl(loop, &m->link);
     if (rc != 0) {
         if (!m->clear) {
             atomic_fetch_sub(&loop->timers.foreign_sets, 1);
@@ -497,7 +505,7 @@ static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t 
     if (on_thread) {
         rc = arm_new(loop, id, cb, arg, deadline, period, flags, level + 1);
     } else {
-        struct timer_msg m = {cb, arg, id, deadline, period, flags, 0};
+        struct timer_msg m = {{NULL}, cb, arg, id, deadline, period, flags, 0};
         rc = post_msg(loop, &m);
     }
     if (rc == 0 && id_out) {
@@ -566,7 +574,7 @@ int evl_timer_clear(struct evl_loop *loop, uint64_t id)
         return clear_local(loop, id);
     }
     /* Queued, never waiting for the loop: a clear from any thread cannot deadlock. */
-    struct timer_msg m = {NULL, NULL, id, 0, 0, 0, 1};
+    struct timer_msg m = {{NULL}, NULL, NULL, id, 0, 0, 0, 1};
     return post_msg(loop, &m);
 }
 

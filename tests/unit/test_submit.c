@@ -4,6 +4,7 @@
 #include "core/loop_internal.h"
 
 #include <pthread.h>
+#include <time.h>
 
 enum { NPROD = 4, NTASKS = 20000 };
 
@@ -154,6 +155,16 @@ TEST(close_discards_cross_thread_tasks)
     ASSERT_OK(evl_loop_free(loop));
 }
 
+static void unbounded(struct evl_loop *loop, void *arg);
+
+static void *submit_many(void *p)
+{
+    for (int i = 0; i < 2000; i++) {
+        ASSERT_OK(evl_loop_submit(p, unbounded, NULL));
+    }
+    return NULL;
+}
+
 static int chain_left;
 
 static void chain(struct evl_loop *loop, void *arg)
@@ -186,5 +197,125 @@ TEST(submit_rejects_null)
     ASSERT_OK(evl_loop_new(&loop, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_submit(NULL, never, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_submit(loop, NULL, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+enum { WAKE_PRODUCERS = 8, WAKE_BURSTS = 40, WAKE_BURST = 50 };
+
+static _Atomic int wake_done;
+
+static void *wake_producer(void *p)
+{
+    struct evl_loop *loop = p;
+    for (int b = 0; b < WAKE_BURSTS; b++) {
+        for (int i = 0; i < WAKE_BURST; i++) {
+            ASSERT_OK(evl_loop_submit(loop, chain, NULL));
+        }
+        /* Let the loop drain and fall asleep again between bursts. */
+        struct timespec ts = {0, 200 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_fetch_add(&wake_done, 1) == WAKE_PRODUCERS - 1) {
+        ASSERT_OK(evl_loop_submit(loop, unref_task, NULL));
+    }
+    return NULL;
+}
+
+/* Wake-up deduplication: while 8 producers hammer a loop that keeps falling asleep, the
+ * number of wake-up writes never exceeds the number of sleep episodes. */
+TEST(wake_dedup_with_8_producers) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    chain_left = 0;
+    atomic_store(&wake_done, 0);
+    ASSERT_OK(evl_loop_ref(loop));
+    pthread_t th[WAKE_PRODUCERS];
+    for (int i = 0; i < WAKE_PRODUCERS; i++) {
+        ASSERT_EQ(pthread_create(&th[i], NULL, wake_producer, loop), 0);
+    }
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    for (int i = 0; i < WAKE_PRODUCERS; i++) {
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    }
+    struct evl__loop_stats st;
+    evl__loop_get_stats(loop, &st);
+    ASSERT_UEQ(runs, (uint64_t)WAKE_PRODUCERS * WAKE_BURSTS * WAKE_BURST);
+    ASSERT_UGE(st.wake_writes, 1);
+    ASSERT_ULE(st.wake_writes, st.sleeps);
+    ASSERT_ULT(st.wake_writes, runs / 4); /* far fewer writes than tasks */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void unbounded(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    runs++;
+}
+
+TEST(batch_bound_per_iteration)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_tasks_per_iteration = 10;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    runs = 0;
+    for (int i = 0; i < 25; i++) {
+        ASSERT_OK(evl_loop_submit(loop, unbounded, NULL));
+    }
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_UEQ(runs, 10);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_UEQ(runs, 20);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_UEQ(runs, 25);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* The loop thread's own submissions take no lock and never write the wake-up fd. */
+TEST(loop_thread_submit_fast_path)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    for (int i = 0; i < 1000; i++) {
+        ASSERT_OK(evl_loop_submit(loop, unbounded, NULL));
+    }
+    ASSERT_NULL(atomic_load(&loop->q.head)); /* nothing went to the shared queue */
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, 1000);
+    struct evl__loop_stats st;
+    evl__loop_get_stats(loop, &st);
+    ASSERT_UEQ(st.wake_writes, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Steady state allocates nothing: after warm-up rounds, more rounds of the same size add no
+ * allocation. */
+TEST(steady_state_submit_allocates_nothing)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    for (int round = 0; round < 5; round++) {
+        struct evl_alloc_stats a;
+        evl_alloc_stats(&a);
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, submit_many, loop), 0);
+        ASSERT_EQ(pthread_join(t, NULL), 0);
+        for (int i = 0; i < 2000; i++) {
+            ASSERT_OK(evl_loop_submit(loop, unbounded, NULL));
+        }
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+        struct evl_alloc_stats b;
+        evl_alloc_stats(&b);
+        if (round >= 3) { /* after warm-up */
+            ASSERT_UEQ(b.total_allocs, a.total_allocs);
+        }
+    }
+    ASSERT_UEQ(runs, 5 * 4000);
     ASSERT_OK(evl_loop_free(loop));
 }
