@@ -6,6 +6,7 @@
  *   --quick        smaller op counts (make bench QUICK=1)
  *   --only a,b     run only the named workloads (exact names)
  *   --n N          force the op count of every selected workload (callgrind mode)
+ *   --no-warmup    skip untimed warm-up passes (callgrind counts every instruction)
  *   --list         print the workload names and exit
  * Each workload prints one line:
  *   NAME LIBRARY ops N ns_per_op X [key value]...
@@ -43,6 +44,8 @@
 static const char *bench_lib = "?";
 static const char *bench_current = "?";
 static int bench_quick;
+/* 0 with --no-warmup (callgrind mode): workloads skip their untimed warm-up pass. */
+static int bench_warmup = 1;
 
 struct bench_workload {
     const char *name;
@@ -90,6 +93,9 @@ static inline void *bench_alloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
     BENCH_CHECK(p != NULL, "out of memory (%zu x %zu)", n, size);
+    /* Touch every page now: a first-touch page fault costs microseconds on a VM and must
+     * not land inside a timed region. */
+    memset(p, 0, (n ? n : 1) * size);
     return p;
 }
 
@@ -178,9 +184,6 @@ static inline void bench_mq_init(struct bench_mq *q, size_t cap)
     pthread_mutex_init(&q->lock, NULL);
     q->fill = bench_alloc(cap, sizeof(*q->fill));
     q->spare = bench_alloc(cap, sizeof(*q->spare));
-    /* Touch every page now so that page faults do not land inside the timed region. */
-    memset(q->fill, 0, cap * sizeof(*q->fill));
-    memset(q->spare, 0, cap * sizeof(*q->spare));
     q->len = 0;
     q->cap = cap;
 }
@@ -285,16 +288,19 @@ static inline void bench_gate_wait(struct bench_gate *g)
 }
 
 /*
- * 100k timers spread over 100 ms: each timer's intended deadline is a fresh clock read at
- * scheduling plus its delay. A fire before it is "early"; an "order violation" is a timer
- * firing after one whose intended deadline was later by more than the tolerance (the
- * tolerance absorbs the few ns between our clock read and the library's).
+ * 100k timers spread over 100 ms. Each timer's deadline is bracketed by two clock reads
+ * around the library call: lo = before + delay, hi = after + delay (the library reads its
+ * own clock somewhere in between, or uses a cached loop time before it). A fire before lo
+ * is "early"; lateness is measured from lo. An "order violation" is a timer firing after
+ * one whose deadline was certainly later: its hi (plus a tolerance for clock granularity)
+ * is below the largest lo fired so far.
  */
 #define BENCH_SPREAD_TOLERANCE_NS 100000u
 struct bench_spread {
-    uint64_t *deadline;
+    uint64_t *lo;
+    uint64_t *hi;
     int64_t *late;
-    uint64_t max_deadline;
+    uint64_t max_lo;
     uint64_t order;
     uint64_t fired;
 };
@@ -303,26 +309,32 @@ static struct bench_spread bench_spr;
 static inline void bench_spread_init(uint64_t n)
 {
     memset(&bench_spr, 0, sizeof(bench_spr));
-    bench_spr.deadline = bench_alloc(n, sizeof(*bench_spr.deadline));
+    bench_spr.lo = bench_alloc(n, sizeof(*bench_spr.lo));
+    bench_spr.hi = bench_alloc(n, sizeof(*bench_spr.hi));
     bench_spr.late = bench_alloc(n, sizeof(*bench_spr.late));
 }
 
-/* Records the intended deadline of timer i, scheduled now with delay_ms. */
+/* Call just before scheduling timer i with delay_ms... */
 static inline void bench_spread_schedule(uint64_t i, uint64_t delay_ms)
 {
-    bench_spr.deadline[i] = bench_now_ns() + delay_ms * 1000000u;
+    bench_spr.lo[i] = bench_now_ns() + delay_ms * 1000000u;
+}
+
+/* ...and just after. */
+static inline void bench_spread_scheduled(uint64_t i, uint64_t delay_ms)
+{
+    bench_spr.hi[i] = bench_now_ns() + delay_ms * 1000000u;
 }
 
 static inline void bench_spread_fire(uint64_t i)
 {
     uint64_t now = bench_now_ns();
-    uint64_t d = bench_spr.deadline[i];
-    bench_spr.late[bench_spr.fired++] = (int64_t)(now - d);
-    if (d + BENCH_SPREAD_TOLERANCE_NS < bench_spr.max_deadline) {
+    bench_spr.late[bench_spr.fired++] = (int64_t)(now - bench_spr.lo[i]);
+    if (bench_spr.hi[i] + BENCH_SPREAD_TOLERANCE_NS < bench_spr.max_lo) {
         bench_spr.order++;
     }
-    if (d > bench_spr.max_deadline) {
-        bench_spr.max_deadline = d;
+    if (bench_spr.lo[i] > bench_spr.max_lo) {
+        bench_spr.max_lo = bench_spr.lo[i];
     }
 }
 
@@ -351,7 +363,8 @@ static inline void bench_spread_report(uint64_t n, uint64_t cpu_ns)
                  (double)p50 / 1e3, (double)p99 / 1e3, early, (double)-worst_early / 1e3,
                  bench_spr.order);
     free(late);
-    free(bench_spr.deadline);
+    free(bench_spr.lo);
+    free(bench_spr.hi);
     free(bench_spr.late);
 }
 
@@ -399,13 +412,16 @@ static inline int bench_main(int argc, char **argv, const struct bench_workload 
             only = argv[++i];
         } else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc) {
             forced = bench_parse_u64(argv[++i]);
+        } else if (strcmp(argv[i], "--no-warmup") == 0) {
+            bench_warmup = 0;
         } else if (strcmp(argv[i], "--list") == 0) {
             for (size_t k = 0; k < count; k++) {
                 printf("%s\n", w[k].name);
             }
             return 0;
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--only a,b] [--n N] [--list]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--only a,b] [--n N] [--no-warmup] [--list]\n",
+                    argv[0]);
             return 2;
         }
     }

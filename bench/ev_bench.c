@@ -303,6 +303,7 @@ static void w_timers_spread(uint64_t n)
         ev_timer_init(&t[i], spread_cb, (double)d / 1e3, 0.);
         t[i].data = (void *)(uintptr_t)i;
         ev_timer_start(loop, &t[i]);
+        bench_spread_scheduled(i, d);
     }
     ev_run(loop, 0);
     uint64_t cpu = bench_thread_cpu_ns() - c0;

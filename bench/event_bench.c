@@ -318,6 +318,7 @@ static void w_timers_spread(uint64_t n)
         struct timeval tv = {0, (suseconds_t)(d * 1000)};
         bench_spread_schedule(i, d);
         evtimer_add(event_at(evs, i), &tv);
+        bench_spread_scheduled(i, d);
     }
     event_base_loop(base, 0);
     uint64_t cpu = bench_thread_cpu_ns() - c0;

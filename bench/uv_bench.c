@@ -299,6 +299,7 @@ static void w_timers_spread(uint64_t n)
         uint64_t d = 1 + bench_rand(&rng) % 100;
         bench_spread_schedule(i, d);
         uv_timer_start(&t[i], spread_cb, d, 0);
+        bench_spread_scheduled(i, d);
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     uint64_t cpu = bench_thread_cpu_ns() - c0;
