@@ -24,7 +24,63 @@ void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
  */
 int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 
-/* Destroys a heap made by evl_duk_heap_new. The heap's thread only. */
+/* Destroys a heap made by evl_duk_heap_new (uninstalling the binding first if there is one).
+ * The heap's thread only. */
 void evl_duk_heap_free(duk_context *ctx);
+
+/* Flags for evl_duk_install. */
+#define EVL_DUK_NO_CONSOLE   0x1u /* keep the heap's own console (do not define one) */
+#define EVL_DUK_NODE_GLOBALS 0x2u /* delete globals Node lacks: Duktape, CBOR, print, alert */
+
+/*
+ * Binds the heap ctx to loop and defines the globals: setTimeout, setInterval, setImmediate,
+ * their clear functions, queueMicrotask, process, console, performance, Promise. One heap
+ * binds to one loop, and the binding lasts until evl_duk_uninstall or heap destruction
+ * (either releases everything). ctx and loop are borrowed; the loop must outlive the
+ * binding. Value stack: unchanged. Loop thread only: the heap is used only on the loop's
+ * thread; other threads post work with evl_loop_submit to a task that then touches the heap.
+ * Errors: EVL_EINVAL (NULL), EVL_EEXIST (ctx already bound), EVL_ENOMEM.
+ */
+int evl_duk_install(duk_context *ctx, struct evl_loop *loop, unsigned flags);
+
+/*
+ * Releases the binding: cancels its pending timers and immediates, drops every value held
+ * in the registry. Queued nextTick/microtask jobs become no-ops. The globals stay defined
+ * but their natives then fail. Value stack: unchanged. Loop thread only.
+ * Errors: EVL_EINVAL, EVL_ENOENT (not installed), EVL_ERECURSE (from inside a JS callback).
+ */
+int evl_duk_uninstall(duk_context *ctx);
+
+/*
+ * Per-callback execution budget in milliseconds (0: none). Each entry from the loop into JS
+ * (a timer, an immediate, a job, a listener, the main script) that runs longer is
+ * interrupted with a RangeError "execution timeout" that no JS catch can stop; it is then
+ * reported as an uncaught exception. Needs a heap from evl_duk_heap_new. Value stack:
+ * unchanged. Loop thread only. Errors: EVL_ENOENT (not installed), EVL_ENOSYS (foreign
+ * heap), EVL_ERANGE.
+ */
+int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
+
+/*
+ * 1 once the run is over (process.exit(), or an uncaught error with no listener), with the
+ * exit status in *status (may be NULL); 0 while running. Once terminated no JS callback
+ * runs and the loop has been asked to stop. Loop thread only. Errors: EVL_ENOENT.
+ */
+int evl_duk_terminated(duk_context *ctx, int *status);
+
+/*
+ * Sets process.argv to a copy of argv[0..argc-1] (the strings are copied). Value stack:
+ * unchanged. Loop thread only. Errors: EVL_ENOENT, EVL_ENOMEM.
+ */
+int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
+
+/*
+ * The evljs command line: `evljs [options] <file.js> [args...]`, `-e CODE`, `-` (stdin).
+ * Creates a loop and a heap, runs the script as a CommonJS main module, runs the loop until
+ * no ref'd work is left (emitting 'beforeExit' and 'exit'), frees everything and returns the
+ * exit status (process.exitCode, 1 after an uncaught error, 2 on a usage error).
+ * Must be called from the thread that will run the loop.
+ */
+int evl_duk_main(int argc, char **argv);
 
 #endif

@@ -2,15 +2,69 @@
  * Duktape heaps that allocate through the evl allocator, with an optional byte cap so a
  * runaway script fails with a RangeError instead of exhausting the process.
  */
-#include "evl_duktape.h"
+#include "duktape/duk_private.h"
 
+#include <pthread.h>
 #include <string.h>
 
-/* Per-heap allocation state: Duktape hands this back to every allocation function. */
-struct heap_state {
+/*
+ * Per-heap allocation state: Duktape hands this back to every allocation function and to the
+ * execution-timeout check. Heaps made here are linked in a process-wide list so the check can
+ * tell our state apart from an embedder's own heap_udata (which it must never dereference).
+ */
+struct evl_duk_heap_state {
     uint64_t max_bytes;
     uint64_t live_bytes;
+    struct evl_duk *duk; /* the binding, set by evl_duk_install */
+    struct evl_duk_heap_state *next;
 };
+
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct evl_duk_heap_state *heaps;
+
+static void heaps_add(struct evl_duk_heap_state *hs)
+{
+    pthread_mutex_lock(&heaps_lock);
+    hs->next = heaps;
+    heaps = hs;
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+static void heaps_remove(struct evl_duk_heap_state *hs)
+{
+    pthread_mutex_lock(&heaps_lock);
+    for (struct evl_duk_heap_state **p = &heaps; *p; p = &(*p)->next) {
+        if (*p == hs) {
+            *p = hs->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+struct evl_duk *evl__duk_heap_state_binding(void *udata)
+{
+    struct evl_duk *d = NULL;
+    if (!udata) {
+        return NULL;
+    }
+    pthread_mutex_lock(&heaps_lock);
+    for (struct evl_duk_heap_state *p = heaps; p; p = p->next) {
+        if (p == udata) {
+            d = p->duk;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&heaps_lock);
+    return d;
+}
+
+void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d)
+{
+    pthread_mutex_lock(&heaps_lock);
+    hs->duk = d;
+    pthread_mutex_unlock(&heaps_lock);
+}
 
 /* Blocks carry their size so the cap can be enforced on realloc and free. */
 struct duk_block {
@@ -19,7 +73,7 @@ struct duk_block {
 
 static void *duk_alloc_cb(void *udata, duk_size_t size)
 {
-    struct heap_state *hs = udata;
+    struct evl_duk_heap_state *hs = udata;
     if (hs->max_bytes && hs->live_bytes + size > hs->max_bytes) {
         return NULL;
     }
@@ -34,7 +88,7 @@ static void *duk_alloc_cb(void *udata, duk_size_t size)
 
 static void duk_free_cb(void *udata, void *ptr)
 {
-    struct heap_state *hs = udata;
+    struct evl_duk_heap_state *hs = udata;
     if (!ptr) {
         return;
     }
@@ -45,7 +99,7 @@ static void duk_free_cb(void *udata, void *ptr)
 
 static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
 {
-    struct heap_state *hs = udata;
+    struct evl_duk_heap_state *hs = udata;
     if (!ptr) {
         return duk_alloc_cb(udata, size);
     }
@@ -74,7 +128,7 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
     if (!out || (options && options->size != sizeof(*options))) {
         return EVL_EINVAL;
     }
-    struct heap_state *hs = evl_calloc(1, sizeof(*hs));
+    struct evl_duk_heap_state *hs = evl_calloc(1, sizeof(*hs));
     if (!hs) {
         return EVL_ENOMEM;
     }
@@ -84,8 +138,19 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
         evl_free(hs);
         return EVL_ENOMEM;
     }
+    heaps_add(hs);
     *out = ctx;
     return 0;
+}
+
+struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx)
+{
+    duk_memory_functions funcs;
+    duk_get_memory_functions(ctx, &funcs);
+    if (funcs.alloc_func != duk_alloc_cb) {
+        return NULL;
+    }
+    return funcs.udata;
 }
 
 void evl_duk_heap_free(duk_context *ctx)
@@ -93,19 +158,14 @@ void evl_duk_heap_free(duk_context *ctx)
     if (!ctx) {
         return;
     }
+    /* Uninstall first so the binding's C side is freed while the heap is fully alive. */
+    (void)evl_duk_uninstall(ctx);
     duk_memory_functions funcs;
     duk_get_memory_functions(ctx, &funcs);
     duk_destroy_heap(ctx);
-    evl_free(funcs.udata);
+    if (funcs.alloc_func == duk_alloc_cb) {
+        heaps_remove(funcs.udata);
+        evl_free(funcs.udata);
+    }
 }
 
-/*
- * Called by Duktape's interrupt counter (DUK_USE_EXEC_TIMEOUT_CHECK, enabled in our
- * generated duk_config.h). The execution-limit machinery of the adapter decides; until a
- * heap has a limit it never interrupts.
- */
-int evl__duk_exec_timeout_check(void *udata)
-{
-    (void)udata;
-    return 0;
-}

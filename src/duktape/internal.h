@@ -38,7 +38,9 @@ void evl__duk_unref(duk_context *ctx, uint32_t ref);
  * Calls a function under duk_pcall: value stack [... fn this arg1..argN] -> [... result].
  * If the call throws, the error goes through the uncaught-exception policy
  * (evl__duk_uncaught) and undefined is left as the result. Returns 0, or EVL_EEXCEPTION when
- * the call threw. Use it for every entry into JS from a loop callback.
+ * the call threw, or EVL_ECLOSED when the run is terminated (the function is then not called,
+ * or was unwound by process.exit()/the execution limit). Use it for every entry into JS from
+ * a loop callback: it also arms the per-callback execution limit.
  */
 int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs);
 
@@ -49,6 +51,10 @@ int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs);
  * process run with status 1 (no later callback runs).
  */
 void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx);
+
+/* As evl__duk_uncaught with the origin argument passed to the listeners: "uncaughtException"
+ * or "unhandledRejection" (the latter for promise.c's fatal unhandled-rejection path). */
+void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *origin);
 
 /*
  * Emits a process event: value stack [... arg1..argN] -> [...]. Returns the number of

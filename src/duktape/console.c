@@ -1,0 +1,17 @@
+/*
+ * console: the formatting (util.inspect-style rendering, printf-style directives) is in
+ * js/console.js; the C side only provides the byte sink (native.write in process.c).
+ */
+#include "duktape/duk_private.h"
+
+#include "evl_js_console.h"
+
+int evl__duk_console_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_run_bootstrap(ctx, "evl:console", evl_js_console, 3);
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * Execution limits. Duktape calls evl__duk_exec_timeout_check every few hundred thousand
+ * bytecode instructions (DUK_USE_EXEC_TIMEOUT_CHECK in our generated duk_config.h). Returning
+ * nonzero throws a RangeError "execution timeout" that no JS catch can swallow: Duktape keeps
+ * re-throwing until control is back in C, and we keep saying "timeout" until the outermost
+ * guarded entry returns. The same mechanism unwinds the stack after process.exit().
+ */
+#include "duktape/duk_private.h"
+
+#include <time.h>
+
+uint64_t evl__duk_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int evl__duk_exec_timeout_check(void *udata)
+{
+    struct evl_duk *d = evl__duk_heap_state_binding(udata);
+    if (!d) {
+        return 0;
+    }
+    if (d->unwinding || d->timed_out) {
+        return 1;
+    }
+    if (d->depth > 0 && d->deadline_ns && evl__duk_now_ns() >= d->deadline_ns) {
+        d->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void evl__duk_exec_attach(struct evl_duk *d)
+{
+    d->hs = evl__duk_heap_state(d->ctx);
+    if (d->hs) {
+        evl__duk_heap_state_bind(d->hs, d);
+    }
+}
+
+void evl__duk_exec_detach(struct evl_duk *d)
+{
+    if (d->hs) {
+        evl__duk_heap_state_bind(d->hs, NULL);
+        d->hs = NULL;
+    }
+}
+
+void evl__duk_exec_enter(struct evl_duk *d)
+{
+    if (d->depth++ == 0 && d->exec_limit_ns) {
+        d->deadline_ns = evl__duk_now_ns() + d->exec_limit_ns;
+    }
+}
+
+void evl__duk_exec_leave(struct evl_duk *d)
+{
+    if (--d->depth == 0) {
+        d->deadline_ns = 0;
+        d->timed_out = 0;
+        d->unwinding = 0;
+    }
+}
+
+int evl__duk_exec_tripped(struct evl_duk *d)
+{
+    return d->unwinding || d->timed_out;
+}
+
+int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (!d->hs) {
+        return EVL_ENOSYS;
+    }
+    if (ms > UINT64_MAX / 1000000u) {
+        return EVL_ERANGE;
+    }
+    d->exec_limit_ns = ms * 1000000u;
+    return 0;
+}

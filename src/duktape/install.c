@@ -1,0 +1,305 @@
+/*
+ * evl_duk_install/uninstall, the per-heap binding, guarded calls into JS and Node's
+ * uncaught-exception policy.
+ *
+ * The binding lives in C memory (struct evl_duk) and is found through a pointer kept in the
+ * heap stash. A stash object with a finalizer frees the binding if the embedder destroys the
+ * heap without calling evl_duk_uninstall, so heap destruction alone never leaks.
+ */
+#include "duktape/duk_private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define STASH_BINDING DUK_HIDDEN_SYMBOL("evl_duk")
+#define STASH_SENTRY  DUK_HIDDEN_SYMBOL("evl_duk_sentry")
+#define SENTRY_PTR    DUK_HIDDEN_SYMBOL("d")
+
+struct evl_duk *evl__duk_get(duk_context *ctx)
+{
+    duk_push_heap_stash(ctx);
+    duk_get_prop_string(ctx, -1, STASH_BINDING);
+    struct evl_duk *d = duk_get_pointer(ctx, -1);
+    duk_pop_2(ctx);
+    return d;
+}
+
+duk_context *evl__duk_ctx(struct evl_duk *d)
+{
+    return d->ctx;
+}
+
+struct evl_loop *evl__duk_loop(struct evl_duk *d)
+{
+    return d->loop;
+}
+
+/* Releases the C side of a binding. The JS side (stash entries) is released by the caller
+ * when the heap is still alive, or by the heap itself when it is being destroyed. */
+static void binding_free(struct evl_duk *d)
+{
+    evl__duk_timers_release(d);
+    evl__duk_registry_release(d);
+    evl__duk_exec_detach(d);
+    evl_free(d);
+}
+
+/* Finalizer of the stash sentry: runs when the heap is destroyed without uninstall. */
+static duk_ret_t sentry_finalizer(duk_context *ctx)
+{
+    duk_get_prop_string(ctx, 0, SENTRY_PTR);
+    struct evl_duk *d = duk_get_pointer(ctx, -1);
+    duk_pop(ctx);
+    if (d) {
+        duk_push_pointer(ctx, NULL);
+        duk_put_prop_string(ctx, 0, SENTRY_PTR);
+        d->ctx = NULL;
+        binding_free(d);
+    }
+    return 0;
+}
+
+static int install_sentry(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    duk_push_heap_stash(ctx);
+    duk_push_object(ctx);
+    duk_push_pointer(ctx, d);
+    duk_put_prop_string(ctx, -2, SENTRY_PTR);
+    duk_push_c_function(ctx, sentry_finalizer, 1);
+    duk_set_finalizer(ctx, -2);
+    duk_put_prop_string(ctx, -2, STASH_SENTRY);
+    duk_push_pointer(ctx, d);
+    duk_put_prop_string(ctx, -2, STASH_BINDING);
+    duk_pop(ctx);
+    return 0;
+}
+
+/* Removes the stash entries so the heap forgets the binding. Value stack unchanged. */
+static void stash_forget(duk_context *ctx)
+{
+    duk_push_heap_stash(ctx);
+    if (duk_get_prop_string(ctx, -1, STASH_SENTRY)) {
+        duk_push_pointer(ctx, NULL);
+        duk_put_prop_string(ctx, -2, SENTRY_PTR);
+    }
+    duk_pop(ctx);
+    duk_del_prop_string(ctx, -1, STASH_SENTRY);
+    duk_del_prop_string(ctx, -1, STASH_BINDING);
+    duk_pop(ctx);
+}
+
+/* Globals that Node does not have and that would confuse scripts probing the environment. */
+static void remove_non_node_globals(duk_context *ctx)
+{
+    static const char *const names[] = {"Duktape", "CBOR", "print", "alert"};
+    duk_push_global_object(ctx);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        duk_del_prop_string(ctx, -1, names[i]);
+    }
+    duk_pop(ctx);
+}
+
+/* Runs the installers inside a safe call: any of them may throw (out of memory). */
+static duk_ret_t install_all(duk_context *ctx, void *udata)
+{
+    struct evl_duk *d = udata;
+    int rc = evl__duk_registry_install(d);
+    if (rc == 0) {
+        rc = install_sentry(d);
+    }
+    if (rc == 0) {
+        rc = evl__duk_process_install(d);
+    }
+    if (rc == 0) {
+        rc = evl__duk_timers_install(d);
+    }
+    if (rc == 0 && !(d->flags & EVL_DUK_NO_CONSOLE)) {
+        rc = evl__duk_console_install(d);
+    }
+    if (rc == 0) {
+        rc = evl__duk_perf_install(d);
+    }
+    if (rc == 0) {
+        rc = evl__duk_promise_install(d);
+    }
+    if (rc == 0 && (d->flags & EVL_DUK_NODE_GLOBALS)) {
+        remove_non_node_globals(ctx);
+    }
+    duk_push_int(ctx, rc);
+    return 1;
+}
+
+int evl_duk_install(duk_context *ctx, struct evl_loop *loop, unsigned flags)
+{
+    if (!ctx || !loop) {
+        return EVL_EINVAL;
+    }
+    if (evl__duk_get(ctx)) {
+        return EVL_EEXIST;
+    }
+    struct evl_duk *d = evl_calloc(1, sizeof(*d));
+    if (!d) {
+        return EVL_ENOMEM;
+    }
+    d->ctx = ctx;
+    d->loop = loop;
+    d->flags = flags;
+    d->exit_status = 0;
+    evl__duk_exec_attach(d);
+    int rc = EVL_ENOMEM;
+    if (duk_safe_call(ctx, install_all, d, 0, 1) == DUK_EXEC_SUCCESS) {
+        rc = duk_get_int(ctx, -1);
+    }
+    duk_pop(ctx);
+    if (rc != 0) {
+        /* Leave nothing half-done: forget the stash entries, then free the C side. */
+        stash_forget(ctx);
+        binding_free(d);
+        return rc;
+    }
+    return 0;
+}
+
+int evl_duk_uninstall(duk_context *ctx)
+{
+    if (!ctx) {
+        return EVL_EINVAL;
+    }
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (d->depth > 0) {
+        return EVL_ERECURSE;
+    }
+    stash_forget(ctx);
+    evl__duk_registry_drop(d);
+    binding_free(d);
+    return 0;
+}
+
+int evl_duk_terminated(duk_context *ctx, int *status)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (status) {
+        *status = d->exit_status;
+    }
+    return d->terminated;
+}
+
+/* ---- guarded calls ------------------------------------------------------------------- */
+
+int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs)
+{
+    duk_context *ctx = d->ctx;
+    if (d->terminated) {
+        duk_pop_n(ctx, nargs + 2);
+        duk_push_undefined(ctx);
+        return EVL_ECLOSED;
+    }
+    evl__duk_exec_enter(d);
+    int rc = duk_pcall_method(ctx, nargs);
+    evl__duk_exec_leave(d);
+    if (rc == DUK_EXEC_SUCCESS) {
+        return 0;
+    }
+    if (d->depth > 0 && evl__duk_exec_tripped(d)) {
+        /* A timeout or process.exit() is unwinding: keep unwinding to the outermost entry. */
+        (void)duk_throw(ctx);
+    }
+    if (d->terminated) {
+        duk_pop(ctx);
+        duk_push_undefined(ctx);
+        return EVL_ECLOSED;
+    }
+    evl__duk_uncaught(d, -1);
+    duk_pop(ctx);
+    duk_push_undefined(ctx);
+    return EVL_EEXCEPTION;
+}
+
+/* ---- uncaught exceptions ------------------------------------------------------------- */
+
+/* Writes the fatal report for the error at idx to stderr. Value stack unchanged. */
+static void print_fatal(struct evl_duk *d, duk_idx_t idx)
+{
+    duk_context *ctx = d->ctx;
+    idx = duk_normalize_index(ctx, idx);
+    const char *text = NULL;
+    if (evl__duk_push_internal(d, "fatalMessage")) {
+        duk_dup(ctx, idx);
+        if (duk_pcall(ctx, 1) == DUK_EXEC_SUCCESS && duk_is_string(ctx, -1)) {
+            text = duk_get_string(ctx, -1);
+        }
+    } else {
+        duk_push_undefined(ctx);
+    }
+    evl__duk_flush_stdout();
+    if (text) {
+        fputs(text, stderr);
+    } else {
+        fprintf(stderr, "Uncaught %s\n", duk_safe_to_string(ctx, idx));
+    }
+    fflush(stderr);
+    duk_pop(ctx);
+}
+
+void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *origin)
+{
+    duk_context *ctx = d->ctx;
+    if (d->terminated) {
+        return;
+    }
+    idx = duk_normalize_index(ctx, idx);
+    if (d->in_uncaught_handler || d->exiting) {
+        /* An 'uncaughtException' or 'exit' listener threw: Node reports it and ends with 7
+         * (a handler failure), or 1 for a failure inside 'exit' listeners. */
+        print_fatal(d, idx);
+        evl__duk_terminate(d, d->exiting ? 1 : 7);
+        return;
+    }
+    duk_dup(ctx, idx);
+    duk_push_string(ctx, origin);
+    evl__duk_emit(d, "uncaughtExceptionMonitor", 2);
+    if (d->terminated) {
+        return;
+    }
+    if (evl__duk_listener_count(d, "uncaughtException") > 0) {
+        d->in_uncaught_handler = 1;
+        duk_dup(ctx, idx);
+        duk_push_string(ctx, origin);
+        evl__duk_emit(d, "uncaughtException", 2);
+        d->in_uncaught_handler = 0;
+        return;
+    }
+    print_fatal(d, idx);
+    evl__duk_exit(d, 1);
+}
+
+void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx)
+{
+    evl__duk_uncaught_origin(d, idx, "uncaughtException");
+}
+
+void evl__duk_terminate(struct evl_duk *d, int status)
+{
+    if (d->terminated) {
+        return;
+    }
+    d->terminated = 1;
+    d->exit_status = status;
+    if (d->depth > 0) {
+        d->unwinding = 1;
+    }
+    evl__duk_timers_release(d);
+    (void)evl_loop_stop(d->loop);
+}
+
+int evl__duk_terminated(struct evl_duk *d)
+{
+    return d->terminated;
+}

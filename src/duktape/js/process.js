@@ -1,0 +1,287 @@
+/*
+ * The process object and its EventEmitter subset, plus helpers the C side calls through the
+ * internals object (emit, listenerCount, fatalMessage, invalidArgType). ES5 only: this runs
+ * inside Duktape. Called as fn(global, native, internals); fills internals, returns nothing.
+ */
+(function (global, native, internals) {
+    'use strict';
+
+    function define(obj, name, value) {
+        Object.defineProperty(obj, name, {
+            value: value, writable: true, enumerable: false, configurable: true
+        });
+    }
+
+    /* Node's ERR_INVALID_ARG_TYPE wording for the "Received ..." part. */
+    function describeReceived(value) {
+        if (value === null || value === undefined) {
+            return ' Received ' + value;
+        }
+        if (typeof value === 'function') {
+            return ' Received function ' + (value.name || '<anonymous>');
+        }
+        if (typeof value === 'object') {
+            var ctor = value.constructor;
+            if (ctor && typeof ctor === 'function' && ctor.name) {
+                return ' Received an instance of ' + ctor.name;
+            }
+            return ' Received ' + internals.inspect(value, { depth: -1 });
+        }
+        var shown = internals.inspect(value, { colors: false });
+        if (shown.length > 28) {
+            shown = shown.slice(0, 25) + '...';
+        }
+        return ' Received type ' + typeof value + ' (' + shown + ')';
+    }
+
+    function nodeError(Ctor, code, message) {
+        var err = new Ctor(message);
+        define(err, 'code', code);
+        Object.defineProperty(err, 'code', {
+            value: code, writable: true, enumerable: true, configurable: true
+        });
+        /* Node's stack header names the code: "TypeError [ERR_X]: message". */
+        try {
+            var stack = err.stack;
+            if (typeof stack === 'string' && stack.indexOf(err.name + ':') === 0) {
+                define(err, 'stack', err.name + ' [' + code + ']' + stack.slice(err.name.length));
+            }
+        } catch (e) { /* stack is informative only */ }
+        return err;
+    }
+
+    internals.nodeError = nodeError;
+    internals.invalidArgType = function (name, expected, value) {
+        return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name +
+            '" argument must be of type ' + expected + '.' + describeReceived(value));
+    };
+
+    var process = {};
+    var events = Object.create(null);
+
+    function checkListener(fn) {
+        if (typeof fn !== 'function') {
+            throw internals.invalidArgType('listener', 'function', fn);
+        }
+    }
+
+    function addListener(name, fn, once, prepend) {
+        checkListener(fn);
+        var list = events[name];
+        if (!list) {
+            list = events[name] = [];
+        }
+        var entry = { fn: fn, once: once };
+        if (prepend) {
+            list.unshift(entry);
+        } else {
+            list.push(entry);
+        }
+        return process;
+    }
+
+    function removeListener(name, fn) {
+        checkListener(fn);
+        var list = events[name];
+        if (!list) {
+            return process;
+        }
+        for (var i = list.length - 1; i >= 0; i--) {
+            if (list[i].fn === fn) {
+                list.splice(i, 1);
+                break;
+            }
+        }
+        if (list.length === 0) {
+            delete events[name];
+        }
+        return process;
+    }
+
+    /* Calls the listeners of name with args; returns how many were called. Listener
+     * exceptions propagate to the caller (Node's behaviour). */
+    function emitCount(name, args) {
+        var list = events[name];
+        if (!list || list.length === 0) {
+            if (name === 'error') {
+                throw args[0] instanceof Error ? args[0]
+                    : new Error('Unhandled error. (' + internals.inspect(args[0]) + ')');
+            }
+            return 0;
+        }
+        list = list.slice();
+        for (var i = 0; i < list.length; i++) {
+            if (list[i].once) {
+                var cur = events[name];
+                var at = cur ? cur.indexOf(list[i]) : -1;
+                if (at >= 0) {
+                    cur.splice(at, 1);
+                    if (cur.length === 0) {
+                        delete events[name];
+                    }
+                }
+            }
+            list[i].fn.apply(process, args);
+        }
+        return list.length;
+    }
+
+    define(process, 'on', function on(name, fn) {
+        return addListener(name, fn, false, false);
+    });
+    define(process, 'addListener', process.on);
+    define(process, 'prependListener', function prependListener(name, fn) {
+        return addListener(name, fn, false, true);
+    });
+    define(process, 'once', function once(name, fn) {
+        return addListener(name, fn, true, false);
+    });
+    define(process, 'prependOnceListener', function prependOnceListener(name, fn) {
+        return addListener(name, fn, true, true);
+    });
+    define(process, 'off', function off(name, fn) {
+        return removeListener(name, fn);
+    });
+    define(process, 'removeListener', process.off);
+    define(process, 'removeAllListeners', function removeAllListeners(name) {
+        if (arguments.length === 0) {
+            events = Object.create(null);
+        } else {
+            delete events[name];
+        }
+        return process;
+    });
+    define(process, 'emit', function emit(name) {
+        return emitCount(name, Array.prototype.slice.call(arguments, 1)) > 0;
+    });
+    define(process, 'listenerCount', function listenerCount(name) {
+        var list = events[name];
+        return list ? list.length : 0;
+    });
+    define(process, 'listeners', function listeners(name) {
+        var list = events[name];
+        return list ? list.map(function (e) { return e.fn; }) : [];
+    });
+    define(process, 'eventNames', function eventNames() {
+        return Object.keys(events);
+    });
+
+    internals.emit = function (name) {
+        return emitCount(name, Array.prototype.slice.call(arguments, 1));
+    };
+    internals.listenerCount = function (name) {
+        var list = events[name];
+        return list ? list.length : 0;
+    };
+
+    process.title = 'evljs';
+    process.version = 'v20.0.0';
+    process.versions = { evl: native.version, duktape: native.duktapeVersion };
+    process.arch = native.arch;
+    process.platform = native.platform;
+    process.release = { name: 'evljs' };
+    process.argv = native.argv;
+    process.execArgv = [];
+    process.argv0 = native.argv.length > 0 ? native.argv[0] : 'evljs';
+    process.execPath = process.argv0;
+    process.env = native.env;
+    process.pid = native.pid;
+    process.ppid = native.ppid;
+    process.exitCode = undefined;
+    define(process, 'cwd', function cwd() {
+        return native.cwd();
+    });
+    define(process, 'exit', function exit(code) {
+        native.exit(code);
+    });
+    define(process, 'nextTick', native.nextTick);
+    define(process, 'uptime', function uptime() {
+        return native.hrnow() / 1e3;
+    });
+    define(process, 'hrtime', function hrtime(prev) {
+        var t = native.hrtime();
+        if (prev !== undefined) {
+            if (!Array.isArray(prev)) {
+                throw internals.invalidArgType('time', 'an instance of Array', prev);
+            }
+            var sec = t[0] - prev[0];
+            var nsec = t[1] - prev[1];
+            if (nsec < 0) {
+                sec -= 1;
+                nsec += 1e9;
+            }
+            return [sec, nsec];
+        }
+        return t;
+    });
+    define(process, 'memoryUsage', function memoryUsage() {
+        var heap = native.heapBytes();
+        return { rss: heap, heapTotal: heap, heapUsed: heap, external: 0, arrayBuffers: 0 };
+    });
+
+    var warned = Object.create(null);
+    define(process, 'emitWarning', function emitWarning(warning, type, code) {
+        var options = type;
+        if (options !== null && typeof options === 'object') {
+            type = options.type;
+            code = options.code;
+        }
+        var err;
+        if (warning instanceof Error) {
+            err = warning;
+        } else if (typeof warning === 'string') {
+            err = new Error(warning);
+            err.name = typeof type === 'string' ? type : 'Warning';
+            if (code !== undefined) {
+                err.code = code;
+            }
+        } else {
+            throw internals.invalidArgType('warning', 'string or an instance of Error', warning);
+        }
+        if (err.name === 'DeprecationWarning' && code !== undefined) {
+            if (warned[code]) {
+                return;
+            }
+            warned[code] = true;
+        }
+        native.nextTick(function () {
+            var line = '(evljs:' + native.pid + ') ' +
+                (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
+                err.message + '\n';
+            native.write(2, line);
+            emitCount('warning', [err]);
+        });
+    });
+
+    Object.defineProperty(process, Symbol.toStringTag, {
+        value: 'process', writable: false, enumerable: false, configurable: true
+    });
+    define(global, 'process', process);
+    internals.process = process;
+
+    /* The text printed for an uncaught exception with no listener (stderr). */
+    internals.fatalMessage = function (err) {
+        var text;
+        if (err instanceof Error) {
+            var stack = err.stack;
+            if (typeof stack !== 'string' || stack.length === 0) {
+                stack = String(err);
+            }
+            /* Drop Duktape's frames inside its own C sources: they mean nothing to a user. */
+            stack = stack.split('\n').filter(function (l) {
+                return !/^\s+at .*\(duk_[a-z_]+\.c:\d+\)/.test(l);
+            }).join('\n');
+            var extra = '';
+            var keys = Object.keys(err).filter(function (k) { return k !== 'stack'; });
+            if (keys.length > 0) {
+                var shown = {};
+                keys.forEach(function (k) { shown[k] = err[k]; });
+                extra = ' ' + internals.inspect(shown);
+            }
+            text = stack + extra;
+        } else {
+            text = internals.inspect(err);
+        }
+        return 'Uncaught ' + text + '\n';
+    };
+});

@@ -1,0 +1,346 @@
+/*
+ * The process object (its JS half is js/process.js), Node's exit sequence, and event
+ * emission from C. Also performance.now()/timeOrigin, which Duktape provides without a time
+ * origin.
+ */
+#include "duktape/duk_private.h"
+
+#include "evl_js_process.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void evl__duk_flush_stdout(void)
+{
+    fflush(stdout);
+}
+
+void evl__duk_run_bootstrap(duk_context *ctx, const char *name, const char *source,
+                            duk_idx_t nargs)
+{
+    duk_push_string(ctx, source);
+    duk_push_string(ctx, name);
+    duk_compile(ctx, DUK_COMPILE_EVAL);
+    duk_call(ctx, 0);
+    duk_insert(ctx, -1 - nargs);
+    duk_call(ctx, nargs);
+    duk_pop(ctx);
+}
+
+void evl__duk_push_natives(struct evl_duk *d)
+{
+    evl__duk_push_ref(d->ctx, d->internals_ref);
+    duk_get_prop_string(d->ctx, -1, "native");
+    duk_remove(d->ctx, -2);
+}
+
+/* ---- natives ------------------------------------------------------------------------------ */
+
+static struct evl_duk *binding(duk_context *ctx)
+{
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d) {
+        (void)duk_error(ctx, DUK_ERR_ERROR, "evl: the heap is not bound to a loop");
+    }
+    return d;
+}
+
+/* native.write(fd, string): fd 1 is stdout (buffered), 2 is stderr. */
+static duk_ret_t native_write(duk_context *ctx)
+{
+    struct evl_duk *d = binding(ctx);
+    if (d->terminated) {
+        return duk_error(ctx, DUK_ERR_ERROR, "evl: the process is exiting");
+    }
+    int fd = duk_require_int(ctx, 0);
+    duk_size_t len = 0;
+    const char *s = duk_to_lstring(ctx, 1, &len);
+    if (fd == 2) {
+        fflush(stdout);
+        fwrite(s, 1, len, stderr);
+        fflush(stderr);
+    } else {
+        fwrite(s, 1, len, stdout);
+    }
+    return 0;
+}
+
+/* native.exit(code): Node's process.exit. Never returns normally. */
+static duk_ret_t native_exit(duk_context *ctx)
+{
+    struct evl_duk *d = binding(ctx);
+    if (!duk_is_undefined(ctx, 0) && !duk_is_null(ctx, 0)) {
+        evl__duk_push_ref(ctx, d->internals_ref);
+        duk_get_prop_string(ctx, -1, "process");
+        duk_dup(ctx, 0);
+        duk_put_prop_string(ctx, -2, "exitCode");
+        duk_pop_2(ctx);
+    }
+    evl__duk_exit(d, evl__duk_exit_code(d));
+    /* Unwind the JS stack: the timeout check keeps interrupting until we are back in C. */
+    d->unwinding = d->depth > 0;
+    return duk_error(ctx, DUK_ERR_ERROR, "process.exit()");
+}
+
+static duk_ret_t native_hrtime(duk_context *ctx)
+{
+    uint64_t now = evl__duk_now_ns();
+    duk_push_array(ctx);
+    duk_push_number(ctx, (double)(now / 1000000000u));
+    duk_put_prop_index(ctx, -2, 0);
+    duk_push_number(ctx, (double)(now % 1000000000u));
+    duk_put_prop_index(ctx, -2, 1);
+    return 1;
+}
+
+/* Milliseconds since the binding's time origin (performance.now and process.uptime). */
+static duk_ret_t native_hrnow(duk_context *ctx)
+{
+    struct evl_duk *d = binding(ctx);
+    duk_push_number(ctx, (double)(evl__duk_now_ns() - d->time_origin_ns) / 1e6);
+    return 1;
+}
+
+static duk_ret_t native_cwd(duk_context *ctx)
+{
+    char buf[4096];
+    if (!getcwd(buf, sizeof(buf))) {
+        return duk_error(ctx, DUK_ERR_ERROR, "process.cwd(): %s", strerror(errno));
+    }
+    duk_push_string(ctx, buf);
+    return 1;
+}
+
+static duk_ret_t native_heap_bytes(duk_context *ctx)
+{
+    struct evl_alloc_stats st;
+    evl_alloc_stats(&st);
+    duk_push_number(ctx, (double)st.live_bytes);
+    return 1;
+}
+
+static void put_native(duk_context *ctx, const char *name, duk_c_function fn, duk_idx_t nargs)
+{
+    duk_push_c_function(ctx, fn, nargs);
+    duk_put_prop_string(ctx, -2, name);
+}
+
+static void push_env(duk_context *ctx)
+{
+    duk_push_object(ctx);
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || eq == *e) {
+            continue;
+        }
+        duk_push_lstring(ctx, *e, (duk_size_t)(eq - *e));
+        duk_push_string(ctx, eq + 1);
+        duk_put_prop(ctx, -3);
+    }
+}
+
+static void push_natives(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    struct utsname un;
+    duk_push_object(ctx);
+    put_native(ctx, "write", native_write, 2);
+    put_native(ctx, "exit", native_exit, 1);
+    put_native(ctx, "hrtime", native_hrtime, 0);
+    put_native(ctx, "hrnow", native_hrnow, 0);
+    put_native(ctx, "cwd", native_cwd, 0);
+    put_native(ctx, "heapBytes", native_heap_bytes, 0);
+    duk_push_c_function(ctx, evl__duk_next_tick_native, DUK_VARARGS);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, 1);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "nextTick");
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_put_prop_string(ctx, -2, "nextTick");
+    duk_push_array(ctx);
+    duk_push_string(ctx, "evljs");
+    duk_put_prop_index(ctx, -2, 0);
+    duk_put_prop_string(ctx, -2, "argv");
+    push_env(ctx);
+    duk_put_prop_string(ctx, -2, "env");
+    duk_push_string(ctx, "linux");
+    duk_put_prop_string(ctx, -2, "platform");
+    const char *arch = "unknown";
+    if (uname(&un) == 0) {
+        arch = strcmp(un.machine, "x86_64") == 0    ? "x64"
+               : strcmp(un.machine, "aarch64") == 0 ? "arm64"
+                                                    : un.machine;
+    }
+    duk_push_string(ctx, arch);
+    duk_put_prop_string(ctx, -2, "arch");
+    duk_push_int(ctx, (duk_int_t)getpid());
+    duk_put_prop_string(ctx, -2, "pid");
+    duk_push_int(ctx, (duk_int_t)getppid());
+    duk_put_prop_string(ctx, -2, "ppid");
+    duk_push_string(ctx, evl_version());
+    duk_put_prop_string(ctx, -2, "version");
+    duk_push_sprintf(ctx, "%ld.%ld.%ld", (long)(DUK_VERSION / 10000),
+                     (long)(DUK_VERSION / 100 % 100), (long)(DUK_VERSION % 100));
+    duk_put_prop_string(ctx, -2, "duktapeVersion");
+}
+
+int evl__duk_process_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    d->time_origin_ns = evl__duk_now_ns();
+    duk_push_object(ctx); /* internals */
+    d->internals_ref = evl__duk_ref(ctx, -1);
+    if (!d->internals_ref) {
+        duk_pop(ctx);
+        return EVL_ENOMEM;
+    }
+    push_natives(d);
+    duk_put_prop_string(ctx, -2, "native");
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    duk_dup(ctx, -3);
+    evl__duk_run_bootstrap(ctx, "evl:process", evl_js_process, 3);
+    duk_pop(ctx);
+    return 0;
+}
+
+/* ---- performance ------------------------------------------------------------------------- */
+
+int evl__duk_perf_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    duk_push_global_object(ctx);
+    if (!duk_get_prop_string(ctx, -1, "performance") || !duk_is_object(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_object(ctx);
+        duk_dup(ctx, -1);
+        duk_put_prop_string(ctx, -3, "performance");
+    }
+    duk_push_string(ctx, "now");
+    duk_push_c_function(ctx, native_hrnow, 0);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "now");
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_WRITABLE |
+                              DUK_DEFPROP_SET_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    /* timeOrigin is wall-clock milliseconds at the origin, as in Node. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double wall_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    duk_push_string(ctx, "timeOrigin");
+    duk_push_number(ctx, wall_ms - (double)(evl__duk_now_ns() - d->time_origin_ns) / 1e6);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_ENUMERABLE |
+                              DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_pop_2(ctx);
+    return 0;
+}
+
+/* ---- emission and exit ----------------------------------------------------------------------- */
+
+int evl__duk_emit(struct evl_duk *d, const char *event, duk_idx_t nargs)
+{
+    duk_context *ctx = d->ctx;
+    duk_idx_t base = duk_get_top(ctx) - nargs;
+    if (!evl__duk_push_internal(d, "emit")) {
+        duk_pop_n(ctx, nargs);
+        return 0;
+    }
+    duk_insert(ctx, base);
+    duk_push_undefined(ctx);
+    duk_insert(ctx, base + 1);
+    duk_push_string(ctx, event);
+    duk_insert(ctx, base + 2);
+    int count = 0;
+    if (evl__duk_call_method_guarded(d, nargs + 1) == 0) {
+        count = duk_get_int(ctx, -1);
+    }
+    duk_pop(ctx);
+    return count;
+}
+
+int evl__duk_listener_count(struct evl_duk *d, const char *event)
+{
+    duk_context *ctx = d->ctx;
+    if (!evl__duk_push_internal(d, "listenerCount")) {
+        return 0;
+    }
+    duk_push_string(ctx, event);
+    int count = 0;
+    if (duk_pcall(ctx, 1) == DUK_EXEC_SUCCESS) {
+        count = duk_get_int(ctx, -1);
+    }
+    duk_pop(ctx);
+    return count;
+}
+
+int evl__duk_exit_code(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    int code = 0;
+    if (duk_is_object(ctx, -1)) {
+        duk_get_prop_string(ctx, -1, "exitCode");
+        if (duk_is_number(ctx, -1) || duk_is_string(ctx, -1)) {
+            code = (int)(duk_to_int32(ctx, -1) & 0xff);
+        }
+        duk_pop(ctx);
+    }
+    duk_pop_2(ctx);
+    return code;
+}
+
+void evl__duk_exit(struct evl_duk *d, int status)
+{
+    duk_context *ctx = d->ctx;
+    if (d->terminated) {
+        return;
+    }
+    if (!d->exiting) {
+        d->exiting = 1;
+        evl__duk_push_ref(ctx, d->internals_ref);
+        duk_get_prop_string(ctx, -1, "process");
+        if (duk_is_object(ctx, -1)) {
+            duk_push_int(ctx, status);
+            duk_put_prop_string(ctx, -2, "exitCode");
+        }
+        duk_pop_2(ctx);
+        duk_push_int(ctx, status);
+        evl__duk_emit(d, "exit", 1);
+        if (d->terminated) {
+            return;
+        }
+        status = evl__duk_exit_code(d);
+    }
+    evl__duk_terminate(d, status);
+}
+
+int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    duk_push_array(ctx);
+    for (int i = 0; i < argc; i++) {
+        duk_push_string(ctx, argv[i]);
+        duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+    }
+    duk_put_prop_string(ctx, -2, "argv");
+    if (argc > 0) {
+        duk_push_string(ctx, argv[0]);
+        duk_put_prop_string(ctx, -2, "argv0");
+        duk_push_string(ctx, argv[0]);
+        duk_put_prop_string(ctx, -2, "execPath");
+    }
+    duk_pop_2(ctx);
+    return 0;
+}

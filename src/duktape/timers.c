@@ -1,0 +1,657 @@
+/*
+ * setTimeout/setInterval/setImmediate and their clears, queueMicrotask, process.nextTick.
+ *
+ * A Timeout or Immediate object holds its callback and arguments in hidden properties and is
+ * kept alive by one registry handle while the loop has it pending. The C record
+ * (struct evl_duk_timer) is the loop callback's argument; a map from the loop's id to the
+ * record lets clearTimeout(number) find it. Ids are the loop's: timeouts, intervals and
+ * immediates share one space, so any clear works on any id.
+ */
+#include "duktape/duk_private.h"
+
+#include <math.h>
+
+#define KEY_ID     DUK_HIDDEN_SYMBOL("id")
+#define KEY_CB     DUK_HIDDEN_SYMBOL("cb")
+#define KEY_ARGS   DUK_HIDDEN_SYMBOL("args")
+#define KEY_DELAY  DUK_HIDDEN_SYMBOL("delay")
+#define KEY_REPEAT DUK_HIDDEN_SYMBOL("repeat")
+#define KEY_UNREF  DUK_HIDDEN_SYMBOL("unref")
+#define KEY_DEAD   DUK_HIDDEN_SYMBOL("cleared")
+#define KEY_FN     DUK_HIDDEN_SYMBOL("fn")
+
+#define STASH_TIMEOUT_PROTO   DUK_HIDDEN_SYMBOL("evl_timeout_proto")
+#define STASH_IMMEDIATE_PROTO DUK_HIDDEN_SYMBOL("evl_immediate_proto")
+
+/* Node's TIMEOUT_MAX: 2^31 - 1 ms. */
+#define NODE_TIMEOUT_MAX 2147483647.0
+
+enum timer_kind { KIND_TIMEOUT = 0, KIND_INTERVAL = 1, KIND_IMMEDIATE = 2 };
+
+struct evl_duk_timer {
+    struct evl_duk *d;
+    uint64_t id;
+    uint32_t ref; /* registry handle of the Timeout/Immediate object */
+    uint8_t kind;
+};
+
+struct evl_duk_task {
+    struct evl_duk *d; /* NULL once the binding is gone: the job only frees itself */
+    uint32_t ref;      /* the function, or [fn, args...] when with_args */
+    uint8_t with_args;
+    struct evl_duk_task *prev, *next;
+};
+
+#define TOMBSTONE (&tombstone_marker)
+static struct evl_duk_timer tombstone_marker;
+
+/* ---- id -> record map (open addressing; ids are sequential, so id & mask spreads well) - */
+
+static uint32_t map_slot(uint64_t id, uint32_t mask)
+{
+    return (uint32_t)((id ^ (id >> 29)) & mask);
+}
+
+static struct evl_duk_timer *map_find(struct evl_duk *d, uint64_t id)
+{
+    if (!d->timers_cap) {
+        return NULL;
+    }
+    uint32_t mask = d->timers_cap - 1;
+    for (uint32_t i = map_slot(id, mask);; i = (i + 1) & mask) {
+        struct evl_duk_timer *t = d->timers[i];
+        if (!t) {
+            return NULL;
+        }
+        if (t != TOMBSTONE && t->id == id) {
+            return t;
+        }
+    }
+}
+
+static int map_grow(struct evl_duk *d)
+{
+    uint32_t cap = d->timers_cap ? d->timers_cap : 64;
+    if (d->timers_len * 2 >= cap) {
+        cap *= 2;
+    }
+    struct evl_duk_timer **nt = evl_calloc(cap, sizeof(*nt));
+    if (!nt) {
+        return EVL_ENOMEM;
+    }
+    for (uint32_t i = 0; i < d->timers_cap; i++) {
+        struct evl_duk_timer *t = d->timers[i];
+        if (t && t != TOMBSTONE) {
+            uint32_t j = map_slot(t->id, cap - 1);
+            while (nt[j]) {
+                j = (j + 1) & (cap - 1);
+            }
+            nt[j] = t;
+        }
+    }
+    evl_free(d->timers);
+    d->timers = nt;
+    d->timers_cap = cap;
+    d->timers_used = d->timers_len;
+    return 0;
+}
+
+static int map_insert(struct evl_duk *d, struct evl_duk_timer *t)
+{
+    if ((d->timers_used + 1) * 4 > d->timers_cap * 3) {
+        int rc = map_grow(d);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    uint32_t mask = d->timers_cap - 1;
+    uint32_t i = map_slot(t->id, mask);
+    while (d->timers[i] && d->timers[i] != TOMBSTONE) {
+        i = (i + 1) & mask;
+    }
+    if (!d->timers[i]) {
+        d->timers_used++;
+    }
+    d->timers[i] = t;
+    d->timers_len++;
+    return 0;
+}
+
+static void map_remove(struct evl_duk *d, struct evl_duk_timer *t)
+{
+    uint32_t mask = d->timers_cap - 1;
+    for (uint32_t i = map_slot(t->id, mask);; i = (i + 1) & mask) {
+        if (d->timers[i] == t) {
+            /* A following empty slot lets us free this one for real. */
+            if (!d->timers[(i + 1) & mask]) {
+                d->timers[i] = NULL;
+                d->timers_used--;
+            } else {
+                d->timers[i] = TOMBSTONE;
+            }
+            d->timers_len--;
+            return;
+        }
+        if (!d->timers[i]) {
+            return;
+        }
+    }
+}
+
+/* Forgets a pending record: map entry, registry handle, memory. The loop side must already
+ * be done (fired one-shot) or cleared. */
+static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
+{
+    map_remove(d, t);
+    evl__duk_unref(d->ctx, t->ref);
+    evl_free(t);
+}
+
+void evl__duk_timers_release(struct evl_duk *d)
+{
+    for (uint32_t i = 0; i < d->timers_cap; i++) {
+        struct evl_duk_timer *t = d->timers[i];
+        if (t && t != TOMBSTONE) {
+            (void)evl_timer_clear(d->loop, t->id);
+            evl_free(t);
+        }
+    }
+    evl_free(d->timers);
+    d->timers = NULL;
+    d->timers_cap = d->timers_len = d->timers_used = 0;
+    /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
+    struct evl_duk_task *task = d->tasks;
+    while (task) {
+        struct evl_duk_task *next = task->next;
+        task->d = NULL;
+        task->prev = task->next = NULL;
+        task = next;
+    }
+    d->tasks = NULL;
+}
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static struct evl_duk *binding_or_throw(duk_context *ctx)
+{
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d) {
+        (void)duk_error(ctx, DUK_ERR_ERROR, "evl: the heap is not bound to a loop");
+    }
+    if (d->terminated) {
+        (void)duk_error(ctx, DUK_ERR_ERROR, "evl: the process is exiting");
+    }
+    return d;
+}
+
+/* Throws Node's ERR_INVALID_ARG_TYPE TypeError for argument idx. */
+static duk_ret_t throw_invalid_arg(struct evl_duk *d, const char *name, const char *expected,
+                                   duk_idx_t idx)
+{
+    duk_context *ctx = d->ctx;
+    idx = duk_normalize_index(ctx, idx);
+    if (evl__duk_push_internal(d, "invalidArgType")) {
+        duk_push_string(ctx, name);
+        duk_push_string(ctx, expected);
+        duk_dup(ctx, idx);
+        duk_call(ctx, 3);
+        return duk_throw(ctx);
+    }
+    return duk_error(ctx, DUK_ERR_TYPE_ERROR, "The \"%s\" argument must be of type %s", name,
+                     expected);
+}
+
+static void throw_evl_error(duk_context *ctx, int rc)
+{
+    if (rc == EVL_ENOMEM) {
+        (void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+    }
+    (void)duk_error(ctx, DUK_ERR_ERROR, "evl: %s", evl_strerror(rc));
+}
+
+/* Node's delay coercion: missing, NaN, < 1 or > 2^31-1 => 1 ms; fractions round up so the
+ * timer never fires before the delay asked for has elapsed. */
+static uint64_t coerce_delay(duk_context *ctx, duk_idx_t idx)
+{
+    double ms = duk_is_undefined(ctx, idx) ? NAN : duk_to_number(ctx, idx);
+    if (!(ms >= 1 && ms <= NODE_TIMEOUT_MAX)) {
+        return 1;
+    }
+    return (uint64_t)ceil(ms);
+}
+
+static void fire(struct evl_loop *loop, uint64_t id, void *arg);
+
+/* Arms the loop timer for the object at obj_idx and records it. Returns 0 or an EVL_E*. */
+static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint64_t delay)
+{
+    duk_context *ctx = d->ctx;
+    struct evl_duk_timer *t = evl_calloc(1, sizeof(*t));
+    if (!t) {
+        return EVL_ENOMEM;
+    }
+    t->d = d;
+    t->kind = (uint8_t)kind;
+    t->ref = evl__duk_ref(ctx, obj_idx);
+    if (!t->ref) {
+        evl_free(t);
+        return EVL_ENOMEM;
+    }
+    int rc;
+    if (kind == KIND_IMMEDIATE) {
+        rc = evl_immediate_set(d->loop, fire, t, &t->id);
+    } else {
+        rc = evl_timer_set(d->loop, fire, t, delay, kind == KIND_INTERVAL ? delay : 0, &t->id);
+    }
+    if (rc == 0) {
+        rc = map_insert(d, t);
+        if (rc != 0) {
+            (void)evl_timer_clear(d->loop, t->id);
+        }
+    }
+    if (rc != 0) {
+        evl__duk_unref(ctx, t->ref);
+        evl_free(t);
+        return rc;
+    }
+    duk_push_number(ctx, (double)t->id);
+    duk_put_prop_string(ctx, obj_idx, KEY_ID);
+    if (duk_get_prop_string(ctx, obj_idx, KEY_UNREF) && duk_to_boolean(ctx, -1)) {
+        (void)evl_timer_unref(d->loop, t->id);
+    }
+    duk_pop(ctx);
+    return 0;
+}
+
+static void fire(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    struct evl_duk_timer *t = arg;
+    struct evl_duk *d = t->d;
+    duk_context *ctx = d->ctx;
+    evl__duk_push_ref(ctx, t->ref);
+    duk_idx_t obj = duk_get_top_index(ctx);
+    if (t->kind != KIND_INTERVAL) {
+        timer_forget(d, t);
+    }
+    duk_get_prop_string(ctx, obj, KEY_CB);
+    duk_dup(ctx, obj);
+    duk_idx_t nargs = 0;
+    if (duk_get_prop_string(ctx, obj, KEY_ARGS)) {
+        nargs = (duk_idx_t)duk_get_length(ctx, -1);
+        duk_require_stack(ctx, nargs);
+        for (duk_idx_t i = 0; i < nargs; i++) {
+            duk_get_prop_index(ctx, -1 - i, (duk_uarridx_t)i);
+        }
+        duk_remove(ctx, -1 - nargs);
+    } else {
+        duk_pop(ctx);
+    }
+    (void)evl__duk_call_method_guarded(d, nargs);
+    duk_pop_2(ctx);
+}
+
+/* setTimeout / setInterval / setImmediate: magic is the kind. Returns the new object. */
+static duk_ret_t js_set(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    enum timer_kind kind = (enum timer_kind)duk_get_current_magic(ctx);
+    duk_idx_t top = duk_get_top(ctx);
+    if (!duk_is_function(ctx, 0)) {
+        return throw_invalid_arg(d, "callback", "function", 0);
+    }
+    duk_idx_t first_arg = kind == KIND_IMMEDIATE ? 1 : 2;
+    uint64_t delay = kind == KIND_IMMEDIATE ? 0 : coerce_delay(ctx, 1);
+
+    duk_push_object(ctx);
+    duk_idx_t obj = duk_get_top_index(ctx);
+    duk_push_heap_stash(ctx);
+    duk_get_prop_string(ctx, -1, kind == KIND_IMMEDIATE ? STASH_IMMEDIATE_PROTO
+                                                        : STASH_TIMEOUT_PROTO);
+    duk_set_prototype(ctx, obj);
+    duk_pop(ctx);
+    duk_dup(ctx, 0);
+    duk_put_prop_string(ctx, obj, KEY_CB);
+    if (top > first_arg) {
+        duk_push_array(ctx);
+        for (duk_idx_t i = first_arg; i < top; i++) {
+            duk_dup(ctx, i);
+            duk_put_prop_index(ctx, -2, (duk_uarridx_t)(i - first_arg));
+        }
+        duk_put_prop_string(ctx, obj, KEY_ARGS);
+    }
+    if (kind != KIND_IMMEDIATE) {
+        duk_push_number(ctx, (double)delay);
+        duk_put_prop_string(ctx, obj, KEY_DELAY);
+        duk_push_boolean(ctx, kind == KIND_INTERVAL);
+        duk_put_prop_string(ctx, obj, KEY_REPEAT);
+    }
+    int rc = arm(d, obj, kind, delay);
+    if (rc != 0) {
+        throw_evl_error(ctx, rc);
+    }
+    return 1;
+}
+
+/* The id behind a Timeout/Immediate object or a number; 0 if neither. */
+static uint64_t id_of(duk_context *ctx, duk_idx_t idx)
+{
+    double v = 0;
+    if (duk_is_object(ctx, idx)) {
+        duk_get_prop_string(ctx, idx, KEY_ID);
+        v = duk_get_number_default(ctx, -1, 0);
+        duk_pop(ctx);
+    } else if (duk_is_number(ctx, idx)) {
+        v = duk_get_number(ctx, idx);
+    } else if (duk_is_string(ctx, idx)) {
+        v = duk_to_number(ctx, idx);
+    }
+    if (!(v >= 1 && v <= (double)EVL_TIMER_ID_MAX) || v != floor(v)) {
+        return 0;
+    }
+    return (uint64_t)v;
+}
+
+static void clear_id(struct evl_duk *d, uint64_t id)
+{
+    struct evl_duk_timer *t = id ? map_find(d, id) : NULL;
+    if (t) {
+        (void)evl_timer_clear(d->loop, id);
+        timer_forget(d, t);
+    }
+}
+
+/* clearTimeout / clearInterval / clearImmediate: any of them clears any id. */
+static duk_ret_t js_clear(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    if (duk_is_object(ctx, 0)) {
+        duk_push_true(ctx);
+        duk_put_prop_string(ctx, 0, KEY_DEAD);
+    }
+    clear_id(d, id_of(ctx, 0));
+    return 0;
+}
+
+/* Timeout.prototype / Immediate.prototype methods; `this` is the object. */
+static uint64_t this_pending(duk_context *ctx, struct evl_duk *d)
+{
+    duk_push_this(ctx);
+    uint64_t id = id_of(ctx, -1);
+    return id && map_find(d, id) ? id : 0;
+}
+
+static duk_ret_t js_ref(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    int unref = duk_get_current_magic(ctx);
+    uint64_t id = this_pending(ctx, d);
+    if (id) {
+        (void)(unref ? evl_timer_unref(d->loop, id) : evl_timer_ref(d->loop, id));
+    }
+    duk_push_boolean(ctx, unref);
+    duk_put_prop_string(ctx, -2, KEY_UNREF);
+    return 1;
+}
+
+static duk_ret_t js_has_ref(duk_context *ctx)
+{
+    (void)binding_or_throw(ctx);
+    duk_push_this(ctx);
+    duk_get_prop_string(ctx, -1, KEY_UNREF);
+    duk_push_boolean(ctx, !duk_to_boolean(ctx, -1));
+    return 1;
+}
+
+static duk_ret_t js_refresh(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    uint64_t id = this_pending(ctx, d);
+    if (id) {
+        (void)evl_timer_refresh(d->loop, id);
+        return 1;
+    }
+    /* Node re-arms a timer that already fired, but not one that was cleared. */
+    duk_idx_t obj = duk_get_top_index(ctx);
+    duk_get_prop_string(ctx, obj, KEY_DEAD);
+    int dead = duk_to_boolean(ctx, -1);
+    duk_pop(ctx);
+    if (!dead && duk_get_prop_string(ctx, obj, KEY_DELAY)) {
+        uint64_t delay = (uint64_t)duk_get_number(ctx, -1);
+        duk_get_prop_string(ctx, obj, KEY_REPEAT);
+        enum timer_kind kind = duk_to_boolean(ctx, -1) ? KIND_INTERVAL : KIND_TIMEOUT;
+        duk_pop_2(ctx);
+        int rc = arm(d, obj, kind, delay);
+        if (rc != 0) {
+            throw_evl_error(ctx, rc);
+        }
+    } else {
+        duk_pop(ctx);
+    }
+    return 1;
+}
+
+static duk_ret_t js_close(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    duk_push_this(ctx);
+    duk_push_true(ctx);
+    duk_put_prop_string(ctx, -2, KEY_DEAD);
+    clear_id(d, id_of(ctx, -1));
+    return 1;
+}
+
+static duk_ret_t js_to_primitive(duk_context *ctx)
+{
+    duk_push_this(ctx);
+    duk_get_prop_string(ctx, -1, KEY_ID);
+    return 1;
+}
+
+/* ---- nextTick and queueMicrotask -------------------------------------------------------- */
+
+static void task_unlink(struct evl_duk *d, struct evl_duk_task *task)
+{
+    if (task->prev) {
+        task->prev->next = task->next;
+    } else {
+        d->tasks = task->next;
+    }
+    if (task->next) {
+        task->next->prev = task->prev;
+    }
+}
+
+static void run_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct evl_duk_task *task = arg;
+    struct evl_duk *d = task->d;
+    if (!d) {
+        evl_free(task);
+        return;
+    }
+    task_unlink(d, task);
+    duk_context *ctx = d->ctx;
+    uint32_t ref = task->ref;
+    int with_args = task->with_args;
+    evl_free(task);
+    evl__duk_push_ref(ctx, ref);
+    evl__duk_unref(ctx, ref);
+    duk_idx_t nargs = 0;
+    if (with_args) {
+        duk_idx_t arr = duk_get_top_index(ctx);
+        duk_idx_t len = (duk_idx_t)duk_get_length(ctx, arr);
+        duk_require_stack(ctx, len + 1);
+        duk_get_prop_index(ctx, arr, 0);
+        duk_push_undefined(ctx);
+        for (duk_idx_t i = 1; i < len; i++) {
+            duk_get_prop_index(ctx, arr, (duk_uarridx_t)i);
+        }
+        nargs = len - 1;
+        duk_remove(ctx, arr);
+    } else {
+        duk_push_undefined(ctx);
+    }
+    (void)evl__duk_call_method_guarded(d, nargs);
+    duk_pop(ctx);
+}
+
+/* Queues the value at the top of the stack (popped) as a job; magic 1 = nextTick. */
+static int queue_task(struct evl_duk *d, int next_tick, int with_args)
+{
+    duk_context *ctx = d->ctx;
+    struct evl_duk_task *task = evl_calloc(1, sizeof(*task));
+    if (!task) {
+        duk_pop(ctx);
+        return EVL_ENOMEM;
+    }
+    task->d = d;
+    task->with_args = (uint8_t)with_args;
+    task->ref = evl__duk_ref(ctx, -1);
+    duk_pop(ctx);
+    if (!task->ref) {
+        evl_free(task);
+        return EVL_ENOMEM;
+    }
+    int rc = next_tick ? evl_next_tick(d->loop, run_task, task)
+                       : evl_queue_microtask(d->loop, run_task, task);
+    if (rc != 0) {
+        evl__duk_unref(ctx, task->ref);
+        evl_free(task);
+        return rc;
+    }
+    task->next = d->tasks;
+    if (d->tasks) {
+        d->tasks->prev = task;
+    }
+    d->tasks = task;
+    return 0;
+}
+
+static duk_ret_t js_queue_microtask(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    if (!duk_is_function(ctx, 0)) {
+        return throw_invalid_arg(d, "callback", "function", 0);
+    }
+    duk_dup(ctx, 0);
+    int rc = queue_task(d, 0, 0);
+    if (rc != 0) {
+        throw_evl_error(ctx, rc);
+    }
+    return 0;
+}
+
+duk_ret_t evl__duk_next_tick_native(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    duk_idx_t top = duk_get_top(ctx);
+    if (!duk_is_function(ctx, 0)) {
+        return throw_invalid_arg(d, "callback", "function", 0);
+    }
+    int with_args = top > 1;
+    if (with_args) {
+        duk_push_array(ctx);
+        for (duk_idx_t i = 0; i < top; i++) {
+            duk_dup(ctx, i);
+            duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+        }
+    } else {
+        duk_dup(ctx, 0);
+    }
+    int rc = queue_task(d, 1, with_args);
+    if (rc != 0) {
+        throw_evl_error(ctx, rc);
+    }
+    return 0;
+}
+
+/* ---- installation ------------------------------------------------------------------------ */
+
+/* Defines obj[name] as a native function with Node's `length` and `name`. */
+static void put_function(duk_context *ctx, duk_idx_t obj, const char *name, duk_c_function fn,
+                         duk_idx_t nargs, int magic, int length)
+{
+    duk_push_c_function(ctx, fn, nargs);
+    duk_set_magic(ctx, -1, magic);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, length);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, name);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    /* Node's globals and methods are writable, configurable and not enumerable. */
+    duk_push_string(ctx, name);
+    duk_insert(ctx, -2);
+    duk_def_prop(ctx, obj, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
+                               DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+}
+
+/* Pushes Symbol[name] (a well-known symbol). */
+static void push_well_known_symbol(duk_context *ctx, const char *name)
+{
+    duk_get_global_string(ctx, "Symbol");
+    duk_get_prop_string(ctx, -1, name);
+    duk_remove(ctx, -2);
+}
+
+/* Makes a prototype object with a constructor named name (for console output as
+ * "Timeout {...}") and stores it in the stash under key. Leaves it on the stack. */
+static void make_proto(duk_context *ctx, const char *name, const char *key)
+{
+    duk_push_object(ctx);
+    duk_push_string(ctx, "(function ");
+    duk_push_string(ctx, name);
+    duk_push_string(ctx, "() {})");
+    duk_concat(ctx, 3);
+    duk_eval(ctx);
+    duk_dup(ctx, -2);
+    duk_put_prop_string(ctx, -2, "prototype");
+    duk_push_string(ctx, "constructor");
+    duk_insert(ctx, -2);
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
+                              DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_heap_stash(ctx);
+    duk_dup(ctx, -2);
+    duk_put_prop_string(ctx, -2, key);
+    duk_pop(ctx);
+}
+
+int evl__duk_timers_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+
+    make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
+    duk_idx_t tp = duk_get_top_index(ctx);
+    put_function(ctx, tp, "ref", js_ref, 0, 0, 0);
+    put_function(ctx, tp, "unref", js_ref, 0, 1, 0);
+    put_function(ctx, tp, "hasRef", js_has_ref, 0, 0, 0);
+    put_function(ctx, tp, "refresh", js_refresh, 0, 0, 0);
+    put_function(ctx, tp, "close", js_close, 0, 0, 0);
+    push_well_known_symbol(ctx, "toPrimitive");
+    duk_push_c_function(ctx, js_to_primitive, 1);
+    duk_def_prop(ctx, tp, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
+                              DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_pop(ctx);
+
+    make_proto(ctx, "Immediate", STASH_IMMEDIATE_PROTO);
+    duk_idx_t ip = duk_get_top_index(ctx);
+    put_function(ctx, ip, "ref", js_ref, 0, 0, 0);
+    put_function(ctx, ip, "unref", js_ref, 0, 1, 0);
+    put_function(ctx, ip, "hasRef", js_has_ref, 0, 0, 0);
+    duk_pop(ctx);
+
+    duk_push_global_object(ctx);
+    duk_idx_t g = duk_get_top_index(ctx);
+    put_function(ctx, g, "setTimeout", js_set, DUK_VARARGS, KIND_TIMEOUT, 5);
+    put_function(ctx, g, "setInterval", js_set, DUK_VARARGS, KIND_INTERVAL, 5);
+    put_function(ctx, g, "setImmediate", js_set, DUK_VARARGS, KIND_IMMEDIATE, 4);
+    put_function(ctx, g, "clearTimeout", js_clear, 1, 0, 1);
+    put_function(ctx, g, "clearInterval", js_clear, 1, 0, 1);
+    put_function(ctx, g, "clearImmediate", js_clear, 1, 0, 1);
+    put_function(ctx, g, "queueMicrotask", js_queue_microtask, 1, 0, 1);
+    duk_pop(ctx);
+    return 0;
+}
