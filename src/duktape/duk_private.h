@@ -85,4 +85,9 @@ void evl__duk_push_natives(struct evl_duk *d);
 void evl__duk_flush_stdout(void);
 int evl__duk_perf_install(struct evl_duk *d);
 
+/* module.c: require() (installed by the evljs runtime, not by evl_duk_install). */
+int evl__duk_module_install(struct evl_duk *d);
+/* Reads a whole file into *out (+1, evl_free, NUL-terminated). Returns 0 or -errno. */
+int evl__duk_read_file(const char *path, char **out, size_t *len_out);
+
 #endif

@@ -168,4 +168,3 @@ void evl_duk_heap_free(duk_context *ctx)
         evl_free(funcs.udata);
     }
 }
-

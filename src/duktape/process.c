@@ -20,8 +20,7 @@ void evl__duk_flush_stdout(void)
     fflush(stdout);
 }
 
-void evl__duk_run_bootstrap(duk_context *ctx, const char *name, const char *source,
-                            duk_idx_t nargs)
+void evl__duk_run_bootstrap(duk_context *ctx, const char *name, const char *source, duk_idx_t nargs)
 {
     duk_push_string(ctx, source);
     duk_push_string(ctx, name);
@@ -158,10 +157,12 @@ static void push_natives(struct evl_duk *d)
     duk_push_c_function(ctx, evl__duk_next_tick_native, DUK_VARARGS);
     duk_push_string(ctx, "length");
     duk_push_int(ctx, 1);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
     duk_push_string(ctx, "name");
     duk_push_string(ctx, "nextTick");
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
     duk_put_prop_string(ctx, -2, "nextTick");
     duk_push_array(ctx);
     duk_push_string(ctx, "evljs");
@@ -226,17 +227,20 @@ int evl__duk_perf_install(struct evl_duk *d)
     duk_push_c_function(ctx, native_hrnow, 0);
     duk_push_string(ctx, "name");
     duk_push_string(ctx, "now");
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_WRITABLE |
-                              DUK_DEFPROP_SET_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_WRITABLE |
+                     DUK_DEFPROP_SET_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
     /* timeOrigin is wall-clock milliseconds at the origin, as in Node. */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     double wall_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
     duk_push_string(ctx, "timeOrigin");
     duk_push_number(ctx, wall_ms - (double)(evl__duk_now_ns() - d->time_origin_ns) / 1e6);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_ENUMERABLE |
-                              DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
     duk_pop_2(ctx);
     return 0;
 }

@@ -307,8 +307,8 @@ static duk_ret_t js_set(duk_context *ctx)
     duk_push_object(ctx);
     duk_idx_t obj = duk_get_top_index(ctx);
     duk_push_heap_stash(ctx);
-    duk_get_prop_string(ctx, -1, kind == KIND_IMMEDIATE ? STASH_IMMEDIATE_PROTO
-                                                        : STASH_TIMEOUT_PROTO);
+    duk_get_prop_string(ctx, -1,
+                        kind == KIND_IMMEDIATE ? STASH_IMMEDIATE_PROTO : STASH_TIMEOUT_PROTO);
     duk_set_prototype(ctx, obj);
     duk_pop(ctx);
     duk_dup(ctx, 0);
@@ -578,15 +578,18 @@ static void put_function(duk_context *ctx, duk_idx_t obj, const char *name, duk_
     duk_set_magic(ctx, -1, magic);
     duk_push_string(ctx, "length");
     duk_push_int(ctx, length);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
     duk_push_string(ctx, "name");
     duk_push_string(ctx, name);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
     /* Node's globals and methods are writable, configurable and not enumerable. */
     duk_push_string(ctx, name);
     duk_insert(ctx, -2);
-    duk_def_prop(ctx, obj, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
-                               DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, obj,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
 }
 
 /* Pushes Symbol[name] (a well-known symbol). */
@@ -611,8 +614,9 @@ static void make_proto(duk_context *ctx, const char *name, const char *key)
     duk_put_prop_string(ctx, -2, "prototype");
     duk_push_string(ctx, "constructor");
     duk_insert(ctx, -2);
-    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
-                              DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
     duk_push_heap_stash(ctx);
     duk_dup(ctx, -2);
     duk_put_prop_string(ctx, -2, key);
@@ -632,8 +636,9 @@ int evl__duk_timers_install(struct evl_duk *d)
     put_function(ctx, tp, "close", js_close, 0, 0, 0);
     push_well_known_symbol(ctx, "toPrimitive");
     duk_push_c_function(ctx, js_to_primitive, 1);
-    duk_def_prop(ctx, tp, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE |
-                              DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, tp,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
     duk_pop(ctx);
 
     make_proto(ctx, "Immediate", STASH_IMMEDIATE_PROTO);

@@ -1,0 +1,147 @@
+/*
+ * CommonJS require(): the algorithm is in js/module.js; this file gives it file access and
+ * compilation with a file name (so errors name file and line).
+ */
+#include "duktape/duk_private.h"
+
+#include "evl_js_module.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Reads a whole file into an evl buffer (+1, NUL-terminated). Returns 0 or -errno. */
+int evl__duk_read_file(const char *path, char **out, size_t *len_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = evl_malloc(cap);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *nb = evl_realloc(buf, cap * 2);
+            if (!nb) {
+                evl_free(buf);
+                close(fd);
+                return -ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int err = errno;
+            evl_free(buf);
+            close(fd);
+            return -err;
+        }
+        if (n == 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *out = buf;
+    if (len_out) {
+        *len_out = len;
+    }
+    return 0;
+}
+
+/* native.readFile(path) -> string; throws an Error with code (ENOENT, ...). */
+static duk_ret_t native_read_file(duk_context *ctx)
+{
+    const char *path = duk_require_string(ctx, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = evl__duk_read_file(path, &buf, &len);
+    if (rc != 0) {
+        duk_push_error_object(ctx, DUK_ERR_ERROR, "%s, open '%s'", strerror(-rc), path);
+        duk_push_string(ctx, rc == -ENOENT ? "ENOENT" : "EIO");
+        duk_put_prop_string(ctx, -2, "code");
+        return duk_throw(ctx);
+    }
+    /* Strip a UTF-8 byte order mark like Node does. */
+    size_t skip = len >= 3 && (unsigned char)buf[0] == 0xef && (unsigned char)buf[1] == 0xbb &&
+                          (unsigned char)buf[2] == 0xbf
+                      ? 3
+                      : 0;
+    duk_push_lstring(ctx, buf + skip, len - skip);
+    evl_free(buf);
+    return 1;
+}
+
+/* native.stat(path) -> 0 missing, 1 file, 2 directory. */
+static duk_ret_t native_stat(duk_context *ctx)
+{
+    struct stat st;
+    const char *path = duk_require_string(ctx, 0);
+    if (stat(path, &st) != 0) {
+        duk_push_int(ctx, 0);
+    } else {
+        duk_push_int(ctx, S_ISDIR(st.st_mode) ? 2 : 1);
+    }
+    return 1;
+}
+
+/* native.realpath(path) -> canonical absolute path, or the input if it cannot be resolved. */
+static duk_ret_t native_realpath(duk_context *ctx)
+{
+    const char *path = duk_require_string(ctx, 0);
+    char real[PATH_MAX];
+    if (!realpath(path, real)) {
+        duk_dup(ctx, 0);
+        return 1;
+    }
+    duk_push_string(ctx, real);
+    return 1;
+}
+
+/* native.compile(source, filename, asProgram) -> function. A program (asProgram true) runs
+ * in global scope like a script; otherwise source is a function expression. */
+static duk_ret_t native_compile(duk_context *ctx)
+{
+    int program = duk_to_boolean(ctx, 2);
+    duk_set_top(ctx, 2);
+    duk_require_string(ctx, 0);
+    duk_require_string(ctx, 1);
+    duk_compile(ctx, program ? 0 : DUK_COMPILE_EVAL);
+    if (!program) {
+        duk_call(ctx, 0);
+    }
+    return 1;
+}
+
+int evl__duk_module_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    evl__duk_push_natives(d);
+    duk_push_c_function(ctx, native_read_file, 1);
+    duk_put_prop_string(ctx, -2, "readFile");
+    duk_push_c_function(ctx, native_stat, 1);
+    duk_put_prop_string(ctx, -2, "stat");
+    duk_push_c_function(ctx, native_realpath, 1);
+    duk_put_prop_string(ctx, -2, "realpath");
+    duk_push_c_function(ctx, native_compile, 3);
+    duk_put_prop_string(ctx, -2, "compile");
+    duk_pop(ctx);
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_run_bootstrap(ctx, "evl:module", evl_js_module, 3);
+    return 0;
+}

@@ -1,0 +1,318 @@
+/*
+ * The evljs runtime (evl_duk_main): option parsing, the main module, and Node's end of
+ * process sequence. cli/evljs.c only calls evl_duk_main.
+ *
+ * Sequence: run the main script (one guarded entry, so the execution limit and the
+ * uncaught-exception policy apply); run the loop; whenever it runs out of ref'd work emit
+ * 'beforeExit' (listeners may schedule more work, which keeps the run going); then emit
+ * 'exit' and return process.exitCode. process.exit() and fatal errors end the run early.
+ */
+#include "duktape/duk_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct run_options {
+    const char *eval_code; /* -e CODE */
+    const char *script;    /* path, or "-" for stdin */
+    int first_arg;         /* index in argv of the first script argument */
+    uint64_t timeout_ms;
+    uint64_t max_heap_mb;
+};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: evljs [options] <file.js> [args...]\n"
+          "       evljs [options] -e '<code>' [args...]\n"
+          "       evljs [options] - [args...]        (script from stdin)\n"
+          "\n"
+          "Runs JavaScript (ES5.1 plus parts of ES2015, Duktape) on an evl event loop with\n"
+          "Node.js-compatible timers, promises, process, console and require().\n"
+          "\n"
+          "Options:\n"
+          "  -e, --eval CODE     run CODE instead of a file\n"
+          "  --timeout-ms=N      interrupt any single callback running longer than N ms\n"
+          "  --max-heap=MB       cap the JavaScript heap at MB megabytes\n"
+          "  -h, --help          print this help\n"
+          "  -v, --version       print the version\n"
+          "\n"
+          "Environment: EVL_BACKEND=epoll|poll selects the I/O backend.\n",
+          out);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s) {
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || s[0] == '-') {
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* Returns 0, 1 when the process should end with status 0 (help/version), or 2 on a usage
+ * error (already reported). */
+static int parse_args(int argc, char **argv, struct run_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+            printf("evljs %s (Duktape %ld.%ld.%ld)\n", evl_version(), (long)(DUK_VERSION / 10000),
+                   (long)(DUK_VERSION / 100 % 100), (long)(DUK_VERSION % 100));
+            return 1;
+        }
+        if (strcmp(a, "-e") == 0 || strcmp(a, "--eval") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "evljs: %s requires an argument\n", a);
+                return 2;
+            }
+            o->eval_code = argv[++i];
+            i++;
+            break;
+        }
+        if (strncmp(a, "--timeout-ms=", 13) == 0) {
+            if (parse_u64(a + 13, &o->timeout_ms) != 0) {
+                fprintf(stderr, "evljs: invalid --timeout-ms value '%s'\n", a + 13);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--max-heap=", 11) == 0) {
+            if (parse_u64(a + 11, &o->max_heap_mb) != 0 || o->max_heap_mb == 0 ||
+                o->max_heap_mb > ((uint64_t)1 << 40)) {
+                fprintf(stderr, "evljs: invalid --max-heap value '%s'\n", a + 11);
+                return 2;
+            }
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            i++;
+            if (i < argc) {
+                o->script = argv[i++];
+            }
+            break;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "evljs: bad option: %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+        o->script = a;
+        i++;
+        break;
+    }
+    o->first_arg = i;
+    if (!o->eval_code && !o->script) {
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static int read_stdin(char **out)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = evl_malloc(cap);
+    if (!buf) {
+        return EVL_ENOMEM;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *nb = evl_realloc(buf, cap * 2);
+            if (!nb) {
+                evl_free(buf);
+                return EVL_ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, stdin);
+        len += n;
+        if (n == 0) {
+            break;
+        }
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* Runs the main script as one guarded entry. Returns 0, or an EVL_E* on setup failure. */
+static int run_main(struct evl_duk *d, const struct run_options *o)
+{
+    duk_context *ctx = d->ctx;
+    char *source = NULL;
+    if (o->eval_code || strcmp(o->script, "-") == 0) {
+        if (!o->eval_code) {
+            int rc = read_stdin(&source);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        if (!evl__duk_push_internal(d, "runEval")) {
+            evl_free(source);
+            return EVL_EINVAL;
+        }
+        duk_push_undefined(ctx);
+        duk_push_string(ctx, o->eval_code ? o->eval_code : source);
+        duk_push_string(ctx, o->eval_code ? "[eval]" : "[stdin]");
+        evl_free(source);
+    } else {
+        if (!evl__duk_push_internal(d, "runMain")) {
+            return EVL_EINVAL;
+        }
+        duk_push_undefined(ctx);
+        duk_push_string(ctx, o->script);
+        duk_push_undefined(ctx);
+    }
+    (void)evl__duk_call_method_guarded(d, 2);
+    duk_pop(ctx);
+    return 0;
+}
+
+/* Runs the loop until no ref'd work is left, with Node's 'beforeExit' semantics. */
+static void run_loop(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    while (!d->terminated) {
+        int rc = evl_loop_run(d->loop, EVL_RUN_DEFAULT);
+        if (rc < 0 || d->terminated) {
+            break;
+        }
+        duk_push_int(ctx, evl__duk_exit_code(d));
+        evl__duk_emit(d, "beforeExit", 1);
+        if (d->terminated) {
+            break;
+        }
+        /* Listeners may have queued jobs or timers: one non-blocking turn runs the jobs
+         * (the loop starts with a checkpoint); anything still alive keeps us going. */
+        rc = evl_loop_run(d->loop, EVL_RUN_NOWAIT);
+        if (rc <= 0 && !evl_loop_alive(d->loop)) {
+            break;
+        }
+    }
+}
+
+static duk_ret_t module_install_safe(duk_context *ctx, void *udata)
+{
+    (void)ctx;
+    return evl__duk_module_install(udata) == 0 ? 0 : DUK_RET_ERROR;
+}
+
+static int apply_backend(struct evl_loop_options *lo)
+{
+    const char *b = getenv("EVL_BACKEND");
+    if (!b || !*b || strcmp(b, "default") == 0) {
+        return 0;
+    }
+    if (strcmp(b, "epoll") == 0) {
+        lo->backend = EVL_BACKEND_EPOLL;
+    } else if (strcmp(b, "poll") == 0) {
+        lo->backend = EVL_BACKEND_POLL;
+    } else {
+        fprintf(stderr, "evljs: unknown EVL_BACKEND '%s' (use epoll or poll)\n", b);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_argv(duk_context *ctx, int argc, char **argv, const struct run_options *o)
+{
+    char abs[4096];
+    int n = 0;
+    int extra = argc - o->first_arg;
+    char **v = evl_calloc((size_t)extra + 2, sizeof(*v));
+    if (!v) {
+        return EVL_ENOMEM;
+    }
+    v[n++] = argv[0];
+    if (!o->eval_code && strcmp(o->script, "-") != 0) {
+        if (o->script[0] != '/' && realpath(o->script, abs)) {
+            v[n++] = abs;
+        } else {
+            v[n++] = (char *)(uintptr_t)o->script;
+        }
+    }
+    for (int i = o->first_arg; i < argc; i++) {
+        v[n++] = argv[i];
+    }
+    int rc = evl_duk_set_argv(ctx, n, v);
+    evl_free(v);
+    return rc;
+}
+
+int evl_duk_main(int argc, char **argv)
+{
+    struct run_options o;
+    int prc = parse_args(argc, argv, &o);
+    if (prc != 0) {
+        return prc == 1 ? 0 : 2;
+    }
+    struct evl_loop_options lo;
+    evl_loop_options_init(&lo);
+    if (apply_backend(&lo) != 0) {
+        return 2;
+    }
+    struct evl_loop *loop = NULL;
+    int rc = evl_loop_new(&loop, &lo);
+    if (rc != 0) {
+        fprintf(stderr, "evljs: cannot create the loop: %s\n", evl_strerror(rc));
+        return 1;
+    }
+    struct evl_duk_heap_options ho;
+    evl_duk_heap_options_init(&ho);
+    ho.max_heap_bytes = o.max_heap_mb << 20;
+    duk_context *ctx = NULL;
+    int status = 1;
+    rc = evl_duk_heap_new(&ctx, &ho);
+    if (rc != 0) {
+        fprintf(stderr, "evljs: cannot create a JavaScript heap: %s\n", evl_strerror(rc));
+        goto free_loop;
+    }
+    rc = evl_duk_install(ctx, loop, EVL_DUK_NODE_GLOBALS);
+    if (rc != 0) {
+        fprintf(stderr, "evljs: cannot install the runtime: %s\n", evl_strerror(rc));
+        goto free_heap;
+    }
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (duk_safe_call(ctx, module_install_safe, d, 0, 1) != 0 ||
+        set_argv(ctx, argc, argv, &o) != 0 ||
+        (o.timeout_ms && evl_duk_set_exec_limit(ctx, o.timeout_ms) != 0)) {
+        fprintf(stderr, "evljs: cannot set up the runtime\n");
+        goto free_heap;
+    }
+    duk_pop(ctx);
+    rc = run_main(d, &o);
+    if (rc != 0) {
+        fprintf(stderr, "evljs: %s\n", evl_strerror(rc));
+        goto free_heap;
+    }
+    run_loop(d);
+    if (!d->terminated) {
+        evl__duk_exit(d, evl__duk_exit_code(d));
+    }
+    status = d->exit_status;
+free_heap:
+    fflush(stdout);
+    evl_duk_heap_free(ctx);
+free_loop:
+    if (evl_loop_free(loop) != 0) {
+        (void)evl_loop_close(loop);
+        (void)evl_loop_run(loop, EVL_RUN_NOWAIT);
+        (void)evl_loop_free(loop);
+    }
+    return status;
+}
