@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench format format-check \
+.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz format format-check \
         tidy cppcheck install clean deps
 
 all: build
@@ -62,6 +62,19 @@ bench:
 	cmake --build $(BUILD) -j$(JOBS)
 	bench/run --build $(BUILD) $(if $(QUICK),--quick,) $(if $(REPS),--reps $(REPS),) \
 	  $(if $(CALLGRIND),--callgrind,)
+
+# libFuzzer over every tests/fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang preset "fuzz").
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/deps.sh test
+	cmake --preset fuzz >/dev/null
+	@for t in $$(ls tests/fuzz/fuzz_*.c | xargs -n1 basename | sed 's/\.c$$//'); do \
+	  cmake --build --preset fuzz -j$(JOBS) --target $$t >/dev/null || exit 1; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  if ! build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	       >build-fuzz/$$t.log 2>&1; then tail -n 40 build-fuzz/$$t.log; exit 1; fi; \
+	  grep -E 'number_of_executed_units' build-fuzz/$$t.log; \
+	done
 
 format:
 	@scripts/deps.sh lint

@@ -24,6 +24,13 @@ struct evl_error {
 /* Returned when even the error cannot be allocated: a static object with no destructor. */
 static struct evl_error nomem_error = {EVL_ENOMEM, NULL, NULL, 0, NULL, NULL, NULL};
 
+/* The attribute lets the compiler check every caller's format string against its arguments. */
+static char *format_message(const char *fmt, va_list ap)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 1, 0)))
+#endif
+    ;
+
 static char *format_message(const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -1,0 +1,63 @@
+/*
+ * Runs a libFuzzer target without libFuzzer, so every fuzz target is also a regular test:
+ *   fuzz_x FILE...            replays the given inputs (a saved crash, a corpus)
+ *   fuzz_x --random N SEED    feeds N pseudo-random inputs from a fixed seed
+ * The fuzz preset links the same target with -fsanitize=fuzzer instead of this file.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evl/alloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint64_t next_random(uint64_t *state)
+{
+    /* splitmix64: tiny, good enough to spread inputs, identical on every machine. */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static int replay_random(unsigned long count, uint64_t seed)
+{
+    uint8_t buf[4096];
+    for (unsigned long i = 0; i < count; i++) {
+        size_t len = (size_t)(next_random(&seed) % sizeof(buf));
+        for (size_t j = 0; j < len; j++) {
+            buf[j] = (uint8_t)next_random(&seed);
+        }
+        LLVMFuzzerTestOneInput(buf, len);
+    }
+    printf("replayed %lu random inputs\n", count);
+    return 0;
+}
+
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    static uint8_t buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    LLVMFuzzerTestOneInput(buf, len);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--random") == 0) {
+        return replay_random(strtoul(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
+    }
+    int status = 0;
+    for (int i = 1; i < argc; i++) {
+        status |= replay_file(argv[i]);
+    }
+    return status;
+}
