@@ -251,8 +251,35 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
         rx->arg_dtor = elem_done;
         rx->derived = NULL;
         c->refs++;
-        evl__promise_perform_then(next, rx);
+        int rc = evl__promise_perform_then(next, rx);
         evl__promise_release(next);
+        if (rc != 0) {
+            /* IfAbruptRejectPromise: the result is rejected with the error and the
+             * remaining inputs are not looked at (their plain values are destroyed, since
+             * ownership moved in with the successful call). */
+            elem_done(loop, e);
+            evl__reaction_free(ps, rx);
+            if (cap_claim(cap)) {
+                evl__promise_do_reject(cap, evl__error_val(rc, "cannot queue a promise job"));
+            }
+            for (size_t j = i + 1; j < n; j++) {
+                if (!inputs[j].promise && inputs[j].dtor) {
+                    inputs[j].dtor(loop, inputs[j].value);
+                }
+            }
+            while (rxs) {
+                struct evl__reaction *spare = rxs;
+                rxs = spare->next;
+                evl__reaction_free(ps, spare);
+            }
+            while (fresh) {
+                struct evl_promise *spare = fresh;
+                fresh = spare->value;
+                spare->value = NULL;
+                evl__promise_release(spare);
+            }
+            break;
+        }
     }
     if (--c->remaining == 0) {
         if (kind == COMB_ANY) {

@@ -163,13 +163,13 @@ static void pstate_free(struct evl__pstate *ps)
         ps->slabs = slab->next;
         evl_free(slab);
     }
+#ifdef EVL__NO_SLABS
     while (ps->free_objs) {
         void *o = ps->free_objs;
         ps->free_objs = *(void **)o;
-#ifdef EVL__NO_SLABS
         evl_free(o);
-#endif
     }
+#endif
     evl_free(ps);
 }
 
@@ -442,7 +442,12 @@ static void adopt_job_run(struct evl_loop *loop, void *arg)
     struct evl__reaction *rx = arg;
     struct evl_promise *q = rx->next;
     rx->next = NULL;
-    evl__promise_perform_then(q, rx);
+    int rc = evl__promise_perform_then(q, rx);
+    if (rc != 0) {
+        struct evl_promise *p = rx->derived;
+        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption reaction"));
+        drop_reaction(q->ps, rx);
+    }
     evl__promise_release(q);
 }
 
@@ -482,8 +487,9 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
     }
 }
 
-/* PerformPromiseThen. */
-void evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
+/* PerformPromiseThen. Returns 0, or the error of queueing the job on a settled promise;
+ * then nothing happened and rx is still the caller's. */
+int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
 {
     unsigned state = p->flags & EVL__P_STATE;
     if (state == EVL_PROMISE_PENDING) {
@@ -496,12 +502,18 @@ void evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
         }
         p->value = rx;
     } else {
+        int rc = evl__queue_job(p->ps->loop, reaction_job, rx);
+        if (rc != 0) {
+            return rc;
+        }
+        rx->next = p;
+        p->refs++;
         if (state == EVL_PROMISE_REJECTED && !(p->flags & EVL__P_HANDLED)) {
             evl__rejection_handle(p);
         }
-        enqueue_job(p, rx);
     }
     p->flags |= EVL__P_HANDLED;
+    return 0;
 }
 
 /* Applies a handler's outcome to the derived promise through its resolving functions. */
@@ -952,6 +964,7 @@ static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
     if (!evl__on_loop(ps->loop)) {
         return EVL_EPERM;
     }
+    int rc;
     /* The derived promise exists even when the caller does not want it: a rejection of it
      * must still be reported as unhandled, as in JavaScript. */
     struct evl_promise *d = evl__promise_alloc(ps, file, line);
@@ -968,11 +981,17 @@ static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
     rx->arg = arg;
     rx->arg_dtor = arg_dtor;
     rx->derived = d;
+    rc = evl__promise_perform_then(p, rx);
+    if (rc != 0) {
+        rx->derived = NULL;
+        obj_free(ps, rx);
+        evl__promise_release(d);
+        return rc;
+    }
     if (out) {
         d->refs++;
         *out = d;
     }
-    evl__promise_perform_then(p, rx);
     return 0;
 }
 

@@ -172,8 +172,9 @@ void evl__promise_do_reject(struct evl_promise *p, struct evl__val v);
 /* The value of a settled promise as a shared value (+1 on its owner). */
 struct evl__val evl__promise_share(struct evl_promise *p);
 void evl__val_drop(struct evl__pstate *ps, struct evl__val v);
-/* PerformPromiseThen with a prepared reaction record (ownership of rx moves in). */
-void evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx);
+/* PerformPromiseThen with a prepared reaction record (ownership of rx moves in on success;
+ * on failure, only possible on a settled promise, nothing happened). */
+int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx);
 /* A rejection with a fresh evl_error (a static fallback on allocation failure). */
 struct evl__val evl__error_val(int code, const char *msg);
 /* Nonzero if (value, dtor) is an evl_error. */

@@ -117,6 +117,19 @@ static inline void run_loop(struct evl_loop *loop)
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
 }
 
+static inline void noop_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+/* Runs one checkpoint (rejection reports are delivered at the end of a checkpoint). */
+static inline void checkpoint(struct evl_loop *loop)
+{
+    ASSERT_OK(evl_queue_microtask(loop, noop_task, NULL));
+    run_loop(loop);
+}
+
 /* Frees the loop after checking that no promise is left alive. */
 static inline void free_loop(struct evl_loop *loop)
 {
