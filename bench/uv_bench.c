@@ -212,26 +212,42 @@ static void w_timer_startstop(uint64_t n)
         delay[i] = 1000 + bench_rand(&rng) % 1000000;
         UV_CHECK(uv_timer_init(&loop, &t[i]));
     }
-    uint64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uv_timer_start(&t[i], never_cb, delay[i], 0);
+    uint64_t start_ns = 0;
+    uint64_t stop_ns = 0;
+    uint64_t cold_start = 0;
+    uint64_t cold_stop = 0;
+    for (int pass = bench_warmup ? 0 : 1; pass < 2; pass++) {
+        fired = 0;
+        uint64_t t0 = bench_now_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            uv_timer_start(&t[i], never_cb, delay[i], 0);
+        }
+        uint64_t t1 = bench_now_ns();
+        for (uint64_t i = 0; i < n; i += 97) {
+            BENCH_CHECK(uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " not active", i);
+        }
+        uint64_t t2 = bench_now_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            uv_timer_stop(&t[i]);
+        }
+        uint64_t t3 = bench_now_ns();
+        uv_run(&loop, UV_RUN_NOWAIT);
+        BENCH_CHECK(fired == 0, "%" PRIu64 " stopped timers fired", fired);
+        for (uint64_t i = 0; i < n; i += 97) {
+            BENCH_CHECK(!uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " still active", i);
+        }
+        if (pass == 0) {
+            cold_start = t1 - t0;
+            cold_stop = t3 - t2;
+        } else {
+            start_ns = t1 - t0;
+            stop_ns = t3 - t2;
+        }
     }
-    uint64_t t1 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i += 97) {
-        BENCH_CHECK(uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " not active", i);
-    }
-    uint64_t t2 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uv_timer_stop(&t[i]);
-    }
-    uint64_t t3 = bench_now_ns();
-    uv_run(&loop, UV_RUN_NOWAIT);
-    BENCH_CHECK(fired == 0, "%" PRIu64 " stopped timers fired", fired);
-    for (uint64_t i = 0; i < n; i += 97) {
-        BENCH_CHECK(!uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " still active", i);
-    }
-    bench_report("timer_start", n, (double)(t1 - t0) / (double)n, NULL);
-    bench_report("timer_stop", n, (double)(t3 - t2) / (double)n, NULL);
+    bench_report("timer_start", n, (double)start_ns / (double)n, "cold_ns %.2f",
+                 (double)cold_start / (double)n);
+    bench_report("timer_stop", n, (double)stop_ns / (double)n, "cold_ns %.2f",
+                 (double)cold_stop / (double)n);
     loop_finish();
     free(t);
     free(delay);
@@ -266,14 +282,26 @@ static void w_timers_zero(uint64_t n)
         UV_CHECK(uv_timer_init(&loop, &t[i]));
         t[i].data = (void *)(uintptr_t)i;
     }
-    uint64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uv_timer_start(&t[i], zero_cb, 0, 0);
+    uint64_t cold = 0;
+    uint64_t warm = 0;
+    for (int pass = bench_warmup ? 0 : 1; pass < 2; pass++) {
+        fired = 0;
+        zero_next = 0;
+        zero_violations = 0;
+        uint64_t t0 = bench_now_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            uv_timer_start(&t[i], zero_cb, 0, 0);
+        }
+        uv_run(&loop, UV_RUN_DEFAULT);
+        BENCH_CHECK(fired == n, "fired %" PRIu64 " of %" PRIu64, fired, n);
+        if (pass == 0) {
+            cold = zero_end - t0;
+        } else {
+            warm = zero_end - t0;
+        }
     }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    BENCH_CHECK(fired == n, "fired %" PRIu64 " of %" PRIu64, fired, n);
-    bench_report("timers_zero", n, (double)(zero_end - t0) / (double)n, "order_viol %" PRIu64,
-                 zero_violations);
+    bench_report("timers_zero", n, (double)warm / (double)n, "order_viol %" PRIu64 " cold_ns %.2f",
+                 zero_violations, (double)cold / (double)n);
     loop_finish();
     free(t);
 }
@@ -292,6 +320,13 @@ static void w_timers_spread(uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         UV_CHECK(uv_timer_init(&loop, &t[i]));
         t[i].data = (void *)(uintptr_t)i;
+    }
+    /* Warm-up pass, as every program does: start and stop every timer once. */
+    for (uint64_t i = 0; bench_warmup && i < n; i++) {
+        uv_timer_start(&t[i], spread_cb, 1000000, 0);
+    }
+    for (uint64_t i = 0; bench_warmup && i < n; i++) {
+        uv_timer_stop(&t[i]);
     }
     uv_update_time(&loop);
     uint64_t c0 = bench_thread_cpu_ns();
@@ -499,14 +534,25 @@ static void w_pool_batch(uint64_t n)
         jobs[i].req.data = &jobs[i];
         jobs[i].in = i;
     }
-    uint64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        UV_CHECK(uv_queue_work(&loop, &jobs[i].req, work_cb, after_batch));
+    uint64_t cold = 0;
+    uint64_t warm = 0;
+    /* The first pass also starts libuv's thread pool (lazily created on first use). */
+    for (int pass = bench_warmup ? 0 : 1; pass < 2; pass++) {
+        pool_done = 0;
+        uint64_t t0 = bench_now_ns();
+        for (uint64_t i = 0; i < n; i++) {
+            UV_CHECK(uv_queue_work(&loop, &jobs[i].req, work_cb, after_batch));
+        }
+        uv_run(&loop, UV_RUN_DEFAULT);
+        BENCH_CHECK(pool_done == n, "%" PRIu64 " of %" PRIu64 " jobs", pool_done, n);
+        if (pass == 0) {
+            cold = pool_end - t0;
+        } else {
+            warm = pool_end - t0;
+        }
     }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    BENCH_CHECK(pool_done == n, "%" PRIu64 " of %" PRIu64 " jobs", pool_done, n);
-    bench_report("pool_batch", n, (double)(pool_end - t0) / (double)n, "threads %s",
-                 getenv("UV_THREADPOOL_SIZE"));
+    bench_report("pool_batch", n, (double)warm / (double)n, "threads %s cold_ns %.2f",
+                 getenv("UV_THREADPOOL_SIZE"), (double)cold / (double)n);
     loop_finish();
     free(jobs);
 }
@@ -534,6 +580,14 @@ static void w_pool_rt(uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         jobs[i].req.data = &jobs[i];
         jobs[i].in = i;
+    }
+    if (bench_warmup) {
+        /* Start libuv's lazily created thread pool outside the measurement. */
+        pool_total = 1;
+        UV_CHECK(uv_queue_work(&loop, &jobs[0].req, work_cb, after_batch));
+        uv_run(&loop, UV_RUN_DEFAULT);
+        pool_done = 0;
+        pool_total = n;
     }
     jobs[0].t_submit = bench_now_ns();
     UV_CHECK(uv_queue_work(&loop, &jobs[0].req, work_cb, after_rt));
