@@ -2,6 +2,13 @@
 # Builds one executable per test file and registers every TEST(name) found in the source as
 # its own ctest entry named <dir>.<file>.<name>. Writing the TEST is the only registration.
 # A case may carry a label by a comment on its line: TEST(name) /* labels: real-time */
+# BACKEND_TEST(name) cases (I/O suites) are registered once per I/O backend built here, as
+# <dir>.<file>.<name>.<backend>, with EVL_BACKEND=<backend> in the environment.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(EVL_TEST_BACKENDS epoll poll)
+else()
+  set(EVL_TEST_BACKENDS poll)
+endif()
 function(evl_add_test_file src)
   cmake_parse_arguments(T "" "TIMEOUT" "LIBS;LABELS" ${ARGN})
   get_filename_component(base ${src} NAME_WE)
@@ -31,5 +38,21 @@ function(evl_add_test_file src)
     add_test(NAME ${group}.${base}.${name} COMMAND ${launcher} $<TARGET_FILE:${exe}> ${name})
     set_tests_properties(${group}.${base}.${name} PROPERTIES
       TIMEOUT ${T_TIMEOUT} SKIP_RETURN_CODE 77 LABELS "${labels}")
+  endforeach()
+  file(STRINGS ${src} blines REGEX "^BACKEND_TEST\\(")
+  foreach(line IN LISTS blines)
+    string(REGEX REPLACE "^BACKEND_TEST\\(([A-Za-z0-9_]+)\\).*" "\\1" name "${line}")
+    set(labels ${group} ${T_LABELS} io)
+    if(line MATCHES "labels: ([a-z0-9, -]+)")
+      string(REPLACE "," ";" extra "${CMAKE_MATCH_1}")
+      string(REPLACE " " "" extra "${extra}")
+      list(APPEND labels ${extra})
+    endif()
+    foreach(be IN LISTS EVL_TEST_BACKENDS)
+      set(tname ${group}.${base}.${name}.${be})
+      add_test(NAME ${tname} COMMAND ${launcher} $<TARGET_FILE:${exe}> ${name})
+      set_tests_properties(${tname} PROPERTIES TIMEOUT ${T_TIMEOUT} SKIP_RETURN_CODE 77
+        LABELS "${labels}" ENVIRONMENT "EVL_BACKEND=${be}")
+    endforeach()
   endforeach()
 endfunction()

@@ -15,5 +15,6 @@
 #include "evl/error.h"
 #include "evl/promise.h"
 #include "evl/pool.h"
+#include "evl/io.h"
 
 #endif

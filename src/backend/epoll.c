@@ -1,0 +1,222 @@
+/*
+ * The epoll backend (Linux default). The kernel keeps the interest set, so add/modify/remove
+ * are one epoll_ctl each and wait costs O(ready), not O(registered). The tag rides in
+ * epoll_event.data.u64.
+ *
+ * The catch (docs/platforms.md): epoll watches open file descriptions, not fd numbers. A
+ * closed fd disappears from the set silently (no event), unless a dup of it is still open,
+ * in which case it keeps reporting under the old number. Callers detect what they can:
+ * epoll_ctl on a closed fd fails with EBADF/ENOENT, which modify and remove report.
+ */
+#if defined(__linux__)
+
+#include "backend/backend.h"
+
+#include "evl/errno.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* The most events one wait collects; the rest stay ready for the next wait (level-triggered,
+ * and the kernel rotates its ready list, so no fd starves). */
+#define EPOLL_MAX_BATCH 1024
+#define EPOLL_MIN_BATCH 64
+
+struct epoll_state {
+    struct evl_loop *loop;
+    int epfd;
+    uint32_t count; /* fds added */
+    uint32_t cap;   /* capacity of evs and out */
+    struct epoll_event *evs;
+    struct evl__backend_event *out;
+};
+
+static int epoll_grow(struct epoll_state *s, uint32_t cap)
+{
+    struct epoll_event *evs = evl__backend_realloc(s->loop, s->evs, cap * sizeof(*evs));
+    if (!evs) {
+        return EVL_ENOMEM;
+    }
+    s->evs = evs;
+    struct evl__backend_event *out = evl__backend_realloc(s->loop, s->out, cap * sizeof(*out));
+    if (!out) {
+        return EVL_ENOMEM;
+    }
+    s->out = out;
+    s->cap = cap;
+    return 0;
+}
+
+static void epoll_backend_free(void *state)
+{
+    struct epoll_state *s = state;
+    if (!s) {
+        return;
+    }
+    if (s->epfd >= 0) {
+        close(s->epfd);
+    }
+    evl__backend_release(s->loop, s->evs);
+    evl__backend_release(s->loop, s->out);
+    evl__backend_release(s->loop, s);
+}
+
+static int epoll_init(void **state, struct evl_loop *loop)
+{
+    struct epoll_state *s = evl__backend_realloc(loop, NULL, sizeof(*s));
+    if (!s) {
+        return EVL_ENOMEM;
+    }
+    s->loop = loop;
+    s->count = 0;
+    s->cap = 0;
+    s->evs = NULL;
+    s->out = NULL;
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0) {
+        epoll_backend_free(s);
+        return EVL_EIO;
+    }
+    int rc = epoll_grow(s, EPOLL_MIN_BATCH);
+    if (rc != 0) {
+        epoll_backend_free(s);
+        return rc;
+    }
+    *state = s;
+    return 0;
+}
+
+static uint32_t to_epoll(uint32_t events)
+{
+    uint32_t e = 0;
+    if (events & EVL_READABLE) {
+        e |= EPOLLIN;
+    }
+    if (events & EVL_WRITABLE) {
+        e |= EPOLLOUT;
+    }
+    return e;
+}
+
+static uint32_t from_epoll(uint32_t e)
+{
+    uint32_t events = 0;
+    if (e & (EPOLLIN | EPOLLPRI)) {
+        events |= EVL_READABLE;
+    }
+    if (e & EPOLLOUT) {
+        events |= EVL_WRITABLE;
+    }
+    if (e & EPOLLERR) {
+        events |= EVL_ERROR;
+    }
+    if (e & (EPOLLHUP | EPOLLRDHUP)) {
+        events |= EVL_HANGUP;
+    }
+    return events;
+}
+
+static int ctl_error(int err)
+{
+    switch (err) {
+    case EBADF:
+        return EVL_EBADF;
+    case EPERM:
+        return EVL_EINVAL; /* a regular file or directory: epoll cannot watch it */
+    case ENOENT:
+        return EVL_ENOENT;
+    case EEXIST:
+        return EVL_EEXIST;
+    case ENOMEM:
+        return EVL_ENOMEM;
+    case ENOSPC:
+        return EVL_ELIMIT; /* /proc/sys/fs/epoll/max_user_watches */
+    default:
+        return EVL_EIO;
+    }
+}
+
+static int epoll_add(void *state, int fd, uint32_t events, uint64_t tag)
+{
+    struct epoll_state *s = state;
+    struct epoll_event ev = {.events = to_epoll(events), .data = {.u64 = tag}};
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        return ctl_error(errno);
+    }
+    s->count++;
+    return 0;
+}
+
+static int epoll_modify(void *state, int fd, uint32_t events, uint64_t tag)
+{
+    struct epoll_state *s = state;
+    struct epoll_event ev = {.events = to_epoll(events), .data = {.u64 = tag}};
+    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        return ctl_error(errno);
+    }
+    return 0;
+}
+
+static int epoll_remove(void *state, int fd)
+{
+    struct epoll_state *s = state;
+    /* A non-NULL event keeps kernels before 2.6.9 happy; it is ignored. */
+    struct epoll_event ev = {.events = 0, .data = {.u64 = 0}};
+    s->count--;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, &ev) != 0) {
+        /* EBADF: closed already (the kernel dropped it). ENOENT: closed and the number
+         * reused by another file. Either way nothing is left to remove. */
+        return EVL_EBADF;
+    }
+    return 0;
+}
+
+static int epoll_backend_wait(void *state, int64_t timeout_ns,
+                              const struct evl__backend_event **events)
+{
+    struct epoll_state *s = state;
+    /* Room for every registered fd up to the batch cap; a failed grow keeps the old room. */
+    uint32_t want = s->count < EPOLL_MAX_BATCH ? s->count : EPOLL_MAX_BATCH;
+    if (want > s->cap) {
+        uint32_t cap = s->cap;
+        while (cap < want) {
+            cap *= 2;
+        }
+        (void)epoll_grow(s, cap > EPOLL_MAX_BATCH ? EPOLL_MAX_BATCH : cap);
+    }
+    uint64_t start = timeout_ns > 0 ? evl__backend_now_ns() : 0;
+    int n;
+    for (;;) {
+        n = epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));
+        if (n >= 0) {
+            break;
+        }
+        if (errno != EINTR) {
+            return EVL_EIO;
+        }
+        timeout_ns = evl__backend_remaining(timeout_ns, start);
+    }
+    for (int i = 0; i < n; i++) {
+        s->out[i].tag = s->evs[i].data.u64;
+        s->out[i].events = from_epoll(s->evs[i].events);
+    }
+    *events = s->out;
+    return n;
+}
+
+const struct evl__backend_ops evl__backend_epoll = {
+    .name = "epoll",
+    .kind = EVL_BACKEND_EPOLL,
+    .init = epoll_init,
+    .free = epoll_backend_free,
+    .add = epoll_add,
+    .modify = epoll_modify,
+    .remove = epoll_remove,
+    .wait = epoll_backend_wait,
+};
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int evl__epoll_not_built;
+#endif

@@ -1,0 +1,488 @@
+/*
+ * File-descriptor readiness: the public fd API, the loop's I/O hooks (seam 1 in
+ * loop_internal.h) and the fast-path switch.
+ *
+ * Registrations live in a table indexed by fd number (one registration per fd). Each start
+ * takes a fresh 32-bit generation, and the backend tag of a registration is
+ * (generation << 32 | fd): an event collected for a registration that was stopped meanwhile
+ * (even if the same fd was registered again by a callback of the same batch) carries an old
+ * generation and is dropped. That is what makes evl_fd_stop synchronous.
+ *
+ * Fast path: with no registration the loop sleeps on its own wake-up primitive, which is
+ * cheaper than any poller. The backend instance is created by the first registration ever
+ * and kept until teardown (re-creating an epoll fd for each short-lived registration would
+ * cost more than it saves), but loop->io_hooks, the pointer that routes the poll phase to
+ * it, is set only while at least one fd is registered.
+ */
+#include "core/loop_internal.h"
+
+#include "backend/backend.h"
+#include "evl/io.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+/* The wake-up fd's tag: generation 0 is never given to a registration. */
+#define IO_WAKE_TAG ((uint64_t)UINT32_MAX)
+#define IO_MIN_REGS 64
+
+struct io_reg {
+    evl_fd_cb cb;
+    void *arg;
+    uint64_t timer_id; /* pending evl_fd_start_timeout timer, or 0 */
+    uint32_t gen;      /* 0: no registration */
+    uint8_t events;    /* interest: EVL_READABLE | EVL_WRITABLE */
+    uint8_t ref;       /* keeps the loop alive */
+};
+
+struct evl__io {
+    const struct evl__backend_ops *ops;
+    void *be;
+    struct io_reg *regs; /* indexed by fd; cap entries */
+    uint32_t cap;
+    uint32_t count; /* registrations */
+    uint32_t refs;  /* ref'd registrations */
+    uint32_t gen;   /* last generation handed out */
+};
+
+static inline uint64_t make_tag(uint32_t gen, int fd)
+{
+    return ((uint64_t)gen << 32) | (uint32_t)fd;
+}
+
+static int io_wait(struct evl_loop *loop, int64_t timeout_ns);
+static int io_alive(const struct evl_loop *loop);
+static void io_teardown(struct evl_loop *loop);
+
+static const struct evl__io_hooks io_hooks = {
+    .wait = io_wait,
+    .alive = io_alive,
+    .teardown = io_teardown,
+};
+
+/* ---- backend names -------------------------------------------------------------------------- */
+
+const char *evl_backend_name(enum evl_backend_kind kind)
+{
+    switch (kind) {
+    case EVL_BACKEND_DEFAULT:
+        return "default";
+    case EVL_BACKEND_EPOLL:
+        return "epoll";
+    case EVL_BACKEND_POLL:
+        return "poll";
+    }
+    return "unknown";
+}
+
+int evl_backend_parse(const char *name, enum evl_backend_kind *out)
+{
+    if (!out) {
+        return EVL_EINVAL;
+    }
+    enum evl_backend_kind kind;
+    if (!name || name[0] == '\0' || strcmp(name, "default") == 0) {
+        kind = EVL_BACKEND_DEFAULT;
+    } else if (strcmp(name, "epoll") == 0) {
+        kind = EVL_BACKEND_EPOLL;
+    } else if (strcmp(name, "poll") == 0) {
+        kind = EVL_BACKEND_POLL;
+    } else {
+        return EVL_EINVAL;
+    }
+    if (!evl__backend_get(kind)) {
+        return EVL_ENOSYS;
+    }
+    *out = kind;
+    return 0;
+}
+
+enum evl_backend_kind evl_loop_backend(const struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_BACKEND_DEFAULT;
+    }
+    const struct evl__backend_ops *ops = evl__backend_get(loop->backend);
+    return ops ? ops->kind : loop->backend;
+}
+
+/* ---- creation and teardown ------------------------------------------------------------------ */
+
+static void io_destroy(struct evl_loop *loop)
+{
+    struct evl__io *io = loop->io;
+    if (!io) {
+        return;
+    }
+    if (io->be) {
+        io->ops->free(io->be);
+    }
+    evl__loop_free(loop, io->regs);
+    evl__loop_free(loop, io);
+    loop->io = NULL;
+    loop->io_hooks = NULL;
+}
+
+/* Teardown: registrations are dropped without callbacks, like timers (their fds stay the
+ * caller's to close). */
+static void io_teardown(struct evl_loop *loop)
+{
+    io_destroy(loop);
+}
+
+static void io_teardown_hook(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    io_destroy(loop);
+}
+
+static int io_create(struct evl_loop *loop, struct evl__io **out)
+{
+    const struct evl__backend_ops *ops = evl__backend_get(loop->backend);
+    if (!ops) {
+        return EVL_ENOSYS;
+    }
+    struct evl__io *io = evl__loop_malloc(loop, sizeof(*io));
+    if (!io) {
+        return EVL_ENOMEM;
+    }
+    memset(io, 0, sizeof(*io));
+    io->ops = ops;
+    int rc = ops->init(&io->be, loop);
+    if (rc != 0) {
+        goto fail_free_io;
+    }
+    /* The wake-up fd is in the set for the backend's whole life; the loop's own fast-path
+     * wait on the same fd, when no registration exists, does not disturb it. */
+    rc = ops->add(io->be, evl__wakeup_fd(loop), EVL_READABLE, IO_WAKE_TAG);
+    if (rc != 0) {
+        goto fail_free_backend;
+    }
+    rc = evl__loop_at_teardown(loop, io_teardown_hook, NULL);
+    if (rc != 0) {
+        goto fail_free_backend;
+    }
+    loop->io = io;
+    *out = io;
+    return 0;
+
+fail_free_backend:
+    ops->free(io->be);
+fail_free_io:
+    evl__loop_free(loop, io);
+    return rc;
+}
+
+static int grow_regs(struct evl_loop *loop, struct evl__io *io, int fd)
+{
+    uint32_t cap = io->cap ? io->cap : IO_MIN_REGS;
+    while (cap <= (uint32_t)fd) {
+        cap *= 2;
+    }
+    struct io_reg *regs = evl__loop_realloc(loop, io->regs, cap * sizeof(*regs));
+    if (!regs) {
+        return EVL_ENOMEM;
+    }
+    memset(regs + io->cap, 0, (cap - io->cap) * sizeof(*regs));
+    io->regs = regs;
+    io->cap = cap;
+    return 0;
+}
+
+/* ---- registrations -------------------------------------------------------------------------- */
+
+static int check_loop(const struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    return 0;
+}
+
+/* The registration for fd, or NULL. */
+static struct io_reg *find_reg(const struct evl_loop *loop, int fd)
+{
+    const struct evl__io *io = loop->io;
+    if (!io || fd < 0 || (uint32_t)fd >= io->cap || io->regs[fd].gen == 0) {
+        return NULL;
+    }
+    return &io->regs[fd];
+}
+
+/* Ends a registration: after this no event for it is delivered (generation 0). */
+static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
+{
+    struct io_reg *reg = &io->regs[fd];
+    if (reg->timer_id) {
+        (void)evl_timer_clear(loop, reg->timer_id);
+    }
+    if (io->ops->remove(io->be, fd) == EVL_EBADF) {
+        evl_log(loop, EVL_LOG_DEBUG, "io",
+                "fd %d was closed before its registration was stopped (%s dropped it)", fd,
+                io->ops->name);
+    }
+    if (reg->ref) {
+        io->refs--;
+    }
+    memset(reg, 0, sizeof(*reg));
+    io->count--;
+    if (io->count == 0) {
+        loop->io_hooks = NULL;
+        evl_log(loop, EVL_LOG_DEBUG, "io",
+                "poll phase switched to the fast-path sleep: last fd registration removed "
+                "(fd %d)",
+                fd);
+    }
+}
+
+static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    struct io_reg *reg = find_reg(loop, fd);
+    if (!reg || reg->timer_id != id) {
+        return; /* stopped, or a newer registration of the same fd */
+    }
+    evl_fd_cb cb = reg->cb;
+    void *cb_arg = reg->arg;
+    reg->timer_id = 0; /* fired: nothing to clear */
+    reg_stop(loop, loop->io, fd);
+    /* The timer phase counts the depth and runs the checkpoint around this callback. */
+    cb(loop, fd, EVL_ETIMEDOUT, 0, cb_arg);
+}
+
+static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_timeout,
+                    uint64_t timeout_ms, evl_fd_cb cb, void *arg)
+{
+    int rc = check_loop(loop);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!cb || events == 0 || (events & ~(unsigned)(EVL_READABLE | EVL_WRITABLE)) != 0) {
+        return EVL_EINVAL;
+    }
+    if (atomic_load_explicit(&loop->state, memory_order_relaxed) >= EVL_LOOP_TERMINATING ||
+        loop->tearing_down || loop->admission_closed) {
+        return EVL_ECLOSED;
+    }
+    if (with_timeout && timeout_ms > EVL_TIMER_DELAY_MAX) {
+        return EVL_ERANGE;
+    }
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
+        return EVL_EBADF;
+    }
+    if (find_reg(loop, fd)) {
+        return EVL_EEXIST;
+    }
+    struct evl__io *io = loop->io;
+    if (!io) {
+        rc = io_create(loop, &io);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if ((uint32_t)fd >= io->cap) {
+        rc = grow_regs(loop, io, fd);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    uint32_t gen = io->gen + 1;
+    if (gen == 0) {
+        gen = 1; /* 0 means "no registration" */
+    }
+    rc = io->ops->add(io->be, fd, events, make_tag(gen, fd));
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t timer_id = 0;
+    if (with_timeout) {
+        rc = evl_timer_set(loop, timeout_fired, (void *)(intptr_t)fd, timeout_ms, 0, &timer_id);
+        if (rc != 0) {
+            (void)io->ops->remove(io->be, fd);
+            return rc;
+        }
+    }
+    io->gen = gen;
+    struct io_reg *reg = &io->regs[fd];
+    reg->cb = cb;
+    reg->arg = arg;
+    reg->timer_id = timer_id;
+    reg->gen = gen;
+    reg->events = (uint8_t)events;
+    reg->ref = 1;
+    io->refs++;
+    io->count++;
+    if (io->count == 1) {
+        loop->io_hooks = &io_hooks;
+        evl_log(loop, EVL_LOG_DEBUG, "io",
+                "poll phase switched to %s: first fd registration added (fd %d)", io->ops->name,
+                fd);
+    }
+    return 0;
+}
+
+int evl_fd_start(struct evl_loop *loop, int fd, unsigned events, evl_fd_cb cb, void *arg)
+{
+    return fd_start(loop, fd, events, 0, 0, cb, arg);
+}
+
+int evl_fd_start_timeout(struct evl_loop *loop, int fd, unsigned events, uint64_t timeout_ms,
+                         evl_fd_cb cb, void *arg)
+{
+    return fd_start(loop, fd, events, 1, timeout_ms, cb, arg);
+}
+
+int evl_fd_modify(struct evl_loop *loop, int fd, unsigned events)
+{
+    int rc = check_loop(loop);
+    if (rc != 0) {
+        return rc;
+    }
+    if (events == 0 || (events & ~(unsigned)(EVL_READABLE | EVL_WRITABLE)) != 0) {
+        return EVL_EINVAL;
+    }
+    struct io_reg *reg = find_reg(loop, fd);
+    if (!reg) {
+        return EVL_ENOENT;
+    }
+    struct evl__io *io = loop->io;
+    rc = io->ops->modify(io->be, fd, events, make_tag(reg->gen, fd));
+    if (rc == EVL_ENOENT) {
+        rc = EVL_EBADF; /* the kernel forgot the fd: it was closed */
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    reg->events = (uint8_t)events;
+    return 0;
+}
+
+int evl_fd_stop(struct evl_loop *loop, int fd)
+{
+    int rc = check_loop(loop);
+    if (rc != 0) {
+        return rc;
+    }
+    if (!find_reg(loop, fd)) {
+        return EVL_ENOENT;
+    }
+    reg_stop(loop, loop->io, fd);
+    return 0;
+}
+
+static int set_ref(struct evl_loop *loop, int fd, int on)
+{
+    int rc = check_loop(loop);
+    if (rc != 0) {
+        return rc;
+    }
+    struct io_reg *reg = find_reg(loop, fd);
+    if (!reg) {
+        return EVL_ENOENT;
+    }
+    if (reg->ref == on) {
+        return 0;
+    }
+    struct evl__io *io = loop->io;
+    reg->ref = (uint8_t)on;
+    if (on) {
+        io->refs++;
+    } else {
+        io->refs--;
+    }
+    /* The timeout belongs to the registration: it keeps the loop alive only if that does. */
+    if (reg->timer_id) {
+        (void)(on ? evl_timer_ref(loop, reg->timer_id) : evl_timer_unref(loop, reg->timer_id));
+    }
+    return 0;
+}
+
+int evl_fd_ref(struct evl_loop *loop, int fd)
+{
+    return set_ref(loop, fd, 1);
+}
+
+int evl_fd_unref(struct evl_loop *loop, int fd)
+{
+    return set_ref(loop, fd, 0);
+}
+
+int evl_fd_active(const struct evl_loop *loop, int fd)
+{
+    int rc = check_loop(loop);
+    if (rc != 0) {
+        return rc;
+    }
+    return find_reg(loop, fd) != NULL;
+}
+
+/* ---- the poll phase ------------------------------------------------------------------------- */
+
+static int io_alive(const struct evl_loop *loop)
+{
+    const struct evl__io *io = loop->io;
+    return io && io->refs > 0;
+}
+
+/* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint. */
+static void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status, unsigned events,
+                       void *arg)
+{
+    loop->cb_depth++;
+    cb(loop, fd, status, events, arg);
+    loop->cb_depth--;
+    evl__loop_checkpoint(loop);
+}
+
+static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
+{
+    struct evl__io *io = loop->io;
+    const struct evl__backend_event *evs = NULL;
+    int n = io->ops->wait(io->be, timeout_ns, &evs);
+    evl__loop_after_sleep(loop);
+    if (n < 0) {
+        return n;
+    }
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].tag;
+        if (tag == IO_WAKE_TAG) {
+            evl__loop_wakeup_drain(loop);
+            continue;
+        }
+        int fd = (int)(uint32_t)tag;
+        uint32_t gen = (uint32_t)(tag >> 32);
+        /* Re-read every time: callbacks may have grown the table or ended registrations. */
+        if ((uint32_t)fd >= io->cap || io->regs[fd].gen != gen) {
+            continue; /* stopped (or stopped and started again) since the batch was taken */
+        }
+        struct io_reg *reg = &io->regs[fd];
+        evl_fd_cb cb = reg->cb;
+        void *arg = reg->arg;
+        uint32_t got = evs[i].events;
+        if (got & EVL__BE_INVALID) {
+            /* The fd was closed under a live registration (poll's POLLNVAL). It cannot
+             * become ready again, and leaving it in the set would report it forever: stop
+             * it, then tell its owner. */
+            reg_stop(loop, io, fd);
+            call_fd_cb(loop, cb, fd, EVL_EBADF, EVL_ERROR, arg);
+        } else {
+            unsigned flags = got & (reg->events | EVL_ERROR | EVL_HANGUP);
+            if (flags == 0) {
+                continue;
+            }
+            if (reg->timer_id) {
+                (void)evl_timer_clear(loop, reg->timer_id);
+                reg->timer_id = 0;
+            }
+            call_fd_cb(loop, cb, fd, 0, flags, arg);
+        }
+        if (evl__loop_interrupted(loop)) {
+            /* The rest stays ready (level-triggered) and is seen by the next wait. */
+            break;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,883 @@
+/* The public fd API (include/evl/io.h) on a running loop, once per backend. */
+#include "test_fd_common.h"
+
+#include "core/loop_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+/* What callbacks saw. */
+struct seen {
+    int calls;
+    int fd;
+    int status;
+    unsigned events;
+    int stop_self;  /* stop the registration from inside the callback */
+    int close_self; /* and close the fd too */
+    int drain;      /* read what is there */
+};
+
+static void record_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    struct seen *s = arg;
+    s->calls++;
+    s->fd = fd;
+    s->status = status;
+    s->events = events;
+    if (s->drain) {
+        char buf[64];
+        while (read(fd, buf, sizeof(buf)) > 0) {
+        }
+    }
+    if (s->stop_self) {
+        ASSERT_OK(evl_fd_stop(loop, fd));
+    }
+    if (s->close_self) {
+        close(fd);
+    }
+}
+
+static struct evl_loop *new_loop(void)
+{
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    return loop;
+}
+
+BACKEND_TEST(fd_backend_selected)
+{
+    struct evl_loop *loop = new_loop();
+    enum evl_backend_kind want = test_backend();
+    enum evl_backend_kind got = evl_loop_backend(loop);
+    if (want == EVL_BACKEND_DEFAULT) {
+        ASSERT_NE(got, EVL_BACKEND_DEFAULT);
+    } else {
+        ASSERT_EQ(got, want);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(backend_parse_names)
+{
+    enum evl_backend_kind k = EVL_BACKEND_EPOLL;
+    ASSERT_OK(evl_backend_parse(NULL, &k));
+    ASSERT_EQ(k, EVL_BACKEND_DEFAULT);
+    ASSERT_OK(evl_backend_parse("poll", &k));
+    ASSERT_EQ(k, EVL_BACKEND_POLL);
+    ASSERT_ERR(EVL_EINVAL, evl_backend_parse("kqueue-ish", &k));
+    ASSERT_EQ(k, EVL_BACKEND_POLL); /* unchanged on error */
+    ASSERT_ERR(EVL_EINVAL, evl_backend_parse("poll", NULL));
+#if defined(__linux__)
+    ASSERT_OK(evl_backend_parse("epoll", &k));
+    ASSERT_EQ(k, EVL_BACKEND_EPOLL);
+#endif
+    ASSERT_STR_EQ(evl_backend_name(EVL_BACKEND_POLL), "poll");
+    ASSERT_STR_EQ(evl_backend_name((enum evl_backend_kind)42), "unknown");
+}
+
+BACKEND_TEST(fd_pipe_readable)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {.stop_self = 1, .drain = 1};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_EQ(evl_fd_active(loop, p[0]), 1);
+    ASSERT_TRUE(evl_loop_alive(loop));
+    test_write1(p[1]);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* returns once the fd is stopped */
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_EQ(s.fd, p[0]);
+    ASSERT_EQ(s.status, 0);
+    ASSERT_UEQ(s.events, EVL_READABLE);
+    ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+/* A socketpair ping: a writes when writable, b reads when readable. */
+struct ping {
+    int a;
+    int b;
+    int wrote;
+    char got[8];
+};
+
+static void ping_write_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    struct ping *p = arg;
+    ASSERT_EQ(status, 0);
+    ASSERT_TRUE(events & EVL_WRITABLE);
+    ASSERT_EQ(write(fd, "ping", 4), 4);
+    p->wrote++;
+    ASSERT_OK(evl_fd_stop(loop, fd));
+}
+
+static void ping_read_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    struct ping *p = arg;
+    ASSERT_EQ(status, 0);
+    ASSERT_UEQ(events, EVL_READABLE);
+    ASSERT_EQ(read(fd, p->got, 4), 4);
+    ASSERT_OK(evl_fd_stop(loop, fd));
+}
+
+BACKEND_TEST(fd_socketpair_readiness)
+{
+    struct evl_loop *loop = new_loop();
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct ping p = {.a = sv[0], .b = sv[1]};
+    ASSERT_OK(evl_fd_start(loop, sv[1], EVL_READABLE, ping_read_cb, &p));
+    ASSERT_OK(evl_fd_start(loop, sv[0], EVL_WRITABLE, ping_write_cb, &p));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(p.wrote, 1);
+    ASSERT_STR_EQ(p.got, "ping");
+    ASSERT_OK(evl_loop_free(loop));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+BACKEND_TEST(fd_level_triggered_merged_flags)
+{
+    struct evl_loop *loop = new_loop();
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    test_write1(sv[1]);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, sv[0], EVL_READABLE | EVL_WRITABLE, record_cb, &s));
+    /* Unread data keeps the fd ready: one callback per iteration, both flags in it. */
+    for (int i = 1; i <= 3; i++) {
+        ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1);
+        ASSERT_EQ(s.calls, i);
+        ASSERT_UEQ(s.events, EVL_READABLE | EVL_WRITABLE);
+    }
+    ASSERT_OK(evl_fd_stop(loop, sv[0]));
+    ASSERT_OK(evl_loop_free(loop));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+BACKEND_TEST(fd_hangup_and_error)
+{
+    struct evl_loop *loop = new_loop();
+    int a[2];
+    int b[2];
+    test_pipe(a);
+    test_pipe(b);
+    close(a[1]);
+    close(b[0]);
+    struct seen hup = {.stop_self = 1};
+    struct seen err = {.stop_self = 1};
+    ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &hup));
+    ASSERT_OK(evl_fd_start(loop, b[1], EVL_WRITABLE, record_cb, &err));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(hup.calls, 1);
+    ASSERT_EQ(hup.status, 0);
+    ASSERT_TRUE(hup.events & EVL_HANGUP);
+    ASSERT_EQ(err.calls, 1);
+    ASSERT_EQ(err.status, 0);
+    ASSERT_TRUE(err.events & EVL_ERROR);
+    ASSERT_OK(evl_loop_free(loop));
+    close(a[0]);
+    close(b[1]);
+}
+
+BACKEND_TEST(fd_modify_read_to_write)
+{
+    struct evl_loop *loop = new_loop();
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, sv[0], EVL_READABLE, record_cb, &s));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(s.calls, 0); /* nothing to read */
+    ASSERT_OK(evl_fd_modify(loop, sv[0], EVL_WRITABLE));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1);
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_UEQ(s.events, EVL_WRITABLE);
+    ASSERT_OK(evl_fd_modify(loop, sv[0], EVL_READABLE));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_ERR(EVL_EINVAL, evl_fd_modify(loop, sv[0], 0));
+    ASSERT_ERR(EVL_EINVAL, evl_fd_modify(loop, sv[0], EVL_HANGUP));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_modify(loop, sv[1], EVL_READABLE));
+    ASSERT_OK(evl_fd_stop(loop, sv[0]));
+    ASSERT_OK(evl_loop_free(loop));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+BACKEND_TEST(fd_stop_and_close_in_own_callback)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    test_write1(p[1]);
+    struct seen s = {.stop_self = 1, .close_self = 1};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[1]);
+}
+
+/*
+ * Two registrations ready in the same batch; whichever runs first stops the other, closes
+ * its pipe and registers a fresh, never-ready pipe, which usually gets the same fd numbers.
+ * The stale readiness collected for the stopped registration must reach nobody.
+ */
+struct sibling {
+    int pipes[2][2];
+    int calls[2];
+    int fresh[2];
+    int fresh_calls;
+};
+
+static void fresh_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    (void)status;
+    (void)events;
+    struct sibling *sb = arg;
+    sb->fresh_calls++;
+}
+
+static void sibling_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)status;
+    (void)events;
+    struct sibling *sb = arg;
+    int me = fd == sb->pipes[0][0] ? 0 : 1;
+    int other = 1 - me;
+    sb->calls[me]++;
+    ASSERT_OK(evl_fd_stop(loop, sb->pipes[other][0]));
+    close(sb->pipes[other][0]);
+    close(sb->pipes[other][1]);
+    test_pipe(sb->fresh);
+    ASSERT_OK(evl_fd_start(loop, sb->fresh[0], EVL_READABLE, fresh_cb, sb));
+    ASSERT_OK(evl_fd_stop(loop, fd));
+}
+
+BACKEND_TEST(fd_stop_sibling_in_same_batch)
+{
+    struct evl_loop *loop = new_loop();
+    struct sibling sb;
+    memset(&sb, 0, sizeof(sb));
+    for (int i = 0; i < 2; i++) {
+        test_pipe(sb.pipes[i]);
+        test_write1(sb.pipes[i][1]);
+    }
+    /* Make sure both are in one batch: both ready before the loop looks. */
+    ASSERT_OK(evl_fd_start(loop, sb.pipes[0][0], EVL_READABLE, sibling_cb, &sb));
+    ASSERT_OK(evl_fd_start(loop, sb.pipes[1][0], EVL_READABLE, sibling_cb, &sb));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1); /* the fresh pipe is still registered */
+    ASSERT_EQ(sb.calls[0] + sb.calls[1], 1);
+    ASSERT_EQ(sb.fresh_calls, 0);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(sb.calls[0] + sb.calls[1], 1);
+    ASSERT_EQ(sb.fresh_calls, 0);
+    ASSERT_OK(evl_fd_stop(loop, sb.fresh[0]));
+    ASSERT_OK(evl_loop_free(loop));
+    int survivor = sb.calls[0] ? 0 : 1;
+    close(sb.pipes[survivor][0]);
+    close(sb.pipes[survivor][1]);
+    close(sb.fresh[0]);
+    close(sb.fresh[1]);
+}
+
+/* A microtask queued by one fd callback runs before the next fd callback (checkpoint). */
+static char order[8];
+static size_t order_len;
+
+static void micro_rec(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    order[order_len++] = (char)(uintptr_t)arg;
+}
+
+static void queue_micro_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)status;
+    (void)events;
+    (void)arg;
+    order[order_len++] = 'F';
+    ASSERT_OK(evl_queue_microtask(loop, micro_rec, (void *)(uintptr_t)'m'));
+    ASSERT_OK(evl_fd_stop(loop, fd));
+}
+
+BACKEND_TEST(fd_checkpoint_after_each_callback)
+{
+    struct evl_loop *loop = new_loop();
+    int a[2];
+    int b[2];
+    test_pipe(a);
+    test_pipe(b);
+    test_write1(a[1]);
+    test_write1(b[1]);
+    ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, queue_micro_cb, NULL));
+    ASSERT_OK(evl_fd_start(loop, b[0], EVL_READABLE, queue_micro_cb, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(order, "FmFm");
+    ASSERT_OK(evl_loop_free(loop));
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+}
+
+static void *other_thread_start(void *arg)
+{
+    struct evl_loop *loop = arg;
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    intptr_t rc = evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s);
+    close(p[0]);
+    close(p[1]);
+    return (void *)rc;
+}
+
+BACKEND_TEST(fd_argument_errors)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_ERR(EVL_EINVAL, evl_fd_start(NULL, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_ERR(EVL_EINVAL, evl_fd_start(loop, p[0], EVL_READABLE, NULL, &s));
+    ASSERT_ERR(EVL_EINVAL, evl_fd_start(loop, p[0], 0, record_cb, &s));
+    ASSERT_ERR(EVL_EINVAL, evl_fd_start(loop, p[0], EVL_ERROR, record_cb, &s));
+    ASSERT_ERR(EVL_EBADF, evl_fd_start(loop, -1, EVL_READABLE, record_cb, &s));
+    int closed = dup(p[0]);
+    ASSERT_TRUE(closed >= 0);
+    close(closed);
+    ASSERT_ERR(EVL_EBADF, evl_fd_start(loop, closed, EVL_READABLE, record_cb, &s));
+    ASSERT_ERR(EVL_ERANGE, evl_fd_start_timeout(loop, p[0], EVL_READABLE, EVL_TIMER_DELAY_MAX + 1,
+                                                record_cb, &s));
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_ERR(EVL_EEXIST, evl_fd_start(loop, p[0], EVL_WRITABLE, record_cb, &s));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, p[1]));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, -5));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, 1 << 20));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_ref(loop, p[1]));
+    ASSERT_EQ(evl_fd_active(loop, p[1]), 0);
+    ASSERT_ERR(EVL_EINVAL, evl_fd_stop(NULL, p[0]));
+    pthread_t t;
+    void *res = NULL;
+    ASSERT_EQ(pthread_create(&t, NULL, other_thread_start, loop), 0);
+    ASSERT_EQ(pthread_join(t, &res), 0);
+    ASSERT_EQ((intptr_t)res, EVL_EPERM);
+    ASSERT_OK(evl_fd_stop(loop, p[0]));
+    ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, p[0]));
+    ASSERT_EQ(s.calls, 0); /* failed calls never run the callback */
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+BACKEND_TEST(fd_ref_unref)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_OK(evl_fd_unref(loop, p[0]));
+    ASSERT_OK(evl_fd_unref(loop, p[0])); /* idempotent */
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* returns: nothing ref'd */
+    ASSERT_OK(evl_fd_ref(loop, p[0]));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_OK(evl_fd_unref(loop, p[0]));
+    /* An unref'd registration is still served while something else runs the loop. */
+    test_write1(p[1]);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_EQ(s.calls, 1);
+    /* Freeing the loop with an unref'd registration drops it. */
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+BACKEND_TEST(fd_thousand_at_once)
+{
+    enum { PIPES = 500, FDS = 2 * PIPES };
+    struct rlimit rl;
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rlim_t need = FDS + 64;
+    if (rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+            TEST_SKIP("RLIMIT_NOFILE hard limit below 1064");
+        }
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            TEST_SKIP("cannot raise RLIMIT_NOFILE");
+        }
+    }
+    struct evl_loop *loop = new_loop();
+    static int p[PIPES][2];
+    static struct seen s[PIPES][2];
+    memset(s, 0, sizeof(s));
+    for (int i = 0; i < PIPES; i++) {
+        test_pipe(p[i]);
+        test_write1(p[i][1]);
+    }
+    /* The first registration creates the backend; the other 999 show the cost of one. */
+    ASSERT_OK(evl_fd_start(loop, p[0][0], EVL_READABLE, record_cb, &s[0][0]));
+    struct evl_alloc_stats before;
+    evl_alloc_stats(&before);
+    for (int i = 0; i < PIPES; i++) {
+        s[i][0].stop_self = 1;
+        s[i][1].stop_self = 1;
+        if (i > 0) {
+            ASSERT_OK(evl_fd_start(loop, p[i][0], EVL_READABLE, record_cb, &s[i][0]));
+        }
+        ASSERT_OK(evl_fd_start(loop, p[i][1], EVL_WRITABLE, record_cb, &s[i][1]));
+    }
+    struct evl_alloc_stats after;
+    evl_alloc_stats(&after);
+    printf("bytes per registration (%s, %d fds, tracking allocator): %.1f\n",
+           evl_backend_name(evl_loop_backend(loop)), FDS - 1,
+           (double)(after.live_bytes - before.live_bytes) / (FDS - 1));
+    /* Each registration stops itself in its callback, so the loop ends when all 1,000 ran;
+     * the first wait also grows the backend's event array for the batch. */
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    evl_alloc_stats(&after);
+    printf("peak bytes after the first batch: %" PRIu64 "\n", after.peak_bytes);
+    for (int i = 0; i < PIPES; i++) {
+        ASSERT_EQ(s[i][0].calls, 1);
+        ASSERT_UEQ(s[i][0].events, EVL_READABLE);
+        ASSERT_EQ(s[i][1].calls, 1);
+        ASSERT_UEQ(s[i][1].events, EVL_WRITABLE);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+    for (int i = 0; i < PIPES; i++) {
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+}
+
+BACKEND_TEST(fd_timeout_fires)
+{
+    struct evl_test_clock clock = {.now_ns = 1000000000};
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.clock = evl_test_clock_read;
+    o.clock_ud = &clock;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
+    evl_test_clock_advance_ms(&clock, 49);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(s.calls, 0);
+    evl_test_clock_advance_ms(&clock, 1);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_EQ(s.status, EVL_ETIMEDOUT);
+    ASSERT_UEQ(s.events, 0);
+    ASSERT_EQ(evl_fd_active(loop, p[0]), 0); /* stopped by the loop */
+    ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, p[0]));
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+BACKEND_TEST(fd_timeout_cancelled_by_readiness)
+{
+    struct evl_test_clock clock = {.now_ns = 1000000000};
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.clock = evl_test_clock_read;
+    o.clock_ud = &clock;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    int p[2];
+    test_pipe(p);
+    struct seen s = {.drain = 1};
+    ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
+    test_write1(p[1]);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1);
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_EQ(s.status, 0);
+    evl_test_clock_advance_ms(&clock, 500);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(s.calls, 1); /* no late EVL_ETIMEDOUT */
+    ASSERT_EQ(evl_fd_active(loop, p[0]), 1);
+    /* Stopping a registration with a pending timeout cancels the timer too. */
+    ASSERT_OK(evl_fd_start_timeout(loop, p[1], EVL_WRITABLE, 10, record_cb, &s));
+    ASSERT_OK(evl_fd_stop(loop, p[1]));
+    ASSERT_OK(evl_fd_stop(loop, p[0]));
+    evl_test_clock_advance_ms(&clock, 500);
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(s.calls, 1);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+/* Restarting from the timeout callback works: the registration is already gone. */
+static void restart_on_timeout(struct evl_loop *loop, int fd, int status, unsigned events,
+                               void *arg)
+{
+    struct seen *s = arg;
+    (void)events;
+    s->calls++;
+    ASSERT_EQ(status, EVL_ETIMEDOUT);
+    if (s->calls < 3) {
+        ASSERT_OK(evl_fd_start_timeout(loop, fd, EVL_READABLE, 10, restart_on_timeout, s));
+    }
+}
+
+BACKEND_TEST(fd_timeout_restart_from_callback) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 10, restart_on_timeout, &s));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(s.calls, 3);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+BACKEND_TEST(fd_close_before_stop)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    test_write1(p[1]);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    close(p[0]);
+    ASSERT_OK(evl_fd_stop(loop, p[0])); /* stopping an fd already closed is fine */
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_EQ(s.calls, 0);
+    /* The loop still works. */
+    int q[2];
+    test_pipe(q);
+    test_write1(q[1]);
+    struct seen t = {.stop_self = 1};
+    ASSERT_OK(evl_fd_start(loop, q[0], EVL_READABLE, record_cb, &t));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(t.calls, 1);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[1]);
+    close(q[0]);
+    close(q[1]);
+}
+
+BACKEND_TEST(fd_closed_under_live_registration)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    close(p[0]);
+    int more = evl_loop_run(loop, EVL_RUN_NOWAIT);
+    ASSERT_EQ(more, evl_fd_active(loop, p[0])); /* alive only while still registered */
+    if (evl_loop_backend(loop) == EVL_BACKEND_POLL) {
+        /* poll sees it: the owner hears EVL_EBADF, the registration is gone, the loop
+         * lives on. */
+        ASSERT_EQ(s.calls, 1);
+        ASSERT_EQ(s.status, EVL_EBADF);
+        ASSERT_UEQ(s.events, EVL_ERROR);
+        ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
+    } else {
+        /* epoll drops closed fds silently (docs/platforms.md): no callback; modify
+         * reports the closed fd and stop still cleans up. */
+        ASSERT_EQ(s.calls, 0);
+        ASSERT_ERR(EVL_EBADF, evl_fd_modify(loop, p[0], EVL_WRITABLE));
+        ASSERT_OK(evl_fd_stop(loop, p[0]));
+    }
+    ASSERT_FALSE(evl_loop_alive(loop));
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[1]);
+}
+
+static int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        return -1;
+    }
+    int n = 0;
+    while (readdir(d)) {
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+BACKEND_TEST(fd_no_leak_over_repeated_loops)
+{
+    int base = count_open_fds();
+    if (base < 0) {
+        TEST_SKIP("no /proc/self/fd");
+    }
+    for (int round = 0; round < 20; round++) {
+        struct evl_loop *loop = new_loop();
+        int p[2];
+        test_pipe(p);
+        test_write1(p[1]);
+        struct seen s = {.stop_self = 1};
+        ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+        ASSERT_EQ(s.calls, 1);
+        /* Half the rounds leave an unref'd registration for teardown to drop. */
+        if (round % 2) {
+            ASSERT_OK(evl_fd_start(loop, p[1], EVL_WRITABLE, record_cb, &s));
+            ASSERT_OK(evl_fd_unref(loop, p[1]));
+        }
+        ASSERT_OK(evl_loop_free(loop));
+        close(p[0]);
+        close(p[1]);
+        ASSERT_EQ(count_open_fds(), base);
+    }
+}
+
+BACKEND_TEST(fd_start_out_of_memory)
+{
+    for (uint64_t k = 1; k <= 8; k++) {
+        struct evl_loop *loop = new_loop();
+        int p[2];
+        test_pipe(p);
+        test_write1(p[1]);
+        struct seen s = {0};
+        evl_alloc_fail_at(k, 0);
+        int rc = evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s);
+        evl_alloc_fail_at(0, 0);
+        if (rc == 0) {
+            ASSERT_EQ(evl_fd_active(loop, p[0]), 1);
+            ASSERT_OK(evl_fd_stop(loop, p[0]));
+        } else {
+            ASSERT_ERR(EVL_ENOMEM, rc);
+            ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
+            ASSERT_FALSE(evl_loop_alive(loop));
+        }
+        ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+        ASSERT_EQ(s.calls, 0);
+        ASSERT_OK(evl_loop_free(loop));
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+BACKEND_TEST(fd_start_on_closed_loop)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_ERR(EVL_ECLOSED, evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
+/* ---- fast path ----------------------------------------------------------------------------- */
+
+struct switch_log {
+    _Atomic int to_poller;
+    _Atomic int to_fast;
+};
+
+static void switch_log_cb(void *ud, int level, const char *component, const char *msg)
+{
+    struct switch_log *sl = ud;
+    if (level != EVL_LOG_DEBUG || strcmp(component, "io") != 0) {
+        return;
+    }
+    if (strstr(msg, "switched to the fast-path sleep")) {
+        atomic_fetch_add(&sl->to_fast, 1);
+    } else if (strstr(msg, "switched to")) {
+        atomic_fetch_add(&sl->to_poller, 1);
+    }
+}
+
+BACKEND_TEST(fd_fast_path_switch_logged)
+{
+    struct switch_log sl = {0, 0};
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.log = switch_log_cb;
+    o.log_ud = &sl;
+    o.log_level = EVL_LOG_DEBUG;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    int a[2];
+    int b[2];
+    test_pipe(a);
+    test_pipe(b);
+    struct seen s = {0};
+    ASSERT_NULL(loop->io_hooks);
+    ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &s));
+    ASSERT_NOT_NULL(loop->io_hooks);
+    ASSERT_OK(evl_fd_start(loop, b[0], EVL_READABLE, record_cb, &s));
+    ASSERT_EQ(atomic_load(&sl.to_poller), 1);
+    ASSERT_OK(evl_fd_stop(loop, a[0]));
+    ASSERT_NOT_NULL(loop->io_hooks);
+    ASSERT_EQ(atomic_load(&sl.to_fast), 0);
+    ASSERT_OK(evl_fd_stop(loop, b[0]));
+    ASSERT_NULL(loop->io_hooks); /* back to the loop's own sleep */
+    ASSERT_EQ(atomic_load(&sl.to_fast), 1);
+    /* The backend instance is kept: switching back costs no allocation. */
+    uint64_t blocks = evl_test_live_blocks();
+    ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &s));
+    ASSERT_UEQ(evl_test_live_blocks(), blocks);
+    ASSERT_EQ(atomic_load(&sl.to_poller), 2);
+    ASSERT_OK(evl_fd_stop(loop, a[0]));
+    ASSERT_EQ(atomic_load(&sl.to_fast), 2);
+    ASSERT_OK(evl_loop_free(loop));
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+}
+
+/*
+ * Race: producer threads submit tasks that register and unregister fds (through
+ * evl_loop_submit, the only way other threads reach the fd API) interleaved with plain
+ * tasks, so the loop keeps switching between its fast-path sleep and the poller while
+ * wake-ups arrive. Run under TSan by the tsan preset.
+ */
+enum { RACE_THREADS = 2, RACE_PIPES = 4, RACE_ROUNDS = 2000 };
+
+struct race {
+    struct evl_loop *loop;
+    int pipes[RACE_THREADS][RACE_PIPES][2];
+    int fd_calls; /* loop thread only */
+    int plain;    /* loop thread only */
+    int done;     /* loop thread only */
+    int toggles;  /* loop thread only */
+};
+
+struct race_msg {
+    struct race *r;
+    int fd;
+};
+
+static void race_fd_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    (void)status;
+    (void)events;
+    struct race *r = arg;
+    r->fd_calls++;
+}
+
+static void race_toggle(struct evl_loop *loop, void *arg)
+{
+    struct race_msg *m = arg;
+    m->r->toggles++;
+    if (evl_fd_active(loop, m->fd)) {
+        ASSERT_OK(evl_fd_stop(loop, m->fd));
+    } else {
+        ASSERT_OK(evl_fd_start(loop, m->fd, EVL_READABLE, race_fd_cb, m->r));
+    }
+    evl_free(m);
+}
+
+static void race_plain(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct race *r = arg;
+    r->plain++;
+}
+
+static void race_done(struct evl_loop *loop, void *arg)
+{
+    struct race *r = arg;
+    if (++r->done == RACE_THREADS) {
+        ASSERT_OK(evl_loop_unref(loop));
+    }
+}
+
+static struct race *race_state;
+static _Atomic int race_next_thread;
+
+static void *race_producer(void *arg)
+{
+    (void)arg;
+    struct race *r = race_state;
+    int t = atomic_fetch_add(&race_next_thread, 1);
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        struct race_msg *m = evl_malloc(sizeof(*m));
+        ASSERT_NOT_NULL(m);
+        m->r = r;
+        /* Each pipe is toggled an even number of times overall: all end stopped. */
+        m->fd = r->pipes[t][(i / 2) % RACE_PIPES][0];
+        ASSERT_OK(evl_loop_submit(r->loop, race_toggle, m));
+        ASSERT_OK(evl_loop_submit(r->loop, race_plain, r));
+        if ((i & 63) == 0) {
+            sched_yield();
+        }
+    }
+    ASSERT_OK(evl_loop_submit(r->loop, race_done, r));
+    return NULL;
+}
+
+BACKEND_TEST(fd_fast_path_switch_race)
+{
+    static struct race r;
+    memset(&r, 0, sizeof(r));
+    struct switch_log sl = {0, 0};
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.log = switch_log_cb;
+    o.log_ud = &sl;
+    o.log_level = EVL_LOG_DEBUG;
+    ASSERT_OK(evl_loop_new(&r.loop, &o));
+    for (int t = 0; t < RACE_THREADS; t++) {
+        for (int i = 0; i < RACE_PIPES; i++) {
+            test_pipe(r.pipes[t][i]);
+            if (i % 2 == 0) {
+                test_write1(r.pipes[t][i][1]); /* half the pipes are always readable */
+            }
+        }
+    }
+    race_state = &r;
+    atomic_store(&race_next_thread, 0);
+    ASSERT_OK(evl_loop_ref(r.loop)); /* dropped by the last race_done */
+    pthread_t th[RACE_THREADS];
+    for (int t = 0; t < RACE_THREADS; t++) {
+        ASSERT_EQ(pthread_create(&th[t], NULL, race_producer, NULL), 0);
+    }
+    ASSERT_OK(evl_loop_run(r.loop, EVL_RUN_DEFAULT));
+    for (int t = 0; t < RACE_THREADS; t++) {
+        ASSERT_EQ(pthread_join(th[t], NULL), 0);
+    }
+    ASSERT_EQ(r.toggles, RACE_THREADS * RACE_ROUNDS);
+    ASSERT_EQ(r.plain, RACE_THREADS * RACE_ROUNDS);
+    ASSERT_EQ(r.done, RACE_THREADS);
+    ASSERT_NULL(r.loop->io_hooks); /* every pipe ended stopped */
+    ASSERT_GE(atomic_load(&sl.to_poller), 1);
+    ASSERT_EQ(atomic_load(&sl.to_poller), atomic_load(&sl.to_fast));
+    ASSERT_OK(evl_loop_free(r.loop));
+    for (int t = 0; t < RACE_THREADS; t++) {
+        for (int i = 0; i < RACE_PIPES; i++) {
+            close(r.pipes[t][i][0]);
+            close(r.pipes[t][i][1]);
+        }
+    }
+}
