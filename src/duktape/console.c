@@ -12,6 +12,7 @@ int evl__duk_console_install(struct evl_duk *d)
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
     evl__duk_push_ref(ctx, d->internals_ref);
-    evl__duk_run_bootstrap(ctx, "evl:console", evl_js_console, 3);
+    duk_push_boolean(ctx, !(d->flags & EVL_DUK_NO_CONSOLE));
+    evl__duk_run_bootstrap(ctx, "evl:console", evl_js_console, 4);
     return 0;
 }

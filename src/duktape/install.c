@@ -114,7 +114,7 @@ static duk_ret_t install_all(duk_context *ctx, void *udata)
     if (rc == 0) {
         rc = evl__duk_timers_install(d);
     }
-    if (rc == 0 && !(d->flags & EVL_DUK_NO_CONSOLE)) {
+    if (rc == 0) {
         rc = evl__duk_console_install(d);
     }
     if (rc == 0) {

@@ -1,5 +1,1043 @@
-(function (global, native, internals) {
+/*
+ * console and a util.inspect-style renderer that follows Node 20's output for the values
+ * Duktape has (no Map/Set/BigInt/classes): breakLength 80, compact 3, depth 2, array
+ * grouping, `<ref *1>`/`[Circular *1]`, quoting rules, sparse arrays, boxed primitives.
+ * Called as fn(global, native, internals, defineConsole); sets internals.inspect, .format and
+ * .cleanStack, and defines the global console unless defineConsole is false.
+ * ES5 only: this runs inside Duktape.
+ */
+(function (global, native, internals, defineConsole) {
     'use strict';
-    internals.inspect = function (v) { return String(v); };
-    global.console = { log: function () { native.write(1, Array.prototype.join.call(arguments, ' ') + '\n'); } };
+
+    var hasOwn = Object.prototype.hasOwnProperty;
+    var objToString = Object.prototype.toString;
+    var keyStrRegExp = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
+    var numericRegExp = /^(0|[1-9][0-9]*)$/;
+
+    function repeat(s, n) {
+        var out = '';
+        for (var i = 0; i < n; i++) {
+            out += s;
+        }
+        return out;
+    }
+
+    function padStart(s, n) {
+        return s.length >= n ? s : repeat(' ', n - s.length) + s;
+    }
+
+    function padEnd(s, n) {
+        return s.length >= n ? s : s + repeat(' ', n - s.length);
+    }
+
+    var meta = {
+        '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r', '\\': '\\\\'
+    };
+
+    function escapeChar(ch, quote) {
+        if (meta[ch]) {
+            return meta[ch];
+        }
+        if (ch === quote) {
+            return '\\' + ch;
+        }
+        var code = ch.charCodeAt(0);
+        if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
+            return '\\x' + (code < 16 ? '0' : '') + code.toString(16).toUpperCase();
+        }
+        return ch;
+    }
+
+    /* Node's strEscape: single quotes unless the string contains them. */
+    function strEscape(str) {
+        var quote = "'";
+        if (str.indexOf("'") >= 0) {
+            if (str.indexOf('"') < 0) {
+                quote = '"';
+            } else if (str.indexOf('`') < 0 && str.indexOf('${') < 0) {
+                quote = '`';
+            }
+        }
+        var out = '';
+        for (var i = 0; i < str.length; i++) {
+            out += escapeChar(str.charAt(i), quote);
+        }
+        return quote + out + quote;
+    }
+
+    function formatNumber(n) {
+        if (n === 0 && 1 / n < 0) {
+            return '-0';
+        }
+        return String(n);
+    }
+
+    function formatPrimitive(ctx, value) {
+        switch (typeof value) {
+        case 'string':
+            var trailer = '';
+            if (value.length > ctx.maxStringLength) {
+                var remaining = value.length - ctx.maxStringLength;
+                value = value.slice(0, ctx.maxStringLength);
+                trailer = '... ' + remaining + ' more character' + (remaining > 1 ? 's' : '');
+            }
+            if (value.length > 16 && value.length > ctx.breakLength - ctx.indentationLvl - 4) {
+                var lines = value.split(/\n/);
+                if (lines.length > 1) {
+                    var parts = [];
+                    for (var i = 0; i < lines.length; i++) {
+                        var line = i < lines.length - 1 ? lines[i] + '\n' : lines[i];
+                        if (line !== '') {
+                            parts.push(strEscape(line));
+                        }
+                    }
+                    return parts.join(' +\n' + repeat(' ', ctx.indentationLvl + 2)) + trailer;
+                }
+            }
+            return strEscape(value) + trailer;
+        case 'number':
+            return formatNumber(value);
+        case 'boolean':
+            return String(value);
+        case 'undefined':
+            return 'undefined';
+        case 'symbol':
+            return String(value);
+        default:
+            return String(value);
+        }
+    }
+
+    function getConstructorName(obj) {
+        var proto = obj;
+        while (proto !== null && proto !== undefined) {
+            var desc = Object.getOwnPropertyDescriptor(proto, 'constructor');
+            if (desc && typeof desc.value === 'function' && typeof desc.value.name === 'string' &&
+                desc.value.name !== '') {
+                return desc.value.name;
+            }
+            proto = Object.getPrototypeOf(proto);
+        }
+        return null;
+    }
+
+    function getPrefix(constructor, tag, fallback, size) {
+        size = size || '';
+        if (constructor === null) {
+            if (tag !== '' && fallback !== tag) {
+                return '[' + fallback + size + ': null prototype] [' + tag + '] ';
+            }
+            return '[' + fallback + size + ': null prototype] ';
+        }
+        if (tag !== '' && constructor !== tag) {
+            return constructor + size + ' [' + tag + '] ';
+        }
+        return constructor + size + ' ';
+    }
+
+    function isError(v) {
+        return v instanceof Error || objToString.call(v) === '[object Error]';
+    }
+
+    function isDate(v) {
+        return objToString.call(v) === '[object Date]';
+    }
+
+    function isRegExp(v) {
+        return objToString.call(v) === '[object RegExp]';
+    }
+
+    function isArguments(v) {
+        return objToString.call(v) === '[object Arguments]';
+    }
+
+    function typedArrayName(v) {
+        if (typeof ArrayBuffer !== 'function' || !ArrayBuffer.isView || !ArrayBuffer.isView(v) ||
+            objToString.call(v) === '[object DataView]') {
+            return null;
+        }
+        var m = /^\[object (\w+)\]$/.exec(objToString.call(v));
+        return m ? m[1] : null;
+    }
+
+    function boxedName(v) {
+        var t = objToString.call(v);
+        if (t === '[object Number]') {
+            return 'Number';
+        }
+        if (t === '[object String]') {
+            return 'String';
+        }
+        if (t === '[object Boolean]') {
+            return 'Boolean';
+        }
+        return null;
+    }
+
+    /* Own enumerable string keys (plus non-enumerable ones with showHidden), then own
+     * enumerable symbols, in Node's order. */
+    function getKeys(value, showHidden) {
+        var keys = showHidden ? Object.getOwnPropertyNames(value) : Object.keys(value);
+        if (typeof Object.getOwnPropertySymbols === 'function') {
+            var syms = Object.getOwnPropertySymbols(value);
+            for (var i = 0; i < syms.length; i++) {
+                var d = Object.getOwnPropertyDescriptor(value, syms[i]);
+                if (showHidden || (d && d.enumerable)) {
+                    keys.push(syms[i]);
+                }
+            }
+        }
+        return keys;
+    }
+
+    function stackOf(err) {
+        var stack;
+        try {
+            stack = err.stack;
+        } catch (e) {
+            stack = undefined;
+        }
+        if (typeof stack !== 'string' || stack === '') {
+            try {
+                stack = Error.prototype.toString.call(err);
+            } catch (e2) {
+                stack = '[object Error]';
+            }
+        }
+        return internals.cleanStack(stack);
+    }
+
+    /* Duktape's stack lines carry flags and frames from its own C sources; drop them. */
+    internals.cleanStack = function (stack) {
+        return stack.split('\n').filter(function (l) {
+            return !/^\s+at .*\((duk_[a-z_]+\.c:\d+|evl:[a-z]+:\d+|)\)/.test(l);
+        }).map(function (l) {
+            return l.replace(/\) (strict |internal |preventsyield|tailcall |construct |\s)+$/,
+                             ')').replace(/ (strict|preventsyield|internal)+$/, '');
+        }).join('\n');
+    };
+
+    function formatError(ctx, err, keys) {
+        var stack = stackOf(err);
+        /* Keys already shown by the stack are not repeated. */
+        ['name', 'message', 'stack'].forEach(function (name) {
+            var i = keys.indexOf(name);
+            if (i >= 0 && typeof err[name] === 'string' && stack.indexOf(err[name]) >= 0) {
+                keys.splice(i, 1);
+            }
+        });
+        var pos = (err.message && stack.indexOf(err.message)) || -1;
+        if (pos !== -1) {
+            pos += err.message.length;
+        }
+        if (stack.indexOf('\n    at', pos) === -1) {
+            stack = '[' + stack + ']';
+        }
+        if (ctx.indentationLvl !== 0) {
+            stack = stack.split('\n').join('\n' + repeat(' ', ctx.indentationLvl));
+        }
+        return stack;
+    }
+
+    function functionBase(value, constructor, tag) {
+        var type = 'Function';
+        if (constructor === null) {
+            return '[' + type + ' (null prototype)' + (value.name ? ': ' + value.name : '') + ']';
+        }
+        var base = '[' + type;
+        base += value.name ? ': ' + value.name : ' (anonymous)';
+        base += ']';
+        if (constructor !== type && constructor !== null) {
+            base += ' ' + constructor;
+        }
+        if (tag !== '' && constructor !== tag) {
+            base += ' [' + tag + ']';
+        }
+        return base;
+    }
+
+    function formatValue(ctx, value, recurseTimes, typedArray) {
+        if (typeof value !== 'object' && typeof value !== 'function') {
+            return formatPrimitive(ctx, value);
+        }
+        if (value === null) {
+            return 'null';
+        }
+        if (ctx.seen.indexOf(value) >= 0) {
+            var index = 1;
+            var at = ctx.circular.indexOf(value);
+            if (at < 0) {
+                ctx.circular.push(value);
+                index = ctx.circular.length;
+            } else {
+                index = at + 1;
+            }
+            return '[Circular *' + index + ']';
+        }
+        return formatRaw(ctx, value, recurseTimes, typedArray);
+    }
+
+    function formatRaw(ctx, value, recurseTimes) {
+        var keys;
+        var constructor = getConstructorName(value);
+        var tag = '';
+        try {
+            tag = value[Symbol.toStringTag];
+        } catch (e) {
+            tag = '';
+        }
+        /* An own enumerable tag is printed as a property already, not twice. */
+        if (typeof tag !== 'string' || (tag !== '' && (ctx.showHidden
+            ? hasOwn.call(value, Symbol.toStringTag)
+            : Object.prototype.propertyIsEnumerable.call(value, Symbol.toStringTag)))) {
+            tag = '';
+        }
+        var base = '';
+        var formatter = formatObjectEntries;
+        var braces;
+        var isArrayType = false;
+        var noEntries = false;
+        var typedName;
+
+        if (Array.isArray(value)) {
+            var prefix = constructor !== 'Array' || tag !== ''
+                ? getPrefix(constructor, tag, 'Array', '(' + value.length + ')') : '';
+            keys = getKeys(value, ctx.showHidden).filter(function (k) {
+                return typeof k !== 'string' || !numericRegExp.test(k) || Number(k) >= 4294967295;
+            });
+            if (ctx.showHidden) {
+                keys = keys.filter(function (k) {
+                    return k !== 'length';
+                });
+            }
+            braces = [prefix + '[', ']'];
+            if (value.length === 0 && keys.length === 0 && !ctx.showHidden) {
+                return braces[0] + ']';
+            }
+            isArrayType = true;
+            formatter = formatArray;
+        } else if ((typedName = typedArrayName(value)) !== null) {
+            keys = getKeys(value, false).filter(function (k) {
+                return typeof k !== 'string' || !numericRegExp.test(k);
+            });
+            var tprefix = getPrefix(constructor, tag, typedName, '(' + value.length + ')');
+            braces = [tprefix + '[', ']'];
+            if (value.length === 0 && keys.length === 0) {
+                return braces[0] + ']';
+            }
+            isArrayType = true;
+            formatter = formatTypedArray;
+        } else {
+            keys = getKeys(value, ctx.showHidden);
+            braces = ['{', '}'];
+            var boxed;
+            if (constructor === 'Object' && !isError(value) && !isDate(value) &&
+                !isRegExp(value) && typeof value !== 'function' && !boxedName(value)) {
+                if (isArguments(value)) {
+                    /* Node 20 prints arguments objects with object braces and all keys. */
+                    braces[0] = '[Arguments] {';
+                } else if (tag !== '') {
+                    braces[0] = getPrefix(constructor, tag, 'Object') + '{';
+                }
+                if (keys.length === 0) {
+                    return braces[0] + '}';
+                }
+            } else if (typeof value === 'function') {
+                base = functionBase(value, constructor, tag);
+                keys = keys.filter(function (k) {
+                    return !ctx.showHidden || (k !== 'prototype' && k !== 'caller' &&
+                        k !== 'arguments');
+                });
+                if (keys.length === 0) {
+                    return base;
+                }
+            } else if (isRegExp(value)) {
+                base = RegExp.prototype.toString.call(value);
+                var rprefix = getPrefix(constructor, tag, 'RegExp');
+                if (rprefix !== 'RegExp ') {
+                    base = rprefix + base;
+                }
+                keys = keys.filter(function (k) {
+                    return k !== 'lastIndex';
+                });
+                if (keys.length === 0 || recurseTimes > ctx.depth) {
+                    return base;
+                }
+            } else if (isDate(value)) {
+                base = isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+                var dprefix = getPrefix(constructor, tag, 'Date');
+                if (dprefix !== 'Date ') {
+                    base = dprefix + base;
+                }
+                if (keys.length === 0) {
+                    return base;
+                }
+            } else if (isError(value)) {
+                base = formatError(ctx, value, keys);
+                if (keys.length === 0) {
+                    return base;
+                }
+            } else if ((boxed = boxedName(value)) !== null) {
+                var prim = value.valueOf();
+                var fakeCtx = { maxStringLength: ctx.maxStringLength, breakLength: Infinity,
+                    indentationLvl: 0 };
+                base = '[' + boxed;
+                if (boxed !== constructor) {
+                    base += constructor === null ? ' (null prototype)' : ' (' + constructor + ')';
+                }
+                base += ': ' + formatPrimitive(fakeCtx, prim) + ']';
+                if (boxed === 'String') {
+                    keys = keys.filter(function (k) {
+                        return typeof k !== 'string' || !numericRegExp.test(k) ||
+                            Number(k) >= prim.length;
+                    }).filter(function (k) {
+                        return k !== 'length';
+                    });
+                }
+                if (keys.length === 0) {
+                    return base;
+                }
+            } else if (typeof internals.promiseState === 'function' &&
+                       internals.promiseState(value) !== undefined) {
+                /* promise.c may provide internals.promiseState(p) -> {state, value}. */
+                var st = internals.promiseState(value);
+                noEntries = true;
+                braces[0] = getPrefix(constructor, tag, 'Promise') + '{';
+                if (st.state === 'pending') {
+                    base = '';
+                    formatter = function () {
+                        return ['<pending>'];
+                    };
+                } else {
+                    formatter = function (c, v, rt) {
+                        c.indentationLvl += 2;
+                        var s = formatValue(c, st.value, rt);
+                        c.indentationLvl -= 2;
+                        return [st.state === 'rejected' ? '<rejected> ' + s : s];
+                    };
+                }
+            } else {
+                if (keys.length === 0) {
+                    return getPrefix(constructor, tag, 'Object') + '{}';
+                }
+                braces[0] = getPrefix(constructor, tag, 'Object') + '{';
+            }
+        }
+
+        if (recurseTimes > ctx.depth && ctx.depth !== null) {
+            var name = getPrefix(constructor, tag, 'Object').slice(0, -1);
+            if (constructor !== null) {
+                name = '[' + name + ']';
+            }
+            return name;
+        }
+        recurseTimes += 1;
+        ctx.seen.push(value);
+        ctx.currentDepth = recurseTimes;
+        var output = formatter(ctx, value, recurseTimes);
+        for (var i = 0; i < keys.length; i++) {
+            output.push(formatProperty(ctx, value, recurseTimes, keys[i], false));
+        }
+        if (ctx.showHidden && Array.isArray(value)) {
+            output.push('[length]: ' + formatNumber(value.length));
+        }
+        var ref = ctx.circular.indexOf(value);
+        if (ref >= 0) {
+            var reference = '<ref *' + (ref + 1) + '>';
+            base = base === '' ? reference : reference + ' ' + base;
+        }
+        ctx.seen.pop();
+        void noEntries;
+        return reduceToSingleString(ctx, output, base, braces, isArrayType, recurseTimes, value);
+    }
+
+    function formatObjectEntries() {
+        return [];
+    }
+
+    function formatArray(ctx, value, recurseTimes) {
+        var valLen = value.length;
+        var len = Math.min(Math.max(0, ctx.maxArrayLength), valLen);
+        var output = [];
+        var i = 0;
+        while (i < len) {
+            if (!hasOwn.call(value, i)) {
+                var j = i;
+                while (j < valLen && !hasOwn.call(value, j)) {
+                    j++;
+                }
+                var holes = j - i;
+                output.push('<' + holes + ' empty item' + (holes > 1 ? 's' : '') + '>');
+                i = j;
+                if (output.length >= len) {
+                    break;
+                }
+                continue;
+            }
+            output.push(formatProperty(ctx, value, recurseTimes, i, true));
+            i++;
+        }
+        var remaining = valLen - i;
+        if (remaining > 0) {
+            output.push('... ' + remaining + ' more item' + (remaining > 1 ? 's' : ''));
+        }
+        return output;
+    }
+
+    function formatTypedArray(ctx, value) {
+        var len = Math.min(Math.max(0, ctx.maxArrayLength), value.length);
+        var output = [];
+        for (var i = 0; i < len; i++) {
+            output.push(formatNumber(value[i]));
+        }
+        if (value.length > len) {
+            var remaining = value.length - len;
+            output.push('... ' + remaining + ' more item' + (remaining > 1 ? 's' : ''));
+        }
+        return output;
+    }
+
+    function formatProperty(ctx, value, recurseTimes, key, arrayEntry) {
+        var name;
+        var str;
+        var desc = Object.getOwnPropertyDescriptor(value, key) ||
+            { value: value[key], enumerable: true };
+        if (desc.value !== undefined) {
+            ctx.indentationLvl += 2;
+            str = formatValue(ctx, desc.value, recurseTimes);
+            ctx.indentationLvl -= 2;
+        } else if (desc.get !== undefined) {
+            str = desc.set !== undefined ? '[Getter/Setter]' : '[Getter]';
+        } else if (desc.set !== undefined) {
+            str = '[Setter]';
+        } else {
+            str = 'undefined';
+        }
+        if (arrayEntry) {
+            return str;
+        }
+        if (typeof key === 'symbol') {
+            name = '[' + String(key) + ']';
+        } else if (key === '__proto__') {
+            name = "['__proto__']";
+        } else if (desc.enumerable === false) {
+            name = '[' + key + ']';
+        } else if (keyStrRegExp.test(key)) {
+            name = key;
+        } else {
+            name = strEscape(key);
+        }
+        return name + ': ' + str;
+    }
+
+    function isBelowBreakLength(ctx, output, start, base) {
+        var totalLength = output.length + start;
+        if (totalLength + output.length > ctx.breakLength) {
+            return false;
+        }
+        for (var i = 0; i < output.length; i++) {
+            totalLength += output[i].length;
+            if (totalLength > ctx.breakLength) {
+                return false;
+            }
+        }
+        return base === '' || base.indexOf('\n') < 0;
+    }
+
+    function groupArrayElements(ctx, output, value) {
+        var totalLength = 0;
+        var maxLength = 0;
+        var i = 0;
+        var outputLength = output.length;
+        if (ctx.maxArrayLength < output.length) {
+            outputLength--;
+        }
+        var separatorSpace = 2;
+        var dataLen = new Array(outputLength);
+        for (; i < outputLength; i++) {
+            var len = output[i].length;
+            dataLen[i] = len;
+            totalLength += len + separatorSpace;
+            if (maxLength < len) {
+                maxLength = len;
+            }
+        }
+        var actualMax = maxLength + separatorSpace;
+        if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength &&
+            (totalLength / actualMax > 5 || maxLength <= 6)) {
+            var approxCharHeights = 2.5;
+            var averageBias = Math.sqrt(actualMax - totalLength / output.length);
+            var biasedMax = Math.max(actualMax - 3 - averageBias, 1);
+            var columns = Math.min(
+                Math.round(Math.sqrt(approxCharHeights * biasedMax * outputLength) / biasedMax),
+                Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
+                ctx.compact * 4,
+                15);
+            if (columns <= 1) {
+                return output;
+            }
+            var tmp = [];
+            var maxLineLength = [];
+            for (i = 0; i < columns; i++) {
+                var lineLength = 0;
+                for (var j = i; j < output.length; j += columns) {
+                    if (dataLen[j] > lineLength) {
+                        lineLength = dataLen[j];
+                    }
+                }
+                maxLineLength.push(lineLength + separatorSpace);
+            }
+            var order = padStart;
+            if (value !== undefined) {
+                for (i = 0; i < output.length; i++) {
+                    if (typeof value[i] !== 'number') {
+                        order = padEnd;
+                        break;
+                    }
+                }
+            }
+            for (i = 0; i < outputLength; i += columns) {
+                var max = Math.min(i + columns, outputLength);
+                var str = '';
+                var k = i;
+                for (; k < max - 1; k++) {
+                    str += order(output[k] + ', ', maxLineLength[k - i]);
+                }
+                if (order === padStart) {
+                    str += padStart(output[k], maxLineLength[k - i] - separatorSpace);
+                } else {
+                    str += output[k];
+                }
+                tmp.push(str);
+            }
+            if (ctx.maxArrayLength < output.length) {
+                tmp.push(output[outputLength]);
+            }
+            output = tmp;
+        }
+        return output;
+    }
+
+    function reduceToSingleString(ctx, output, base, braces, isArrayType, recurseTimes, value) {
+        var entries = output.length;
+        if (isArrayType && entries > 6) {
+            output = groupArrayElements(ctx, output, value);
+        }
+        if (ctx.currentDepth - recurseTimes < ctx.compact && entries === output.length) {
+            var start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
+            if (isBelowBreakLength(ctx, output, start, base)) {
+                var joined = output.join(', ');
+                if (joined.indexOf('\n') < 0) {
+                    return (base ? base + ' ' : '') + braces[0] + ' ' + joined + ' ' + braces[1];
+                }
+            }
+        }
+        var indentation = '\n' + repeat(' ', ctx.indentationLvl);
+        return (base ? base + ' ' : '') + braces[0] + indentation + '  ' +
+            output.join(',' + indentation + '  ') + indentation + braces[1];
+    }
+
+    function inspect(value, opts) {
+        var ctx = {
+            seen: [],
+            circular: [],
+            indentationLvl: 0,
+            currentDepth: 0,
+            depth: 2,
+            breakLength: 80,
+            compact: 3,
+            showHidden: false,
+            maxArrayLength: 100,
+            maxStringLength: 10000
+        };
+        if (opts !== null && typeof opts === 'object') {
+            ['depth', 'breakLength', 'compact', 'showHidden', 'maxArrayLength',
+             'maxStringLength'].forEach(function (k) {
+                if (opts[k] !== undefined) {
+                    ctx[k] = opts[k];
+                }
+            });
+            if (ctx.depth === Infinity) {
+                ctx.depth = null;
+            }
+            if (ctx.maxArrayLength === null) {
+                ctx.maxArrayLength = Infinity;
+            }
+            if (ctx.maxStringLength === null) {
+                ctx.maxStringLength = Infinity;
+            }
+        }
+        return formatValue(ctx, value, 0);
+    }
+
+    var builtinToStrings = [Object.prototype.toString, Array.prototype.toString,
+        Error.prototype.toString, Date.prototype.toString, RegExp.prototype.toString,
+        Function.prototype.toString, Number.prototype.toString, String.prototype.toString,
+        Boolean.prototype.toString];
+
+    function hasBuiltInToString(value) {
+        var fn;
+        try {
+            fn = value.toString;
+        } catch (e) {
+            return true;
+        }
+        return typeof fn !== 'function' || builtinToStrings.indexOf(fn) >= 0;
+    }
+
+    function tryStringify(v) {
+        try {
+            return JSON.stringify(v);
+        } catch (err) {
+            if (err instanceof TypeError && /circular|cyclic/i.test(String(err.message))) {
+                return '[Circular]';
+            }
+            throw err;
+        }
+    }
+
+    /* util.format: printf-style directives, then the remaining arguments inspected. */
+    function format() {
+        var args = arguments;
+        var first = args[0];
+        var a = 0;
+        var str = '';
+        var join = '';
+        if (typeof first === 'string') {
+            if (args.length === 1) {
+                return first;
+            }
+            var tempStr;
+            var lastPos = 0;
+            for (var i = 0; i < first.length - 1; i++) {
+                if (first.charCodeAt(i) === 37) {
+                    var nextChar = first.charCodeAt(++i);
+                    if (a + 1 !== args.length) {
+                        switch (nextChar) {
+                        case 115: /* s */
+                            var tempArg = args[++a];
+                            if (typeof tempArg === 'number') {
+                                tempStr = formatNumber(tempArg);
+                            } else if (typeof tempArg !== 'object' || tempArg === null ||
+                                       !hasBuiltInToString(tempArg)) {
+                                tempStr = String(tempArg);
+                            } else {
+                                tempStr = inspect(tempArg, { depth: 0 });
+                            }
+                            break;
+                        case 106: /* j */
+                            tempStr = tryStringify(args[++a]);
+                            break;
+                        case 100: /* d */
+                            var tempNum = args[++a];
+                            tempStr = typeof tempNum === 'symbol' ? 'NaN'
+                                : formatNumber(Number(tempNum));
+                            break;
+                        case 79: /* O */
+                            tempStr = inspect(args[++a]);
+                            break;
+                        case 111: /* o */
+                            tempStr = inspect(args[++a], { showHidden: true, depth: 4 });
+                            break;
+                        case 105: /* i */
+                            var tempInteger = args[++a];
+                            tempStr = typeof tempInteger === 'symbol' ? 'NaN'
+                                : formatNumber(parseInt(tempInteger, 10));
+                            break;
+                        case 102: /* f */
+                            var tempFloat = args[++a];
+                            tempStr = typeof tempFloat === 'symbol' ? 'NaN'
+                                : formatNumber(parseFloat(tempFloat));
+                            break;
+                        case 99: /* c */
+                            a += 1;
+                            tempStr = '';
+                            break;
+                        case 37: /* % */
+                            str += first.slice(lastPos, i);
+                            lastPos = i + 1;
+                            continue;
+                        default:
+                            continue;
+                        }
+                        if (lastPos !== i - 1) {
+                            str += first.slice(lastPos, i - 1);
+                        }
+                        str += tempStr;
+                        lastPos = i + 1;
+                    } else if (nextChar === 37) {
+                        str += first.slice(lastPos, i);
+                        lastPos = i + 1;
+                    }
+                }
+            }
+            if (lastPos !== 0) {
+                a++;
+                join = ' ';
+                if (lastPos < first.length) {
+                    str += first.slice(lastPos);
+                }
+            }
+        }
+        while (a < args.length) {
+            var value = args[a];
+            str += join;
+            str += typeof value !== 'string' ? inspect(value) : value;
+            join = ' ';
+            a++;
+        }
+        return str;
+    }
+
+    internals.inspect = inspect;
+    internals.format = format;
+
+    /* ---- console ------------------------------------------------------------------------ */
+
+    var groupIndent = '';
+    var counts = Object.create(null);
+    var timers = Object.create(null);
+
+    function write(fd, text) {
+        if (groupIndent !== '') {
+            text = groupIndent + text.split('\n').join('\n' + groupIndent);
+        }
+        native.write(fd, text + '\n');
+    }
+
+    function formatTime(ms) {
+        var hours = 0;
+        var minutes = 0;
+        var seconds = 0;
+        if (ms >= 1000) {
+            if (ms >= 60000) {
+                if (ms >= 3600000) {
+                    hours = Math.floor(ms / 3600000);
+                    ms = ms % 3600000;
+                }
+                minutes = Math.floor(ms / 60000);
+                ms = ms % 60000;
+            }
+            seconds = ms / 1000;
+        }
+        if (hours !== 0 || minutes !== 0) {
+            var parts = seconds.toFixed(3).split('.');
+            var pad = function (v) {
+                v = String(v);
+                return v.length < 2 ? '0' + v : v;
+            };
+            var res = hours !== 0 ? hours + ':' + pad(minutes) : minutes;
+            return res + ':' + pad(parts[0]) + '.' + parts[1] + ' (' +
+                (hours !== 0 ? 'h:m' : '') + 'm:ss.mmm)';
+        }
+        if (seconds !== 0) {
+            return seconds.toFixed(3) + 's';
+        }
+        return Number(ms.toFixed(3)) + 'ms';
+    }
+
+    function warnLabel(message) {
+        if (internals.process && typeof internals.process.emitWarning === 'function') {
+            internals.process.emitWarning(message);
+        }
+    }
+
+    var console = {};
+    function method(name, fn) {
+        Object.defineProperty(fn, 'name', { value: name, configurable: true });
+        Object.defineProperty(console, name, {
+            value: fn, writable: true, enumerable: true, configurable: true
+        });
+    }
+
+    method('log', function log() {
+        write(1, format.apply(null, arguments));
+    });
+    method('warn', function warn() {
+        write(2, format.apply(null, arguments));
+    });
+    method('dir', function dir(obj, options) {
+        write(1, inspect(obj, options));
+    });
+    method('time', function time(label) {
+        label = label === undefined ? 'default' : String(label);
+        if (timers[label] !== undefined) {
+            warnLabel("Label '" + label + "' already exists for console.time()");
+            return;
+        }
+        timers[label] = native.hrnow();
+    });
+    function timeLogImpl(name, label, data) {
+        label = label === undefined ? 'default' : String(label);
+        var start = timers[label];
+        if (start === undefined) {
+            warnLabel("No such label '" + label + "' for console." + name + '()');
+            return false;
+        }
+        var text = label + ': ' + formatTime(native.hrnow() - start);
+        if (data.length > 0) {
+            text += ' ' + data.map(function (d) {
+                return typeof d === 'string' ? d : inspect(d);
+            }).join(' ');
+        }
+        write(1, text);
+        return true;
+    }
+    method('timeEnd', function timeEnd(label) {
+        if (timeLogImpl('timeEnd', label, [])) {
+            delete timers[label === undefined ? 'default' : String(label)];
+        }
+    });
+    method('timeLog', function timeLog(label) {
+        timeLogImpl('timeLog', label, Array.prototype.slice.call(arguments, 1));
+    });
+    method('trace', function trace() {
+        var err = new Error(format.apply(null, arguments));
+        err.name = 'Trace';
+        var stack = stackOf(err).split('\n');
+        /* Drop the frame of trace() itself. */
+        stack.splice(1, 1);
+        write(2, stack.join('\n'));
+    });
+    method('assert', function assert(expression) {
+        if (!expression) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            if (typeof args[0] === 'string') {
+                args[0] = 'Assertion failed: ' + args[0];
+            } else {
+                args.unshift('Assertion failed');
+            }
+            write(2, format.apply(null, args));
+        }
+    });
+    method('clear', function clear() {});
+    method('count', function count(label) {
+        label = label === undefined ? 'default' : String(label);
+        counts[label] = (counts[label] || 0) + 1;
+        write(1, label + ': ' + counts[label]);
+    });
+    method('countReset', function countReset(label) {
+        label = label === undefined ? 'default' : String(label);
+        if (counts[label] === undefined) {
+            warnLabel("Count for '" + label + "' does not exist");
+            return;
+        }
+        delete counts[label];
+    });
+    method('group', function group() {
+        if (arguments.length > 0) {
+            write(1, format.apply(null, arguments));
+        }
+        groupIndent += '  ';
+    });
+    method('groupEnd', function groupEnd() {
+        groupIndent = groupIndent.slice(0, groupIndent.length - 2);
+    });
+    method('table', function table(data, properties) {
+        if (data === null || typeof data !== 'object') {
+            return console.log(data);
+        }
+        var cell = function (v) {
+            var depth = v !== null && typeof v === 'object' && !Array.isArray(v) &&
+                Object.keys(v).length > 2 ? -1 : 0;
+            return inspect(v, { depth: depth, maxArrayLength: 3, breakLength: Infinity });
+        };
+        var map = Object.create(null);
+        var mapKeys = [];
+        var hasPrimitives = false;
+        var valuesColumn = [];
+        var indexColumn = Object.keys(data);
+        for (var i = 0; i < indexColumn.length; i++) {
+            var item = data[indexColumn[i]];
+            var primitive = item === null ||
+                (typeof item !== 'function' && typeof item !== 'object');
+            if (properties === undefined && primitive) {
+                hasPrimitives = true;
+                valuesColumn[i] = cell(item);
+            } else {
+                var keys = properties || Object.keys(item);
+                for (var k = 0; k < keys.length; k++) {
+                    var key = keys[k];
+                    if (!map[key]) {
+                        map[key] = [];
+                        mapKeys.push(key);
+                    }
+                    map[key][i] = (primitive && properties) || !hasOwn.call(item, key) ? ''
+                        : cell(item[key]);
+                }
+            }
+        }
+        var head = ['(index)'].concat(mapKeys);
+        var columns = [indexColumn].concat(mapKeys.map(function (mk) {
+            return map[mk];
+        }));
+        if (hasPrimitives) {
+            head.push('Values');
+            columns.push(valuesColumn);
+        }
+        write(1, renderTable(head, columns));
+    });
+    Object.defineProperty(console, 'info', {
+        value: console.log, writable: true, enumerable: true, configurable: true
+    });
+    Object.defineProperty(console, 'debug', {
+        value: console.log, writable: true, enumerable: true, configurable: true
+    });
+    Object.defineProperty(console, 'error', {
+        value: console.warn, writable: true, enumerable: true, configurable: true
+    });
+    Object.defineProperty(console, 'dirxml', {
+        value: console.log, writable: true, enumerable: true, configurable: true
+    });
+    Object.defineProperty(console, 'groupCollapsed', {
+        value: console.group, writable: true, enumerable: true, configurable: true
+    });
+
+    function renderRow(row, widths) {
+        var out = '│ ';
+        for (var i = 0; i < row.length; i++) {
+            out += padEnd(row[i], widths[i]);
+            if (i !== row.length - 1) {
+                out += ' │ ';
+            }
+        }
+        return out + ' │';
+    }
+
+    function renderTable(head, columns) {
+        var rows = [];
+        var widths = head.map(function (h) {
+            return h.length;
+        });
+        var longest = 0;
+        columns.forEach(function (c) {
+            longest = Math.max(longest, c.length);
+        });
+        for (var i = 0; i < head.length; i++) {
+            var column = columns[i];
+            for (var j = 0; j < longest; j++) {
+                if (rows[j] === undefined) {
+                    rows[j] = [];
+                }
+                var value = rows[j][i] = hasOwn.call(column, j) && column[j] !== undefined
+                    ? column[j] : '';
+                widths[i] = Math.max(widths[i] || 0, value.length);
+            }
+        }
+        var divider = widths.map(function (w) {
+            return repeat('─', w + 2);
+        });
+        var result = '┌' + divider.join('┬') + '┐\n' + renderRow(head, widths) + '\n' +
+            '├' + divider.join('┼') + '┤\n';
+        rows.forEach(function (r) {
+            result += renderRow(r, widths) + '\n';
+        });
+        return result + '└' + divider.join('┴') + '┘';
+    }
+
+    if (defineConsole) {
+        Object.defineProperty(global, 'console', {
+            value: console, writable: true, enumerable: false, configurable: true
+        });
+    }
 });

@@ -36,7 +36,6 @@
 
     function nodeError(Ctor, code, message) {
         var err = new Ctor(message);
-        define(err, 'code', code);
         Object.defineProperty(err, 'code', {
             value: code, writable: true, enumerable: true, configurable: true
         });
@@ -260,17 +259,31 @@
     internals.process = process;
 
     /* The text printed for an uncaught exception with no listener (stderr). */
+    /* The source line a file:line location points at, or '' when unavailable. */
+    function sourceLine(file, line) {
+        if (typeof file !== 'string' || file === '' || /^evl:|^duk_|\.c$/.test(file) ||
+            typeof native.readFile !== 'function') {
+            return '';
+        }
+        try {
+            var text = native.readFile(file).split('\n')[line - 1];
+            return text === undefined ? '' : text + '\n';
+        } catch (e) {
+            return '';
+        }
+    }
+
+    /* The text printed for an uncaught exception with no listener (stderr): the location
+     * (file:line and its source line, like Node), then "Uncaught " and the stack. */
     internals.fatalMessage = function (err) {
         var text;
+        var header = '';
         if (err instanceof Error) {
             var stack = err.stack;
             if (typeof stack !== 'string' || stack.length === 0) {
                 stack = String(err);
             }
-            /* Drop Duktape's frames inside its own C sources: they mean nothing to a user. */
-            stack = stack.split('\n').filter(function (l) {
-                return !/^\s+at .*\(duk_[a-z_]+\.c:\d+\)/.test(l);
-            }).join('\n');
+            stack = internals.cleanStack(stack);
             var extra = '';
             var keys = Object.keys(err).filter(function (k) { return k !== 'stack'; });
             if (keys.length > 0) {
@@ -279,9 +292,15 @@
                 extra = ' ' + internals.inspect(shown);
             }
             text = stack + extra;
+            var file = err.fileName;
+            var line = err.lineNumber;
+            if (typeof file === 'string' && typeof line === 'number' && line > 0 &&
+                !/^evl:|\.c$/.test(file)) {
+                header = file + ':' + line + '\n' + sourceLine(file, line) + '\n';
+            }
         } else {
             text = internals.inspect(err);
         }
-        return 'Uncaught ' + text + '\n';
+        return header + 'Uncaught ' + text + '\n';
     };
 });
