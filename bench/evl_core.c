@@ -521,16 +521,16 @@ static void w_mem_task(uint64_t n)
 }
 
 static const struct bench_workload workloads[] = {
-    {"submit_1p", w_submit_1p, 4000000, 1000000},
-    {"submit_2p", w_submit_2p, 4000000, 1000000},
+    {"submit_1p", w_submit_1p, 4000000, 500000},
+    {"submit_2p", w_submit_2p, 4000000, 500000},
     {"rt_spin", w_rt_spin, 20000, 5000},
     {"rt_sleep", w_rt_sleep, 20000, 3000},
     {"rt_spin_loopspin", w_rt_spin_loopspin, 20000, 5000},
-    {"timer_startstop", w_timer_startstop, 1000000, 200000},
-    {"timers_zero", w_timers_zero, 1000000, 1000000},
+    {"timer_startstop", w_timer_startstop, 1000000, 100000},
+    {"timers_zero", w_timers_zero, 1000000, 200000},
     {"timers_spread", w_timers_spread, 100000, 100000},
-    {"chain_immediate", w_chain_immediate, 2000000, 500000},
-    {"chain_timer", w_chain_timer, 2000000, 500000},
+    {"chain_immediate", w_chain_immediate, 2000000, 100000},
+    {"chain_timer", w_chain_timer, 2000000, 100000},
     {"chain_microtask", w_chain_microtask, 5000000, 1000000},
     {"mem_timer", w_mem_timer, 131072, 131072},
     {"mem_task", w_mem_task, 131070, 131070},

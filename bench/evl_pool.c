@@ -145,7 +145,7 @@ static void w_pool_rt(uint64_t n)
 }
 
 static const struct bench_workload workloads[] = {
-    {"pool_batch", w_pool_batch, 400000, 100000},
+    {"pool_batch", w_pool_batch, 400000, 50000},
     {"pool_rt", w_pool_rt, 20000, 5000},
 };
 

@@ -258,8 +258,8 @@ static void w_mem_promise(uint64_t n)
 }
 
 static const struct bench_workload workloads[] = {
-    {"promise_chain", w_promise_chain, 1000000, 300000},
-    {"promise_create", w_promise_create, 1000000, 300000},
+    {"promise_chain", w_promise_chain, 1000000, 100000},
+    {"promise_create", w_promise_create, 1000000, 100000},
     {"promise_all", w_promise_all, 2000, 500},
     {"mem_promise", w_mem_promise, 100000, 100000},
 };

@@ -6,7 +6,7 @@ function noPromise() {
 
 // A then-chain of n links (reported under the C row's name).
 benchWorkloads.promise_chain = {
-    n: [1000000, 300000],
+    n: [1000000, 100000],
     na: noPromise,
     run: function (name, n, done) {
         var t0 = benchNow();
@@ -29,7 +29,7 @@ benchWorkloads.promise_chain = {
 
 // Create a pending promise, resolve it, attach one then, and let the reaction run.
 benchWorkloads.promise_create = {
-    n: [1000000, 300000],
+    n: [1000000, 100000],
     na: noPromise,
     run: function (name, n, done) {
         var sum = 0;

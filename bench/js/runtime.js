@@ -2,7 +2,7 @@
 
 // A chain of setImmediate calls, each scheduling the next.
 benchWorkloads.js_immediate_chain = {
-    n: [1000000, 200000],
+    n: [1000000, 50000],
     na: function () {
         return typeof setImmediate === 'function' ? '' : 'setImmediate missing';
     },
@@ -23,7 +23,7 @@ benchWorkloads.js_immediate_chain = {
 
 // setTimeout + clearTimeout pairs: none of the cleared callbacks may run.
 benchWorkloads.js_timeout_churn = {
-    n: [1000000, 200000],
+    n: [1000000, 50000],
     na: function () {
         return typeof setTimeout === 'function' && typeof clearTimeout === 'function' ?
             '' : 'setTimeout missing';
@@ -50,7 +50,7 @@ benchWorkloads.js_timeout_churn = {
 
 // A promise chain built up front and then run: one `then` per link.
 benchWorkloads.js_promise_chain = {
-    n: [1000000, 200000],
+    n: [1000000, 50000],
     na: function () {
         return typeof Promise === 'function' ? '' : 'Promise missing';
     },
@@ -76,7 +76,7 @@ benchWorkloads.js_promise_chain = {
 // A flat flood of microtasks queued in one synchronous run and drained in one checkpoint,
 // checked for FIFO order.
 benchWorkloads.js_microtask_flood = {
-    n: [1000000, 200000],
+    n: [1000000, 50000],
     na: function () {
         return typeof queueMicrotask === 'function' ? '' : 'queueMicrotask missing';
     },
