@@ -28,11 +28,6 @@
 #define EVL__OBJ_SIZE  48
 #define EVL__SLAB_OBJS 128
 /* Under sanitizers records go back to the allocator at once, so use-after-free is caught. */
-#ifdef EVL__NO_SLABS
-#define EVL__MAX_FREE 0
-#else
-#define EVL__MAX_FREE SIZE_MAX
-#endif
 
 _Static_assert(sizeof(struct evl_promise) <= EVL__OBJ_SIZE, "promise record too large");
 _Static_assert(sizeof(struct evl__reaction) <= EVL__OBJ_SIZE, "reaction record too large");
@@ -137,13 +132,14 @@ static void *obj_alloc(struct evl__pstate *ps)
 
 static void obj_free(struct evl__pstate *ps, void *o)
 {
-    if (ps->n_free >= EVL__MAX_FREE) {
-        evl_free(o);
-        return;
-    }
+#ifdef EVL__NO_SLABS
+    (void)ps;
+    evl_free(o);
+#else
     *(void **)o = ps->free_objs;
     ps->free_objs = o;
     ps->n_free++;
+#endif
 }
 
 struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps)
