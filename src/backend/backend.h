@@ -56,6 +56,10 @@ struct evl__backend_ops {
      * closed before removal is forgotten all the same. Returns 0, or EVL_EBADF when the fd
      * had been closed already (for diagnostics only). */
     int (*remove)(void *state, int fd);
+    /* Optional (NULL if the backend cannot tell): whether fd, as added with events and tag,
+     * still refers to the file that was added. Returns 0 if it does, EVL_EBADF if that file
+     * was closed behind the backend's back (fd may now name another file). */
+    int (*check)(void *state, int fd, uint32_t events, uint64_t tag);
     /* Waits up to timeout_ns (< 0: forever, 0: just look) for a watched fd to be ready.
      * Returns the number of events stored at *events (0 on timeout), or EVL_EIO. */
     int (*wait)(void *state, int64_t timeout_ns, const struct evl__backend_event **events);

@@ -172,6 +172,14 @@ static int epoll_remove(void *state, int fd)
     return 0;
 }
 
+/* epoll keys its entries by (fd number, open file): re-asserting the same interest fails
+ * with ENOENT when the number now names another file, EBADF when it names nothing. */
+static int epoll_check(void *state, int fd, uint32_t events, uint64_t tag)
+{
+    int rc = epoll_modify(state, fd, events, tag);
+    return rc == EVL_ENOENT || rc == EVL_EBADF ? EVL_EBADF : 0;
+}
+
 static int epoll_backend_wait(void *state, int64_t timeout_ns,
                               const struct evl__backend_event **events)
 {
@@ -213,6 +221,7 @@ const struct evl__backend_ops evl__backend_epoll = {
     .add = epoll_add,
     .modify = epoll_modify,
     .remove = epoll_remove,
+    .check = epoll_check,
     .wait = epoll_backend_wait,
 };
 

@@ -254,5 +254,6 @@ const struct evl__backend_ops evl__backend_poll = {
     .add = poll_add,
     .modify = poll_modify,
     .remove = poll_remove,
+    .check = NULL, /* poll cannot tell until the next wait reports POLLNVAL */
     .wait = poll_backend_wait,
 };

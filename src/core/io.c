@@ -35,14 +35,25 @@ struct io_reg {
     uint8_t ref;       /* keeps the loop alive */
 };
 
+/* A registration found dead (its fd closed and the number reused) whose owner still has to
+ * hear EVL_EBADF from the pending phase. */
+struct io_stale {
+    evl_fd_cb cb;
+    void *arg;
+    int fd;
+};
+
 struct evl__io {
     const struct evl__backend_ops *ops;
     void *be;
     struct io_reg *regs; /* indexed by fd; cap entries */
     uint32_t cap;
-    uint32_t count; /* registrations */
-    uint32_t refs;  /* ref'd registrations */
-    uint32_t gen;   /* last generation handed out */
+    uint32_t count;         /* registrations */
+    uint32_t refs;          /* ref'd registrations */
+    uint32_t gen;           /* last generation handed out */
+    struct io_stale *stale; /* owners to notify; nstale of stale_cap */
+    uint32_t nstale;
+    uint32_t stale_cap;
 };
 
 static inline uint64_t make_tag(uint32_t gen, int fd)
@@ -118,6 +129,7 @@ static void io_destroy(struct evl_loop *loop)
         io->ops->free(io->be);
     }
     evl__loop_free(loop, io->regs);
+    evl__loop_free(loop, io->stale);
     evl__loop_free(loop, io);
     loop->io = NULL;
     loop->io_hooks = NULL;
@@ -253,6 +265,63 @@ static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
     cb(loop, fd, EVL_ETIMEDOUT, 0, cb_arg);
 }
 
+/* Pending phase: tells the owners of registrations retired by retire_stale(). */
+static void notify_stale(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    struct evl__io *io = loop->io;
+    /* Index loop: a callback may retire more (appending, maybe moving the array). */
+    for (uint32_t i = 0; io && i < io->nstale; i++) {
+        struct io_stale note = io->stale[i];
+        loop->cb_depth++;
+        note.cb(loop, note.fd, EVL_EBADF, EVL_ERROR, note.arg);
+        loop->cb_depth--;
+        evl__loop_checkpoint(loop);
+        io = loop->io;
+    }
+    if (io) {
+        io->nstale = 0;
+    }
+}
+
+/*
+ * fd is registered already. Returns EVL_EEXIST if that registration is alive; if the backend
+ * can tell that the registered file was closed and the number reused (epoll), retires the
+ * dead registration, queues EVL_EBADF for its owner (pending phase) and returns 0.
+ */
+static int retire_stale(struct evl_loop *loop, struct evl__io *io, int fd)
+{
+    struct io_reg *reg = &io->regs[fd];
+    if (!io->ops->check || io->ops->check(io->be, fd, reg->events, make_tag(reg->gen, fd)) == 0) {
+        return EVL_EEXIST;
+    }
+    if (io->nstale == io->stale_cap) {
+        uint32_t cap = io->stale_cap ? io->stale_cap * 2 : 4;
+        struct io_stale *st = evl__loop_realloc(loop, io->stale, cap * sizeof(*st));
+        if (!st) {
+            return EVL_ENOMEM;
+        }
+        io->stale = st;
+        io->stale_cap = cap;
+    }
+    if (io->nstale == 0) {
+        int rc = evl__loop_defer_pending(loop, notify_stale, NULL);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    io->stale[io->nstale].cb = reg->cb;
+    io->stale[io->nstale].arg = reg->arg;
+    io->stale[io->nstale].fd = fd;
+    io->nstale++;
+    evl_log(loop, EVL_LOG_WARN, "io",
+            "fd %d was closed without evl_fd_stop and its number reused; the old registration "
+            "is stopped and gets EVL_EBADF",
+            fd);
+    reg_stop(loop, io, fd);
+    return 0;
+}
+
 static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_timeout,
                     uint64_t timeout_ms, evl_fd_cb cb, void *arg)
 {
@@ -273,10 +342,13 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
         return EVL_EBADF;
     }
-    if (find_reg(loop, fd)) {
-        return EVL_EEXIST;
-    }
     struct evl__io *io = loop->io;
+    if (find_reg(loop, fd)) {
+        rc = retire_stale(loop, io, fd);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     if (!io) {
         rc = io_create(loop, &io);
         if (rc != 0) {

@@ -613,6 +613,57 @@ BACKEND_TEST(fd_closed_under_live_registration)
     close(p[1]);
 }
 
+/* Closing a registered fd without stopping it, then getting the same number back from the
+ * kernel: epoll can tell the number names another file now; poll cannot (docs/platforms.md). */
+BACKEND_TEST(fd_closed_and_number_reused)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen old = {0};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &old));
+    int num = p[0];
+    close(p[0]);
+    int q[2];
+    test_pipe(q);
+    if (q[0] != num) {
+        ASSERT_OK(evl_fd_stop(loop, num));
+        ASSERT_OK(evl_loop_free(loop));
+        close(p[1]);
+        close(q[0]);
+        close(q[1]);
+        TEST_SKIP("the kernel did not reuse the lowest fd number");
+    }
+    struct seen fresh = {.drain = 1};
+    int rc = evl_fd_start(loop, q[0], EVL_READABLE, record_cb, &fresh);
+    if (evl_loop_backend(loop) == EVL_BACKEND_EPOLL) {
+        /* The dead registration is retired; its owner hears EVL_EBADF in the pending phase
+         * of the next iteration, and the new one works. */
+        ASSERT_OK(rc);
+        ASSERT_EQ(old.calls, 0);
+        ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+        ASSERT_EQ(old.calls, 1);
+        ASSERT_EQ(old.status, EVL_EBADF);
+        ASSERT_UEQ(old.events, EVL_ERROR);
+        ASSERT_EQ(fresh.calls, 0);
+        test_write1(q[1]);
+        ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1);
+        ASSERT_EQ(fresh.calls, 1);
+        ASSERT_EQ(old.calls, 1);
+    } else {
+        /* poll watches numbers: the old registration now watches the new file. */
+        ASSERT_ERR(EVL_EEXIST, rc);
+        ASSERT_OK(evl_fd_stop(loop, num));
+        ASSERT_OK(evl_fd_start(loop, q[0], EVL_READABLE, record_cb, &fresh));
+        ASSERT_EQ(old.calls, 0);
+    }
+    ASSERT_OK(evl_fd_stop(loop, q[0]));
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[1]);
+    close(q[0]);
+    close(q[1]);
+}
+
 static int count_open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
