@@ -369,7 +369,7 @@ static void run_ring(struct evl_loop *loop, struct evl__ring *r)
         struct evl__task t = r->buf[r->head & r->mask];
         r->head++;
         evl__loop_call(loop, t.fn, t.arg);
-        evl__loop_checkpoint(loop);
+        evl__loop_after_callback(loop);
         if (evl__loop_interrupted(loop)) {
             return;
         }
@@ -379,13 +379,17 @@ static void run_ring(struct evl_loop *loop, struct evl__ring *r)
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
-    evl__loop_checkpoint(loop); /* work queued before run, or left by a capped checkpoint */
+    if (evl__loop_micro_pending(loop)) {
+        evl__loop_checkpoint(loop); /* queued before run, or left by a capped checkpoint */
+    }
     if (evl__loop_interrupted(loop)) {
         return;
     }
-    evl__timers_apply_ctl(loop, 0);    /* cross-thread sets and clears, in their order */
-    loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
-    evl__timers_run(loop);
+    evl__timers_poll_ctl(loop); /* cross-thread sets and clears, in their order */
+    if (loop->timers.heap_len != 0) {
+        loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
+        evl__timers_run(loop);
+    }
     if (evl__loop_interrupted(loop)) {
         return;
     }
@@ -393,7 +397,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     if (evl__loop_interrupted(loop)) {
         return;
     }
-    evl__timers_apply_ctl(loop, 0); /* so the poll timeout sees timers set meanwhile */
+    evl__timers_poll_ctl(loop); /* so the poll timeout sees timers set meanwhile */
     poll_phase(loop, poll_timeout(loop, mode), 0);
     if (evl__loop_interrupted(loop)) {
         return;
@@ -446,23 +450,25 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
     int more = 0;
     for (;;) {
-        if (atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) {
+        if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
             if (terminate_step(loop)) {
                 break;
             }
             continue;
         }
-        if (atomic_exchange(&loop->stop, 0)) {
+        if (atomic_load_explicit(&loop->stop, memory_order_relaxed) &&
+            atomic_exchange(&loop->stop, 0)) {
             break;
         }
         if (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop)) {
             break;
         }
         iterate(loop, mode);
-        if (atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) {
+        if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
             continue;
         }
-        if (atomic_exchange(&loop->stop, 0)) {
+        if (atomic_load_explicit(&loop->stop, memory_order_relaxed) &&
+            atomic_exchange(&loop->stop, 0)) {
             break;
         }
         if (mode != EVL_RUN_DEFAULT) {

@@ -136,21 +136,23 @@ struct evl__ctl {
 struct evl__submitq {
     /* Producer side (one cache line, written under the lock). */
     alignas(EVL__CACHELINE) _Atomic int lock;
-    int closed;                             /* admission closed: submit fails */
-    _Atomic(struct evl__task_chunk *) head; /* first chunk; read unlocked as a hint */
-    struct evl__task_chunk *tail;           /* chunk being filled */
-    struct evl__task_chunk *free;           /* recycled chunks */
-    uint32_t nfree;
+    int closed;                   /* admission closed: submit fails */
+    struct evl__task_chunk *tail; /* chunk being filled */
+    struct evl__task_chunk *free; /* recycled chunks */
     /* Cross-thread timer set/clear messages: a separate FIFO applied at the start of every
      * timer phase, so a clear that returned before the phase began always wins. */
     struct evl__ctl *ctl_head;
     struct evl__ctl *ctl_tail;
-    _Atomic int ctl_pending; /* hint read without the lock */
+    /* Written under the lock only when a chain starts, read by the loop without the lock as
+     * hints: on their own line so the loop's polling never steals the lock's line. */
+    alignas(EVL__CACHELINE) _Atomic(struct evl__task_chunk *) head; /* first chunk */
+    _Atomic int ctl_pending;
     /* Consumer side (loop thread only). */
     alignas(EVL__CACHELINE) struct evl__task_list batch; /* swapped out, being run */
     struct evl__task_list local;                         /* loop-thread submissions */
-    struct evl__task_chunk *spare;                       /* consumer-side recycled chunks */
-    uint32_t nspare;
+    struct evl__task_chunk *spare; /* consumed shared chunks, spliced back to producers */
+    struct evl__task_chunk *spare_tail;
+    struct evl__task_chunk *lspare; /* consumed local chunks, reused by the loop thread */
 };
 
 int evl__submitq_init(struct evl_loop *loop);
@@ -211,14 +213,14 @@ struct evl__loop_stats {
 struct evl_loop {
     /* Fields written by other threads, each group on its own cache line. */
     struct evl__submitq q;
-    alignas(EVL__CACHELINE) _Atomic int state; /* enum evl_loop_state */
-    _Atomic int sleeping;                      /* 1 while the loop may block */
-    _Atomic int wake_pending;                  /* a wake write happened this sleep */
-    _Atomic int stop;                          /* evl_loop_stop requested */
-    _Atomic int closing;                       /* termination drops instead of drains */
-    _Atomic uint64_t next_id;                  /* shared timer/immediate id counter */
-    _Atomic int64_t refs;                      /* evl_loop_ref count */
-    _Atomic int64_t inflight;                  /* seam 2 */
+    alignas(EVL__CACHELINE) _Atomic int state;        /* enum evl_loop_state */
+    _Atomic int sleeping;                             /* 1 while the loop may block */
+    _Atomic int wake_pending;                         /* a wake write happened this sleep */
+    _Atomic int stop;                                 /* evl_loop_stop requested */
+    _Atomic int closing;                              /* termination drops instead of drains */
+    alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
+    _Atomic int64_t refs;                             /* evl_loop_ref count */
+    _Atomic int64_t inflight;                         /* seam 2 */
     _Atomic uint64_t wake_writes;
     _Atomic(uintptr_t) owner;  /* pthread_self() of the loop thread */
     _Atomic(uintptr_t) runner; /* thread inside evl_loop_run, or 0 */
@@ -307,6 +309,8 @@ void evl__loop_checkpoint(struct evl_loop *loop);
 /* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
  * after making the condition the loop must see visible (seq_cst). */
 void evl__loop_wake(struct evl_loop *loop);
+/* The deduplicated write itself, for a caller that already saw the loop asleep. */
+void evl__loop_wake_now(struct evl_loop *loop);
 
 /*
  * Seam 2: in-flight external work (pool jobs). add before the work starts; done AFTER the
@@ -368,6 +372,23 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out);
 static inline int evl__loop_micro_pending(const struct evl_loop *loop)
 {
     return evl__ring_count(&loop->ticks) != 0 || evl__ring_count(&loop->micro) != 0;
+}
+
+/* The checkpoint after a callback, inlined for the common case of nothing to do. */
+static inline void evl__loop_after_callback(struct evl_loop *loop)
+{
+    if (loop->ticks.head != loop->ticks.tail || loop->micro.head != loop->micro.tail ||
+        loop->nhooks != 0 || loop->user_hook.cb != NULL) {
+        evl__loop_checkpoint(loop);
+    }
+}
+
+/* Applies queued cross-thread timer messages if there are any (one relaxed load). */
+static inline void evl__timers_poll_ctl(struct evl_loop *loop)
+{
+    if (atomic_load_explicit(&loop->q.ctl_pending, memory_order_relaxed)) {
+        evl__timers_apply_ctl(loop, 0);
+    }
 }
 
 #endif

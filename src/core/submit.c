@@ -4,19 +4,20 @@
  * the lock. Chunks are recycled on both sides, so steady-state submission allocates nothing.
  *
  * Wake-up protocol (no lost wake-ups, at most one write per sleep):
- *   producer: append under the lock; release the lock with an atomic exchange (a seq_cst
- *             read-modify-write); load loop->sleeping; if set and wake_pending was 0 (an
- *             exchange decides the single winner), write the wake-up fd.
- *   loop:     store sleeping = 1 (seq_cst); take the lock and check the queue; sleep only if
- *             it is empty. Either the loop sees the task or the producer sees the flag.
+ *   loop:     store wake_pending = 0, then sleeping = 1; then take the lock and check the
+ *             queue; block only if it is empty.
+ *   producer: append and read loop->sleeping while holding the lock; after unlocking, if it
+ *             was set, the exchange of wake_pending 0 -> 1 picks the one producer that
+ *             writes the wake-up fd.
+ * The lock orders the two critical sections: if the loop's check came first, its store of
+ * sleeping happens-before the producer's read (release/acquire through the lock), so the
+ * producer wakes it; otherwise the loop sees the task. One atomic exchange per submit.
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
 #include "core/loop_internal.h"
 
 #include <sched.h>
 #include <string.h>
-
-#define EVL__MAX_FREE_CHUNKS 64
 
 void evl__task_ex_marker(struct evl_loop *loop, void *arg)
 {
@@ -41,9 +42,7 @@ static void spin_lock(struct evl__submitq *q)
 
 static void spin_unlock(struct evl__submitq *q)
 {
-    /* An exchange, not a store: a seq_cst read-modify-write orders the appended slots
-     * before the producer's later load of loop->sleeping (the Dekker pair above). */
-    atomic_exchange_explicit(&q->lock, 0, memory_order_seq_cst);
+    atomic_store_explicit(&q->lock, 0, memory_order_release);
 }
 
 static struct evl__task_chunk *chunk_new(struct evl_loop *loop)
@@ -67,11 +66,11 @@ int evl__submitq_init(struct evl_loop *loop)
     atomic_init(&q->head, NULL);
     q->tail = NULL;
     q->free = NULL;
-    q->nfree = 0;
     memset(&q->batch, 0, sizeof(q->batch));
     memset(&q->local, 0, sizeof(q->local));
     q->spare = NULL;
-    q->nspare = 0;
+    q->spare_tail = NULL;
+    q->lspare = NULL;
     return 0;
 }
 
@@ -92,38 +91,33 @@ void evl__submitq_deinit(struct evl_loop *loop)
     free_chain(loop, q->batch.head);
     free_chain(loop, q->local.head);
     free_chain(loop, q->spare);
+    free_chain(loop, q->lspare);
     atomic_store_explicit(&q->head, NULL, memory_order_relaxed);
     q->tail = NULL;
     q->free = NULL;
     memset(&q->batch, 0, sizeof(q->batch));
     memset(&q->local, 0, sizeof(q->local));
     q->spare = NULL;
+    q->spare_tail = NULL;
+    q->lspare = NULL;
 }
 
-/* Appends n (1 or 2) slots to the shared chain; under the lock. */
-static int push_locked(struct evl_loop *loop, const struct evl__task *t, int n)
+/* Appends n (1 or 2) slots to the shared chain; under the lock. Returns EVL_EAGAIN, having
+ * written nothing, when a fresh chunk is needed and none is recycled: the caller allocates
+ * it outside the lock (a malloc under the lock would stall the loop's swap). */
+static int push_locked(struct evl__submitq *q, const struct evl__task *t, int n)
 {
-    struct evl__submitq *q = &loop->q;
+    struct evl__task_chunk *tail = q->tail;
+    uint32_t room = tail ? EVL__CHUNK_TASKS - tail->n : 0;
+    if ((uint32_t)n > room && !q->free) {
+        return EVL_EAGAIN;
+    }
     for (int i = 0; i < n; i++) {
-        struct evl__task_chunk *tail = q->tail;
         if (!tail || tail->n == EVL__CHUNK_TASKS) {
             struct evl__task_chunk *c = q->free;
-            if (c) {
-                q->free = c->next;
-                q->nfree--;
-                c->next = NULL;
-                c->n = 0;
-            } else {
-                /* Rare: only while the backlog grows. */
-                c = chunk_new(loop);
-                if (!c) {
-                    if (i == 1) {
-                        /* Undo the first half of a two-slot task: nothing half-done. */
-                        q->tail->n--;
-                    }
-                    return EVL_ENOMEM;
-                }
-            }
+            q->free = c->next;
+            c->next = NULL;
+            c->n = 0;
             if (tail) {
                 tail->next = c;
             } else {
@@ -145,10 +139,9 @@ static int push_local(struct evl_loop *loop, const struct evl__task *t, int n)
     for (int i = 0; i < n; i++) {
         struct evl__task_chunk *tail = l->tail;
         if (!tail || tail->n == EVL__CHUNK_TASKS) {
-            struct evl__task_chunk *c = q->spare;
+            struct evl__task_chunk *c = q->lspare;
             if (c) {
-                q->spare = c->next;
-                q->nspare--;
+                q->lspare = c->next;
                 c->next = NULL;
                 c->n = 0;
             } else {
@@ -183,11 +176,28 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
         return push_local(loop, t, n);
     }
     struct evl__submitq *q = &loop->q;
-    spin_lock(q);
-    int rc = q->closed ? EVL_ECLOSED : push_locked(loop, t, n);
-    spin_unlock(q);
-    if (rc == 0 && atomic_load_explicit(&loop->sleeping, memory_order_seq_cst)) {
-        evl__loop_wake(loop);
+    int rc;
+    int sleeping;
+    for (;;) {
+        spin_lock(q);
+        rc = q->closed ? EVL_ECLOSED : push_locked(q, t, n);
+        sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+        spin_unlock(q);
+        if (rc != EVL_EAGAIN) {
+            break;
+        }
+        /* Rare: only while the backlog grows beyond the recycled chunks. */
+        struct evl__task_chunk *c = chunk_new(loop);
+        if (!c) {
+            return EVL_ENOMEM;
+        }
+        spin_lock(q);
+        c->next = q->free;
+        q->free = c;
+        spin_unlock(q);
+    }
+    if (rc == 0 && sleeping) {
+        evl__loop_wake_now(loop);
     }
     return rc;
 }
@@ -231,8 +241,11 @@ int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
     }
     q->ctl_tail = msg;
     atomic_store_explicit(&q->ctl_pending, 1, memory_order_relaxed);
+    int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
     spin_unlock(q);
-    evl__loop_wake(loop);
+    if (sleeping) {
+        evl__loop_wake_now(loop);
+    }
     return 0;
 }
 
@@ -253,9 +266,13 @@ struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop)
 
 void evl__loop_wake(struct evl_loop *loop)
 {
-    if (!atomic_load_explicit(&loop->sleeping, memory_order_seq_cst)) {
-        return;
+    if (atomic_load_explicit(&loop->sleeping, memory_order_seq_cst)) {
+        evl__loop_wake_now(loop);
     }
+}
+
+void evl__loop_wake_now(struct evl_loop *loop)
+{
     if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed) ||
         atomic_exchange_explicit(&loop->wake_pending, 1, memory_order_acq_rel)) {
         return; /* someone already woke this sleep */
@@ -264,22 +281,25 @@ void evl__loop_wake(struct evl_loop *loop)
     evl__wakeup_signal(&loop->wakeup);
 }
 
-/* Gives consumed chunks back: a few stay on the loop side, the rest go to producers. */
-static void recycle(struct evl_loop *loop, struct evl__task_chunk *c)
+/* Keeps a consumed chunk for reuse. Task storage grows to the peak backlog and is never
+ * returned before evl_loop_free, so a steady stream allocates nothing (like the timer pool). */
+static void recycle(struct evl__submitq *q, struct evl__task_chunk *c, int local)
 {
-    struct evl__submitq *q = &loop->q;
-    if (q->nspare < EVL__MAX_FREE_CHUNKS) {
-        c->next = q->spare;
-        q->spare = c;
-        q->nspare++;
-    } else {
-        evl__loop_free(loop, c);
+    if (local) {
+        c->next = q->lspare;
+        q->lspare = c;
+        return;
+    }
+    c->next = q->spare;
+    q->spare = c;
+    if (!q->spare_tail) {
+        q->spare_tail = c;
     }
 }
 
 /* Pops the next task from a list. Returns 0 when empty. */
-static int list_pop(struct evl_loop *loop, struct evl__task_list *l, struct evl__task *out,
-                    evl_task_cb *discard)
+static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int local,
+                           struct evl__task *out, evl_task_cb *discard)
 {
     for (;;) {
         struct evl__task_chunk *c = l->head;
@@ -298,7 +318,7 @@ static int list_pop(struct evl_loop *loop, struct evl__task_list *l, struct evl_
                     if (!l->head) {
                         l->tail = NULL;
                     }
-                    recycle(loop, c);
+                    recycle(q, c, local);
                     c = l->head;
                 }
                 t = c->tasks[l->pos++];
@@ -317,7 +337,7 @@ static int list_pop(struct evl_loop *loop, struct evl__task_list *l, struct evl_
         if (!l->head) {
             l->tail = NULL;
         }
-        recycle(loop, c);
+        recycle(q, c, local);
     }
 }
 
@@ -338,14 +358,12 @@ static void swap_in(struct evl_loop *loop)
     struct evl__task_chunk *t = q->tail;
     atomic_store_explicit(&q->head, NULL, memory_order_relaxed);
     q->tail = NULL;
-    /* Producers need fresh chunks: give them some spares while holding the lock. */
-    while (q->spare && q->nfree < EVL__MAX_FREE_CHUNKS / 2) {
-        struct evl__task_chunk *c = q->spare;
-        q->spare = c->next;
-        q->nspare--;
-        c->next = q->free;
-        q->free = c;
-        q->nfree++;
+    /* Hand every consumed chunk back to the producers in one splice. */
+    if (q->spare) {
+        q->spare_tail->next = q->free;
+        q->free = q->spare;
+        q->spare = NULL;
+        q->spare_tail = NULL;
     }
     spin_unlock(q);
     if (!h) {
@@ -382,21 +400,19 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
     struct evl__submitq *q = &loop->q;
     uint32_t max = loop->max_tasks;
     uint64_t start = 0;
+    int have_start = 0;
     uint32_t done = 0;
     if (!list_nonempty(&q->batch)) {
         swap_in(loop);
-    }
-    if (!unbounded && loop->max_task_ns) {
-        start = evl__loop_clock(loop);
     }
     for (;;) {
         struct evl__task t;
         evl_task_cb discard;
         /* The shared batch first, then the loop's own submissions. */
-        if (!list_pop(loop, &q->batch, &t, &discard) && !list_pop(loop, &q->local, &t, &discard)) {
+        if (!list_pop(q, &q->batch, 0, &t, &discard) && !list_pop(q, &q->local, 1, &t, &discard)) {
             if (unbounded) {
                 swap_in(loop);
-                if (list_pop(loop, &q->batch, &t, &discard)) {
+                if (list_pop(q, &q->batch, 0, &t, &discard)) {
                     goto run;
                 }
             }
@@ -404,7 +420,7 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
         }
     run:
         evl__loop_call(loop, t.fn, t.arg);
-        evl__loop_checkpoint(loop);
+        evl__loop_after_callback(loop);
         done++;
         if (atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
             atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
@@ -414,9 +430,16 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
             if (done >= max) {
                 return;
             }
-            if ((done & 63) == 0 && loop->max_task_ns &&
-                evl__loop_clock(loop) - start >= loop->max_task_ns) {
-                return;
+            /* The time bound is checked every 64 tasks; the first check only records the
+             * start, so a short batch reads no clock at all. */
+            if ((done & 63) == 0 && loop->max_task_ns) {
+                uint64_t now = evl__loop_clock(loop);
+                if (!have_start) {
+                    start = now;
+                    have_start = 1;
+                } else if (now - start >= loop->max_task_ns) {
+                    return;
+                }
             }
         }
     }
@@ -424,9 +447,10 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
 
 static void discard_list(struct evl_loop *loop, struct evl__task_list *l)
 {
+    struct evl__submitq *q = &loop->q;
     struct evl__task t;
     evl_task_cb discard;
-    while (list_pop(loop, l, &t, &discard)) {
+    while (list_pop(q, l, l == &q->local, &t, &discard)) {
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }

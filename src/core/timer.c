@@ -729,7 +729,7 @@ void evl__timers_run(struct evl_loop *loop)
         loop->cb_depth++;
         cb(loop, id, arg);
         loop->cb_depth--;
-        evl__loop_checkpoint(loop);
+        evl__loop_after_callback(loop);
         T->nesting = 0;
         r = &T->recs[idx]; /* the pool may have moved */
         if (!interval || (r->meta & F_CANCELLED)) {
@@ -778,7 +778,7 @@ void evl__immediates_run(struct evl_loop *loop)
         loop->cb_depth++;
         cb(loop, id, arg);
         loop->cb_depth--;
-        evl__loop_checkpoint(loop);
+        evl__loop_after_callback(loop);
         rec_free(T, idx);
         idx = next;
     }

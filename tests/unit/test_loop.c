@@ -2,6 +2,7 @@
 #include "evl_test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 /* A log of tokens recorded by callbacks, compared against the expected order. */
@@ -146,8 +147,8 @@ TEST(checkpoint_hook_runs_after_every_callback)
     ASSERT_OK(evl_loop_submit(loop, task_a_queues_m, NULL));
     ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'B'));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
-    /* The hook runs at the very start (empty checkpoint) and after A+M and after B. */
-    ASSERT_STR_EQ(tr.buf, "hAMhBh");
+    /* The hook runs after A and its microtask M, and after B. */
+    ASSERT_STR_EQ(tr.buf, "AMhBh");
     evl_loop_set_checkpoint_hook(loop, NULL, NULL);
     ASSERT_OK(evl_loop_free(loop));
 }
@@ -319,4 +320,92 @@ TEST(log_goes_to_loop_hook)
     ASSERT_STR_EQ(lr.msg, "shown 2");
     ASSERT_STR_EQ(evl_log_level_name(EVL_LOG_WARN), "warn");
     ASSERT_OK(evl_loop_free(loop));
+}
+
+static void noop_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (void)arg;
+    rec('t');
+}
+
+/* Out of memory at every allocation in turn: each failing call reports EVL_ENOMEM, runs
+ * nothing, and leaves the loop usable and leak-free. */
+TEST(oom_at_every_allocation)
+{
+    for (uint64_t n = 1; n < 40; n++) {
+        tr.len = 0;
+        tr.buf[0] = '\0';
+        evl_alloc_fail_at(n, 0);
+        struct evl_loop *loop = NULL;
+        int rc = evl_loop_new(&loop, NULL);
+        if (rc != 0) {
+            ASSERT_ERR(EVL_ENOMEM, rc);
+            ASSERT_NULL(loop);
+            continue;
+        }
+        size_t expect = 0;
+        rc = evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'s');
+        ASSERT_TRUE(rc == 0 || rc == EVL_ENOMEM);
+        expect += rc == 0;
+        rc = evl_queue_microtask(loop, task_rec, (void *)(uintptr_t)'m');
+        ASSERT_TRUE(rc == 0 || rc == EVL_ENOMEM);
+        expect += rc == 0;
+        rc = evl_timer_set(loop, noop_timer, NULL, 0, 0, NULL);
+        ASSERT_TRUE(rc == 0 || rc == EVL_ENOMEM);
+        expect += rc == 0;
+        rc = evl_immediate_set(loop, noop_timer, NULL, NULL);
+        ASSERT_TRUE(rc == 0 || rc == EVL_ENOMEM);
+        expect += rc == 0;
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+        ASSERT_UEQ(tr.len, expect);
+        evl_alloc_fail_at(0, 0);
+        ASSERT_OK(evl_loop_free(loop));
+    }
+    evl_alloc_fail_at(0, 0);
+}
+
+static _Atomic int custom_allocs;
+
+static void *c_malloc(void *ud, size_t n)
+{
+    (void)ud;
+    atomic_fetch_add(&custom_allocs, 1);
+    return evl_malloc(n);
+}
+
+static void *c_realloc(void *ud, void *p, size_t n)
+{
+    (void)ud;
+    if (!p) {
+        atomic_fetch_add(&custom_allocs, 1);
+    }
+    return evl_realloc(p, n);
+}
+
+static void c_free(void *ud, void *p)
+{
+    (void)ud;
+    if (p) {
+        atomic_fetch_sub(&custom_allocs, 1);
+    }
+    evl_free(p);
+}
+
+TEST(loop_uses_options_allocator)
+{
+    struct evl_allocator a = {c_malloc, c_realloc, c_free, NULL};
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.allocator = &a;
+    struct evl_loop *loop;
+    atomic_store(&custom_allocs, 0);
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    ASSERT_OK(evl_loop_submit(loop, task_rec, (void *)(uintptr_t)'x'));
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 0, 0, NULL));
+    ASSERT_GT(atomic_load(&custom_allocs), 2);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(atomic_load(&custom_allocs), 0); /* every block went back through it */
 }

@@ -1,0 +1,207 @@
+/* Microtasks, nextTick and the checkpoint: caps, thread rules, hooks. */
+#include "evl_test.h"
+
+#include "core/loop_internal.h"
+
+#include <pthread.h>
+
+static uint64_t runs;
+static int keep_going;
+
+static void forever(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    runs++;
+    if (keep_going) {
+        ASSERT_OK(evl_queue_microtask(loop, forever, NULL));
+    }
+}
+
+struct logrec {
+    int warns;
+};
+
+static void log_hook(void *ud, int level, const char *component, const char *msg)
+{
+    struct logrec *l = ud;
+    (void)component;
+    (void)msg;
+    if (level == EVL_LOG_WARN) {
+        l->warns++;
+    }
+}
+
+static void start_forever(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_queue_microtask(loop, forever, NULL));
+}
+
+/* A runaway microtask chain is cut at the cap: the checkpoint logs and yields to the loop. */
+TEST(checkpoint_cap_logs_and_yields)
+{
+    struct logrec lr = {0};
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_microtasks_per_checkpoint = 100;
+    o.log = log_hook;
+    o.log_ud = &lr;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    runs = 0;
+    keep_going = 1;
+    ASSERT_OK(evl_loop_submit(loop, start_forever, NULL));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1); /* returns: work remains */
+    ASSERT_UEQ(runs, 100);
+    ASSERT_EQ(lr.warns, 1);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1); /* the chain continues, capped again */
+    ASSERT_UEQ(runs, 200);
+    ASSERT_EQ(lr.warns, 2);
+    keep_going = 0;
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, 201);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int depth;
+
+static void nested(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    runs++;
+    if (++depth < 1000) {
+        ASSERT_OK(evl_queue_microtask(loop, nested, NULL));
+    }
+}
+
+static int after_nested;
+
+static void after(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    after_nested = (int)runs;
+}
+
+TEST(microtasks_queued_by_microtasks_run_in_same_checkpoint)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    depth = 0;
+    ASSERT_OK(evl_queue_microtask(loop, nested, NULL));
+    ASSERT_OK(evl_loop_submit(loop, after, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(after_nested, 1000); /* the whole chain ran before the next task */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+struct qres {
+    struct evl_loop *loop;
+    int micro_rc;
+    int tick_rc;
+};
+
+static void *queue_from_thread(void *p)
+{
+    struct qres *r = p;
+    r->micro_rc = evl_queue_microtask(r->loop, forever, NULL);
+    r->tick_rc = evl_next_tick(r->loop, forever, NULL);
+    return NULL;
+}
+
+TEST(microtasks_are_loop_thread_only)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    struct qres r = {loop, 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, queue_from_thread, &r), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_ERR(EVL_EPERM, r.micro_rc);
+    ASSERT_ERR(EVL_EPERM, r.tick_rc);
+    ASSERT_ERR(EVL_EINVAL, evl_queue_microtask(loop, NULL, NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_next_tick(NULL, forever, NULL));
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_ERR(EVL_ECLOSED, evl_queue_microtask(loop, forever, NULL));
+    ASSERT_ERR(EVL_ECLOSED, evl_next_tick(loop, forever, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Internal hooks (seam 4): run after both queues are empty; more work queued by a hook is
+ * drained and the hooks run again. */
+static int hook_a;
+static int hook_b;
+static char seq[64];
+static size_t slen;
+
+static void mark(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    seq[slen++] = (char)(uintptr_t)arg;
+    seq[slen] = '\0';
+}
+
+static void hook_first(struct evl_loop *loop, void *ud)
+{
+    (void)ud;
+    hook_a++;
+    mark(loop, (void *)(uintptr_t)'a');
+    if (hook_a == 1) {
+        ASSERT_OK(evl_queue_microtask(loop, mark, (void *)(uintptr_t)'m'));
+    }
+}
+
+static void hook_second(struct evl_loop *loop, void *ud)
+{
+    (void)ud;
+    hook_b++;
+    mark(loop, (void *)(uintptr_t)'b');
+}
+
+TEST(internal_checkpoint_hooks_redrain)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    hook_a = hook_b = 0;
+    slen = 0;
+    ASSERT_OK(evl__loop_add_checkpoint_hook(loop, hook_first, NULL));
+    ASSERT_OK(evl__loop_add_checkpoint_hook(loop, hook_second, NULL));
+    evl_loop_set_checkpoint_hook(loop, hook_second, NULL);
+    ASSERT_OK(evl_loop_submit(loop, mark, (void *)(uintptr_t)'T'));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    /* T; hooks a, b, public b; a queued m: drained, then all hooks again. */
+    ASSERT_STR_EQ(seq, "Tabbmabb");
+    for (int i = 0; i < EVL__MAX_CHECKPOINT_HOOKS - 2; i++) {
+        ASSERT_OK(evl__loop_add_checkpoint_hook(loop, hook_second, NULL));
+    }
+    ASSERT_ERR(EVL_ELIMIT, evl__loop_add_checkpoint_hook(loop, hook_second, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Pending and close phases (internal deferred callbacks) run with checkpoints, in order. */
+static void queue_micro_mark(struct evl_loop *loop, void *arg)
+{
+    mark(loop, arg);
+    ASSERT_OK(evl_queue_microtask(loop, mark, (void *)(uintptr_t)'m'));
+}
+
+static void imm_mark(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    mark(loop, arg);
+}
+
+TEST(pending_and_close_phases)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    slen = 0;
+    ASSERT_OK(evl__loop_defer_close(loop, queue_micro_mark, (void *)(uintptr_t)'C'));
+    ASSERT_OK(evl_immediate_set(loop, imm_mark, (void *)(uintptr_t)'I', NULL));
+    ASSERT_OK(evl_loop_submit(loop, mark, (void *)(uintptr_t)'S'));
+    ASSERT_OK(evl__loop_defer_pending(loop, queue_micro_mark, (void *)(uintptr_t)'P'));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(seq, "PmSICm");
+    ASSERT_OK(evl_loop_free(loop));
+}
