@@ -47,6 +47,16 @@ static int bench_quick;
 /* 0 with --no-warmup (callgrind mode): workloads skip their untimed warm-up pass. */
 static int bench_warmup = 1;
 
+/*
+ * Latency workloads stop early when they exceed this wall-time budget (after at least 100
+ * samples), so that a library whose tail explodes on a loaded machine cannot stall the
+ * suite; the line then reports the samples actually taken.
+ */
+static inline uint64_t bench_budget_ns(void)
+{
+    return bench_quick ? 2000000000u : 8000000000u;
+}
+
 struct bench_workload {
     const char *name;
     void (*fn)(uint64_t n);

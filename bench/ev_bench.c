@@ -135,8 +135,14 @@ static void rt_async(struct ev_loop *l, ev_async *w, int revents)
 static void *rt_client(void *arg)
 {
     (void)arg;
+    uint64_t begin = bench_now_ns();
+    uint64_t deadline = begin + bench_budget_ns();
     for (uint64_t i = 0; i < rt_count; i++) {
         uint64_t t0 = bench_now_ns();
+        if (i >= 100 && t0 > deadline) {
+            rt_count = i;
+            break;
+        }
         bench_mq_push(&mq, rt_reply, (void *)(uintptr_t)(i + 1));
         ev_async_send(loop, &async);
         if (rt_sleeping) {
@@ -169,6 +175,7 @@ static void rt_run(const char *name, int sleeping, uint64_t n)
     pthread_create(&client, NULL, rt_client, NULL);
     ev_run(loop, 0);
     pthread_join(client, NULL);
+    n = rt_count;
     uint64_t p50 = bench_quantile(rt_samples, n, 0.5, 0);
     bench_report(name, n, (double)p50, "p10_ns %" PRIu64 " p99_ns %" PRIu64,
                  bench_quantile(rt_samples, n, 0.10, 1), bench_quantile(rt_samples, n, 0.99, 1));

@@ -143,8 +143,14 @@ static void rt_quit(struct evl_loop *loop, void *arg)
 static void *rt_client(void *arg)
 {
     (void)arg;
+    uint64_t begin = bench_now_ns();
+    uint64_t deadline = begin + bench_budget_ns();
     for (uint64_t i = 0; i < rt_count; i++) {
         uint64_t t0 = bench_now_ns();
+        if (i >= 100 && t0 > deadline) {
+            rt_count = i;
+            break;
+        }
         EVL_CHECK(evl_loop_submit(shared_loop, rt_reply, (void *)(uintptr_t)(i + 1)));
         if (rt_sleeping) {
             while (sem_wait(&rt_sem) != 0) {
@@ -173,6 +179,7 @@ static void rt_run(const char *name, int sleeping, uint32_t spin_ns, uint64_t n)
     pthread_create(&client, NULL, rt_client, NULL);
     EVL_CHECK(evl_loop_run(shared_loop, EVL_RUN_DEFAULT));
     pthread_join(client, NULL);
+    n = rt_count;
     uint64_t p50 = bench_quantile(rt_samples, n, 0.5, 0);
     bench_report(name, n, (double)p50, "p10_ns %" PRIu64 " p99_ns %" PRIu64 " spin_ns %u",
                  bench_quantile(rt_samples, n, 0.10, 1), bench_quantile(rt_samples, n, 0.99, 1),
