@@ -54,11 +54,15 @@ void evl__duk_registry_release(struct evl_duk *d); /* free C memory */
 int evl__duk_push_internal(struct evl_duk *d, const char *name);
 
 /* exec.c */
+int evl__duk_exec_install(struct evl_duk *d);
 void evl__duk_exec_attach(struct evl_duk *d);
 void evl__duk_exec_detach(struct evl_duk *d);
 void evl__duk_exec_enter(struct evl_duk *d);
 void evl__duk_exec_leave(struct evl_duk *d);
 int evl__duk_exec_tripped(struct evl_duk *d);
+/* Makes ctx's thread run the interrupt check before its next bytecode instruction
+ * (defined in the generated engine wrapper, see cmake/Duktape.cmake). */
+void evl__duk_force_interrupt(duk_context *ctx);
 uint64_t evl__duk_now_ns(void);
 /* Returns the heap state if ctx was made by evl_duk_heap_new (heap.c). */
 struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx);

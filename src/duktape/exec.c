@@ -7,6 +7,7 @@
  */
 #include "duktape/duk_private.h"
 
+#include <string.h>
 #include <time.h>
 
 uint64_t evl__duk_now_ns(void)
@@ -82,5 +83,44 @@ int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)
         return EVL_ERANGE;
     }
     d->exec_limit_ns = ms * 1000000u;
+    return 0;
+}
+
+/*
+ * Duktape reports a failed allocation as a plain Error "alloc failed". Node users expect an
+ * out-of-memory condition to be a RangeError, so the error-creation hook turns it into one in
+ * place: only a prototype switch and a write of a pre-interned string, so it works even when
+ * the heap cap leaves no room for new objects.
+ */
+static duk_ret_t err_create_hook(duk_context *ctx)
+{
+    duk_set_top(ctx, 1);
+    if (duk_is_error(ctx, 0) && duk_get_prop_string(ctx, 0, "message") && duk_is_string(ctx, -1) &&
+        strcmp(duk_get_string(ctx, -1), "alloc failed") == 0) {
+        duk_get_global_string(ctx, "RangeError");
+        if (duk_get_prop_string(ctx, -1, "prototype")) {
+            duk_set_prototype(ctx, 0);
+            duk_get_prop_string(ctx, -1, "oomMessage");
+            duk_put_prop_string(ctx, 0, "message");
+        }
+    }
+    duk_set_top(ctx, 1);
+    return 1;
+}
+
+int evl__duk_exec_install(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    duk_get_global_string(ctx, "Duktape");
+    if (duk_is_object(ctx, -1) && !duk_has_prop_string(ctx, -1, "errCreate")) {
+        duk_push_c_function(ctx, err_create_hook, 1);
+        duk_put_prop_string(ctx, -2, "errCreate");
+    }
+    duk_pop(ctx);
+    /* The replacement message is interned now, while there is memory for it. */
+    duk_get_global_string(ctx, "RangeError");
+    duk_push_string(ctx, "JavaScript heap out of memory");
+    duk_put_prop_string(ctx, -2, "oomMessage");
+    duk_pop(ctx);
     return 0;
 }

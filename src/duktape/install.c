@@ -109,6 +109,9 @@ static duk_ret_t install_all(duk_context *ctx, void *udata)
         rc = install_sentry(d);
     }
     if (rc == 0) {
+        rc = evl__duk_exec_install(d);
+    }
+    if (rc == 0) {
         rc = evl__duk_process_install(d);
     }
     if (rc == 0) {

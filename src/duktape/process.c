@@ -83,6 +83,9 @@ static duk_ret_t native_exit(duk_context *ctx)
     evl__duk_exit(d, evl__duk_exit_code(d));
     /* Unwind the JS stack: the timeout check keeps interrupting until we are back in C. */
     d->unwinding = d->depth > 0;
+    if (d->unwinding) {
+        evl__duk_force_interrupt(ctx);
+    }
     return duk_error(ctx, DUK_ERR_ERROR, "process.exit()");
 }
 

@@ -298,10 +298,14 @@ static duk_ret_t js_set(duk_context *ctx)
     struct evl_duk *d = binding_or_throw(ctx);
     enum timer_kind kind = (enum timer_kind)duk_get_current_magic(ctx);
     duk_idx_t top = duk_get_top(ctx);
+    duk_idx_t first_arg = kind == KIND_IMMEDIATE ? 1 : 2;
+    if (top < first_arg) {
+        duk_set_top(ctx, first_arg); /* missing callback or delay read as undefined */
+        top = first_arg;
+    }
     if (!duk_is_function(ctx, 0)) {
         return throw_invalid_arg(d, "callback", "function", 0);
     }
-    duk_idx_t first_arg = kind == KIND_IMMEDIATE ? 1 : 2;
     uint64_t delay = kind == KIND_IMMEDIATE ? 0 : coerce_delay(ctx, 1);
 
     duk_push_object(ctx);
@@ -548,6 +552,10 @@ duk_ret_t evl__duk_next_tick_native(duk_context *ctx)
 {
     struct evl_duk *d = binding_or_throw(ctx);
     duk_idx_t top = duk_get_top(ctx);
+    if (top == 0) {
+        duk_push_undefined(ctx);
+        top = 1;
+    }
     if (!duk_is_function(ctx, 0)) {
         return throw_invalid_arg(d, "callback", "function", 0);
     }
