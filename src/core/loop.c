@@ -386,7 +386,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
         return;
     }
     evl__timers_poll_ctl(loop); /* cross-thread sets and clears, in their order */
-    if (loop->timers.heap_len != 0) {
+    if (evl__timers_any(&loop->timers)) {
         loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
         evl__timers_run(loop);
     }

@@ -101,7 +101,11 @@ struct evl__timers {
     uint32_t table_count;
     uint32_t *ready; /* due timers moved out of the heap for one timer phase */
     uint32_t ready_cap;
-    uint32_t imm_head; /* immediates, FIFO through pos */
+    uint32_t lane_head; /* the sorted lane: timers armed in (deadline, seq) order */
+    uint32_t lane_tail;
+    uint32_t lane_len;       /* records linked in the lane, cancelled ones included */
+    uint32_t lane_cancelled; /* cancelled records still linked (lazy deletion) */
+    uint32_t imm_head;       /* immediates, FIFO through pos */
     uint32_t imm_tail;
     uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
     uint32_t seq;
@@ -115,6 +119,11 @@ struct evl__timers {
 
 int evl__timers_init(struct evl_loop *loop);
 void evl__timers_deinit(struct evl_loop *loop);
+/* Nonzero if timers (not immediates) are pending. */
+static inline int evl__timers_any(const struct evl__timers *T)
+{
+    return T->heap_len != 0 || T->lane_len != 0;
+}
 /* Timer phase: runs every timer due at loop->now. */
 void evl__timers_run(struct evl_loop *loop);
 /* Check phase: runs the immediates queued before the phase began. */
@@ -122,7 +131,7 @@ void evl__immediates_run(struct evl_loop *loop);
 /* Cancels every pending timer and immediate (teardown). */
 void evl__timers_cancel_all(struct evl_loop *loop);
 /* Nanoseconds until the next timer deadline (0 if due), or -1 without timers. */
-int64_t evl__timers_timeout(const struct evl_loop *loop, uint64_t now);
+int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now);
 
 /* ------------------------------------------------------------------------------------------
  * Submission queue (src/core/submit.c). Producers take a short spin lock; the loop swaps out

@@ -31,6 +31,7 @@
 #define F_INTERVAL       (UINT64_C(1) << 57)
 #define F_IMMEDIATE      (UINT64_C(1) << 58)
 #define F_CANCELLED      (UINT64_C(1) << 59)
+#define F_LANE           (UINT64_C(1) << 60)
 
 #define NS_PER_MS UINT64_C(1000000)
 
@@ -64,6 +65,8 @@ int evl__timers_init(struct evl_loop *loop)
     T->free_head = EVL__NONE;
     T->imm_head = EVL__NONE;
     T->imm_tail = EVL__NONE;
+    T->lane_head = EVL__NONE;
+    T->lane_tail = EVL__NONE;
     atomic_init(&T->foreign_sets, 0);
     return 0;
 }
@@ -313,7 +316,83 @@ static void heap_remove(struct evl__timers *T, uint32_t pos)
 static inline int in_heap(const struct evl__timers *T, uint32_t idx)
 {
     uint32_t p = T->recs[idx].pos;
-    return !(T->recs[idx].meta & F_IMMEDIATE) && p < T->heap_len && T->heap[p] == idx;
+    return !(T->recs[idx].meta & (F_IMMEDIATE | F_LANE)) && p < T->heap_len && T->heap[p] == idx;
+}
+
+/* ---- the sorted lane ---------------------------------------------------------------------
+ * Most programs arm timers in deadline order (equal delays with a monotonic clock, intervals
+ * re-arming): such a timer is appended to a linked list through `pos` in O(1) instead of
+ * entering the heap, and the timer phase takes the smaller of the lane's front and the
+ * heap's top. A cleared lane timer is only marked (lazy deletion); the lane is compacted when
+ * more than half of it is cancelled, so memory stays bounded.
+ */
+
+static void lane_append(struct evl__timers *T, uint32_t idx)
+{
+    T->recs[idx].pos = EVL__NONE;
+    T->recs[idx].meta |= F_LANE;
+    if (T->lane_tail == EVL__NONE) {
+        T->lane_head = idx;
+    } else {
+        T->recs[T->lane_tail].pos = idx;
+    }
+    T->lane_tail = idx;
+    T->lane_len++;
+}
+
+static uint32_t lane_pop(struct evl__timers *T)
+{
+    uint32_t idx = T->lane_head;
+    T->lane_head = T->recs[idx].pos;
+    if (T->lane_head == EVL__NONE) {
+        T->lane_tail = EVL__NONE;
+    }
+    T->lane_len--;
+    T->recs[idx].meta &= ~F_LANE;
+    return idx;
+}
+
+/* Frees cancelled records at the lane's front; returns the first live one or EVL__NONE. */
+static uint32_t lane_front(struct evl__timers *T)
+{
+    while (T->lane_head != EVL__NONE && (T->recs[T->lane_head].meta & F_CANCELLED)) {
+        uint32_t idx = lane_pop(T);
+        T->lane_cancelled--;
+        rec_free(T, idx);
+    }
+    return T->lane_head;
+}
+
+/* Unlinks every cancelled record (or also `drop`, a live one) in one pass. */
+static void lane_compact(struct evl__timers *T, uint32_t drop)
+{
+    uint32_t idx = T->lane_head;
+    T->lane_head = EVL__NONE;
+    T->lane_tail = EVL__NONE;
+    T->lane_len = 0;
+    T->lane_cancelled = 0;
+    while (idx != EVL__NONE) {
+        uint32_t next = T->recs[idx].pos;
+        if (T->recs[idx].meta & F_CANCELLED) {
+            T->recs[idx].meta &= ~F_LANE;
+            rec_free(T, idx);
+        } else if (idx == drop) {
+            T->recs[idx].meta &= ~F_LANE;
+        } else {
+            lane_append(T, idx);
+        }
+        idx = next;
+    }
+}
+
+/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap. */
+static void timer_insert(struct evl__timers *T, uint32_t idx)
+{
+    if (T->lane_tail == EVL__NONE || !before(&T->recs[idx], &T->recs[T->lane_tail])) {
+        lane_append(T, idx);
+    } else {
+        heap_push(T, idx);
+    }
 }
 
 /* ---- scheduling ------------------------------------------------------------------------ */
@@ -377,7 +456,7 @@ static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *ar
         T->imm_tail = idx;
         T->imm_count++;
     } else {
-        heap_push(T, idx);
+        timer_insert(T, idx);
     }
     table_put(T, idx);
     return 0;
@@ -555,6 +634,12 @@ static int clear_local(struct evl_loop *loop, uint64_t id)
     } else if (in_heap(T, idx)) {
         heap_remove(T, r->pos);
         rec_free(T, idx);
+    } else if (r->meta & F_LANE) {
+        r->meta |= F_CANCELLED;
+        T->lane_cancelled++;
+        if (T->lane_cancelled > 64 && T->lane_cancelled * 2 > T->lane_len) {
+            lane_compact(T, EVL__NONE);
+        }
     } else {
         /* In this phase's ready list, or a running interval: the phase frees it. */
         r->meta |= F_CANCELLED;
@@ -612,11 +697,13 @@ int evl_timer_refresh(struct evl_loop *loop, uint64_t id)
     }
     if (in_heap(T, idx)) {
         heap_remove(T, r->pos);
+    } else if (r->meta & F_LANE) {
+        lane_compact(T, idx); /* O(lane); refresh is rare next to set and clear */
     }
     /* From the ready list too: the timer phase skips records no longer marked ready. */
     r->deadline = add_sat(evl__loop_clock(loop), meta_period(r->meta) * NS_PER_MS);
     r->seq = T->seq++;
-    heap_push(T, idx);
+    timer_insert(T, idx);
     return 0;
 }
 
@@ -661,13 +748,17 @@ int evl_timer_has_ref(const struct evl_loop *loop, uint64_t id)
 
 /* ---- phases ---------------------------------------------------------------------------- */
 
-int64_t evl__timers_timeout(const struct evl_loop *loop, uint64_t now)
+int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now)
 {
-    const struct evl__timers *T = &loop->timers;
-    if (T->heap_len == 0) {
+    struct evl__timers *T = &loop->timers;
+    uint32_t first = lane_front(T);
+    if (T->heap_len != 0 && (first == EVL__NONE || before(&T->recs[T->heap[0]], &T->recs[first]))) {
+        first = T->heap[0];
+    }
+    if (first == EVL__NONE) {
         return -1;
     }
-    uint64_t d = T->recs[T->heap[0]].deadline;
+    uint64_t d = T->recs[first].deadline;
     if (d <= now) {
         return 0;
     }
@@ -682,9 +773,20 @@ void evl__timers_run(struct evl_loop *loop)
     uint32_t n = 0;
     /* Move every due timer out of the heap before running any: a timer scheduled by one of
      * these callbacks can never run in this phase, even with a zero delay. */
-    while (T->heap_len && T->recs[T->heap[0]].deadline <= now) {
-        uint32_t idx = T->heap[0];
-        heap_remove(T, 0);
+    for (;;) {
+        uint32_t lf = lane_front(T);
+        uint32_t idx;
+        if (T->heap_len != 0 && (lf == EVL__NONE || before(&T->recs[T->heap[0]], &T->recs[lf]))) {
+            idx = T->heap[0];
+            if (T->recs[idx].deadline > now) {
+                break;
+            }
+            heap_remove(T, 0);
+        } else if (lf != EVL__NONE && T->recs[lf].deadline <= now) {
+            idx = lane_pop(T);
+        } else {
+            break;
+        }
         T->recs[idx].pos = EVL__POS_READY;
         T->ready[n++] = idx;
     }
@@ -740,7 +842,7 @@ void evl__timers_run(struct evl_loop *loop)
         r->meta = meta_make(meta_period(r->meta), level + 1, r->meta & META_FLAGS_MASK);
         r->deadline = add_sat(start, period * NS_PER_MS);
         r->seq = T->seq++;
-        heap_push(T, idx);
+        timer_insert(T, idx);
     }
 }
 

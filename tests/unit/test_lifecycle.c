@@ -483,3 +483,79 @@ TEST(random_lifecycle_model)
         model_once();
     }
 }
+
+/* Shutdown and close from another thread while the loop is asleep (blocked in poll with a
+ * ref and a far timer): the loop wakes, terminates, and run returns. */
+struct sleeper {
+    struct evl_loop *loop;
+    int drop;
+    int rc;
+};
+
+static void *terminate_when_asleep(void *p)
+{
+    struct sleeper *s = p;
+    while (evl_loop_state(s->loop) != EVL_LOOP_SLEEPING) {
+        sched_yield();
+    }
+    s->rc = s->drop ? evl_loop_close(s->loop) : evl_loop_shutdown(s->loop);
+    return NULL;
+}
+
+static void terminate_sleeping(int drop)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    ASSERT_OK(evl_loop_ref(loop));
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 3600 * 1000, 0, NULL));
+    struct sleeper s = {loop, drop, -1};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, terminate_when_asleep, &s), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(s.rc);
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    ASSERT_UEQ(runs, 0); /* the hour-long timer was cancelled, not run */
+    ASSERT_ERR(EVL_ECLOSED, evl_timer_set(loop, noop_timer, NULL, 1, 0, NULL));
+    ASSERT_ERR(EVL_ECLOSED, evl_loop_ref(loop));
+    ASSERT_ERR(EVL_ECLOSED, evl_loop_stop(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(shutdown_from_other_thread_while_sleeping) /* labels: real-time */
+{
+    terminate_sleeping(0);
+}
+
+TEST(close_from_other_thread_while_sleeping) /* labels: real-time */
+{
+    terminate_sleeping(1);
+}
+
+static void stop_then_close(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    runs++;
+    ASSERT_OK(evl_loop_stop(loop));
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_ERR(EVL_EALREADY, evl_loop_close(loop));
+    ASSERT_ERR(EVL_EALREADY, evl_loop_shutdown(loop));
+}
+
+TEST(close_from_callback_discards_the_rest)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    atomic_store(&discards, 0);
+    ASSERT_OK(evl_loop_submit(loop, stop_then_close, NULL));
+    for (int i = 0; i < 10; i++) {
+        ASSERT_OK(evl_loop_submit_ex(loop, count_task, count_discard, NULL));
+    }
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    ASSERT_UEQ(runs, 1);
+    ASSERT_UEQ(atomic_load(&discards), 10);
+    ASSERT_OK(evl_loop_free(loop));
+}

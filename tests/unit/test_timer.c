@@ -286,3 +286,65 @@ TEST(unref_timer_does_not_keep_loop_alive)
     ASSERT_OK(evl_loop_run(f.loop, EVL_RUN_DEFAULT));
     ASSERT_OK(evl_loop_free(f.loop)); /* the unref'd timer is released */
 }
+
+/* Timers armed in deadline order take the sorted lane; clearing most of them (compaction),
+ * refreshing one in the middle and mixing out-of-order timers keeps exact (deadline, seq)
+ * order. */
+TEST(sorted_lane_clear_refresh_and_mix)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { N = 1000 };
+    static uint64_t ids[N];
+    static struct model m[N + 2];
+    size_t nm = 0;
+    for (int i = 0; i < N; i++) {
+        /* Clock advances 1 ms every 10 timers: deadlines nondecreasing (lane), plus every
+         * 13th timer has a shorter delay (heap). */
+        if (i % 10 == 0) {
+            evl_test_clock_advance_ms(&f.clock, 1);
+        }
+        uint64_t delay = (i % 13 == 0) ? 5 : 200;
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
+        m[i].deadline = f.clock.now_ns + delay * 1000000u;
+        m[i].id = ids[i];
+    }
+    /* Clear 70% of them in a scattered order. */
+    for (int k = 0; k < N; k++) {
+        int i = (int)((k * 7919u) % N);
+        if (i % 10 < 7) {
+            ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
+            m[i].deadline = UINT64_MAX;
+        }
+    }
+    /* Refresh one survivor in the middle of the lane: it moves to now + 200 ms. */
+    int r = 508;
+    ASSERT_TRUE(m[r].deadline != UINT64_MAX && r % 13 != 0);
+    ASSERT_OK(evl_timer_refresh(f.loop, ids[r]));
+    m[r].deadline = f.clock.now_ns + 200 * 1000000u;
+    m[r].id = ids[r]; /* refreshed: ordered after everything armed before it */
+    qsort(m, N, sizeof(m[0]), model_cmp);
+    for (size_t i = 0; i < N; i++) {
+        if (m[i].deadline != UINT64_MAX) {
+            nm++;
+        }
+    }
+    /* A refreshed timer ties after earlier-armed equal deadlines: fix the model's order. */
+    for (size_t i = 0; i + 1 < nm; i++) {
+        if (m[i].id == ids[r] && m[i + 1].deadline == m[i].deadline) {
+            struct model t = m[i];
+            m[i] = m[i + 1];
+            m[i + 1] = t;
+        }
+    }
+    for (int ms = 0; ms < 400; ms++) {
+        fix_advance(&f, 1);
+    }
+    ASSERT_UEQ(nfired, nm);
+    for (size_t i = 0; i < nm; i++) {
+        ASSERT_UEQ(fired[i], m[i].id);
+    }
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
