@@ -18,9 +18,13 @@ struct evl_duk {
     unsigned flags;
 
     /* Registry: handles are indexes into a stash array; freed handles are reused. */
+    void *registry; /* heap pointer of the stash array (kept reachable by the stash) */
+    void *timeout_proto, *immediate_proto;
     uint32_t next_ref;
     uint32_t *free_refs;
     uint32_t nfree, cap_free;
+    uint8_t *live; /* bit per handle: held now (catches double release) */
+    uint32_t cap_live;
     uint32_t live_refs;
     uint32_t internals_ref; /* the object returned by the JS bootstrap */
 

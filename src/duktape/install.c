@@ -15,12 +15,27 @@
 #define STASH_SENTRY  DUK_HIDDEN_SYMBOL("evl_duk_sentry")
 #define SENTRY_PTR    DUK_HIDDEN_SYMBOL("d")
 
+/*
+ * A one-entry cache in front of the stash lookup: every native call needs the binding, and
+ * a heap is only ever used from one thread. The cache is keyed by the context (a Duktape
+ * thread) and cleared whenever a binding goes away.
+ */
+static _Thread_local duk_context *cached_ctx;
+static _Thread_local struct evl_duk *cached_binding;
+
 struct evl_duk *evl__duk_get(duk_context *ctx)
 {
+    if (ctx == cached_ctx && ctx) {
+        return cached_binding;
+    }
     duk_push_heap_stash(ctx);
-    duk_get_prop_string(ctx, -1, STASH_BINDING);
+    duk_get_prop_literal(ctx, -1, STASH_BINDING);
     struct evl_duk *d = duk_get_pointer(ctx, -1);
     duk_pop_2(ctx);
+    if (d) {
+        cached_ctx = ctx;
+        cached_binding = d;
+    }
     return d;
 }
 
@@ -38,6 +53,10 @@ struct evl_loop *evl__duk_loop(struct evl_duk *d)
  * when the heap is still alive, or by the heap itself when it is being destroyed. */
 static void binding_free(struct evl_duk *d)
 {
+    if (cached_binding == d) {
+        cached_ctx = NULL;
+        cached_binding = NULL;
+    }
     evl__duk_timers_release(d);
     evl__duk_registry_release(d);
     evl__duk_exec_detach(d);
@@ -47,12 +66,12 @@ static void binding_free(struct evl_duk *d)
 /* Finalizer of the stash sentry: runs when the heap is destroyed without uninstall. */
 static duk_ret_t sentry_finalizer(duk_context *ctx)
 {
-    duk_get_prop_string(ctx, 0, SENTRY_PTR);
+    duk_get_prop_literal(ctx, 0, SENTRY_PTR);
     struct evl_duk *d = duk_get_pointer(ctx, -1);
     duk_pop(ctx);
     if (d) {
         duk_push_pointer(ctx, NULL);
-        duk_put_prop_string(ctx, 0, SENTRY_PTR);
+        duk_put_prop_literal(ctx, 0, SENTRY_PTR);
         d->ctx = NULL;
         binding_free(d);
     }
@@ -65,12 +84,12 @@ static int install_sentry(struct evl_duk *d)
     duk_push_heap_stash(ctx);
     duk_push_object(ctx);
     duk_push_pointer(ctx, d);
-    duk_put_prop_string(ctx, -2, SENTRY_PTR);
+    duk_put_prop_literal(ctx, -2, SENTRY_PTR);
     duk_push_c_function(ctx, sentry_finalizer, 1);
     duk_set_finalizer(ctx, -2);
-    duk_put_prop_string(ctx, -2, STASH_SENTRY);
+    duk_put_prop_literal(ctx, -2, STASH_SENTRY);
     duk_push_pointer(ctx, d);
-    duk_put_prop_string(ctx, -2, STASH_BINDING);
+    duk_put_prop_literal(ctx, -2, STASH_BINDING);
     duk_pop(ctx);
     return 0;
 }
@@ -79,13 +98,13 @@ static int install_sentry(struct evl_duk *d)
 static void stash_forget(duk_context *ctx)
 {
     duk_push_heap_stash(ctx);
-    if (duk_get_prop_string(ctx, -1, STASH_SENTRY)) {
+    if (duk_get_prop_literal(ctx, -1, STASH_SENTRY)) {
         duk_push_pointer(ctx, NULL);
-        duk_put_prop_string(ctx, -2, SENTRY_PTR);
+        duk_put_prop_literal(ctx, -2, SENTRY_PTR);
     }
     duk_pop(ctx);
-    duk_del_prop_string(ctx, -1, STASH_SENTRY);
-    duk_del_prop_string(ctx, -1, STASH_BINDING);
+    duk_del_prop_literal(ctx, -1, STASH_SENTRY);
+    duk_del_prop_literal(ctx, -1, STASH_BINDING);
     duk_pop(ctx);
 }
 

@@ -6,6 +6,8 @@
  */
 #include "duktape/duk_private.h"
 
+#include <string.h>
+
 #define STASH_REGISTRY DUK_HIDDEN_SYMBOL("evl_registry")
 
 int evl__duk_registry_install(struct evl_duk *d)
@@ -13,7 +15,10 @@ int evl__duk_registry_install(struct evl_duk *d)
     duk_context *ctx = d->ctx;
     duk_push_heap_stash(ctx);
     duk_push_array(ctx);
-    duk_put_prop_string(ctx, -2, STASH_REGISTRY);
+    /* The stash keeps the array reachable, so its heap pointer stays valid until
+     * evl__duk_registry_drop: pushing it is much cheaper than a stash lookup. */
+    d->registry = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, -2, STASH_REGISTRY);
     duk_pop(ctx);
     d->next_ref = 1;
     return 0;
@@ -23,14 +28,18 @@ void evl__duk_registry_drop(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     duk_push_heap_stash(ctx);
-    duk_del_prop_string(ctx, -1, STASH_REGISTRY);
+    duk_del_prop_literal(ctx, -1, STASH_REGISTRY);
     duk_pop(ctx);
+    d->registry = NULL;
 }
 
 void evl__duk_registry_release(struct evl_duk *d)
 {
     evl_free(d->free_refs);
     d->free_refs = NULL;
+    evl_free(d->live);
+    d->live = NULL;
+    d->cap_live = 0;
     d->nfree = d->cap_free = 0;
     d->live_refs = 0;
 }
@@ -48,47 +57,56 @@ uint32_t evl__duk_ref(duk_context *ctx, duk_idx_t idx)
         if (d->next_ref == UINT32_MAX) {
             return 0;
         }
+        if (d->next_ref / 8 >= d->cap_live) {
+            uint32_t cap = d->cap_live ? d->cap_live * 2 : 64;
+            uint8_t *n = evl_realloc(d->live, cap);
+            if (!n) {
+                return 0;
+            }
+            memset(n + d->cap_live, 0, cap - d->cap_live);
+            d->live = n;
+            d->cap_live = cap;
+        }
         ref = d->next_ref++;
     }
+    d->live[ref / 8] |= (uint8_t)(1u << (ref % 8));
     idx = duk_normalize_index(ctx, idx);
-    duk_push_heap_stash(ctx);
-    duk_get_prop_string(ctx, -1, STASH_REGISTRY);
+    duk_push_heapptr(ctx, d->registry);
     duk_dup(ctx, idx);
     duk_put_prop_index(ctx, -2, ref);
-    duk_pop_2(ctx);
+    duk_pop(ctx);
     d->live_refs++;
     return ref;
 }
 
 void evl__duk_push_ref(duk_context *ctx, uint32_t ref)
 {
-    duk_push_heap_stash(ctx);
-    if (!duk_get_prop_string(ctx, -1, STASH_REGISTRY) || ref == 0) {
-        duk_pop_2(ctx);
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d || !d->registry || ref == 0) {
         duk_push_undefined(ctx);
         return;
     }
+    duk_push_heapptr(ctx, d->registry);
     duk_get_prop_index(ctx, -1, ref);
-    duk_replace(ctx, -3);
+    duk_swap_top(ctx, -2);
     duk_pop(ctx);
 }
 
 void evl__duk_unref(duk_context *ctx, uint32_t ref)
 {
     struct evl_duk *d = evl__duk_get(ctx);
-    if (!d || ref == 0 || ref >= d->next_ref) {
+    if (!d || !d->registry || ref == 0 || ref >= d->next_ref) {
         return;
     }
-    duk_push_heap_stash(ctx);
-    duk_get_prop_string(ctx, -1, STASH_REGISTRY);
-    if (!duk_has_prop_index(ctx, -1, ref)) {
-        duk_pop_2(ctx);
-        return;
+    if (!(d->live[ref / 8] & (1u << (ref % 8)))) {
+        return; /* already released */
     }
-    /* Duktape keeps a deleted element as an unused slot of the array part, so the array
-     * stays dense and a second unref of the same handle is detected by has_prop above. */
-    duk_del_prop_index(ctx, -1, ref);
-    duk_pop_2(ctx);
+    d->live[ref / 8] &= (uint8_t) ~(1u << (ref % 8));
+    /* Overwriting with undefined (not deleting) keeps the array part dense and fast. */
+    duk_push_heapptr(ctx, d->registry);
+    duk_push_undefined(ctx);
+    duk_put_prop_index(ctx, -2, ref);
+    duk_pop(ctx);
     if (d->nfree == d->cap_free) {
         uint32_t cap = d->cap_free ? d->cap_free * 2 : 64;
         uint32_t *n = evl_realloc(d->free_refs, cap * sizeof(*n));

@@ -11,14 +11,13 @@
 
 #include <math.h>
 
-#define KEY_ID     DUK_HIDDEN_SYMBOL("id")
-#define KEY_CB     DUK_HIDDEN_SYMBOL("cb")
-#define KEY_ARGS   DUK_HIDDEN_SYMBOL("args")
-#define KEY_DELAY  DUK_HIDDEN_SYMBOL("delay")
-#define KEY_REPEAT DUK_HIDDEN_SYMBOL("repeat")
-#define KEY_UNREF  DUK_HIDDEN_SYMBOL("unref")
-#define KEY_DEAD   DUK_HIDDEN_SYMBOL("cleared")
-#define KEY_FN     DUK_HIDDEN_SYMBOL("fn")
+#define KEY_ID   DUK_HIDDEN_SYMBOL("id")
+#define KEY_CB   DUK_HIDDEN_SYMBOL("cb")
+#define KEY_ARGS DUK_HIDDEN_SYMBOL("args")
+/* The delay in ms, negative for an interval (one property instead of two). */
+#define KEY_DELAY DUK_HIDDEN_SYMBOL("delay")
+#define KEY_UNREF DUK_HIDDEN_SYMBOL("unref")
+#define KEY_FN    DUK_HIDDEN_SYMBOL("fn")
 
 #define STASH_TIMEOUT_PROTO   DUK_HIDDEN_SYMBOL("evl_timeout_proto")
 #define STASH_IMMEDIATE_PROTO DUK_HIDDEN_SYMBOL("evl_immediate_proto")
@@ -223,7 +222,8 @@ static uint64_t coerce_delay(duk_context *ctx, duk_idx_t idx)
 static void fire(struct evl_loop *loop, uint64_t id, void *arg);
 
 /* Arms the loop timer for the object at obj_idx and records it. Returns 0 or an EVL_E*. */
-static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint64_t delay)
+static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint64_t delay,
+               int rearm)
 {
     duk_context *ctx = d->ctx;
     struct evl_duk_timer *t = evl_calloc(1, sizeof(*t));
@@ -255,11 +255,14 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
         return rc;
     }
     duk_push_number(ctx, (double)t->id);
-    duk_put_prop_string(ctx, obj_idx, KEY_ID);
-    if (duk_get_prop_string(ctx, obj_idx, KEY_UNREF) && duk_to_boolean(ctx, -1)) {
-        (void)evl_timer_unref(d->loop, t->id);
+    duk_put_prop_literal(ctx, obj_idx, KEY_ID);
+    if (rearm) {
+        /* refresh() of a fired timer keeps its unref'd state. */
+        if (duk_get_prop_literal(ctx, obj_idx, KEY_UNREF) && duk_to_boolean(ctx, -1)) {
+            (void)evl_timer_unref(d->loop, t->id);
+        }
+        duk_pop(ctx);
     }
-    duk_pop(ctx);
     return 0;
 }
 
@@ -275,10 +278,10 @@ static void fire(struct evl_loop *loop, uint64_t id, void *arg)
     if (t->kind != KIND_INTERVAL) {
         timer_forget(d, t);
     }
-    duk_get_prop_string(ctx, obj, KEY_CB);
+    duk_get_prop_literal(ctx, obj, KEY_CB);
     duk_dup(ctx, obj);
     duk_idx_t nargs = 0;
-    if (duk_get_prop_string(ctx, obj, KEY_ARGS)) {
+    if (duk_get_prop_literal(ctx, obj, KEY_ARGS)) {
         nargs = (duk_idx_t)duk_get_length(ctx, -1);
         duk_require_stack(ctx, nargs);
         for (duk_idx_t i = 0; i < nargs; i++) {
@@ -310,41 +313,40 @@ static duk_ret_t js_set(duk_context *ctx)
 
     duk_push_object(ctx);
     duk_idx_t obj = duk_get_top_index(ctx);
-    duk_push_heap_stash(ctx);
-    duk_get_prop_string(ctx, -1,
-                        kind == KIND_IMMEDIATE ? STASH_IMMEDIATE_PROTO : STASH_TIMEOUT_PROTO);
+    duk_push_heapptr(ctx, kind == KIND_IMMEDIATE ? d->immediate_proto : d->timeout_proto);
     duk_set_prototype(ctx, obj);
-    duk_pop(ctx);
     duk_dup(ctx, 0);
-    duk_put_prop_string(ctx, obj, KEY_CB);
+    duk_put_prop_literal(ctx, obj, KEY_CB);
     if (top > first_arg) {
         duk_push_array(ctx);
         for (duk_idx_t i = first_arg; i < top; i++) {
             duk_dup(ctx, i);
             duk_put_prop_index(ctx, -2, (duk_uarridx_t)(i - first_arg));
         }
-        duk_put_prop_string(ctx, obj, KEY_ARGS);
+        duk_put_prop_literal(ctx, obj, KEY_ARGS);
     }
     if (kind != KIND_IMMEDIATE) {
-        duk_push_number(ctx, (double)delay);
-        duk_put_prop_string(ctx, obj, KEY_DELAY);
-        duk_push_boolean(ctx, kind == KIND_INTERVAL);
-        duk_put_prop_string(ctx, obj, KEY_REPEAT);
+        duk_push_number(ctx, kind == KIND_INTERVAL ? -(double)delay : (double)delay);
+        duk_put_prop_literal(ctx, obj, KEY_DELAY);
     }
-    int rc = arm(d, obj, kind, delay);
+    int rc = arm(d, obj, kind, delay, 0);
     if (rc != 0) {
         throw_evl_error(ctx, rc);
     }
     return 1;
 }
 
-/* The id behind a Timeout/Immediate object or a number; 0 if neither. */
+/*
+ * The id behind a Timeout/Immediate object or a number; 0 if neither. An object's id is
+ * stored negated once the object was cleared (so a cleared timer is never re-armed by
+ * refresh), which costs a write to an existing property rather than a new one.
+ */
 static uint64_t id_of(duk_context *ctx, duk_idx_t idx)
 {
     double v = 0;
     if (duk_is_object(ctx, idx)) {
-        duk_get_prop_string(ctx, idx, KEY_ID);
-        v = duk_get_number_default(ctx, -1, 0);
+        duk_get_prop_literal(ctx, idx, KEY_ID);
+        v = fabs(duk_get_number_default(ctx, -1, 0));
         duk_pop(ctx);
     } else if (duk_is_number(ctx, idx)) {
         v = duk_get_number(ctx, idx);
@@ -366,15 +368,29 @@ static void clear_id(struct evl_duk *d, uint64_t id)
     }
 }
 
+/* Marks the object at idx as cleared (negated id). */
+static void mark_cleared(duk_context *ctx, duk_idx_t idx)
+{
+    idx = duk_normalize_index(ctx, idx);
+    if (duk_get_prop_literal(ctx, idx, KEY_ID)) {
+        double v = duk_get_number(ctx, -1);
+        if (v > 0) {
+            duk_push_number(ctx, -v);
+            duk_put_prop_literal(ctx, idx, KEY_ID);
+        }
+    }
+    duk_pop(ctx);
+}
+
 /* clearTimeout / clearInterval / clearImmediate: any of them clears any id. */
 static duk_ret_t js_clear(duk_context *ctx)
 {
     struct evl_duk *d = binding_or_throw(ctx);
+    uint64_t id = id_of(ctx, 0);
     if (duk_is_object(ctx, 0)) {
-        duk_push_true(ctx);
-        duk_put_prop_string(ctx, 0, KEY_DEAD);
+        mark_cleared(ctx, 0);
     }
-    clear_id(d, id_of(ctx, 0));
+    clear_id(d, id);
     return 0;
 }
 
@@ -395,7 +411,7 @@ static duk_ret_t js_ref(duk_context *ctx)
         (void)(unref ? evl_timer_unref(d->loop, id) : evl_timer_ref(d->loop, id));
     }
     duk_push_boolean(ctx, unref);
-    duk_put_prop_string(ctx, -2, KEY_UNREF);
+    duk_put_prop_literal(ctx, -2, KEY_UNREF);
     return 1;
 }
 
@@ -403,7 +419,7 @@ static duk_ret_t js_has_ref(duk_context *ctx)
 {
     (void)binding_or_throw(ctx);
     duk_push_this(ctx);
-    duk_get_prop_string(ctx, -1, KEY_UNREF);
+    duk_get_prop_literal(ctx, -1, KEY_UNREF);
     duk_push_boolean(ctx, !duk_to_boolean(ctx, -1));
     return 1;
 }
@@ -418,15 +434,15 @@ static duk_ret_t js_refresh(duk_context *ctx)
     }
     /* Node re-arms a timer that already fired, but not one that was cleared. */
     duk_idx_t obj = duk_get_top_index(ctx);
-    duk_get_prop_string(ctx, obj, KEY_DEAD);
-    int dead = duk_to_boolean(ctx, -1);
+    duk_get_prop_literal(ctx, obj, KEY_ID);
+    int dead = duk_get_number_default(ctx, -1, 0) < 0;
     duk_pop(ctx);
-    if (!dead && duk_get_prop_string(ctx, obj, KEY_DELAY)) {
-        uint64_t delay = (uint64_t)duk_get_number(ctx, -1);
-        duk_get_prop_string(ctx, obj, KEY_REPEAT);
-        enum timer_kind kind = duk_to_boolean(ctx, -1) ? KIND_INTERVAL : KIND_TIMEOUT;
-        duk_pop_2(ctx);
-        int rc = arm(d, obj, kind, delay);
+    if (!dead && duk_get_prop_literal(ctx, obj, KEY_DELAY)) {
+        double stored = duk_get_number(ctx, -1);
+        uint64_t delay = (uint64_t)fabs(stored);
+        enum timer_kind kind = stored < 0 ? KIND_INTERVAL : KIND_TIMEOUT;
+        duk_pop(ctx);
+        int rc = arm(d, obj, kind, delay, 1);
         if (rc != 0) {
             throw_evl_error(ctx, rc);
         }
@@ -440,16 +456,17 @@ static duk_ret_t js_close(duk_context *ctx)
 {
     struct evl_duk *d = binding_or_throw(ctx);
     duk_push_this(ctx);
-    duk_push_true(ctx);
-    duk_put_prop_string(ctx, -2, KEY_DEAD);
-    clear_id(d, id_of(ctx, -1));
+    uint64_t id = id_of(ctx, -1);
+    mark_cleared(ctx, -1);
+    clear_id(d, id);
     return 1;
 }
 
 static duk_ret_t js_to_primitive(duk_context *ctx)
 {
     duk_push_this(ctx);
-    duk_get_prop_string(ctx, -1, KEY_ID);
+    duk_get_prop_literal(ctx, -1, KEY_ID);
+    duk_push_number(ctx, fabs(duk_get_number_default(ctx, -1, 0)));
     return 1;
 }
 
@@ -610,7 +627,7 @@ static void push_well_known_symbol(duk_context *ctx, const char *name)
 
 /* Makes a prototype object with a constructor named name (for console output as
  * "Timeout {...}") and stores it in the stash under key. Leaves it on the stack. */
-static void make_proto(duk_context *ctx, const char *name, const char *key)
+static void *make_proto(duk_context *ctx, const char *name, const char *key)
 {
     duk_push_object(ctx);
     duk_push_string(ctx, "(function ");
@@ -629,13 +646,15 @@ static void make_proto(duk_context *ctx, const char *name, const char *key)
     duk_dup(ctx, -2);
     duk_put_prop_string(ctx, -2, key);
     duk_pop(ctx);
+    /* Reachable from the stash for the heap's life, so the pointer stays valid. */
+    return duk_get_heapptr(ctx, -1);
 }
 
 int evl__duk_timers_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
 
-    make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
+    d->timeout_proto = make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
     duk_idx_t tp = duk_get_top_index(ctx);
     put_function(ctx, tp, "ref", js_ref, 0, 0, 0);
     put_function(ctx, tp, "unref", js_ref, 0, 1, 0);
@@ -649,7 +668,7 @@ int evl__duk_timers_install(struct evl_duk *d)
                      DUK_DEFPROP_SET_CONFIGURABLE);
     duk_pop(ctx);
 
-    make_proto(ctx, "Immediate", STASH_IMMEDIATE_PROTO);
+    d->immediate_proto = make_proto(ctx, "Immediate", STASH_IMMEDIATE_PROTO);
     duk_idx_t ip = duk_get_top_index(ctx);
     put_function(ctx, ip, "ref", js_ref, 0, 0, 0);
     put_function(ctx, ip, "unref", js_ref, 0, 1, 0);
