@@ -46,7 +46,9 @@ EVL_API int evl_fd_start(struct evl_loop *loop, int fd, unsigned events, evl_fd_
 /*
  * As evl_fd_start, and if no callback with readiness has run within timeout_ms (measured
  * on the loop's clock, like a timer), the registration is stopped and the callback gets
- * EVL_ETIMEDOUT. The first readiness callback cancels the timeout. Loop thread only.
+ * EVL_ETIMEDOUT. The first readiness callback cancels the timeout. Timers run before the
+ * poll phase, so a deadline that passed wins over readiness seen in the same iteration, and
+ * timeout_ms 0 expires at the next timer phase without polling. Loop thread only.
  * Errors as evl_fd_start, plus EVL_ERANGE (timeout_ms > EVL_TIMER_DELAY_MAX).
  */
 EVL_API int evl_fd_start_timeout(struct evl_loop *loop, int fd, unsigned events,

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* What callbacks saw. */
 struct seen {
@@ -531,6 +532,32 @@ BACKEND_TEST(fd_timeout_cancelled_by_readiness)
     close(p[1]);
 }
 
+BACKEND_TEST(fd_timeout_follows_ref)
+{
+    struct evl_test_clock clock = {.now_ns = 1000000000};
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.clock = evl_test_clock_read;
+    o.clock_ud = &clock;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    ASSERT_OK(evl_fd_unref(loop, p[0]));
+    ASSERT_FALSE(evl_loop_alive(loop)); /* the timeout's timer is unref'd with it */
+    ASSERT_OK(evl_fd_ref(loop, p[0]));
+    ASSERT_TRUE(evl_loop_alive(loop));
+    evl_test_clock_advance_ms(&clock, 50);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(s.status, EVL_ETIMEDOUT);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
+
 /* Restarting from the timeout callback works: the registration is already gone. */
 static void restart_on_timeout(struct evl_loop *loop, int fd, int status, unsigned events,
                                void *arg)
@@ -662,6 +689,45 @@ BACKEND_TEST(fd_closed_and_number_reused)
     close(p[1]);
     close(q[0]);
     close(q[1]);
+}
+
+/* A loop blocked in the poller (a never-ready fd, no deadline) is woken by a task from
+ * another thread, which stops the registration: the loop then has nothing left and returns. */
+static int blocked_fd;
+
+static void stop_blocked(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_fd_stop(loop, blocked_fd));
+}
+
+static void *submit_stop_later(void *arg)
+{
+    struct evl_loop *loop = arg;
+    /* Give the loop time to block; the test is correct whether it did or not. */
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    ASSERT_OK(evl_loop_submit(loop, stop_blocked, NULL));
+    return NULL;
+}
+
+BACKEND_TEST(fd_poller_woken_by_submit)
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    blocked_fd = p[0];
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, submit_stop_later, loop), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_EQ(s.calls, 0);
+    ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
 }
 
 static int count_open_fds(void)
