@@ -74,8 +74,8 @@ static int options_copy(struct evl_loop_options *dst, const struct evl_loop_opti
     if (!src) {
         return 0;
     }
-    if (src->size < offsetof(struct evl_loop_options, allocator) + sizeof(src->allocator) ||
-        src->size > sizeof(*src)) {
+    /* The shortest struct we accept ends after the allocator pointer. */
+    if (src->size < offsetof(struct evl_loop_options, clock) || src->size > sizeof(*src)) {
         return EVL_EINVAL;
     }
     /* An older caller's shorter struct: take its prefix, keep defaults for the rest. */
@@ -318,12 +318,12 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         atomic_store_explicit(&loop->sleeping, 1, memory_order_seq_cst);
         int st = EVL_LOOP_RUNNING;
         atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_SLEEPING);
+        /* The last clause: the last ref went away meanwhile. */
         if (evl__submitq_pending(loop, 1) || atomic_load(&loop->stop) ||
             (!drain && atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) ||
-            (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0))) {
+            (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
+            (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
             timeout_ns = 0;
-        } else if (!drain && timeout_ns < 0 && !evl_loop_alive(loop)) {
-            timeout_ns = 0; /* the last ref went away meanwhile */
         }
     }
     if (loop->io_hooks) {

@@ -320,6 +320,9 @@ static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int
                     }
                     recycle(q, c, local);
                     c = l->head;
+                    if (!c) {
+                        return 0; /* cannot happen: both slots are written together */
+                    }
                 }
                 t = c->tasks[l->pos++];
             }
