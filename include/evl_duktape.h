@@ -75,6 +75,28 @@ int evl_duk_terminated(duk_context *ctx, int *status);
 int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
 
 /*
+ * Holding JS values from C: evl_duk_ref keeps the value at idx alive in the binding's
+ * registry and returns a nonzero handle (0 on failure: not installed or out of memory);
+ * nothing is copied, so identity, prototype and undefined-vs-null survive. Value stack:
+ * unchanged. evl_duk_push_ref pushes the value (+1 on the value stack; undefined for an
+ * unknown handle). evl_duk_unref releases the handle (unknown or released handles are
+ * ignored). Loop thread only.
+ */
+uint32_t evl_duk_ref(duk_context *ctx, duk_idx_t idx);
+void evl_duk_push_ref(duk_context *ctx, uint32_t ref);
+void evl_duk_unref(duk_context *ctx, uint32_t ref);
+
+/*
+ * Calls into JS from a loop callback with Node's error policy: value stack
+ * [... fn this arg1..argN] -> [... result]. An exception goes to 'uncaughtException'
+ * listeners or ends the run (see evl_duk_terminated), and undefined is left as the result.
+ * Applies the execution limit. Returns 0, EVL_EEXCEPTION (the call threw), EVL_ECLOSED (the
+ * run is over: fn was not called) or EVL_ENOENT (not installed: fn was not called).
+ * Loop thread only.
+ */
+int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
+
+/*
  * The evljs command line: `evljs [options] <file.js> [args...]`, `-e CODE`, `-` (stdin).
  * Creates a loop and a heap, runs the script as a CommonJS main module, runs the loop until
  * no ref'd work is left (emitting 'beforeExit' and 'exit'), frees everything and returns the

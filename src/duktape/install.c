@@ -244,6 +244,17 @@ int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs)
     return EVL_EEXCEPTION;
 }
 
+int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs)
+{
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d) {
+        duk_pop_n(ctx, nargs + 2);
+        duk_push_undefined(ctx);
+        return EVL_ENOENT;
+    }
+    return evl__duk_call_method_guarded(d, nargs);
+}
+
 /* ---- uncaught exceptions ------------------------------------------------------------- */
 
 /* Writes the fatal report for the error at idx to stderr. Value stack unchanged. */

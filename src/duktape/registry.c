@@ -137,3 +137,18 @@ int evl__duk_push_internal(struct evl_duk *d, const char *name)
     }
     return 1;
 }
+
+uint32_t evl_duk_ref(duk_context *ctx, duk_idx_t idx)
+{
+    return evl__duk_ref(ctx, idx);
+}
+
+void evl_duk_push_ref(duk_context *ctx, uint32_t ref)
+{
+    evl__duk_push_ref(ctx, ref);
+}
+
+void evl_duk_unref(duk_context *ctx, uint32_t ref)
+{
+    evl__duk_unref(ctx, ref);
+}
