@@ -400,7 +400,7 @@ static void w_chain_immediate(uint64_t n)
     event_base_loop(base, 0);
     BENCH_CHECK(chain_left == 0, "%" PRIu64 " steps left", chain_left);
     bench_report("chain_immediate", n, (double)(chain_end - t0) / (double)n,
-                 "idiom event_active(same-pass)");
+                 "starves_io 1 idiom event_active(same-pass)");
     event_free(chain_ev);
     base_finish();
 }

@@ -397,7 +397,7 @@ static void w_chain_timer(uint64_t n)
     uv_run(&loop, UV_RUN_DEFAULT);
     BENCH_CHECK(chain_left == 0, "%" PRIu64 " steps left", chain_left);
     bench_report("chain_timer", n, (double)(chain_end - t0) / (double)n,
-                 "idiom uv_timer(runs-again-in-same-timer-phase)");
+                 "starves_io 1 idiom uv_timer(runs-again-in-same-timer-phase)");
     loop_finish();
 }
 
