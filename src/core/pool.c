@@ -10,7 +10,8 @@
  *   QUEUED    teardown removes it and rejects with EVL_ECANCELED; the work never runs;
  *   RUNNING   teardown marks it DETACHED and rejects; the worker frees it afterwards
  *             without touching the loop;
- *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up;
+ *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up
+ *             and ends the in-flight count;
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
  */
 #include "core/promise_internal.h"
@@ -349,9 +350,8 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             void *value = job->value;
             evl_dtor_cb dtor = job->dtor;
             job_settle(job, EVL_ECANCELED, NULL, NULL);
-            if (state != JOB_ORPHAN) {
-                evl__loop_inflight_done(ps->loop);
-            }
+            /* Only a worker whose completion was accepted ends the count itself. */
+            evl__loop_inflight_done(ps->loop);
             if (state != JOB_RUNNING) {
                 if (dtor) {
                     dtor(ps->loop, value);

@@ -1,0 +1,444 @@
+/*
+ * The worker pool and the thread-safe resolver: settling on the loop thread, keeping the loop
+ * alive, sharing a pool across loops, racing shutdown and close, and resolvers used from 8
+ * threads at once (run these under the tsan preset).
+ */
+#include "test_promise_util.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static _Atomic int work_runs;
+
+static int work_value(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    atomic_fetch_add(&work_runs, 1);
+    int *v = evl_malloc(sizeof(*v));
+    if (!v) {
+        return EVL_ENOMEM;
+    }
+    *v = (int)(intptr_t)arg;
+    *value_out = v;
+    *dtor_out = free_int;
+    return 0;
+}
+
+static int work_fail(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)arg;
+    (void)value_out;
+    (void)dtor_out;
+    atomic_fetch_add(&work_runs, 1);
+    return EVL_EIO;
+}
+
+static int work_fail_with_reason(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    struct evl_error *err = NULL;
+    int rc = evl_error_new(&err, -4242, "custom %s", (const char *)arg);
+    if (rc != 0) {
+        return rc;
+    }
+    *value_out = err;
+    *dtor_out = evl_error_dtor;
+    return -4242;
+}
+
+TEST(pool_settles_on_loop_thread_and_keeps_loop_alive)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    ASSERT_EQ(evl_pool_threads(pool), 2);
+    struct evl_promise *a = NULL, *b = NULL, *c = NULL;
+    ASSERT_OK(evl_pool_submit(pool, loop, work_value, (void *)(intptr_t)7, &a));
+    ASSERT_OK(evl_pool_submit(pool, loop, work_fail, NULL, &b));
+    ASSERT_OK(evl_pool_submit(pool, loop, work_fail_with_reason, S("why"), &c));
+    evl_promise_mark_handled(b);
+    evl_promise_mark_handled(c);
+    /* Pending pool work keeps the loop alive: run returns only once all three settled. */
+    ASSERT_TRUE(evl_loop_alive(loop));
+    run_loop(loop);
+    ASSERT_EQ(evl_promise_state(a), EVL_PROMISE_FULFILLED);
+    ASSERT_EQ(*(int *)evl_promise_value(a), 7);
+    ASSERT_EQ(evl_promise_state(b), EVL_PROMISE_REJECTED);
+    ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(b)), EVL_EIO);
+    ASSERT_EQ(evl_promise_state(c), EVL_PROMISE_REJECTED);
+    ASSERT_STR_EQ(evl_error_message(evl_promise_reason_as_error(c)), "custom why");
+    evl_promise_release(a);
+    evl_promise_release(b);
+    evl_promise_release(c);
+    ASSERT_OK(evl_pool_free(pool));
+    free_loop(loop);
+}
+
+TEST(pool_arguments_are_checked)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    struct evl_promise *p = NULL;
+    ASSERT_ERR(EVL_ERANGE, evl_pool_new(&pool, 1000));
+    ASSERT_ERR(EVL_EINVAL, evl_pool_new(NULL, 1));
+    ASSERT_OK(evl_pool_new(&pool, 0));
+    ASSERT_EQ(evl_pool_threads(pool), 4);
+    ASSERT_ERR(EVL_EINVAL, evl_pool_submit(pool, loop, NULL, NULL, &p));
+    ASSERT_ERR(EVL_EINVAL, evl_pool_submit(NULL, loop, work_value, NULL, &p));
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_ERR(EVL_EINVAL, evl_pool_free(NULL));
+    free_loop(loop);
+}
+
+/* ---- One pool, two loops on two threads --------------------------------------------------- */
+
+#define PER_LOOP 200
+
+static void *loop_thread_main(void *arg)
+{
+    struct evl_pool *pool = arg;
+    struct evl_loop *loop = NULL;
+    if (evl_loop_new(&loop, NULL) != 0) {
+        return (void *)1;
+    }
+    struct evl_promise *ps[PER_LOOP];
+    for (int i = 0; i < PER_LOOP; i++) {
+        if (evl_pool_submit(pool, loop, work_value, (void *)(intptr_t)i, &ps[i]) != 0) {
+            return (void *)2;
+        }
+    }
+    if (evl_loop_run(loop, EVL_RUN_DEFAULT) != 0) {
+        return (void *)3;
+    }
+    intptr_t bad = 0;
+    for (int i = 0; i < PER_LOOP; i++) {
+        if (evl_promise_state(ps[i]) != EVL_PROMISE_FULFILLED ||
+            *(int *)evl_promise_value(ps[i]) != i) {
+            bad = 4;
+        }
+        evl_promise_release(ps[i]);
+    }
+    if (evl_loop_free(loop) != 0) {
+        bad = 5;
+    }
+    return (void *)bad;
+}
+
+TEST(pool_shared_by_two_loops)
+{
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 3));
+    pthread_t t1, t2;
+    ASSERT_EQ(pthread_create(&t1, NULL, loop_thread_main, pool), 0);
+    ASSERT_EQ(pthread_create(&t2, NULL, loop_thread_main, pool), 0);
+    void *r1 = NULL, *r2 = NULL;
+    ASSERT_EQ(pthread_join(t1, &r1), 0);
+    ASSERT_EQ(pthread_join(t2, &r2), 0);
+    ASSERT_EQ((intptr_t)r1, 0);
+    ASSERT_EQ((intptr_t)r2, 0);
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+/* ---- Racing shutdown and close --------------------------------------------------------- */
+
+/* A gate the test opens to let blocked work finish. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+static _Atomic int gate_waiting;
+
+static int work_blocked(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)dtor_out;
+    atomic_fetch_add(&work_runs, 1);
+    pthread_mutex_lock(&gate_lock);
+    atomic_fetch_add(&gate_waiting, 1);
+    while (!gate_open) {
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    }
+    pthread_mutex_unlock(&gate_lock);
+    *value_out = arg;
+    return 0;
+}
+
+static void gate_reset(void)
+{
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 0;
+    pthread_mutex_unlock(&gate_lock);
+    atomic_store(&gate_waiting, 0);
+}
+
+static void gate_release(void)
+{
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+}
+
+static void wait_for_blocked(int n)
+{
+    while (atomic_load(&gate_waiting) < n) {
+        sched_yield();
+    }
+}
+
+static void *open_gate_later(void *arg)
+{
+    (void)arg;
+    wait_for_blocked(1);
+    gate_release();
+    return NULL;
+}
+
+static void shutdown_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_loop_shutdown(loop));
+}
+
+TEST(shutdown_waits_for_in_flight_pool_work) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    gate_reset();
+    atomic_store(&work_runs, 0);
+    struct evl_promise *ps[8];
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("done"), &ps[i]));
+    }
+    /* Shut down from a task while the work is blocked; a helper thread opens the gate. */
+    ASSERT_OK(evl_loop_submit(loop, shutdown_task, NULL));
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, open_gate_later, NULL), 0);
+    run_loop(loop);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    ASSERT_EQ(atomic_load(&work_runs), 8);
+    for (int i = 0; i < 8; i++) {
+        ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_FULFILLED);
+        ASSERT_STR_EQ(evl_promise_value(ps[i]), "done");
+        evl_promise_release(ps[i]);
+    }
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void close_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_loop_close(loop));
+}
+
+TEST(close_cancels_queued_work_without_running_it) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    gate_reset();
+    atomic_store(&work_runs, 0);
+    struct evl_promise *ps[6];
+    for (int i = 0; i < 6; i++) {
+        ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("x"), &ps[i]));
+    }
+    /* The single worker is blocked in the first item; the other five are queued. */
+    wait_for_blocked(1);
+    ASSERT_OK(evl_loop_submit(loop, close_task, NULL));
+    run_loop(loop);
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_REJECTED);
+        ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(ps[i])), EVL_ECANCELED);
+        evl_promise_release(ps[i]);
+    }
+    /* The loop can be freed while the detached item still runs. */
+    ASSERT_OK(evl_loop_free(loop));
+    gate_release();
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_EQ(atomic_load(&work_runs), 1); /* the queued five never ran */
+}
+
+static void *close_from_thread(void *arg)
+{
+    struct evl_loop *loop = arg;
+    wait_for_blocked(2);
+    evl_loop_close(loop);
+    gate_release();
+    return NULL;
+}
+
+TEST(close_from_another_thread_races_completions) /* labels: real-time */
+{
+    for (int round = 0; round < 20; round++) {
+        struct evl_loop *loop = new_loop();
+        struct evl_pool *pool = NULL;
+        ASSERT_OK(evl_pool_new(&pool, 2));
+        gate_reset();
+        struct evl_promise *ps[40];
+        for (int i = 0; i < 40; i++) {
+            ASSERT_OK(evl_pool_submit(pool, loop, i % 2 ? work_blocked : work_value,
+                                      (void *)(intptr_t)i, &ps[i]));
+        }
+        pthread_t th;
+        ASSERT_EQ(pthread_create(&th, NULL, close_from_thread, loop), 0);
+        run_loop(loop);
+        ASSERT_EQ(pthread_join(th, NULL), 0);
+        dtor_calls = 0;
+        for (int i = 0; i < 40; i++) {
+            /* Every promise settled exactly one way: fulfilled before the close, or
+             * cancelled by it. */
+            enum evl_promise_state st = evl_promise_state(ps[i]);
+            ASSERT_TRUE(st == EVL_PROMISE_FULFILLED ||
+                        (st == EVL_PROMISE_REJECTED &&
+                         evl_error_code(evl_promise_reason_as_error(ps[i])) == EVL_ECANCELED));
+            evl_promise_release(ps[i]);
+        }
+        ASSERT_OK(evl_loop_free(loop));
+        ASSERT_OK(evl_pool_free(pool));
+    }
+}
+
+/* ---- Thread-safe resolvers ---------------------------------------------------------------- */
+
+#define THREADS    8
+#define PER_THREAD 500
+
+struct resolver_set {
+    struct evl_resolver *r[THREADS * PER_THREAD];
+    _Atomic int wins;
+    _Atomic int already;
+};
+
+static struct resolver_set rs;
+
+static void *resolver_thread(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    /* Each thread settles its own slice and also tries a neighbour's: exactly one call per
+     * resolver may win. */
+    for (int i = 0; i < PER_THREAD; i++) {
+        int mine = id * PER_THREAD + i;
+        int other = ((id + 1) % THREADS) * PER_THREAD + i;
+        int *v = evl_malloc(sizeof(*v));
+        *v = mine;
+        int rc = (i % 7 == 0) ? evl_resolver_reject(rs.r[mine], v, free_int)
+                              : evl_resolver_resolve(rs.r[mine], v, free_int);
+        if (rc == 0) {
+            atomic_fetch_add(&rs.wins, 1);
+        } else {
+            atomic_fetch_add(&rs.already, 1);
+            evl_free(v);
+        }
+        rc = evl_resolver_resolve(rs.r[other], NULL, NULL);
+        if (rc == 0) {
+            atomic_fetch_add(&rs.wins, 1);
+        } else if (rc == EVL_EALREADY) {
+            atomic_fetch_add(&rs.already, 1);
+        }
+    }
+    return NULL;
+}
+
+static int settled_count;
+
+static void h_count(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)value;
+    (void)arg;
+    (void)result;
+    if (++settled_count == THREADS * PER_THREAD) {
+        ASSERT_OK(evl_loop_unref(loop));
+    }
+}
+
+TEST(concurrent_resolvers_from_eight_threads)
+{
+    struct evl_loop *loop = new_loop();
+    static struct evl_promise *ps[THREADS * PER_THREAD];
+    settled_count = 0;
+    atomic_store(&rs.wins, 0);
+    atomic_store(&rs.already, 0);
+    for (int i = 0; i < THREADS * PER_THREAD; i++) {
+        ASSERT_OK(evl_promise_new(loop, &ps[i]));
+        ASSERT_OK(evl_resolver_new(ps[i], &rs.r[i]));
+        ASSERT_OK(evl_promise_then(ps[i], h_count, h_count, NULL, NULL, NULL));
+    }
+    ASSERT_OK(evl_loop_ref(loop)); /* pending promises do not keep the loop alive */
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        ASSERT_EQ(pthread_create(&th[t], NULL, resolver_thread, (void *)(intptr_t)t), 0);
+    }
+    run_loop(loop);
+    for (int t = 0; t < THREADS; t++) {
+        ASSERT_EQ(pthread_join(th[t], NULL), 0);
+    }
+    ASSERT_EQ(settled_count, THREADS * PER_THREAD);
+    ASSERT_EQ(atomic_load(&rs.wins), THREADS * PER_THREAD); /* exactly once each */
+    ASSERT_EQ(atomic_load(&rs.already), THREADS * PER_THREAD);
+    for (int i = 0; i < THREADS * PER_THREAD; i++) {
+        ASSERT_NE(evl_promise_state(ps[i]), EVL_PROMISE_PENDING);
+        evl_resolver_release(rs.r[i]);
+        evl_promise_release(ps[i]);
+    }
+    checkpoint(loop); /* deliver (and drop) the rejection reports */
+    free_loop(loop);
+}
+
+static void *release_unused(void *arg)
+{
+    evl_resolver_release(arg);
+    return NULL;
+}
+
+TEST(unused_resolver_released_from_another_thread_leaks_nothing)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_promise *p = NULL;
+    struct evl_resolver *r1 = NULL, *r2 = NULL;
+    ASSERT_OK(evl_promise_new(loop, &p));
+    ASSERT_OK(evl_resolver_new(p, &r1));
+    ASSERT_OK(evl_resolver_new(p, &r2));
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, release_unused, r1), 0);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    evl_resolver_release(r2); /* on the loop thread: immediate */
+    run_loop(loop);           /* runs the hop that drops r1's promise reference */
+    evl_promise_release(p);
+    free_loop(loop);
+}
+
+TEST(resolver_on_closed_loop_is_refused_and_value_stays_with_caller)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_promise *p = NULL;
+    struct evl_resolver *r = NULL;
+    ASSERT_OK(evl_promise_new(loop, &p));
+    ASSERT_OK(evl_resolver_new(p, &r));
+    ASSERT_OK(evl_loop_close(loop));
+    (void)evl_loop_run(loop, EVL_RUN_DEFAULT); /* terminates it if close did not already */
+    dtor_calls = 0;
+    int v = 1;
+    ASSERT_ERR(EVL_ECLOSED, evl_resolver_resolve(r, &v, count_dtor));
+    ASSERT_EQ(dtor_calls, 0);
+    evl_resolver_release(r);
+    ASSERT_EQ(evl_promise_state(p), EVL_PROMISE_PENDING);
+    evl_promise_release(p);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(resolver_settle_dropped_by_close_destroys_value)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_promise *p = NULL;
+    struct evl_resolver *r = NULL;
+    ASSERT_OK(evl_promise_new(loop, &p));
+    ASSERT_OK(evl_resolver_new(p, &r));
+    dtor_calls = 0;
+    ASSERT_OK(evl_resolver_resolve(r, new_int(3), free_int));
+    ASSERT_ERR(EVL_EALREADY, evl_resolver_resolve(r, NULL, NULL));
+    evl_resolver_release(r);
+    ASSERT_OK(evl_loop_close(loop)); /* the hop is still queued: its discard frees the value */
+    evl_promise_release(p);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(dtor_calls, 1);
+}
