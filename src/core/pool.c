@@ -168,9 +168,10 @@ static void *worker_main(void *arg)
         job->value = value;
         job->dtor = dtor;
         struct evl_loop *loop = job->loop;
-        /* Submitting under the pool lock orders this against loop teardown. */
+        /* Submitting under the pool lock orders this against loop teardown. The state is
+         * set first: once submitted, the loop thread may complete and free the job. */
+        job->state = JOB_DONE;
         if (evl_loop_submit_ex(loop, job_complete, job_discard, job) == 0) {
-            job->state = JOB_DONE;
             pthread_mutex_unlock(&pool->lock);
             evl__loop_inflight_done(loop);
         } else {

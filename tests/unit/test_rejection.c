@@ -8,8 +8,8 @@
 struct reports {
     int unhandled;
     int handled_later;
-    struct evl_promise *last; /* identity only: the tracker may free it after the report */
-    const char *last_value;   /* the reason, read while the promise is still alive */
+    struct evl_promise *last; /* only compared, never dereferenced after the report */
+    void *last_value;
     char order[64];
 };
 
