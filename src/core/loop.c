@@ -13,6 +13,7 @@
  */
 #include "core/loop_internal.h"
 
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -230,6 +231,9 @@ int evl_loop_free(struct evl_loop *loop)
     }
     if (atomic_load(&loop->inflight) > 0) {
         return EVL_EBUSY; /* pool threads still hold the loop */
+    }
+    while (atomic_load(&loop->inflight_waking) > 0) {
+        sched_yield(); /* the last in-flight item is finishing its wake-up write */
     }
     if (atomic_load(&loop->state) != EVL_LOOP_TERMINATED) {
         if (!atomic_load(&loop->closing) && evl_loop_alive(loop)) {
@@ -623,9 +627,13 @@ void evl__loop_inflight_add(struct evl_loop *loop)
 
 void evl__loop_inflight_done(struct evl_loop *loop)
 {
+    /* evl_loop_free waits while a thread is between its decrement and the end of its wake-up,
+     * so the loop is never freed under it. */
+    atomic_fetch_add(&loop->inflight_waking, 1);
     if (atomic_fetch_sub(&loop->inflight, 1) == 1) {
         evl__loop_wake(loop); /* a shutting-down loop may be waiting for zero */
     }
+    atomic_fetch_sub(&loop->inflight_waking, 1);
 }
 
 int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg)

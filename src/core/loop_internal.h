@@ -232,6 +232,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
     _Atomic int64_t refs;                             /* evl_loop_ref count */
     _Atomic int64_t inflight;                         /* seam 2 */
+    _Atomic int inflight_waking;                      /* threads inside evl__loop_inflight_done */
     _Atomic uint64_t wake_writes;
     _Atomic(uintptr_t) owner;  /* pthread_self() of the loop thread */
     _Atomic(uintptr_t) runner; /* thread inside evl_loop_run, or 0 */

@@ -86,14 +86,14 @@ static void job_unlink(struct evl__pool_job *job)
     job->lprev = job->lnext = NULL;
 }
 
-/* Settles the job's promise as its own resolving functions would (first settle wins). */
-static void job_settle(struct evl__pool_job *job, int rc, void *value, evl_dtor_cb dtor)
+/* Settles a job's promise as its own resolving functions would (first settle wins) and drops
+ * the job's reference to it. */
+static void settle_job_promise(struct evl__pstate *ps, struct evl_promise *p, int rc, void *value,
+                               evl_dtor_cb dtor)
 {
-    struct evl_promise *p = job->p;
-    job->p = NULL;
     struct evl__val v = {value, dtor, NULL};
     if (p->flags & EVL__P_RESOLVED) {
-        evl__val_drop(job->ps, v);
+        evl__val_drop(ps, v);
     } else {
         p->flags |= EVL__P_RESOLVED;
         if (rc == 0) {
@@ -105,6 +105,13 @@ static void job_settle(struct evl__pool_job *job, int rc, void *value, evl_dtor_
         }
     }
     evl__promise_release(p);
+}
+
+static void job_settle(struct evl__pool_job *job, int rc, void *value, evl_dtor_cb dtor)
+{
+    struct evl_promise *p = job->p;
+    job->p = NULL;
+    settle_job_promise(job->ps, p, rc, value, dtor);
 }
 
 static void job_complete(struct evl_loop *loop, void *arg)
@@ -328,6 +335,9 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
     while (job) {
         struct evl__pool_job *next = job->lnext;
         struct evl_pool *pool = job->pool;
+        struct evl_promise *p = NULL;
+        void *value = NULL;
+        evl_dtor_cb dtor = NULL;
         pthread_mutex_lock(&pool->lock);
         int state = job->state;
         if (state == JOB_QUEUED) {
@@ -342,15 +352,23 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             if (pool->tail == job) {
                 pool->tail = prev;
             }
-        } else if (state == JOB_RUNNING) {
-            job->state = JOB_DETACHED;
+        }
+        bool ours = state == JOB_QUEUED || state == JOB_RUNNING || state == JOB_ORPHAN;
+        if (ours) {
+            /* Everything the loop needs from the job is taken under the lock: once a
+             * running job is marked detached its worker may free it at any moment. */
+            job_unlink(job);
+            p = job->p;
+            job->p = NULL;
+            value = job->value;
+            dtor = job->dtor;
+            if (state == JOB_RUNNING) {
+                job->state = JOB_DETACHED;
+            }
         }
         pthread_mutex_unlock(&pool->lock);
-        if (state == JOB_QUEUED || state == JOB_RUNNING || state == JOB_ORPHAN) {
-            job_unlink(job);
-            void *value = job->value;
-            evl_dtor_cb dtor = job->dtor;
-            job_settle(job, EVL_ECANCELED, NULL, NULL);
+        if (ours) {
+            settle_job_promise(ps, p, EVL_ECANCELED, NULL, NULL);
             /* Only a worker whose completion was accepted ends the count itself. */
             evl__loop_inflight_done(ps->loop);
             if (state != JOB_RUNNING) {

@@ -7,6 +7,8 @@
 
 #include "evl_test.h"
 
+#include <stdatomic.h>
+
 /* A string literal as an opaque value (const is irrelevant: values are never written). */
 #define S(x) ((void *)(uintptr_t)(x))
 
@@ -78,7 +80,8 @@ static inline void ticker_start(struct evl_loop *loop, struct ticker *t, int n)
 
 /* ---- Counted values ------------------------------------------------------------------ */
 
-static int dtor_calls;
+/* Atomic: pool tests destroy values on several loop threads. */
+static _Atomic int dtor_calls;
 
 static inline void count_dtor(struct evl_loop *loop, void *ptr)
 {
