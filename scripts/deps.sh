@@ -31,3 +31,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# npm packages for the tests go into the git-ignored .deps/npm, only when missing.
+for what in "$@"; do
+  if [ "$what" = test ]; then
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    if [ ! -f "$root/.deps/npm/node_modules/promises-aplus-tests/package.json" ]; then
+      echo "deps: installing promises-aplus-tests@2.1.2 into .deps/npm"
+      npm install --prefix "$root/.deps/npm" --no-audit --no-fund --no-save --loglevel=error \
+        promises-aplus-tests@2.1.2 >/dev/null
+    fi
+  fi
+done

@@ -1,0 +1,16 @@
+// Sync code, then nextTick, then promise jobs and queueMicrotask (one FIFO), then timers by
+// deadline and immediates; the main script never races setTimeout(0) against setImmediate.
+var log = [];
+setTimeout(function () { log.push('timeout 20'); }, 20);
+setTimeout(function () { log.push('timeout 10'); }, 10);
+setImmediate(function () { log.push('immediate'); });
+Promise.resolve().then(function () { log.push('promise 1'); });
+queueMicrotask(function () { log.push('microtask'); });
+Promise.resolve().then(function () { log.push('promise 2'); });
+process.nextTick(function () { log.push('tick 1'); });
+process.nextTick(function () { log.push('tick 2'); });
+log.push('sync');
+process.on('exit', function (code) {
+    log.push('exit ' + code);
+    console.log(log.join('\n'));
+});

@@ -1,0 +1,23 @@
+// Promise.resolve returns its argument for a native promise; values keep identity;
+// undefined stays undefined and null stays null.
+var log = [];
+var p = Promise.resolve(1);
+log.push('same ' + (Promise.resolve(p) === p));
+var rp = Promise.reject(p);
+log.push('reject not same ' + (rp === p));
+rp.catch(function (e) { log.push('reason is promise ' + (e === p)); });
+var obj = { k: 1 };
+var arr = [1, 2];
+var fn = function () {};
+Promise.resolve(obj).then(function (v) { log.push('obj identity ' + (v === obj)); });
+Promise.resolve(arr).then(function (v) { log.push('arr identity ' + (v === arr)); });
+Promise.resolve(fn).then(function (v) { log.push('fn identity ' + (v === fn)); });
+Promise.resolve(undefined).then(function (v) { log.push('undefined ' + (v === undefined)); });
+Promise.resolve(null).then(function (v) { log.push('null ' + (v === null)); });
+Promise.resolve(NaN).then(function (v) { log.push('NaN ' + (v !== v)); });
+Promise.resolve(-0).then(function (v) { log.push('minus zero ' + (1 / v)); });
+new Promise(function (res) { res(); }).then(function (v) { log.push('no arg ' + typeof v); });
+log.push('toString ' + Object.prototype.toString.call(p));
+log.push('instanceof ' + (p instanceof Promise));
+log.push('typeof ' + typeof Promise + ' ' + typeof p);
+setTimeout(function () { console.log(log.join('\n')); }, 5);
