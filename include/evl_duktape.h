@@ -105,4 +105,38 @@ int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
  */
 int evl_duk_main(int argc, char **argv);
 
+/* ---- Promise interop (src/duktape/promise.c) ----------------------------------------------
+ * The JS Promise of an installed heap is the C evl_promise: a JS Promise object is a wrapper
+ * owning one reference to its struct evl_promise, and reactions added from JS or from C run
+ * on the same microtask queue. Settlement values seen by JS are JS values made by
+ * evl_duk_value_new (NULL is undefined); an evl_error reason (e.g. from the worker pool)
+ * reaches JS as an Error (TypeError for EVL_ETYPE, AggregateError for EVL_EAGGREGATE, else
+ * Error with `code` set to the EVL_E* name); other C values reach JS as Duktape pointers.
+ * The heap must be destroyed (or uninstalled) before its loop is freed.
+ */
+
+/*
+ * Pushes the JS Promise for p (+1 on the value stack; p is borrowed, the JS object takes its
+ * own reference). While that object lives, pushing p again pushes the same object.
+ * Loop thread only. Errors: EVL_EINVAL (NULL, or p of another loop), EVL_ENOENT (not
+ * installed), EVL_ENOMEM (nothing pushed).
+ */
+int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p);
+
+/* The C promise behind the JS Promise at idx (borrowed: retain it to keep it), or NULL if
+ * the value is not one of this heap's promises. Value stack unchanged. Loop thread only. */
+struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx);
+
+/*
+ * Makes a C settlement value from the JS value at idx (value stack unchanged): *value and
+ * *dtor are then handed to a settle function (evl_promise_resolve, evl_result_resolve, ...),
+ * which takes ownership; if the settle call fails, call dtor(loop, value) yourself. undefined
+ * gives NULL. Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT, EVL_ENOMEM.
+ */
+int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb *dtor);
+
+/* Pushes the JS value of a settlement value (+1): see the section comment for the mapping.
+ * Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT (nothing pushed). */
+int evl_duk_push_value(duk_context *ctx, void *value);
+
 #endif

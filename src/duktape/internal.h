@@ -73,4 +73,12 @@ int evl__duk_process_install(struct evl_duk *d);
 int evl__duk_console_install(struct evl_duk *d);
 int evl__duk_promise_install(struct evl_duk *d);
 
+/* Releases promise.c's state (every C promise held by a JS wrapper, the loop hooks). Called
+ * by binding_free before the binding goes away, with evl__duk_ctx(d) NULL when the heap is
+ * being destroyed. */
+void evl__duk_promise_release(struct evl_duk *d);
+
+/* Number of JS values promise.c holds for the C core (tests: zero after a drained run). */
+size_t evl__duk_promise_live_values(duk_context *ctx);
+
 #endif

@@ -1,13 +1,1581 @@
 /*
- * TEMPORARY SEAM, owned by dukb (the promise half of issue 6): duka landed this stub only so
- * that install.c links. dukb replaces this whole file with the JS Promise built on the C
- * evl_promise (plus AggregateError and the unhandled-rejection events). Nothing else in the
- * adapter depends on its contents beyond evl__duk_promise_install (see internal.h).
+ * The JS Promise, built directly on the C promise of include/evl/promise.h: one
+ * implementation and one microtask queue. A JS Promise object is a thin wrapper that owns one
+ * reference to its struct evl_promise; then/catch/finally register C reactions whose
+ * handlers call the JS functions; resolution goes through the C core's resolution procedure
+ * with a thenable hook that implements Get(x, "then") and the thenable job for JS values.
+ * Combinators, AggregateError and the fatal-rejection error are a small JS bootstrap on top
+ * of the native then/resolve, written exactly as the specification's algorithms so that every
+ * turn matches V8.
+ *
+ * Values. A settlement value is a handle into this file's value table (a JS array in the
+ * heap stash) encoded as an odd pointer, (handle << 1) | 1, so it can never be mistaken for a
+ * C pointer (which the evl allocator aligns); NULL is undefined. Values that are not ours
+ * (C code settling a promise with its own data) reach JS as evl_error-derived Error objects
+ * when they are the evl_error reason of their promise, else as Duktape pointers.
+ *
+ * Lifetimes. Wrappers and the resolving functions given to thenables hold C references; a
+ * table keyed by the C pointer finds the JS object (so pushing a C promise twice gives the
+ * same object) and lets teardown release every C reference. Finalizers drop the references
+ * when Duktape collects the objects. The executor's resolve/reject hold the wrapper itself,
+ * so a promise whose only reference is its resolve function stays alive, as in V8.
+ *
+ * Everything here runs on the loop thread.
  */
-#include "duktape/internal.h"
+#include "duktape/duk_private.h"
+
+#include <string.h>
+
+#define STASH_PROMISES DUK_HIDDEN_SYMBOL("evl_promises")
+#define KEY_PTR        DUK_HIDDEN_SYMBOL("p") /* wrapper -> struct evl_promise * */
+#define KEY_WRAPPER    DUK_HIDDEN_SYMBOL("w") /* executor resolve/reject -> wrapper */
+#define KEY_RESOLVERS  DUK_HIDDEN_SYMBOL("r") /* thenable resolve fn -> evl_promise_resolvers */
+#define KEY_PEER       DUK_HIDDEN_SYMBOL("f") /* thenable reject fn -> its resolve fn */
+
+/* What a table entry's C pointer is. */
+enum held_kind { HELD_PROMISE = 1, HELD_RESOLVERS = 2 };
+
+struct held {
+    void *key;     /* struct evl_promise * or struct evl_promise_resolvers *; NULL = free */
+    void *object;  /* the JS object (Duktape heap pointer, borrowed: the finalizer removes us) */
+    uint32_t kind; /* enum held_kind; 0 in a deleted slot */
+};
+
+/* Per-binding state, found through the loop's thenable-hook ud, the heap stash, or a
+ * one-entry per-thread cache. */
+struct pstate {
+    struct evl_duk *d;
+    duk_context *ctx;
+    struct evl_loop *loop;
+    /* Heap pointers kept alive by the stash object (STASH_PROMISES). */
+    void *stash_obj;
+    void *values;    /* the value table: a JS array */
+    void *proto;     /* Promise.prototype */
+    void *ctor;      /* Promise */
+    void *then_fn;   /* the original Promise.prototype.then */
+    void *helpers;   /* the bootstrap's object */
+    void *res_final; /* finalizer of thenable resolve functions */
+    /* Value table free list. */
+    uint32_t *free_slots;
+    uint32_t nfree, cap_free;
+    uint32_t next_slot;
+    uint32_t live_values;
+    /* Held C objects, open addressing keyed by pointer. */
+    struct held *held;
+    size_t held_cap, held_len, held_used;
+};
+
+static _Thread_local struct {
+    duk_context *ctx;
+    struct pstate *ps;
+} tls_cache;
+
+/* ---- Finding the state ------------------------------------------------------------------ */
+
+static struct pstate *state_of(duk_context *ctx)
+{
+    if (tls_cache.ctx == ctx && tls_cache.ps) {
+        return tls_cache.ps;
+    }
+    duk_push_heap_stash(ctx);
+    struct pstate *ps = NULL;
+    if (duk_get_prop_literal(ctx, -1, STASH_PROMISES)) {
+        duk_get_prop_literal(ctx, -1, "ptr");
+        ps = duk_get_pointer(ctx, -1);
+        duk_pop(ctx);
+    }
+    duk_pop_2(ctx);
+    if (ps) {
+        tls_cache.ctx = ctx;
+        tls_cache.ps = ps;
+    }
+    return ps;
+}
+
+static struct pstate *state_of_loop(struct evl_loop *loop)
+{
+    return loop ? evl_loop_thenable_ud(loop) : NULL;
+}
+
+/* ---- The value table ----------------------------------------------------------------------- */
+
+#define IS_HANDLE(v) ((((uintptr_t)(v)) & 1u) != 0)
+
+static void *encode_slot(uint32_t slot)
+{
+    return (void *)(((uintptr_t)slot << 1) | 1u);
+}
+
+static uint32_t decode_slot(void *v)
+{
+    return (uint32_t)((uintptr_t)v >> 1);
+}
+
+/* Stores the value at idx and returns its encoded handle; NULL for undefined. Sets *ok to 0
+ * on allocation failure. Value stack unchanged. May throw (out of memory). */
+static void *value_new(struct pstate *ps, duk_idx_t idx, int *ok)
+{
+    duk_context *ctx = ps->ctx;
+    *ok = 1;
+    if (duk_is_undefined(ctx, idx)) {
+        return NULL;
+    }
+    uint32_t slot;
+    if (ps->nfree > 0) {
+        slot = ps->free_slots[--ps->nfree];
+    } else {
+        if (ps->next_slot >= (UINT32_MAX >> 2)) {
+            *ok = 0;
+            return NULL;
+        }
+        slot = ps->next_slot++;
+    }
+    idx = duk_normalize_index(ctx, idx);
+    duk_push_heapptr(ctx, ps->values);
+    duk_dup(ctx, idx);
+    duk_put_prop_index(ctx, -2, slot);
+    duk_pop(ctx);
+    ps->live_values++;
+    return encode_slot(slot);
+}
+
+static void value_free(struct pstate *ps, void *v)
+{
+    if (!IS_HANDLE(v)) {
+        return;
+    }
+    uint32_t slot = decode_slot(v);
+    duk_context *ctx = ps->ctx;
+    duk_push_heapptr(ctx, ps->values);
+    duk_push_undefined(ctx);
+    duk_put_prop_index(ctx, -2, slot);
+    duk_pop(ctx);
+    ps->live_values--;
+    if (ps->nfree == ps->cap_free) {
+        uint32_t cap = ps->cap_free ? ps->cap_free * 2 : 256;
+        uint32_t *n = evl_realloc(ps->free_slots, cap * sizeof(*n));
+        if (!n) {
+            return; /* The slot is simply never reused. */
+        }
+        ps->free_slots = n;
+        ps->cap_free = cap;
+    }
+    ps->free_slots[ps->nfree++] = slot;
+}
+
+/* The destructor handed to the C core with every value we create. After teardown (no state
+ * on the loop any more) the table is gone with the heap binding, so there is nothing to do. */
+static void value_dtor(struct evl_loop *loop, void *v)
+{
+    struct pstate *ps = state_of_loop(loop);
+    if (ps) {
+        value_free(ps, v);
+    }
+}
+
+static void push_error_from(struct pstate *ps, const struct evl_error *err);
+
+/* Pushes the JS value of a C settlement value (+1). src, if not NULL, is the promise it
+ * came from, used to recognise an evl_error reason made by C code. */
+static void push_value(struct pstate *ps, void *v, struct evl_promise *src)
+{
+    duk_context *ctx = ps->ctx;
+    if (!v) {
+        duk_push_undefined(ctx);
+    } else if (IS_HANDLE(v)) {
+        duk_push_heapptr(ctx, ps->values);
+        duk_get_prop_index(ctx, -1, decode_slot(v));
+        duk_remove(ctx, -2);
+    } else if (src && (const void *)evl_promise_reason_as_error(src) == v) {
+        push_error_from(ps, v);
+    } else {
+        duk_push_pointer(ctx, v);
+    }
+}
+
+/* ---- Held C objects -------------------------------------------------------------------- */
+
+static size_t held_hash(const void *key, size_t cap)
+{
+    uint64_t x = (uint64_t)(uintptr_t)key;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (size_t)x & (cap - 1);
+}
+
+static struct held *held_find(struct pstate *ps, const void *key)
+{
+    if (!ps->held_cap) {
+        return NULL;
+    }
+    size_t i = held_hash(key, ps->held_cap);
+    for (;;) {
+        struct held *h = &ps->held[i];
+        if (h->key == key) {
+            return h;
+        }
+        if (!h->key && h->kind == 0) {
+            return NULL;
+        }
+        i = (i + 1) & (ps->held_cap - 1);
+    }
+}
+
+static int held_grow(struct pstate *ps)
+{
+    size_t cap = ps->held_cap ? ps->held_cap * 2 : 256;
+    if (ps->held_len * 2 < ps->held_cap) {
+        cap = ps->held_cap; /* Mostly deleted slots: rehash at the same size. */
+    }
+    struct held *n = evl_calloc(cap, sizeof(*n));
+    if (!n) {
+        return EVL_ENOMEM;
+    }
+    for (size_t i = 0; i < ps->held_cap; i++) {
+        struct held *h = &ps->held[i];
+        if (h->key) {
+            size_t j = held_hash(h->key, cap);
+            while (n[j].key) {
+                j = (j + 1) & (cap - 1);
+            }
+            n[j] = *h;
+        }
+    }
+    evl_free(ps->held);
+    ps->held = n;
+    ps->held_cap = cap;
+    ps->held_used = ps->held_len;
+    return 0;
+}
+
+static int held_put(struct pstate *ps, void *key, void *object, enum held_kind kind)
+{
+    if ((ps->held_used + 1) * 4 >= ps->held_cap * 3 && held_grow(ps) != 0) {
+        return EVL_ENOMEM;
+    }
+    size_t i = held_hash(key, ps->held_cap);
+    while (ps->held[i].key) {
+        i = (i + 1) & (ps->held_cap - 1);
+    }
+    if (ps->held[i].kind == 0) {
+        ps->held_used++;
+    }
+    ps->held[i].key = key;
+    ps->held[i].object = object;
+    ps->held[i].kind = kind;
+    ps->held_len++;
+    return 0;
+}
+
+static void held_remove(struct pstate *ps, struct held *h)
+{
+    /* A tombstone: key NULL, kind kept nonzero so probing continues past it. */
+    h->key = NULL;
+    h->object = NULL;
+    ps->held_len--;
+}
+
+/* ---- Wrappers ----------------------------------------------------------------------------- */
+
+/* The C promise of the wrapper at idx, or NULL if idx is not a live wrapper. */
+static struct evl_promise *promise_at(duk_context *ctx, duk_idx_t idx)
+{
+    if (!duk_is_object(ctx, idx)) {
+        return NULL;
+    }
+    struct evl_promise *p = NULL;
+    if (duk_get_prop_literal(ctx, idx, KEY_PTR)) {
+        p = duk_get_pointer(ctx, -1);
+    }
+    duk_pop(ctx);
+    return p;
+}
+
+/* Makes the wrapper at idx (an object with Promise.prototype) own p (takes the caller's
+ * reference). On failure p is released and an error is thrown. */
+static void wrapper_bind(struct pstate *ps, duk_idx_t idx, struct evl_promise *p)
+{
+    duk_context *ctx = ps->ctx;
+    idx = duk_normalize_index(ctx, idx);
+    if (held_put(ps, p, duk_get_heapptr(ctx, idx), HELD_PROMISE) != 0) {
+        evl_promise_release(p);
+        (void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+    }
+    duk_push_pointer(ctx, p);
+    duk_put_prop_literal(ctx, idx, KEY_PTR);
+}
+
+/* Pushes a new wrapper owning p (the caller's reference moves to it). */
+static void push_new_wrapper(struct pstate *ps, struct evl_promise *p)
+{
+    duk_context *ctx = ps->ctx;
+    duk_push_object(ctx);
+    duk_push_heapptr(ctx, ps->proto);
+    duk_set_prototype(ctx, -2);
+    wrapper_bind(ps, -1, p);
+}
+
+/* Pushes the wrapper of p (borrowed), making one if p has none yet. */
+static void push_promise(struct pstate *ps, struct evl_promise *p)
+{
+    struct held *h = held_find(ps, p);
+    if (h && h->kind == HELD_PROMISE) {
+        duk_push_heapptr(ps->ctx, h->object);
+        return;
+    }
+    push_new_wrapper(ps, evl_promise_retain(p));
+}
+
+/* Finalizer shared by every wrapper (inherited from Promise.prototype). */
+static duk_ret_t wrapper_finalizer(duk_context *ctx)
+{
+    struct evl_promise *p = NULL;
+    if (duk_get_prop_literal(ctx, 0, KEY_PTR)) {
+        p = duk_get_pointer(ctx, -1);
+    }
+    duk_pop(ctx);
+    if (!p) {
+        return 0;
+    }
+    duk_push_pointer(ctx, NULL);
+    duk_put_prop_literal(ctx, 0, KEY_PTR);
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        return 0; /* Teardown already released every held reference. */
+    }
+    struct held *h = held_find(ps, p);
+    if (h && h->object == duk_get_heapptr(ctx, 0)) {
+        held_remove(ps, h);
+        evl_promise_release(p);
+    }
+    return 0;
+}
+
+/* Nonzero if the value at idx is one of our promises whose "then" is the original one: it
+ * can then be adopted natively (the C core's own two-turn adoption). *out gets it. Reads
+ * "then" once, as the resolution procedure does. */
+static int native_thenable(struct pstate *ps, duk_idx_t idx, struct evl_promise **out)
+{
+    duk_context *ctx = ps->ctx;
+    struct evl_promise *p = promise_at(ctx, idx);
+    if (!p) {
+        return 0;
+    }
+    duk_get_prop_literal(ctx, idx, "then");
+    int same = duk_get_heapptr(ctx, -1) == ps->then_fn;
+    duk_pop(ctx);
+    *out = p;
+    return same;
+}
+
+/* ---- Calling into JS -------------------------------------------------------------------- */
+
+/*
+ * Calls [... fn this args] like evl__duk_call_method_guarded, but a thrown error is handed
+ * back instead of taking the uncaught path (handlers reject their derived promise). Returns
+ * 0 with [... result], EVL_EEXCEPTION with [... error], or EVL_ECLOSED with [... undefined]
+ * once the run is terminated (process.exit, fatal error) or unwinding.
+ */
+static int call_catching(struct evl_duk *d, duk_idx_t nargs)
+{
+    duk_context *ctx = evl__duk_ctx(d);
+    if (evl__duk_terminated(d)) {
+        duk_pop_n(ctx, nargs + 2);
+        duk_push_undefined(ctx);
+        return EVL_ECLOSED;
+    }
+    evl__duk_exec_enter(d);
+    int rc = duk_pcall_method(ctx, nargs);
+    int tripped = rc != DUK_EXEC_SUCCESS && evl__duk_exec_tripped(d);
+    evl__duk_exec_leave(d);
+    if (rc == DUK_EXEC_SUCCESS) {
+        return 0;
+    }
+    if (tripped) {
+        if (d->depth > 0) {
+            /* process.exit() or the execution limit is unwinding to the outermost entry. */
+            (void)duk_throw(ctx);
+        }
+        /* A runaway handler is an uncaught error, not a rejection a catch could swallow. */
+        if (!evl__duk_terminated(d)) {
+            evl__duk_uncaught(d, -1);
+        }
+        duk_pop(ctx);
+        duk_push_undefined(ctx);
+        return EVL_ECLOSED;
+    }
+    if (evl__duk_terminated(d)) {
+        duk_pop(ctx);
+        duk_push_undefined(ctx);
+        return EVL_ECLOSED;
+    }
+    return EVL_EEXCEPTION;
+}
+
+/* ---- Settling from JS values -------------------------------------------------------------- */
+
+/* How a value is handed to one of the core's resolve functions. */
+struct settle_ops {
+    int (*resolve)(void *target, void *value, evl_dtor_cb dtor);
+    int (*resolve_promise)(void *target, struct evl_promise *q);
+    int (*reject)(void *target, void *reason, evl_dtor_cb dtor);
+};
+
+static int ops_promise_resolve(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_promise_resolve(t, v, dtor);
+}
+static int ops_promise_resolve_promise(void *t, struct evl_promise *q)
+{
+    return evl_promise_resolve_promise(t, q);
+}
+static int ops_promise_reject(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_promise_reject(t, v, dtor);
+}
+static int ops_resolvers_resolve(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_resolvers_resolve(t, v, dtor);
+}
+static int ops_resolvers_resolve_promise(void *t, struct evl_promise *q)
+{
+    return evl_resolvers_resolve_promise(t, q);
+}
+static int ops_resolvers_reject(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_resolvers_reject(t, v, dtor);
+}
+static int ops_result_resolve(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_result_resolve(t, v, dtor);
+}
+static int ops_result_resolve_promise(void *t, struct evl_promise *q)
+{
+    return evl_result_resolve_promise(t, q);
+}
+static int ops_result_reject(void *t, void *v, evl_dtor_cb dtor)
+{
+    return evl_result_reject(t, v, dtor);
+}
+
+static const struct settle_ops promise_ops = {ops_promise_resolve, ops_promise_resolve_promise,
+                                              ops_promise_reject};
+static const struct settle_ops resolvers_ops = {
+    ops_resolvers_resolve, ops_resolvers_resolve_promise, ops_resolvers_reject};
+static const struct settle_ops result_ops = {ops_result_resolve, ops_result_resolve_promise,
+                                             ops_result_reject};
+
+/* resolve(target, value at idx) through the resolution procedure: our promises are adopted
+ * natively, anything else goes to the core (which asks our thenable hook). */
+static void settle_resolve(struct pstate *ps, const struct settle_ops *ops, void *target,
+                           duk_idx_t idx)
+{
+    struct evl_promise *q;
+    if (native_thenable(ps, idx, &q)) {
+        (void)ops->resolve_promise(target, q);
+        return;
+    }
+    int ok;
+    void *v = value_new(ps, idx, &ok);
+    if (!ok) {
+        (void)duk_error(ps->ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+    }
+    if (ops->resolve(target, v, value_dtor) != 0) {
+        value_free(ps, v);
+    }
+}
+
+static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void *target,
+                          duk_idx_t idx)
+{
+    int ok;
+    void *v = value_new(ps, idx, &ok);
+    if (!ok) {
+        (void)duk_error(ps->ctx, DUK_ERR_RANGE_ERROR, "out of memory");
+    }
+    if (ops->reject(target, v, value_dtor) != 0) {
+        value_free(ps, v);
+    }
+}
+
+/* ---- Errors made by C code --------------------------------------------------------------- */
+
+/* Pushes a JS error for an evl_error: TypeError for EVL_ETYPE, AggregateError (with its
+ * reasons) for EVL_EAGGREGATE, else Error with code set to the EVL_E* name. */
+static void push_error_from(struct pstate *ps, const struct evl_error *err)
+{
+    duk_context *ctx = ps->ctx;
+    int code = evl_error_code(err);
+    const char *msg = evl_error_message(err);
+    if (code == EVL_ETYPE) {
+        duk_push_error_object(ctx, DUK_ERR_TYPE_ERROR, "%s", msg ? msg : "type error");
+        return;
+    }
+    if (code == EVL_EAGGREGATE) {
+        duk_push_heapptr(ctx, ps->helpers);
+        duk_get_prop_literal(ctx, -1, "AggregateError");
+        duk_remove(ctx, -2);
+        duk_push_array(ctx);
+        const struct evl_values *vals = evl_error_errors(err);
+        size_t n = vals ? evl_values_count(vals) : 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct evl_error *e = evl_values_error(vals, i);
+            if (e) {
+                push_error_from(ps, e);
+            } else {
+                push_value(ps, evl_values_get(vals, i), NULL);
+            }
+            duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+        }
+        duk_push_string(ctx, "All promises were rejected");
+        duk_new(ctx, 2);
+        return;
+    }
+    duk_push_error_object(ctx, DUK_ERR_ERROR, "%s", msg ? msg : evl_strerror(code));
+    duk_push_string(ctx, evl_err_name(code));
+    duk_put_prop_literal(ctx, -2, "code");
+}
+
+/* ---- Reactions ---------------------------------------------------------------------------- */
+
+/* A then() reaction: the JS handlers, as value-table handles (0 = none). */
+struct reaction {
+    void *on_fulfilled;
+    void *on_rejected;
+};
+
+static void reaction_dtor(struct evl_loop *loop, void *arg)
+{
+    struct reaction *r = arg;
+    struct pstate *ps = state_of_loop(loop);
+    if (ps) {
+        value_free(ps, r->on_fulfilled);
+        value_free(ps, r->on_rejected);
+    }
+    evl_free(r);
+}
+
+struct reaction_call {
+    struct pstate *ps;
+    void *fn;
+    void *value;
+    int with_value; /* 0 for finally's callback, which gets no argument */
+    struct evl_result *result;
+};
+
+/* Runs one handler under duk_safe_call: [] -> [] . */
+static duk_ret_t reaction_body(duk_context *ctx, void *udata)
+{
+    struct reaction_call *rc = udata;
+    struct pstate *ps = rc->ps;
+    push_value(ps, rc->fn, NULL);
+    duk_push_undefined(ctx);
+    int argc = 0;
+    if (rc->with_value) {
+        push_value(ps, rc->value, evl_result_source(rc->result));
+        argc = 1;
+    }
+    int st = call_catching(ps->d, argc);
+    if (st == 0) {
+        if (!duk_is_undefined(ctx, -1)) {
+            settle_resolve(ps, &result_ops, rc->result, -1);
+        }
+    } else if (st == EVL_EEXCEPTION) {
+        settle_reject(ps, &result_ops, rc->result, -1);
+    }
+    duk_pop(ctx);
+    return 0;
+}
+
+static void run_reaction(struct pstate *ps, void *fn, void *value, struct evl_result *result)
+{
+    struct reaction_call rc = {ps, fn, value, 1, result};
+    if (duk_safe_call(ps->ctx, reaction_body, &rc, 0, 1) != DUK_EXEC_SUCCESS) {
+        /* Only an internal failure (out of memory) or an unwinding process.exit() gets here;
+         * the derived promise is rejected with it when possible. */
+        if (!evl__duk_terminated(ps->d)) {
+            int ok;
+            void *v = value_new(ps, -1, &ok);
+            if (ok && evl_result_reject(result, v, value_dtor) != 0) {
+                value_free(ps, v);
+            }
+        }
+    }
+    duk_pop(ps->ctx);
+}
+
+static void on_fulfilled_cb(struct evl_loop *loop, void *value, void *arg,
+                            struct evl_result *result)
+{
+    struct pstate *ps = state_of_loop(loop);
+    struct reaction *r = arg;
+    if (ps && !evl__duk_terminated(ps->d)) {
+        run_reaction(ps, r->on_fulfilled, value, result);
+    } else {
+        (void)evl_result_forward(result);
+    }
+}
+
+static void on_rejected_cb(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    struct pstate *ps = state_of_loop(loop);
+    struct reaction *r = arg;
+    if (ps && !evl__duk_terminated(ps->d)) {
+        run_reaction(ps, r->on_rejected, value, result);
+    } else {
+        /* Keep the rejection on the derived promise rather than fulfilling it. */
+        (void)evl_result_forward(result);
+    }
+}
+
+/* finally's callback: called with no argument; its outcome is waited for by the core. */
+static void on_finally_cb(struct evl_loop *loop, void *arg, struct evl_result *result)
+{
+    struct pstate *ps = state_of_loop(loop);
+    if (ps && !evl__duk_terminated(ps->d)) {
+        struct reaction *r = arg;
+        struct reaction_call rc = {ps, r->on_fulfilled, NULL, 0, result};
+        if (duk_safe_call(ps->ctx, reaction_body, &rc, 0, 1) != DUK_EXEC_SUCCESS &&
+            !evl__duk_terminated(ps->d)) {
+            int ok;
+            void *v = value_new(ps, -1, &ok);
+            if (ok && evl_result_reject(result, v, value_dtor) != 0) {
+                value_free(ps, v);
+            }
+        }
+        duk_pop(ps->ctx);
+    }
+}
+
+/* ---- Thenable hooks --------------------------------------------------------------------- */
+
+static duk_ret_t get_then_body(duk_context *ctx, void *udata)
+{
+    (void)udata;
+    duk_get_prop_literal(ctx, -1, "then");
+    return 1;
+}
+
+static int hook_get_then(struct evl_loop *loop, void *ud, void *value, void **then_out,
+                         evl_dtor_cb *then_dtor)
+{
+    struct pstate *ps = ud;
+    (void)loop;
+    if (!IS_HANDLE(value) || evl__duk_terminated(ps->d)) {
+        return EVL_THENABLE_NO;
+    }
+    duk_context *ctx = ps->ctx;
+    push_value(ps, value, NULL);
+    if (!duk_is_object(ctx, -1)) {
+        duk_pop(ctx);
+        return EVL_THENABLE_NO;
+    }
+    int kind = EVL_THENABLE_NO;
+    int ok = 1;
+    void *out = NULL;
+    if (duk_safe_call(ctx, get_then_body, NULL, 1, 1) != DUK_EXEC_SUCCESS) {
+        if (evl__duk_exec_tripped(ps->d) || evl__duk_terminated(ps->d)) {
+            duk_pop(ctx);
+            return EVL_THENABLE_NO;
+        }
+        out = value_new(ps, -1, &ok);
+        kind = EVL_THENABLE_THREW;
+    } else if (duk_is_callable(ctx, -1)) {
+        out = value_new(ps, -1, &ok);
+        kind = EVL_THENABLE_YES;
+    }
+    duk_pop(ctx);
+    if (!ok) {
+        return EVL_THENABLE_NO;
+    }
+    *then_out = out;
+    *then_dtor = value_dtor;
+    return kind;
+}
+
+/* The resolving functions handed to a thenable's then: magic 0 resolve, 1 reject. */
+static duk_ret_t thenable_resolving_fn(duk_context *ctx)
+{
+    struct pstate *ps = state_of(ctx);
+    duk_push_current_function(ctx);
+    if (duk_get_magic(ctx, -1) == 1) {
+        duk_get_prop_literal(ctx, -1, KEY_PEER);
+        duk_remove(ctx, -2);
+    }
+    duk_get_prop_literal(ctx, -1, KEY_RESOLVERS);
+    struct evl_promise_resolvers *r = duk_get_pointer(ctx, -1);
+    duk_pop(ctx);
+    if (!ps || !r || evl_promise_resolvers_done(r)) {
+        return 0;
+    }
+    duk_push_current_function(ctx);
+    int reject = duk_get_magic(ctx, -1) == 1;
+    duk_pop(ctx);
+    if (reject) {
+        settle_reject(ps, &resolvers_ops, r, 0);
+    } else {
+        settle_resolve(ps, &resolvers_ops, r, 0);
+    }
+    return 0;
+}
+
+static duk_ret_t thenable_resolve_finalizer(duk_context *ctx)
+{
+    struct evl_promise_resolvers *r = NULL;
+    if (duk_get_prop_literal(ctx, 0, KEY_RESOLVERS)) {
+        r = duk_get_pointer(ctx, -1);
+    }
+    duk_pop(ctx);
+    if (!r) {
+        return 0;
+    }
+    duk_push_pointer(ctx, NULL);
+    duk_put_prop_literal(ctx, 0, KEY_RESOLVERS);
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        return 0;
+    }
+    struct held *h = held_find(ps, r);
+    if (h && h->object == duk_get_heapptr(ctx, 0)) {
+        held_remove(ps, h);
+        evl_promise_resolvers_release(r);
+    }
+    return 0;
+}
+
+struct call_then_args {
+    struct pstate *ps;
+    void *value;
+    void *then_fn;
+    struct evl_promise_resolvers *resolvers;
+};
+
+static duk_ret_t call_then_body(duk_context *ctx, void *udata)
+{
+    struct call_then_args *a = udata;
+    struct pstate *ps = a->ps;
+    push_value(ps, a->then_fn, NULL);
+    push_value(ps, a->value, NULL);
+    /* resolve: holds the resolvers (one reference, released by its finalizer). */
+    duk_push_c_function(ctx, thenable_resolving_fn, 1);
+    duk_set_magic(ctx, -1, 0);
+    if (held_put(ps, a->resolvers, duk_get_heapptr(ctx, -1), HELD_RESOLVERS) != 0) {
+        return DUK_RET_RANGE_ERROR;
+    }
+    evl_promise_resolvers_retain(a->resolvers);
+    duk_push_pointer(ctx, a->resolvers);
+    duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
+    duk_push_heapptr(ctx, ps->res_final);
+    duk_set_finalizer(ctx, -2);
+    /* reject: reaches the resolvers through resolve, which it keeps alive. */
+    duk_push_c_function(ctx, thenable_resolving_fn, 1);
+    duk_set_magic(ctx, -1, 1);
+    duk_dup(ctx, -2);
+    duk_put_prop_literal(ctx, -2, KEY_PEER);
+    int st = call_catching(ps->d, 2);
+    if (st == EVL_EEXCEPTION && !evl_promise_resolvers_done(a->resolvers)) {
+        settle_reject(ps, &resolvers_ops, a->resolvers, -1);
+    }
+    duk_pop(ctx);
+    return 0;
+}
+
+static void hook_call_then(struct evl_loop *loop, void *ud, void *value, void *then_fn,
+                           struct evl_promise_resolvers *resolvers)
+{
+    struct pstate *ps = ud;
+    (void)loop;
+    if (evl__duk_terminated(ps->d)) {
+        return;
+    }
+    struct call_then_args a = {ps, value, then_fn, resolvers};
+    if (duk_safe_call(ps->ctx, call_then_body, &a, 0, 1) != DUK_EXEC_SUCCESS &&
+        !evl__duk_terminated(ps->d) && !evl_promise_resolvers_done(resolvers)) {
+        int ok;
+        void *v = value_new(ps, -1, &ok);
+        if (ok && evl_resolvers_reject(resolvers, v, value_dtor) != 0) {
+            value_free(ps, v);
+        }
+    }
+    duk_pop(ps->ctx);
+}
+
+/* ---- Rejection tracking ------------------------------------------------------------------ */
+
+static duk_ret_t unhandled_body(duk_context *ctx, void *udata)
+{
+    struct evl_promise *p = udata;
+    struct pstate *ps = state_of(ctx);
+    struct evl_duk *d = ps->d;
+    push_value(ps, evl_promise_value(p), p); /* reason */
+    duk_dup(ctx, -1);
+    push_promise(ps, p);
+    if (evl__duk_emit(d, "unhandledRejection", 2) > 0 || evl__duk_terminated(d)) {
+        duk_pop(ctx);
+        return 0;
+    }
+    /* Node's default ("throw" mode): the reason itself if it is an Error, else an
+     * UnhandledPromiseRejection error, goes through the uncaught-exception path. */
+    duk_push_heapptr(ctx, ps->helpers);
+    duk_get_prop_literal(ctx, -1, "unhandledError");
+    duk_remove(ctx, -2);
+    duk_dup(ctx, -2);
+    if (duk_pcall(ctx, 1) != DUK_EXEC_SUCCESS) {
+        duk_pop(ctx);
+        duk_dup(ctx, -1);
+    }
+    evl__duk_uncaught_origin(d, -1, "unhandledRejection");
+    duk_pop_2(ctx);
+    return 0;
+}
+
+static void hook_unhandled(struct evl_loop *loop, struct evl_promise *p, void *ud)
+{
+    struct pstate *ps = ud;
+    (void)loop;
+    if (evl__duk_terminated(ps->d)) {
+        return;
+    }
+    (void)duk_safe_call(ps->ctx, unhandled_body, p, 0, 1);
+    duk_pop(ps->ctx);
+}
+
+static duk_ret_t handled_later_body(duk_context *ctx, void *udata)
+{
+    struct pstate *ps = state_of(ctx);
+    push_promise(ps, udata);
+    (void)evl__duk_emit(ps->d, "rejectionHandled", 1);
+    return 0;
+}
+
+static void hook_handled_later(struct evl_loop *loop, struct evl_promise *p, void *ud)
+{
+    struct pstate *ps = ud;
+    (void)loop;
+    if (evl__duk_terminated(ps->d)) {
+        return;
+    }
+    (void)duk_safe_call(ps->ctx, handled_later_body, p, 0, 1);
+    duk_pop(ps->ctx);
+}
+
+/* ---- Native functions --------------------------------------------------------------------- */
+
+static struct pstate *state_or_throw(duk_context *ctx)
+{
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        (void)duk_error(ctx, DUK_ERR_TYPE_ERROR, "Promise is not available (adapter removed)");
+    }
+    return ps;
+}
+
+static struct evl_promise *this_promise_or_throw(duk_context *ctx, const char *method)
+{
+    duk_push_this(ctx);
+    struct evl_promise *p = promise_at(ctx, -1);
+    duk_pop(ctx);
+    if (!p) {
+        (void)duk_error(ctx, DUK_ERR_TYPE_ERROR,
+                        "Method Promise.prototype.%s called on incompatible receiver", method);
+    }
+    return p;
+}
+
+static void throw_code(duk_context *ctx, int rc)
+{
+    (void)duk_error(ctx, rc == EVL_ENOMEM ? DUK_ERR_RANGE_ERROR : DUK_ERR_ERROR, "%s",
+                    evl_strerror(rc));
+}
+
+/* Creates a pending promise and pushes its wrapper. */
+static struct evl_promise *push_pending(struct pstate *ps)
+{
+    struct evl_promise *p = NULL;
+    int rc = evl_promise_new(ps->loop, &p);
+    if (rc != 0) {
+        throw_code(ps->ctx, rc);
+    }
+    push_new_wrapper(ps, p);
+    return p;
+}
+
+/* The executor's resolve (magic 0) and reject (magic 1): the promise's own resolving
+ * functions, reached through the wrapper they keep alive. */
+static duk_ret_t own_resolving_fn(duk_context *ctx)
+{
+    struct pstate *ps = state_of(ctx);
+    duk_push_current_function(ctx);
+    int reject = duk_get_magic(ctx, -1) == 1;
+    duk_get_prop_literal(ctx, -1, KEY_WRAPPER);
+    struct evl_promise *p = promise_at(ctx, -1);
+    duk_pop_2(ctx);
+    if (!ps || !p) {
+        return 0;
+    }
+    if (reject) {
+        settle_reject(ps, &promise_ops, p, 0);
+    } else {
+        settle_resolve(ps, &promise_ops, p, 0);
+    }
+    return 0;
+}
+
+/* Pushes resolve and reject for the wrapper at idx. */
+static void push_own_resolving_fns(duk_context *ctx, duk_idx_t wrapper)
+{
+    wrapper = duk_normalize_index(ctx, wrapper);
+    for (int magic = 0; magic < 2; magic++) {
+        duk_push_c_function(ctx, own_resolving_fn, 1);
+        duk_set_magic(ctx, -1, magic);
+        duk_push_string(ctx, "name");
+        duk_push_string(ctx, "");
+        duk_def_prop(ctx, -3,
+                     DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+        duk_dup(ctx, wrapper);
+        duk_put_prop_literal(ctx, -2, KEY_WRAPPER);
+    }
+}
+
+static duk_ret_t js_promise_ctor(duk_context *ctx)
+{
+    if (!duk_is_constructor_call(ctx)) {
+        return duk_error(ctx, DUK_ERR_TYPE_ERROR,
+                         "Promise constructor cannot be invoked without 'new'");
+    }
+    struct pstate *ps = state_or_throw(ctx);
+    if (!duk_is_callable(ctx, 0)) {
+        return duk_error(ctx, DUK_ERR_TYPE_ERROR, "Promise resolver %s is not a function",
+                         duk_is_object(ctx, 0) ? "[object]" : duk_safe_to_string(ctx, 0));
+    }
+    duk_push_this(ctx); /* 1: the new object, prototype from new.target */
+    struct evl_promise *p = NULL;
+    int rc = evl_promise_new(ps->loop, &p);
+    if (rc != 0) {
+        throw_code(ctx, rc);
+    }
+    wrapper_bind(ps, 1, p);
+    duk_dup(ctx, 0);
+    duk_push_undefined(ctx);
+    push_own_resolving_fns(ctx, 1);
+    if (duk_pcall_method(ctx, 2) != DUK_EXEC_SUCCESS) {
+        if (evl__duk_exec_tripped(ps->d) || evl__duk_terminated(ps->d)) {
+            (void)duk_throw(ctx);
+        }
+        settle_reject(ps, &promise_ops, p, -1);
+    }
+    duk_pop(ctx);
+    return 0;
+}
+
+/* then(onFulfilled, onRejected) on the C promise p: pushes the derived promise. */
+static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, duk_idx_t on_r)
+{
+    duk_context *ctx = ps->ctx;
+    int has_f = duk_is_callable(ctx, on_f);
+    int has_r = duk_is_callable(ctx, on_r);
+    struct reaction *r = NULL;
+    if (has_f || has_r) {
+        r = evl_malloc(sizeof(*r));
+        if (!r) {
+            throw_code(ctx, EVL_ENOMEM);
+        }
+        int ok_f = 1;
+        int ok_r = 1;
+        r->on_fulfilled = has_f ? value_new(ps, on_f, &ok_f) : NULL;
+        r->on_rejected = has_r ? value_new(ps, on_r, &ok_r) : NULL;
+        if (!ok_f || !ok_r) {
+            reaction_dtor(ps->loop, r);
+            throw_code(ctx, EVL_ENOMEM);
+        }
+    }
+    struct evl_promise *derived = NULL;
+    int rc = evl_promise_then(p, has_f ? on_fulfilled_cb : NULL, has_r ? on_rejected_cb : NULL, r,
+                              r ? reaction_dtor : NULL, &derived);
+    if (rc != 0) {
+        if (r) {
+            reaction_dtor(ps->loop, r);
+        }
+        throw_code(ctx, rc);
+    }
+    push_new_wrapper(ps, derived);
+}
+
+static duk_ret_t js_then(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    struct evl_promise *p = this_promise_or_throw(ctx, "then");
+    push_then(ps, p, 0, 1);
+    return 1;
+}
+
+static duk_ret_t js_catch(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_push_this(ctx); /* 1 */
+    struct evl_promise *p;
+    if (native_thenable(ps, 1, &p)) {
+        duk_push_undefined(ctx);
+        push_then(ps, p, 2, 0);
+        return 1;
+    }
+    /* Generic: Invoke(this, "then", undefined, onRejected). */
+    duk_get_prop_literal(ctx, 1, "then");
+    duk_dup(ctx, 1);
+    duk_push_undefined(ctx);
+    duk_dup(ctx, 0);
+    duk_call_method(ctx, 2);
+    return 1;
+}
+
+static duk_ret_t js_finally(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    struct evl_promise *p = this_promise_or_throw(ctx, "finally");
+    struct reaction *r = NULL;
+    if (duk_is_callable(ctx, 0)) {
+        r = evl_malloc(sizeof(*r));
+        if (!r) {
+            throw_code(ctx, EVL_ENOMEM);
+        }
+        int ok;
+        r->on_fulfilled = value_new(ps, 0, &ok);
+        r->on_rejected = NULL;
+        if (!ok) {
+            evl_free(r);
+            throw_code(ctx, EVL_ENOMEM);
+        }
+    }
+    struct evl_promise *derived = NULL;
+    int rc =
+        evl_promise_finally(p, r ? on_finally_cb : NULL, r, r ? reaction_dtor : NULL, &derived);
+    if (rc != 0) {
+        if (r) {
+            reaction_dtor(ps->loop, r);
+        }
+        throw_code(ctx, rc);
+    }
+    push_new_wrapper(ps, derived);
+    return 1;
+}
+
+static duk_ret_t js_resolve(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    /* PromiseResolve(C, x): x itself when it is a promise whose constructor is C. */
+    if (promise_at(ctx, 0)) {
+        duk_get_prop_literal(ctx, 0, "constructor");
+        duk_push_this(ctx);
+        int same = duk_strict_equals(ctx, -1, -2);
+        duk_pop_2(ctx);
+        if (same) {
+            duk_dup(ctx, 0);
+            return 1;
+        }
+    }
+    struct evl_promise *p = push_pending(ps);
+    settle_resolve(ps, &promise_ops, p, 0);
+    return 1;
+}
+
+static duk_ret_t js_reject(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    struct evl_promise *p = push_pending(ps);
+    settle_reject(ps, &promise_ops, p, 0);
+    return 1;
+}
+
+static duk_ret_t js_with_resolvers(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_set_top(ctx, 0);
+    duk_push_object(ctx);           /* 0 */
+    (void)push_pending(ps);         /* 1 */
+    push_own_resolving_fns(ctx, 1); /* 2, 3 */
+    duk_dup(ctx, 1);
+    duk_put_prop_literal(ctx, 0, "promise");
+    duk_dup(ctx, 2);
+    duk_put_prop_literal(ctx, 0, "resolve");
+    duk_dup(ctx, 3);
+    duk_put_prop_literal(ctx, 0, "reject");
+    duk_set_top(ctx, 1);
+    return 1;
+}
+
+static duk_ret_t js_try(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_idx_t nargs = duk_get_top(ctx);
+    struct evl_promise *p = push_pending(ps); /* nargs */
+    duk_insert(ctx, 0);                       /* [promise fn args...] */
+    if (nargs == 0) {
+        duk_push_undefined(ctx);
+        nargs = 1;
+    }
+    duk_push_undefined(ctx);
+    duk_insert(ctx, 2); /* [promise fn undefined args...] */
+    if (duk_pcall_method(ctx, nargs - 1) == DUK_EXEC_SUCCESS) {
+        settle_resolve(ps, &promise_ops, p, -1);
+    } else {
+        if (evl__duk_exec_tripped(ps->d) || evl__duk_terminated(ps->d)) {
+            (void)duk_throw(ctx);
+        }
+        settle_reject(ps, &promise_ops, p, -1);
+    }
+    duk_pop(ctx);
+    return 1;
+}
+
+/* all (magic 0), allSettled (1), any (2), race (3): the bootstrap's spec algorithms. */
+static duk_ret_t js_combinator(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_push_current_function(ctx);
+    int kind = duk_get_magic(ctx, -1);
+    duk_pop(ctx);
+    duk_push_heapptr(ctx, ps->helpers);
+    duk_get_prop_literal(ctx, -1, "combinator");
+    duk_push_this(ctx);
+    duk_dup(ctx, 0);
+    duk_push_int(ctx, kind);
+    duk_call(ctx, 3);
+    return 1;
+}
+
+/* ---- Bootstrap ---------------------------------------------------------------------------- */
+
+/*
+ * ES5 run once per heap: AggregateError, the combinators (PerformPromiseAll, AllSettled,
+ * Any, Race with GetIterator/IteratorStep/IteratorClose; arrays are walked by index) and the
+ * error Node raises for a non-Error unhandled rejection.
+ */
+static const char bootstrap_source[] =
+    "(function (Promise) {\n"
+    "'use strict';\n"
+    "var iteratorSymbol = typeof Symbol === 'function' ? Symbol.iterator : undefined;\n"
+    "function forOf(iterable, each) {\n"
+    "  var i;\n"
+    "  if (Array.isArray(iterable)) {\n"
+    "    for (i = 0; i < iterable.length; i++) { each(iterable[i]); }\n"
+    "    return;\n"
+    "  }\n"
+    "  if (typeof iterable === 'string') {\n"
+    "    for (i = 0; i < iterable.length; i++) {\n"
+    "      var c = iterable.charCodeAt(i);\n"
+    "      if (c >= 0xd800 && c <= 0xdbff && i + 1 < iterable.length) {\n"
+    "        var d = iterable.charCodeAt(i + 1);\n"
+    "        if (d >= 0xdc00 && d <= 0xdfff) { each(iterable.substr(i, 2)); i++; continue; }\n"
+    "      }\n"
+    "      each(iterable.charAt(i));\n"
+    "    }\n"
+    "    return;\n"
+    "  }\n"
+    "  var method = iterable === null || iterable === undefined || iteratorSymbol === undefined\n"
+    "      ? undefined : iterable[iteratorSymbol];\n"
+    "  if (typeof method !== 'function') {\n"
+    "    throw new TypeError((typeof iterable === 'object' && iterable !== null ? 'object' :\n"
+    "        String(iterable)) + ' is not iterable (cannot read property "
+    "Symbol(Symbol.iterator))');\n"
+    "  }\n"
+    "  var iterator = method.call(iterable);\n"
+    "  if (typeof iterator !== 'object' && typeof iterator !== 'function' || iterator === null) {\n"
+    "    throw new TypeError('Result of the Symbol.iterator method is not an object');\n"
+    "  }\n"
+    "  var next = iterator.next;\n"
+    "  for (;;) {\n"
+    "    var step = next.call(iterator);\n"
+    "    if (typeof step !== 'object' && typeof step !== 'function' || step === null) {\n"
+    "      throw new TypeError('Iterator result ' + String(step) + ' is not an object');\n"
+    "    }\n"
+    "    if (step.done) { return; }\n"
+    "    var value = step.value;\n"
+    "    try {\n"
+    "      each(value);\n"
+    "    } catch (e) {\n"
+    "      var ret = iterator['return'];\n"
+    "      if (ret !== undefined && ret !== null) { try { ret.call(iterator); } catch (ignored) {} "
+    "}\n"
+    "      throw e;\n"
+    "    }\n"
+    "  }\n"
+    "}\n"
+    "function toList(iterable) { var out = []; forOf(iterable, function (v) { out.push(v); }); "
+    "return out; }\n"
+    "function AggregateError(errors, message) {\n"
+    "  var e = message === undefined ? new Error() : new Error(String(message));\n"
+    "  var proto = this instanceof AggregateError ? Object.getPrototypeOf(this) : "
+    "AggregateError.prototype;\n"
+    "  Object.setPrototypeOf(e, proto);\n"
+    "  if (arguments.length > 2 && arguments[2] !== null && typeof arguments[2] === 'object' &&\n"
+    "      'cause' in arguments[2]) {\n"
+    "    Object.defineProperty(e, 'cause', { value: arguments[2].cause, writable: true, "
+    "configurable: true });\n"
+    "  }\n"
+    "  Object.defineProperty(e, 'errors', { value: toList(errors), writable: true, "
+    "configurable: true });\n"
+    "  return e;\n"
+    "}\n"
+    "AggregateError.prototype = Object.create(Error.prototype, {\n"
+    "  constructor: { value: AggregateError, writable: true, configurable: true },\n"
+    "  name: { value: 'AggregateError', writable: true, configurable: true },\n"
+    "  message: { value: '', writable: true, configurable: true }\n"
+    "});\n"
+    "Object.defineProperty(AggregateError, 'prototype', { writable: false });\n"
+    "Object.setPrototypeOf(AggregateError, Error);\n"
+    "function combinator(C, iterable, kind) {\n"
+    "  var resolve, reject;\n"
+    "  var promise = new C(function (res, rej) { resolve = res; reject = rej; });\n"
+    "  try {\n"
+    "    var promiseResolve = C.resolve;\n"
+    "    if (typeof promiseResolve !== 'function') {\n"
+    "      throw new TypeError('Promise resolve or reject function is not callable');\n"
+    "    }\n"
+    "    var values = [];\n"
+    "    var remaining = 1;\n"
+    "    var index = 0;\n"
+    "    var finish = function () {\n"
+    "      if (kind === 2) { reject(new AggregateError(values, 'All promises were rejected')); }\n"
+    "      else { resolve(values); }\n"
+    "    };\n"
+    "    forOf(iterable, function (next) {\n"
+    "      var nextPromise = promiseResolve.call(C, next);\n"
+    "      if (kind === 3) { nextPromise.then(resolve, reject); return; }\n"
+    "      var i = index++;\n"
+    "      var called = false;\n"
+    "      values.push(undefined);\n"
+    "      remaining++;\n"
+    "      var element = function (status) {\n"
+    "        return function (x) {\n"
+    "          if (called) { return; }\n"
+    "          called = true;\n"
+    "          values[i] = status === 0 ? x : status === 1 ? { status: 'fulfilled', value: x }\n"
+    "              : { status: 'rejected', reason: x };\n"
+    "          if (--remaining === 0) { finish(); }\n"
+    "        };\n"
+    "      };\n"
+    "      if (kind === 0) { nextPromise.then(element(0), reject); }\n"
+    "      else if (kind === 1) { nextPromise.then(element(1), element(2)); }\n"
+    "      else { nextPromise.then(resolve, element(0)); }\n"
+    "    });\n"
+    "    if (kind !== 3 && --remaining === 0) { finish(); }\n"
+    "  } catch (e) {\n"
+    "    reject(e);\n"
+    "  }\n"
+    "  return promise;\n"
+    "}\n"
+    "function unhandledError(reason) {\n"
+    "  if (reason instanceof Error) { return reason; }\n"
+    "  var text;\n"
+    "  try { text = String(reason); } catch (e) { text = Object.prototype.toString.call(reason); "
+    "}\n"
+    "  var err = new Error('This error originated either by throwing inside of an async "
+    "function without a catch block, or by rejecting a promise which was not handled with "
+    ".catch(). The promise rejected with the reason \"' + text + '\".');\n"
+    "  err.name = 'UnhandledPromiseRejection';\n"
+    "  err.code = 'ERR_UNHANDLED_REJECTION';\n"
+    "  return err;\n"
+    "}\n"
+    "return { AggregateError: AggregateError, combinator: combinator, unhandledError: "
+    "unhandledError };\n"
+    "})";
+
+/* ---- Install and teardown --------------------------------------------------------------- */
+
+/* Defines obj[name] as a native method: length before name, both configurable only; the
+ * method itself writable, configurable, not enumerable (as every built-in method). */
+static void def_method(duk_context *ctx, duk_idx_t obj, const char *name, duk_c_function fn,
+                       duk_idx_t nargs, int length, int magic)
+{
+    obj = duk_normalize_index(ctx, obj);
+    duk_push_c_function(ctx, fn, nargs);
+    duk_set_magic(ctx, -1, magic);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, length);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, name);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, name);
+    duk_insert(ctx, -2);
+    duk_def_prop(ctx, obj,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
+}
+
+/* Defines obj[name] = value at -1 (popped) with the given attribute flags. */
+static void def_value(duk_context *ctx, duk_idx_t obj, const char *name, duk_uint_t flags)
+{
+    obj = duk_normalize_index(ctx, obj);
+    duk_push_string(ctx, name);
+    duk_insert(ctx, -2);
+    duk_def_prop(ctx, obj, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | flags);
+}
+
+#define ATTR_BUILTIN \
+    (DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE)
+#define ATTR_FROZEN \
+    (DUK_DEFPROP_CLEAR_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_CLEAR_CONFIGURABLE)
+
+static duk_ret_t install_body(duk_context *ctx, void *udata)
+{
+    struct pstate *ps = udata;
+    /* The stash object keeps every heap pointer below alive. */
+    duk_push_heap_stash(ctx);
+    duk_push_object(ctx); /* stash object */
+    ps->stash_obj = duk_get_heapptr(ctx, -1);
+    duk_push_pointer(ctx, ps);
+    duk_put_prop_literal(ctx, -2, "ptr");
+    duk_push_array(ctx);
+    ps->values = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, -2, "values");
+    duk_dup(ctx, -1);
+    duk_put_prop_literal(ctx, -3, STASH_PROMISES);
+    duk_remove(ctx, -2); /* [stash_obj] */
+    duk_idx_t so = duk_get_top_index(ctx);
+
+    /* Promise and Promise.prototype. */
+    duk_push_c_function(ctx, js_promise_ctor, 1);
+    duk_idx_t ctor = duk_get_top_index(ctx);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, 1);
+    duk_def_prop(ctx, ctor,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "Promise");
+    duk_def_prop(ctx, ctor,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_object(ctx);
+    duk_idx_t proto = duk_get_top_index(ctx);
+    duk_dup(ctx, proto);
+    def_value(ctx, ctor, "prototype", ATTR_FROZEN);
+    def_method(ctx, ctor, "resolve", js_resolve, 1, 1, 0);
+    def_method(ctx, ctor, "reject", js_reject, 1, 1, 0);
+    def_method(ctx, ctor, "all", js_combinator, 1, 1, 0);
+    def_method(ctx, ctor, "allSettled", js_combinator, 1, 1, 1);
+    def_method(ctx, ctor, "any", js_combinator, 1, 1, 2);
+    def_method(ctx, ctor, "race", js_combinator, 1, 1, 3);
+    def_method(ctx, ctor, "withResolvers", js_with_resolvers, 0, 0, 0);
+    def_method(ctx, ctor, "try", js_try, DUK_VARARGS, 1, 0);
+    def_method(ctx, proto, "then", js_then, 2, 2, 0);
+    def_method(ctx, proto, "catch", js_catch, 1, 1, 0);
+    def_method(ctx, proto, "finally", js_finally, 1, 1, 0);
+    duk_dup(ctx, ctor);
+    def_value(ctx, proto, "constructor", ATTR_BUILTIN);
+    duk_get_global_literal(ctx, "Symbol");
+    duk_get_prop_literal(ctx, -1, "toStringTag");
+    duk_remove(ctx, -2);
+    duk_push_string(ctx, "Promise");
+    duk_def_prop(ctx, proto,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_CLEAR_WRITABLE |
+                     DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_c_function(ctx, wrapper_finalizer, 1);
+    duk_set_finalizer(ctx, proto);
+    duk_get_prop_literal(ctx, proto, "then");
+    ps->then_fn = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, so, "then");
+    ps->proto = duk_get_heapptr(ctx, proto);
+    ps->ctor = duk_get_heapptr(ctx, ctor);
+    duk_push_c_function(ctx, thenable_resolve_finalizer, 1);
+    ps->res_final = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, so, "resFinal");
+
+    /* The bootstrap. */
+    duk_push_string(ctx, "promise.js");
+    duk_compile_lstring_filename(ctx, DUK_COMPILE_EVAL, bootstrap_source,
+                                 sizeof(bootstrap_source) - 1);
+    duk_call(ctx, 0);
+    duk_dup(ctx, ctor);
+    duk_call(ctx, 1);
+    ps->helpers = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, so, "helpers");
+
+    /* Globals: writable, configurable, not enumerable (as in Node). */
+    duk_push_global_object(ctx);
+    duk_dup(ctx, ctor);
+    def_value(ctx, -2, "Promise", ATTR_BUILTIN);
+    duk_push_heapptr(ctx, ps->helpers);
+    duk_get_prop_literal(ctx, -1, "AggregateError");
+    duk_remove(ctx, -2);
+    def_value(ctx, -2, "AggregateError", ATTR_BUILTIN);
+    duk_pop(ctx);
+
+    duk_dup(ctx, proto);
+    duk_put_prop_literal(ctx, so, "proto");
+    duk_dup(ctx, ctor);
+    duk_put_prop_literal(ctx, so, "ctor");
+    duk_set_top(ctx, 0);
+    return 0;
+}
 
 int evl__duk_promise_install(struct evl_duk *d)
 {
-    (void)d;
+    struct evl_loop *loop = evl__duk_loop(d);
+    duk_context *ctx = evl__duk_ctx(d);
+    if (evl_loop_thenable_ud(loop)) {
+        return EVL_EBUSY; /* One heap's Promise per loop: the hooks are loop-wide. */
+    }
+    struct pstate *ps = evl_calloc(1, sizeof(*ps));
+    if (!ps) {
+        return EVL_ENOMEM;
+    }
+    ps->d = d;
+    ps->ctx = ctx;
+    ps->loop = loop;
+    ps->next_slot = 1;
+    if (duk_safe_call(ctx, install_body, ps, 0, 1) != DUK_EXEC_SUCCESS) {
+        duk_pop(ctx);
+        duk_push_heap_stash(ctx);
+        duk_del_prop_literal(ctx, -1, STASH_PROMISES);
+        duk_pop(ctx);
+        evl_free(ps->held);
+        evl_free(ps);
+        return EVL_ENOMEM;
+    }
+    duk_pop(ctx);
+    const struct evl_thenable_hooks hooks = {hook_get_then, hook_call_then, ps};
+    int rc = evl_loop_set_thenable_hooks(loop, &hooks);
+    if (rc == 0) {
+        rc = evl_loop_set_rejection_hooks(loop, hook_unhandled, hook_handled_later, ps);
+        if (rc != 0) {
+            (void)evl_loop_set_thenable_hooks(loop, NULL);
+        }
+    }
+    if (rc != 0) {
+        duk_push_heap_stash(ctx);
+        duk_del_prop_literal(ctx, -1, STASH_PROMISES);
+        duk_pop(ctx);
+        evl_free(ps);
+        return rc;
+    }
     return 0;
+}
+
+void evl__duk_promise_release(struct evl_duk *d)
+{
+    struct evl_loop *loop = evl__duk_loop(d);
+    struct pstate *ps = evl_loop_thenable_ud(loop);
+    if (!ps || ps->d != d) {
+        return;
+    }
+    /* Unhook first: from now on destructors of our values find no state and do nothing. */
+    (void)evl_loop_set_thenable_hooks(loop, NULL);
+    (void)evl_loop_set_rejection_hooks(loop, NULL, NULL, NULL);
+    duk_context *ctx = evl__duk_ctx(d) ? ps->ctx : NULL; /* NULL: the heap is being destroyed */
+    if (ctx) {
+        duk_push_heap_stash(ctx);
+        duk_del_prop_literal(ctx, -1, STASH_PROMISES);
+        duk_pop(ctx);
+    }
+    for (size_t i = 0; i < ps->held_cap; i++) {
+        struct held *h = &ps->held[i];
+        if (!h->key) {
+            continue;
+        }
+        if (ctx) {
+            /* Wrappers outliving the binding become inert. */
+            duk_push_heapptr(ctx, h->object);
+            duk_push_pointer(ctx, NULL);
+            duk_put_prop_literal(ctx, -2, h->kind == HELD_PROMISE ? KEY_PTR : KEY_RESOLVERS);
+            duk_pop(ctx);
+        }
+        if (h->kind == HELD_PROMISE) {
+            evl_promise_release(h->key);
+        } else {
+            evl_promise_resolvers_release(h->key);
+        }
+    }
+    if (!ctx) {
+        /* The heap is going away: finalizers that still run must not find the state. */
+        duk_push_heap_stash(ps->ctx);
+        duk_del_prop_literal(ps->ctx, -1, STASH_PROMISES);
+        duk_pop(ps->ctx);
+    }
+    if (tls_cache.ps == ps) {
+        tls_cache.ctx = NULL;
+        tls_cache.ps = NULL;
+    }
+    evl_free(ps->held);
+    evl_free(ps->free_slots);
+    evl_free(ps);
+}
+
+/* ---- Interop for embedders ------------------------------------------------------------ */
+
+int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p)
+{
+    if (!ctx || !p) {
+        return EVL_EINVAL;
+    }
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        return EVL_ENOENT;
+    }
+    if (evl_promise_loop(p) != ps->loop) {
+        return EVL_EINVAL;
+    }
+    struct held *h = held_find(ps, p);
+    if (h && h->kind == HELD_PROMISE) {
+        duk_push_heapptr(ctx, h->object);
+        return 0;
+    }
+    duk_push_object(ctx);
+    duk_push_heapptr(ctx, ps->proto);
+    duk_set_prototype(ctx, -2);
+    if (held_put(ps, p, duk_get_heapptr(ctx, -1), HELD_PROMISE) != 0) {
+        duk_pop(ctx);
+        return EVL_ENOMEM;
+    }
+    duk_push_pointer(ctx, evl_promise_retain(p));
+    duk_put_prop_literal(ctx, -2, KEY_PTR);
+    return 0;
+}
+
+struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx)
+{
+    if (!ctx || !duk_is_valid_index(ctx, idx)) {
+        return NULL;
+    }
+    return promise_at(ctx, idx);
+}
+
+int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb *dtor)
+{
+    if (!ctx || !value || !dtor || !duk_is_valid_index(ctx, idx)) {
+        return EVL_EINVAL;
+    }
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        return EVL_ENOENT;
+    }
+    int ok;
+    void *v = value_new(ps, idx, &ok);
+    if (!ok) {
+        return EVL_ENOMEM;
+    }
+    *value = v;
+    *dtor = value_dtor;
+    return 0;
+}
+
+int evl_duk_push_value(duk_context *ctx, void *value)
+{
+    if (!ctx) {
+        return EVL_EINVAL;
+    }
+    struct pstate *ps = state_of(ctx);
+    if (!ps) {
+        return EVL_ENOENT;
+    }
+    push_value(ps, value, NULL);
+    return 0;
+}
+
+size_t evl__duk_promise_live_values(duk_context *ctx)
+{
+    struct pstate *ps = state_of(ctx);
+    return ps ? ps->live_values : 0;
 }

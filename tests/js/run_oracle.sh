@@ -5,9 +5,9 @@
 # Node's output is produced at test time rather than stored: Node is the oracle, so a stored
 # copy could only drift from it; every machine that runs the tests has Node 20 (deps.sh).
 set -u
-evljs=$1
+evljs=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 node=$2
-fixture=$3
+fixture=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
 if ! command -v "$node" >/dev/null 2>&1; then
     echo "node not found: skipped"
     exit 77
