@@ -1479,7 +1479,11 @@ void evl__duk_promise_release(struct evl_duk *d)
             /* Wrappers outliving the binding become inert. */
             duk_push_heapptr(ctx, h->object);
             duk_push_pointer(ctx, NULL);
-            duk_put_prop_literal(ctx, -2, h->kind == HELD_PROMISE ? KEY_PTR : KEY_RESOLVERS);
+            if (h->kind == HELD_PROMISE) {
+                duk_put_prop_literal(ctx, -2, KEY_PTR);
+            } else {
+                duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
+            }
             duk_pop(ctx);
         }
         if (h->kind == HELD_PROMISE) {
