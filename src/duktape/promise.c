@@ -486,6 +486,12 @@ static void settle_resolve(struct pstate *ps, const struct settle_ops *ops, void
     }
 }
 
+static void noop_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
 static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void *target,
                           duk_idx_t idx)
 {
@@ -496,6 +502,12 @@ static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void 
     }
     if (ops->reject(target, v, value_dtor) != 0) {
         value_free(ps, v);
+    } else if (ops == &promise_ops) {
+        /* Rejection tracking reports at the end of a checkpoint, and the loop skips the
+         * checkpoint (hooks included) when no microtask is queued: a promise rejected by
+         * synchronous code (the main script, a resolve function called from C) must still be
+         * reported at the next checkpoint, as Node does, so make sure there is one. */
+        (void)evl_queue_microtask(ps->loop, noop_task, NULL);
     }
 }
 

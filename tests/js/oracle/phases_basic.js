@@ -1,8 +1,9 @@
 // Sync code, then nextTick, then promise jobs and queueMicrotask (one FIFO), then timers by
-// deadline and immediates; the main script never races setTimeout(0) against setImmediate.
+// deadline and immediates; the main script never races setTimeout(0) against setImmediate,
+// and its timers are far enough out that a slow start on a loaded machine cannot reorder them.
 var log = [];
-setTimeout(function () { log.push('timeout 20'); }, 20);
-setTimeout(function () { log.push('timeout 10'); }, 10);
+setTimeout(function () { log.push('timeout 100'); }, 100);
+setTimeout(function () { log.push('timeout 60'); }, 60);
 setImmediate(function () { log.push('immediate'); });
 Promise.resolve().then(function () { log.push('promise 1'); });
 queueMicrotask(function () { log.push('microtask'); });

@@ -1,9 +1,10 @@
-// Timers fire by deadline, not by scheduling order; equal delays keep FIFO order.
+// Timers fire by deadline, not by scheduling order; equal delays keep FIFO order. Delays are
+// 20 ms apart so a slow start on a loaded machine cannot reorder them.
 var log = [];
-setTimeout(function () { log.push('30'); }, 30);
-setTimeout(function () { log.push('10a'); }, 10);
+setTimeout(function () { log.push('120'); }, 120);
+setTimeout(function () { log.push('40a'); }, 40);
+setTimeout(function () { log.push('80'); }, 80);
+setTimeout(function () { log.push('40b'); }, 40);
 setTimeout(function () { log.push('20'); }, 20);
-setTimeout(function () { log.push('10b'); }, 10);
-setTimeout(function () { log.push('5'); }, 5);
-setTimeout(function () { log.push('10c'); }, 10);
-setTimeout(function () { log.push('40'); console.log(log.join(' ')); }, 40);
+setTimeout(function () { log.push('40c'); }, 40);
+setTimeout(function () { log.push('160'); console.log(log.join(' ')); }, 160);
