@@ -70,7 +70,7 @@ int evl_duk_terminated(duk_context *ctx, int *status);
 
 /*
  * Sets process.argv to a copy of argv[0..argc-1] (the strings are copied). Value stack:
- * unchanged. Loop thread only. Errors: EVL_ENOENT, EVL_ENOMEM.
+ * unchanged. Loop thread only. Errors: EVL_ENOENT, EVL_EINVAL, EVL_ENOMEM.
  */
 int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
 

@@ -328,26 +328,44 @@ void evl__duk_exit(struct evl_duk *d, int status)
     evl__duk_terminate(d, status);
 }
 
+struct argv_args {
+    struct evl_duk *d;
+    int argc;
+    char *const *argv;
+};
+
+static duk_ret_t set_argv_safe(duk_context *ctx, void *udata)
+{
+    const struct argv_args *a = udata;
+    evl__duk_push_ref(ctx, a->d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    duk_push_array(ctx);
+    for (int i = 0; i < a->argc; i++) {
+        duk_push_string(ctx, a->argv[i]);
+        duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+    }
+    duk_put_prop_string(ctx, -2, "argv");
+    if (a->argc > 0) {
+        duk_push_string(ctx, a->argv[0]);
+        duk_put_prop_string(ctx, -2, "argv0");
+        duk_push_string(ctx, a->argv[0]);
+        duk_put_prop_string(ctx, -2, "execPath");
+    }
+    duk_pop_2(ctx);
+    return 0;
+}
+
 int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv)
 {
     struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
     if (!d) {
         return EVL_ENOENT;
     }
-    evl__duk_push_ref(ctx, d->internals_ref);
-    duk_get_prop_string(ctx, -1, "process");
-    duk_push_array(ctx);
-    for (int i = 0; i < argc; i++) {
-        duk_push_string(ctx, argv[i]);
-        duk_put_prop_index(ctx, -2, (duk_uarridx_t)i);
+    if (argc < 0 || (argc > 0 && !argv)) {
+        return EVL_EINVAL;
     }
-    duk_put_prop_string(ctx, -2, "argv");
-    if (argc > 0) {
-        duk_push_string(ctx, argv[0]);
-        duk_put_prop_string(ctx, -2, "argv0");
-        duk_push_string(ctx, argv[0]);
-        duk_put_prop_string(ctx, -2, "execPath");
-    }
-    duk_pop_2(ctx);
-    return 0;
+    struct argv_args a = {d, argc, argv};
+    int rc = duk_safe_call(ctx, set_argv_safe, &a, 0, 1) == DUK_EXEC_SUCCESS ? 0 : EVL_ENOMEM;
+    duk_pop(ctx);
+    return rc;
 }

@@ -187,6 +187,24 @@
     process.pid = native.pid;
     process.ppid = native.ppid;
     process.exitCode = undefined;
+    function stream(fd) {
+        return {
+            fd: fd,
+            isTTY: false,
+            write: function write(chunk, encoding, cb) {
+                if (typeof encoding === 'function') {
+                    cb = encoding;
+                }
+                native.write(fd, String(chunk));
+                if (typeof cb === 'function') {
+                    native.nextTick(cb);
+                }
+                return true;
+            }
+        };
+    }
+    process.stdout = stream(1);
+    process.stderr = stream(2);
     define(process, 'cwd', function cwd() {
         return native.cwd();
     });
@@ -256,6 +274,9 @@
         value: 'process', writable: false, enumerable: false, configurable: true
     });
     define(global, 'process', process);
+    if (global.global === undefined) {
+        define(global, 'global', global);
+    }
     internals.process = process;
 
     /* The text printed for an uncaught exception with no listener (stderr). */
