@@ -42,6 +42,7 @@ struct evl_duk {
     int exit_status;
     int exiting;             /* 'exit' listeners are running or have run */
     int in_uncaught_handler; /* inside 'uncaughtException' listeners */
+    int before_exit_more;    /* evljs: 'beforeExit' listeners left ref'd work behind */
     uint64_t exec_limit_ns;
     uint64_t deadline_ns;
     struct evl_duk_heap_state *hs; /* NULL for heaps not made by evl_duk_heap_new */

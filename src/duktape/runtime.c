@@ -183,24 +183,42 @@ static int run_main(struct evl_duk *d, const struct run_options *o)
     return 0;
 }
 
-/* Runs the loop until no ref'd work is left, with Node's 'beforeExit' semantics. */
+/* Runs after the 'beforeExit' task and its checkpoint: is there more to do (Node asks
+ * uv_loop_alive at this point; jobs queued by the listeners have already run)? */
+static void before_exit_check(struct evl_loop *loop, void *arg)
+{
+    struct evl_duk *d = arg;
+    d->before_exit_more = evl_loop_alive(loop);
+}
+
+/* Emits 'beforeExit' as a loop callback, so the checkpoint after it runs the jobs its
+ * listeners queue, exactly as for any other callback. */
+static void before_exit_task(struct evl_loop *loop, void *arg)
+{
+    struct evl_duk *d = arg;
+    duk_push_int(d->ctx, evl__duk_exit_code(d));
+    evl__duk_emit(d, "beforeExit", 1);
+    if (!d->terminated && evl_loop_submit(loop, before_exit_check, d) != 0) {
+        d->before_exit_more = 0;
+    }
+}
+
+/* Runs the loop until no ref'd work is left, with Node's 'beforeExit' semantics: emitted
+ * each time the loop runs dry; if its listeners leave ref'd work behind, the run goes on
+ * and 'beforeExit' comes again when that work is done. */
 static void run_loop(struct evl_duk *d)
 {
-    duk_context *ctx = d->ctx;
     while (!d->terminated) {
         int rc = evl_loop_run(d->loop, EVL_RUN_DEFAULT);
         if (rc < 0 || d->terminated) {
             break;
         }
-        duk_push_int(ctx, evl__duk_exit_code(d));
-        evl__duk_emit(d, "beforeExit", 1);
-        if (d->terminated) {
+        d->before_exit_more = 0;
+        if (evl_loop_submit(d->loop, before_exit_task, d) != 0) {
             break;
         }
-        /* Listeners may have queued jobs or timers: one non-blocking turn runs the jobs
-         * (the loop starts with a checkpoint); anything still alive keeps us going. */
-        rc = evl_loop_run(d->loop, EVL_RUN_NOWAIT);
-        if (rc <= 0 && !evl_loop_alive(d->loop)) {
+        rc = evl_loop_run(d->loop, EVL_RUN_DEFAULT);
+        if (rc < 0 || d->terminated || !d->before_exit_more) {
             break;
         }
     }
