@@ -150,9 +150,6 @@ static void cap_reject_handler(struct evl_loop *loop, void *value, void *arg,
 static int combinator(struct evl_loop *loop, enum comb_kind kind,
                       const struct evl_promise_input *inputs, size_t n, struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     if (!loop || !out || (n > 0 && !inputs)) {
         return EVL_EINVAL;
     }
@@ -168,7 +165,7 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
     }
     /* Everything that can fail is allocated before the first input is touched, so a failed
      * call registers nothing and leaves plain values with the caller. */
-    struct evl_promise *cap = evl__promise_alloc(ps, file, line);
+    struct evl_promise *cap = evl__promise_alloc(ps, 1);
     if (!cap) {
         return EVL_ENOMEM;
     }
@@ -199,7 +196,7 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
         rx->next = rxs;
         rxs = rx;
         if (!inputs[i].promise) {
-            struct evl_promise *p = evl__promise_alloc(ps, NULL, 0);
+            struct evl_promise *p = evl__promise_alloc(ps, 0);
             if (!p) {
                 goto fail_free_records;
             }

@@ -267,9 +267,6 @@ unsigned evl_pool_threads(const struct evl_pool *pool)
 int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb work, void *arg,
                     struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     if (!pool || !loop || !work || !out) {
         return EVL_EINVAL;
     }
@@ -287,7 +284,7 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!job) {
         return EVL_ENOMEM;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         evl_free(job);
         return EVL_ENOMEM;

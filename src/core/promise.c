@@ -41,8 +41,8 @@ struct evl__slab {
  * fresh resolving functions, so the target's own already-resolved flag does not apply. */
 static char adopt_marker;
 
-static _Thread_local const char *site_file;
-static _Thread_local int site_line;
+static _Thread_local const char *site_file __attribute__((tls_model("initial-exec")));
+static _Thread_local int site_line __attribute__((tls_model("initial-exec")));
 
 void evl_promise_set_site(const char *file, int line)
 {
@@ -103,7 +103,9 @@ fail_free_state:
     return NULL;
 }
 
-static void *obj_alloc(struct evl__pstate *ps)
+static void *obj_refill(struct evl__pstate *ps);
+
+static inline void *obj_alloc(struct evl__pstate *ps)
 {
     void *o = ps->free_objs;
     if (o) {
@@ -111,6 +113,12 @@ static void *obj_alloc(struct evl__pstate *ps)
         ps->n_free--;
         return o;
     }
+    return obj_refill(ps);
+}
+
+/* The free list is empty: a new slab (or, under sanitizers, one record). */
+static void *obj_refill(struct evl__pstate *ps)
+{
 #ifdef EVL__NO_SLABS
     return evl_malloc(EVL__OBJ_SIZE);
 #else
@@ -130,7 +138,7 @@ static void *obj_alloc(struct evl__pstate *ps)
 #endif
 }
 
-static void obj_free(struct evl__pstate *ps, void *o)
+static inline void obj_free(struct evl__pstate *ps, void *o)
 {
 #ifdef EVL__NO_SLABS
     (void)ps;
@@ -171,7 +179,7 @@ static void pstate_free(struct evl__pstate *ps)
 
 /* ---- Allocation, release ------------------------------------------------------------- */
 
-struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, const char *file, int line)
+struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, int site)
 {
     struct evl_promise *p = obj_alloc(ps);
     if (!p) {
@@ -184,6 +192,13 @@ struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, const char *file,
     p->u.dtor = NULL;
     p->site = NULL;
     if (ps->registry) {
+        /* The thread-local site is read only with the registry on, keeping the common path
+         * free of thread-local accesses. */
+        const char *file = NULL;
+        int line = 0;
+        if (site) {
+            evl__site_take(&file, &line);
+        }
         struct evl__site *s = evl_malloc(sizeof(*s));
         /* The registry is a diagnostic: a promise without a node is still a promise. */
         if (s) {
@@ -246,7 +261,6 @@ static void promise_free_one(struct evl_promise *p, struct evl__pstate *ps)
         } else if (p->u.dtor) {
             p->u.dtor(ps->loop, p->value);
         }
-        ps->stats.settled--;
     }
     if (p->site) {
         p->site->prev->next = p->site->next;
@@ -257,11 +271,8 @@ static void promise_free_one(struct evl_promise *p, struct evl__pstate *ps)
     obj_free(ps, p);
 }
 
-void evl__promise_release(struct evl_promise *p)
+void evl__promise_free(struct evl_promise *p)
 {
-    if (--p->refs != 0) {
-        return;
-    }
     struct evl__pstate *ps = p->ps;
     /* While on the work list, p->ps links the list (every entry shares ps). */
     p->ps = (struct evl__pstate *)ps->free_work;
@@ -319,7 +330,6 @@ static void settle(struct evl_promise *p, unsigned state, struct evl__val v)
         p->u.dtor = v.dtor;
     }
     ps->stats.pending--;
-    ps->stats.settled++;
     if (state == EVL_PROMISE_REJECTED && !(p->flags & EVL__P_HANDLED)) {
         evl__rejection_reject(p);
     }
@@ -513,10 +523,10 @@ int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
 }
 
 /* Applies a handler's outcome to the derived promise through its resolving functions. */
-static void apply_outcome(struct evl_result *res, struct evl_promise *d, bool fresh)
+static void apply_outcome(struct evl_promise *src, struct evl_result *res, struct evl_promise *d,
+                          bool fresh)
 {
-    struct evl_promise *src = res->source;
-    struct evl__pstate *ps = src ? src->ps : NULL;
+    struct evl__pstate *ps = src->ps;
     if (d && !fresh) {
         if (d->flags & EVL__P_RESOLVED) {
             d = NULL;
@@ -572,16 +582,12 @@ static void reaction_job(struct evl_loop *loop, void *arg)
     struct evl__pstate *ps = src->ps;
     bool ok = (src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED;
     evl_reaction_cb cb = ok ? rx->on_fulfilled : rx->on_rejected;
-    struct evl_result res;
-    res.source = src;
-    res.promise = NULL;
+    struct evl_result res = {src, EVL__OUT_FORWARD, {NULL, NULL, NULL}, NULL};
     if (cb) {
         res.kind = EVL__OUT_NONE;
         cb(loop, src->value, rx->arg, &res);
-    } else {
-        res.kind = EVL__OUT_FORWARD;
     }
-    apply_outcome(&res, rx->derived, rx->arg == &adopt_marker);
+    apply_outcome(src, &res, rx->derived, rx->arg == &adopt_marker);
     if (rx->arg_dtor) {
         rx->arg_dtor(loop, rx->arg);
     }
@@ -669,9 +675,6 @@ static int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
 
 int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     struct evl__pstate *ps = NULL;
     if (!out) {
         return EVL_EINVAL;
@@ -680,7 +683,7 @@ int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         return EVL_ENOMEM;
     }
@@ -691,9 +694,6 @@ int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
 int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
                           struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     struct evl__pstate *ps = NULL;
     if (!out) {
         return EVL_EINVAL;
@@ -702,7 +702,7 @@ int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         return EVL_ENOMEM;
     }
@@ -724,9 +724,6 @@ struct evl_promise *evl_promise_resolved_promise(struct evl_promise *p)
 int(evl_promise_rejected)(struct evl_loop *loop, void *reason, evl_dtor_cb dtor,
                           struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     struct evl__pstate *ps = NULL;
     if (!out) {
         return EVL_EINVAL;
@@ -735,7 +732,7 @@ int(evl_promise_rejected)(struct evl_loop *loop, void *reason, evl_dtor_cb dtor,
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         return EVL_ENOMEM;
     }
@@ -828,9 +825,6 @@ static struct evl_promise_resolvers *resolvers_make(struct evl_promise *p)
 int(evl_promise_with_resolvers)(struct evl_loop *loop, struct evl_promise **promise_out,
                                 struct evl_promise_resolvers **resolvers_out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     struct evl__pstate *ps = NULL;
     if (!promise_out || !resolvers_out) {
         return EVL_EINVAL;
@@ -839,7 +833,7 @@ int(evl_promise_with_resolvers)(struct evl_loop *loop, struct evl_promise **prom
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         return EVL_ENOMEM;
     }
@@ -951,7 +945,7 @@ int evl_resolvers_reject(struct evl_promise_resolvers *r, void *reason, evl_dtor
 
 static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
                      evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
-                     struct evl_promise **out, const char *file, int line)
+                     struct evl_promise **out, int site)
 {
     if (!p) {
         return EVL_EINVAL;
@@ -963,7 +957,7 @@ static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
     int rc;
     /* The derived promise exists even when the caller does not want it: a rejection of it
      * must still be reported as unhandled, as in JavaScript. */
-    struct evl_promise *d = evl__promise_alloc(ps, file, line);
+    struct evl_promise *d = evl__promise_alloc(ps, site);
     if (!d) {
         return EVL_ENOMEM;
     }
@@ -995,19 +989,13 @@ int(evl_promise_then)(struct evl_promise *p, evl_reaction_cb on_fulfilled,
                       evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
                       struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
-    return then_impl(p, on_fulfilled, on_rejected, arg, arg_dtor, out, file, line);
+    return then_impl(p, on_fulfilled, on_rejected, arg, arg_dtor, out, 1);
 }
 
 int(evl_promise_catch)(struct evl_promise *p, evl_reaction_cb on_rejected, void *arg,
                        evl_dtor_cb arg_dtor, struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
-    return then_impl(p, NULL, on_rejected, arg, arg_dtor, out, file, line);
+    return then_impl(p, NULL, on_rejected, arg, arg_dtor, out, 1);
 }
 
 /* ---- finally ---------------------------------------------------------------------------- */
@@ -1077,7 +1065,7 @@ static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *re
     if (inner.kind == EVL__OUT_PROMISE) {
         pr = inner.promise;
     } else {
-        pr = evl__promise_alloc(ps, NULL, 0);
+        pr = evl__promise_alloc(ps, 0);
         if (!pr) {
             if (inner.kind == EVL__OUT_VALUE) {
                 evl__val_drop(ps, inner.val);
@@ -1096,7 +1084,7 @@ static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *re
     }
     struct evl_promise *d2 = NULL;
     orig->refs++;
-    int rc = then_impl(pr, thunk, NULL, orig, release_promise_dtor, &d2, NULL, 0);
+    int rc = then_impl(pr, thunk, NULL, orig, release_promise_dtor, &d2, 0);
     evl__promise_release(pr);
     if (rc != 0) {
         evl__promise_release(orig);
@@ -1123,11 +1111,8 @@ static void catch_finally(struct evl_loop *loop, void *value, void *arg, struct 
 int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, void *arg,
                          evl_dtor_cb arg_dtor, struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     if (!on_finally) {
-        return then_impl(p, NULL, NULL, arg, arg_dtor, out, file, line);
+        return then_impl(p, NULL, NULL, arg, arg_dtor, out, 1);
     }
     if (!p) {
         return EVL_EINVAL;
@@ -1139,7 +1124,7 @@ int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, vo
     fc->fn = on_finally;
     fc->arg = arg;
     fc->arg_dtor = arg_dtor;
-    int rc = then_impl(p, then_finally, catch_finally, fc, finally_ctx_dtor, out, file, line);
+    int rc = then_impl(p, then_finally, catch_finally, fc, finally_ctx_dtor, out, 1);
     if (rc != 0) {
         evl_free(fc);
     }
@@ -1151,9 +1136,6 @@ int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, vo
 int(evl_promise_try)(struct evl_loop *loop, evl_promise_fn_cb fn, void *arg, evl_dtor_cb arg_dtor,
                      struct evl_promise **out)
 {
-    const char *file;
-    int line;
-    evl__site_take(&file, &line);
     struct evl__pstate *ps = NULL;
     if (!fn || !out) {
         return EVL_EINVAL;
@@ -1162,7 +1144,7 @@ int(evl_promise_try)(struct evl_loop *loop, evl_promise_fn_cb fn, void *arg, evl
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, file, line);
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         return EVL_ENOMEM;
     }
@@ -1281,6 +1263,7 @@ void evl_loop_promise_stats(struct evl_loop *loop, struct evl_promise_stats *out
     struct evl__pstate *ps = loop->promise_state;
     if (ps) {
         *out = ps->stats;
+        out->settled = ps->stats.live - ps->stats.pending; /* not counted on the hot path */
     }
 }
 

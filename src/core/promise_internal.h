@@ -24,7 +24,16 @@ static inline int evl__queue_job(struct evl_loop *loop, evl_task_cb fn, void *ar
     if (loop->admission_closed) {
         return EVL_ECLOSED;
     }
-    return evl__ring_push(loop, &loop->micro, fn, arg);
+    /* Fast path: room in the ring (the same test evl__ring_push makes before growing). */
+    struct evl__ring *r = &loop->micro;
+    if (r->buf && r->tail - r->head <= r->mask) {
+        struct evl__task *slot = &r->buf[r->tail & r->mask];
+        slot->fn = fn;
+        slot->arg = arg;
+        r->tail++;
+        return 0;
+    }
+    return evl__ring_push(loop, r, fn, arg);
 }
 
 /* Promise flags: the state lives in the two low bits. */
@@ -161,8 +170,16 @@ struct evl__pstate *evl__pstate_get(struct evl_loop *loop);
 void evl__site_take(const char **file, int *line);
 
 /* Allocation and settlement primitives. */
-struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, const char *file, int line);
-void evl__promise_release(struct evl_promise *p);
+/* site: take the creation site recorded by the public macros (public entry points only). */
+struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, int site);
+void evl__promise_free(struct evl_promise *p);
+/* Drops a reference; the last one frees (through a work list, never recursively). */
+static inline void evl__promise_release(struct evl_promise *p)
+{
+    if (--p->refs == 0) {
+        evl__promise_free(p);
+    }
+}
 struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps);
 void evl__reaction_free(struct evl__pstate *ps, struct evl__reaction *rx);
 /* Runs the resolve function's steps on a pending promise (value ownership moves in). */

@@ -18,7 +18,7 @@ static int push(struct evl_promise ***arr, size_t *n, size_t *cap, struct evl_pr
 {
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 16;
-        struct evl_promise **na = evl_realloc(*arr, ncap * sizeof(**arr));
+        struct evl_promise **na = evl_realloc(*arr, ncap * sizeof(void *));
         if (!na) {
             return EVL_ENOMEM;
         }
