@@ -37,4 +37,14 @@ EVL_API int evl_queue_microtask(struct evl_loop *loop, evl_task_cb fn, void *arg
  * Loop thread only. Errors as evl_queue_microtask. */
 EVL_API int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
+/*
+ * Runs a checkpoint now: drains the nextTick and microtask queues and runs the end-of-
+ * checkpoint hooks. The loop does this after each of its own callbacks; an embedder calls it
+ * after entering script code from outside a loop callback (a host's main script, an
+ * event listener run between evl_loop_run calls). Inside a checkpoint it returns at once:
+ * the outer checkpoint drains what this one would. Loop thread only.
+ * Errors: EVL_EINVAL, EVL_EPERM (wrong thread).
+ */
+EVL_API int evl_loop_checkpoint(struct evl_loop *loop);
+
 #endif

@@ -40,6 +40,18 @@ int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, v
     return 0;
 }
 
+int evl_loop_checkpoint(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    evl__loop_checkpoint(loop);
+    return 0;
+}
+
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r)
 {
     evl__loop_free(loop, r->buf);
