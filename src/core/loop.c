@@ -167,7 +167,7 @@ int evl_loop_alive(const struct evl_loop *loop)
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
            loop->timers.ref_count > 0 || evl__loop_micro_pending(loop) ||
            ring_nonempty(&loop->pending) || ring_nonempty(&loop->closeq) ||
-           evl__submitq_pending(l, 0) || (loop->io_hooks && loop->io_hooks->alive(loop));
+           evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
 }
 
 /* Drops the queued microtasks, letting their owner release what each one holds. */
@@ -323,7 +323,7 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         int st = EVL_LOOP_RUNNING;
         atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_SLEEPING);
         /* The last clause: the last ref went away meanwhile. */
-        if (evl__submitq_pending(loop, 1) || atomic_load(&loop->stop) ||
+        if (evl__submitq_pending_locked(loop) || atomic_load(&loop->stop) ||
             (!drain && atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) ||
             (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
             (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
@@ -353,8 +353,7 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
         return 0;
     }
     if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-        ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
-        evl__submitq_pending(loop, 0)) {
+        ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 || evl__submitq_pending(loop)) {
         return 0;
     }
     if (!evl_loop_alive(loop)) {
@@ -393,28 +392,39 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     if (evl__timers_any(&loop->timers)) {
         loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
         evl__timers_run(loop);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
     }
-    if (evl__loop_interrupted(loop)) {
-        return;
-    }
-    run_ring(loop, &loop->pending);
-    if (evl__loop_interrupted(loop)) {
-        return;
+    if (ring_nonempty(&loop->pending)) {
+        run_ring(loop, &loop->pending);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
     }
     evl__timers_poll_ctl(loop); /* so the poll timeout sees timers set meanwhile */
-    poll_phase(loop, poll_timeout(loop, mode), 0);
-    if (evl__loop_interrupted(loop)) {
-        return;
+    int64_t timeout = poll_timeout(loop, mode);
+    if (timeout != 0 || loop->io_hooks) {
+        poll_phase(loop, timeout, 0);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
     }
-    evl__submitq_run(loop, 0);
-    if (evl__loop_interrupted(loop)) {
-        return;
+    if (evl__submitq_pending(loop)) {
+        evl__submitq_run(loop, 0);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
     }
-    evl__immediates_run(loop);
-    if (evl__loop_interrupted(loop)) {
-        return;
+    if (loop->timers.imm_head != UINT32_MAX) {
+        evl__immediates_run(loop);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
     }
-    run_ring(loop, &loop->closeq);
+    if (ring_nonempty(&loop->closeq)) {
+        run_ring(loop, &loop->closeq);
+    }
 }
 
 /* One step of termination; returns 1 once the loop is TERMINATED. */
@@ -443,7 +453,7 @@ static int terminate_step(struct evl_loop *loop)
         }
         return 0;
     }
-    poll_phase(loop, evl__submitq_pending(loop, 0) ? 0 : -1, 1);
+    poll_phase(loop, evl__submitq_pending(loop) ? 0 : -1, 1);
     return 0;
 }
 

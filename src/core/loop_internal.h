@@ -169,8 +169,13 @@ int evl__submitq_init(struct evl_loop *loop);
 void evl__submitq_deinit(struct evl_loop *loop);
 /* Submitted-tasks phase: runs tasks up to the batch bounds, each followed by a checkpoint. */
 void evl__submitq_run(struct evl_loop *loop, int unbounded);
-/* Nonzero if tasks are waiting (any list). Loop thread; exact when taken under the lock. */
-int evl__submitq_pending(struct evl_loop *loop, int locked);
+/* Nonzero if tasks or timer messages are waiting, taking the lock (exact; before sleeping). */
+int evl__submitq_pending_locked(struct evl_loop *loop);
+
+static inline int evl__task_list_nonempty(const struct evl__task_list *l)
+{
+    return l->head && (l->pos < l->head->n || l->head->next);
+}
 /* Queues a timer control message (thread-safe; EVL_ECLOSED once admission closed) and
  * takes the whole queued list (loop thread; NULL if none). */
 int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg);
@@ -401,6 +406,16 @@ static inline void evl__timers_poll_ctl(struct evl_loop *loop)
     if (atomic_load_explicit(&loop->q.ctl_pending, memory_order_relaxed)) {
         evl__timers_apply_ctl(loop, 0);
     }
+}
+
+/* Nonzero if tasks or timer messages are waiting; the shared queue is read as a hint (loop
+ * thread; use evl__submitq_pending_locked before sleeping). */
+static inline int evl__submitq_pending(struct evl_loop *loop)
+{
+    const struct evl__submitq *q = &loop->q;
+    return evl__task_list_nonempty(&q->batch) || evl__task_list_nonempty(&q->local) ||
+           atomic_load_explicit(&q->head, memory_order_relaxed) != NULL ||
+           atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
 }
 
 #endif

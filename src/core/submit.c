@@ -346,7 +346,7 @@ static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int
 
 static int list_nonempty(const struct evl__task_list *l)
 {
-    return l->head && (l->pos < l->head->n || l->head->next);
+    return evl__task_list_nonempty(l);
 }
 
 /* Swaps the shared chain into the batch list; also hands surplus spares to producers. */
@@ -382,15 +382,11 @@ static void swap_in(struct evl_loop *loop)
     b->tail = t;
 }
 
-int evl__submitq_pending(struct evl_loop *loop, int locked)
+int evl__submitq_pending_locked(struct evl_loop *loop)
 {
     struct evl__submitq *q = &loop->q;
     if (list_nonempty(&q->batch) || list_nonempty(&q->local)) {
         return 1;
-    }
-    if (!locked) {
-        return atomic_load_explicit(&q->head, memory_order_relaxed) != NULL ||
-               atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
     }
     spin_lock(q);
     int r = atomic_load_explicit(&q->head, memory_order_relaxed) != NULL || q->ctl_head != NULL;

@@ -399,13 +399,12 @@ static void timer_insert(struct evl__timers *T, uint32_t idx)
 
 static int next_id(struct evl_loop *loop, uint64_t *id)
 {
-    uint64_t v = atomic_load_explicit(&loop->next_id, memory_order_relaxed);
-    do {
-        if (v > EVL_TIMER_ID_MAX) {
-            return EVL_ERANGE;
-        }
-    } while (!atomic_compare_exchange_weak_explicit(&loop->next_id, &v, v + 1, memory_order_relaxed,
-                                                    memory_order_relaxed));
+    /* One atomic add; past the limit the counter keeps counting failures harmlessly (it
+     * would take 2^64 calls to wrap). */
+    uint64_t v = atomic_fetch_add_explicit(&loop->next_id, 1, memory_order_relaxed);
+    if (v > EVL_TIMER_ID_MAX) {
+        return EVL_ERANGE;
+    }
     *id = v;
     return 0;
 }
@@ -601,6 +600,19 @@ int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t de
 
 int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t *id_out)
 {
+    if (loop && cb && evl__loop_on_thread(loop) && !loop->admission_closed &&
+        atomic_load_explicit(&loop->state, memory_order_relaxed) != EVL_LOOP_TERMINATED) {
+        /* The loop thread's path: no delay policy, no clock, no message. */
+        uint64_t id;
+        int rc = next_id(loop, &id);
+        if (rc == 0) {
+            rc = arm_new(loop, id, cb, arg, 0, 0, F_IMMEDIATE, 1);
+        }
+        if (rc == 0 && id_out) {
+            *id_out = id;
+        }
+        return rc;
+    }
     return schedule(loop, cb, arg, 0, 0, F_IMMEDIATE, id_out);
 }
 
