@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define PRODUCERS 4
+#define PRODUCERS          4
 #define TASKS_PER_PRODUCER 100000
 
 static unsigned long ran;

@@ -1050,6 +1050,7 @@ static duk_ret_t js_finally(duk_context *ctx)
         r = evl_malloc(sizeof(*r));
         if (!r) {
             throw_code(ctx, EVL_ENOMEM);
+            return DUK_RET_ERROR; /* not reached: throw_code unwinds with a longjmp */
         }
         int ok;
         r->on_fulfilled = value_new(ps, 0, &ok);
