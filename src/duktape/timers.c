@@ -597,7 +597,7 @@ duk_ret_t evl__duk_next_tick_native(duk_context *ctx)
 
 /* Defines obj[name] as a native function with Node's `length` and `name`. */
 static void put_function(duk_context *ctx, duk_idx_t obj, const char *name, duk_c_function fn,
-                         duk_idx_t nargs, int magic, int length)
+                         duk_idx_t nargs, int magic, int length, int enumerable)
 {
     duk_push_c_function(ctx, fn, nargs);
     duk_set_magic(ctx, -1, magic);
@@ -609,12 +609,12 @@ static void put_function(duk_context *ctx, duk_idx_t obj, const char *name, duk_
     duk_push_string(ctx, name);
     duk_def_prop(ctx, -3,
                  DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
-    /* Node's globals and methods are writable, configurable and not enumerable. */
+    /* Writable and configurable; Node's timer globals are enumerable, class methods not. */
     duk_push_string(ctx, name);
     duk_insert(ctx, -2);
     duk_def_prop(ctx, obj,
-                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
-                     DUK_DEFPROP_SET_CONFIGURABLE);
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_SET_CONFIGURABLE |
+                     (enumerable ? DUK_DEFPROP_SET_ENUMERABLE : DUK_DEFPROP_CLEAR_ENUMERABLE));
 }
 
 /* Pushes Symbol[name] (a well-known symbol). */
@@ -656,11 +656,11 @@ int evl__duk_timers_install(struct evl_duk *d)
 
     d->timeout_proto = make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
     duk_idx_t tp = duk_get_top_index(ctx);
-    put_function(ctx, tp, "ref", js_ref, 0, 0, 0);
-    put_function(ctx, tp, "unref", js_ref, 0, 1, 0);
-    put_function(ctx, tp, "hasRef", js_has_ref, 0, 0, 0);
-    put_function(ctx, tp, "refresh", js_refresh, 0, 0, 0);
-    put_function(ctx, tp, "close", js_close, 0, 0, 0);
+    put_function(ctx, tp, "ref", js_ref, 0, 0, 0, 0);
+    put_function(ctx, tp, "unref", js_ref, 0, 1, 0, 0);
+    put_function(ctx, tp, "hasRef", js_has_ref, 0, 0, 0, 0);
+    put_function(ctx, tp, "refresh", js_refresh, 0, 0, 0, 0);
+    put_function(ctx, tp, "close", js_close, 0, 0, 0, 0);
     push_well_known_symbol(ctx, "toPrimitive");
     duk_push_c_function(ctx, js_to_primitive, 1);
     duk_def_prop(ctx, tp,
@@ -670,20 +670,20 @@ int evl__duk_timers_install(struct evl_duk *d)
 
     d->immediate_proto = make_proto(ctx, "Immediate", STASH_IMMEDIATE_PROTO);
     duk_idx_t ip = duk_get_top_index(ctx);
-    put_function(ctx, ip, "ref", js_ref, 0, 0, 0);
-    put_function(ctx, ip, "unref", js_ref, 0, 1, 0);
-    put_function(ctx, ip, "hasRef", js_has_ref, 0, 0, 0);
+    put_function(ctx, ip, "ref", js_ref, 0, 0, 0, 0);
+    put_function(ctx, ip, "unref", js_ref, 0, 1, 0, 0);
+    put_function(ctx, ip, "hasRef", js_has_ref, 0, 0, 0, 0);
     duk_pop(ctx);
 
     duk_push_global_object(ctx);
     duk_idx_t g = duk_get_top_index(ctx);
-    put_function(ctx, g, "setTimeout", js_set, DUK_VARARGS, KIND_TIMEOUT, 5);
-    put_function(ctx, g, "setInterval", js_set, DUK_VARARGS, KIND_INTERVAL, 5);
-    put_function(ctx, g, "setImmediate", js_set, DUK_VARARGS, KIND_IMMEDIATE, 4);
-    put_function(ctx, g, "clearTimeout", js_clear, 1, 0, 1);
-    put_function(ctx, g, "clearInterval", js_clear, 1, 0, 1);
-    put_function(ctx, g, "clearImmediate", js_clear, 1, 0, 1);
-    put_function(ctx, g, "queueMicrotask", js_queue_microtask, 1, 0, 1);
+    put_function(ctx, g, "setTimeout", js_set, DUK_VARARGS, KIND_TIMEOUT, 5, 1);
+    put_function(ctx, g, "setInterval", js_set, DUK_VARARGS, KIND_INTERVAL, 5, 1);
+    put_function(ctx, g, "setImmediate", js_set, DUK_VARARGS, KIND_IMMEDIATE, 4, 1);
+    put_function(ctx, g, "clearTimeout", js_clear, 1, 0, 1, 1);
+    put_function(ctx, g, "clearInterval", js_clear, 1, 0, 1, 1);
+    put_function(ctx, g, "clearImmediate", js_clear, 1, 0, 1, 1);
+    put_function(ctx, g, "queueMicrotask", js_queue_microtask, 1, 0, 1, 1);
     duk_pop(ctx);
     return 0;
 }

@@ -977,20 +977,12 @@
         }
         write(1, renderTable(head, columns));
     });
-    Object.defineProperty(console, 'info', {
-        value: console.log, writable: true, enumerable: true, configurable: true
-    });
-    Object.defineProperty(console, 'debug', {
-        value: console.log, writable: true, enumerable: true, configurable: true
-    });
-    Object.defineProperty(console, 'error', {
-        value: console.warn, writable: true, enumerable: true, configurable: true
-    });
-    Object.defineProperty(console, 'dirxml', {
-        value: console.log, writable: true, enumerable: true, configurable: true
-    });
-    Object.defineProperty(console, 'groupCollapsed', {
-        value: console.group, writable: true, enumerable: true, configurable: true
+    /* Aliases, in Node's key order. */
+    [['debug', 'log'], ['info', 'log'], ['dirxml', 'log'], ['error', 'warn'],
+     ['groupCollapsed', 'group']].forEach(function (pair) {
+        Object.defineProperty(console, pair[0], {
+            value: console[pair[1]], writable: true, enumerable: true, configurable: true
+        });
     });
 
     function renderRow(row, widths) {

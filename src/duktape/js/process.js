@@ -55,8 +55,17 @@
             '" argument must be of type ' + expected + '.' + describeReceived(value));
     };
 
-    var process = {};
+    /* Like Node, the emitter methods are inherited and the process's own functions are
+     * enumerable properties. */
+    var emitterProto = {};
+    var process = Object.create(emitterProto);
     var events = Object.create(null);
+
+    function own(name, fn) {
+        Object.defineProperty(process, name, {
+            value: fn, writable: true, enumerable: true, configurable: true
+        });
+    }
 
     function checkListener(fn) {
         if (typeof fn !== 'function') {
@@ -125,24 +134,24 @@
         return list.length;
     }
 
-    define(process, 'on', function on(name, fn) {
+    define(emitterProto, 'on', function on(name, fn) {
         return addListener(name, fn, false, false);
     });
-    define(process, 'addListener', process.on);
-    define(process, 'prependListener', function prependListener(name, fn) {
+    define(emitterProto, 'addListener', emitterProto.on);
+    define(emitterProto, 'prependListener', function prependListener(name, fn) {
         return addListener(name, fn, false, true);
     });
-    define(process, 'once', function once(name, fn) {
+    define(emitterProto, 'once', function once(name, fn) {
         return addListener(name, fn, true, false);
     });
-    define(process, 'prependOnceListener', function prependOnceListener(name, fn) {
+    define(emitterProto, 'prependOnceListener', function prependOnceListener(name, fn) {
         return addListener(name, fn, true, true);
     });
-    define(process, 'off', function off(name, fn) {
+    define(emitterProto, 'off', function off(name, fn) {
         return removeListener(name, fn);
     });
-    define(process, 'removeListener', process.off);
-    define(process, 'removeAllListeners', function removeAllListeners(name) {
+    define(emitterProto, 'removeListener', emitterProto.off);
+    define(emitterProto, 'removeAllListeners', function removeAllListeners(name) {
         if (arguments.length === 0) {
             events = Object.create(null);
         } else {
@@ -150,18 +159,18 @@
         }
         return process;
     });
-    define(process, 'emit', function emit(name) {
+    define(emitterProto, 'emit', function emit(name) {
         return emitCount(name, Array.prototype.slice.call(arguments, 1)) > 0;
     });
-    define(process, 'listenerCount', function listenerCount(name) {
+    define(emitterProto, 'listenerCount', function listenerCount(name) {
         var list = events[name];
         return list ? list.length : 0;
     });
-    define(process, 'listeners', function listeners(name) {
+    define(emitterProto, 'listeners', function listeners(name) {
         var list = events[name];
         return list ? list.map(function (e) { return e.fn; }) : [];
     });
-    define(process, 'eventNames', function eventNames() {
+    define(emitterProto, 'eventNames', function eventNames() {
         return Object.keys(events);
     });
 
@@ -205,17 +214,17 @@
     }
     process.stdout = stream(1);
     process.stderr = stream(2);
-    define(process, 'cwd', function cwd() {
+    own('cwd', function cwd() {
         return native.cwd();
     });
-    define(process, 'exit', function exit(code) {
+    own('exit', function exit(code) {
         native.exit(code);
     });
-    define(process, 'nextTick', native.nextTick);
-    define(process, 'uptime', function uptime() {
+    own('nextTick', native.nextTick);
+    own('uptime', function uptime() {
         return native.hrnow() / 1e3;
     });
-    define(process, 'hrtime', function hrtime(prev) {
+    own('hrtime', function hrtime(prev) {
         var t = native.hrtime();
         if (prev !== undefined) {
             if (!Array.isArray(prev)) {
@@ -231,13 +240,13 @@
         }
         return t;
     });
-    define(process, 'memoryUsage', function memoryUsage() {
+    own('memoryUsage', function memoryUsage() {
         var heap = native.heapBytes();
         return { rss: heap, heapTotal: heap, heapUsed: heap, external: 0, arrayBuffers: 0 };
     });
 
     var warned = Object.create(null);
-    define(process, 'emitWarning', function emitWarning(warning, type, code) {
+    own('emitWarning', function emitWarning(warning, type, code) {
         var options = type;
         if (options !== null && typeof options === 'object') {
             type = options.type;
@@ -275,7 +284,9 @@
     });
     define(global, 'process', process);
     if (global.global === undefined) {
-        define(global, 'global', global);
+        Object.defineProperty(global, 'global', {
+            value: global, writable: true, enumerable: true, configurable: true
+        });
     }
     internals.process = process;
 
