@@ -93,7 +93,8 @@ static duk_ret_t native_hrtime(duk_context *ctx)
 {
     uint64_t now = evl__duk_now_ns();
     duk_push_array(ctx);
-    duk_push_number(ctx, (double)(now / 1000000000u));
+    uint64_t seconds = now / 1000000000u; /* whole seconds, as Node's hrtime() */
+    duk_push_number(ctx, (double)seconds);
     duk_put_prop_index(ctx, -2, 0);
     duk_push_number(ctx, (double)(now % 1000000000u));
     duk_put_prop_index(ctx, -2, 1);

@@ -74,7 +74,7 @@ static int map_grow(struct evl_duk *d)
     if (d->timers_len * 2 >= cap) {
         cap *= 2;
     }
-    struct evl_duk_timer **nt = evl_calloc(cap, sizeof(*nt));
+    struct evl_duk_timer **nt = evl_calloc(cap, sizeof(struct evl_duk_timer *));
     if (!nt) {
         return EVL_ENOMEM;
     }
