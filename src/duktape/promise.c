@@ -24,10 +24,10 @@
  */
 #include "duktape/duk_private.h"
 
+#include <math.h>
 #include <string.h>
 
 #define STASH_PROMISES DUK_HIDDEN_SYMBOL("evl_promises")
-#define KEY_PTR        DUK_HIDDEN_SYMBOL("p") /* wrapper -> struct evl_promise * */
 #define KEY_WRAPPER    DUK_HIDDEN_SYMBOL("w") /* executor resolve/reject -> wrapper */
 #define KEY_RESOLVERS  DUK_HIDDEN_SYMBOL("r") /* thenable resolve fn -> evl_promise_resolvers */
 #define KEY_PEER       DUK_HIDDEN_SYMBOL("f") /* thenable reject fn -> its resolve fn */
@@ -35,10 +35,19 @@
 /* What a table entry's C pointer is. */
 enum held_kind { HELD_PROMISE = 1, HELD_RESOLVERS = 2 };
 
+/* An entry of a pointer map. In by_c: key is the C object, object the JS object (Duktape heap
+ * pointer, borrowed: the finalizer removes the entry). In by_obj: key is the wrapper, object
+ * its C promise. */
 struct held {
-    void *key;     /* struct evl_promise * or struct evl_promise_resolvers *; NULL = free */
-    void *object;  /* the JS object (Duktape heap pointer, borrowed: the finalizer removes us) */
-    uint32_t kind; /* enum held_kind; 0 in a deleted slot */
+    void *key; /* NULL = free */
+    void *object;
+    uint32_t kind; /* enum held_kind; 0 in a never-used slot, kept in deleted ones */
+};
+
+/* Open addressing with linear probing and tombstones. */
+struct ptrmap {
+    struct held *slots;
+    size_t cap, len, used;
 };
 
 /* Per-binding state, found through the loop's thenable-hook ud, the heap stash, or a
@@ -60,9 +69,10 @@ struct pstate {
     uint32_t nfree, cap_free;
     uint32_t next_slot;
     uint32_t live_values;
-    /* Held C objects, open addressing keyed by pointer. */
-    struct held *held;
-    size_t held_cap, held_len, held_used;
+    /* Held C objects by C pointer, and wrappers' C promises by wrapper (heap pointer): a
+     * wrapper has no own property at all, so making one allocates no property table. */
+    struct ptrmap by_c;
+    struct ptrmap by_obj;
 };
 
 static _Thread_local struct {
@@ -99,16 +109,31 @@ static struct pstate *state_of_loop(struct evl_loop *loop)
 
 /* ---- The value table ----------------------------------------------------------------------- */
 
-#define IS_HANDLE(v) ((((uintptr_t)(v)) & 1u) != 0)
+/* Odd pointers are JS values: ...01 a value-table slot, ...11 a small integer kept inline
+ * (no table entry, no Duktape property access: the common case of chains of numbers). */
+#define IS_JS(v)   ((((uintptr_t)(v)) & 1u) != 0)
+#define IS_SLOT(v) ((((uintptr_t)(v)) & 3u) == 1u)
+#define IS_INT(v)  ((((uintptr_t)(v)) & 3u) == 3u)
+#define INT_BIAS   (1 << 28) /* inline integers: [-2^28, 2^28), fits 32-bit pointers too */
 
 static void *encode_slot(uint32_t slot)
 {
-    return (void *)(((uintptr_t)slot << 1) | 1u);
+    return (void *)(((uintptr_t)slot << 2) | 1u);
 }
 
 static uint32_t decode_slot(void *v)
 {
-    return (uint32_t)((uintptr_t)v >> 1);
+    return (uint32_t)((uintptr_t)v >> 2);
+}
+
+static void *encode_int(int32_t i)
+{
+    return (void *)(((uintptr_t)(uint32_t)(i + INT_BIAS) << 2) | 3u);
+}
+
+static int32_t decode_int(void *v)
+{
+    return (int32_t)((uintptr_t)v >> 2) - INT_BIAS;
 }
 
 /* Stores the value at idx and returns its encoded handle; NULL for undefined. Sets *ok to 0
@@ -119,6 +144,12 @@ static void *value_new(struct pstate *ps, duk_idx_t idx, int *ok)
     *ok = 1;
     if (duk_is_undefined(ctx, idx)) {
         return NULL;
+    }
+    if (duk_is_number(ctx, idx)) {
+        double d = duk_get_number(ctx, idx);
+        if (d >= -INT_BIAS && d < INT_BIAS && d == (double)(int32_t)d && !(d == 0 && signbit(d))) {
+            return encode_int((int32_t)d);
+        }
     }
     uint32_t slot;
     if (ps->nfree > 0) {
@@ -141,7 +172,7 @@ static void *value_new(struct pstate *ps, duk_idx_t idx, int *ok)
 
 static void value_free(struct pstate *ps, void *v)
 {
-    if (!IS_HANDLE(v)) {
+    if (!IS_SLOT(v)) {
         return;
     }
     uint32_t slot = decode_slot(v);
@@ -182,7 +213,9 @@ static void push_value(struct pstate *ps, void *v, struct evl_promise *src)
     duk_context *ctx = ps->ctx;
     if (!v) {
         duk_push_undefined(ctx);
-    } else if (IS_HANDLE(v)) {
+    } else if (IS_INT(v)) {
+        duk_push_int(ctx, decode_int(v));
+    } else if (IS_SLOT(v)) {
         duk_push_heapptr(ctx, ps->values);
         duk_get_prop_index(ctx, -1, decode_slot(v));
         duk_remove(ctx, -2);
@@ -204,36 +237,36 @@ static size_t held_hash(const void *key, size_t cap)
     return (size_t)x & (cap - 1);
 }
 
-static struct held *held_find(struct pstate *ps, const void *key)
+static struct held *held_find(const struct ptrmap *m, const void *key)
 {
-    if (!ps->held_cap) {
+    if (!m->cap) {
         return NULL;
     }
-    size_t i = held_hash(key, ps->held_cap);
+    size_t i = held_hash(key, m->cap);
     for (;;) {
-        struct held *h = &ps->held[i];
+        struct held *h = &m->slots[i];
         if (h->key == key) {
             return h;
         }
         if (!h->key && h->kind == 0) {
             return NULL;
         }
-        i = (i + 1) & (ps->held_cap - 1);
+        i = (i + 1) & (m->cap - 1);
     }
 }
 
-static int held_grow(struct pstate *ps)
+static int held_grow(struct ptrmap *m)
 {
-    size_t cap = ps->held_cap ? ps->held_cap * 2 : 256;
-    if (ps->held_len * 2 < ps->held_cap) {
-        cap = ps->held_cap; /* Mostly deleted slots: rehash at the same size. */
+    size_t cap = m->cap ? m->cap * 2 : 256;
+    if (m->len * 2 < m->cap) {
+        cap = m->cap; /* Mostly deleted slots: rehash at the same size. */
     }
     struct held *n = evl_calloc(cap, sizeof(*n));
     if (!n) {
         return EVL_ENOMEM;
     }
-    for (size_t i = 0; i < ps->held_cap; i++) {
-        struct held *h = &ps->held[i];
+    for (size_t i = 0; i < m->cap; i++) {
+        struct held *h = &m->slots[i];
         if (h->key) {
             size_t j = held_hash(h->key, cap);
             while (n[j].key) {
@@ -242,54 +275,70 @@ static int held_grow(struct pstate *ps)
             n[j] = *h;
         }
     }
-    evl_free(ps->held);
-    ps->held = n;
-    ps->held_cap = cap;
-    ps->held_used = ps->held_len;
+    evl_free(m->slots);
+    m->slots = n;
+    m->cap = cap;
+    m->used = m->len;
     return 0;
 }
 
-static int held_put(struct pstate *ps, void *key, void *object, enum held_kind kind)
+static int held_put(struct ptrmap *m, void *key, void *object, enum held_kind kind)
 {
-    if ((ps->held_used + 1) * 4 >= ps->held_cap * 3 && held_grow(ps) != 0) {
+    if ((m->used + 1) * 4 >= m->cap * 3 && held_grow(m) != 0) {
         return EVL_ENOMEM;
     }
-    size_t i = held_hash(key, ps->held_cap);
-    while (ps->held[i].key) {
-        i = (i + 1) & (ps->held_cap - 1);
+    size_t i = held_hash(key, m->cap);
+    while (m->slots[i].key) {
+        i = (i + 1) & (m->cap - 1);
     }
-    if (ps->held[i].kind == 0) {
-        ps->held_used++;
+    if (m->slots[i].kind == 0) {
+        m->used++;
     }
-    ps->held[i].key = key;
-    ps->held[i].object = object;
-    ps->held[i].kind = kind;
-    ps->held_len++;
+    m->slots[i].key = key;
+    m->slots[i].object = object;
+    m->slots[i].kind = kind;
+    m->len++;
     return 0;
 }
 
-static void held_remove(struct pstate *ps, struct held *h)
+static void held_remove(struct ptrmap *m, struct held *h)
 {
     /* A tombstone: key NULL, kind kept nonzero so probing continues past it. */
     h->key = NULL;
     h->object = NULL;
-    ps->held_len--;
+    m->len--;
+}
+
+static void map_free(struct ptrmap *m)
+{
+    evl_free(m->slots);
+    memset(m, 0, sizeof(*m));
 }
 
 /* ---- Wrappers ----------------------------------------------------------------------------- */
 
 /* The C promise of the wrapper at idx, or NULL if idx is not a live wrapper. */
-static struct evl_promise *promise_at(duk_context *ctx, duk_idx_t idx)
+static struct evl_promise *promise_at(struct pstate *ps, duk_idx_t idx)
 {
-    if (!duk_is_object(ctx, idx)) {
+    void *obj = duk_get_heapptr(ps->ctx, idx);
+    if (!obj) {
         return NULL;
     }
-    struct evl_promise *p = NULL;
-    if (duk_get_prop_literal(ctx, idx, KEY_PTR)) {
-        p = duk_get_pointer(ctx, -1);
+    struct held *h = held_find(&ps->by_obj, obj);
+    return h ? h->object : NULL;
+}
+
+/* Records that the object obj wraps p (the caller's reference moves to the maps). */
+static int wrapper_record(struct pstate *ps, void *obj, struct evl_promise *p)
+{
+    if (held_put(&ps->by_c, p, obj, HELD_PROMISE) != 0) {
+        return EVL_ENOMEM;
     }
-    duk_pop(ctx);
-    return p;
+    if (held_put(&ps->by_obj, obj, p, HELD_PROMISE) != 0) {
+        held_remove(&ps->by_c, held_find(&ps->by_c, p));
+        return EVL_ENOMEM;
+    }
+    return 0;
 }
 
 /* Makes the wrapper at idx (an object with Promise.prototype) own p (takes the caller's
@@ -297,13 +346,10 @@ static struct evl_promise *promise_at(duk_context *ctx, duk_idx_t idx)
 static void wrapper_bind(struct pstate *ps, duk_idx_t idx, struct evl_promise *p)
 {
     duk_context *ctx = ps->ctx;
-    idx = duk_normalize_index(ctx, idx);
-    if (held_put(ps, p, duk_get_heapptr(ctx, idx), HELD_PROMISE) != 0) {
+    if (wrapper_record(ps, duk_get_heapptr(ctx, idx), p) != 0) {
         evl_promise_release(p);
         (void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
     }
-    duk_push_pointer(ctx, p);
-    duk_put_prop_literal(ctx, idx, KEY_PTR);
 }
 
 /* Pushes a new wrapper owning p (the caller's reference moves to it). */
@@ -319,7 +365,7 @@ static void push_new_wrapper(struct pstate *ps, struct evl_promise *p)
 /* Pushes the wrapper of p (borrowed), making one if p has none yet. */
 static void push_promise(struct pstate *ps, struct evl_promise *p)
 {
-    struct held *h = held_find(ps, p);
+    struct held *h = held_find(&ps->by_c, p);
     if (h && h->kind == HELD_PROMISE) {
         duk_push_heapptr(ps->ctx, h->object);
         return;
@@ -330,25 +376,22 @@ static void push_promise(struct pstate *ps, struct evl_promise *p)
 /* Finalizer shared by every wrapper (inherited from Promise.prototype). */
 static duk_ret_t wrapper_finalizer(duk_context *ctx)
 {
-    struct evl_promise *p = NULL;
-    if (duk_get_prop_literal(ctx, 0, KEY_PTR)) {
-        p = duk_get_pointer(ctx, -1);
-    }
-    duk_pop(ctx);
-    if (!p) {
-        return 0;
-    }
-    duk_push_pointer(ctx, NULL);
-    duk_put_prop_literal(ctx, 0, KEY_PTR);
     struct pstate *ps = state_of(ctx);
     if (!ps) {
         return 0; /* Teardown already released every held reference. */
     }
-    struct held *h = held_find(ps, p);
-    if (h && h->object == duk_get_heapptr(ctx, 0)) {
-        held_remove(ps, h);
-        evl_promise_release(p);
+    void *obj = duk_get_heapptr(ctx, 0);
+    struct held *h = held_find(&ps->by_obj, obj);
+    if (!h) {
+        return 0;
     }
+    struct evl_promise *p = h->object;
+    held_remove(&ps->by_obj, h);
+    struct held *c = held_find(&ps->by_c, p);
+    if (c && c->object == obj) {
+        held_remove(&ps->by_c, c);
+    }
+    evl_promise_release(p);
     return 0;
 }
 
@@ -358,7 +401,7 @@ static duk_ret_t wrapper_finalizer(duk_context *ctx)
 static int native_thenable(struct pstate *ps, duk_idx_t idx, struct evl_promise **out)
 {
     duk_context *ctx = ps->ctx;
-    struct evl_promise *p = promise_at(ctx, idx);
+    struct evl_promise *p = promise_at(ps, idx);
     if (!p) {
         return 0;
     }
@@ -641,13 +684,36 @@ static void on_rejected_cb(struct evl_loop *loop, void *value, void *arg, struct
     }
 }
 
+/* then() with one handler (the common case): arg is the handler's value itself, so the
+ * reaction needs no allocation. */
+static void on_fulfilled_only_cb(struct evl_loop *loop, void *value, void *arg,
+                                 struct evl_result *result)
+{
+    struct pstate *ps = state_of_loop(loop);
+    if (ps && !evl__duk_terminated(ps->d)) {
+        run_reaction(ps, arg, value, result);
+    } else {
+        (void)evl_result_forward(result);
+    }
+}
+
+static void on_rejected_only_cb(struct evl_loop *loop, void *value, void *arg,
+                                struct evl_result *result)
+{
+    struct pstate *ps = state_of_loop(loop);
+    if (ps && !evl__duk_terminated(ps->d)) {
+        run_reaction(ps, arg, value, result);
+    } else {
+        (void)evl_result_forward(result);
+    }
+}
+
 /* finally's callback: called with no argument; its outcome is waited for by the core. */
 static void on_finally_cb(struct evl_loop *loop, void *arg, struct evl_result *result)
 {
     struct pstate *ps = state_of_loop(loop);
     if (ps && !evl__duk_terminated(ps->d)) {
-        struct reaction *r = arg;
-        struct reaction_call rc = {ps, r->on_fulfilled, NULL, 0, result};
+        struct reaction_call rc = {ps, arg, NULL, 0, result};
         if (duk_safe_call(ps->ctx, reaction_body, &rc, 0, 1) != DUK_EXEC_SUCCESS &&
             !evl__duk_terminated(ps->d)) {
             int ok;
@@ -674,7 +740,7 @@ static int hook_get_then(struct evl_loop *loop, void *ud, void *value, void **th
 {
     struct pstate *ps = ud;
     (void)loop;
-    if (!IS_HANDLE(value) || evl__duk_terminated(ps->d)) {
+    if (!IS_SLOT(value) || evl__duk_terminated(ps->d)) {
         return EVL_THENABLE_NO;
     }
     duk_context *ctx = ps->ctx;
@@ -748,9 +814,9 @@ static duk_ret_t thenable_resolve_finalizer(duk_context *ctx)
     if (!ps) {
         return 0;
     }
-    struct held *h = held_find(ps, r);
+    struct held *h = held_find(&ps->by_c, r);
     if (h && h->object == duk_get_heapptr(ctx, 0)) {
-        held_remove(ps, h);
+        held_remove(&ps->by_c, h);
         evl_promise_resolvers_release(r);
     }
     return 0;
@@ -772,7 +838,7 @@ static duk_ret_t call_then_body(duk_context *ctx, void *udata)
     /* resolve: holds the resolvers (one reference, released by its finalizer). */
     duk_push_c_function(ctx, thenable_resolving_fn, 1);
     duk_set_magic(ctx, -1, 0);
-    if (held_put(ps, a->resolvers, duk_get_heapptr(ctx, -1), HELD_RESOLVERS) != 0) {
+    if (held_put(&ps->by_c, a->resolvers, duk_get_heapptr(ctx, -1), HELD_RESOLVERS) != 0) {
         return DUK_RET_RANGE_ERROR;
     }
     evl_promise_resolvers_retain(a->resolvers);
@@ -883,10 +949,11 @@ static struct pstate *state_or_throw(duk_context *ctx)
     return ps;
 }
 
-static struct evl_promise *this_promise_or_throw(duk_context *ctx, const char *method)
+static struct evl_promise *this_promise_or_throw(struct pstate *ps, const char *method)
 {
+    duk_context *ctx = ps->ctx;
     duk_push_this(ctx);
-    struct evl_promise *p = promise_at(ctx, -1);
+    struct evl_promise *p = promise_at(ps, -1);
     duk_pop(ctx);
     if (!p) {
         (void)duk_error(ctx, DUK_ERR_TYPE_ERROR,
@@ -895,7 +962,7 @@ static struct evl_promise *this_promise_or_throw(duk_context *ctx, const char *m
     return p;
 }
 
-static void throw_code(duk_context *ctx, int rc)
+_Noreturn static void throw_code(duk_context *ctx, int rc)
 {
     (void)duk_error(ctx, rc == EVL_ENOMEM ? DUK_ERR_RANGE_ERROR : DUK_ERR_ERROR, "%s",
                     evl_strerror(rc));
@@ -920,10 +987,14 @@ static duk_ret_t own_resolving_fn(duk_context *ctx)
     struct pstate *ps = state_of(ctx);
     duk_push_current_function(ctx);
     int reject = duk_get_magic(ctx, -1) == 1;
+    if (!ps) {
+        duk_pop(ctx);
+        return 0;
+    }
     duk_get_prop_literal(ctx, -1, KEY_WRAPPER);
-    struct evl_promise *p = promise_at(ctx, -1);
+    struct evl_promise *p = promise_at(ps, -1);
     duk_pop_2(ctx);
-    if (!ps || !p) {
+    if (!p) {
         return 0;
     }
     if (reject) {
@@ -987,27 +1058,41 @@ static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, 
     duk_context *ctx = ps->ctx;
     int has_f = duk_is_callable(ctx, on_f);
     int has_r = duk_is_callable(ctx, on_r);
-    struct reaction *r = NULL;
-    if (has_f || has_r) {
-        r = evl_malloc(sizeof(*r));
+    evl_reaction_cb cb_f = NULL;
+    evl_reaction_cb cb_r = NULL;
+    void *arg = NULL;
+    evl_dtor_cb arg_dtor = NULL;
+    int ok = 1;
+    if (has_f && has_r) {
+        struct reaction *r = evl_malloc(sizeof(*r));
         if (!r) {
             throw_code(ctx, EVL_ENOMEM);
         }
-        int ok_f = 1;
         int ok_r = 1;
-        r->on_fulfilled = has_f ? value_new(ps, on_f, &ok_f) : NULL;
-        r->on_rejected = has_r ? value_new(ps, on_r, &ok_r) : NULL;
-        if (!ok_f || !ok_r) {
+        r->on_fulfilled = value_new(ps, on_f, &ok);
+        r->on_rejected = value_new(ps, on_r, &ok_r);
+        if (!ok || !ok_r) {
             reaction_dtor(ps->loop, r);
             throw_code(ctx, EVL_ENOMEM);
         }
+        cb_f = on_fulfilled_cb;
+        cb_r = on_rejected_cb;
+        arg = r;
+        arg_dtor = reaction_dtor;
+    } else if (has_f || has_r) {
+        arg = value_new(ps, has_f ? on_f : on_r, &ok);
+        if (!ok) {
+            throw_code(ctx, EVL_ENOMEM);
+        }
+        cb_f = has_f ? on_fulfilled_only_cb : NULL;
+        cb_r = has_r ? on_rejected_only_cb : NULL;
+        arg_dtor = value_dtor;
     }
     struct evl_promise *derived = NULL;
-    int rc = evl_promise_then(p, has_f ? on_fulfilled_cb : NULL, has_r ? on_rejected_cb : NULL, r,
-                              r ? reaction_dtor : NULL, &derived);
+    int rc = evl_promise_then(p, cb_f, cb_r, arg, arg_dtor, &derived);
     if (rc != 0) {
-        if (r) {
-            reaction_dtor(ps->loop, r);
+        if (arg_dtor) {
+            arg_dtor(ps->loop, arg);
         }
         throw_code(ctx, rc);
     }
@@ -1017,7 +1102,7 @@ static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, 
 static duk_ret_t js_then(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
-    struct evl_promise *p = this_promise_or_throw(ctx, "then");
+    struct evl_promise *p = this_promise_or_throw(ps, "then");
     push_then(ps, p, 0, 1);
     return 1;
 }
@@ -1044,29 +1129,21 @@ static duk_ret_t js_catch(duk_context *ctx)
 static duk_ret_t js_finally(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
-    struct evl_promise *p = this_promise_or_throw(ctx, "finally");
-    struct reaction *r = NULL;
-    if (duk_is_callable(ctx, 0)) {
-        r = evl_malloc(sizeof(*r));
-        if (!r) {
-            throw_code(ctx, EVL_ENOMEM);
-            return DUK_RET_ERROR; /* not reached: throw_code unwinds with a longjmp */
-        }
+    struct evl_promise *p = this_promise_or_throw(ps, "finally");
+    void *fn = NULL;
+    int callable = duk_is_callable(ctx, 0);
+    if (callable) {
         int ok;
-        r->on_fulfilled = value_new(ps, 0, &ok);
-        r->on_rejected = NULL;
+        fn = value_new(ps, 0, &ok);
         if (!ok) {
-            evl_free(r);
             throw_code(ctx, EVL_ENOMEM);
         }
     }
     struct evl_promise *derived = NULL;
-    int rc =
-        evl_promise_finally(p, r ? on_finally_cb : NULL, r, r ? reaction_dtor : NULL, &derived);
+    int rc = evl_promise_finally(p, callable ? on_finally_cb : NULL, fn,
+                                 callable ? value_dtor : NULL, &derived);
     if (rc != 0) {
-        if (r) {
-            reaction_dtor(ps->loop, r);
-        }
+        value_free(ps, fn);
         throw_code(ctx, rc);
     }
     push_new_wrapper(ps, derived);
@@ -1077,7 +1154,7 @@ static duk_ret_t js_resolve(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
     /* PromiseResolve(C, x): x itself when it is a promise whose constructor is C. */
-    if (promise_at(ctx, 0)) {
+    if (promise_at(ps, 0)) {
         duk_get_prop_literal(ctx, 0, "constructor");
         duk_push_this(ctx);
         int same = duk_strict_equals(ctx, -1, -2);
@@ -1444,7 +1521,8 @@ int evl__duk_promise_install(struct evl_duk *d)
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
-        evl_free(ps->held);
+        map_free(&ps->by_c);
+        map_free(&ps->by_obj);
         evl_free(ps);
         return EVL_ENOMEM;
     }
@@ -1483,20 +1561,16 @@ void evl__duk_promise_release(struct evl_duk *d)
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
     }
-    for (size_t i = 0; i < ps->held_cap; i++) {
-        struct held *h = &ps->held[i];
+    /* Wrappers outliving the binding become inert: they are no longer in by_obj. */
+    for (size_t i = 0; i < ps->by_c.cap; i++) {
+        struct held *h = &ps->by_c.slots[i];
         if (!h->key) {
             continue;
         }
-        if (ctx) {
-            /* Wrappers outliving the binding become inert. */
+        if (ctx && h->kind == HELD_RESOLVERS) {
             duk_push_heapptr(ctx, h->object);
             duk_push_pointer(ctx, NULL);
-            if (h->kind == HELD_PROMISE) {
-                duk_put_prop_literal(ctx, -2, KEY_PTR);
-            } else {
-                duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
-            }
+            duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
             duk_pop(ctx);
         }
         if (h->kind == HELD_PROMISE) {
@@ -1515,7 +1589,8 @@ void evl__duk_promise_release(struct evl_duk *d)
         tls_cache.ctx = NULL;
         tls_cache.ps = NULL;
     }
-    evl_free(ps->held);
+    map_free(&ps->by_c);
+    map_free(&ps->by_obj);
     evl_free(ps->free_slots);
     evl_free(ps);
 }
@@ -1534,7 +1609,7 @@ int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p)
     if (evl_promise_loop(p) != ps->loop) {
         return EVL_EINVAL;
     }
-    struct held *h = held_find(ps, p);
+    struct held *h = held_find(&ps->by_c, p);
     if (h && h->kind == HELD_PROMISE) {
         duk_push_heapptr(ctx, h->object);
         return 0;
@@ -1542,12 +1617,11 @@ int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p)
     duk_push_object(ctx);
     duk_push_heapptr(ctx, ps->proto);
     duk_set_prototype(ctx, -2);
-    if (held_put(ps, p, duk_get_heapptr(ctx, -1), HELD_PROMISE) != 0) {
+    if (wrapper_record(ps, duk_get_heapptr(ctx, -1), p) != 0) {
         duk_pop(ctx);
         return EVL_ENOMEM;
     }
-    duk_push_pointer(ctx, evl_promise_retain(p));
-    duk_put_prop_literal(ctx, -2, KEY_PTR);
+    evl_promise_retain(p);
     return 0;
 }
 
@@ -1556,7 +1630,8 @@ struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx)
     if (!ctx || !duk_is_valid_index(ctx, idx)) {
         return NULL;
     }
-    return promise_at(ctx, idx);
+    struct pstate *ps = state_of(ctx);
+    return ps ? promise_at(ps, idx) : NULL;
 }
 
 int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb *dtor)
