@@ -962,7 +962,7 @@ static struct evl_promise *this_promise_or_throw(struct pstate *ps, const char *
     return p;
 }
 
-_Noreturn static void throw_code(duk_context *ctx, int rc)
+static void throw_code(duk_context *ctx, int rc)
 {
     (void)duk_error(ctx, rc == EVL_ENOMEM ? DUK_ERR_RANGE_ERROR : DUK_ERR_ERROR, "%s",
                     evl_strerror(rc));
@@ -1067,6 +1067,7 @@ static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, 
         struct reaction *r = evl_malloc(sizeof(*r));
         if (!r) {
             throw_code(ctx, EVL_ENOMEM);
+            return; /* not reached: throw_code unwinds with a longjmp */
         }
         int ok_r = 1;
         r->on_fulfilled = value_new(ps, on_f, &ok);
