@@ -120,6 +120,7 @@ static inline void *obj_alloc(struct evl__pstate *ps)
 static void *obj_refill(struct evl__pstate *ps)
 {
 #ifdef EVL__NO_SLABS
+    (void)ps;
     return evl_malloc(EVL__OBJ_SIZE);
 #else
     struct evl__slab *slab = evl_malloc(sizeof(*slab));
