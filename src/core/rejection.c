@@ -30,6 +30,26 @@ static int push(struct evl_promise ***arr, size_t *n, size_t *cap, struct evl_pr
     return 0;
 }
 
+static void noop_job(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+/*
+ * A report recorded outside any callback (host code rejecting a promise before or between
+ * runs) would otherwise wait for the checkpoint of the next callback, after timers that
+ * Node runs later, and a run with no other work would end without reporting at all. A
+ * no-op microtask makes the next run start with a checkpoint and keeps it alive until then.
+ */
+static void ensure_checkpoint(struct evl__pstate *ps)
+{
+    struct evl_loop *loop = ps->loop;
+    if (loop->cb_depth == 0 && !loop->in_checkpoint && !evl__loop_micro_pending(loop)) {
+        (void)evl_queue_microtask(loop, noop_job, NULL);
+    }
+}
+
 void evl__rejection_reject(struct evl_promise *p)
 {
     struct evl__pstate *ps = p->ps;
@@ -42,6 +62,7 @@ void evl__rejection_reject(struct evl_promise *p)
         return;
     }
     p->flags |= EVL__P_TRACKED;
+    ensure_checkpoint(ps);
 }
 
 void evl__rejection_handle(struct evl_promise *p)
@@ -55,7 +76,9 @@ void evl__rejection_handle(struct evl_promise *p)
     if (push(&ps->handled, &ps->n_handled, &ps->cap_handled, p) != 0) {
         evl_log(ps->loop, EVL_LOG_ERROR, "promise",
                 "out of memory tracking a late rejection handler; it will not be reported");
+        return;
     }
+    ensure_checkpoint(ps);
 }
 
 static void describe(struct evl_promise *p, char *buf, size_t len)

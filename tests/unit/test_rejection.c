@@ -257,3 +257,33 @@ TEST(pending_reports_are_dropped_at_close_without_leak)
     ASSERT_OK(evl_loop_free(loop));
     ASSERT_EQ(rep.unhandled, 0);
 }
+
+static void timer_token(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    tlog_push(arg);
+}
+
+/* Rejected by host code before the run, with nothing else queued: reported at the run's
+ * first checkpoint, before a timer fires (Node reports a main-script rejection first), and
+ * reported even when the loop has no other work at all. */
+TEST(rejection_before_run_is_reported_before_timers)
+{
+    struct evl_loop *loop = tracked_loop();
+    struct evl_promise *p = NULL;
+    ASSERT_OK(evl_promise_rejected(loop, S("early"), NULL, &p));
+    ASSERT_OK(evl_timer_set(loop, timer_token, S("timer"), 0, 0, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(rep.unhandled, 1);
+    ASSERT_STR_EQ(tlog, "report timer");
+    evl_promise_release(p);
+
+    tlog_reset();
+    ASSERT_OK(evl_promise_rejected(loop, S("alone"), NULL, &p));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(rep.unhandled, 2);
+    ASSERT_STR_EQ(rep.last_value, "alone");
+    evl_promise_release(p);
+    free_loop(loop);
+}
