@@ -72,7 +72,27 @@ static inline uint32_t evl__ring_count(const struct evl__ring *r)
     return r->tail - r->head;
 }
 
-int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, void *arg);
+/* Grows a full (or unallocated) ring; the cold half of evl__ring_push. */
+int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r);
+
+/* Appends a task. Inline because it is the whole cost of a microtask: the hot path is a
+ * fullness test, two stores and an index bump; growth is out of line. */
+static inline int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn,
+                                 void *arg)
+{
+    /* An unallocated ring (buf == NULL, mask 0) takes the growth path too. */
+    if (r->tail - r->head == r->mask + 1 || !r->buf) {
+        int rc = evl__ring_grow(loop, r);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    struct evl__task *slot = &r->buf[r->tail & r->mask];
+    slot->fn = fn;
+    slot->arg = arg;
+    r->tail++;
+    return 0;
+}
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r);
 
 /* ------------------------------------------------------------------------------------------
