@@ -273,15 +273,22 @@ static void sift_down(struct evl__timers *T, uint32_t i)
         if (c >= n) {
             break;
         }
+        /* Keep the best child's record at hand: each comparison then loads one record, not
+         * two (the heap holds indices, so every load is a dependent dereference). */
         uint32_t best = c;
+        uint32_t bidx = T->heap[c];
+        const struct evl__timer *br = &T->recs[bidx];
         uint32_t end = c + 4 < n ? c + 4 : n;
         for (uint32_t k = c + 1; k < end; k++) {
-            if (before(&T->recs[T->heap[k]], &T->recs[T->heap[best]])) {
+            uint32_t kidx = T->heap[k];
+            const struct evl__timer *kr = &T->recs[kidx];
+            if (before(kr, br)) {
                 best = k;
+                bidx = kidx;
+                br = kr;
             }
         }
-        uint32_t bidx = T->heap[best];
-        if (!before(&T->recs[bidx], r)) {
+        if (!before(br, r)) {
             break;
         }
         T->heap[i] = bidx;
