@@ -844,6 +844,8 @@
 
     var console = {};
     function method(name, fn) {
+        /* Node's console methods all have length 0. */
+        Object.defineProperty(fn, 'length', { value: 0, configurable: true });
         Object.defineProperty(fn, 'name', { value: name, configurable: true });
         Object.defineProperty(console, name, {
             value: fn, writable: true, enumerable: true, configurable: true
@@ -899,8 +901,8 @@
         stack.splice(1, 1);
         write(2, stack.join('\n'));
     });
-    method('assert', function assert(expression) {
-        if (!expression) {
+    method('assert', function assert() {
+        if (!arguments[0]) {
             var args = Array.prototype.slice.call(arguments, 1);
             if (typeof args[0] === 'string') {
                 args[0] = 'Assertion failed: ' + args[0];
@@ -911,13 +913,13 @@
         }
     });
     method('clear', function clear() {});
-    method('count', function count(label) {
-        label = label === undefined ? 'default' : String(label);
+    method('count', function count() {
+        var label = arguments[0] === undefined ? 'default' : String(arguments[0]);
         counts[label] = (counts[label] || 0) + 1;
         write(1, label + ': ' + counts[label]);
     });
-    method('countReset', function countReset(label) {
-        label = label === undefined ? 'default' : String(label);
+    method('countReset', function countReset() {
+        var label = arguments[0] === undefined ? 'default' : String(arguments[0]);
         if (counts[label] === undefined) {
             warnLabel("Count for '" + label + "' does not exist");
             return;
@@ -977,12 +979,22 @@
         }
         write(1, renderTable(head, columns));
     });
-    /* Aliases, in Node's key order. */
-    [['debug', 'log'], ['info', 'log'], ['dirxml', 'log'], ['error', 'warn'],
-     ['groupCollapsed', 'group']].forEach(function (pair) {
-        Object.defineProperty(console, pair[0], {
-            value: console[pair[1]], writable: true, enumerable: true, configurable: true
-        });
+    /* The rest, in Node's key order; Node's dirxml is log itself, the others are named. */
+    method('debug', function debug() {
+        write(1, format.apply(null, arguments));
+    });
+    method('info', function info() {
+        write(1, format.apply(null, arguments));
+    });
+    Object.defineProperty(console, 'dirxml', {
+        value: console.log, writable: true, enumerable: true, configurable: true
+    });
+    method('error', function error() {
+        write(2, format.apply(null, arguments));
+    });
+    var groupFn = console.group;
+    method('groupCollapsed', function groupCollapsed() {
+        groupFn.apply(console, arguments);
     });
 
     function renderRow(row, widths) {

@@ -134,10 +134,11 @@
         return list.length;
     }
 
-    define(emitterProto, 'on', function on(name, fn) {
+    /* As in Node, on/off are the same functions as addListener/removeListener. */
+    define(emitterProto, 'addListener', function addListener(name, fn) {
         return addListener(name, fn, false, false);
     });
-    define(emitterProto, 'addListener', emitterProto.on);
+    define(emitterProto, 'on', emitterProto.addListener);
     define(emitterProto, 'prependListener', function prependListener(name, fn) {
         return addListener(name, fn, false, true);
     });
@@ -147,10 +148,10 @@
     define(emitterProto, 'prependOnceListener', function prependOnceListener(name, fn) {
         return addListener(name, fn, true, true);
     });
-    define(emitterProto, 'off', function off(name, fn) {
+    define(emitterProto, 'removeListener', function removeListener(name, fn) {
         return removeListener(name, fn);
     });
-    define(emitterProto, 'removeListener', emitterProto.off);
+    define(emitterProto, 'off', emitterProto.removeListener);
     define(emitterProto, 'removeAllListeners', function removeAllListeners(name) {
         if (arguments.length === 0) {
             events = Object.create(null);
@@ -162,7 +163,8 @@
     define(emitterProto, 'emit', function emit(name) {
         return emitCount(name, Array.prototype.slice.call(arguments, 1)) > 0;
     });
-    define(emitterProto, 'listenerCount', function listenerCount(name) {
+    define(emitterProto, 'listenerCount', function listenerCount(name, listener) {
+        void listener;
         var list = events[name];
         return list ? list.length : 0;
     });
@@ -246,7 +248,8 @@
     });
 
     var warned = Object.create(null);
-    own('emitWarning', function emitWarning(warning, type, code) {
+    own('emitWarning', function emitWarning(warning, type, code, ctor) {
+        void ctor;
         var options = type;
         if (options !== null && typeof options === 'object') {
             type = options.type;
@@ -282,7 +285,13 @@
     Object.defineProperty(process, Symbol.toStringTag, {
         value: 'process', writable: false, enumerable: false, configurable: true
     });
-    define(global, 'process', process);
+    /* Node defines process as an accessor pair on the global object. */
+    var processValue = process;
+    Object.defineProperty(global, 'process', {
+        get: function () { return processValue; },
+        set: function (v) { processValue = v; },
+        enumerable: false, configurable: true
+    });
     if (global.global === undefined) {
         Object.defineProperty(global, 'global', {
             value: global, writable: true, enumerable: true, configurable: true
