@@ -73,7 +73,9 @@
         }
     }
 
-    function addListener(name, fn, once, prepend) {
+    /* Named *Impl so the public methods below can carry Node's names without their own
+     * name binding shadowing these helpers. */
+    function addListenerImpl(name, fn, once, prepend) {
         checkListener(fn);
         var list = events[name];
         if (!list) {
@@ -88,7 +90,7 @@
         return process;
     }
 
-    function removeListener(name, fn) {
+    function removeListenerImpl(name, fn) {
         checkListener(fn);
         var list = events[name];
         if (!list) {
@@ -136,20 +138,20 @@
 
     /* As in Node, on/off are the same functions as addListener/removeListener. */
     define(emitterProto, 'addListener', function addListener(name, fn) {
-        return addListener(name, fn, false, false);
+        return addListenerImpl(name, fn, false, false);
     });
     define(emitterProto, 'on', emitterProto.addListener);
     define(emitterProto, 'prependListener', function prependListener(name, fn) {
-        return addListener(name, fn, false, true);
+        return addListenerImpl(name, fn, false, true);
     });
     define(emitterProto, 'once', function once(name, fn) {
-        return addListener(name, fn, true, false);
+        return addListenerImpl(name, fn, true, false);
     });
     define(emitterProto, 'prependOnceListener', function prependOnceListener(name, fn) {
-        return addListener(name, fn, true, true);
+        return addListenerImpl(name, fn, true, true);
     });
     define(emitterProto, 'removeListener', function removeListener(name, fn) {
-        return removeListener(name, fn);
+        return removeListenerImpl(name, fn);
     });
     define(emitterProto, 'off', emitterProto.removeListener);
     define(emitterProto, 'removeAllListeners', function removeAllListeners(name) {
