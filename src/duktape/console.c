@@ -13,6 +13,6 @@ int evl__duk_console_install(struct evl_duk *d)
     evl__duk_push_natives(d);
     evl__duk_push_ref(ctx, d->internals_ref);
     duk_push_boolean(ctx, !(d->flags & EVL_DUK_NO_CONSOLE));
-    evl__duk_run_bootstrap(ctx, "evl:console", evl_js_console, 4);
+    evl__duk_run_bootstrap(ctx, evl_js_console, evl_js_console_len, 4);
     return 0;
 }

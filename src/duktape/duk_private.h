@@ -85,9 +85,10 @@ int evl__duk_listener_count(struct evl_duk *d, const char *event);
 void evl__duk_exit(struct evl_duk *d, int status);
 /* Reads process.exitCode as an integer (0 when unset or not a number). */
 int evl__duk_exit_code(struct evl_duk *d);
-/* Compiles a bootstrap script (an expression whose value is a function) and calls it with the
- * nargs values on top: [... args] -> [...]. Throws on error. */
-void evl__duk_run_bootstrap(duk_context *ctx, const char *name, const char *source,
+/* Loads a bootstrap function from its build-time bytecode (src/duktape/gen/js_bytecode.c: the
+ * function a js/NAME.js script evaluates to) and calls it with the nargs values on top:
+ * [... args] -> [...]. The bytecode is borrowed and must outlive the call. Throws on error. */
+void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
                             duk_idx_t nargs);
 /* Pushes internals.native, the object of natives handed to the bootstraps (+1). */
 void evl__duk_push_natives(struct evl_duk *d);

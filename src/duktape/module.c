@@ -142,6 +142,6 @@ int evl__duk_module_install(struct evl_duk *d)
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
     evl__duk_push_ref(ctx, d->internals_ref);
-    evl__duk_run_bootstrap(ctx, "evl:module", evl_js_module, 3);
+    evl__duk_run_bootstrap(ctx, evl_js_module, evl_js_module_len, 3);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "evl_js_process.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -20,12 +21,14 @@ void evl__duk_flush_stdout(void)
     fflush(stdout);
 }
 
-void evl__duk_run_bootstrap(duk_context *ctx, const char *name, const char *source, duk_idx_t nargs)
+void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
+                            duk_idx_t nargs)
 {
-    duk_push_string(ctx, source);
-    duk_push_string(ctx, name);
-    duk_compile(ctx, DUK_COMPILE_EVAL);
-    duk_call(ctx, 0);
+    /* The bytecode is read in place (an external buffer), never copied: duk_load_function
+     * replaces the buffer with the function it describes. */
+    duk_push_external_buffer(ctx);
+    duk_config_buffer(ctx, -1, (void *)(uintptr_t)bytecode, len);
+    duk_load_function(ctx);
     duk_insert(ctx, -1 - nargs);
     duk_call(ctx, nargs);
     duk_pop(ctx);
@@ -210,7 +213,7 @@ int evl__duk_process_install(struct evl_duk *d)
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
     duk_dup(ctx, -3);
-    evl__duk_run_bootstrap(ctx, "evl:process", evl_js_process, 3);
+    evl__duk_run_bootstrap(ctx, evl_js_process, evl_js_process_len, 3);
     duk_pop(ctx);
     return 0;
 }
