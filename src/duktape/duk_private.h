@@ -85,6 +85,9 @@ int evl__duk_listener_count(struct evl_duk *d, const char *event);
 void evl__duk_exit(struct evl_duk *d, int status);
 /* Reads process.exitCode as an integer (0 when unset or not a number). */
 int evl__duk_exit_code(struct evl_duk *d);
+/* Pushes the bootstrap function that build-time bytecode describes (+1; the bytecode is
+ * borrowed for the call only: loading copies it into the heap). Throws on bad bytecode. */
+void evl__duk_push_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len);
 /* Loads a bootstrap function from its build-time bytecode (src/duktape/gen/js_bytecode.c: the
  * function a js/NAME.js script evaluates to) and calls it with the nargs values on top:
  * [... args] -> [...]. The bytecode is borrowed and must outlive the call. Throws on error. */

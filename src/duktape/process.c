@@ -21,14 +21,19 @@ void evl__duk_flush_stdout(void)
     fflush(stdout);
 }
 
-void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
-                            duk_idx_t nargs)
+void evl__duk_push_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len)
 {
     /* The bytecode is read in place (an external buffer), never copied: duk_load_function
      * replaces the buffer with the function it describes. */
     duk_push_external_buffer(ctx);
     duk_config_buffer(ctx, -1, (void *)(uintptr_t)bytecode, len);
     duk_load_function(ctx);
+}
+
+void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
+                            duk_idx_t nargs)
+{
+    evl__duk_push_bootstrap(ctx, bytecode, len);
     duk_insert(ctx, -1 - nargs);
     duk_call(ctx, nargs);
     duk_pop(ctx);

@@ -24,6 +24,8 @@
  */
 #include "duktape/duk_private.h"
 
+#include "evl_js_promise.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -1237,141 +1239,6 @@ static duk_ret_t js_combinator(duk_context *ctx)
 
 /* ---- Bootstrap ---------------------------------------------------------------------------- */
 
-/*
- * ES5 run once per heap: AggregateError, the combinators (PerformPromiseAll, AllSettled,
- * Any, Race with GetIterator/IteratorStep/IteratorClose; arrays are walked by index) and the
- * error Node raises for a non-Error unhandled rejection.
- */
-static const char bootstrap_source[] =
-    "(function (Promise) {\n"
-    "'use strict';\n"
-    "var iteratorSymbol = typeof Symbol === 'function' ? Symbol.iterator : undefined;\n"
-    "function forOf(iterable, each) {\n"
-    "  var i;\n"
-    "  if (Array.isArray(iterable)) {\n"
-    "    for (i = 0; i < iterable.length; i++) { each(iterable[i]); }\n"
-    "    return;\n"
-    "  }\n"
-    "  if (typeof iterable === 'string') {\n"
-    "    for (i = 0; i < iterable.length; i++) {\n"
-    "      var c = iterable.charCodeAt(i);\n"
-    "      if (c >= 0xd800 && c <= 0xdbff && i + 1 < iterable.length) {\n"
-    "        var d = iterable.charCodeAt(i + 1);\n"
-    "        if (d >= 0xdc00 && d <= 0xdfff) { each(iterable.substr(i, 2)); i++; continue; }\n"
-    "      }\n"
-    "      each(iterable.charAt(i));\n"
-    "    }\n"
-    "    return;\n"
-    "  }\n"
-    "  var method = iterable === null || iterable === undefined || iteratorSymbol === undefined\n"
-    "      ? undefined : iterable[iteratorSymbol];\n"
-    "  if (typeof method !== 'function') {\n"
-    "    throw new TypeError((typeof iterable === 'object' && iterable !== null ? 'object' :\n"
-    "        String(iterable)) + ' is not iterable (cannot read property "
-    "Symbol(Symbol.iterator))');\n"
-    "  }\n"
-    "  var iterator = method.call(iterable);\n"
-    "  if (typeof iterator !== 'object' && typeof iterator !== 'function' || iterator === null) {\n"
-    "    throw new TypeError('Result of the Symbol.iterator method is not an object');\n"
-    "  }\n"
-    "  var next = iterator.next;\n"
-    "  for (;;) {\n"
-    "    var step = next.call(iterator);\n"
-    "    if (typeof step !== 'object' && typeof step !== 'function' || step === null) {\n"
-    "      throw new TypeError('Iterator result ' + String(step) + ' is not an object');\n"
-    "    }\n"
-    "    if (step.done) { return; }\n"
-    "    var value = step.value;\n"
-    "    try {\n"
-    "      each(value);\n"
-    "    } catch (e) {\n"
-    "      var ret = iterator['return'];\n"
-    "      if (ret !== undefined && ret !== null) { try { ret.call(iterator); } catch (ignored) {} "
-    "}\n"
-    "      throw e;\n"
-    "    }\n"
-    "  }\n"
-    "}\n"
-    "function toList(iterable) { var out = []; forOf(iterable, function (v) { out.push(v); }); "
-    "return out; }\n"
-    "function AggregateError(errors, message) {\n"
-    "  var e = message === undefined ? new Error() : new Error(String(message));\n"
-    "  var proto = this instanceof AggregateError ? Object.getPrototypeOf(this) : "
-    "AggregateError.prototype;\n"
-    "  Object.setPrototypeOf(e, proto);\n"
-    "  if (arguments.length > 2 && arguments[2] !== null && typeof arguments[2] === 'object' &&\n"
-    "      'cause' in arguments[2]) {\n"
-    "    Object.defineProperty(e, 'cause', { value: arguments[2].cause, writable: true, "
-    "configurable: true });\n"
-    "  }\n"
-    "  Object.defineProperty(e, 'errors', { value: toList(errors), writable: true, "
-    "configurable: true });\n"
-    "  return e;\n"
-    "}\n"
-    "AggregateError.prototype = Object.create(Error.prototype, {\n"
-    "  constructor: { value: AggregateError, writable: true, configurable: true },\n"
-    "  name: { value: 'AggregateError', writable: true, configurable: true },\n"
-    "  message: { value: '', writable: true, configurable: true }\n"
-    "});\n"
-    "Object.defineProperty(AggregateError, 'prototype', { writable: false });\n"
-    "Object.setPrototypeOf(AggregateError, Error);\n"
-    "function combinator(C, iterable, kind) {\n"
-    "  var resolve, reject;\n"
-    "  var promise = new C(function (res, rej) { resolve = res; reject = rej; });\n"
-    "  try {\n"
-    "    var promiseResolve = C.resolve;\n"
-    "    if (typeof promiseResolve !== 'function') {\n"
-    "      throw new TypeError('Promise resolve or reject function is not callable');\n"
-    "    }\n"
-    "    var values = [];\n"
-    "    var remaining = 1;\n"
-    "    var index = 0;\n"
-    "    var finish = function () {\n"
-    "      if (kind === 2) { reject(new AggregateError(values, 'All promises were rejected')); }\n"
-    "      else { resolve(values); }\n"
-    "    };\n"
-    "    forOf(iterable, function (next) {\n"
-    "      var nextPromise = promiseResolve.call(C, next);\n"
-    "      if (kind === 3) { nextPromise.then(resolve, reject); return; }\n"
-    "      var i = index++;\n"
-    "      var called = false;\n"
-    "      values.push(undefined);\n"
-    "      remaining++;\n"
-    "      var element = function (status) {\n"
-    "        return function (x) {\n"
-    "          if (called) { return; }\n"
-    "          called = true;\n"
-    "          values[i] = status === 0 ? x : status === 1 ? { status: 'fulfilled', value: x }\n"
-    "              : { status: 'rejected', reason: x };\n"
-    "          if (--remaining === 0) { finish(); }\n"
-    "        };\n"
-    "      };\n"
-    "      if (kind === 0) { nextPromise.then(element(0), reject); }\n"
-    "      else if (kind === 1) { nextPromise.then(element(1), element(2)); }\n"
-    "      else { nextPromise.then(resolve, element(0)); }\n"
-    "    });\n"
-    "    if (kind !== 3 && --remaining === 0) { finish(); }\n"
-    "  } catch (e) {\n"
-    "    reject(e);\n"
-    "  }\n"
-    "  return promise;\n"
-    "}\n"
-    "function unhandledError(reason) {\n"
-    "  if (reason instanceof Error) { return reason; }\n"
-    "  var text;\n"
-    "  try { text = String(reason); } catch (e) { text = Object.prototype.toString.call(reason); "
-    "}\n"
-    "  var err = new Error('This error originated either by throwing inside of an async "
-    "function without a catch block, or by rejecting a promise which was not handled with "
-    ".catch(). The promise rejected with the reason \"' + text + '\".');\n"
-    "  err.name = 'UnhandledPromiseRejection';\n"
-    "  err.code = 'ERR_UNHANDLED_REJECTION';\n"
-    "  return err;\n"
-    "}\n"
-    "return { AggregateError: AggregateError, combinator: combinator, unhandledError: "
-    "unhandledError };\n"
-    "})";
-
 /* ---- Install and teardown --------------------------------------------------------------- */
 
 /* Defines obj[name] as a native method: length before name, both configurable only; the
@@ -1475,10 +1342,7 @@ static duk_ret_t install_body(duk_context *ctx, void *udata)
     duk_put_prop_literal(ctx, so, "resFinal");
 
     /* The bootstrap. */
-    duk_push_string(ctx, "promise.js");
-    duk_compile_lstring_filename(ctx, DUK_COMPILE_EVAL, bootstrap_source,
-                                 sizeof(bootstrap_source) - 1);
-    duk_call(ctx, 0);
+    evl__duk_push_bootstrap(ctx, evl_js_promise, evl_js_promise_len);
     duk_dup(ctx, ctor);
     duk_call(ctx, 1);
     ps->helpers = duk_get_heapptr(ctx, -1);
