@@ -1278,6 +1278,29 @@ static void def_value(duk_context *ctx, duk_idx_t obj, const char *name, duk_uin
 #define ATTR_FROZEN \
     (DUK_DEFPROP_CLEAR_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_CLEAR_CONFIGURABLE)
 
+/* internals.promiseState(value) for console.log: undefined unless value is one of our
+ * promises, else {state: 'pending' | 'fulfilled' | 'rejected', value}. Reading the state
+ * does not mark a rejection handled, as in Node. */
+static duk_ret_t js_promise_state(duk_context *ctx)
+{
+    struct pstate *ps = state_of(ctx);
+    struct evl_promise *p = ps ? promise_at(ps, 0) : NULL;
+    if (!p) {
+        return 0;
+    }
+    enum evl_promise_state st = evl_promise_state(p);
+    duk_push_object(ctx);
+    duk_push_string(ctx, st == EVL_PROMISE_PENDING     ? "pending"
+                         : st == EVL_PROMISE_FULFILLED ? "fulfilled"
+                                                       : "rejected");
+    duk_put_prop_literal(ctx, -2, "state");
+    if (st != EVL_PROMISE_PENDING) {
+        push_value(ps, evl_promise_value(p), p);
+        duk_put_prop_literal(ctx, -2, "value");
+    }
+    return 1;
+}
+
 static duk_ret_t install_body(duk_context *ctx, void *udata)
 {
     struct pstate *ps = udata;
@@ -1356,6 +1379,11 @@ static duk_ret_t install_body(duk_context *ctx, void *udata)
     duk_get_prop_literal(ctx, -1, "AggregateError");
     duk_remove(ctx, -2);
     def_value(ctx, -2, "AggregateError", ATTR_BUILTIN);
+    duk_pop(ctx);
+
+    evl__duk_push_ref(ctx, ps->d->internals_ref);
+    duk_push_c_function(ctx, js_promise_state, 1);
+    duk_put_prop_literal(ctx, -2, "promiseState");
     duk_pop(ctx);
 
     duk_dup(ctx, proto);
