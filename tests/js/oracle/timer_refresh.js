@@ -1,6 +1,7 @@
 // Timeout.refresh(): from inside the timer's own callback it re-arms the timer; after the
 // timer fired it re-arms it; on a cleared timer it does nothing; on a pending timer it
-// restarts the delay (fires after a later sibling).
+// restarts the delay (so it fires after a sibling due earlier). Steps are >= 40 ms apart so
+// that a loaded machine cannot reorder them.
 var log = [];
 var n = 0;
 var self = setTimeout(function () {
@@ -17,20 +18,20 @@ clearTimeout(cleared);
 cleared.refresh();
 var pending = setTimeout(function () {
     log.push('pending (restarted)');
-}, 30);
+}, 120);
 setTimeout(function () {
     pending.refresh();
-    log.push('refreshed pending at 20');
-}, 20);
+    log.push('refreshed pending at 80');
+}, 80);
 setTimeout(function () {
-    log.push('sibling at 40');
-}, 40);
+    log.push('sibling at 160');
+}, 160);
 var fired = setTimeout(function () {
     log.push('fired once');
 }, 1);
 setTimeout(function () {
     fired.refresh();
-}, 60);
+}, 250);
 setTimeout(function () {
     console.log(log.join('\n'));
-}, 120);
+}, 320);
