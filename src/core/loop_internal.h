@@ -30,6 +30,13 @@
 
 #define EVL__CACHELINE 64
 
+/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__NOINLINE __attribute__((noinline))
+#else
+#define EVL__NOINLINE
+#endif
+
 /* ------------------------------------------------------------------------------------------
  * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
  * {evl__task_ex_marker, discard} followed by {fn, arg}.
@@ -120,7 +127,8 @@ struct evl__heap_slot {
 struct evl__timers {
     struct evl__timer *recs;
     uint32_t rec_cap;
-    uint32_t free_head;          /* free list through pos; EVL__NONE when empty */
+    uint32_t rec_used;           /* records [0, rec_used) were handed out at least once */
+    uint32_t free_head;          /* freed records, linked through pos; EVL__NONE when empty */
     struct evl__heap_slot *heap; /* rec_cap slots */
     uint32_t heap_len;
     uint32_t table_shift; /* 64 - log2(table size): the hash keeps the product's top bits */

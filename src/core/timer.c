@@ -153,14 +153,11 @@ static inline void table_put(struct evl__timers *T, uint32_t idx, uint64_t id, u
     }
 }
 
-static void table_del(struct evl__timers *T, uint32_t idx)
+/* Empties slot i (holding idx + 1) and drops the record's ref. */
+static void table_del_at(struct evl__timers *T, uint32_t i, uint32_t idx)
 {
     const struct evl__timer *r = &T->recs[idx];
     uint32_t mask = T->table_mask;
-    uint32_t i = table_home(T, r->id);
-    while (T->table[i] != idx + 1) {
-        i = (i + 1) & mask;
-    }
     /* Backward-shift deletion keeps probe chains intact without tombstones. */
     uint32_t j = i;
     for (;;) {
@@ -183,9 +180,41 @@ static void table_del(struct evl__timers *T, uint32_t idx)
     }
 }
 
+static void table_del(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, T->recs[idx].id);
+    while (T->table[i] != idx + 1) {
+        i = (i + 1) & mask;
+    }
+    table_del_at(T, i, idx);
+}
+
+/* Finds id and removes it from the table in one probe; returns its record or EVL__NONE. */
+static uint32_t table_take(struct evl__timers *T, uint64_t id)
+{
+    if (!T->table) {
+        return EVL__NONE;
+    }
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, id);
+    for (;;) {
+        uint32_t v = T->table[i];
+        if (v == 0) {
+            return EVL__NONE;
+        }
+        if (T->recs[v - 1].id == id) {
+            table_del_at(T, i, v - 1);
+            return v - 1;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
 /* ---- record pool ----------------------------------------------------------------------- */
 
-static int pool_grow(struct evl_loop *loop)
+/* Out of line: the arming paths stay short, and growth is rare (the pool only doubles). */
+EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t cap = T->rec_cap ? T->rec_cap * 2 : 16;
@@ -226,24 +255,24 @@ static int pool_grow(struct evl_loop *loop)
         }
     }
     evl__loop_free(loop, old);
-    /* Thread the new records onto the free list, lowest index first. */
-    for (uint32_t i = cap; i-- > T->rec_cap;) {
-        T->recs[i].pos = T->free_head;
-        T->free_head = i;
-    }
-    T->rec_cap = cap;
+    T->rec_cap = cap; /* records from rec_used on were never handed out: no list to build */
     return 0;
 }
 
-static uint32_t rec_alloc(struct evl_loop *loop)
+/* A recycled record if any (the most recently freed, still warm in the cache), else the
+ * first never-used one, growing the pool when all are in use. */
+static inline uint32_t rec_alloc(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
-    if (T->free_head == EVL__NONE && pool_grow(loop) != 0) {
+    uint32_t idx = T->free_head;
+    if (idx != EVL__NONE) {
+        T->free_head = T->recs[idx].pos;
+        return idx;
+    }
+    if (T->rec_used == T->rec_cap && pool_grow(loop) != 0) {
         return EVL__NONE;
     }
-    uint32_t idx = T->free_head;
-    T->free_head = T->recs[idx].pos;
-    return idx;
+    return T->rec_used++;
 }
 
 static void rec_free(struct evl__timers *T, uint32_t idx)
@@ -435,10 +464,12 @@ static void lane_compact(struct evl__timers *T, uint32_t drop)
     }
 }
 
-/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap. */
-static void timer_insert(struct evl__timers *T, uint32_t idx)
+/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap.
+ * Its seq is the newest issued, so it sorts after the lane's tail unless its deadline is
+ * earlier. */
+static inline void timer_insert(struct evl__timers *T, uint32_t idx)
 {
-    if (T->lane_tail == EVL__NONE || !before(&T->recs[idx], &T->recs[T->lane_tail])) {
+    if (T->lane_tail == EVL__NONE || T->recs[idx].deadline >= T->recs[T->lane_tail].deadline) {
         lane_append(T, idx);
     } else {
         heap_push(T, idx);
@@ -480,8 +511,8 @@ static inline uint64_t html_clamp(const struct evl_loop *loop, uint32_t level, u
 }
 
 /* Arms a new timer record on the loop thread. */
-static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
-                   uint64_t deadline, uint64_t period, uint64_t flags, uint32_t nesting)
+static inline int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
+                          uint64_t deadline, uint64_t period, uint64_t flags, uint32_t nesting)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t idx = rec_alloc(loop);
@@ -594,8 +625,8 @@ static int post_msg(struct evl_loop *loop, const struct timer_msg *src)
     return rc;
 }
 
-static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
-                    uint64_t repeat_ms, uint64_t flags, uint64_t *id_out)
+static inline int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
+                           uint64_t repeat_ms, uint64_t flags, uint64_t *id_out)
 {
     if (!loop || !cb) {
         return EVL_EINVAL;
@@ -649,6 +680,32 @@ static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t 
 int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
                   uint64_t repeat_ms, uint64_t *id_out)
 {
+    if (loop && cb && repeat_ms == 0 && delay_ms <= EVL_TIMER_DELAY_MAX &&
+        evl__loop_on_thread(loop) && !loop->admission_closed &&
+        atomic_load_explicit(&loop->state, memory_order_relaxed) != EVL_LOOP_TERMINATED) {
+        /* The loop thread's timeout: schedule() inlined without the branches for intervals,
+         * immediates and messages (a delay within EVL_TIMER_DELAY_MAX is valid under every
+         * policy; NODE only coerces it). */
+        struct evl__timers *T = &loop->timers;
+        uint64_t ms = delay_ms;
+        if (loop->clamp == EVL_TIMER_CLAMP_NODE) {
+            (void)clamp_delay(loop, &ms);
+        }
+        uint32_t level = T->nesting;
+        ms = html_clamp(loop, level, ms);
+        uint64_t id;
+        int rc = next_id(loop, &id);
+        if (rc != 0) {
+            return rc;
+        }
+        uint64_t now = evl__loop_clock(loop); /* fresh: never a cached tick */
+        T->now_hint = now;
+        rc = arm_new(loop, id, cb, arg, add_sat(now, ms * NS_PER_MS), ms, 0, level + 1);
+        if (rc == 0 && id_out) {
+            *id_out = id;
+        }
+        return rc;
+    }
     return schedule(loop, cb, arg, delay_ms, repeat_ms, 0, id_out);
 }
 
@@ -673,7 +730,7 @@ int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_
 static int clear_local(struct evl_loop *loop, uint64_t id)
 {
     struct evl__timers *T = &loop->timers;
-    uint32_t idx = table_find(T, id);
+    uint32_t idx = table_take(T, id);
     if (idx == EVL__NONE) {
         if (atomic_load(&T->foreign_sets) > 0 && id != 0 &&
             id < atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
@@ -693,7 +750,6 @@ static int clear_local(struct evl_loop *loop, uint64_t id)
         return EVL_ENOENT;
     }
     struct evl__timer *r = &T->recs[idx];
-    table_del(T, idx);
     if (r->meta & F_IMMEDIATE) {
         r->meta |= F_CANCELLED;
         T->imm_count--;
