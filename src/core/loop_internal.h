@@ -37,6 +37,13 @@
 #define EVL__NOINLINE
 #endif
 
+/* Inlines a helper that several callers share into the hot one (the timer arming path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EVL__ALWAYS_INLINE inline
+#endif
+
 /* ------------------------------------------------------------------------------------------
  * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
  * {evl__task_ex_marker, discard} followed by {fn, arg}.

@@ -511,8 +511,9 @@ static inline uint64_t html_clamp(const struct evl_loop *loop, uint32_t level, u
 }
 
 /* Arms a new timer record on the loop thread. */
-static inline int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
-                          uint64_t deadline, uint64_t period, uint64_t flags, uint32_t nesting)
+static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb,
+                                      void *arg, uint64_t deadline, uint64_t period, uint64_t flags,
+                                      uint32_t nesting)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t idx = rec_alloc(loop);
