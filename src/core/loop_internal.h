@@ -30,6 +30,20 @@
 
 #define EVL__CACHELINE 64
 
+/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__NOINLINE __attribute__((noinline))
+#else
+#define EVL__NOINLINE
+#endif
+
+/* Inlines a helper that several callers share into the hot one (the timer arming path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EVL__ALWAYS_INLINE inline
+#endif
+
 /* ------------------------------------------------------------------------------------------
  * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
  * {evl__task_ex_marker, discard} followed by {fn, arg}.
@@ -96,8 +110,9 @@ static inline int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r);
 
 /* ------------------------------------------------------------------------------------------
- * Timers (src/core/timer.c). A record is 48 bytes; the heap holds 4-byte record indices; the
- * id table holds 4-byte indices at a load factor of at most 1/2.
+ * Timers (src/core/timer.c). A record is 48 bytes; the heap holds 8-byte slots (a 32-bit
+ * coarse deadline key and a record index); the id table holds 4-byte indices at a load factor
+ * of at most 1/2: 64 bytes per pending timer with a full pool.
  */
 struct evl__timer {
     uint64_t deadline; /* ns on the loop clock */
@@ -106,21 +121,29 @@ struct evl__timer {
     void *arg;
     uint64_t meta; /* period ms (bits 0-42) | nesting (43-55) | flags (56-63) */
     uint32_t seq;  /* FIFO order among equal deadlines (wrap-around compare) */
-    uint32_t pos;  /* heap index, next index (immediate/free lists), or a EVL__POS_ value */
+    uint32_t pos;  /* heap index, next index (lane/immediate/free lists), or EVL__POS_RUNNING */
+};
+
+/* A heap slot: the deadline's coarse key (see key_of in timer.c) next to the record index,
+ * so a sift compares slots without touching records unless two keys are equal. */
+struct evl__heap_slot {
+    uint32_t key;
+    uint32_t idx;
 };
 
 struct evl__timers {
     struct evl__timer *recs;
     uint32_t rec_cap;
-    uint32_t free_head; /* free list through pos; EVL__NONE when empty */
-    uint32_t *heap;
+    uint32_t rec_used;           /* records [0, rec_used) were handed out at least once */
+    uint32_t free_head;          /* freed records, linked through pos; EVL__NONE when empty */
+    struct evl__heap_slot *heap; /* rec_cap slots */
     uint32_t heap_len;
-    uint32_t heap_cap;
-    uint32_t *table; /* id -> record index + 1; 0 = empty slot */
+    uint32_t table_shift; /* 64 - log2(table size): the hash keeps the product's top bits */
+    uint64_t key_base;    /* loop-clock ns that heap key 0 stands for */
+    uint64_t now_hint;    /* the latest clock read on the loop thread (a base for keys) */
+    uint32_t *table;      /* id -> record index + 1; 0 = empty slot */
     uint32_t table_mask;
     uint32_t table_count;
-    uint32_t *ready; /* due timers moved out of the heap for one timer phase */
-    uint32_t ready_cap;
     uint32_t lane_head; /* the sorted lane: timers armed in (deadline, seq) order */
     uint32_t lane_tail;
     uint32_t lane_len;       /* records linked in the lane, cancelled ones included */

@@ -1,12 +1,19 @@
 /*
  * Timers and immediates.
  *
- * Storage: records live in one pooled array (48 bytes each, free list through `pos`), a 4-ary
- * min-heap of 4-byte record indices orders them by (deadline, seq), and an open-addressing
- * table of 4-byte indices (linear probing, backward-shift deletion, load <= 1/2) maps ids to
- * records. All arrays grow together when the pool grows, so arming, re-arming and moving a
- * timer to the ready list can never fail once its record exists: no allocation per timer in
- * steady state, about 60 bytes per pending timer.
+ * Storage: records live in one pooled array (48 bytes each, free list through `pos`). A 4-ary
+ * min-heap of 8-byte slots {key, record index} orders them by (deadline, seq): the key is the
+ * deadline coarsened to a 32-bit count of ~1 us units past a base, so a sift compares slots
+ * in the heap array alone and reads two records only when their keys are equal (libev keeps
+ * its deadlines in the heap array for the same reason). An open-addressing table of 4-byte
+ * indices (Fibonacci hashing on the product's top bits, linear probing, backward-shift
+ * deletion, load <= 1/2) maps ids to records. All arrays grow together when the pool grows,
+ * so arming, re-arming and firing a timer can never fail once its record exists: no
+ * allocation per timer in steady state, 64 bytes per pending timer with a full pool.
+ *
+ * The timer phase pops and runs one due timer at a time (no ready list): a timer armed
+ * during the phase carries a sequence number issued during the phase and stops it, so it
+ * never runs before the next phase, even with a zero delay.
  *
  * Ids come from one atomic counter shared by timeouts, intervals and immediates (any thread
  * can allocate one), start at options.first_id (default 1), are never reused, and stop at
@@ -20,8 +27,7 @@
 #include <string.h>
 
 #define EVL__NONE        UINT32_MAX
-#define EVL__POS_READY   (UINT32_MAX - 1)
-#define EVL__POS_RUNNING (UINT32_MAX - 2)
+#define EVL__POS_RUNNING (UINT32_MAX - 1)
 
 #define META_PERIOD_MASK ((UINT64_C(1) << 43) - 1)
 #define META_NEST_SHIFT  43
@@ -34,6 +40,12 @@
 #define F_LANE           (UINT64_C(1) << 60)
 
 #define NS_PER_MS UINT64_C(1000000)
+
+/* Heap keys count 1.024 us units past key_base: 32 bits span 73 minutes. A later deadline
+ * saturates (still correct: equal keys fall back to the records), and the timer phase moves
+ * the base forward once the clock is half the span past it, so keys keep their resolution. */
+#define KEY_SHIFT  10
+#define KEY_REBASE (UINT64_C(1) << (KEY_SHIFT + 31))
 
 static inline uint64_t meta_period(uint64_t m)
 {
@@ -77,12 +89,10 @@ void evl__timers_deinit(struct evl_loop *loop)
     evl__loop_free(loop, T->recs);
     evl__loop_free(loop, T->heap);
     evl__loop_free(loop, T->table);
-    evl__loop_free(loop, T->ready);
     evl__loop_free(loop, T->tombstones);
     T->recs = NULL;
     T->heap = NULL;
     T->table = NULL;
-    T->ready = NULL;
     T->tombstones = NULL;
 }
 
@@ -94,11 +104,14 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     atomic_store(&loop->timers.foreign_sets, foreign);
 }
 
-/* ---- id table -------------------------------------------------------------------------- */
+/* ---- id table --------------------------------------------------------------------------
+ * Fibonacci hashing keeps the top bits of id * 2^64/phi: consecutive ids (the common case)
+ * land far apart and evenly spread, so probe chains stay short at load 1/2.
+ */
 
-static inline uint32_t hash_id(uint64_t id)
+static inline uint32_t table_home(const struct evl__timers *T, uint64_t id)
 {
-    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
+    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> T->table_shift);
 }
 
 static uint32_t table_find(const struct evl__timers *T, uint64_t id)
@@ -106,7 +119,8 @@ static uint32_t table_find(const struct evl__timers *T, uint64_t id)
     if (!T->table) {
         return EVL__NONE;
     }
-    uint32_t i = hash_id(id) & T->table_mask;
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, id);
     for (;;) {
         uint32_t v = T->table[i];
         if (v == 0) {
@@ -115,31 +129,35 @@ static uint32_t table_find(const struct evl__timers *T, uint64_t id)
         if (T->recs[v - 1].id == id) {
             return v - 1;
         }
-        i = (i + 1) & T->table_mask;
+        i = (i + 1) & mask;
     }
 }
 
-static void table_put(struct evl__timers *T, uint32_t idx)
+/* Inserts without touching the ref count (the rehash in pool_grow). */
+static inline void table_insert(struct evl__timers *T, uint32_t idx, uint64_t id)
 {
-    uint32_t i = hash_id(T->recs[idx].id) & T->table_mask;
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, id);
     while (T->table[i] != 0) {
-        i = (i + 1) & T->table_mask;
+        i = (i + 1) & mask;
     }
     T->table[i] = idx + 1;
     T->table_count++;
-    if (T->recs[idx].meta & F_REF) {
+}
+
+static inline void table_put(struct evl__timers *T, uint32_t idx, uint64_t id, uint64_t meta)
+{
+    table_insert(T, idx, id);
+    if (meta & F_REF) {
         T->ref_count++;
     }
 }
 
-static void table_del(struct evl__timers *T, uint32_t idx)
+/* Empties slot i (holding idx + 1) and drops the record's ref. */
+static void table_del_at(struct evl__timers *T, uint32_t i, uint32_t idx)
 {
-    uint64_t id = T->recs[idx].id;
+    const struct evl__timer *r = &T->recs[idx];
     uint32_t mask = T->table_mask;
-    uint32_t i = hash_id(id) & mask;
-    while (T->table[i] != idx + 1) {
-        i = (i + 1) & mask;
-    }
     /* Backward-shift deletion keeps probe chains intact without tombstones. */
     uint32_t j = i;
     for (;;) {
@@ -148,7 +166,7 @@ static void table_del(struct evl__timers *T, uint32_t idx)
         if (v == 0) {
             break;
         }
-        uint32_t home = hash_id(T->recs[v - 1].id) & mask;
+        uint32_t home = table_home(T, T->recs[v - 1].id);
         /* Move v into the hole at i if its home is not in (i, j]. */
         if (((j - home) & mask) >= ((j - i) & mask)) {
             T->table[i] = v;
@@ -157,37 +175,64 @@ static void table_del(struct evl__timers *T, uint32_t idx)
     }
     T->table[i] = 0;
     T->table_count--;
-    if (T->recs[idx].meta & F_REF) {
+    if (r->meta & F_REF) {
         T->ref_count--;
+    }
+}
+
+static void table_del(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, T->recs[idx].id);
+    while (T->table[i] != idx + 1) {
+        i = (i + 1) & mask;
+    }
+    table_del_at(T, i, idx);
+}
+
+/* Finds id and removes it from the table in one probe; returns its record or EVL__NONE. */
+static uint32_t table_take(struct evl__timers *T, uint64_t id)
+{
+    if (!T->table) {
+        return EVL__NONE;
+    }
+    uint32_t mask = T->table_mask;
+    uint32_t i = table_home(T, id);
+    for (;;) {
+        uint32_t v = T->table[i];
+        if (v == 0) {
+            return EVL__NONE;
+        }
+        if (T->recs[v - 1].id == id) {
+            table_del_at(T, i, v - 1);
+            return v - 1;
+        }
+        i = (i + 1) & mask;
     }
 }
 
 /* ---- record pool ----------------------------------------------------------------------- */
 
-static int pool_grow(struct evl_loop *loop)
+/* Out of line: the arming paths stay short, and growth is rare (the pool only doubles). */
+EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t cap = T->rec_cap ? T->rec_cap * 2 : 16;
     if (cap > (UINT32_MAX - 3) / 2) {
         return EVL_ENOMEM;
     }
+    /* Each array is replaced only once its larger copy exists, so a failure part-way
+     * leaves the timers as they were (an array merely larger than needed). */
     struct evl__timer *recs = evl__loop_realloc(loop, T->recs, (size_t)cap * sizeof(*recs));
     if (!recs) {
         return EVL_ENOMEM;
     }
     T->recs = recs;
-    uint32_t *heap = evl__loop_realloc(loop, T->heap, (size_t)cap * sizeof(*heap));
+    struct evl__heap_slot *heap = evl__loop_realloc(loop, T->heap, (size_t)cap * sizeof(*heap));
     if (!heap) {
-        return EVL_ENOMEM; /* the larger record array is kept; harmless */
-    }
-    T->heap = heap;
-    uint32_t *ready = evl__loop_realloc(loop, T->ready, (size_t)cap * sizeof(*ready));
-    if (!ready) {
         return EVL_ENOMEM;
     }
-    T->ready = ready;
-    T->ready_cap = cap;
-    T->heap_cap = cap;
+    T->heap = heap;
     uint32_t tsize = cap * 2;
     uint32_t *table = evl__loop_malloc(loop, (size_t)tsize * sizeof(*table));
     if (!table) {
@@ -196,35 +241,38 @@ static int pool_grow(struct evl_loop *loop)
     memset(table, 0, (size_t)tsize * sizeof(*table));
     uint32_t *old = T->table;
     uint32_t old_size = old ? T->table_mask + 1 : 0;
+    uint32_t log2 = 0;
+    while ((UINT32_C(1) << log2) < tsize) {
+        log2++;
+    }
     T->table = table;
     T->table_mask = tsize - 1;
+    T->table_shift = 64 - log2;
     T->table_count = 0;
-    uint32_t refs = T->ref_count;
     for (uint32_t i = 0; i < old_size; i++) {
         if (old[i]) {
-            table_put(T, old[i] - 1);
+            table_insert(T, old[i] - 1, T->recs[old[i] - 1].id);
         }
     }
-    T->ref_count = refs;
     evl__loop_free(loop, old);
-    /* Thread the new records onto the free list, lowest index first. */
-    for (uint32_t i = cap; i-- > T->rec_cap;) {
-        T->recs[i].pos = T->free_head;
-        T->free_head = i;
-    }
-    T->rec_cap = cap;
+    T->rec_cap = cap; /* records from rec_used on were never handed out: no list to build */
     return 0;
 }
 
-static uint32_t rec_alloc(struct evl_loop *loop)
+/* A recycled record if any (the most recently freed, still warm in the cache), else the
+ * first never-used one, growing the pool when all are in use. */
+static inline uint32_t rec_alloc(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
-    if (T->free_head == EVL__NONE && pool_grow(loop) != 0) {
+    uint32_t idx = T->free_head;
+    if (idx != EVL__NONE) {
+        T->free_head = T->recs[idx].pos;
+        return idx;
+    }
+    if (T->rec_used == T->rec_cap && pool_grow(loop) != 0) {
         return EVL__NONE;
     }
-    uint32_t idx = T->free_head;
-    T->free_head = T->recs[idx].pos;
-    return idx;
+    return T->rec_used++;
 }
 
 static void rec_free(struct evl__timers *T, uint32_t idx)
@@ -245,85 +293,109 @@ static inline int before(const struct evl__timer *a, const struct evl__timer *b)
     return (int32_t)(a->seq - b->seq) < 0;
 }
 
-static void sift_up(struct evl__timers *T, uint32_t i)
+/* The deadline's heap key: monotonic in the deadline (0 below the base, saturating above
+ * the span), so a smaller key always means an earlier deadline. */
+static inline uint32_t key_of(const struct evl__timers *T, uint64_t deadline)
 {
-    uint32_t idx = T->heap[i];
-    const struct evl__timer *r = &T->recs[idx];
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 4;
-        uint32_t pidx = T->heap[parent];
-        if (!before(r, &T->recs[pidx])) {
-            break;
-        }
-        T->heap[i] = pidx;
-        T->recs[pidx].pos = i;
-        i = parent;
+    if (deadline <= T->key_base) {
+        return 0;
     }
-    T->heap[i] = idx;
-    T->recs[idx].pos = i;
+    uint64_t k = (deadline - T->key_base) >> KEY_SHIFT;
+    return k > UINT32_MAX ? UINT32_MAX : (uint32_t)k;
 }
 
-static void sift_down(struct evl__timers *T, uint32_t i)
+static inline int slot_before(const struct evl__timers *T, struct evl__heap_slot a,
+                              struct evl__heap_slot b)
 {
-    uint32_t idx = T->heap[i];
-    const struct evl__timer *r = &T->recs[idx];
+    if (a.key != b.key) {
+        return a.key < b.key;
+    }
+    return before(&T->recs[a.idx], &T->recs[b.idx]);
+}
+
+static void sift_up(struct evl__timers *T, uint32_t i, struct evl__heap_slot e)
+{
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 4;
+        struct evl__heap_slot p = T->heap[parent];
+        if (!slot_before(T, e, p)) {
+            break;
+        }
+        T->heap[i] = p;
+        T->recs[p.idx].pos = i;
+        i = parent;
+    }
+    T->heap[i] = e;
+    T->recs[e.idx].pos = i;
+}
+
+static void sift_down(struct evl__timers *T, uint32_t i, struct evl__heap_slot e)
+{
     uint32_t n = T->heap_len;
     for (;;) {
         uint32_t c = i * 4 + 1;
         if (c >= n) {
             break;
         }
-        /* Keep the best child's record at hand: each comparison then loads one record, not
-         * two (the heap holds indices, so every load is a dependent dereference). */
         uint32_t best = c;
-        uint32_t bidx = T->heap[c];
-        const struct evl__timer *br = &T->recs[bidx];
+        struct evl__heap_slot b = T->heap[c];
         uint32_t end = c + 4 < n ? c + 4 : n;
         for (uint32_t k = c + 1; k < end; k++) {
-            uint32_t kidx = T->heap[k];
-            const struct evl__timer *kr = &T->recs[kidx];
-            if (before(kr, br)) {
+            struct evl__heap_slot s = T->heap[k];
+            if (slot_before(T, s, b)) {
                 best = k;
-                bidx = kidx;
-                br = kr;
+                b = s;
             }
         }
-        if (!before(br, r)) {
+        if (!slot_before(T, b, e)) {
             break;
         }
-        T->heap[i] = bidx;
-        T->recs[bidx].pos = i;
+        T->heap[i] = b;
+        T->recs[b.idx].pos = i;
         i = best;
     }
-    T->heap[i] = idx;
-    T->recs[idx].pos = i;
+    T->heap[i] = e;
+    T->recs[e.idx].pos = i;
 }
 
 static void heap_push(struct evl__timers *T, uint32_t idx)
 {
-    uint32_t i = T->heap_len++;
-    T->heap[i] = idx;
-    sift_up(T, i);
+    if (T->heap_len == 0) {
+        T->key_base = T->now_hint; /* a fresh base: keys start with full resolution */
+    }
+    struct evl__heap_slot e = {key_of(T, T->recs[idx].deadline), idx};
+    sift_up(T, T->heap_len++, e);
 }
 
 static void heap_remove(struct evl__timers *T, uint32_t pos)
 {
     uint32_t last = --T->heap_len;
     if (pos != last) {
-        T->heap[pos] = T->heap[last];
-        T->recs[T->heap[pos]].pos = pos;
-        if (pos > 0 && before(&T->recs[T->heap[pos]], &T->recs[T->heap[(pos - 1) / 4]])) {
-            sift_up(T, pos);
+        struct evl__heap_slot e = T->heap[last];
+        if (pos > 0 && slot_before(T, e, T->heap[(pos - 1) / 4])) {
+            sift_up(T, pos, e);
         } else {
-            sift_down(T, pos);
+            sift_down(T, pos, e);
         }
+    }
+}
+
+/* Moves the key base to `now` and recomputes every key (O(n), once per half key span of
+ * loop time): the new keys are the same monotonic function of the deadlines, so the heap
+ * order holds without any sift. */
+static void heap_rebase(struct evl__timers *T, uint64_t now)
+{
+    T->key_base = now;
+    for (uint32_t i = 0; i < T->heap_len; i++) {
+        T->heap[i].key = key_of(T, T->recs[T->heap[i].idx].deadline);
     }
 }
 
 static inline int in_heap(const struct evl__timers *T, uint32_t idx)
 {
     uint32_t p = T->recs[idx].pos;
-    return !(T->recs[idx].meta & (F_IMMEDIATE | F_LANE)) && p < T->heap_len && T->heap[p] == idx;
+    return !(T->recs[idx].meta & (F_IMMEDIATE | F_LANE)) && p < T->heap_len &&
+           T->heap[p].idx == idx;
 }
 
 /* ---- the sorted lane ---------------------------------------------------------------------
@@ -392,10 +464,12 @@ static void lane_compact(struct evl__timers *T, uint32_t drop)
     }
 }
 
-/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap. */
-static void timer_insert(struct evl__timers *T, uint32_t idx)
+/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap.
+ * Its seq is the newest issued, so it sorts after the lane's tail unless its deadline is
+ * earlier. */
+static inline void timer_insert(struct evl__timers *T, uint32_t idx)
 {
-    if (T->lane_tail == EVL__NONE || !before(&T->recs[idx], &T->recs[T->lane_tail])) {
+    if (T->lane_tail == EVL__NONE || T->recs[idx].deadline >= T->recs[T->lane_tail].deadline) {
         lane_append(T, idx);
     } else {
         heap_push(T, idx);
@@ -437,8 +511,9 @@ static inline uint64_t html_clamp(const struct evl_loop *loop, uint32_t level, u
 }
 
 /* Arms a new timer record on the loop thread. */
-static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
-                   uint64_t deadline, uint64_t period, uint64_t flags, uint32_t nesting)
+static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb,
+                                      void *arg, uint64_t deadline, uint64_t period, uint64_t flags,
+                                      uint32_t nesting)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t idx = rec_alloc(loop);
@@ -464,7 +539,7 @@ static int arm_new(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *ar
     } else {
         timer_insert(T, idx);
     }
-    table_put(T, idx);
+    table_put(T, idx, id, r->meta);
     return 0;
 }
 
@@ -551,8 +626,8 @@ static int post_msg(struct evl_loop *loop, const struct timer_msg *src)
     return rc;
 }
 
-static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
-                    uint64_t repeat_ms, uint64_t flags, uint64_t *id_out)
+static inline int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
+                           uint64_t repeat_ms, uint64_t flags, uint64_t *id_out)
 {
     if (!loop || !cb) {
         return EVL_EINVAL;
@@ -585,7 +660,11 @@ static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t 
     uint64_t deadline = 0;
     if (!(flags & F_IMMEDIATE)) {
         /* A fresh clock read: never a cached tick (stale after idle periods). */
-        deadline = add_sat(evl__loop_clock(loop), delay_ms * NS_PER_MS);
+        uint64_t now = evl__loop_clock(loop);
+        deadline = add_sat(now, delay_ms * NS_PER_MS);
+        if (on_thread) {
+            loop->timers.now_hint = now;
+        }
     }
     if (on_thread) {
         rc = arm_new(loop, id, cb, arg, deadline, period, flags, level + 1);
@@ -602,6 +681,32 @@ static int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t 
 int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
                   uint64_t repeat_ms, uint64_t *id_out)
 {
+    if (loop && cb && repeat_ms == 0 && delay_ms <= EVL_TIMER_DELAY_MAX &&
+        evl__loop_on_thread(loop) && !loop->admission_closed &&
+        atomic_load_explicit(&loop->state, memory_order_relaxed) != EVL_LOOP_TERMINATED) {
+        /* The loop thread's timeout: schedule() inlined without the branches for intervals,
+         * immediates and messages (a delay within EVL_TIMER_DELAY_MAX is valid under every
+         * policy; NODE only coerces it). */
+        struct evl__timers *T = &loop->timers;
+        uint64_t ms = delay_ms;
+        if (loop->clamp == EVL_TIMER_CLAMP_NODE) {
+            (void)clamp_delay(loop, &ms);
+        }
+        uint32_t level = T->nesting;
+        ms = html_clamp(loop, level, ms);
+        uint64_t id;
+        int rc = next_id(loop, &id);
+        if (rc != 0) {
+            return rc;
+        }
+        uint64_t now = evl__loop_clock(loop); /* fresh: never a cached tick */
+        T->now_hint = now;
+        rc = arm_new(loop, id, cb, arg, add_sat(now, ms * NS_PER_MS), ms, 0, level + 1);
+        if (rc == 0 && id_out) {
+            *id_out = id;
+        }
+        return rc;
+    }
     return schedule(loop, cb, arg, delay_ms, repeat_ms, 0, id_out);
 }
 
@@ -626,7 +731,7 @@ int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_
 static int clear_local(struct evl_loop *loop, uint64_t id)
 {
     struct evl__timers *T = &loop->timers;
-    uint32_t idx = table_find(T, id);
+    uint32_t idx = table_take(T, id);
     if (idx == EVL__NONE) {
         if (atomic_load(&T->foreign_sets) > 0 && id != 0 &&
             id < atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
@@ -646,7 +751,6 @@ static int clear_local(struct evl_loop *loop, uint64_t id)
         return EVL_ENOENT;
     }
     struct evl__timer *r = &T->recs[idx];
-    table_del(T, idx);
     if (r->meta & F_IMMEDIATE) {
         r->meta |= F_CANCELLED;
         T->imm_count--;
@@ -660,7 +764,7 @@ static int clear_local(struct evl_loop *loop, uint64_t id)
             lane_compact(T, EVL__NONE);
         }
     } else {
-        /* In this phase's ready list, or a running interval: the phase frees it. */
+        /* A running interval: the timer phase frees it when the callback returns. */
         r->meta |= F_CANCELLED;
     }
     return 0;
@@ -719,8 +823,9 @@ int evl_timer_refresh(struct evl_loop *loop, uint64_t id)
     } else if (r->meta & F_LANE) {
         lane_compact(T, idx); /* O(lane); refresh is rare next to set and clear */
     }
-    /* From the ready list too: the timer phase skips records no longer marked ready. */
-    r->deadline = add_sat(evl__loop_clock(loop), meta_period(r->meta) * NS_PER_MS);
+    uint64_t now = evl__loop_clock(loop);
+    T->now_hint = now;
+    r->deadline = add_sat(now, meta_period(r->meta) * NS_PER_MS);
     r->seq = T->seq++;
     timer_insert(T, idx);
     return 0;
@@ -767,13 +872,21 @@ int evl_timer_has_ref(const struct evl_loop *loop, uint64_t id)
 
 /* ---- phases ---------------------------------------------------------------------------- */
 
+/* The pending timer that sorts first (lane front or heap top), or EVL__NONE. */
+static inline uint32_t timers_first(struct evl__timers *T)
+{
+    uint32_t first = lane_front(T);
+    if (T->heap_len != 0 &&
+        (first == EVL__NONE || before(&T->recs[T->heap[0].idx], &T->recs[first]))) {
+        first = T->heap[0].idx;
+    }
+    return first;
+}
+
 int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now)
 {
     struct evl__timers *T = &loop->timers;
-    uint32_t first = lane_front(T);
-    if (T->heap_len != 0 && (first == EVL__NONE || before(&T->recs[T->heap[0]], &T->recs[first]))) {
-        first = T->heap[0];
-    }
+    uint32_t first = timers_first(T);
     if (first == EVL__NONE) {
         return -1;
     }
@@ -789,55 +902,37 @@ void evl__timers_run(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
     uint64_t now = loop->now;
-    uint32_t n = 0;
-    /* Move every due timer out of the heap before running any: a timer scheduled by one of
-     * these callbacks can never run in this phase, even with a zero delay. */
+    T->now_hint = now;
+    if (T->heap_len != 0 && now > T->key_base && now - T->key_base >= KEY_REBASE) {
+        heap_rebase(T, now);
+    }
+    /* Sequence numbers issued from here on belong to timers armed during this phase: the
+     * first one that reaches the front ends the phase, so such a timer never runs before the
+     * next phase, even with a zero delay. Every timer due before the phase sorts ahead of it
+     * (its deadline is at most now, and a later fresh clock read is not smaller). */
+    uint32_t phase_seq = T->seq;
     for (;;) {
-        uint32_t lf = lane_front(T);
-        uint32_t idx;
-        if (T->heap_len != 0 && (lf == EVL__NONE || before(&T->recs[T->heap[0]], &T->recs[lf]))) {
-            idx = T->heap[0];
-            if (T->recs[idx].deadline > now) {
-                break;
-            }
-            heap_remove(T, 0);
-        } else if (lf != EVL__NONE && T->recs[lf].deadline <= now) {
-            idx = lane_pop(T);
-        } else {
+        uint32_t idx = timers_first(T);
+        if (idx == EVL__NONE) {
             break;
         }
-        T->recs[idx].pos = EVL__POS_READY;
-        T->ready[n++] = idx;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t idx = T->ready[i];
         struct evl__timer *r = &T->recs[idx];
-        if (r->pos != EVL__POS_READY) {
-            continue; /* refreshed back into the heap by an earlier callback */
-        }
-        if (r->meta & F_CANCELLED) {
-            rec_free(T, idx);
-            continue;
+        if (r->deadline > now || r->seq - phase_seq < T->seq - phase_seq) {
+            break;
         }
         if (evl__loop_interrupted(loop)) {
-            /* Stop/shutdown: put the rest back, keeping their deadlines and order. */
-            for (uint32_t k = i; k < n; k++) {
-                uint32_t j = T->ready[k];
-                if (T->recs[j].pos != EVL__POS_READY) {
-                    continue;
-                }
-                if (T->recs[j].meta & F_CANCELLED) {
-                    rec_free(T, j);
-                } else {
-                    heap_push(T, j);
-                }
-            }
-            return;
+            break; /* stop/shutdown: the rest stay armed with their deadlines and order */
+        }
+        if (r->meta & F_LANE) {
+            (void)lane_pop(T);
+        } else {
+            heap_remove(T, 0);
         }
         int interval = (r->meta & F_INTERVAL) != 0;
         uint64_t start = 0;
         if (interval) {
             start = evl__loop_clock(loop); /* re-arm from the start of this run */
+            T->now_hint = start;
         } else {
             table_del(T, idx); /* fired: a clear from now on reports EVL_ENOENT */
         }

@@ -348,3 +348,102 @@ TEST(sorted_lane_clear_refresh_and_mix)
     ASSERT_FALSE(evl_loop_alive(f.loop));
     ASSERT_OK(evl_loop_free(f.loop));
 }
+
+/* Heap keys span about 73 minutes past a base that the timer phase moves forward: deadlines
+ * hours apart (saturated keys, equal keys compared through the records) and a clock that
+ * runs past several rebases must still fire in (deadline, scheduling) order. */
+TEST(far_deadlines_keep_order_across_key_rebases)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { N = 3000 };
+    static struct model m[N];
+    static uint64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        /* 0 to 6.3 hours in 20-minute steps, plus 0-2 ms: many equal deadlines. */
+        uint64_t delay = (rng() % 20) * 20 * 60000 + rng() % 3;
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
+        m[i].deadline = delay;
+        m[i].id = ids[i];
+    }
+    for (int i = 0; i < N; i += 5) {
+        ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
+        m[i].deadline = UINT64_MAX;
+    }
+    qsort(m, N, sizeof(m[0]), model_cmp);
+    size_t live = 0;
+    while (live < N && m[live].deadline != UINT64_MAX) {
+        live++;
+    }
+    for (int step = 0; step < 400; step++) {
+        fix_advance(&f, 60000); /* one minute per iteration */
+    }
+    ASSERT_UEQ(nfired, live);
+    for (size_t i = 0; i < live; i++) {
+        ASSERT_UEQ(fired[i], m[i].id);
+    }
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static uint64_t refreshed_id;
+
+static void refresh_sibling(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)arg;
+    on_fire(loop, id, NULL);
+    ASSERT_OK(evl_timer_refresh(loop, refreshed_id));
+}
+
+/* A due timer refreshed by an earlier callback of the same phase does not run in it: it
+ * fires its full delay later. */
+TEST(refresh_sibling_due_in_same_phase)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    uint64_t first;
+    ASSERT_OK(evl_timer_set(f.loop, refresh_sibling, NULL, 5, 0, &first));
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &refreshed_id));
+    fix_advance(&f, 5);
+    ASSERT_UEQ(nfired, 1);
+    ASSERT_UEQ(fired[0], first);
+    fix_advance(&f, 4);
+    ASSERT_UEQ(nfired, 1);
+    fix_advance(&f, 1);
+    ASSERT_UEQ(nfired, 2);
+    ASSERT_UEQ(fired[1], refreshed_id);
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+static void stop_loop(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)arg;
+    on_fire(loop, id, NULL);
+    ASSERT_OK(evl_loop_stop(loop));
+}
+
+/* evl_loop_stop from a timer callback ends the phase; the other due timers stay armed and
+ * run, in order, in the next run. */
+TEST(stop_in_timer_phase_leaves_the_rest_armed)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    uint64_t ids[4];
+    ASSERT_OK(evl_timer_set(f.loop, stop_loop, NULL, 5, 0, &ids[0]));
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &ids[1]));
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 3, 0, &ids[2])); /* heap, not lane */
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &ids[3]));
+    fix_advance(&f, 5);
+    ASSERT_UEQ(nfired, 2);
+    ASSERT_UEQ(fired[0], ids[2]);
+    ASSERT_UEQ(fired[1], ids[0]);
+    ASSERT_TRUE(evl_loop_alive(f.loop));
+    (void)evl_loop_run(f.loop, EVL_RUN_NOWAIT);
+    ASSERT_UEQ(nfired, 4);
+    ASSERT_UEQ(fired[2], ids[1]);
+    ASSERT_UEQ(fired[3], ids[3]);
+    ASSERT_OK(evl_loop_free(f.loop));
+}
