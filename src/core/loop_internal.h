@@ -139,9 +139,11 @@ struct evl__timers {
     struct evl__heap_slot *heap; /* rec_cap slots */
     uint32_t heap_len;
     uint32_t table_shift; /* 64 - log2(table size): the hash keeps the product's top bits */
-    uint64_t key_base;    /* loop-clock ns that heap key 0 stands for */
-    uint64_t now_hint;    /* the latest clock read on the loop thread (a base for keys) */
-    uint32_t *table;      /* id -> record index + 1; 0 = empty slot */
+    uint64_t id_next;     /* the loop thread's block of ids: [id_next, id_end) */
+    uint64_t id_end;
+    uint64_t key_base; /* loop-clock ns that heap key 0 stands for */
+    uint64_t now_hint; /* the latest clock read on the loop thread (a base for keys) */
+    uint32_t *table;   /* id -> record index + 1; 0 = empty slot */
     uint32_t table_mask;
     uint32_t table_count;
     uint32_t lane_head; /* the sorted lane: timers armed in (deadline, seq) order */
