@@ -356,6 +356,8 @@ void evl__loop_wake_now(struct evl_loop *loop);
  */
 void evl__loop_inflight_add(struct evl_loop *loop);
 void evl__loop_inflight_done(struct evl_loop *loop);
+/* n items end at once (one wake-up at most). */
+void evl__loop_inflight_done_n(struct evl_loop *loop, int64_t n);
 
 /*
  * Seam 3: teardown hooks, run on the loop thread once when the loop terminates, in reverse

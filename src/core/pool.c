@@ -4,15 +4,23 @@
  * reference count (loop thread only) to the loop thread.
  *
  * Pool job life: submit (loop thread) puts the job on the pool queue and on the loop's job
- * list, and counts it in flight on the loop. A worker runs it and, under the pool lock,
- * submits the completion to the loop (then ends the in-flight count). Loop teardown takes
- * the pool lock too, so for every job exactly one of these holds:
+ * list, and counts it in flight on the loop. A worker takes a batch of queued jobs under one
+ * lock (TAKEN), runs them one by one (TAKEN -> RUNNING by compare-and-swap, the only change
+ * made without the lock) and, under the pool lock again, hands each loop's finished jobs to
+ * it with one evl_loop_submit (DONE), then ends their in-flight counts at once. Loop teardown
+ * takes the pool lock too, so for every job exactly one of these holds:
  *   QUEUED    teardown removes it and rejects with EVL_ECANCELED; the work never runs;
+ *   TAKEN     teardown marks it CANCELED and rejects; the worker skips and frees it;
  *   RUNNING   teardown marks it DETACHED and rejects; the worker frees it afterwards
- *             without touching the loop;
+ *             (destroying its result) without touching the loop;
  *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up
  *             and ends the in-flight count;
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
+ *
+ * Costs are per batch where they can be: one lock to take many jobs, one submit (one loop
+ * wake-up at most) and one in-flight update per finished run, and at most one outstanding
+ * worker wake-up (a woken worker wakes the next only if work is left). Job records are
+ * recycled per loop, so steady-state submission does not allocate.
  */
 #include "core/promise_internal.h"
 
@@ -25,14 +33,32 @@
 #include <stdatomic.h>
 #include <string.h>
 
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_ORPHAN, JOB_DETACHED };
+enum job_state {
+    JOB_QUEUED,
+    JOB_TAKEN,
+    JOB_RUNNING,
+    JOB_DONE,
+    JOB_ORPHAN,
+    JOB_DETACHED,
+    JOB_CANCELED
+};
+
+/* The most jobs a worker takes at once. */
+#define POOL_BATCH_MAX 64
+
+/* The incoming stack's value once evl_pool_free closed it. */
+#define INCOMING_CLOSED ((struct evl__pool_job *)(uintptr_t)1)
 
 struct evl_pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct evl__pool_job *head; /* FIFO of queued jobs */
+    /* Submitted jobs, newest first, pushed without the lock; workers move them to the FIFO. */
+    struct evl__pool_job *_Atomic incoming;
+    struct evl__pool_job *head; /* FIFO of queued jobs (lock) */
     struct evl__pool_job *tail;
-    unsigned idle; /* workers waiting on cond */
+    size_t queued;
+    _Atomic unsigned idle;    /* workers waiting (or about to wait) on cond */
+    _Atomic bool wake_posted; /* a signal is on its way to an idle worker */
     bool stopping;
     _Atomic uint32_t refs; /* evl_pool_new's + one per live job */
     unsigned nthreads;
@@ -40,24 +66,23 @@ struct evl_pool {
 };
 
 struct evl__pool_job {
-    struct evl__pool_job *next;  /* pool queue (pool lock) */
+    struct evl__pool_job *next;  /* pool queue, worker batch, completion run */
     struct evl__pool_job *lprev; /* loop's job list (loop thread) */
     struct evl__pool_job *lnext;
     struct evl_pool *pool; /* +1 */
-    struct evl_loop *loop;
     struct evl__pstate *ps;
     struct evl_promise *p; /* +1; loop thread */
     evl_work_cb work;
     void *arg;
-    int state; /* enum job_state, pool lock */
+    _Atomic int state; /* enum job_state: pool lock, except TAKEN -> RUNNING */
     int rc;
     void *value;
     evl_dtor_cb dtor;
 };
 
-static void pool_unref(struct evl_pool *pool)
+static void pool_unref(struct evl_pool *pool, uint32_t n)
 {
-    if (atomic_fetch_sub(&pool->refs, 1) == 1) {
+    if (atomic_fetch_sub(&pool->refs, n) == n) {
         pthread_cond_destroy(&pool->cond);
         pthread_mutex_destroy(&pool->lock);
         evl_free(pool->threads);
@@ -65,11 +90,22 @@ static void pool_unref(struct evl_pool *pool)
     }
 }
 
+/* Any thread: the record goes back to the allocator. */
 static void job_free(struct evl__pool_job *job)
 {
     struct evl_pool *pool = job->pool;
     evl_free(job);
-    pool_unref(pool);
+    pool_unref(pool, 1);
+}
+
+/* Loop thread: the record is kept for the loop's next submit (like promise records, the
+ * loop keeps its high-water mark until teardown). */
+static void job_recycle(struct evl__pstate *ps, struct evl__pool_job *job)
+{
+    struct evl_pool *pool = job->pool;
+    job->next = ps->free_jobs;
+    ps->free_jobs = job;
+    pool_unref(pool, 1);
 }
 
 static void job_unlink(struct evl__pool_job *job)
@@ -114,76 +150,211 @@ static void job_settle(struct evl__pool_job *job, int rc, void *value, evl_dtor_
     settle_job_promise(job->ps, p, rc, value, dtor);
 }
 
-static void job_complete(struct evl_loop *loop, void *arg)
+/* The completion task of one run of finished jobs (linked by next), in completion order. */
+static void jobs_complete(struct evl_loop *loop, void *arg)
 {
     (void)loop;
     struct evl__pool_job *job = arg;
-    job_unlink(job);
-    job_settle(job, job->rc, job->value, job->dtor);
-    job_free(job);
+    while (job) {
+        struct evl__pool_job *next = job->next;
+        struct evl__pstate *ps = job->ps;
+        job_unlink(job);
+        job_settle(job, job->rc, job->value, job->dtor);
+        job_recycle(ps, job);
+        job = next;
+    }
 }
 
-static void job_discard(struct evl_loop *loop, void *arg)
+static void jobs_discard(struct evl_loop *loop, void *arg)
 {
     struct evl__pool_job *job = arg;
-    job_unlink(job);
-    if (job->dtor) {
-        job->dtor(loop, job->value);
+    while (job) {
+        struct evl__pool_job *next = job->next;
+        struct evl__pstate *ps = job->ps;
+        job_unlink(job);
+        if (job->dtor) {
+            job->dtor(loop, job->value);
+        }
+        job_settle(job, EVL_ECANCELED, NULL, NULL);
+        job_recycle(ps, job);
+        job = next;
     }
-    job_settle(job, EVL_ECANCELED, NULL, NULL);
-    job_free(job);
+}
+
+/* Wakes one idle worker unless a wake-up is already on its way. Pool lock held. */
+static void wake_one(struct evl_pool *pool)
+{
+    if (atomic_load(&pool->idle) > 0 && !atomic_load(&pool->wake_posted)) {
+        atomic_store(&pool->wake_posted, true);
+        pthread_cond_signal(&pool->cond);
+    }
+}
+
+/* Moves the incoming stack to the FIFO's tail, oldest first. Pool lock held. */
+static void take_incoming(struct evl_pool *pool)
+{
+    struct evl__pool_job *in = atomic_load(&pool->incoming);
+    do {
+        if (!in || in == INCOMING_CLOSED) {
+            return;
+        }
+    } while (!atomic_compare_exchange_weak(&pool->incoming, &in, NULL));
+    struct evl__pool_job *rev = NULL;
+    struct evl__pool_job *last = in;
+    size_t n = 0;
+    while (in) {
+        struct evl__pool_job *next = in->next;
+        in->next = rev;
+        rev = in;
+        in = next;
+        n++;
+    }
+    if (pool->tail) {
+        pool->tail->next = rev;
+    } else {
+        pool->head = rev;
+    }
+    pool->tail = last;
+    pool->queued += n;
+}
+
+/*
+ * Hands the finished jobs of done (in order) to their loops: one submit per run of jobs of
+ * the same loop. Pool lock held; the loops whose submit was accepted and their job counts
+ * are returned in runs/counts (the caller ends the in-flight counts after unlocking).
+ * Detached jobs are moved to *dead. Returns the number of accepted runs.
+ */
+static size_t hand_off(struct evl__pool_job *done, struct evl__pool_job **dead,
+                       struct evl_loop **runs, int64_t *counts)
+{
+    size_t nruns = 0;
+    while (done) {
+        struct evl__pstate *ps = done->ps;
+        struct evl__pool_job *first = NULL;
+        struct evl__pool_job **link = &first;
+        int64_t n = 0;
+        /* The run: the jobs of this loop up to the first job of another loop. */
+        while (done && done->ps == ps) {
+            struct evl__pool_job *job = done;
+            done = job->next;
+            if (atomic_load_explicit(&job->state, memory_order_relaxed) == JOB_DETACHED) {
+                job->next = *dead;
+                *dead = job;
+                continue;
+            }
+            /* Set first: once submitted, the loop thread may complete and free the job. */
+            atomic_store_explicit(&job->state, JOB_DONE, memory_order_relaxed);
+            *link = job;
+            link = &job->next;
+            n++;
+        }
+        *link = NULL;
+        if (!first) {
+            continue;
+        }
+        struct evl_loop *loop = ps->loop;
+        if (evl_loop_submit_ex(loop, jobs_complete, jobs_discard, first) == 0) {
+            runs[nruns] = loop;
+            counts[nruns] = n;
+            nruns++;
+        } else {
+            for (struct evl__pool_job *job = first; job; job = job->next) {
+                atomic_store_explicit(&job->state, JOB_ORPHAN, memory_order_relaxed);
+            }
+        }
+    }
+    return nruns;
 }
 
 static void *worker_main(void *arg)
 {
     struct evl_pool *pool = arg;
+    struct evl_loop *runs[POOL_BATCH_MAX];
+    int64_t counts[POOL_BATCH_MAX];
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!pool->head && !pool->stopping) {
-            pool->idle++;
-            pthread_cond_wait(&pool->cond, &pool->lock);
-            pool->idle--;
+        take_incoming(pool);
+        if (!pool->head) {
+            if (pool->stopping) {
+                break;
+            }
+            /* Announce idleness, then look once more: a submitter either sees idle > 0 (and
+             * wakes someone) or pushed before this load (and the job is seen here). */
+            atomic_fetch_add(&pool->idle, 1);
+            if (!atomic_load(&pool->incoming)) {
+                pthread_cond_wait(&pool->cond, &pool->lock);
+                atomic_store(&pool->wake_posted, false);
+            }
+            atomic_fetch_sub(&pool->idle, 1);
+            continue;
         }
-        struct evl__pool_job *job = pool->head;
-        if (!job) {
-            break;
+        /* A fair share of the queue, so the other workers get some too. */
+        size_t want = pool->queued / pool->nthreads + 1;
+        if (want > POOL_BATCH_MAX) {
+            want = POOL_BATCH_MAX;
         }
-        pool->head = job->next;
+        struct evl__pool_job *batch = pool->head;
+        struct evl__pool_job *last = batch;
+        atomic_store_explicit(&last->state, JOB_TAKEN, memory_order_relaxed);
+        size_t taken = 1;
+        while (taken < want && last->next) {
+            last = last->next;
+            atomic_store_explicit(&last->state, JOB_TAKEN, memory_order_relaxed);
+            taken++;
+        }
+        pool->head = last->next;
         if (!pool->head) {
             pool->tail = NULL;
         }
-        job->state = JOB_RUNNING;
+        last->next = NULL;
+        pool->queued -= taken;
+        if (pool->head) {
+            wake_one(pool);
+        }
         pthread_mutex_unlock(&pool->lock);
 
-        void *value = NULL;
-        evl_dtor_cb dtor = NULL;
-        int rc = job->work(job->arg, &value, &dtor);
+        struct evl__pool_job *done = NULL;
+        struct evl__pool_job **done_link = &done;
+        while (batch) {
+            struct evl__pool_job *job = batch;
+            batch = job->next;
+            int expected = JOB_TAKEN;
+            if (!atomic_compare_exchange_strong(&job->state, &expected, JOB_RUNNING)) {
+                /* Canceled by loop teardown, which settled the promise and ended the
+                 * in-flight count: the work must not run. */
+                job_free(job);
+                continue;
+            }
+            void *value = NULL;
+            evl_dtor_cb dtor = NULL;
+            job->rc = job->work(job->arg, &value, &dtor);
+            job->value = value;
+            job->dtor = dtor;
+            *done_link = job;
+            done_link = &job->next;
+        }
+        *done_link = NULL;
 
         pthread_mutex_lock(&pool->lock);
-        if (job->state == JOB_DETACHED) {
-            /* The loop is gone (teardown already settled the promise and ended the
-             * in-flight count): the result has nowhere to go. */
-            pthread_mutex_unlock(&pool->lock);
-            if (dtor) {
-                dtor(NULL, value);
-            }
-            job_free(job);
-            pthread_mutex_lock(&pool->lock);
+        if (!done) {
             continue;
         }
-        job->rc = rc;
-        job->value = value;
-        job->dtor = dtor;
-        struct evl_loop *loop = job->loop;
-        /* Submitting under the pool lock orders this against loop teardown. The state is
-         * set first: once submitted, the loop thread may complete and free the job. */
-        job->state = JOB_DONE;
-        if (evl_loop_submit_ex(loop, job_complete, job_discard, job) == 0) {
-            pthread_mutex_unlock(&pool->lock);
-            evl__loop_inflight_done(loop);
-        } else {
-            job->state = JOB_ORPHAN;
-            pthread_mutex_unlock(&pool->lock);
+        struct evl__pool_job *dead = NULL;
+        /* Submitting under the pool lock orders the hand-off against loop teardown. */
+        size_t nruns = hand_off(done, &dead, runs, counts);
+        pthread_mutex_unlock(&pool->lock);
+        for (size_t i = 0; i < nruns; i++) {
+            evl__loop_inflight_done_n(runs[i], counts[i]);
+        }
+        while (dead) {
+            /* The loop is gone (teardown already settled the promise and ended the in-flight
+             * count): the result has nowhere to go. */
+            struct evl__pool_job *job = dead;
+            dead = job->next;
+            if (job->dtor) {
+                job->dtor(NULL, job->value);
+            }
+            job_free(job);
         }
         pthread_mutex_lock(&pool->lock);
     }
@@ -217,14 +388,18 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
         goto fail_destroy_lock;
     }
     atomic_init(&pool->refs, 1);
+    /* Workers read nthreads (batch sizing) under the lock. */
+    pthread_mutex_lock(&pool->lock);
+    pool->nthreads = threads;
     for (unsigned i = 0; i < threads; i++) {
         if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
             pool->nthreads = i;
+            pthread_mutex_unlock(&pool->lock);
             evl_pool_free(pool);
             return EVL_EIO;
         }
     }
-    pool->nthreads = threads;
+    pthread_mutex_unlock(&pool->lock);
     *out = pool;
     return 0;
 
@@ -250,18 +425,42 @@ int evl_pool_free(struct evl_pool *pool)
     }
     pthread_mutex_lock(&pool->lock);
     pool->stopping = true;
+    /* Close the incoming stack (later submits fail with EVL_ECLOSED); what is on it is
+     * queued and finished like the rest. */
+    take_incoming(pool);
+    atomic_store(&pool->incoming, INCOMING_CLOSED);
     pthread_cond_broadcast(&pool->cond);
     pthread_mutex_unlock(&pool->lock);
     for (unsigned i = 0; i < pool->nthreads; i++) {
         pthread_join(pool->threads[i], NULL);
     }
-    pool_unref(pool);
+    pool_unref(pool, 1);
     return 0;
 }
 
 unsigned evl_pool_threads(const struct evl_pool *pool)
 {
     return pool ? pool->nthreads : 0;
+}
+
+/* The deferred wake-up: runs once the callback that submitted (and the microtasks queued
+ * before this one) returned, so a burst of submits wakes one worker that finds them all. */
+static void flush_job(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct evl__pstate *ps = arg;
+    struct evl_pool *pool = ps->flush_pool;
+    if (!pool) {
+        return;
+    }
+    ps->flush_pool = NULL;
+    pthread_mutex_lock(&pool->lock);
+    take_incoming(pool);
+    if (pool->head) {
+        wake_one(pool);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    pool_unref(pool, 1);
 }
 
 int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb work, void *arg,
@@ -280,48 +479,76 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!ps) {
         return EVL_ENOMEM;
     }
-    struct evl__pool_job *job = evl_calloc(1, sizeof(*job));
-    if (!job) {
-        return EVL_ENOMEM;
+    struct evl__pool_job *job = ps->free_jobs;
+    if (job) {
+        ps->free_jobs = job->next;
+    } else {
+        job = evl_malloc(sizeof(*job));
+        if (!job) {
+            return EVL_ENOMEM;
+        }
     }
     struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         evl_free(job);
         return EVL_ENOMEM;
     }
+    job->next = NULL;
+    job->lprev = NULL;
     job->pool = pool;
-    job->loop = loop;
     job->ps = ps;
     job->p = p;
     job->work = work;
     job->arg = arg;
-    job->state = JOB_QUEUED;
+    atomic_init(&job->state, JOB_QUEUED);
+    job->rc = 0;
+    job->value = NULL;
+    job->dtor = NULL;
 
-    pthread_mutex_lock(&pool->lock);
-    if (pool->stopping) {
-        pthread_mutex_unlock(&pool->lock);
-        evl__promise_release(p);
-        evl_free(job);
-        return EVL_ECLOSED;
-    }
-    atomic_fetch_add(&pool->refs, 1);
-    p->refs++;
-    evl__loop_inflight_add(loop);
+    /* The loop's job list is loop thread only. */
     job->lnext = ps->jobs;
     if (ps->jobs) {
         ps->jobs->lprev = job;
     }
     ps->jobs = job;
-    if (pool->tail) {
-        pool->tail->next = job;
-    } else {
-        pool->head = job;
+    atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+    evl__loop_inflight_add(loop);
+    struct evl__pool_job *top = atomic_load_explicit(&pool->incoming, memory_order_relaxed);
+    do {
+        if (top == INCOMING_CLOSED) {
+            job_unlink(job);
+            atomic_fetch_sub_explicit(&pool->refs, 1, memory_order_relaxed);
+            evl__loop_inflight_done(loop);
+            evl__promise_release(p);
+            evl_free(job);
+            return EVL_ECLOSED;
+        }
+        job->next = top;
+    } while (!atomic_compare_exchange_weak(&pool->incoming, &top, job));
+    /*
+     * Wake a worker only if one is idle and no wake-up is on its way. Inside a callback the
+     * wake-up waits for a microtask queued now (it does nothing a program can observe, so no
+     * ordering moves), unless a batch's worth was submitted since: submitting many items
+     * then costs one wake-up per batch instead of one per item. Outside any callback nothing
+     * would run that microtask before the loop blocks, so the wake-up is immediate.
+     */
+    ps->unflushed++;
+    if (atomic_load(&pool->idle) > 0 && !atomic_load(&pool->wake_posted)) {
+        bool in_cb = loop->cb_depth > 0 || loop->in_checkpoint;
+        if (in_cb && ps->flush_pool == pool && ps->unflushed < POOL_BATCH_MAX) {
+            /* the queued microtask will do it */
+        } else if (in_cb && !ps->flush_pool && evl__queue_job(loop, flush_job, ps) == 0) {
+            atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+            ps->flush_pool = pool;
+            ps->unflushed = 0;
+        } else {
+            pthread_mutex_lock(&pool->lock);
+            wake_one(pool);
+            pthread_mutex_unlock(&pool->lock);
+            ps->unflushed = 0;
+        }
     }
-    pool->tail = job;
-    if (pool->idle > 0) {
-        pthread_cond_signal(&pool->cond);
-    }
-    pthread_mutex_unlock(&pool->lock);
+    p->refs++;
     *out = p;
     return 0;
 }
@@ -336,7 +563,8 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
         void *value = NULL;
         evl_dtor_cb dtor = NULL;
         pthread_mutex_lock(&pool->lock);
-        int state = job->state;
+        take_incoming(pool);
+        int state = atomic_load(&job->state);
         if (state == JOB_QUEUED) {
             /* Unlink from the pool queue: the work must never run. */
             struct evl__pool_job **pp = &pool->head;
@@ -349,18 +577,33 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             if (pool->tail == job) {
                 pool->tail = prev;
             }
+            pool->queued--;
         }
-        bool ours = state == JOB_QUEUED || state == JOB_RUNNING || state == JOB_ORPHAN;
+        bool ours = state == JOB_QUEUED || state == JOB_TAKEN || state == JOB_RUNNING ||
+                    state == JOB_ORPHAN;
         if (ours) {
-            /* Everything the loop needs from the job is taken under the lock: once a
-             * running job is marked detached its worker may free it at any moment. */
+            /* Everything the loop needs from the job is taken under the lock and before the
+             * job is let go: once a running or taken job is marked, its worker may free it at
+             * any moment. */
             job_unlink(job);
             p = job->p;
             job->p = NULL;
-            value = job->value;
-            dtor = job->dtor;
+            if (state == JOB_ORPHAN) {
+                value = job->value;
+                dtor = job->dtor;
+            }
+            if (state == JOB_TAKEN) {
+                /* In a worker's batch: canceled if not started yet (the worker skips and
+                 * frees it), else it just started running. */
+                int expected = JOB_TAKEN;
+                if (atomic_compare_exchange_strong(&job->state, &expected, JOB_CANCELED)) {
+                    state = JOB_CANCELED;
+                } else {
+                    state = JOB_RUNNING;
+                }
+            }
             if (state == JOB_RUNNING) {
-                job->state = JOB_DETACHED;
+                atomic_store(&job->state, JOB_DETACHED);
             }
         }
         pthread_mutex_unlock(&pool->lock);
@@ -368,7 +611,7 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             settle_job_promise(ps, p, EVL_ECANCELED, NULL, NULL);
             /* Only a worker whose completion was accepted ends the count itself. */
             evl__loop_inflight_done(ps->loop);
-            if (state != JOB_RUNNING) {
+            if (state == JOB_QUEUED || state == JOB_ORPHAN) {
                 if (dtor) {
                     dtor(ps->loop, value);
                 }
@@ -376,6 +619,15 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             }
         }
         job = next;
+    }
+    if (ps->flush_pool) {
+        pool_unref(ps->flush_pool, 1);
+        ps->flush_pool = NULL;
+    }
+    while (ps->free_jobs) {
+        struct evl__pool_job *spare = ps->free_jobs;
+        ps->free_jobs = spare->next;
+        evl_free(spare);
     }
 }
 

@@ -205,9 +205,12 @@ struct evl__pstate {
     size_t n_handled;
     size_t cap_handled;
     struct evl_promise_stats stats;
-    struct evl__site sites;         /* registry list head */
-    struct evl__pool_job *jobs;     /* this loop's pool jobs not yet completed */
-    struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */
+    struct evl__site sites;          /* registry list head */
+    struct evl__pool_job *jobs;      /* this loop's pool jobs not yet completed */
+    struct evl__pool_job *free_jobs; /* recycled job records (loop thread) */
+    struct evl_pool *flush_pool;     /* +1: a worker wake-up deferred to a microtask */
+    unsigned unflushed;              /* pool submits since the last wake-up decision */
+    struct evl_resolver *resolvers;  /* unsettled thread-safe resolvers */
 };
 
 /* The state of loop, created on first use (NULL on allocation failure). */
