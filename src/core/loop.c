@@ -637,17 +637,22 @@ void evl__loop_inflight_add(struct evl_loop *loop)
 
 void evl__loop_inflight_done(struct evl_loop *loop)
 {
-    evl__loop_inflight_done_n(loop, 1);
-}
-
-void evl__loop_inflight_done_n(struct evl_loop *loop, int64_t n)
-{
     /* evl_loop_free waits while a thread is between its decrement and the end of its wake-up,
      * so the loop is never freed under it. */
     atomic_fetch_add(&loop->inflight_waking, 1);
-    if (atomic_fetch_sub(&loop->inflight, n) == n) {
+    if (atomic_fetch_sub(&loop->inflight, 1) == 1) {
         evl__loop_wake(loop); /* a shutting-down loop may be waiting for zero */
     }
+    atomic_fetch_sub(&loop->inflight_waking, 1);
+}
+
+void evl__loop_mem_retain(struct evl_loop *loop)
+{
+    atomic_fetch_add(&loop->inflight_waking, 1);
+}
+
+void evl__loop_mem_release(struct evl_loop *loop)
+{
     atomic_fetch_sub(&loop->inflight_waking, 1);
 }
 

@@ -49,18 +49,25 @@ enum job_state {
 /* The incoming stack's value once evl_pool_free closed it. */
 #define INCOMING_CLOSED ((struct evl__pool_job *)(uintptr_t)1)
 
+/* Pool references a loop takes at once for its jobs (see take_ref). */
+#define POOL_CREDITS     64
+#define POOL_CREDITS_MAX 65536
+
 struct evl_pool {
+    /* What a submitting loop thread touches on every submit, on a cache line of its own
+     * (the padding keeps the workers' lock and queue off it). */
+    struct evl__pool_job *_Atomic incoming; /* newest first; workers move it to the FIFO */
+    _Atomic unsigned idle;                  /* workers waiting (or about to wait) on cond */
+    _Atomic bool wake_posted;               /* a signal is on its way to an idle worker */
+    char pad_[64];
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    /* Submitted jobs, newest first, pushed without the lock; workers move them to the FIFO. */
-    struct evl__pool_job *_Atomic incoming;
     struct evl__pool_job *head; /* FIFO of queued jobs (lock) */
     struct evl__pool_job *tail;
     size_t queued;
-    _Atomic unsigned idle;    /* workers waiting (or about to wait) on cond */
-    _Atomic bool wake_posted; /* a signal is on its way to an idle worker */
     bool stopping;
-    _Atomic uint32_t refs; /* evl_pool_new's + one per live job */
+    /* evl_pool_new's + one per live job + the credits loops hold + a deferred wake-up's. */
+    _Atomic uint32_t refs;
     unsigned nthreads;
     pthread_t *threads;
 };
@@ -98,6 +105,38 @@ static void job_free(struct evl__pool_job *job)
     pool_unref(pool, 1);
 }
 
+/*
+ * Loop thread: a pool reference for a new job. A loop takes references POOL_CREDITS at a
+ * time and keeps those its finished jobs give back, so the shared counter is touched once
+ * per many jobs instead of twice per job. Credits keep the pool's memory (not its threads)
+ * until the loop's teardown returns them.
+ */
+static void take_ref(struct evl__pstate *ps, struct evl_pool *pool)
+{
+    if (ps->credit_pool != pool) {
+        if (ps->credit_pool && ps->credits > 0) {
+            pool_unref(ps->credit_pool, ps->credits);
+        }
+        ps->credit_pool = pool;
+        ps->credits = 0;
+    }
+    if (ps->credits == 0) {
+        atomic_fetch_add_explicit(&pool->refs, POOL_CREDITS, memory_order_relaxed);
+        ps->credits = POOL_CREDITS;
+    }
+    ps->credits--;
+}
+
+/* Loop thread: gives a job's pool reference back. */
+static void give_ref(struct evl__pstate *ps, struct evl_pool *pool)
+{
+    if (ps->credit_pool == pool && ps->credits < POOL_CREDITS_MAX) {
+        ps->credits++;
+    } else {
+        pool_unref(pool, 1);
+    }
+}
+
 /* Loop thread: the record is kept for the loop's next submit (like promise records, the
  * loop keeps its high-water mark until teardown). */
 static void job_recycle(struct evl__pstate *ps, struct evl__pool_job *job)
@@ -105,7 +144,7 @@ static void job_recycle(struct evl__pstate *ps, struct evl__pool_job *job)
     struct evl_pool *pool = job->pool;
     job->next = ps->free_jobs;
     ps->free_jobs = job;
-    pool_unref(pool, 1);
+    give_ref(ps, pool);
 }
 
 static void job_unlink(struct evl__pool_job *job)
@@ -120,6 +159,23 @@ static void job_unlink(struct evl__pool_job *job)
         job->lnext->lprev = job->lprev;
     }
     job->lprev = job->lnext = NULL;
+}
+
+/* Loop thread: the loop is in flight (kept alive, waited for by shutdown) while it has pool
+ * jobs not yet completed; the count is the loop's own, so workers never touch it. */
+static void jobs_started(struct evl__pstate *ps)
+{
+    if (ps->pool_jobs++ == 0) {
+        evl__loop_inflight_add(ps->loop);
+    }
+}
+
+static void jobs_ended(struct evl__pstate *ps, size_t n)
+{
+    ps->pool_jobs -= n;
+    if (ps->pool_jobs == 0) {
+        evl__loop_inflight_done(ps->loop);
+    }
 }
 
 /* Settles a job's promise as its own resolving functions would (first settle wins) and drops
@@ -155,22 +211,26 @@ static void jobs_complete(struct evl_loop *loop, void *arg)
 {
     (void)loop;
     struct evl__pool_job *job = arg;
+    struct evl__pstate *ps = job->ps;
+    size_t n = 0;
     while (job) {
         struct evl__pool_job *next = job->next;
-        struct evl__pstate *ps = job->ps;
         job_unlink(job);
         job_settle(job, job->rc, job->value, job->dtor);
         job_recycle(ps, job);
         job = next;
+        n++;
     }
+    jobs_ended(ps, n);
 }
 
 static void jobs_discard(struct evl_loop *loop, void *arg)
 {
     struct evl__pool_job *job = arg;
+    struct evl__pstate *ps = job->ps;
+    size_t n = 0;
     while (job) {
         struct evl__pool_job *next = job->next;
-        struct evl__pstate *ps = job->ps;
         job_unlink(job);
         if (job->dtor) {
             job->dtor(loop, job->value);
@@ -178,7 +238,9 @@ static void jobs_discard(struct evl_loop *loop, void *arg)
         job_settle(job, EVL_ECANCELED, NULL, NULL);
         job_recycle(ps, job);
         job = next;
+        n++;
     }
+    jobs_ended(ps, n);
 }
 
 /* Wakes one idle worker unless a wake-up is already on its way. Pool lock held. */
@@ -220,19 +282,20 @@ static void take_incoming(struct evl_pool *pool)
 
 /*
  * Hands the finished jobs of done (in order) to their loops: one submit per run of jobs of
- * the same loop. Pool lock held; the loops whose submit was accepted and their job counts
- * are returned in runs/counts (the caller ends the in-flight counts after unlocking).
- * Detached jobs are moved to *dead. Returns the number of accepted runs.
+ * the same loop. Pool lock held (teardown takes it too, so a loop not yet torn down stays).
+ * Each loop handed a run is retained (its memory, not its life) until the caller, after
+ * unlocking, releases the loops returned in runs: the loop thread may complete the run
+ * before the submit call has returned. Detached jobs are moved to *dead. Returns the number
+ * of loops in runs.
  */
 static size_t hand_off(struct evl__pool_job *done, struct evl__pool_job **dead,
-                       struct evl_loop **runs, int64_t *counts)
+                       struct evl_loop **runs)
 {
     size_t nruns = 0;
     while (done) {
         struct evl__pstate *ps = done->ps;
         struct evl__pool_job *first = NULL;
         struct evl__pool_job **link = &first;
-        int64_t n = 0;
         /* The run: the jobs of this loop up to the first job of another loop. */
         while (done && done->ps == ps) {
             struct evl__pool_job *job = done;
@@ -246,18 +309,15 @@ static size_t hand_off(struct evl__pool_job *done, struct evl__pool_job **dead,
             atomic_store_explicit(&job->state, JOB_DONE, memory_order_relaxed);
             *link = job;
             link = &job->next;
-            n++;
         }
         *link = NULL;
         if (!first) {
             continue;
         }
         struct evl_loop *loop = ps->loop;
-        if (evl_loop_submit_ex(loop, jobs_complete, jobs_discard, first) == 0) {
-            runs[nruns] = loop;
-            counts[nruns] = n;
-            nruns++;
-        } else {
+        evl__loop_mem_retain(loop);
+        runs[nruns++] = loop;
+        if (evl_loop_submit_ex(loop, jobs_complete, jobs_discard, first) != 0) {
             for (struct evl__pool_job *job = first; job; job = job->next) {
                 atomic_store_explicit(&job->state, JOB_ORPHAN, memory_order_relaxed);
             }
@@ -270,7 +330,6 @@ static void *worker_main(void *arg)
 {
     struct evl_pool *pool = arg;
     struct evl_loop *runs[POOL_BATCH_MAX];
-    int64_t counts[POOL_BATCH_MAX];
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         take_incoming(pool);
@@ -341,10 +400,10 @@ static void *worker_main(void *arg)
         }
         struct evl__pool_job *dead = NULL;
         /* Submitting under the pool lock orders the hand-off against loop teardown. */
-        size_t nruns = hand_off(done, &dead, runs, counts);
+        size_t nruns = hand_off(done, &dead, runs);
         pthread_mutex_unlock(&pool->lock);
         for (size_t i = 0; i < nruns; i++) {
-            evl__loop_inflight_done_n(runs[i], counts[i]);
+            evl__loop_mem_release(runs[i]);
         }
         while (dead) {
             /* The loop is gone (teardown already settled the promise and ended the in-flight
@@ -511,14 +570,14 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
         ps->jobs->lprev = job;
     }
     ps->jobs = job;
-    atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-    evl__loop_inflight_add(loop);
+    take_ref(ps, pool);
+    jobs_started(ps);
     struct evl__pool_job *top = atomic_load_explicit(&pool->incoming, memory_order_relaxed);
     do {
         if (top == INCOMING_CLOSED) {
             job_unlink(job);
-            atomic_fetch_sub_explicit(&pool->refs, 1, memory_order_relaxed);
-            evl__loop_inflight_done(loop);
+            give_ref(ps, pool);
+            jobs_ended(ps, 1);
             evl__promise_release(p);
             evl_free(job);
             return EVL_ECLOSED;
@@ -609,8 +668,7 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
         pthread_mutex_unlock(&pool->lock);
         if (ours) {
             settle_job_promise(ps, p, EVL_ECANCELED, NULL, NULL);
-            /* Only a worker whose completion was accepted ends the count itself. */
-            evl__loop_inflight_done(ps->loop);
+            jobs_ended(ps, 1);
             if (state == JOB_QUEUED || state == JOB_ORPHAN) {
                 if (dtor) {
                     dtor(ps->loop, value);
@@ -624,6 +682,11 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
         pool_unref(ps->flush_pool, 1);
         ps->flush_pool = NULL;
     }
+    if (ps->credit_pool && ps->credits > 0) {
+        pool_unref(ps->credit_pool, ps->credits);
+    }
+    ps->credit_pool = NULL;
+    ps->credits = 0;
     while (ps->free_jobs) {
         struct evl__pool_job *spare = ps->free_jobs;
         ps->free_jobs = spare->next;

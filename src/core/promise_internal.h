@@ -210,7 +210,10 @@ struct evl__pstate {
     struct evl__pool_job *free_jobs; /* recycled job records (loop thread) */
     struct evl_pool *flush_pool;     /* +1: a worker wake-up deferred to a microtask */
     unsigned unflushed;              /* pool submits since the last wake-up decision */
-    struct evl_resolver *resolvers;  /* unsettled thread-safe resolvers */
+    struct evl_pool *credit_pool;    /* pool references held for future jobs (pool.c) */
+    uint32_t credits;
+    size_t pool_jobs;               /* pool jobs submitted and not yet completed */
+    struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */
 };
 
 /* The state of loop, created on first use (NULL on allocation failure). */
