@@ -44,7 +44,8 @@ enum job_state {
 };
 
 /* The most jobs a worker takes at once. */
-#define POOL_BATCH_MAX 64
+#define POOL_BATCH_MAX   64
+#define POOL_PUBLISH_MAX 256
 
 /* The incoming stack's value once evl_pool_free closed it. */
 #define INCOMING_CLOSED ((struct evl__pool_job *)(uintptr_t)1)
@@ -502,24 +503,64 @@ unsigned evl_pool_threads(const struct evl_pool *pool)
     return pool ? pool->nthreads : 0;
 }
 
-/* The deferred wake-up: runs once the callback that submitted (and the microtasks queued
- * before this one) returned, so a burst of submits wakes one worker that finds them all. */
+/* Loop thread: rejects jobs whose pool was closed before they were handed to it. */
+static void cancel_unpublished(struct evl__pstate *ps, struct evl__pool_job *list)
+{
+    while (list) {
+        struct evl__pool_job *next = list->next;
+        job_unlink(list);
+        job_settle(list, EVL_ECANCELED, NULL, NULL);
+        job_recycle(ps, list);
+        jobs_ended(ps, 1);
+        list = next;
+    }
+}
+
+/* Pushes the newest-first chain first..last onto the pool's incoming stack with one
+ * compare-and-swap, then wakes a worker if one is idle and no wake-up is on its way.
+ * Returns false (nothing pushed) when the pool is closed. */
+static bool push_chain(struct evl_pool *pool, struct evl__pool_job *first,
+                       struct evl__pool_job *last)
+{
+    struct evl__pool_job *top = atomic_load_explicit(&pool->incoming, memory_order_relaxed);
+    do {
+        if (top == INCOMING_CLOSED) {
+            last->next = NULL;
+            return false;
+        }
+        last->next = top;
+    } while (!atomic_compare_exchange_weak(&pool->incoming, &top, first));
+    if (atomic_load(&pool->idle) > 0 && !atomic_load(&pool->wake_posted)) {
+        pthread_mutex_lock(&pool->lock);
+        wake_one(pool);
+        pthread_mutex_unlock(&pool->lock);
+    }
+    return true;
+}
+
+/* Loop thread: hands the loop's batch of submitted jobs to its pool. */
+static void publish(struct evl__pstate *ps)
+{
+    struct evl__pool_job *first = ps->local;
+    struct evl__pool_job *last = ps->local_tail;
+    struct evl_pool *pool = ps->local_pool;
+    ps->local = NULL;
+    ps->local_tail = NULL;
+    ps->local_pool = NULL;
+    ps->local_n = 0;
+    if (first && !push_chain(pool, first, last)) {
+        cancel_unpublished(ps, first);
+    }
+}
+
+/* The end of the callback that submitted: its batch goes to the pool (this microtask does
+ * nothing a program can observe, so no ordering moves). */
 static void flush_job(struct evl_loop *loop, void *arg)
 {
     (void)loop;
     struct evl__pstate *ps = arg;
-    struct evl_pool *pool = ps->flush_pool;
-    if (!pool) {
-        return;
-    }
-    ps->flush_pool = NULL;
-    pthread_mutex_lock(&pool->lock);
-    take_incoming(pool);
-    if (pool->head) {
-        wake_one(pool);
-    }
-    pthread_mutex_unlock(&pool->lock);
-    pool_unref(pool, 1);
+    ps->flush_queued = false;
+    publish(ps);
 }
 
 int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb work, void *arg,
@@ -531,7 +572,8 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!evl__on_loop(loop)) {
         return EVL_EPERM;
     }
-    if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop)) {
+    if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop) ||
+        atomic_load_explicit(&pool->incoming, memory_order_relaxed) == INCOMING_CLOSED) {
         return EVL_ECLOSED;
     }
     struct evl__pstate *ps = evl__pstate_get(loop);
@@ -552,7 +594,6 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
         evl_free(job);
         return EVL_ENOMEM;
     }
-    job->next = NULL;
     job->lprev = NULL;
     job->pool = pool;
     job->ps = ps;
@@ -563,7 +604,6 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     job->rc = 0;
     job->value = NULL;
     job->dtor = NULL;
-
     /* The loop's job list is loop thread only. */
     job->lnext = ps->jobs;
     if (ps->jobs) {
@@ -572,48 +612,54 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     ps->jobs = job;
     take_ref(ps, pool);
     jobs_started(ps);
-    struct evl__pool_job *top = atomic_load_explicit(&pool->incoming, memory_order_relaxed);
-    do {
-        if (top == INCOMING_CLOSED) {
-            job_unlink(job);
-            give_ref(ps, pool);
-            jobs_ended(ps, 1);
-            evl__promise_release(p);
-            evl_free(job);
-            return EVL_ECLOSED;
-        }
-        job->next = top;
-    } while (!atomic_compare_exchange_weak(&pool->incoming, &top, job));
-    /*
-     * Wake a worker only if one is idle and no wake-up is on its way. Inside a callback the
-     * wake-up waits for a microtask queued now (it does nothing a program can observe, so no
-     * ordering moves), unless a batch's worth was submitted since: submitting many items
-     * then costs one wake-up per batch instead of one per item. Outside any callback nothing
-     * would run that microtask before the loop blocks, so the wake-up is immediate.
-     */
-    ps->unflushed++;
-    if (atomic_load(&pool->idle) > 0 && !atomic_load(&pool->wake_posted)) {
-        bool in_cb = loop->cb_depth > 0 || loop->in_checkpoint;
-        if (in_cb && ps->flush_pool == pool && ps->unflushed < POOL_BATCH_MAX) {
-            /* the queued microtask will do it */
-        } else if (in_cb && !ps->flush_pool && evl__queue_job(loop, flush_job, ps) == 0) {
-            atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
-            ps->flush_pool = pool;
-            ps->unflushed = 0;
-        } else {
-            pthread_mutex_lock(&pool->lock);
-            wake_one(pool);
-            pthread_mutex_unlock(&pool->lock);
-            ps->unflushed = 0;
-        }
-    }
     p->refs++;
     *out = p;
+
+    /*
+     * Inside a callback, jobs are collected and handed to the pool in one push when the
+     * callback is done (a microtask queued with the first) or once a batch's worth is
+     * collected: a burst of submits costs one compare-and-swap and at most one wake-up per
+     * batch. Outside any callback nothing would run that microtask before the loop blocks,
+     * so the job goes at once (after any collected ones, keeping submission order).
+     */
+    if (loop->cb_depth == 0 && !loop->in_checkpoint) {
+        publish(ps);
+        if (!push_chain(pool, job, job)) {
+            cancel_unpublished(ps, job);
+        }
+        return 0;
+    }
+    if (ps->local && ps->local_pool != pool) {
+        publish(ps);
+    }
+    job->next = ps->local;
+    ps->local = job;
+    if (!ps->local_tail) {
+        ps->local_tail = job;
+    }
+    ps->local_pool = pool;
+    if (++ps->local_n >= POOL_PUBLISH_MAX) {
+        publish(ps);
+    } else if (!ps->flush_queued) {
+        if (evl__queue_job(loop, flush_job, ps) == 0) {
+            ps->flush_queued = true;
+        } else {
+            publish(ps);
+        }
+    }
     return 0;
 }
 
 void evl__pool_loop_teardown(struct evl__pstate *ps)
 {
+    /* Collected jobs never reached a worker: they are rejected here and never run. */
+    struct evl__pool_job *local = ps->local;
+    ps->local = NULL;
+    ps->local_tail = NULL;
+    ps->local_pool = NULL;
+    ps->local_n = 0;
+    ps->flush_queued = false;
+    cancel_unpublished(ps, local);
     struct evl__pool_job *job = ps->jobs;
     while (job) {
         struct evl__pool_job *next = job->lnext;
@@ -677,10 +723,6 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
             }
         }
         job = next;
-    }
-    if (ps->flush_pool) {
-        pool_unref(ps->flush_pool, 1);
-        ps->flush_pool = NULL;
     }
     if (ps->credit_pool && ps->credits > 0) {
         pool_unref(ps->credit_pool, ps->credits);

@@ -208,9 +208,12 @@ struct evl__pstate {
     struct evl__site sites;          /* registry list head */
     struct evl__pool_job *jobs;      /* this loop's pool jobs not yet completed */
     struct evl__pool_job *free_jobs; /* recycled job records (loop thread) */
-    struct evl_pool *flush_pool;     /* +1: a worker wake-up deferred to a microtask */
-    unsigned unflushed;              /* pool submits since the last wake-up decision */
-    struct evl_pool *credit_pool;    /* pool references held for future jobs (pool.c) */
+    struct evl__pool_job *local;     /* submitted in this callback, not yet handed over */
+    struct evl__pool_job *local_tail;
+    struct evl_pool *local_pool;
+    unsigned local_n;
+    bool flush_queued;            /* the microtask that hands them over is queued */
+    struct evl_pool *credit_pool; /* pool references held for future jobs (pool.c) */
     uint32_t credits;
     size_t pool_jobs;               /* pool jobs submitted and not yet completed */
     struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */

@@ -567,3 +567,29 @@ TEST(pool_free_finishes_queued_work)
     }
     free_loop(loop);
 }
+
+static struct evl_promise *unpublished;
+
+static void submit_then_free_pool(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    /* Inside a callback the job waits for the end of the callback to reach the pool; the
+     * pool is freed first, so the job is rejected with EVL_ECANCELED and never runs. */
+    ASSERT_OK(evl_pool_submit(pool, loop, work_value, (void *)(intptr_t)1, &unpublished));
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+TEST(work_collected_in_a_callback_is_cancelled_if_the_pool_is_freed_first)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    atomic_store(&work_runs, 0);
+    ASSERT_OK(evl_loop_submit(loop, submit_then_free_pool, pool));
+    run_loop(loop);
+    ASSERT_EQ(evl_promise_state(unpublished), EVL_PROMISE_REJECTED);
+    ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(unpublished)), EVL_ECANCELED);
+    ASSERT_EQ(atomic_load(&work_runs), 0);
+    evl_promise_release(unpublished);
+    free_loop(loop);
+}
