@@ -164,6 +164,8 @@ struct evl__site_promise {
 /* A free list of fixed-size pooled records, refilled a slab at a time. */
 struct evl__objpool {
     void *free;
+    unsigned char *bump; /* release builds: the newest slab's records not yet handed out */
+    unsigned char *bump_end;
     void *slabs; /* release builds: slab list */
 };
 
