@@ -657,43 +657,42 @@ static inline void apply_outcome(struct evl_promise *src, struct evl_result *res
             d->flags |= EVL__P_RESOLVED;
         }
     }
+    /* One resolve site (the common case, inlined once). */
+    struct evl__val v = {NULL, NULL, NULL};
     switch (res->kind) {
     case EVL__OUT_VALUE:
-        if (d) {
-            do_resolve(d, res->val);
-        } else {
-            evl__val_drop(ps, res->val);
-        }
+        v = res->val;
         break;
     case EVL__OUT_PROMISE:
         if (d) {
             evl__promise_do_resolve_promise(d, res->promise);
         }
         evl__promise_release(res->promise);
-        break;
+        return;
     case EVL__OUT_REJECT:
         if (d) {
             evl__promise_do_reject(d, res->val);
         } else {
             evl__val_drop(ps, res->val);
         }
-        break;
+        return;
     case EVL__OUT_FORWARD:
-        if (d) {
-            struct evl__val v = evl__promise_share(src);
-            if ((src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED) {
-                do_resolve(d, v);
-            } else {
-                evl__promise_do_reject(d, v);
-            }
+        if (!d) {
+            return;
+        }
+        v = evl__promise_share(src);
+        if ((src->flags & EVL__P_STATE) != EVL_PROMISE_FULFILLED) {
+            evl__promise_do_reject(d, v);
+            return;
         }
         break;
     default:
-        if (d) {
-            struct evl__val none = {NULL, NULL, NULL};
-            do_resolve(d, none);
-        }
         break;
+    }
+    if (d) {
+        do_resolve(d, v);
+    } else {
+        evl__val_drop(ps, v);
     }
 }
 
