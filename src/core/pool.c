@@ -3,24 +3,29 @@
  * another thread. Both hop onto the loop with evl_loop_submit; both leave the promise's
  * reference count (loop thread only) to the loop thread.
  *
- * Pool job life: submit (loop thread) puts the job on the pool queue and on the loop's job
- * list, and counts it in flight on the loop. A worker takes a batch of queued jobs under one
- * lock (TAKEN), runs them one by one (TAKEN -> RUNNING by compare-and-swap, the only change
- * made without the lock) and, under the pool lock again, hands each loop's finished jobs to
- * it with one evl_loop_submit (DONE), then ends their in-flight counts at once. Loop teardown
+ * Pool job life: submit (loop thread) links the job on the loop's job list and counts it
+ * among the loop's pool jobs (the loop is in flight while there are any; the count is the
+ * loop thread's own). Inside a callback the job is collected with the loop's other new jobs
+ * and the batch is pushed onto the pool's lock-free incoming stack when the callback ends (a
+ * microtask) or once POOL_PUBLISH_MAX are collected; outside callbacks it is pushed at once.
+ * A worker moves the stack to the FIFO and takes a batch under one lock (TAKEN), runs the jobs
+ * one by one (TAKEN -> RUNNING by compare-and-swap, the only change made without the lock)
+ * and, under the pool lock again, hands each loop's finished jobs to it with one
+ * evl_loop_submit (DONE), pinning the loop's memory until that call returned. Loop teardown
  * takes the pool lock too, so for every job exactly one of these holds:
+ *   collected teardown rejects it with EVL_ECANCELED; it never reached the pool;
  *   QUEUED    teardown removes it and rejects with EVL_ECANCELED; the work never runs;
  *   TAKEN     teardown marks it CANCELED and rejects; the worker skips and frees it;
  *   RUNNING   teardown marks it DETACHED and rejects; the worker frees it afterwards
  *             (destroying its result) without touching the loop;
- *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up
- *             and ends the in-flight count;
+ *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up;
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
  *
- * Costs are per batch where they can be: one lock to take many jobs, one submit (one loop
- * wake-up at most) and one in-flight update per finished run, and at most one outstanding
- * worker wake-up (a woken worker wakes the next only if work is left). Job records are
- * recycled per loop, so steady-state submission does not allocate.
+ * Costs are per batch where they can be: one compare-and-swap to hand over a loop's batch,
+ * one lock to take many jobs, one submit (one loop wake-up at most) per finished run, at most
+ * one outstanding worker wake-up (a woken worker wakes the next only if work is left), pool
+ * references taken 64 at a time. Job records are recycled per loop, so steady-state
+ * submission does not allocate.
  */
 #include "core/promise_internal.h"
 
@@ -67,7 +72,7 @@ struct evl_pool {
     struct evl__pool_job *tail;
     size_t queued;
     bool stopping;
-    /* evl_pool_new's + one per live job + the credits loops hold + a deferred wake-up's. */
+    /* evl_pool_new's + one per live job + the credits loops hold (see take_ref). */
     _Atomic uint32_t refs;
     unsigned nthreads;
     pthread_t *threads;
