@@ -597,6 +597,7 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     struct evl__pool_job *job = ps->free_jobs;
     if (job) {
         ps->free_jobs = job->next;
+        __builtin_prefetch(job->next, 1); /* the next submit's record */
     } else {
         job = evl_malloc(sizeof(*job));
         if (!job) {
