@@ -743,7 +743,10 @@ static void reaction_job(struct evl_loop *loop, void *arg)
     struct evl__pstate *ps = src->ps;
     bool ok = (src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED;
     evl_reaction_cb cb = ok ? rx->on_fulfilled : evl__rx_on_rejected(rx);
-    struct evl_result res = {src, EVL__OUT_FORWARD, {NULL, NULL, NULL}, NULL};
+    /* val and promise are read only for the kinds that set them (evl_result_*). */
+    struct evl_result res;
+    res.source = src;
+    res.kind = EVL__OUT_FORWARD;
     if (cb) {
         res.kind = EVL__OUT_NONE;
         cb(loop, src->value, rx->arg, &res);
