@@ -39,6 +39,9 @@ EVL_API int evl_pool_free(struct evl_pool *pool);
 /*
  * Queues work(arg) on a worker; *out (+1) is settled on loop's thread with the outcome.
  * arg is borrowed: it must stay valid until the promise settles. Loop thread only (of loop).
+ * Inside a callback the work is handed to the workers when the callback returns (or once 256
+ * jobs are collected), so bursts are batched; outside any callback at once. If the pool is
+ * freed before the hand-off, the promise is rejected with EVL_ECANCELED (work not run).
  * A call that fails queues nothing.
  * Errors: EVL_EINVAL, EVL_EPERM (wrong thread), EVL_ECLOSED (loop closing or pool freed),
  * EVL_ENOMEM.

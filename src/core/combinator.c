@@ -189,12 +189,12 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
     struct evl__reaction *rxs = NULL;
     struct evl_promise *fresh = NULL;
     for (size_t i = 0; i < n; i++) {
-        struct evl__reaction *rx = evl__reaction_alloc(ps);
-        if (!rx) {
+        struct evl__reaction_ext *x = evl__reaction_ext_alloc(ps);
+        if (!x) {
             goto fail_free_records;
         }
-        rx->next = rxs;
-        rxs = rx;
+        x->rx.next = rxs;
+        rxs = &x->rx;
         if (!inputs[i].promise) {
             struct evl_promise *p = evl__promise_alloc(ps, 0);
             if (!p) {
@@ -225,28 +225,29 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
         }
         c->remaining++;
         struct evl__reaction *rx = rxs;
+        struct evl__reaction_ext *x = (struct evl__reaction_ext *)rx;
         rxs = rx->next;
         switch (kind) {
         case COMB_ALL:
             rx->on_fulfilled = record_element;
-            rx->on_rejected = cap_reject_handler;
+            x->on_rejected = cap_reject_handler;
             break;
         case COMB_ALL_SETTLED:
             rx->on_fulfilled = record_element;
-            rx->on_rejected = record_element;
+            x->on_rejected = record_element;
             break;
         case COMB_ANY:
             rx->on_fulfilled = cap_resolve_handler;
-            rx->on_rejected = any_reject_element;
+            x->on_rejected = any_reject_element;
             break;
         default:
             rx->on_fulfilled = cap_resolve_handler;
-            rx->on_rejected = cap_reject_handler;
+            x->on_rejected = cap_reject_handler;
             break;
         }
         rx->arg = e;
-        rx->arg_dtor = elem_done;
-        rx->derived = NULL;
+        x->arg_dtor = elem_done;
+        rx->dtag = EVL__RX_EXT; /* no derived promise: the element functions return nothing */
         c->refs++;
         int rc = evl__promise_perform_then(next, rx);
         evl__promise_release(next);

@@ -646,6 +646,16 @@ void evl__loop_inflight_done(struct evl_loop *loop)
     atomic_fetch_sub(&loop->inflight_waking, 1);
 }
 
+void evl__loop_mem_retain(struct evl_loop *loop)
+{
+    atomic_fetch_add(&loop->inflight_waking, 1);
+}
+
+void evl__loop_mem_release(struct evl_loop *loop)
+{
+    atomic_fetch_sub(&loop->inflight_waking, 1);
+}
+
 int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     if (!loop || !fn) {

@@ -381,6 +381,11 @@ void evl__loop_wake_now(struct evl_loop *loop);
  */
 void evl__loop_inflight_add(struct evl_loop *loop);
 void evl__loop_inflight_done(struct evl_loop *loop);
+/* Any thread: keeps the loop's memory from being freed (evl_loop_free waits) while a thread
+ * that handed the loop work is still inside a call on it. Cheaper than an in-flight item
+ * when the loop thread itself counts the items. */
+void evl__loop_mem_retain(struct evl_loop *loop);
+void evl__loop_mem_release(struct evl_loop *loop);
 
 /*
  * Seam 3: teardown hooks, run on the loop thread once when the loop terminates, in reverse

@@ -24,17 +24,24 @@
 #endif
 #endif
 
-/* Pooled records are 48 bytes: a promise and a reaction share the same free list. */
-#define EVL__OBJ_SIZE  48
-#define EVL__SLAB_OBJS 128
+/* Pooled records: promises and compact reactions share the 32-byte free list, extended
+ * reactions (with on_rejected or an arg destructor) have a 48-byte one. */
+#define EVL__SMALL_SIZE 32
+#define EVL__LARGE_SIZE 48
+#define EVL__SLAB_BYTES 8192
 /* Under sanitizers records go back to the allocator at once, so use-after-free is caught. */
 
-_Static_assert(sizeof(struct evl_promise) <= EVL__OBJ_SIZE, "promise record too large");
-_Static_assert(sizeof(struct evl__reaction) <= EVL__OBJ_SIZE, "reaction record too large");
+_Static_assert(sizeof(struct evl_promise) <= EVL__SMALL_SIZE, "promise record too large");
+_Static_assert(sizeof(struct evl__reaction) <= EVL__SMALL_SIZE, "reaction record too large");
+_Static_assert(sizeof(struct evl__reaction_ext) <= EVL__LARGE_SIZE, "reaction too large");
+
+/* The hot path of a link (then, the job, the settlement) is a handful of small functions;
+ * forcing them inline saves a call frame each, a measurable share of ~300 instructions. */
+#define EVL__HOT_INLINE static inline __attribute__((always_inline))
 
 struct evl__slab {
     struct evl__slab *next;
-    alignas(max_align_t) unsigned char objs[EVL__SLAB_OBJS][EVL__OBJ_SIZE];
+    alignas(max_align_t) unsigned char objs[];
 };
 
 /* The marker arg of the reaction that adoption registers: it settles the target through
@@ -103,131 +110,185 @@ fail_free_state:
     return NULL;
 }
 
-static void *obj_refill(struct evl__pstate *ps);
+static void *obj_refill(struct evl__objpool *pool, size_t size);
 
-static inline void *obj_alloc(struct evl__pstate *ps)
+static inline void *obj_alloc(struct evl__objpool *pool, size_t size)
 {
-    void *o = ps->free_objs;
+    void *o = pool->free;
     if (o) {
-        ps->free_objs = *(void **)o;
-        ps->n_free--;
+        void *next = *(void **)o;
+        pool->free = next;
+        /* A long free list is cold (records recycled from a large batch): fetch the next
+         * record now, so the next allocation does not wait for it. */
+        __builtin_prefetch(next, 1);
         return o;
     }
-    return obj_refill(ps);
+    /* Then the unused part of the newest slab, one record at a time. */
+    if (pool->bump != pool->bump_end) {
+        o = pool->bump;
+        pool->bump += size;
+        return o;
+    }
+    return obj_refill(pool, size);
 }
 
 /* The free list is empty: a new slab (or, under sanitizers, one record). */
-static void *obj_refill(struct evl__pstate *ps)
+static void *obj_refill(struct evl__objpool *pool, size_t size)
 {
 #ifdef EVL__NO_SLABS
-    (void)ps;
-    return evl_malloc(EVL__OBJ_SIZE);
+    (void)pool;
+    return evl_malloc(size);
 #else
-    struct evl__slab *slab = evl_malloc(sizeof(*slab));
+    size_t n = (EVL__SLAB_BYTES - sizeof(struct evl__slab)) / size;
+    struct evl__slab *slab = evl_malloc(sizeof(*slab) + n * size);
     if (!slab) {
         return NULL;
     }
-    slab->next = ps->slabs;
-    ps->slabs = slab;
-    /* Keep the first object and thread the rest onto the free list. */
-    for (size_t i = EVL__SLAB_OBJS - 1; i > 0; i--) {
-        *(void **)slab->objs[i] = ps->free_objs;
-        ps->free_objs = slab->objs[i];
-    }
-    ps->n_free += EVL__SLAB_OBJS - 1;
-    return slab->objs[0];
+    slab->next = pool->slabs;
+    pool->slabs = slab;
+    /* Keep the first object; the rest are handed out by obj_alloc as needed. */
+    pool->bump = slab->objs + size;
+    pool->bump_end = slab->objs + n * size;
+    return slab->objs;
 #endif
 }
 
-static inline void obj_free(struct evl__pstate *ps, void *o)
+static inline void obj_free(struct evl__objpool *pool, void *o)
 {
 #ifdef EVL__NO_SLABS
-    (void)ps;
+    (void)pool;
     evl_free(o);
 #else
-    *(void **)o = ps->free_objs;
-    ps->free_objs = o;
-    ps->n_free++;
+    *(void **)o = pool->free;
+    pool->free = o;
 #endif
 }
 
-struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps)
+static inline struct evl__reaction *reaction_alloc(struct evl__pstate *ps)
 {
-    return obj_alloc(ps);
+    struct evl__reaction *rx = obj_alloc(&ps->small, EVL__SMALL_SIZE);
+    if (rx) {
+        rx->dtag = 0;
+    }
+    return rx;
+}
+
+struct evl__reaction_ext *evl__reaction_ext_alloc(struct evl__pstate *ps)
+{
+    struct evl__reaction_ext *x = obj_alloc(&ps->large, EVL__LARGE_SIZE);
+    if (x) {
+        x->rx.dtag = EVL__RX_EXT;
+    }
+    return x;
+}
+
+static inline void reaction_free(struct evl__pstate *ps, struct evl__reaction *rx)
+{
+    obj_free((rx->dtag & EVL__RX_EXT) ? &ps->large : &ps->small, rx);
 }
 
 void evl__reaction_free(struct evl__pstate *ps, struct evl__reaction *rx)
 {
-    obj_free(ps, rx);
+    reaction_free(ps, rx);
+}
+
+static void objpool_deinit(struct evl__objpool *pool)
+{
+    while (pool->slabs) {
+        struct evl__slab *slab = pool->slabs;
+        pool->slabs = slab->next;
+        evl_free(slab);
+    }
+#ifdef EVL__NO_SLABS
+    while (pool->free) {
+        void *o = pool->free;
+        pool->free = *(void **)o;
+        evl_free(o);
+    }
+#endif
 }
 
 static void pstate_free(struct evl__pstate *ps)
 {
-    while (ps->slabs) {
-        struct evl__slab *slab = ps->slabs;
-        ps->slabs = slab->next;
-        evl_free(slab);
-    }
-#ifdef EVL__NO_SLABS
-    while (ps->free_objs) {
-        void *o = ps->free_objs;
-        ps->free_objs = *(void **)o;
-        evl_free(o);
-    }
-#endif
+    objpool_deinit(&ps->small);
+    objpool_deinit(&ps->large);
     evl_free(ps);
 }
 
 /* ---- Allocation, release ------------------------------------------------------------- */
 
-struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, int site)
+/* With the registry on, the record and its site node are one allocation of their own. */
+__attribute__((noinline)) static struct evl_promise *promise_alloc_site(struct evl__pstate *ps,
+                                                                        int site)
 {
-    struct evl_promise *p = obj_alloc(ps);
+    /* The thread-local site is read only with the registry on, keeping the common path free
+     * of thread-local accesses. */
+    const char *file = NULL;
+    int line = 0;
+    if (site) {
+        evl__site_take(&file, &line);
+    }
+    struct evl__site_promise *sp = evl_malloc(sizeof(*sp));
+    if (!sp) {
+        /* The registry is a diagnostic: a promise without a node is still a promise. */
+        struct evl_promise *p = obj_alloc(&ps->small, EVL__SMALL_SIZE);
+        if (p) {
+            p->flags = EVL_PROMISE_PENDING;
+        }
+        return p;
+    }
+    struct evl__site *s = &sp->site;
+    s->p = &sp->p;
+    s->file = file;
+    s->line = line;
+    s->prev = ps->sites.prev;
+    s->next = &ps->sites;
+    ps->sites.prev->next = s;
+    ps->sites.prev = s;
+    sp->p.flags = EVL_PROMISE_PENDING | EVL__P_SITE;
+    return &sp->p;
+}
+
+static inline struct evl_promise *promise_alloc(struct evl__pstate *ps, int site)
+{
+    struct evl_promise *p;
+    if (ps->registry) {
+        p = promise_alloc_site(ps, site);
+    } else {
+        p = obj_alloc(&ps->small, EVL__SMALL_SIZE);
+        if (p) {
+            p->flags = EVL_PROMISE_PENDING;
+        }
+    }
     if (!p) {
         return NULL;
     }
     p->ps = ps;
     p->refs = 1;
-    p->flags = EVL_PROMISE_PENDING;
     p->value = NULL;
     p->u.dtor = NULL;
-    p->site = NULL;
-    if (ps->registry) {
-        /* The thread-local site is read only with the registry on, keeping the common path
-         * free of thread-local accesses. */
-        const char *file = NULL;
-        int line = 0;
-        if (site) {
-            evl__site_take(&file, &line);
-        }
-        struct evl__site *s = evl_malloc(sizeof(*s));
-        /* The registry is a diagnostic: a promise without a node is still a promise. */
-        if (s) {
-            s->p = p;
-            s->file = file;
-            s->line = line;
-            s->prev = ps->sites.prev;
-            s->next = &ps->sites;
-            ps->sites.prev->next = s;
-            ps->sites.prev = s;
-            p->site = s;
-        }
-    }
     ps->stats.live++;
     ps->stats.pending++;
     ps->stats.created++;
     return p;
 }
 
+struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, int site)
+{
+    return promise_alloc(ps, site);
+}
+
 static void drop_reaction(struct evl__pstate *ps, struct evl__reaction *rx)
 {
-    if (rx->arg_dtor) {
-        rx->arg_dtor(ps->loop, rx->arg);
+    evl_dtor_cb arg_dtor = evl__rx_arg_dtor(rx);
+    if (arg_dtor) {
+        arg_dtor(ps->loop, rx->arg);
     }
-    if (rx->derived) {
-        evl__promise_release(rx->derived);
+    struct evl_promise *d = evl__rx_derived(rx);
+    if (d) {
+        evl__promise_release(d);
     }
-    obj_free(ps, rx);
+    reaction_free(ps, rx);
 }
 
 void evl__val_drop(struct evl__pstate *ps, struct evl__val v)
@@ -263,25 +324,60 @@ static void promise_free_one(struct evl_promise *p, struct evl__pstate *ps)
             p->u.dtor(ps->loop, p->value);
         }
     }
-    if (p->site) {
-        p->site->prev->next = p->site->next;
-        p->site->next->prev = p->site->prev;
-        evl_free(p->site);
+    ps->stats.live--;
+    if (p->flags & EVL__P_SITE) {
+        struct evl__site_promise *sp = (struct evl__site_promise *)p;
+        sp->site.prev->next = sp->site.next;
+        sp->site.next->prev = sp->site.prev;
+        evl_free(sp);
+    } else {
+        obj_free(&ps->small, p);
+    }
+}
+
+/* Frees p at once if that releases nothing else: a settled promise that owns no value
+ * destructor and shares nothing, or a pending one without reactions. Returns false if the
+ * general path is needed. */
+static inline bool free_simple(struct evl_promise *p)
+{
+    struct evl__pstate *ps = p->ps;
+    unsigned flags = p->flags;
+    if ((flags & (EVL__P_SHARED | EVL__P_SITE)) || p->u.dtor || ps->closing) {
+        return false;
+    }
+    if ((flags & EVL__P_STATE) == EVL_PROMISE_PENDING) {
+        if (p->value) {
+            return false;
+        }
+        ps->stats.pending--;
     }
     ps->stats.live--;
-    obj_free(ps, p);
+    obj_free(&ps->small, p);
+    return true;
+}
+
+/* evl__promise_release for the hot paths of this file (the simple free inline). */
+EVL__HOT_INLINE void release(struct evl_promise *p)
+{
+    if (--p->refs == 0 && !free_simple(p)) {
+        evl__promise_free(p);
+    }
 }
 
 void evl__promise_free(struct evl_promise *p)
 {
     struct evl__pstate *ps = p->ps;
-    /* While on the work list, p->ps links the list (every entry shares ps). */
-    p->ps = (struct evl__pstate *)ps->free_work;
-    ps->free_work = p;
+    if (free_simple(p)) {
+        return;
+    }
     if (ps->freeing) {
+        /* While on the work list, p->ps links the list (every entry shares ps). */
+        p->ps = (struct evl__pstate *)ps->free_work;
+        ps->free_work = p;
         return;
     }
     ps->freeing = true;
+    promise_free_one(p, ps);
     while (ps->free_work) {
         struct evl_promise *q = ps->free_work;
         ps->free_work = (struct evl_promise *)q->ps;
@@ -298,27 +394,33 @@ void evl__promise_free(struct evl_promise *p)
 
 static void reaction_job(struct evl_loop *loop, void *arg);
 
-/* Queues rx as a PromiseReactionJob for the settled promise p (the job holds p). */
-static void enqueue_job(struct evl_promise *p, struct evl__reaction *rx)
+/* The job of rx could not be queued: the loop is closed (or out of memory), so it can never
+ * run and the reaction is dropped the way a reaction of a freed pending promise is. */
+__attribute__((noinline)) static void enqueue_failed(struct evl_promise *p,
+                                                     struct evl__reaction *rx, int rc)
 {
     struct evl__pstate *ps = p->ps;
+    if (rc != EVL_ECLOSED) {
+        evl_log(ps->loop, EVL_LOG_ERROR, "promise", "cannot queue a promise job: %s",
+                evl_strerror(rc));
+    }
+    evl__promise_release(p);
+    drop_reaction(ps, rx);
+}
+
+/* Queues rx as a PromiseReactionJob for the settled promise p (the job holds p). */
+EVL__HOT_INLINE void enqueue_job(struct evl_promise *p, struct evl__reaction *rx)
+{
     rx->next = p;
     p->refs++;
-    int rc = evl__queue_job(ps->loop, reaction_job, rx);
+    int rc = evl__queue_job(p->ps->loop, reaction_job, rx);
     if (rc != 0) {
-        /* The loop is closed (or out of memory): the job can never run, so the reaction is
-         * dropped the way a reaction of a freed pending promise is. */
-        if (rc != EVL_ECLOSED) {
-            evl_log(ps->loop, EVL_LOG_ERROR, "promise", "cannot queue a promise job: %s",
-                    evl_strerror(rc));
-        }
-        evl__promise_release(p);
-        drop_reaction(ps, rx);
+        enqueue_failed(p, rx, rc);
     }
 }
 
 /* TriggerPromiseReactions: one job per reaction, in registration order. */
-static void settle(struct evl_promise *p, unsigned state, struct evl__val v)
+EVL__HOT_INLINE void settle(struct evl_promise *p, unsigned state, struct evl__val v)
 {
     struct evl__pstate *ps = p->ps;
     struct evl__reaction *tail = p->value;
@@ -398,7 +500,29 @@ static void thenable_job_run(struct evl_loop *loop, void *arg)
 }
 
 /* The resolve function's steps after the self-resolution check, for a non-promise value. */
+static void resolve_thenable(struct evl_promise *p, struct evl__val v);
+
+EVL__HOT_INLINE void do_resolve(struct evl_promise *p, struct evl__val v)
+{
+    struct evl__pstate *ps = p->ps;
+    if ((p->flags & EVL__P_STATE) != EVL_PROMISE_PENDING) {
+        evl__val_drop(ps, v);
+        return;
+    }
+    if (v.ptr && ps->has_thenable && ps->thenable.get_then) {
+        resolve_thenable(p, v);
+        return;
+    }
+    settle(p, EVL_PROMISE_FULFILLED, v);
+}
+
 void evl__promise_do_resolve(struct evl_promise *p, struct evl__val v)
+{
+    do_resolve(p, v);
+}
+
+/* do_resolve for a value the thenable hook has to look at. */
+__attribute__((noinline)) static void resolve_thenable(struct evl_promise *p, struct evl__val v)
 {
     struct evl__pstate *ps = p->ps;
     if ((p->flags & EVL__P_STATE) != EVL_PROMISE_PENDING) {
@@ -451,7 +575,7 @@ static void adopt_job_run(struct evl_loop *loop, void *arg)
     rx->next = NULL;
     int rc = evl__promise_perform_then(q, rx);
     if (rc != 0) {
-        struct evl_promise *p = rx->derived;
+        struct evl_promise *p = evl__rx_derived(rx);
         evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption reaction"));
         drop_reaction(q->ps, rx);
     }
@@ -471,24 +595,21 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
         evl__promise_do_reject(p, evl__error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
         return;
     }
-    struct evl__reaction *rx = obj_alloc(ps);
+    struct evl__reaction *rx = reaction_alloc(ps);
     if (!rx) {
         evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
         return;
     }
     rx->next = q;
     rx->on_fulfilled = NULL;
-    rx->on_rejected = NULL;
     rx->arg = &adopt_marker;
-    rx->arg_dtor = NULL;
-    rx->derived = p;
+    rx->dtag = (uintptr_t)p;
     p->refs++;
     q->refs++;
     int rc = evl__queue_job(ps->loop, adopt_job_run, rx);
     if (rc != 0) {
         evl__promise_release(q);
-        rx->derived = NULL;
-        obj_free(ps, rx);
+        reaction_free(ps, rx);
         evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption job"));
         evl__promise_release(p);
     }
@@ -496,7 +617,7 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
 
 /* PerformPromiseThen. Returns 0, or the error of queueing the job on a settled promise;
  * then nothing happened and rx is still the caller's. */
-int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
+static inline int perform_then(struct evl_promise *p, struct evl__reaction *rx)
 {
     unsigned state = p->flags & EVL__P_STATE;
     if (state == EVL_PROMISE_PENDING) {
@@ -523,9 +644,14 @@ int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
     return 0;
 }
 
+int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx)
+{
+    return perform_then(p, rx);
+}
+
 /* Applies a handler's outcome to the derived promise through its resolving functions. */
-static void apply_outcome(struct evl_promise *src, struct evl_result *res, struct evl_promise *d,
-                          bool fresh)
+static inline void apply_outcome(struct evl_promise *src, struct evl_result *res,
+                                 struct evl_promise *d, bool fresh)
 {
     struct evl__pstate *ps = src->ps;
     if (d && !fresh) {
@@ -535,44 +661,78 @@ static void apply_outcome(struct evl_promise *src, struct evl_result *res, struc
             d->flags |= EVL__P_RESOLVED;
         }
     }
+    /* One resolve site (the common case, inlined once). */
+    struct evl__val v = {NULL, NULL, NULL};
     switch (res->kind) {
     case EVL__OUT_VALUE:
-        if (d) {
-            evl__promise_do_resolve(d, res->val);
-        } else {
-            evl__val_drop(ps, res->val);
-        }
+        v = res->val;
         break;
     case EVL__OUT_PROMISE:
         if (d) {
             evl__promise_do_resolve_promise(d, res->promise);
         }
         evl__promise_release(res->promise);
-        break;
+        return;
     case EVL__OUT_REJECT:
         if (d) {
             evl__promise_do_reject(d, res->val);
         } else {
             evl__val_drop(ps, res->val);
         }
-        break;
+        return;
     case EVL__OUT_FORWARD:
-        if (d) {
-            struct evl__val v = evl__promise_share(src);
-            if ((src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED) {
-                evl__promise_do_resolve(d, v);
-            } else {
-                evl__promise_do_reject(d, v);
-            }
+        if (!d) {
+            return;
+        }
+        v = evl__promise_share(src);
+        if ((src->flags & EVL__P_STATE) != EVL_PROMISE_FULFILLED) {
+            evl__promise_do_reject(d, v);
+            return;
         }
         break;
     default:
-        if (d) {
-            struct evl__val none = {NULL, NULL, NULL};
-            evl__promise_do_resolve(d, none);
-        }
         break;
     }
+    if (d) {
+        do_resolve(d, v);
+    } else {
+        evl__val_drop(ps, v);
+    }
+}
+
+/* Whether outcome res of a reaction whose derived promise nobody asked for could reject
+ * that promise, which must then exist so the rejection is tracked (reported if unhandled).
+ * A plain fulfilment of an unobserved promise has no effect, so no promise is made for it. */
+static bool outcome_may_reject(const struct evl__pstate *ps, const struct evl_promise *src,
+                               const struct evl_result *res)
+{
+    switch (res->kind) {
+    case EVL__OUT_NONE:
+        return false;
+    case EVL__OUT_VALUE:
+        return res->val.ptr && ps->has_thenable;
+    case EVL__OUT_FORWARD:
+        return (src->flags & EVL__P_STATE) != EVL_PROMISE_FULFILLED ||
+               (src->value && ps->has_thenable);
+    default:
+        return true;
+    }
+}
+
+/* The derived promise of a reaction registered without one (EVL__RX_LAZY), made when the
+ * outcome needs it; NULL when it does not (or on allocation failure, logged). */
+static struct evl_promise *lazy_derived(struct evl__pstate *ps, struct evl_promise *src,
+                                        const struct evl_result *res)
+{
+    if (!outcome_may_reject(ps, src, res)) {
+        return NULL;
+    }
+    struct evl_promise *d = evl__promise_alloc(ps, 0);
+    if (!d) {
+        evl_log(ps->loop, EVL_LOG_ERROR, "promise", "cannot create a derived promise: %s",
+                evl_strerror(EVL_ENOMEM));
+    }
+    return d;
 }
 
 /* PromiseReactionJob. */
@@ -582,21 +742,29 @@ static void reaction_job(struct evl_loop *loop, void *arg)
     struct evl_promise *src = rx->next;
     struct evl__pstate *ps = src->ps;
     bool ok = (src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED;
-    evl_reaction_cb cb = ok ? rx->on_fulfilled : rx->on_rejected;
-    struct evl_result res = {src, EVL__OUT_FORWARD, {NULL, NULL, NULL}, NULL};
+    evl_reaction_cb cb = ok ? rx->on_fulfilled : evl__rx_on_rejected(rx);
+    /* val and promise are read only for the kinds that set them (evl_result_*). */
+    struct evl_result res;
+    res.source = src;
+    res.kind = EVL__OUT_FORWARD;
     if (cb) {
         res.kind = EVL__OUT_NONE;
         cb(loop, src->value, rx->arg, &res);
     }
-    apply_outcome(src, &res, rx->derived, rx->arg == &adopt_marker);
-    if (rx->arg_dtor) {
-        rx->arg_dtor(loop, rx->arg);
+    struct evl_promise *d = evl__rx_derived(rx);
+    if (rx->dtag & EVL__RX_LAZY) {
+        d = lazy_derived(ps, src, &res);
     }
-    if (rx->derived) {
-        evl__promise_release(rx->derived);
+    apply_outcome(src, &res, d, rx->arg == &adopt_marker);
+    evl_dtor_cb arg_dtor = evl__rx_arg_dtor(rx);
+    if (arg_dtor) {
+        arg_dtor(loop, rx->arg);
     }
-    obj_free(ps, rx);
-    evl__promise_release(src);
+    if (d) {
+        release(d);
+    }
+    reaction_free(ps, rx);
+    release(src);
 }
 
 /* ---- Handler outcomes ----------------------------------------------------------------- */
@@ -658,7 +826,7 @@ struct evl_promise *evl_result_source(const struct evl_result *result)
 
 /* ---- Public construction ------------------------------------------------------------ */
 
-static int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
+static inline int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
 {
     if (!loop) {
         return EVL_EINVAL;
@@ -755,13 +923,13 @@ struct evl_promise *evl_promise_retain(struct evl_promise *p)
 void evl_promise_release(struct evl_promise *p)
 {
     if (p) {
-        evl__promise_release(p);
+        release(p);
     }
 }
 
 /* ---- The promise's own resolving functions ------------------------------------------- */
 
-static int claim(struct evl_promise *p)
+static inline int claim(struct evl_promise *p)
 {
     if (!p) {
         return EVL_EINVAL;
@@ -781,7 +949,7 @@ int evl_promise_resolve(struct evl_promise *p, void *value, evl_dtor_cb dtor)
     int rc = claim(p);
     if (rc == 0) {
         struct evl__val v = {value, dtor, NULL};
-        evl__promise_do_resolve(p, v);
+        do_resolve(p, v);
     }
     return rc;
 }
@@ -944,9 +1112,9 @@ int evl_resolvers_reject(struct evl_promise_resolvers *r, void *reason, evl_dtor
 
 /* ---- then, catch ----------------------------------------------------------------------- */
 
-static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
-                     evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
-                     struct evl_promise **out, int site)
+EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                              evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                              struct evl_promise **out, int site)
 {
     if (!p) {
         return EVL_EINVAL;
@@ -955,28 +1123,43 @@ static int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
     if (!evl__on_loop(ps->loop)) {
         return EVL_EPERM;
     }
-    int rc;
-    /* The derived promise exists even when the caller does not want it: a rejection of it
-     * must still be reported as unhandled, as in JavaScript. */
-    struct evl_promise *d = evl__promise_alloc(ps, site);
-    if (!d) {
-        return EVL_ENOMEM;
-    }
-    struct evl__reaction *rx = obj_alloc(ps);
-    if (!rx) {
-        evl__promise_release(d);
-        return EVL_ENOMEM;
+    struct evl__reaction *rx;
+    if (on_rejected || arg_dtor) {
+        struct evl__reaction_ext *x = evl__reaction_ext_alloc(ps);
+        if (!x) {
+            return EVL_ENOMEM;
+        }
+        x->on_rejected = on_rejected;
+        x->arg_dtor = arg_dtor;
+        rx = &x->rx;
+    } else {
+        rx = reaction_alloc(ps);
+        if (!rx) {
+            return EVL_ENOMEM;
+        }
     }
     rx->on_fulfilled = on_fulfilled;
-    rx->on_rejected = on_rejected;
     rx->arg = arg;
-    rx->arg_dtor = arg_dtor;
-    rx->derived = d;
-    rc = evl__promise_perform_then(p, rx);
+    /* The derived promise exists when the caller wants it; otherwise it is made in the job
+     * only if the outcome could reject it, so the rejection is still reported as unhandled,
+     * as in JavaScript (an unobserved fulfilled promise has no effect). */
+    struct evl_promise *d = NULL;
+    if (out) {
+        d = promise_alloc(ps, site);
+        if (!d) {
+            reaction_free(ps, rx);
+            return EVL_ENOMEM;
+        }
+        rx->dtag |= (uintptr_t)d;
+    } else {
+        rx->dtag |= EVL__RX_LAZY;
+    }
+    int rc = perform_then(p, rx);
     if (rc != 0) {
-        rx->derived = NULL;
-        obj_free(ps, rx);
-        evl__promise_release(d);
+        reaction_free(ps, rx);
+        if (d) {
+            evl__promise_release(d);
+        }
         return rc;
     }
     if (out) {
@@ -1302,9 +1485,10 @@ void evl_promise_site(const struct evl_promise *p, const char **file, int *line)
 {
     const char *f = NULL;
     int l = 0;
-    if (p && p->site) {
-        f = p->site->file;
-        l = p->site->line;
+    if (p && (p->flags & EVL__P_SITE)) {
+        const struct evl__site_promise *sp = (const struct evl__site_promise *)p;
+        f = sp->site.file;
+        l = sp->site.line;
     }
     if (file) {
         *file = f;

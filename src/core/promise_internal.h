@@ -44,7 +44,8 @@ enum {
     EVL__P_SHARED = 1u << 4,   /* value is owned by u.owner, not by this promise */
     EVL__P_REPORTED = 1u << 5, /* reported to the unhandled hook */
     EVL__P_TRACKED = 1u << 6,  /* in the pending-unhandled list (holds a reference) */
-    EVL__P_FREEING = 1u << 7   /* on the free worklist */
+    EVL__P_FREEING = 1u << 7,  /* on the free worklist */
+    EVL__P_SITE = 1u << 8      /* a registry record: struct evl__site_promise, own malloc */
 };
 
 struct evl__reaction;
@@ -52,8 +53,10 @@ struct evl__site;
 struct evl__pstate;
 
 /*
- * 40 bytes on LP64. While pending, value holds the tail of the circular reaction list
- * (tail->next is the head); once settled it holds the value and u says who owns it.
+ * 32 bytes on LP64, one pooled slot. While pending, value holds the tail of the circular
+ * reaction list (tail->next is the head); once settled it holds the value and u says who
+ * owns it. The leak registry's node is not here: a promise created with the registry on is
+ * a struct evl__site_promise (EVL__P_SITE), so the common record carries no site pointer.
  */
 struct evl_promise {
     struct evl__pstate *ps;
@@ -65,21 +68,54 @@ struct evl_promise {
         struct evl_promise *owner; /* EVL__P_SHARED: owner owns value (+1 held here) */
         struct evl_promise *next;  /* on the free worklist */
     } u;
-    struct evl__site *site; /* leak registry node, NULL when not registered */
+};
+
+/* Tag bits in evl__reaction.dtag, below the derived promise pointer. */
+enum {
+    EVL__RX_EXT = 1u,  /* the record is a struct evl__reaction_ext (48-byte slot) */
+    EVL__RX_LAZY = 2u, /* nobody asked for the derived promise: it is made in the job, and
+                        * only when the outcome could reject it (rejection tracking) */
+    EVL__RX_TAGS = 3u
 };
 
 /*
- * One reaction record (PromiseReaction pair + derived capability), 48 bytes. While queued
- * as a job, next holds the settled source promise (+1).
+ * One reaction record (PromiseReaction pair + derived capability), 32 bytes: the common
+ * then(on_fulfilled) without on_rejected or arg destructor. A reaction with either is a
+ * struct evl__reaction_ext (48 bytes, EVL__RX_EXT). While queued as a job, next holds the
+ * settled source promise (+1).
  */
 struct evl__reaction {
     void *next;
+    uintptr_t dtag; /* derived promise (+1, may be NULL) | EVL__RX_* tags */
     evl_reaction_cb on_fulfilled;
-    evl_reaction_cb on_rejected;
     void *arg;
-    evl_dtor_cb arg_dtor;
-    struct evl_promise *derived; /* +1, NULL when nobody observes the outcome */
 };
+
+struct evl__reaction_ext {
+    struct evl__reaction rx;
+    evl_reaction_cb on_rejected;
+    evl_dtor_cb arg_dtor;
+};
+
+static inline struct evl_promise *evl__rx_derived(const struct evl__reaction *rx)
+{
+    return (struct evl_promise *)(rx->dtag & ~(uintptr_t)EVL__RX_TAGS);
+}
+
+static inline void evl__rx_set_derived(struct evl__reaction *rx, struct evl_promise *d)
+{
+    rx->dtag = (uintptr_t)d | (rx->dtag & EVL__RX_EXT);
+}
+
+static inline evl_reaction_cb evl__rx_on_rejected(const struct evl__reaction *rx)
+{
+    return (rx->dtag & EVL__RX_EXT) ? ((const struct evl__reaction_ext *)rx)->on_rejected : NULL;
+}
+
+static inline evl_dtor_cb evl__rx_arg_dtor(const struct evl__reaction *rx)
+{
+    return (rx->dtag & EVL__RX_EXT) ? ((const struct evl__reaction_ext *)rx)->arg_dtor : NULL;
+}
 
 /* A value in transit: at most one of dtor and owner is set (owner is +1). */
 struct evl__val {
@@ -119,6 +155,20 @@ struct evl__site {
     int line;
 };
 
+/* A promise created with the leak registry on: the record and its registry node together. */
+struct evl__site_promise {
+    struct evl_promise p;
+    struct evl__site site;
+};
+
+/* A free list of fixed-size pooled records, refilled a slab at a time. */
+struct evl__objpool {
+    void *free;
+    unsigned char *bump; /* release builds: the newest slab's records not yet handed out */
+    unsigned char *bump_end;
+    void *slabs; /* release builds: slab list */
+};
+
 /* A value list: each entry shares the value of a settled promise (+1 on its owner). */
 struct evl_values {
     size_t n;
@@ -139,9 +189,8 @@ struct evl_resolver;
 /* Per-loop promise state, created on first use. */
 struct evl__pstate {
     struct evl_loop *loop;
-    void *free_objs; /* pooled 48-byte records (promises and reactions) */
-    size_t n_free;
-    void *slabs;                   /* release builds: slab list */
+    struct evl__objpool small;     /* 32-byte records: promises and compact reactions */
+    struct evl__objpool large;     /* 48-byte records: extended reactions */
     struct evl_promise *free_work; /* promises whose last reference went */
     bool freeing;
     bool has_thenable;
@@ -158,8 +207,17 @@ struct evl__pstate {
     size_t n_handled;
     size_t cap_handled;
     struct evl_promise_stats stats;
-    struct evl__site sites;         /* registry list head */
-    struct evl__pool_job *jobs;     /* this loop's pool jobs not yet completed */
+    struct evl__site sites;          /* registry list head */
+    struct evl__pool_job *jobs;      /* this loop's pool jobs not yet completed */
+    struct evl__pool_job *free_jobs; /* recycled job records (loop thread) */
+    struct evl__pool_job *local;     /* submitted in this callback, not yet handed over */
+    struct evl__pool_job *local_tail;
+    struct evl_pool *local_pool;
+    unsigned local_n;
+    bool flush_queued;            /* the microtask that hands them over is queued */
+    struct evl_pool *credit_pool; /* pool references held for future jobs (pool.c) */
+    uint32_t credits;
+    size_t pool_jobs;               /* pool jobs submitted and not yet completed */
     struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */
 };
 
@@ -180,7 +238,9 @@ static inline void evl__promise_release(struct evl_promise *p)
         evl__promise_free(p);
     }
 }
-struct evl__reaction *evl__reaction_alloc(struct evl__pstate *ps);
+/* An extended reaction record (dtag = EVL__RX_EXT, no derived promise). */
+struct evl__reaction_ext *evl__reaction_ext_alloc(struct evl__pstate *ps);
+/* Returns a reaction record of either size to its pool. */
 void evl__reaction_free(struct evl__pstate *ps, struct evl__reaction *rx);
 /* Runs the resolve function's steps on a pending promise (value ownership moves in). */
 void evl__promise_do_resolve(struct evl_promise *p, struct evl__val v);

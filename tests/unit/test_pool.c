@@ -442,3 +442,154 @@ TEST(resolver_settle_dropped_by_close_destroys_value)
     ASSERT_OK(evl_loop_free(loop));
     ASSERT_EQ(dtor_calls, 1);
 }
+
+/* ---- Batching ------------------------------------------------------------------------------ */
+
+#define BURST 3000
+
+static struct evl_pool *burst_pool;
+static struct evl_promise *burst_ps[BURST];
+static int burst_ok;
+
+static void burst_done(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)result;
+    if (*(int *)value == (int)(intptr_t)arg) {
+        burst_ok++;
+    }
+}
+
+static void burst_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    /* Inside a callback: the wake-up is deferred to a microtask (or made once a batch's
+     * worth is queued), and workers take many jobs per lock. */
+    for (int i = 0; i < BURST; i++) {
+        ASSERT_OK(evl_pool_submit(burst_pool, loop, work_value, (void *)(intptr_t)i, &burst_ps[i]));
+        ASSERT_OK(evl_promise_then(burst_ps[i], burst_done, NULL, (void *)(intptr_t)i, NULL, NULL));
+    }
+}
+
+TEST(burst_submitted_in_one_callback_all_settle)
+{
+    struct evl_loop *loop = new_loop();
+    ASSERT_OK(evl_pool_new(&burst_pool, 3));
+    burst_ok = 0;
+    ASSERT_OK(evl_loop_submit(loop, burst_task, NULL));
+    run_loop(loop);
+    ASSERT_EQ(burst_ok, BURST);
+    for (int i = 0; i < BURST; i++) {
+        evl_promise_release(burst_ps[i]);
+    }
+    /* A second burst reuses the recycled job records. */
+    burst_ok = 0;
+    ASSERT_OK(evl_loop_submit(loop, burst_task, NULL));
+    run_loop(loop);
+    ASSERT_EQ(burst_ok, BURST);
+    for (int i = 0; i < BURST; i++) {
+        evl_promise_release(burst_ps[i]);
+    }
+    free_loop(loop);
+    ASSERT_OK(evl_pool_free(burst_pool));
+}
+
+static struct evl_promise *taken_ps[6];
+
+static void submit_six_blocked(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    /* All six are queued before the (deferred) wake-up: the worker takes them as one batch
+     * and blocks in the first; the close must cancel the five it took but did not start. */
+    for (int i = 0; i < 6; i++) {
+        ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("x"), &taken_ps[i]));
+    }
+}
+
+static void close_when_blocked(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    wait_for_blocked(1);
+    ASSERT_OK(evl_loop_close(loop));
+}
+
+TEST(close_cancels_work_a_worker_took_in_a_batch) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    gate_reset();
+    atomic_store(&work_runs, 0);
+    ASSERT_OK(evl_loop_submit(loop, submit_six_blocked, pool));
+    ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
+    run_loop(loop);
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(evl_promise_state(taken_ps[i]), EVL_PROMISE_REJECTED);
+        ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(taken_ps[i])), EVL_ECANCELED);
+        evl_promise_release(taken_ps[i]);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+    gate_release();
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_EQ(atomic_load(&work_runs), 1); /* the five taken with it never ran */
+}
+
+static void *free_pool_thread(void *arg)
+{
+    return (void *)(intptr_t)evl_pool_free(arg);
+}
+
+TEST(pool_free_finishes_queued_work)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    gate_reset();
+    atomic_store(&work_runs, 0);
+    struct evl_promise *ps[5];
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("done"), &ps[i]));
+    }
+    wait_for_blocked(1);
+    /* evl_pool_free blocks until the queue is done: run it on a helper thread. */
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, free_pool_thread, pool), 0);
+    gate_release();
+    run_loop(loop);
+    void *rc = NULL;
+    ASSERT_EQ(pthread_join(th, &rc), 0);
+    ASSERT_EQ((intptr_t)rc, 0);
+    ASSERT_EQ(atomic_load(&work_runs), 5);
+    for (int i = 0; i < 5; i++) {
+        ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_FULFILLED);
+        evl_promise_release(ps[i]);
+    }
+    free_loop(loop);
+}
+
+static struct evl_promise *unpublished;
+
+static void submit_then_free_pool(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    /* Inside a callback the job waits for the end of the callback to reach the pool; the
+     * pool is freed first, so the job is rejected with EVL_ECANCELED and never runs. */
+    ASSERT_OK(evl_pool_submit(pool, loop, work_value, (void *)(intptr_t)1, &unpublished));
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+TEST(work_collected_in_a_callback_is_cancelled_if_the_pool_is_freed_first)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    atomic_store(&work_runs, 0);
+    ASSERT_OK(evl_loop_submit(loop, submit_then_free_pool, pool));
+    run_loop(loop);
+    ASSERT_EQ(evl_promise_state(unpublished), EVL_PROMISE_REJECTED);
+    ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(unpublished)), EVL_ECANCELED);
+    ASSERT_EQ(atomic_load(&work_runs), 0);
+    evl_promise_release(unpublished);
+    free_loop(loop);
+}

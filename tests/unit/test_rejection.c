@@ -173,6 +173,73 @@ TEST(dropped_derived_promise_is_still_reported)
     free_loop(loop);
 }
 
+static void h_fulfil(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    (void)arg;
+    ASSERT_OK(evl_result_resolve(result, S("ok"), NULL));
+}
+
+TEST(unobserved_derived_promise_is_made_only_when_it_may_reject)
+{
+    /* then() without out: the derived promise is created in the job, and only for an
+     * outcome that could reject it; a pass-through rejection is still reported. */
+    struct evl_loop *loop = tracked_loop();
+    struct evl_promise *ok = NULL;
+    struct evl_promise *bad = NULL;
+    ASSERT_OK(evl_promise_resolved(loop, NULL, NULL, &ok));
+    ASSERT_OK(evl_promise_rejected(loop, S("why"), NULL, &bad));
+    ASSERT_OK(evl_promise_then(ok, h_fulfil, NULL, NULL, NULL, NULL));
+    ASSERT_OK(evl_promise_then(ok, h_log, NULL, S("x"), NULL, NULL));
+    ASSERT_OK(evl_promise_then(bad, h_fulfil, NULL, NULL, NULL, NULL));
+    struct evl_promise_stats st;
+    evl_loop_promise_stats(loop, &st);
+    ASSERT_UEQ(st.created, 2);
+    run_loop(loop);
+    evl_loop_promise_stats(loop, &st);
+    ASSERT_UEQ(st.created, 3); /* only the pass-through of the rejection */
+    ASSERT_EQ(rep.unhandled, 1);
+    ASSERT_STR_EQ(rep.last_value, "why");
+    ASSERT_STR_EQ(tlog, "x report");
+    evl_promise_release(ok);
+    evl_promise_release(bad);
+    free_loop(loop);
+}
+
+static struct evl_promise *later;
+
+static void h_return_later(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    (void)arg;
+    ASSERT_OK(evl_result_resolve_promise(result, later));
+}
+
+static void reject_later_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    ASSERT_OK(evl_promise_reject(later, S("late"), NULL));
+}
+
+TEST(unobserved_derived_promise_adopting_a_rejection_is_reported)
+{
+    struct evl_loop *loop = tracked_loop();
+    struct evl_promise *p = NULL;
+    ASSERT_OK(evl_promise_new(loop, &later));
+    ASSERT_OK(evl_promise_resolved(loop, NULL, NULL, &p));
+    ASSERT_OK(evl_promise_then(p, h_return_later, NULL, NULL, NULL, NULL));
+    ASSERT_OK(evl_loop_submit(loop, reject_later_task, NULL));
+    run_loop(loop);
+    ASSERT_EQ(rep.unhandled, 1);
+    ASSERT_STR_EQ(rep.last_value, "late");
+    evl_promise_release(p);
+    evl_promise_release(later);
+    free_loop(loop);
+}
+
 TEST(finally_marks_source_handled_and_result_is_reported)
 {
     struct evl_loop *loop = tracked_loop();
