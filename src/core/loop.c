@@ -17,12 +17,22 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t monotonic_clock(void *ud)
+/* The adaptive spin's bounds (see spin_budget). */
+#define EVL__SPIN_CAP_NS  20000u
+#define EVL__SPIN_MIN_NS  2000u
+#define EVL__SPIN_LONG_NS (4u * EVL__SPIN_CAP_NS)
+
+uint64_t evl__monotonic_ns(void)
 {
-    (void)ud;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t monotonic_clock(void *ud)
+{
+    (void)ud;
+    return evl__monotonic_ns();
 }
 
 /* ---- allocation (seam 5) ------------------------------------------------------------------ */
@@ -132,6 +142,8 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->state, EVL_LOOP_AWAKE);
     atomic_init(&loop->sleeping, 0);
     atomic_init(&loop->wake_pending, 0);
+    atomic_init(&loop->wake_ns, 0);
+    loop->spin_est = EVL__SPIN_LONG_NS; /* no history: an idle loop never spins */
     atomic_init(&loop->stop, 0);
     atomic_init(&loop->closing, 0);
     atomic_init(&loop->next_id, o.first_id ? o.first_id : 1);
@@ -283,24 +295,87 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
     evl__wakeup_drain(&loop->wakeup);
 }
 
-/* Spins briefly (options.spin_ns) waiting for a submission; returns 1 if one arrived. */
-static int spin_for_work(struct evl_loop *loop, int64_t timeout)
+/*
+ * Spinning before sleeping. A sleep costs the producer that wakes the loop a system call and
+ * the work a scheduler wake-up (microseconds); when tasks come back quickly (a client waiting
+ * for each answer, a producer in a burst) a short spin catches them instead. By default the
+ * spin is adaptive, like an adaptive mutex: the loop keeps an average of the gap between going
+ * idle and the next task (spin_est; the gap of a sleep comes from the time the waking producer
+ * stamped in wake_ns, so the scheduler's latency does not count), and spins only while that
+ * average is at most EVL__SPIN_CAP_NS / 2, for 2 x the average + EVL__SPIN_MIN_NS, at most
+ * EVL__SPIN_CAP_NS. A sleep that ends any other way (timeout, fd, nothing) counts as a long
+ * gap, so an idle loop, a loop woken only by timers or I/O and a producer that comes back
+ * rarely never spin; after a burst ends, at most one spin is wasted before the average backs
+ * off. options.spin_ns sets a fixed spin instead; EVL_SPIN_OFF turns spinning off.
+ */
+static void spin_learn(struct evl_loop *loop, uint64_t gap)
 {
-    if (!loop->spin_ns) {
+    uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
+    uint32_t e = loop->spin_est;
+    /* An average over about the last four idle episodes. */
+    loop->spin_est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+}
+
+/* How long to spin before this sleep, in ns (0: do not). */
+static uint64_t spin_budget(const struct evl_loop *loop)
+{
+    if (loop->spin_ns == EVL_SPIN_OFF) {
         return 0;
     }
-    uint64_t start = monotonic_clock(NULL);
-    uint64_t limit = loop->spin_ns;
+    if (loop->spin_ns != 0) {
+        return loop->spin_ns;
+    }
+    if (loop->spin_est > EVL__SPIN_CAP_NS / 2) {
+        return 0;
+    }
+    uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;
+    return b < EVL__SPIN_CAP_NS ? b : EVL__SPIN_CAP_NS;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Nonzero if a producer published something (tasks, timer messages) or asked to stop; reads
+ * the producers' lines without writing them. */
+static int spin_found(struct evl_loop *loop)
+{
+    const struct evl__submitq *q = &loop->q;
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return atomic_load_explicit(&q->ctl_pending, memory_order_relaxed) ||
+           atomic_load_explicit(&loop->stop, memory_order_relaxed);
+}
+
+/* Spins up to limit ns (and the timeout) from start; returns the time work was seen, or 0. */
+static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
+                              uint64_t start)
+{
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
-    unsigned i = 0;
-    while (!atomic_load_explicit(&loop->q.head, memory_order_relaxed)) {
-        if ((++i & 31) == 0 && monotonic_clock(NULL) - start >= limit) {
+    for (;;) {
+        if (spin_found(loop)) {
+            return evl__monotonic_ns();
+        }
+        /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote since
+         * costs the producer a cache miss on its next submit. */
+        for (int i = 0; i < 4; i++) {
+            cpu_relax();
+        }
+        if (evl__monotonic_ns() - start >= limit) {
             return 0;
         }
     }
-    return 1;
 }
 
 /*
@@ -311,9 +386,22 @@ static int spin_for_work(struct evl_loop *loop, int64_t timeout)
  */
 static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
 {
-    if (timeout_ns != 0 && spin_for_work(loop, timeout_ns)) {
-        timeout_ns = 0;
+    uint64_t idle_start = 0;
+    if (timeout_ns != 0 && loop->spin_ns != EVL_SPIN_OFF) {
+        idle_start = evl__monotonic_ns();
+        uint64_t budget = spin_budget(loop);
+        if (budget) {
+            loop->spins++;
+            uint64_t seen = spin_for_work(loop, timeout_ns, budget, idle_start);
+            if (seen) {
+                loop->spin_hits++;
+                spin_learn(loop, seen - idle_start);
+                timeout_ns = 0;
+                idle_start = 0;
+            }
+        }
     }
+    int slept = 0;
     if (timeout_ns != 0) {
         /* One sleep episode: re-arm deduplication, then announce. Each wake-up write needs
          * a 0 -> 1 change of wake_pending, so there is at most one per announcement. */
@@ -328,6 +416,8 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
             (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
             timeout_ns = 0;
+        } else {
+            slept = 1;
         }
     }
     if (loop->io_hooks) {
@@ -344,6 +434,20 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         }
     }
     evl__loop_after_sleep(loop);
+    if (idle_start) {
+        /* The gap this idle episode measured: until the waking producer's stamp, or until
+         * now if the check before sleeping found work; anything else counts as long. */
+        uint64_t gap = EVL__SPIN_LONG_NS;
+        if (!slept) {
+            gap = evl__monotonic_ns() - idle_start;
+        } else if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
+            uint64_t w = atomic_load_explicit(&loop->wake_ns, memory_order_relaxed);
+            if (w >= idle_start) {
+                gap = w - idle_start;
+            }
+        }
+        spin_learn(loop, gap);
+    }
 }
 
 /* How long the poll phase may block. */
@@ -691,4 +795,6 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->wake_writes = atomic_load(&loop->wake_writes);
     out->sleeps = loop->sleeps;
     out->iterations = loop->iterations;
+    out->spins = loop->spins;
+    out->spin_hits = loop->spin_hits;
 }

@@ -41,8 +41,8 @@ struct evl__task {
 
 void evl__task_ex_marker(struct evl_loop *loop, void *arg);
 
-/* A chunk is 4 KiB: a link, a fill count and 255 slots. Chunks are recycled, so a steady
- * stream of submissions allocates nothing. */
+/* A chunk of the loop thread's private list is 4 KiB: a link, a fill count and 255 slots.
+ * Chunks are recycled, so a steady stream of submissions allocates nothing. */
 #define EVL__CHUNK_TASKS 255
 struct evl__task_chunk {
     struct evl__task_chunk *next;
@@ -154,36 +154,78 @@ void evl__timers_cancel_all(struct evl_loop *loop);
 int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now);
 
 /* ------------------------------------------------------------------------------------------
- * Submission queue (src/core/submit.c). Producers take a short spin lock; the loop swaps out
- * the whole chain at once. The loop thread itself bypasses the lock (local list).
+ * Submission queue (src/core/submit.c). Each producer thread appends to its lane under that
+ * lane's short spin lock (uncontended unless threads share a lane); the loop reads published
+ * slots without the lock. The loop thread itself bypasses the lanes (local list).
  */
 /* A queued cross-thread timer operation (the first member of timer.c's message). */
 struct evl__ctl {
     struct evl__ctl *next;
 };
 
+/*
+ * A lane: the submissions of the producer threads mapped to it (each thread always uses the
+ * same lane, so FIFO per producer holds). Slots live in 4 KiB chunks of exactly 256 slots,
+ * with no header: the chunks of a lane are found through a small ring of pointers (dir), so a
+ * queued task costs 16 bytes plus 8 bytes per 256 tasks. Producers write slots and publish
+ * `tail` under the lane's lock; the loop reads `tail` (acquire) and the slots without the
+ * lock, and takes the lock only to step to the next chunk (once per 256 tasks) and before
+ * sleeping.
+ */
+#define EVL__LANES      8
+#define EVL__LANE_SHIFT 8
+#define EVL__LANE_SLOTS (1u << EVL__LANE_SHIFT)
+#define EVL__LANE_MASK  (EVL__LANE_SLOTS - 1)
+
+union evl__lane_chunk {
+    union evl__lane_chunk *next; /* while on the lane's free list */
+    struct evl__task tasks[EVL__LANE_SLOTS];
+};
+
+/* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
+struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
+    /* Producer side, written under the lock. */
+    alignas(EVL__CACHELINE) _Atomic int lock;
+    int closed;                    /* admission closed: submit fails */
+    uint32_t ptail;                /* slots written (the producers' copy of tail) */
+    uint32_t nk;                   /* chunks ever installed: chunk k is dir[k & dir_mask] */
+    uint32_t hk;                   /* the loop's chunk (oldest live one); written under the lock */
+    uint32_t dir_mask;             /* dir capacity - 1 */
+    union evl__lane_chunk **dir;   /* live chunks hk .. nk-1 */
+    union evl__lane_chunk *pchunk; /* chunk being filled */
+    union evl__lane_chunk *free;   /* recycled chunks */
+    /* Slots published (release store under the lock); the loop reads it without the lock.
+     * On its own line, so the loop's reads never take the lock's line from a producer. */
+    alignas(EVL__CACHELINE) _Atomic uint32_t tail;
+    /* Consumer side (loop thread only). */
+    alignas(EVL__CACHELINE) uint32_t head; /* slots consumed */
+    union evl__lane_chunk *cur;            /* chunk holding slot head (NULL before the first) */
+};
+
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
 struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
-    /* Producer side (one cache line, written under the lock). */
+    struct evl__lane lanes[EVL__LANES];
+    /* Lock for the timer control FIFO, and the lanes in use (bit i: lane i had a producer;
+     * never cleared), read by the loop as a hint and seq_cst before sleeping. */
     alignas(EVL__CACHELINE) _Atomic int lock;
-    int closed;                   /* admission closed: submit fails */
-    struct evl__task_chunk *tail; /* chunk being filled */
-    struct evl__task_chunk *free; /* recycled chunks */
+    int closed; /* admission closed (loop-thread path and control messages) */
     /* Cross-thread timer set/clear messages: a separate FIFO applied at the start of every
      * timer phase, so a clear that returned before the phase began always wins. */
     struct evl__ctl *ctl_head;
     struct evl__ctl *ctl_tail;
-    /* Written under the lock only when a chain starts, read by the loop without the lock as
-     * hints: on their own line so the loop's polling never steals the lock's line. */
-    alignas(EVL__CACHELINE) _Atomic(struct evl__task_chunk *) head; /* first chunk */
+    alignas(EVL__CACHELINE) _Atomic uint32_t used;
     _Atomic int ctl_pending;
     /* Consumer side (loop thread only). */
-    alignas(EVL__CACHELINE) struct evl__task_list batch; /* swapped out, being run */
-    struct evl__task_list local;                         /* loop-thread submissions */
-    struct evl__task_chunk *spare; /* consumed shared chunks, spliced back to producers */
-    struct evl__task_chunk *spare_tail;
+    alignas(EVL__CACHELINE) struct evl__task_list local; /* loop-thread submissions */
     struct evl__task_chunk *lspare; /* consumed local chunks, reused by the loop thread */
+    uint32_t rr;                    /* lane the next run starts with (round robin) */
 };
+
+/* Nonzero if lane l holds published tasks the loop has not taken (loop thread; a hint). */
+static inline int evl__lane_nonempty(const struct evl__lane *l)
+{
+    return atomic_load_explicit(&l->tail, memory_order_relaxed) != l->head;
+}
 
 int evl__submitq_init(struct evl_loop *loop);
 void evl__submitq_deinit(struct evl_loop *loop);
@@ -243,17 +285,20 @@ struct evl__loop_stats {
     uint64_t wake_writes; /* wake-up syscalls made by producers */
     uint64_t sleeps;      /* sleep episodes (blocking waits) */
     uint64_t iterations;
+    uint64_t spins;     /* idle episodes that spun before sleeping */
+    uint64_t spin_hits; /* spins that found work (no sleep) */
 };
 
 /* Padding is deliberate, as above. */
 struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Fields written by other threads, each group on its own cache line. */
     struct evl__submitq q;
-    alignas(EVL__CACHELINE) _Atomic int state;        /* enum evl_loop_state */
-    _Atomic int sleeping;                             /* 1 while the loop may block */
-    _Atomic int wake_pending;                         /* a wake write happened this sleep */
-    _Atomic int stop;                                 /* evl_loop_stop requested */
-    _Atomic int closing;                              /* termination drops instead of drains */
+    alignas(EVL__CACHELINE) _Atomic int state; /* enum evl_loop_state */
+    _Atomic int sleeping;                      /* 1 while the loop may block */
+    _Atomic int wake_pending;                  /* a wake write happened this sleep */
+    _Atomic uint64_t wake_ns; /* monotonic time of the last wake-up write (adaptive spin) */
+    _Atomic int stop;         /* evl_loop_stop requested */
+    _Atomic int closing;      /* termination drops instead of drains */
     alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
     _Atomic int64_t refs;                             /* evl_loop_ref count */
     _Atomic int64_t inflight;                         /* seam 2 */
@@ -271,6 +316,9 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     int tearing_down;
     uint64_t sleeps;
     uint64_t iterations;
+    uint64_t spins;     /* spins before sleeping (adaptive or fixed) */
+    uint64_t spin_hits; /* ... that found work */
+    uint32_t spin_est;  /* adaptive spin: average ns from going idle to the next task */
     struct evl__ring ticks;
     struct evl__ring micro;
     struct evl__ring pending;
@@ -309,6 +357,9 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * release it (promise jobs hold references). NULL: dropped silently. */
     void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
 };
+
+/* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */
+uint64_t evl__monotonic_ns(void);
 
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
@@ -433,9 +484,17 @@ static inline void evl__timers_poll_ctl(struct evl_loop *loop)
 static inline int evl__submitq_pending(struct evl_loop *loop)
 {
     const struct evl__submitq *q = &loop->q;
-    return evl__task_list_nonempty(&q->batch) || evl__task_list_nonempty(&q->local) ||
-           atomic_load_explicit(&q->head, memory_order_relaxed) != NULL ||
-           atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
+    if (evl__task_list_nonempty(&q->local) ||
+        atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
+        return 1;
+    }
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 #endif

@@ -1,17 +1,23 @@
 /*
- * Thread-safe submission. Producers append 16-byte slots to a chain of 4 KiB chunks under a
- * short spin lock; the loop swaps the whole chain out in one locked step and runs it without
- * the lock. Chunks are recycled on both sides, so steady-state submission allocates nothing.
+ * Thread-safe submission. Each producer thread is given a lane once (round robin over
+ * EVL__LANES, kept in a thread-local), so two producers normally never share a lock or a cache
+ * line. Under its lane's short spin lock a producer writes 16-byte slots into header-less
+ * 4 KiB chunks and publishes the lane's `tail` with a release store; the loop reads `tail`
+ * (acquire) and the slots without the lock, in whole batches, and takes the lock only to step
+ * to the next chunk (once per 256 tasks) and before sleeping. Chunks are recycled per lane, so
+ * steady-state submission allocates nothing.
  *
  * Wake-up protocol (no lost wake-ups, at most one write per sleep):
- *   loop:     store wake_pending = 0, then sleeping = 1; then take the lock and check the
- *             queue; block only if it is empty.
- *   producer: append and read loop->sleeping while holding the lock; after unlocking, if it
- *             was set, the exchange of wake_pending 0 -> 1 picks the one producer that
- *             writes the wake-up fd.
- * The lock orders the two critical sections: if the loop's check came first, its store of
- * sleeping happens-before the producer's read (release/acquire through the lock), so the
- * producer wakes it; otherwise the loop sees the task. One atomic exchange per submit.
+ *   loop:     store wake_pending = 0, then sleeping = 1 (seq_cst); then take each used
+ *             lane's lock in turn and check it; block only if all are empty.
+ *   producer: append, publish and read loop->sleeping while holding its lane's lock; after
+ *             unlocking, if it was set, the exchange of wake_pending 0 -> 1 picks the one
+ *             producer that writes the wake-up fd.
+ * The lane lock orders the two critical sections: if the loop's check came first, its store
+ * of sleeping happens-before the producer's read (release/acquire through the lock), so the
+ * producer wakes it; otherwise the loop sees the task. One atomic exchange per submit, on a
+ * line the producer owns. A lane's first use sets its bit in q->used (seq_cst) and re-reads
+ * sleeping seq_cst after the push, so a loop that missed the bit is woken.
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
 #include "core/loop_internal.h"
@@ -26,23 +32,49 @@ void evl__task_ex_marker(struct evl_loop *loop, void *arg)
     (void)arg;
 }
 
-static void spin_lock(struct evl__submitq *q)
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void spin_lock(_Atomic int *lock)
 {
     unsigned spins = 0;
-    while (atomic_exchange_explicit(&q->lock, 1, memory_order_acquire) != 0) {
-        while (atomic_load_explicit(&q->lock, memory_order_relaxed) != 0) {
+    while (atomic_exchange_explicit(lock, 1, memory_order_acquire) != 0) {
+        while (atomic_load_explicit(lock, memory_order_relaxed) != 0) {
             if (++spins > 64) {
                 /* The holder may have been preempted (2 cores, many threads): yield. */
                 sched_yield();
                 spins = 0;
+            } else {
+                cpu_relax();
             }
         }
     }
 }
 
-static void spin_unlock(struct evl__submitq *q)
+static void spin_unlock(_Atomic int *lock)
 {
-    atomic_store_explicit(&q->lock, 0, memory_order_release);
+    atomic_store_explicit(lock, 0, memory_order_release);
+}
+
+/* The lane of the calling thread: assigned once per thread, round robin, so the first
+ * EVL__LANES producer threads of a process get lanes of their own. */
+static _Atomic unsigned lane_counter;
+static _Thread_local unsigned lane_of_thread; /* lane + 1; 0 = not assigned yet */
+
+static inline unsigned thread_lane(void)
+{
+    unsigned v = lane_of_thread;
+    if (v == 0) {
+        v = atomic_fetch_add_explicit(&lane_counter, 1, memory_order_relaxed) % EVL__LANES + 1;
+        lane_of_thread = v;
+    }
+    return v - 1;
 }
 
 static struct evl__task_chunk *chunk_new(struct evl_loop *loop)
@@ -58,19 +90,30 @@ static struct evl__task_chunk *chunk_new(struct evl_loop *loop)
 int evl__submitq_init(struct evl_loop *loop)
 {
     struct evl__submitq *q = &loop->q;
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        struct evl__lane *l = &q->lanes[i];
+        atomic_init(&l->lock, 0);
+        l->closed = 0;
+        atomic_init(&l->tail, 0);
+        l->ptail = 0;
+        l->nk = 0;
+        l->hk = 0;
+        l->dir_mask = 0;
+        l->dir = NULL;
+        l->pchunk = NULL;
+        l->free = NULL;
+        l->head = 0;
+        l->cur = NULL;
+    }
     atomic_init(&q->lock, 0);
     q->closed = 0;
     q->ctl_head = NULL;
     q->ctl_tail = NULL;
+    atomic_init(&q->used, 0);
     atomic_init(&q->ctl_pending, 0);
-    atomic_init(&q->head, NULL);
-    q->tail = NULL;
-    q->free = NULL;
-    memset(&q->batch, 0, sizeof(q->batch));
     memset(&q->local, 0, sizeof(q->local));
-    q->spare = NULL;
-    q->spare_tail = NULL;
     q->lspare = NULL;
+    q->rr = 0;
     return 0;
 }
 
@@ -83,52 +126,41 @@ static void free_chain(struct evl_loop *loop, struct evl__task_chunk *c)
     }
 }
 
+static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
+{
+    /* Live chunks are hk .. nk-1 (the loop's current one included). */
+    for (uint32_t k = l->hk; k != l->nk; k++) {
+        evl__loop_free(loop, l->dir[k & l->dir_mask]);
+    }
+    union evl__lane_chunk *c = l->free;
+    while (c) {
+        union evl__lane_chunk *next = c->next;
+        evl__loop_free(loop, c);
+        c = next;
+    }
+    evl__loop_free(loop, l->dir);
+    l->dir = NULL;
+    l->free = NULL;
+    l->pchunk = NULL;
+    l->cur = NULL;
+    l->nk = 0;
+    l->hk = 0;
+    l->dir_mask = 0;
+    l->head = 0;
+    l->ptail = 0;
+    atomic_store_explicit(&l->tail, 0, memory_order_relaxed);
+}
+
 void evl__submitq_deinit(struct evl_loop *loop)
 {
     struct evl__submitq *q = &loop->q;
-    free_chain(loop, atomic_load_explicit(&q->head, memory_order_relaxed));
-    free_chain(loop, q->free);
-    free_chain(loop, q->batch.head);
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        lane_deinit(loop, &q->lanes[i]);
+    }
     free_chain(loop, q->local.head);
-    free_chain(loop, q->spare);
     free_chain(loop, q->lspare);
-    atomic_store_explicit(&q->head, NULL, memory_order_relaxed);
-    q->tail = NULL;
-    q->free = NULL;
-    memset(&q->batch, 0, sizeof(q->batch));
     memset(&q->local, 0, sizeof(q->local));
-    q->spare = NULL;
-    q->spare_tail = NULL;
     q->lspare = NULL;
-}
-
-/* Appends n (1 or 2) slots to the shared chain; under the lock. Returns EVL_EAGAIN, having
- * written nothing, when a fresh chunk is needed and none is recycled: the caller allocates
- * it outside the lock (a malloc under the lock would stall the loop's swap). */
-static int push_locked(struct evl__submitq *q, const struct evl__task *t, int n)
-{
-    struct evl__task_chunk *tail = q->tail;
-    uint32_t room = tail ? EVL__CHUNK_TASKS - tail->n : 0;
-    if ((uint32_t)n > room && !q->free) {
-        return EVL_EAGAIN;
-    }
-    for (int i = 0; i < n; i++) {
-        if (!tail || tail->n == EVL__CHUNK_TASKS) {
-            struct evl__task_chunk *c = q->free;
-            q->free = c->next;
-            c->next = NULL;
-            c->n = 0;
-            if (tail) {
-                tail->next = c;
-            } else {
-                atomic_store_explicit(&q->head, c, memory_order_relaxed);
-            }
-            q->tail = c;
-            tail = c;
-        }
-        tail->tasks[tail->n++] = t[i];
-    }
-    return 0;
 }
 
 /* Appends to the loop thread's private list (no lock). */
@@ -167,6 +199,96 @@ static int push_local(struct evl_loop *loop, const struct evl__task *t, int n)
     return 0;
 }
 
+/* Nonzero if the directory has no room for one more live chunk. */
+static inline int dir_full(const struct evl__lane *l)
+{
+    return !l->dir || l->nk - l->hk > l->dir_mask;
+}
+
+/*
+ * Appends n (1 or 2) slots and publishes them; under the lane lock. Returns EVL_EAGAIN,
+ * having published nothing, when a fresh chunk (or a larger directory) is needed and none is
+ * at hand: the caller allocates it outside the lock, so the loop's chunk step never waits for
+ * a malloc.
+ */
+static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *t, int n)
+{
+    uint32_t pos = l->ptail;
+    uint32_t idx = pos & EVL__LANE_MASK;
+    union evl__lane_chunk *c = l->pchunk;
+    if (idx == 0 || idx + (uint32_t)n > EVL__LANE_SLOTS) {
+        /* Slot pos (idx == 0) or pos + 1 starts chunk nk. */
+        if (!l->free || dir_full(l)) {
+            return EVL_EAGAIN;
+        }
+        union evl__lane_chunk *fresh = l->free;
+        l->free = fresh->next;
+        l->dir[l->nk & l->dir_mask] = fresh;
+        l->nk++;
+        l->pchunk = fresh;
+        if (idx == 0) {
+            c = fresh;
+        } else {
+            c->tasks[idx] = t[0];
+            fresh->tasks[0] = t[1];
+            l->ptail = pos + 2;
+            atomic_store_explicit(&l->tail, pos + 2, memory_order_release);
+            return 0;
+        }
+    }
+    c->tasks[idx] = t[0];
+    if (n == 2) {
+        c->tasks[idx + 1] = t[1];
+    }
+    l->ptail = pos + (uint32_t)n;
+    atomic_store_explicit(&l->tail, pos + (uint32_t)n, memory_order_release);
+    return 0;
+}
+
+/* The slow half of a producer's push: gets a chunk, and a directory twice as large if the
+ * current one is full, outside the lock. Returns 0 or EVL_ENOMEM. */
+static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
+{
+    union evl__lane_chunk *c = evl__loop_malloc(loop, sizeof(*c));
+    if (!c) {
+        return EVL_ENOMEM;
+    }
+    spin_lock(&l->lock);
+    int need_dir = dir_full(l);
+    uint32_t cap = l->dir ? (l->dir_mask + 1) * 2 : 4;
+    spin_unlock(&l->lock);
+    union evl__lane_chunk **dir = NULL;
+    if (need_dir) {
+        if (cap > (1u << 24)) {
+            evl__loop_free(loop, c);
+            return EVL_ENOMEM;
+        }
+        dir = evl__loop_malloc(loop, cap * sizeof(*dir));
+        if (!dir) {
+            evl__loop_free(loop, c);
+            return EVL_ENOMEM;
+        }
+    }
+    union evl__lane_chunk **old = NULL;
+    spin_lock(&l->lock);
+    c->next = l->free;
+    l->free = c;
+    if (dir && dir_full(l) && (!l->dir || cap > l->dir_mask + 1)) {
+        /* The loop reads the directory only under the lock: copy the live entries. */
+        for (uint32_t k = l->hk; k != l->nk; k++) {
+            dir[k & (cap - 1)] = l->dir[k & l->dir_mask];
+        }
+        old = l->dir;
+        l->dir = dir;
+        l->dir_mask = cap - 1;
+        dir = NULL;
+    }
+    spin_unlock(&l->lock);
+    evl__loop_free(loop, old);
+    evl__loop_free(loop, dir); /* another producer of this lane grew it first */
+    return 0;
+}
+
 static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
 {
     if (evl__loop_on_thread(loop)) {
@@ -176,28 +298,37 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
         return push_local(loop, t, n);
     }
     struct evl__submitq *q = &loop->q;
+    unsigned li = thread_lane();
+    struct evl__lane *l = &q->lanes[li];
     int rc;
     int sleeping;
+    int slow = 0;
     for (;;) {
-        spin_lock(q);
-        rc = q->closed ? EVL_ECLOSED : push_locked(q, t, n);
+        spin_lock(&l->lock);
+        rc = l->closed ? EVL_ECLOSED : lane_push_locked(l, t, n);
         sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
-        spin_unlock(q);
+        spin_unlock(&l->lock);
         if (rc != EVL_EAGAIN) {
             break;
         }
-        /* Rare: only while the backlog grows beyond the recycled chunks. */
-        struct evl__task_chunk *c = chunk_new(loop);
-        if (!c) {
-            return EVL_ENOMEM;
+        /* Rare: a lane's first use, or a backlog beyond the recycled chunks. */
+        if (!slow) {
+            slow = 1;
+            if (!(atomic_load_explicit(&q->used, memory_order_relaxed) & (1u << li))) {
+                atomic_fetch_or_explicit(&q->used, 1u << li, memory_order_seq_cst);
+            }
         }
-        spin_lock(q);
-        c->next = q->free;
-        q->free = c;
-        spin_unlock(q);
+        rc = lane_grow(loop, l);
+        if (rc != 0) {
+            return rc;
+        }
     }
-    if (rc == 0 && sleeping) {
-        evl__loop_wake_now(loop);
+    if (rc == 0) {
+        if (sleeping) {
+            evl__loop_wake_now(loop);
+        } else if (slow) {
+            evl__loop_wake(loop); /* the loop may have checked the lanes before our bit */
+        }
     }
     return rc;
 }
@@ -229,9 +360,9 @@ int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
 {
     struct evl__submitq *q = &loop->q;
     msg->next = NULL;
-    spin_lock(q);
+    spin_lock(&q->lock);
     if (q->closed) {
-        spin_unlock(q);
+        spin_unlock(&q->lock);
         return EVL_ECLOSED;
     }
     if (q->ctl_tail) {
@@ -242,7 +373,7 @@ int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
     q->ctl_tail = msg;
     atomic_store_explicit(&q->ctl_pending, 1, memory_order_relaxed);
     int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
-    spin_unlock(q);
+    spin_unlock(&q->lock);
     if (sleeping) {
         evl__loop_wake_now(loop);
     }
@@ -255,12 +386,12 @@ struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop)
     if (!atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
         return NULL;
     }
-    spin_lock(q);
+    spin_lock(&q->lock);
     struct evl__ctl *h = q->ctl_head;
     q->ctl_head = NULL;
     q->ctl_tail = NULL;
     atomic_store_explicit(&q->ctl_pending, 0, memory_order_relaxed);
-    spin_unlock(q);
+    spin_unlock(&q->lock);
     return h;
 }
 
@@ -277,30 +408,65 @@ void evl__loop_wake_now(struct evl_loop *loop)
         atomic_exchange_explicit(&loop->wake_pending, 1, memory_order_acq_rel)) {
         return; /* someone already woke this sleep */
     }
+    /* When the work arrived, for the loop's adaptive spin (one clock read per wake-up
+     * write, next to a system call). */
+    atomic_store_explicit(&loop->wake_ns, evl__monotonic_ns(), memory_order_relaxed);
     atomic_fetch_add_explicit(&loop->wake_writes, 1, memory_order_relaxed);
     evl__wakeup_signal(&loop->wakeup);
 }
 
-/* Keeps a consumed chunk for reuse. Task storage grows to the peak backlog and is never
- * returned before evl_loop_free, so a steady stream allocates nothing (like the timer pool). */
-static void recycle(struct evl__submitq *q, struct evl__task_chunk *c, int local)
+/* ---- the loop's side ------------------------------------------------------------------------ */
+
+/* Steps the loop to the lane's next chunk (slot head starts it), recycling the finished one.
+ * Once per 256 tasks; the directory is read under the lock. */
+static void lane_advance(struct evl__lane *l)
 {
-    if (local) {
-        c->next = q->lspare;
-        q->lspare = c;
-        return;
+    spin_lock(&l->lock);
+    if (l->cur) {
+        l->cur->next = l->free;
+        l->free = l->cur;
+        l->hk++;
     }
-    c->next = q->spare;
-    q->spare = c;
-    if (!q->spare_tail) {
-        q->spare_tail = c;
-    }
+    l->cur = l->dir[l->hk & l->dir_mask];
+    spin_unlock(&l->lock);
 }
 
-/* Pops the next task from a list. Returns 0 when empty. */
-static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int local,
-                           struct evl__task *out, evl_task_cb *discard)
+/* Takes the published slot at head. */
+static inline struct evl__task lane_take(struct evl__lane *l)
 {
+    uint32_t idx = l->head & EVL__LANE_MASK;
+    if (idx == 0) {
+        lane_advance(l);
+    }
+    l->head++;
+    return l->cur->tasks[idx];
+}
+
+/* Takes the next task of a lane whose published tail is at least head + 1. */
+static inline struct evl__task lane_pop(struct evl__lane *l, evl_task_cb *discard)
+{
+    struct evl__task t = lane_take(l);
+    *discard = NULL;
+    if (t.fn == evl__task_ex_marker) {
+        /* Both slots were published together. */
+        *discard = (evl_task_cb)(uintptr_t)t.arg;
+        t = lane_take(l);
+    }
+    return t;
+}
+
+/* Keeps a consumed local chunk for reuse. Task storage grows to the peak backlog and is never
+ * returned before evl_loop_free, so a steady stream allocates nothing (like the timer pool). */
+static void recycle_local(struct evl__submitq *q, struct evl__task_chunk *c)
+{
+    c->next = q->lspare;
+    q->lspare = c;
+}
+
+/* Pops the next task from the local list. Returns 0 when empty. */
+static inline int local_pop(struct evl__submitq *q, struct evl__task *out, evl_task_cb *discard)
+{
+    struct evl__task_list *l = &q->local;
     for (;;) {
         struct evl__task_chunk *c = l->head;
         if (!c) {
@@ -318,7 +484,7 @@ static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int
                     if (!l->head) {
                         l->tail = NULL;
                     }
-                    recycle(q, c, local);
+                    recycle_local(q, c);
                     c = l->head;
                     if (!c) {
                         return 0; /* cannot happen: both slots are written together */
@@ -340,137 +506,183 @@ static inline int list_pop(struct evl__submitq *q, struct evl__task_list *l, int
         if (!l->head) {
             l->tail = NULL;
         }
-        recycle(q, c, local);
+        recycle_local(q, c);
     }
-}
-
-static int list_nonempty(const struct evl__task_list *l)
-{
-    return evl__task_list_nonempty(l);
-}
-
-/* Swaps the shared chain into the batch list; also hands surplus spares to producers. */
-static void swap_in(struct evl_loop *loop)
-{
-    struct evl__submitq *q = &loop->q;
-    if (!atomic_load_explicit(&q->head, memory_order_relaxed)) {
-        return;
-    }
-    spin_lock(q);
-    struct evl__task_chunk *h = atomic_load_explicit(&q->head, memory_order_relaxed);
-    struct evl__task_chunk *t = q->tail;
-    atomic_store_explicit(&q->head, NULL, memory_order_relaxed);
-    q->tail = NULL;
-    /* Hand every consumed chunk back to the producers in one splice. */
-    if (q->spare) {
-        q->spare_tail->next = q->free;
-        q->free = q->spare;
-        q->spare = NULL;
-        q->spare_tail = NULL;
-    }
-    spin_unlock(q);
-    if (!h) {
-        return;
-    }
-    struct evl__task_list *b = &loop->q.batch;
-    if (b->tail) {
-        b->tail->next = h;
-    } else {
-        b->head = h;
-        b->pos = 0;
-    }
-    b->tail = t;
 }
 
 int evl__submitq_pending_locked(struct evl_loop *loop)
 {
     struct evl__submitq *q = &loop->q;
-    if (list_nonempty(&q->batch) || list_nonempty(&q->local)) {
+    if (evl__task_list_nonempty(&q->local)) {
         return 1;
     }
-    spin_lock(q);
-    int r = atomic_load_explicit(&q->head, memory_order_relaxed) != NULL || q->ctl_head != NULL;
-    spin_unlock(q);
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_seq_cst);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if (used & 1) {
+            struct evl__lane *l = &q->lanes[i];
+            spin_lock(&l->lock);
+            int r = l->ptail != l->head;
+            spin_unlock(&l->lock);
+            if (r) {
+                return 1;
+            }
+        }
+    }
+    spin_lock(&q->lock);
+    int r = q->ctl_head != NULL;
+    spin_unlock(&q->lock);
     return r;
+}
+
+/* The state of one run of the tasks phase. */
+struct run_state {
+    uint32_t max;
+    uint32_t done;
+    uint64_t start;
+    int have_start;
+    int unbounded;
+};
+
+/* Runs one task; returns nonzero when the phase must end (stop, close or a batch bound). */
+static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_cb fn, void *arg)
+{
+    evl__loop_call(loop, fn, arg);
+    evl__loop_after_callback(loop);
+    rs->done++;
+    if (atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
+        atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
+        return 1;
+    }
+    if (!rs->unbounded) {
+        if (rs->done >= rs->max) {
+            return 1;
+        }
+        /* The time bound is checked every 64 tasks; the first check only records the
+         * start, so a short batch reads no clock at all. */
+        if ((rs->done & 63) == 0 && loop->max_task_ns) {
+            uint64_t now = evl__loop_clock(loop);
+            if (!rs->have_start) {
+                rs->start = now;
+                rs->have_start = 1;
+            } else if (now - rs->start >= loop->max_task_ns) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Runs what a lane had published when the lane's turn came (one acquire load of its tail per
+ * turn: the loop takes whole batches and leaves the producer's line alone meanwhile). Returns
+ * 1 when the phase must end, else 0; *ran counts the tasks run.
+ */
+static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state *rs, uint32_t *ran)
+{
+    uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    while (l->head != tail) {
+        evl_task_cb discard;
+        struct evl__task t = lane_pop(l, &discard);
+        (*ran)++;
+        if (run_one(loop, rs, t.fn, t.arg)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void evl__submitq_run(struct evl_loop *loop, int unbounded)
 {
     struct evl__submitq *q = &loop->q;
-    uint32_t max = loop->max_tasks;
-    uint64_t start = 0;
-    int have_start = 0;
-    uint32_t done = 0;
-    if (!list_nonempty(&q->batch)) {
-        swap_in(loop);
-    }
+    struct run_state rs = {loop->max_tasks, 0, 0, 0, unbounded};
     for (;;) {
-        struct evl__task t;
-        evl_task_cb discard;
-        /* The shared batch first, then the loop's own submissions. */
-        if (!list_pop(q, &q->batch, 0, &t, &discard) && !list_pop(q, &q->local, 1, &t, &discard)) {
-            if (unbounded) {
-                swap_in(loop);
-                if (list_pop(q, &q->batch, 0, &t, &discard)) {
-                    goto run;
-                }
-            }
-            return;
-        }
-    run:
-        evl__loop_call(loop, t.fn, t.arg);
-        evl__loop_after_callback(loop);
-        done++;
-        if (atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
-            atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
-            return;
-        }
-        if (!unbounded) {
-            if (done >= max) {
-                return;
-            }
-            /* The time bound is checked every 64 tasks; the first check only records the
-             * start, so a short batch reads no clock at all. */
-            if ((done & 63) == 0 && loop->max_task_ns) {
-                uint64_t now = evl__loop_clock(loop);
-                if (!have_start) {
-                    start = now;
-                    have_start = 1;
-                } else if (now - start >= loop->max_task_ns) {
+        uint32_t ran = 0;
+        /* The lanes round robin (the first lane rotates per run), then the loop's own. */
+        uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+        if (used) {
+            uint32_t first = q->rr++ % EVL__LANES;
+            for (uint32_t j = 0; j < EVL__LANES; j++) {
+                uint32_t i = (first + j) % EVL__LANES;
+                if ((used & (1u << i)) && run_lane(loop, &q->lanes[i], &rs, &ran)) {
                     return;
                 }
             }
         }
+        struct evl__task t;
+        evl_task_cb discard;
+        while (local_pop(q, &t, &discard)) {
+            ran++;
+            if (run_one(loop, &rs, t.fn, t.arg)) {
+                return;
+            }
+        }
+        if (!unbounded || ran == 0) {
+            return;
+        }
     }
 }
 
-static void discard_list(struct evl_loop *loop, struct evl__task_list *l)
+static void discard_lane(struct evl_loop *loop, struct evl__lane *l)
 {
-    struct evl__submitq *q = &loop->q;
-    struct evl__task t;
-    evl_task_cb discard;
-    while (list_pop(q, l, l == &q->local, &t, &discard)) {
+    uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    while (l->head != tail) {
+        evl_task_cb discard;
+        struct evl__task t = lane_pop(l, &discard);
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }
     }
 }
 
+static void lock_all(struct evl__submitq *q)
+{
+    spin_lock(&q->lock);
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        spin_lock(&q->lanes[i].lock);
+    }
+}
+
+static void unlock_all(struct evl__submitq *q)
+{
+    for (unsigned i = EVL__LANES; i-- > 0;) {
+        spin_unlock(&q->lanes[i].lock);
+    }
+    spin_unlock(&q->lock);
+}
+
 int evl__submitq_close(struct evl_loop *loop, int drop)
 {
     struct evl__submitq *q = &loop->q;
-    spin_lock(q);
-    if (!drop && atomic_load_explicit(&q->head, memory_order_relaxed)) {
-        spin_unlock(q);
-        return 1;
+    /* Every lane is closed under its lock (used or not: a producer may be taking its first
+     * lane right now), so a producer either published before, or gets EVL_ECLOSED. */
+    lock_all(q);
+    if (!drop) {
+        for (unsigned i = 0; i < EVL__LANES; i++) {
+            struct evl__lane *l = &q->lanes[i];
+            if (l->ptail != l->head) {
+                unlock_all(q);
+                return 1;
+            }
+        }
     }
     q->closed = 1;
-    spin_unlock(q);
-    if (!drop) {
-        return list_nonempty(&q->batch) || list_nonempty(&q->local);
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        q->lanes[i].closed = 1;
     }
-    swap_in(loop); /* admission is closed: this takes the last of them */
-    discard_list(loop, &q->batch);
-    discard_list(loop, &q->local);
+    unlock_all(q);
+    if (!drop) {
+        return evl__task_list_nonempty(&q->local);
+    }
+    /* Admission is closed: these are the last of them. */
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        discard_lane(loop, &q->lanes[i]);
+    }
+    struct evl__task t;
+    evl_task_cb discard;
+    while (local_pop(q, &t, &discard)) {
+        if (discard) {
+            evl__loop_call(loop, discard, t.arg);
+        }
+    }
     return 0;
 }
