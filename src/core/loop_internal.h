@@ -166,11 +166,10 @@ struct evl__ctl {
 /*
  * A lane: the submissions of the producer threads mapped to it (each thread always uses the
  * same lane, so FIFO per producer holds). Slots live in 4 KiB chunks of exactly 256 slots,
- * with no header: the chunks of a lane are found through a small ring of pointers (dir), so a
+ * with no header: the chunks of a lane are found through a ring of pointers (dir), so a
  * queued task costs 16 bytes plus 8 bytes per 256 tasks. Producers write slots and publish
- * `tail` under the lane's lock; the loop reads `tail` (acquire) and the slots without the
- * lock, and takes the lock only to step to the next chunk (once per 256 tasks) and before
- * sleeping.
+ * `tail` under the lane's lock; the loop reads `tail` (acquire), the directory and the slots
+ * without the lock, and takes the lock only before sleeping and at close.
  */
 #define EVL__LANES      8
 #define EVL__LANE_SHIFT 8
@@ -178,8 +177,17 @@ struct evl__ctl {
 #define EVL__LANE_MASK  (EVL__LANE_SLOTS - 1)
 
 union evl__lane_chunk {
-    union evl__lane_chunk *next; /* while on the lane's free list */
+    union evl__lane_chunk *next; /* while on a free list */
     struct evl__task tasks[EVL__LANE_SLOTS];
+};
+
+/* Chunk k of a lane is c[k & mask] while live. A producer replaces a full directory by one
+ * twice as large (under the lane lock, published with a release store); the replaced ones
+ * hang off `retired` until the loop, which may still be reading one, sees the new one. */
+struct evl__lane_dir {
+    uint32_t mask;
+    struct evl__lane_dir *retired;
+    union evl__lane_chunk *c[];
 };
 
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
@@ -188,17 +196,16 @@ struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     alignas(EVL__CACHELINE) _Atomic int lock;
     int closed;                    /* admission closed: submit fails */
     uint32_t ptail;                /* slots written (the producers' copy of tail) */
-    uint32_t nk;                   /* chunks ever installed: chunk k is dir[k & dir_mask] */
-    uint32_t hk;                   /* the loop's chunk (oldest live one); written under the lock */
-    uint32_t dir_mask;             /* dir capacity - 1 */
-    union evl__lane_chunk **dir;   /* live chunks hk .. nk-1 */
+    uint32_t nk;                   /* chunks ever installed (chunk numbers 0 .. nk-1) */
     union evl__lane_chunk *pchunk; /* chunk being filled */
-    union evl__lane_chunk *free;   /* recycled chunks */
-    /* Slots published (release store under the lock); the loop reads it without the lock.
-     * On its own line, so the loop's reads never take the lock's line from a producer. */
-    alignas(EVL__CACHELINE) _Atomic uint32_t tail;
-    /* Consumer side (loop thread only). */
+    union evl__lane_chunk *free;   /* a chunk set aside for this lane */
+    /* Published by producers (release stores under the lock), read by the loop without it.
+     * On their own line, so the loop's reads never take the lock's line from a producer. */
+    alignas(EVL__CACHELINE) _Atomic uint32_t tail; /* slots published */
+    _Atomic(struct evl__lane_dir *) dir;
+    /* Consumer side (loop thread only, except hk, which producers read). */
     alignas(EVL__CACHELINE) uint32_t head; /* slots consumed */
+    _Atomic uint32_t hk;                   /* chunk number of cur: live chunks are hk .. nk-1 */
     union evl__lane_chunk *cur;            /* chunk holding slot head (NULL before the first) */
 };
 
@@ -213,12 +220,17 @@ struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * timer phase, so a clear that returned before the phase began always wins. */
     struct evl__ctl *ctl_head;
     struct evl__ctl *ctl_tail;
+    /* Chunks the loop finished, for any lane (a new producer thread reuses the chunks of one
+     * that exited): spliced in by the loop, taken by a producer needing a chunk. */
+    union evl__lane_chunk *free;
     alignas(EVL__CACHELINE) _Atomic uint32_t used;
     _Atomic int ctl_pending;
     /* Consumer side (loop thread only). */
     alignas(EVL__CACHELINE) struct evl__task_list local; /* loop-thread submissions */
     struct evl__task_chunk *lspare; /* consumed local chunks, reused by the loop thread */
-    uint32_t rr;                    /* lane the next run starts with (round robin) */
+    union evl__lane_chunk *spare;   /* finished lane chunks, spliced into free after a run */
+    union evl__lane_chunk *spare_tail;
+    uint32_t rr; /* lane the next run starts with (round robin) */
 };
 
 /* Nonzero if lane l holds published tasks the loop has not taken (loop thread; a hint). */

@@ -97,9 +97,8 @@ int evl__submitq_init(struct evl_loop *loop)
         atomic_init(&l->tail, 0);
         l->ptail = 0;
         l->nk = 0;
-        l->hk = 0;
-        l->dir_mask = 0;
-        l->dir = NULL;
+        atomic_init(&l->hk, 0);
+        atomic_init(&l->dir, NULL);
         l->pchunk = NULL;
         l->free = NULL;
         l->head = 0;
@@ -113,6 +112,9 @@ int evl__submitq_init(struct evl_loop *loop)
     atomic_init(&q->ctl_pending, 0);
     memset(&q->local, 0, sizeof(q->local));
     q->lspare = NULL;
+    q->free = NULL;
+    q->spare = NULL;
+    q->spare_tail = NULL;
     q->rr = 0;
     return 0;
 }
@@ -126,26 +128,39 @@ static void free_chain(struct evl_loop *loop, struct evl__task_chunk *c)
     }
 }
 
-static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
+static void free_lane_chunks(struct evl_loop *loop, union evl__lane_chunk *c)
 {
-    /* Live chunks are hk .. nk-1 (the loop's current one included). */
-    for (uint32_t k = l->hk; k != l->nk; k++) {
-        evl__loop_free(loop, l->dir[k & l->dir_mask]);
-    }
-    union evl__lane_chunk *c = l->free;
     while (c) {
         union evl__lane_chunk *next = c->next;
         evl__loop_free(loop, c);
         c = next;
     }
-    evl__loop_free(loop, l->dir);
-    l->dir = NULL;
+}
+
+static void free_dirs(struct evl_loop *loop, struct evl__lane_dir *d)
+{
+    while (d) {
+        struct evl__lane_dir *next = d->retired;
+        evl__loop_free(loop, d);
+        d = next;
+    }
+}
+
+static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
+{
+    struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_relaxed);
+    /* Live chunks are hk .. nk-1 (the loop's current one included). */
+    for (uint32_t k = atomic_load_explicit(&l->hk, memory_order_relaxed); k != l->nk; k++) {
+        evl__loop_free(loop, d->c[k & d->mask]);
+    }
+    free_lane_chunks(loop, l->free);
+    free_dirs(loop, d);
+    atomic_store_explicit(&l->dir, NULL, memory_order_relaxed);
     l->free = NULL;
     l->pchunk = NULL;
     l->cur = NULL;
     l->nk = 0;
-    l->hk = 0;
-    l->dir_mask = 0;
+    atomic_store_explicit(&l->hk, 0, memory_order_relaxed);
     l->head = 0;
     l->ptail = 0;
     atomic_store_explicit(&l->tail, 0, memory_order_relaxed);
@@ -157,6 +172,11 @@ void evl__submitq_deinit(struct evl_loop *loop)
     for (unsigned i = 0; i < EVL__LANES; i++) {
         lane_deinit(loop, &q->lanes[i]);
     }
+    free_lane_chunks(loop, q->free);
+    free_lane_chunks(loop, q->spare);
+    q->free = NULL;
+    q->spare = NULL;
+    q->spare_tail = NULL;
     free_chain(loop, q->local.head);
     free_chain(loop, q->lspare);
     memset(&q->local, 0, sizeof(q->local));
@@ -199,17 +219,16 @@ static int push_local(struct evl_loop *loop, const struct evl__task *t, int n)
     return 0;
 }
 
-/* Nonzero if the directory has no room for one more live chunk. */
-static inline int dir_full(const struct evl__lane *l)
+/* Nonzero if the directory has no room for one more live chunk (under the lane lock). */
+static inline int dir_full(const struct evl__lane *l, const struct evl__lane_dir *d)
 {
-    return !l->dir || l->nk - l->hk > l->dir_mask;
+    return !d || l->nk - atomic_load_explicit(&l->hk, memory_order_acquire) > d->mask;
 }
 
 /*
  * Appends n (1 or 2) slots and publishes them; under the lane lock. Returns EVL_EAGAIN,
  * having published nothing, when a fresh chunk (or a larger directory) is needed and none is
- * at hand: the caller allocates it outside the lock, so the loop's chunk step never waits for
- * a malloc.
+ * at hand: the caller allocates it outside the lock.
  */
 static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *t, int n)
 {
@@ -218,12 +237,13 @@ static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *
     union evl__lane_chunk *c = l->pchunk;
     if (idx == 0 || idx + (uint32_t)n > EVL__LANE_SLOTS) {
         /* Slot pos (idx == 0) or pos + 1 starts chunk nk. */
-        if (!l->free || dir_full(l)) {
+        struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_relaxed);
+        if (!l->free || dir_full(l, d)) {
             return EVL_EAGAIN;
         }
         union evl__lane_chunk *fresh = l->free;
-        l->free = fresh->next;
-        l->dir[l->nk & l->dir_mask] = fresh;
+        l->free = NULL;
+        d->c[l->nk & d->mask] = fresh;
         l->nk++;
         l->pchunk = fresh;
         if (idx == 0) {
@@ -245,47 +265,71 @@ static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *
     return 0;
 }
 
-/* The slow half of a producer's push: gets a chunk, and a directory twice as large if the
- * current one is full, outside the lock. Returns 0 or EVL_ENOMEM. */
+/* The slow half of a producer's push: sets a chunk aside for the lane (a recycled one if the
+ * loop has any), and installs a directory twice as large if the current one is full; the
+ * allocations happen outside the lane lock. Returns 0 or EVL_ENOMEM. */
 static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
 {
-    union evl__lane_chunk *c = evl__loop_malloc(loop, sizeof(*c));
-    if (!c) {
-        return EVL_ENOMEM;
-    }
+    struct evl__submitq *q = &loop->q;
     spin_lock(&l->lock);
-    int need_dir = dir_full(l);
-    uint32_t cap = l->dir ? (l->dir_mask + 1) * 2 : 4;
+    int need_chunk = l->free == NULL;
+    struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_relaxed);
+    uint32_t cap = d ? (d->mask + 1) * 2 : 4;
+    int need_dir = dir_full(l, d);
     spin_unlock(&l->lock);
-    union evl__lane_chunk **dir = NULL;
+    union evl__lane_chunk *c = NULL;
+    if (need_chunk) {
+        spin_lock(&q->lock);
+        c = q->free;
+        if (c) {
+            q->free = c->next;
+        }
+        spin_unlock(&q->lock);
+        if (!c) {
+            c = evl__loop_malloc(loop, sizeof(*c));
+            if (!c) {
+                return EVL_ENOMEM;
+            }
+        }
+    }
+    struct evl__lane_dir *nd = NULL;
     if (need_dir) {
         if (cap > (1u << 24)) {
             evl__loop_free(loop, c);
             return EVL_ENOMEM;
         }
-        dir = evl__loop_malloc(loop, cap * sizeof(*dir));
-        if (!dir) {
+        nd = evl__loop_malloc(loop, sizeof(*nd) + cap * sizeof(nd->c[0]));
+        if (!nd) {
             evl__loop_free(loop, c);
             return EVL_ENOMEM;
         }
+        nd->mask = cap - 1;
     }
-    union evl__lane_chunk **old = NULL;
     spin_lock(&l->lock);
-    c->next = l->free;
-    l->free = c;
-    if (dir && dir_full(l) && (!l->dir || cap > l->dir_mask + 1)) {
-        /* The loop reads the directory only under the lock: copy the live entries. */
-        for (uint32_t k = l->hk; k != l->nk; k++) {
-            dir[k & (cap - 1)] = l->dir[k & l->dir_mask];
+    if (c && !l->free) {
+        l->free = c;
+        c = NULL;
+    }
+    d = atomic_load_explicit(&l->dir, memory_order_relaxed);
+    if (nd && dir_full(l, d) && (!d || cap > d->mask + 1)) {
+        /* Copy the live entries; the loop may still read the old directory, so it stays
+         * allocated until the loop has seen the new one. */
+        for (uint32_t k = atomic_load_explicit(&l->hk, memory_order_acquire); k != l->nk; k++) {
+            nd->c[k & nd->mask] = d->c[k & d->mask];
         }
-        old = l->dir;
-        l->dir = dir;
-        l->dir_mask = cap - 1;
-        dir = NULL;
+        nd->retired = d;
+        atomic_store_explicit(&l->dir, nd, memory_order_release);
+        nd = NULL;
     }
     spin_unlock(&l->lock);
-    evl__loop_free(loop, old);
-    evl__loop_free(loop, dir); /* another producer of this lane grew it first */
+    evl__loop_free(loop, nd); /* another producer of this lane grew it first */
+    if (c) {
+        /* Another producer of this lane set one aside first: keep ours for any lane. */
+        spin_lock(&q->lock);
+        c->next = q->free;
+        q->free = c;
+        spin_unlock(&q->lock);
+    }
     return 0;
 }
 
@@ -339,6 +383,27 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
         return EVL_EINVAL;
     }
     struct evl__task t = {fn, arg};
+    if (!evl__loop_on_thread(loop)) {
+        /* The fast path: the lane's lock is free and its chunk has room. Everything else
+         * (contention, a chunk to start, close) goes through submit(). */
+        struct evl__lane *l = &loop->q.lanes[thread_lane()];
+        if (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire) == 0) {
+            uint32_t pos = l->ptail;
+            uint32_t idx = pos & EVL__LANE_MASK;
+            if (idx != 0 && !l->closed) {
+                l->pchunk->tasks[idx] = t;
+                l->ptail = pos + 1;
+                atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
+                int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+                spin_unlock(&l->lock);
+                if (sleeping) {
+                    evl__loop_wake_now(loop);
+                }
+                return 0;
+            }
+            spin_unlock(&l->lock);
+        }
+    }
     return submit(loop, &t, 1);
 }
 
@@ -417,40 +482,66 @@ void evl__loop_wake_now(struct evl_loop *loop)
 
 /* ---- the loop's side ------------------------------------------------------------------------ */
 
-/* Steps the loop to the lane's next chunk (slot head starts it), recycling the finished one.
- * Once per 256 tasks; the directory is read under the lock. */
-static void lane_advance(struct evl__lane *l)
+/* Steps the loop to the lane's next chunk (slot head starts it), setting the finished one
+ * aside for the producers. Once per 256 tasks, without the lock: the slot's publication
+ * (tail, acquire) happens after its chunk's entry and directory were stored. */
+static void lane_advance(struct evl_loop *loop, struct evl__lane *l)
 {
-    spin_lock(&l->lock);
-    if (l->cur) {
-        l->cur->next = l->free;
-        l->free = l->cur;
-        l->hk++;
+    struct evl__submitq *q = &loop->q;
+    union evl__lane_chunk *done = l->cur;
+    uint32_t k = atomic_load_explicit(&l->hk, memory_order_relaxed) + (done ? 1 : 0);
+    struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_acquire);
+    if (d->retired) {
+        free_dirs(loop, d->retired); /* the loop is past them */
+        d->retired = NULL;
     }
-    l->cur = l->dir[l->hk & l->dir_mask];
-    spin_unlock(&l->lock);
+    l->cur = d->c[k & d->mask];
+    if (done) {
+        /* Chunk k-1 is no longer read: producers may reuse its directory entry. */
+        atomic_store_explicit(&l->hk, k, memory_order_release);
+        done->next = q->spare;
+        q->spare = done;
+        if (!q->spare_tail) {
+            q->spare_tail = done;
+        }
+    }
+}
+
+/* Hands the chunks finished by a run back to the producers, in one locked splice. */
+static void splice_spare(struct evl__submitq *q)
+{
+    if (!q->spare) {
+        return;
+    }
+    spin_lock(&q->lock);
+    q->spare_tail->next = q->free;
+    q->free = q->spare;
+    spin_unlock(&q->lock);
+    q->spare = NULL;
+    q->spare_tail = NULL;
 }
 
 /* Takes the published slot at head. */
-static inline struct evl__task lane_take(struct evl__lane *l)
+static inline struct evl__task lane_take(struct evl_loop *loop, struct evl__lane *l)
 {
     uint32_t idx = l->head & EVL__LANE_MASK;
     if (idx == 0) {
-        lane_advance(l);
+        lane_advance(loop, l);
     }
     l->head++;
     return l->cur->tasks[idx];
 }
 
 /* Takes the next task of a lane whose published tail is at least head + 1. */
-static inline struct evl__task lane_pop(struct evl__lane *l, evl_task_cb *discard)
+static inline struct evl__task lane_pop(struct evl_loop *loop, struct evl__lane *l,
+                                        evl_task_cb *discard)
 {
-    struct evl__task t = lane_take(l);
+    struct evl__task t = lane_take(loop, l);
     *discard = NULL;
     if (t.fn == evl__task_ex_marker) {
         /* Both slots were published together. */
         *discard = (evl_task_cb)(uintptr_t)t.arg;
-        t = lane_take(l);
+        t = lane_take(loop, l);
     }
     return t;
 }
@@ -543,6 +634,26 @@ struct run_state {
     int unbounded;
 };
 
+/* After a task of a bounded run: nonzero once a batch bound is reached. The time bound is
+ * checked every 64 tasks; the first check only records the start, so a short batch reads no
+ * clock at all. */
+static int bound_reached(struct evl_loop *loop, struct run_state *rs)
+{
+    if (rs->done >= rs->max) {
+        return 1;
+    }
+    if ((rs->done & 63) == 0 && loop->max_task_ns) {
+        uint64_t now = evl__loop_clock(loop);
+        if (!rs->have_start) {
+            rs->start = now;
+            rs->have_start = 1;
+        } else if (now - rs->start >= loop->max_task_ns) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Runs one task; returns nonzero when the phase must end (stop, close or a batch bound). */
 static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_cb fn, void *arg)
 {
@@ -553,48 +664,51 @@ static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_
         atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
         return 1;
     }
-    if (!rs->unbounded) {
-        if (rs->done >= rs->max) {
-            return 1;
-        }
-        /* The time bound is checked every 64 tasks; the first check only records the
-         * start, so a short batch reads no clock at all. */
-        if ((rs->done & 63) == 0 && loop->max_task_ns) {
-            uint64_t now = evl__loop_clock(loop);
-            if (!rs->have_start) {
-                rs->start = now;
-                rs->have_start = 1;
-            } else if (now - rs->start >= loop->max_task_ns) {
-                return 1;
-            }
-        }
-    }
-    return 0;
+    return !rs->unbounded && bound_reached(loop, rs);
 }
 
 /*
  * Runs what a lane had published when the lane's turn came (one acquire load of its tail per
- * turn: the loop takes whole batches and leaves the producer's line alone meanwhile). Returns
- * 1 when the phase must end, else 0; *ran counts the tasks run.
+ * turn: the loop takes whole batches and leaves the producer's line alone meanwhile), in
+ * stretches that end at the next bound check. Returns 1 when the phase must end, else 0;
+ * *ran counts the tasks run.
  */
 static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state *rs, uint32_t *ran)
 {
     uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
     while (l->head != tail) {
-        evl_task_cb discard;
-        struct evl__task t = lane_pop(l, &discard);
-        (*ran)++;
-        if (run_one(loop, rs, t.fn, t.arg)) {
+        uint32_t budget = UINT32_MAX;
+        if (!rs->unbounded) {
+            uint32_t to_check = 64 - (rs->done & 63);
+            uint32_t to_max = rs->max - rs->done;
+            budget = to_check < to_max ? to_check : to_max;
+        }
+        uint32_t k = 0;
+        int stop = 0;
+        do {
+            struct evl__task t = lane_take(loop, l);
+            if (t.fn == evl__task_ex_marker) {
+                t = lane_take(loop, l); /* published together with its marker */
+            }
+            k++;
+            evl__loop_call(loop, t.fn, t.arg);
+            evl__loop_after_callback(loop);
+            stop = atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
+                   atomic_load_explicit(&loop->closing, memory_order_relaxed);
+        } while (!stop && k < budget && l->head != tail);
+        rs->done += k;
+        *ran += k;
+        if (stop || (!rs->unbounded && bound_reached(loop, rs))) {
             return 1;
         }
     }
     return 0;
 }
 
-void evl__submitq_run(struct evl_loop *loop, int unbounded)
+static void run_all(struct evl_loop *loop, struct run_state *rs)
 {
     struct evl__submitq *q = &loop->q;
-    struct run_state rs = {loop->max_tasks, 0, 0, 0, unbounded};
+    int unbounded = rs->unbounded;
     for (;;) {
         uint32_t ran = 0;
         /* The lanes round robin (the first lane rotates per run), then the loop's own. */
@@ -603,7 +717,7 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
             uint32_t first = q->rr++ % EVL__LANES;
             for (uint32_t j = 0; j < EVL__LANES; j++) {
                 uint32_t i = (first + j) % EVL__LANES;
-                if ((used & (1u << i)) && run_lane(loop, &q->lanes[i], &rs, &ran)) {
+                if ((used & (1u << i)) && run_lane(loop, &q->lanes[i], rs, &ran)) {
                     return;
                 }
             }
@@ -612,7 +726,7 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
         evl_task_cb discard;
         while (local_pop(q, &t, &discard)) {
             ran++;
-            if (run_one(loop, &rs, t.fn, t.arg)) {
+            if (run_one(loop, rs, t.fn, t.arg)) {
                 return;
             }
         }
@@ -622,12 +736,19 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
     }
 }
 
+void evl__submitq_run(struct evl_loop *loop, int unbounded)
+{
+    struct run_state rs = {loop->max_tasks, 0, 0, 0, unbounded};
+    run_all(loop, &rs);
+    splice_spare(&loop->q);
+}
+
 static void discard_lane(struct evl_loop *loop, struct evl__lane *l)
 {
     uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
     while (l->head != tail) {
         evl_task_cb discard;
-        struct evl__task t = lane_pop(l, &discard);
+        struct evl__task t = lane_pop(loop, l, &discard);
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }
@@ -677,6 +798,7 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
     for (unsigned i = 0; i < EVL__LANES; i++) {
         discard_lane(loop, &q->lanes[i]);
     }
+    splice_spare(q);
     struct evl__task t;
     evl_task_cb discard;
     while (local_pop(q, &t, &discard)) {
