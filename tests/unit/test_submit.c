@@ -4,6 +4,7 @@
 #include "core/loop_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 enum { NPROD = 4, NTASKS = 20000 };
@@ -320,4 +321,205 @@ TEST(steady_state_submit_allocates_nothing)
     }
     ASSERT_UEQ(runs, (uint64_t)rounds * 4000);
     ASSERT_OK(evl_loop_free(loop));
+}
+
+/* More producer threads than lanes, so lanes are shared, each mixing one-slot tasks with
+ * two-slot ones (a discard callback) so that tasks straddle chunk boundaries; the backlog
+ * grows chunk directories while the loop reads them. Every task runs once, FIFO per
+ * producer, and nothing is discarded. */
+enum { SHARE_PRODUCERS = EVL__LANES + 4, SHARE_TASKS = 3000 };
+
+static void *mixed_producer(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= SHARE_TASKS; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        int rc = (i % 3 == 0)
+                     ? evl_loop_submit_ex(pr->loop, count_task, discard_cb, (void *)(uintptr_t)v)
+                     : evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v);
+        if (rc != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+        pr->accepted++;
+    }
+    return NULL;
+}
+
+TEST(shared_lanes_and_two_slot_tasks_keep_fifo) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    discarded = 0;
+    ASSERT_OK(evl_loop_ref(loop));
+    struct prod prods[SHARE_PRODUCERS];
+    pthread_t th[SHARE_PRODUCERS];
+    for (int i = 0; i < SHARE_PRODUCERS; i++) {
+        prods[i] = (struct prod){loop, i, 0};
+        ASSERT_EQ(pthread_create(&th[i], NULL, mixed_producer, &prods[i]), 0);
+    }
+    struct waiter w = {th, SHARE_PRODUCERS, loop};
+    pthread_t wt;
+    ASSERT_EQ(pthread_create(&wt, NULL, join_then_unref, &w), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(wt, NULL), 0);
+    ASSERT_UEQ(runs, (uint64_t)SHARE_PRODUCERS * SHARE_TASKS);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_EQ(discarded, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* A queued backlog from one thread, far beyond one chunk, taken before the loop runs: the
+ * directory grows while nothing is consumed, then everything runs in order. */
+static void *backlog_producer(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= 5000; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        if (evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v) != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+    }
+    return NULL;
+}
+
+TEST(backlog_before_run_keeps_fifo)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    struct prod pr = {loop, 1, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, backlog_producer, &pr), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, 5000);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* ---- spinning before sleeping ---- */
+
+static atomic_uint_fast64_t pong;
+
+static void ping_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    atomic_store(&pong, (uint64_t)(uintptr_t)arg);
+}
+
+struct pinger {
+    struct evl_loop *loop;
+    int rounds;
+    uint64_t gap_ns; /* pause between rounds */
+};
+
+static void pause_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* A client that submits a task and waits (spinning) for its answer, round after round. */
+static void *pinger_main(void *p)
+{
+    struct pinger *pg = p;
+    for (int i = 1; i <= pg->rounds; i++) {
+        if (pg->gap_ns) {
+            pause_ns(pg->gap_ns);
+        }
+        ASSERT_OK(evl_loop_submit(pg->loop, ping_task, (void *)(uintptr_t)i));
+        while (atomic_load(&pong) != (uint64_t)i) {
+            sched_yield();
+        }
+    }
+    ASSERT_OK(evl_loop_submit(pg->loop, unref_task, NULL));
+    return NULL;
+}
+
+static void run_pinger(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct evl__loop_stats *st)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.spin_ns = spin_ns;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    atomic_store(&pong, 0);
+    ASSERT_OK(evl_loop_ref(loop));
+    struct pinger pg = {loop, rounds, gap_ns};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, pinger_main, &pg), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    evl__loop_get_stats(loop, st);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* The default adaptive spin never spins on a loop whose tasks come rarely: every sleep ends
+ * long after the loop went idle. */
+TEST(adaptive_spin_stays_off_for_rare_tasks) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(0, 20, 2000000, &st); /* 2 ms apart */
+    ASSERT_UGE(st.sleeps, 20);
+    ASSERT_UEQ(st.spins, 0);
+}
+
+/* An idle loop (a timer far away, nothing submitted) sleeps without spinning. */
+static void idle_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    (void)loop;
+    runs++;
+}
+
+TEST(adaptive_spin_stays_off_on_idle_loop) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(evl_timer_set(loop, idle_timer, NULL, 1, 0, NULL));
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    }
+    struct evl__loop_stats st;
+    evl__loop_get_stats(loop, &st);
+    ASSERT_UEQ(runs, 5);
+    ASSERT_UGE(st.sleeps, 5);
+    ASSERT_UEQ(st.spins, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* EVL_SPIN_OFF never spins, even for a client that answers at once. */
+TEST(spin_off_never_spins) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(EVL_SPIN_OFF, 300, 0, &st);
+    ASSERT_UEQ(st.spins, 0);
+}
+
+/* A fixed spin spins before every sleep it would otherwise take. */
+TEST(fixed_spin_spins) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(50000, 50, 0, &st);
+    ASSERT_UGE(st.spins, 1);
+    ASSERT_ULE(st.spin_hits, st.spins);
+}
+
+/* A request/response client that comes back at once makes the adaptive spin engage (the
+ * sleeps it takes meanwhile end quickly by the client's wake-up). Only that it spun is
+ * checked: a preempted client makes a spin miss, and speed is the benchmark's business. */
+TEST(adaptive_spin_engages_for_quick_client) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(0, 2000, 0, &st);
+    ASSERT_UGE(st.spins, 1);
+    ASSERT_ULE(st.spin_hits, st.spins);
 }
