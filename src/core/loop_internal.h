@@ -182,8 +182,8 @@ union evl__lane_chunk {
 };
 
 /* Chunk k of a lane is c[k & mask] while live. A producer replaces a full directory by one
- * twice as large (under the lane lock, published with a release store); the replaced ones
- * hang off `retired` until the loop, which may still be reading one, sees the new one. */
+ * twice as large (under the lane lock) and frees the old one at once unless the loop's hazard
+ * pointer names it; then it hangs off `retired` until the loop sees the new one. */
 struct evl__lane_dir {
     uint32_t mask;
     struct evl__lane_dir *retired;
@@ -204,9 +204,10 @@ struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     alignas(EVL__CACHELINE) _Atomic uint32_t tail; /* slots published */
     _Atomic(struct evl__lane_dir *) dir;
     /* Consumer side (loop thread only, except hk, which producers read). */
-    alignas(EVL__CACHELINE) uint32_t head; /* slots consumed */
-    _Atomic uint32_t hk;                   /* chunk number of cur: live chunks are hk .. nk-1 */
-    union evl__lane_chunk *cur;            /* chunk holding slot head (NULL before the first) */
+    alignas(EVL__CACHELINE) uint32_t head;  /* slots consumed */
+    _Atomic uint32_t hk;                    /* chunk number of cur: live chunks are hk .. nk-1 */
+    _Atomic(struct evl__lane_dir *) hazard; /* the directory the loop is reading, or NULL */
+    union evl__lane_chunk *cur;             /* chunk holding slot head (NULL before the first) */
 };
 
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
