@@ -167,9 +167,10 @@ struct evl__ctl {
  * A lane: the submissions of the producer threads mapped to it (each thread always uses the
  * same lane, so FIFO per producer holds). Slots live in 4 KiB chunks of exactly 256 slots,
  * with no header: the chunks of a lane are found through a ring of pointers (dir), so a
- * queued task costs 16 bytes plus 8 bytes per 256 tasks. Producers write slots and publish
- * `tail` under the lane's lock; the loop reads `tail` (acquire), the directory and the slots
- * without the lock, and takes the lock only before sleeping and at close.
+ * queued task costs 16 bytes plus 8 bytes per 256 tasks. The lane's one producer writes
+ * slots and publishes `tail` without a lock or any atomic read-modify-write (a lane is biased
+ * to the first thread that uses it); when threads share a lane they take the lane's lock. The
+ * loop reads `tail` (acquire), the directory and the slots without the lock.
  */
 #define EVL__LANES      8
 #define EVL__LANE_SHIFT 8
@@ -192,9 +193,11 @@ struct evl__lane_dir {
 
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
 struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
-    /* Producer side, written under the lock. */
+    /* Producer side, written by the lane's owner or under the lock (see submit.c). */
     alignas(EVL__CACHELINE) _Atomic int lock;
-    int closed;                    /* admission closed: submit fails */
+    _Atomic int closed;            /* admission closed: submit fails */
+    _Atomic int busy;              /* the owner is inside a lock-free push */
+    _Atomic(uintptr_t) owner;      /* thread the lane is biased to; 0 none, 1 shared */
     uint32_t ptail;                /* slots written (the producers' copy of tail) */
     uint32_t nk;                   /* chunks ever installed (chunk numbers 0 .. nk-1) */
     union evl__lane_chunk *pchunk; /* chunk being filled */
@@ -240,6 +243,11 @@ static inline int evl__lane_nonempty(const struct evl__lane *l)
     return atomic_load_explicit(&l->tail, memory_order_relaxed) != l->head;
 }
 
+/* Once per process, before the first loop's queue is used: sets up the asymmetric fence the
+ * biased lanes rely on (lanes stay locked where it is unavailable). Thread-safe. */
+void evl__submit_global_init(void);
+/* Test support: nonzero if lanes can be biased (the asymmetric fence is available). */
+int evl__submit_asym_available(void);
 int evl__submitq_init(struct evl_loop *loop);
 void evl__submitq_deinit(struct evl_loop *loop);
 /* Submitted-tasks phase: runs tasks up to the batch bounds, each followed by a checkpoint. */

@@ -1,29 +1,104 @@
 /*
  * Thread-safe submission. Each producer thread is given a lane once (round robin over
- * EVL__LANES, kept in a thread-local), so two producers normally never share a lock or a cache
- * line. Under its lane's short spin lock a producer writes 16-byte slots into header-less
- * 4 KiB chunks and publishes the lane's `tail` with a release store; the loop reads `tail`
- * (acquire) and the slots without the lock, in whole batches, and takes the lock only to step
- * to the next chunk (once per 256 tasks) and before sleeping. Chunks are recycled per lane, so
- * steady-state submission allocates nothing.
+ * EVL__LANES, kept in a thread-local), so producers normally never share a cache line. A
+ * producer writes 16-byte slots into header-less 4 KiB chunks and publishes the lane's `tail`
+ * with a release store; the loop reads `tail` (acquire) and the slots without any lock, in
+ * whole batches. Chunks are recycled through the loop, so steady-state submission allocates
+ * nothing.
+ *
+ * Biased lanes. The first thread to use a lane becomes its owner and from then on pushes with
+ * plain stores only: busy = 1, check owner and closed, write the slot, publish tail, read
+ * loop->sleeping, busy = 0; the compiler keeps that order (signal fences) but the CPU may
+ * still let the loads pass the stores. The other side pays instead, with an asymmetric
+ * fence (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the process passes a
+ * full barrier): the loop before sleeping, close, and a second thread revoking the bias.
+ * Where membarrier is missing every lane stays in the locked mode below.
  *
  * Wake-up protocol (no lost wake-ups, at most one write per sleep):
- *   loop:     store wake_pending = 0, then sleeping = 1 (seq_cst); then take each used
+ *   loop:     store wake_pending = 0, then sleeping = 1 (seq_cst); if a lane is biased, an
+ *             asymmetric fence, then read every used lane's tail; otherwise take each used
  *             lane's lock in turn and check it; block only if all are empty.
- *   producer: append, publish and read loop->sleeping while holding its lane's lock; after
- *             unlocking, if it was set, the exchange of wake_pending 0 -> 1 picks the one
- *             producer that writes the wake-up fd.
- * The lane lock orders the two critical sections: if the loop's check came first, its store
- * of sleeping happens-before the producer's read (release/acquire through the lock), so the
- * producer wakes it; otherwise the loop sees the task. One atomic exchange per submit, on a
- * line the producer owns. A lane's first use sets its bit in q->used (seq_cst) and re-reads
- * sleeping seq_cst after the push, so a loop that missed the bit is woken.
+ *   producer: append, publish, then read loop->sleeping (owner: after its stores; locked:
+ *             inside the critical section); if it was set, the exchange of wake_pending
+ *             0 -> 1 picks the one producer that writes the wake-up fd.
+ * With the fence, a push either is visible to the loop's check or its read of sleeping comes
+ * after the fence and sees 1. Under the lock, the lock orders the two critical sections.
+ * A lane's first use sets its bit in q->used (seq_cst) and becoming a lane's owner is a
+ * seq_cst compare-and-swap; both are followed by a seq_cst read of sleeping, so a loop that
+ * checked before either is woken.
+ *
+ * Close: every lane's closed flag is set under its lock, then (biased lanes) the fence and a
+ * wait until no owner is busy: an owner that read closed == 0 has published by then, so its
+ * task is drained or discarded; any later push sees closed (conservation).
+ *
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
 #include "core/loop_internal.h"
 
 #include <sched.h>
 #include <string.h>
+
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#define LANE_SHARED ((uintptr_t)1) /* owner value of a lane whose bias was revoked */
+
+/* 1 once membarrier(PRIVATE_EXPEDITED) is registered for the process, -1 if unavailable. */
+static _Atomic int asym_state;
+
+/* Registers the asymmetric fence once per process (evl_loop_new calls it). */
+void evl__submit_global_init(void)
+{
+    if (atomic_load_explicit(&asym_state, memory_order_acquire) != 0) {
+        return;
+    }
+    int ok = -1;
+#if defined(__linux__) && defined(__NR_membarrier)
+    long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
+    if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0) {
+        ok = 1;
+    }
+#endif
+    atomic_store_explicit(&asym_state, ok, memory_order_release);
+}
+
+int evl__submit_asym_available(void)
+{
+    return atomic_load_explicit(&asym_state, memory_order_acquire) == 1;
+}
+
+/* The heavy side of the asymmetric fence: every running thread of the process executes a full
+ * memory barrier before this returns. */
+static void asym_fence(void)
+{
+#if defined(__linux__) && defined(__NR_membarrier)
+    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+#endif
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Nonzero if the lane is biased to a thread (an owner pushes without the lock). */
+static inline int lane_biased(const struct evl__lane *l)
+{
+    uintptr_t o = atomic_load_explicit(&l->owner, memory_order_seq_cst);
+    return o != 0 && o != LANE_SHARED;
+}
+
+/* Waits until the lane's owner is out of any push it began before the fence. */
+static void wait_not_busy(struct evl__lane *l)
+{
+    unsigned spins = 0;
+    while (atomic_load_explicit(&l->busy, memory_order_acquire)) {
+        if (++spins > 64) {
+            sched_yield(); /* the owner may have been preempted mid-push */
+            spins = 0;
+        }
+    }
+}
 
 void evl__task_ex_marker(struct evl_loop *loop, void *arg)
 {
@@ -93,7 +168,9 @@ int evl__submitq_init(struct evl_loop *loop)
     for (unsigned i = 0; i < EVL__LANES; i++) {
         struct evl__lane *l = &q->lanes[i];
         atomic_init(&l->lock, 0);
-        l->closed = 0;
+        atomic_init(&l->closed, 0);
+        atomic_init(&l->busy, 0);
+        atomic_init(&l->owner, 0);
         atomic_init(&l->tail, 0);
         l->ptail = 0;
         l->nk = 0;
@@ -165,6 +242,7 @@ static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
     l->head = 0;
     l->ptail = 0;
     atomic_store_explicit(&l->tail, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
 }
 
 void evl__submitq_deinit(struct evl_loop *loop)
@@ -344,6 +422,29 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
     return 0;
 }
 
+/* Under the lane lock, a producer that is not the lane's owner: takes the bias if the lane
+ * has none (returns 1: the caller is now the owner), or revokes it (the lane is shared from
+ * then on: the fence, then waiting out the owner's push in progress). */
+static int lane_claim_locked(struct evl__lane *l, uintptr_t me)
+{
+    uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
+    if (o == me || o == LANE_SHARED) {
+        return o == me;
+    }
+    if (o == 0) {
+        if (atomic_load_explicit(&asym_state, memory_order_acquire) == 1) {
+            atomic_store_explicit(&l->owner, me, memory_order_seq_cst);
+            return 1;
+        }
+        atomic_store_explicit(&l->owner, LANE_SHARED, memory_order_relaxed);
+        return 0;
+    }
+    atomic_store_explicit(&l->owner, LANE_SHARED, memory_order_seq_cst);
+    asym_fence();
+    wait_not_busy(l);
+    return 0;
+}
+
 static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
 {
     if (evl__loop_on_thread(loop)) {
@@ -355,23 +456,45 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
     struct evl__submitq *q = &loop->q;
     unsigned li = thread_lane();
     struct evl__lane *l = &q->lanes[li];
+    uintptr_t me = evl__thread_id();
     int rc;
     int sleeping;
     int slow = 0;
     for (;;) {
-        spin_lock(&l->lock);
-        rc = l->closed ? EVL_ECLOSED : lane_push_locked(l, t, n);
-        sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
-        spin_unlock(&l->lock);
+        if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
+            /* The owner's push: no lock (see the protocol at the top). */
+            atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+            atomic_signal_fence(memory_order_seq_cst);
+            if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
+                rc = atomic_load_explicit(&l->closed, memory_order_relaxed)
+                         ? EVL_ECLOSED
+                         : lane_push_locked(l, t, n);
+                atomic_signal_fence(memory_order_seq_cst);
+                sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+                atomic_store_explicit(&l->busy, 0, memory_order_release);
+            } else {
+                atomic_store_explicit(&l->busy, 0, memory_order_release);
+                continue; /* revoked meanwhile: the locked path */
+            }
+        } else {
+            spin_lock(&l->lock);
+            if (lane_claim_locked(l, me)) {
+                slow = 1; /* a new owner reads sleeping seq_cst after its first push */
+            }
+            rc = atomic_load_explicit(&l->closed, memory_order_relaxed) ? EVL_ECLOSED
+                                                                        : lane_push_locked(l, t, n);
+            sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+            spin_unlock(&l->lock);
+        }
         if (rc != EVL_EAGAIN) {
             break;
         }
         /* Rare: a lane's first use, or a backlog beyond the recycled chunks. */
         if (!slow) {
             slow = 1;
-            if (!(atomic_load_explicit(&q->used, memory_order_relaxed) & (1u << li))) {
-                atomic_fetch_or_explicit(&q->used, 1u << li, memory_order_seq_cst);
-            }
+        }
+        if (!(atomic_load_explicit(&q->used, memory_order_relaxed) & (1u << li))) {
+            atomic_fetch_or_explicit(&q->used, 1u << li, memory_order_seq_cst);
         }
         rc = lane_grow(loop, l);
         if (rc != 0) {
@@ -382,7 +505,7 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
         if (sleeping) {
             evl__loop_wake_now(loop);
         } else if (slow) {
-            evl__loop_wake(loop); /* the loop may have checked the lanes before our bit */
+            evl__loop_wake(loop); /* the loop may have checked before our bit or bias */
         }
     }
     return rc;
@@ -395,24 +518,32 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
     }
     struct evl__task t = {fn, arg};
     if (!evl__loop_on_thread(loop)) {
-        /* The fast path: the lane's lock is free and its chunk has room. Everything else
-         * (contention, a chunk to start, close) goes through submit(). */
+        /* The fast path: the calling thread owns its lane and the chunk has room. Everything
+         * else (a shared lane, a chunk to start, close) goes through submit(). */
         struct evl__lane *l = &loop->q.lanes[thread_lane()];
-        if (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire) == 0) {
-            uint32_t pos = l->ptail;
+        uintptr_t me = evl__thread_id();
+        if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
+            atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+            atomic_signal_fence(memory_order_seq_cst);
+            uint32_t pos = 0;
+            if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me &&
+                !atomic_load_explicit(&l->closed, memory_order_relaxed)) {
+                pos = l->ptail; /* read only while the lane is surely ours */
+            }
             uint32_t idx = pos & EVL__LANE_MASK;
-            if (idx != 0 && !l->closed) {
+            if (idx != 0) {
                 l->pchunk->tasks[idx] = t;
                 l->ptail = pos + 1;
                 atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
+                atomic_signal_fence(memory_order_seq_cst);
                 int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
-                spin_unlock(&l->lock);
+                atomic_store_explicit(&l->busy, 0, memory_order_release);
                 if (sleeping) {
                     evl__loop_wake_now(loop);
                 }
                 return 0;
             }
-            spin_unlock(&l->lock);
+            atomic_store_explicit(&l->busy, 0, memory_order_release);
         }
     }
     return submit(loop, &t, 1);
@@ -623,6 +754,17 @@ static inline int local_pop(struct evl__submitq *q, struct evl__task *out, evl_t
     }
 }
 
+/* Nonzero if any used lane is biased (its owner pushes without the lock). */
+static int any_biased(struct evl__submitq *q, uint32_t lanes)
+{
+    for (uint32_t i = 0; lanes != 0; i++, lanes >>= 1) {
+        if ((lanes & 1) && lane_biased(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int evl__submitq_pending_locked(struct evl_loop *loop)
 {
     struct evl__submitq *q = &loop->q;
@@ -630,12 +772,21 @@ int evl__submitq_pending_locked(struct evl_loop *loop)
         return 1;
     }
     uint32_t used = atomic_load_explicit(&q->used, memory_order_seq_cst);
+    int fenced = used && any_biased(q, used);
+    if (fenced) {
+        asym_fence(); /* every push is now visible, or its owner will see sleeping */
+    }
     for (uint32_t i = 0; used != 0; i++, used >>= 1) {
         if (used & 1) {
             struct evl__lane *l = &q->lanes[i];
-            spin_lock(&l->lock);
-            int r = l->ptail != l->head;
-            spin_unlock(&l->lock);
+            int r;
+            if (fenced) {
+                r = atomic_load_explicit(&l->tail, memory_order_acquire) != l->head;
+            } else {
+                spin_lock(&l->lock);
+                r = atomic_load_explicit(&l->tail, memory_order_relaxed) != l->head;
+                spin_unlock(&l->lock);
+            }
             if (r) {
                 return 1;
             }
@@ -793,26 +944,51 @@ static void unlock_all(struct evl__submitq *q)
     spin_unlock(&q->lock);
 }
 
+static int lanes_empty(struct evl__submitq *q)
+{
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        struct evl__lane *l = &q->lanes[i];
+        if (atomic_load_explicit(&l->tail, memory_order_acquire) != l->head) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int evl__submitq_close(struct evl_loop *loop, int drop)
 {
     struct evl__submitq *q = &loop->q;
     /* Every lane is closed under its lock (used or not: a producer may be taking its first
-     * lane right now), so a producer either published before, or gets EVL_ECLOSED. */
+     * lane right now), so a locked producer either published before, or gets EVL_ECLOSED. */
     lock_all(q);
-    if (!drop) {
-        for (unsigned i = 0; i < EVL__LANES; i++) {
-            struct evl__lane *l = &q->lanes[i];
-            if (l->ptail != l->head) {
-                unlock_all(q);
-                return 1;
-            }
-        }
+    if (!drop && !lanes_empty(q)) {
+        unlock_all(q);
+        return 1;
     }
-    q->closed = 1;
+    int biased = 0;
     for (unsigned i = 0; i < EVL__LANES; i++) {
-        q->lanes[i].closed = 1;
+        atomic_store_explicit(&q->lanes[i].closed, 1, memory_order_relaxed);
+        biased |= lane_biased(&q->lanes[i]);
+    }
+    if (drop || !biased) {
+        q->closed = 1;
     }
     unlock_all(q);
+    if (biased) {
+        /* An owner that read closed == 0 is busy until it has published: wait it out. */
+        asym_fence();
+        for (unsigned i = 0; i < EVL__LANES; i++) {
+            wait_not_busy(&q->lanes[i]);
+        }
+        if (!drop) {
+            if (!lanes_empty(q)) {
+                return 1; /* one slipped in before the fence: drain it, then close again */
+            }
+            spin_lock(&q->lock);
+            q->closed = 1;
+            spin_unlock(&q->lock);
+        }
+    }
     if (!drop) {
         return evl__task_list_nonempty(&q->local);
     }

@@ -523,3 +523,65 @@ TEST(adaptive_spin_engages_for_quick_client) /* labels: real-time */
     ASSERT_UGE(st.spins, 1);
     ASSERT_ULE(st.spin_hits, st.spins);
 }
+
+/* A lane is biased to the first thread that uses it (where the asymmetric fence exists); a
+ * second live thread on the same lane revokes the bias and the lane is shared from then on.
+ * All threads' tasks still run once, in order. */
+static _Atomic int bias_submitted;
+static _Atomic int bias_release;
+
+static void *bias_probe(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= 600; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        if (evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v) != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+    }
+    atomic_fetch_add(&bias_submitted, 1);
+    while (!atomic_load(&bias_release)) { /* stay alive: thread ids are not reused */
+        sched_yield();
+    }
+    return NULL;
+}
+
+TEST(lane_bias_then_revocation)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    atomic_store(&bias_submitted, 0);
+    atomic_store(&bias_release, 0);
+    /* EVL__LANES + 1 live threads: exactly one lane gets two of them. */
+    enum { N = EVL__LANES + 1 };
+    struct prod pr[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        pr[i] = (struct prod){loop, i, 0};
+        ASSERT_EQ(pthread_create(&t[i], NULL, bias_probe, &pr[i]), 0);
+    }
+    while (atomic_load(&bias_submitted) < N) {
+        sched_yield();
+    }
+    int biased = 0;
+    int shared = 0;
+    for (int k = 0; k < EVL__LANES; k++) {
+        uintptr_t o = atomic_load(&loop->q.lanes[k].owner);
+        biased += o != 0 && o != 1;
+        shared += o == 1;
+    }
+    int want_shared = evl__submit_asym_available() ? 1 : EVL__LANES;
+    ASSERT_EQ(shared, want_shared);
+    ASSERT_EQ(biased, EVL__LANES - want_shared);
+    atomic_store(&bias_release, 1);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+    }
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, (uint64_t)N * 600);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
