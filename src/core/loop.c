@@ -374,19 +374,21 @@ static uint32_t lanes_backlog(struct evl_loop *loop)
 }
 
 /*
- * Work was seen while spinning. If a producer is still streaming (the backlog grows between
- * two looks ~0.15 us apart), let the batch grow a little longer, up to EVL__SPIN_BATCH slots
+ * Work was seen while spinning, or arrived while the last tasks ran. If a producer is still
+ * streaming (the backlog grows between two looks `pauses` pauses apart, then ~0.15 us apart),
+ * let the batch grow a little longer, up to EVL__SPIN_BATCH slots
  * or EVL__SPIN_BATCH_NS: a loop that jumps on every single task steals the producer's cache
  * lines once per task and makes both sides slower. A lone request (the backlog stops
  * growing) goes at once.
  */
-static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen)
+static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses)
 {
     uint32_t before = lanes_backlog(loop);
     for (;;) {
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < pauses; i++) {
             cpu_relax();
         }
+        pauses = 8;
         uint32_t now = lanes_backlog(loop);
         if (now == before || now >= EVL__SPIN_BATCH ||
             atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
@@ -407,7 +409,8 @@ static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t l
     for (;;) {
         if (spin_found(loop)) {
             uint64_t seen = evl__monotonic_ns();
-            spin_let_batch_grow(loop, seen);
+            /* A quick first look: a lone request after an idle spell goes almost at once. */
+            spin_let_batch_grow(loop, seen, 2);
             return seen;
         }
         /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote since
@@ -480,13 +483,11 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
     if (idle_start) {
         /* The gap this idle episode measured: until the waking producer's stamp, or until
          * now if the check before sleeping found work; anything else counts as long. */
-        uint64_t gap = EVL__SPIN_LONG_NS;
-        if (!slept) {
-            gap = evl__monotonic_ns() - idle_start;
-        } else if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
+        uint64_t gap = slept ? EVL__SPIN_LONG_NS : evl__monotonic_ns() - idle_start;
+        if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
             uint64_t w = atomic_load_explicit(&loop->wake_ns, memory_order_relaxed);
-            if (w >= idle_start) {
-                gap = w - idle_start;
+            if (w >= idle_start && w - idle_start < gap) {
+                gap = w - idle_start; /* when the task came, not when the loop saw it */
             }
         }
         spin_learn(loop, gap);
@@ -570,7 +571,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
          * them as a batch rather than one by one. */
         uint32_t backlog = lanes_backlog(loop);
         if (backlog != 0 && backlog < EVL__SPIN_BATCH) {
-            spin_let_batch_grow(loop, evl__monotonic_ns());
+            spin_let_batch_grow(loop, evl__monotonic_ns(), 8);
         }
     }
     if (evl__submitq_pending(loop)) {

@@ -210,6 +210,7 @@ struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     alignas(EVL__CACHELINE) uint32_t head;  /* slots consumed */
     _Atomic uint32_t hk;                    /* chunk number of cur: live chunks are hk .. nk-1 */
     _Atomic(struct evl__lane_dir *) hazard; /* the directory the loop is reading, or NULL */
+    _Atomic uint32_t sleep_tail;            /* tail when the loop last prepared to sleep */
     union evl__lane_chunk *cur;             /* chunk holding slot head (NULL before the first) */
 };
 

@@ -6,13 +6,19 @@
  * whole batches. Chunks are recycled through the loop, so steady-state submission allocates
  * nothing.
  *
- * Biased lanes. The first thread to use a lane becomes its owner and from then on pushes with
- * plain stores only: busy = 1, check owner and closed, write the slot, publish tail, read
- * loop->sleeping, busy = 0; the compiler keeps that order (signal fences) but the CPU may
- * still let the loads pass the stores. The other side pays instead, with an asymmetric
- * fence (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every thread of the process passes a
- * full barrier): the loop before sleeping, close, and a second thread revoking the bias.
- * Where membarrier is missing every lane stays in the locked mode below.
+ * Biased lanes. A lane starts locked: a producer takes the lane's spin lock (one atomic
+ * exchange per task, on a line no other thread writes). Once a lane is hot (EVL__BIAS_AFTER
+ * tasks since the loop last prepared to sleep), the thread pushing becomes its owner and from
+ * then on pushes with plain stores only: busy = 1, check owner and closed, write the slot,
+ * publish tail, read loop->sleeping, busy = 0; the compiler keeps that order (signal fences)
+ * but the CPU may still let the loads pass the stores. The other side pays instead, with an
+ * asymmetric fence (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every running thread of the
+ * process passes a full barrier; 1-40 us here, more when other threads are busy): the loop
+ * before sleeping, close, and a second thread on a biased lane (which makes the lane shared
+ * for good). The loop also drops, in the fence it pays before sleeping, the bias of every
+ * lane that was idle since the last one (its producer stopped), so it stops paying fences
+ * soon after a stream ends; a request/response client, whose lane never gets hot, never
+ * makes the loop pay one. Where membarrier is missing every lane stays locked.
  *
  * Wake-up protocol (no lost wake-ups, at most one write per sleep):
  *   loop:     store wake_pending = 0, then sleeping = 1 (seq_cst); if a lane is biased, an
@@ -44,7 +50,11 @@
 #include <unistd.h>
 #endif
 
-#define LANE_SHARED ((uintptr_t)1) /* owner value of a lane whose bias was revoked */
+#define LANE_SHARED ((uintptr_t)1) /* owner value of a lane two threads pushed to */
+
+/* A lane is biased to its producer after this many tasks since the loop last prepared to
+ * sleep: the fence the loop then pays is then spread over at least as many tasks. */
+#define EVL__BIAS_AFTER 4096u
 
 /* 1 once membarrier(PRIVATE_EXPEDITED) is registered for the process, -1 if unavailable. */
 static _Atomic int asym_state;
@@ -177,6 +187,7 @@ int evl__submitq_init(struct evl_loop *loop)
         atomic_init(&l->hk, 0);
         atomic_init(&l->dir, NULL);
         atomic_init(&l->hazard, NULL);
+        atomic_init(&l->sleep_tail, 0);
         l->pchunk = NULL;
         l->free = NULL;
         l->head = 0;
@@ -243,6 +254,7 @@ static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
     l->ptail = 0;
     atomic_store_explicit(&l->tail, 0, memory_order_relaxed);
     atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
+    atomic_store_explicit(&l->sleep_tail, 0, memory_order_relaxed);
 }
 
 void evl__submitq_deinit(struct evl_loop *loop)
@@ -347,10 +359,22 @@ static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *
 /* The slow half of a producer's push: sets a chunk aside for the lane (a recycled one if the
  * loop has any), and installs a directory twice as large if the current one is full; the
  * allocations happen outside the lane lock. Returns 0 or EVL_ENOMEM. */
-static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
+/* Nonzero if the lane is biased to a thread other than me: its owner writes the producer
+ * fields without the lock, so nobody else may touch them (under the lock: stable). */
+static inline int lane_other_owner(const struct evl__lane *l, uintptr_t me)
+{
+    uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
+    return o != 0 && o != LANE_SHARED && o != me;
+}
+
+static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
 {
     struct evl__submitq *q = &loop->q;
     spin_lock(&l->lock);
+    if (lane_other_owner(l, me)) {
+        spin_unlock(&l->lock);
+        return 0; /* the retry takes the locked path, which revokes the bias first */
+    }
     int need_chunk = l->free == NULL;
     struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_relaxed);
     uint32_t cap = d ? (d->mask + 1) * 2 : 4;
@@ -386,13 +410,14 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
         nd->mask = cap - 1;
     }
     spin_lock(&l->lock);
-    if (c && !l->free) {
+    int other = lane_other_owner(l, me); /* biased to another thread meanwhile */
+    if (c && !other && !l->free) {
         c->next = NULL;
         l->free = c;
         c = NULL;
     }
     d = atomic_load_explicit(&l->dir, memory_order_relaxed);
-    if (nd && dir_full(l, d) && (!d || cap > d->mask + 1)) {
+    if (nd && !other && dir_full(l, d) && (!d || cap > d->mask + 1)) {
         /* Copy the live entries; the loop may still read the old directory, so it stays
          * allocated until the loop has seen the new one. */
         for (uint32_t k = atomic_load_explicit(&l->hk, memory_order_acquire); k != l->nk; k++) {
@@ -423,8 +448,8 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l)
 }
 
 /* Under the lane lock, a producer that is not the lane's owner: takes the bias if the lane
- * has none (returns 1: the caller is now the owner), or revokes it (the lane is shared from
- * then on: the fence, then waiting out the owner's push in progress). */
+ * has none and is hot (returns 1: the caller is now the owner), or revokes another thread's
+ * (the lane is shared from then on: the fence, then waiting out the owner's push). */
 static int lane_claim_locked(struct evl__lane *l, uintptr_t me)
 {
     uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
@@ -432,11 +457,12 @@ static int lane_claim_locked(struct evl__lane *l, uintptr_t me)
         return o == me;
     }
     if (o == 0) {
-        if (atomic_load_explicit(&asym_state, memory_order_acquire) == 1) {
+        uint32_t since = l->ptail - atomic_load_explicit(&l->sleep_tail, memory_order_relaxed);
+        if (since >= EVL__BIAS_AFTER &&
+            atomic_load_explicit(&asym_state, memory_order_acquire) == 1) {
             atomic_store_explicit(&l->owner, me, memory_order_seq_cst);
             return 1;
         }
-        atomic_store_explicit(&l->owner, LANE_SHARED, memory_order_relaxed);
         return 0;
     }
     atomic_store_explicit(&l->owner, LANE_SHARED, memory_order_seq_cst);
@@ -496,7 +522,7 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
         if (!(atomic_load_explicit(&q->used, memory_order_relaxed) & (1u << li))) {
             atomic_fetch_or_explicit(&q->used, 1u << li, memory_order_seq_cst);
         }
-        rc = lane_grow(loop, l);
+        rc = lane_grow(loop, l, me);
         if (rc != 0) {
             return rc;
         }
@@ -518,8 +544,9 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
     }
     struct evl__task t = {fn, arg};
     if (!evl__loop_on_thread(loop)) {
-        /* The fast path: the calling thread owns its lane and the chunk has room. Everything
-         * else (a shared lane, a chunk to start, close) goes through submit(). */
+        /* The fast paths: the calling thread owns its lane, or the lane is locked and its
+         * lock free; and the chunk has room. Everything else (a chunk to start, taking or
+         * revoking a bias, close) goes through submit(). */
         struct evl__lane *l = &loop->q.lanes[thread_lane()];
         uintptr_t me = evl__thread_id();
         if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
@@ -544,6 +571,26 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
                 return 0;
             }
             atomic_store_explicit(&l->busy, 0, memory_order_release);
+        } else if (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire) == 0) {
+            /* A locked lane (owner none or shared; only the lock holder can bias it). */
+            uintptr_t o = atomic_load_explicit(&l->owner, memory_order_relaxed);
+            uint32_t pos = 0;
+            if (o == 0 || o == LANE_SHARED) {
+                pos = l->ptail; /* only the lock holder writes it now */
+            }
+            uint32_t idx = pos & EVL__LANE_MASK;
+            if (idx != 0 && !atomic_load_explicit(&l->closed, memory_order_relaxed)) {
+                l->pchunk->tasks[idx] = t;
+                l->ptail = pos + 1;
+                atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
+                int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+                spin_unlock(&l->lock);
+                if (sleeping) {
+                    evl__loop_wake_now(loop);
+                }
+                return 0;
+            }
+            spin_unlock(&l->lock);
         }
     }
     return submit(loop, &t, 1);
@@ -774,26 +821,55 @@ int evl__submitq_pending_locked(struct evl_loop *loop)
     uint32_t used = atomic_load_explicit(&q->used, memory_order_seq_cst);
     int fenced = used && any_biased(q, used);
     if (fenced) {
-        asym_fence(); /* every push is now visible, or its owner will see sleeping */
-    }
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if (used & 1) {
+        /* Drop the bias of lanes idle since the last time (their producer stopped), then the
+         * fence: every push is now visible, or its owner will see sleeping (and, later, that
+         * the lane is no longer its own). */
+        uint32_t revoked = 0;
+        for (uint32_t i = 0, u = used; u != 0; i++, u >>= 1) {
             struct evl__lane *l = &q->lanes[i];
-            int r;
-            if (fenced) {
-                r = atomic_load_explicit(&l->tail, memory_order_acquire) != l->head;
-            } else {
+            if ((u & 1) && lane_biased(l) &&
+                atomic_load_explicit(&l->tail, memory_order_relaxed) ==
+                    atomic_load_explicit(&l->sleep_tail, memory_order_relaxed)) {
+                /* Held until the old owner is out of its push: a locked producer must not
+                 * write the lane meanwhile. */
                 spin_lock(&l->lock);
-                r = atomic_load_explicit(&l->tail, memory_order_relaxed) != l->head;
-                spin_unlock(&l->lock);
+                if (lane_biased(l)) {
+                    atomic_store_explicit(&l->owner, 0, memory_order_seq_cst);
+                    revoked |= 1u << i;
+                } else {
+                    spin_unlock(&l->lock); /* shared meanwhile by a second thread */
+                }
             }
-            if (r) {
-                return 1;
+        }
+        asym_fence();
+        for (uint32_t i = 0; revoked != 0; i++, revoked >>= 1) {
+            if (revoked & 1) {
+                wait_not_busy(&q->lanes[i]);
+                spin_unlock(&q->lanes[i].lock);
             }
         }
     }
+    int r = 0;
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if (used & 1) {
+            struct evl__lane *l = &q->lanes[i];
+            uint32_t tail;
+            if (fenced) {
+                tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+            } else {
+                spin_lock(&l->lock);
+                tail = atomic_load_explicit(&l->tail, memory_order_relaxed);
+                spin_unlock(&l->lock);
+            }
+            atomic_store_explicit(&l->sleep_tail, tail, memory_order_relaxed);
+            r |= tail != l->head;
+        }
+    }
+    if (r) {
+        return 1;
+    }
     spin_lock(&q->lock);
-    int r = q->ctl_head != NULL;
+    r = q->ctl_head != NULL;
     spin_unlock(&q->lock);
     return r;
 }
