@@ -21,8 +21,8 @@
 #define EVL__SPIN_CAP_NS   20000u
 #define EVL__SPIN_MIN_NS   2000u
 #define EVL__SPIN_LONG_NS  (4u * EVL__SPIN_CAP_NS)
-#define EVL__SPIN_BATCH    256u  /* a streaming producer's batch: one chunk */
-#define EVL__SPIN_BATCH_NS 2000u /* ... or this long */
+#define EVL__SPIN_BATCH    1024u /* a streaming producer's batch */
+#define EVL__SPIN_BATCH_NS 5000u /* ... or this long */
 
 uint64_t evl__monotonic_ns(void)
 {
@@ -116,14 +116,15 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     if (rc != 0) {
         return rc;
     }
-    size_t size = sizeof(struct evl_loop) + EVL__CACHELINE;
+    size_t align = alignof(struct evl_loop);
+    size_t size = sizeof(struct evl_loop) + align;
     void *raw = o.allocator ? o.allocator->malloc_fn(o.allocator->ud, size) : evl_malloc(size);
     if (!raw) {
         return EVL_ENOMEM;
     }
     /* The struct keeps producer and consumer fields on separate cache lines: align it. */
-    struct evl_loop *loop = (struct evl_loop *)(((uintptr_t)raw + EVL__CACHELINE - 1) &
-                                                ~(uintptr_t)(EVL__CACHELINE - 1));
+    struct evl_loop *loop =
+        (struct evl_loop *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     memset(loop, 0, sizeof(*loop));
     loop->raw = raw;
     if (o.allocator) {
@@ -348,7 +349,7 @@ static inline void cpu_relax(void)
  * the producers' lines without writing them. */
 static int spin_found(struct evl_loop *loop)
 {
-    const struct evl__submitq *q = &loop->q;
+    struct evl__submitq *q = &loop->q;
     uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
     for (uint32_t i = 0; used != 0; i++, used >>= 1) {
         if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
@@ -362,12 +363,14 @@ static int spin_found(struct evl_loop *loop)
 /* Slots published and not yet taken, over the lanes in use (a hint; reads only). */
 static uint32_t lanes_backlog(struct evl_loop *loop)
 {
-    const struct evl__submitq *q = &loop->q;
+    struct evl__submitq *q = &loop->q;
     uint32_t n = 0;
     uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
     for (uint32_t i = 0; used != 0; i++, used >>= 1) {
         if (used & 1) {
-            n += atomic_load_explicit(&q->lanes[i].tail, memory_order_relaxed) - q->lanes[i].head;
+            struct evl__lane *l = &q->lanes[i];
+            l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
+            n += l->seen - l->head;
         }
     }
     return n;
@@ -375,27 +378,33 @@ static uint32_t lanes_backlog(struct evl_loop *loop)
 
 /*
  * Work was seen while spinning, or arrived while the last tasks ran. If a producer is still
- * streaming (the backlog grows between two looks `pauses` pauses apart, then ~0.15 us apart),
- * let the batch grow a little longer, up to EVL__SPIN_BATCH slots
- * or EVL__SPIN_BATCH_NS: a loop that jumps on every single task steals the producer's cache
- * lines once per task and makes both sides slower. A lone request (the backlog stops
- * growing) goes at once.
+ * streaming (the backlog grew between two looks `pauses` pauses apart), wait, without looking
+ * again, as long as it should take the producer at that rate to fill a batch of
+ * EVL__SPIN_BATCH slots, at most EVL__SPIN_BATCH_NS after `seen`: a loop that jumps on every
+ * few tasks reads the producer's cache lines while they are being written, which stalls both
+ * sides. A lone request (the backlog did not grow) goes at once.
  */
 static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses)
 {
     uint32_t before = lanes_backlog(loop);
-    for (;;) {
-        for (int i = 0; i < pauses; i++) {
+    uint64_t t0 = evl__monotonic_ns();
+    for (int i = 0; i < pauses; i++) {
+        cpu_relax();
+    }
+    uint32_t now = lanes_backlog(loop);
+    uint64_t t1 = evl__monotonic_ns();
+    if (now <= before || now >= EVL__SPIN_BATCH) {
+        return;
+    }
+    uint64_t wait = (uint64_t)(EVL__SPIN_BATCH - now) * (t1 - t0) / (now - before);
+    uint64_t end = t1 + wait;
+    if (end > seen + EVL__SPIN_BATCH_NS) {
+        end = seen + EVL__SPIN_BATCH_NS;
+    }
+    while (evl__monotonic_ns() < end && !atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
+        for (int i = 0; i < 8; i++) {
             cpu_relax();
         }
-        pauses = 8;
-        uint32_t now = lanes_backlog(loop);
-        if (now == before || now >= EVL__SPIN_BATCH ||
-            atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
-            evl__monotonic_ns() - seen >= EVL__SPIN_BATCH_NS) {
-            return;
-        }
-        before = now;
     }
 }
 
@@ -410,7 +419,7 @@ static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t l
         if (spin_found(loop)) {
             uint64_t seen = evl__monotonic_ns();
             /* A quick first look: a lone request after an idle spell goes almost at once. */
-            spin_let_batch_grow(loop, seen, 2);
+            spin_let_batch_grow(loop, seen, 4);
             return seen;
         }
         /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote since
@@ -571,7 +580,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
          * them as a batch rather than one by one. */
         uint32_t backlog = lanes_backlog(loop);
         if (backlog != 0 && backlog < EVL__SPIN_BATCH) {
-            spin_let_batch_grow(loop, evl__monotonic_ns(), 8);
+            spin_let_batch_grow(loop, evl__monotonic_ns(), 16);
         }
     }
     if (evl__submitq_pending(loop)) {

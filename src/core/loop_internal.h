@@ -191,10 +191,12 @@ struct evl__lane_dir {
     union evl__lane_chunk *c[];
 };
 
-/* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
+/* Padding is deliberate: producer and consumer fields sit on separate cache lines, 128 bytes
+ * apart because cores prefetch lines in aligned pairs (a read of one steals its neighbour). */
+#define EVL__PAIR 128
 struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Producer side, written by the lane's owner or under the lock (see submit.c). */
-    alignas(EVL__CACHELINE) _Atomic int lock;
+    alignas(EVL__PAIR) _Atomic int lock;
     _Atomic int closed;            /* admission closed: submit fails */
     _Atomic int busy;              /* the owner is inside a lock-free push */
     _Atomic(uintptr_t) owner;      /* thread the lane is biased to; 0 none, 1 shared */
@@ -204,10 +206,11 @@ struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     union evl__lane_chunk *free;   /* a chunk set aside for this lane */
     /* Published by producers (release stores under the lock), read by the loop without it.
      * On their own line, so the loop's reads never take the lock's line from a producer. */
-    alignas(EVL__CACHELINE) _Atomic uint32_t tail; /* slots published */
+    alignas(EVL__PAIR) _Atomic uint32_t tail; /* slots published */
     _Atomic(struct evl__lane_dir *) dir;
     /* Consumer side (loop thread only, except hk, which producers read). */
-    alignas(EVL__CACHELINE) uint32_t head;  /* slots consumed */
+    alignas(EVL__PAIR) uint32_t head;       /* slots consumed */
+    uint32_t seen;                          /* tail as last read (see evl__lane_tail) */
     _Atomic uint32_t hk;                    /* chunk number of cur: live chunks are hk .. nk-1 */
     _Atomic(struct evl__lane_dir *) hazard; /* the directory the loop is reading, or NULL */
     _Atomic uint32_t sleep_tail;            /* tail when the loop last prepared to sleep */
@@ -238,10 +241,21 @@ struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t rr; /* lane the next run starts with (round robin) */
 };
 
-/* Nonzero if lane l holds published tasks the loop has not taken (loop thread; a hint). */
-static inline int evl__lane_nonempty(const struct evl__lane *l)
+/* The lane's published tail, as the loop last read it (loop thread). Every read of `tail`
+ * after the producer wrote it moves its cache line (hundreds of ns on some machines, and a
+ * stall for the producer), so the loop reads it only when what it saw is used up. */
+static inline uint32_t evl__lane_tail(struct evl__lane *l)
 {
-    return atomic_load_explicit(&l->tail, memory_order_relaxed) != l->head;
+    if (l->seen == l->head) {
+        l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
+    }
+    return l->seen;
+}
+
+/* Nonzero if lane l holds published tasks the loop has not taken (loop thread; a hint). */
+static inline int evl__lane_nonempty(struct evl__lane *l)
+{
+    return evl__lane_tail(l) != l->head;
 }
 
 /* Once per process, before the first loop's queue is used: sets up the asymmetric fence the
@@ -505,7 +519,7 @@ static inline void evl__timers_poll_ctl(struct evl_loop *loop)
  * thread; use evl__submitq_pending_locked before sleeping). */
 static inline int evl__submitq_pending(struct evl_loop *loop)
 {
-    const struct evl__submitq *q = &loop->q;
+    struct evl__submitq *q = &loop->q;
     if (evl__task_list_nonempty(&q->local) ||
         atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
         return 1;

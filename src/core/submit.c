@@ -188,6 +188,7 @@ int evl__submitq_init(struct evl_loop *loop)
         atomic_init(&l->dir, NULL);
         atomic_init(&l->hazard, NULL);
         atomic_init(&l->sleep_tail, 0);
+        l->seen = 0;
         l->pchunk = NULL;
         l->free = NULL;
         l->head = 0;
@@ -251,6 +252,7 @@ static void lane_deinit(struct evl_loop *loop, struct evl__lane *l)
     l->nk = 0;
     atomic_store_explicit(&l->hk, 0, memory_order_relaxed);
     l->head = 0;
+    l->seen = 0;
     l->ptail = 0;
     atomic_store_explicit(&l->tail, 0, memory_order_relaxed);
     atomic_store_explicit(&l->owner, 0, memory_order_relaxed);
@@ -537,12 +539,20 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
     return rc;
 }
 
+/* The slow path of evl_loop_submit, out of line so that the fast path keeps fn and arg in
+ * registers (a 16-byte reload of two 8-byte stores cannot be forwarded: it would wait for
+ * every older store, including the slot and tail lines the loop may be reading). */
+static __attribute__((noinline)) int submit_one(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    struct evl__task t = {fn, arg};
+    return submit(loop, &t, 1);
+}
+
 int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     if (!loop || !fn) {
         return EVL_EINVAL;
     }
-    struct evl__task t = {fn, arg};
     if (!evl__loop_on_thread(loop)) {
         /* The fast paths: the calling thread owns its lane, or the lane is locked and its
          * lock free; and the chunk has room. Everything else (a chunk to start, taking or
@@ -559,7 +569,9 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
             }
             uint32_t idx = pos & EVL__LANE_MASK;
             if (idx != 0) {
-                l->pchunk->tasks[idx] = t;
+                struct evl__task *slot = &l->pchunk->tasks[idx];
+                slot->fn = fn; /* from registers: a copy through the stack would stall */
+                slot->arg = arg;
                 l->ptail = pos + 1;
                 atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
                 atomic_signal_fence(memory_order_seq_cst);
@@ -580,7 +592,9 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
             }
             uint32_t idx = pos & EVL__LANE_MASK;
             if (idx != 0 && !atomic_load_explicit(&l->closed, memory_order_relaxed)) {
-                l->pchunk->tasks[idx] = t;
+                struct evl__task *slot = &l->pchunk->tasks[idx];
+                slot->fn = fn;
+                slot->arg = arg;
                 l->ptail = pos + 1;
                 atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
                 int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
@@ -593,7 +607,7 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
             spin_unlock(&l->lock);
         }
     }
-    return submit(loop, &t, 1);
+    return submit_one(loop, fn, arg);
 }
 
 int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
@@ -924,7 +938,7 @@ static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_
  */
 static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state *rs, uint32_t *ran)
 {
-    uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    uint32_t tail = evl__lane_tail(l);
     while (l->head != tail) {
         uint32_t budget = UINT32_MAX;
         if (!rs->unbounded) {
@@ -995,6 +1009,7 @@ void evl__submitq_run(struct evl_loop *loop, int unbounded)
 static void discard_lane(struct evl_loop *loop, struct evl__lane *l)
 {
     uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    l->seen = tail; /* never behind head */
     while (l->head != tail) {
         evl_task_cb discard;
         struct evl__task t = lane_pop(loop, l, &discard);
