@@ -18,17 +18,27 @@
 #include <time.h>
 
 /* The adaptive spin's bounds (see spin_budget). */
-#define EVL__SPIN_CAP_NS   20000u
-#define EVL__SPIN_MIN_NS   2000u
-#define EVL__SPIN_LONG_NS  (4u * EVL__SPIN_CAP_NS)
-#define EVL__SPIN_BATCH    1024u /* a streaming producer's batch */
-#define EVL__SPIN_BATCH_NS 5000u /* ... or this long */
+#define EVL__SPIN_CAP_NS      20000u
+#define EVL__SPIN_MIN_NS      2000u
+#define EVL__SPIN_LONG_NS     (4u * EVL__SPIN_CAP_NS)
+#define EVL__SPIN_BACKOFF_MAX 64u
+#define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
+#define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
 
 uint64_t evl__monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+int evl__current_cpu(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
 }
 
 static uint64_t monotonic_clock(void *ud)
@@ -146,6 +156,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->sleeping, 0);
     atomic_init(&loop->wake_pending, 0);
     atomic_init(&loop->wake_ns, 0);
+    atomic_init(&loop->wake_cpu, -1);
     loop->spin_est = EVL__SPIN_LONG_NS; /* no history: an idle loop never spins */
     atomic_init(&loop->stop, 0);
     atomic_init(&loop->closing, 0);
@@ -321,7 +332,7 @@ static void spin_learn(struct evl_loop *loop, uint64_t gap)
 }
 
 /* How long to spin before this sleep, in ns (0: do not). */
-static uint64_t spin_budget(const struct evl_loop *loop)
+static uint64_t spin_budget(struct evl_loop *loop)
 {
     if (loop->spin_ns == EVL_SPIN_OFF) {
         return 0;
@@ -331,6 +342,14 @@ static uint64_t spin_budget(const struct evl_loop *loop)
     }
     if (loop->spin_est > EVL__SPIN_CAP_NS / 2) {
         return 0;
+    }
+    if (loop->spin_skip) {
+        loop->spin_skip--; /* backing off after spins that found nothing */
+        return 0;
+    }
+    int cpu = atomic_load_explicit(&loop->wake_cpu, memory_order_relaxed);
+    if (cpu >= 0 && cpu == evl__current_cpu()) {
+        return 0; /* the producer shares our CPU: spinning would only keep it off */
     }
     uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;
     return b < EVL__SPIN_CAP_NS ? b : EVL__SPIN_CAP_NS;
@@ -450,9 +469,17 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             uint64_t seen = spin_for_work(loop, timeout_ns, budget, idle_start);
             if (seen) {
                 loop->spin_hits++;
+                loop->spin_backoff = 0;
                 spin_learn(loop, seen - idle_start);
                 timeout_ns = 0;
                 idle_start = 0;
+            } else if (loop->spin_ns == 0) {
+                /* A miss: skip the next 1, 2, 4 ... 64 chances to spin. */
+                loop->spin_backoff = loop->spin_backoff ? loop->spin_backoff * 2 : 1;
+                if (loop->spin_backoff > EVL__SPIN_BACKOFF_MAX) {
+                    loop->spin_backoff = EVL__SPIN_BACKOFF_MAX;
+                }
+                loop->spin_skip = loop->spin_backoff;
             }
         }
     }

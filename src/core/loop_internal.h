@@ -333,6 +333,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic int sleeping;                      /* 1 while the loop may block */
     _Atomic int wake_pending;                  /* a wake write happened this sleep */
     _Atomic uint64_t wake_ns; /* monotonic time of the last wake-up write (adaptive spin) */
+    _Atomic int wake_cpu;     /* CPU the last waking producer ran on, or -1 */
     _Atomic int stop;         /* evl_loop_stop requested */
     _Atomic int closing;      /* termination drops instead of drains */
     alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
@@ -352,9 +353,11 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     int tearing_down;
     uint64_t sleeps;
     uint64_t iterations;
-    uint64_t spins;     /* spins before sleeping (adaptive or fixed) */
-    uint64_t spin_hits; /* ... that found work */
-    uint32_t spin_est;  /* adaptive spin: average ns from going idle to the next task */
+    uint64_t spins;        /* spins before sleeping (adaptive or fixed) */
+    uint64_t spin_hits;    /* ... that found work */
+    uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
+    uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
+    uint32_t spin_backoff; /* ... and the next back-off after a miss */
     struct evl__ring ticks;
     struct evl__ring micro;
     struct evl__ring pending;
@@ -396,6 +399,8 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
 
 /* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */
 uint64_t evl__monotonic_ns(void);
+/* The CPU the calling thread runs on, or -1 where unknown (cheap: vDSO/rseq). */
+int evl__current_cpu(void);
 
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)

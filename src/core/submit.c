@@ -679,6 +679,7 @@ void evl__loop_wake_now(struct evl_loop *loop)
     /* When the work arrived, for the loop's adaptive spin (one clock read per wake-up
      * write, next to a system call). */
     atomic_store_explicit(&loop->wake_ns, evl__monotonic_ns(), memory_order_relaxed);
+    atomic_store_explicit(&loop->wake_cpu, evl__current_cpu(), memory_order_relaxed);
     atomic_fetch_add_explicit(&loop->wake_writes, 1, memory_order_relaxed);
     evl__wakeup_signal(&loop->wakeup);
 }
