@@ -86,7 +86,15 @@ int evl__submit_asym_available(void)
 static void asym_fence(void)
 {
 #if defined(__linux__) && defined(__NR_membarrier)
-    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0) {
+        /* A child after fork() starts unregistered: register again and retry; if that
+         * fails, no lane is biased from now on (the threads that could hold a bias are
+         * ones created since, which only got it while the fence worked). */
+        if (syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) != 0 ||
+            syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0) {
+            atomic_store_explicit(&asym_state, -1, memory_order_release);
+        }
+    }
 #endif
     atomic_thread_fence(memory_order_seq_cst);
 }
