@@ -20,7 +20,7 @@
 /* The adaptive spin's bounds (see spin_budget). */
 #define EVL__SPIN_CAP_NS      20000u
 #define EVL__SPIN_MIN_NS      2000u
-#define EVL__SPIN_LONG_NS     (4u * EVL__SPIN_CAP_NS)
+#define EVL__SPIN_LONG_NS     80000u /* 4 x the cap: a long or unknown gap */
 #define EVL__SPIN_BACKOFF_MAX 64u
 #define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
 #define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
@@ -348,7 +348,8 @@ static uint64_t spin_budget(struct evl_loop *loop)
         return 0;
     }
     int cpu = atomic_load_explicit(&loop->wake_cpu, memory_order_relaxed);
-    if (cpu >= 0 && cpu == evl__current_cpu()) {
+    /* cppcheck-suppress incorrectLogicOperator ; it sees only the non-Linux -1 */
+    if (cpu >= 0 && evl__current_cpu() == cpu) {
         return 0; /* the producer shares our CPU: spinning would only keep it off */
     }
     uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;

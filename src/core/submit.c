@@ -412,7 +412,7 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
             evl__loop_free(loop, c);
             return EVL_ENOMEM;
         }
-        nd = evl__loop_malloc(loop, sizeof(*nd) + cap * sizeof(nd->c[0]));
+        nd = evl__loop_malloc(loop, sizeof(*nd) + (size_t)cap * sizeof(union evl__lane_chunk *));
         if (!nd) {
             evl__loop_free(loop, c);
             return EVL_ENOMEM;
