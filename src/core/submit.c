@@ -13,7 +13,8 @@
  * publish tail, read loop->sleeping, busy = 0; the compiler keeps that order (signal fences)
  * but the CPU may still let the loads pass the stores. The other side pays instead, with an
  * asymmetric fence (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): every running thread of the
- * process passes a full barrier; 1-40 us here, more when other threads are busy): the loop
+ * process passes a full barrier; ~1 us on this VM, tens of us when it must interrupt busy
+ * threads): the loop
  * before sleeping, close, and a second thread on a biased lane (which makes the lane shared
  * for good). The loop also drops, in the fence it pays before sleeping, the bias of every
  * lane that was idle since the last one (its producer stopped), so it stops paying fences
@@ -30,8 +31,8 @@
  * With the fence, a push either is visible to the loop's check or its read of sleeping comes
  * after the fence and sees 1. Under the lock, the lock orders the two critical sections.
  * A lane's first use sets its bit in q->used (seq_cst) and becoming a lane's owner is a
- * seq_cst compare-and-swap; both are followed by a seq_cst read of sleeping, so a loop that
- * checked before either is woken.
+ * seq_cst store under the lane lock; both are followed by a seq_cst read of sleeping, so a
+ * loop that checked before either is woken.
  *
  * Close: every lane's closed flag is set under its lock, then (biased lanes) the fence and a
  * wait until no owner is busy: an owner that read closed == 0 has published by then, so its
