@@ -231,6 +231,7 @@ struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Chunks the loop finished, for any lane (a new producer thread reuses the chunks of one
      * that exited): spliced in by the loop, taken by a producer needing a chunk. */
     union evl__lane_chunk *free;
+    union evl__lane_chunk *free_tail; /* FIFO: the longest-finished chunk is reused first */
     alignas(EVL__CACHELINE) _Atomic uint32_t used;
     _Atomic int ctl_pending;
     /* Consumer side (loop thread only). */

@@ -212,6 +212,7 @@ int evl__submitq_init(struct evl_loop *loop)
     memset(&q->local, 0, sizeof(q->local));
     q->lspare = NULL;
     q->free = NULL;
+    q->free_tail = NULL;
     q->spare = NULL;
     q->spare_tail = NULL;
     q->rr = 0;
@@ -277,6 +278,7 @@ void evl__submitq_deinit(struct evl_loop *loop)
     free_lane_chunks(loop, q->free);
     free_lane_chunks(loop, q->spare);
     q->free = NULL;
+    q->free_tail = NULL;
     q->spare = NULL;
     q->spare_tail = NULL;
     free_chain(loop, q->local.head);
@@ -397,6 +399,9 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
         c = q->free;
         if (c) {
             q->free = c->next;
+            if (!q->free) {
+                q->free_tail = NULL;
+            }
         }
         spin_unlock(&q->lock);
         if (!c) {
@@ -453,6 +458,9 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
         spin_lock(&q->lock);
         c->next = q->free;
         q->free = c;
+        if (!q->free_tail) {
+            q->free_tail = c;
+        }
         spin_unlock(&q->lock);
     }
     return 0;
@@ -738,8 +746,16 @@ static void splice_spare(struct evl__submitq *q)
         return;
     }
     spin_lock(&q->lock);
-    q->spare_tail->next = q->free;
-    q->free = q->spare;
+    /* At the far end: the chunks the loop read longest ago are reused first (those it read
+     * just now are still in its cache, and writing them would cost the producer a transfer
+     * per line). */
+    q->spare_tail->next = NULL;
+    if (q->free_tail) {
+        q->free_tail->next = q->spare;
+    } else {
+        q->free = q->spare;
+    }
+    q->free_tail = q->spare_tail;
     spin_unlock(&q->lock);
     q->spare = NULL;
     q->spare_tail = NULL;
