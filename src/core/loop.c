@@ -17,12 +17,34 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t monotonic_clock(void *ud)
+/* The adaptive spin's bounds (see spin_budget). */
+#define EVL__SPIN_CAP_NS      20000u
+#define EVL__SPIN_MIN_NS      2000u
+#define EVL__SPIN_LONG_NS     80000u /* 4 x the cap: a long or unknown gap */
+#define EVL__SPIN_BACKOFF_MAX 64u
+#define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
+#define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
+
+uint64_t evl__monotonic_ns(void)
 {
-    (void)ud;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+int evl__current_cpu(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+static uint64_t monotonic_clock(void *ud)
+{
+    (void)ud;
+    return evl__monotonic_ns();
 }
 
 /* ---- allocation (seam 5) ------------------------------------------------------------------ */
@@ -104,14 +126,15 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     if (rc != 0) {
         return rc;
     }
-    size_t size = sizeof(struct evl_loop) + EVL__CACHELINE;
+    size_t align = alignof(struct evl_loop);
+    size_t size = sizeof(struct evl_loop) + align;
     void *raw = o.allocator ? o.allocator->malloc_fn(o.allocator->ud, size) : evl_malloc(size);
     if (!raw) {
         return EVL_ENOMEM;
     }
     /* The struct keeps producer and consumer fields on separate cache lines: align it. */
-    struct evl_loop *loop = (struct evl_loop *)(((uintptr_t)raw + EVL__CACHELINE - 1) &
-                                                ~(uintptr_t)(EVL__CACHELINE - 1));
+    struct evl_loop *loop =
+        (struct evl_loop *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     memset(loop, 0, sizeof(*loop));
     loop->raw = raw;
     if (o.allocator) {
@@ -132,6 +155,9 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->state, EVL_LOOP_AWAKE);
     atomic_init(&loop->sleeping, 0);
     atomic_init(&loop->wake_pending, 0);
+    atomic_init(&loop->wake_ns, 0);
+    atomic_init(&loop->wake_cpu, -1);
+    loop->spin_est = EVL__SPIN_LONG_NS; /* no history: an idle loop never spins */
     atomic_init(&loop->stop, 0);
     atomic_init(&loop->closing, 0);
     atomic_init(&loop->next_id, o.first_id ? o.first_id : 1);
@@ -141,6 +167,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->owner, evl__thread_id());
     atomic_init(&loop->runner, 0);
     atomic_init(&loop->data, NULL);
+    evl__submit_global_init();
     evl__submitq_init(loop);
     evl__timers_init(loop);
     rc = evl__wakeup_open(&loop->wakeup);
@@ -283,24 +310,147 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
     evl__wakeup_drain(&loop->wakeup);
 }
 
-/* Spins briefly (options.spin_ns) waiting for a submission; returns 1 if one arrived. */
-static int spin_for_work(struct evl_loop *loop, int64_t timeout)
+/*
+ * Spinning before sleeping. A sleep costs the producer that wakes the loop a system call and
+ * the work a scheduler wake-up (microseconds); when tasks come back quickly (a client waiting
+ * for each answer, a producer in a burst) a short spin catches them instead. By default the
+ * spin is adaptive, like an adaptive mutex: the loop keeps an average of the gap between going
+ * idle and the next task (spin_est; the gap of a sleep comes from the time the waking producer
+ * stamped in wake_ns, so the scheduler's latency does not count), and spins only while that
+ * average is at most EVL__SPIN_CAP_NS / 2, for 2 x the average + EVL__SPIN_MIN_NS, at most
+ * EVL__SPIN_CAP_NS. A sleep that ends any other way (timeout, fd, nothing) counts as a long
+ * gap, so an idle loop, a loop woken only by timers or I/O and a producer that comes back
+ * rarely never spin; after a burst ends, at most one spin is wasted before the average backs
+ * off. options.spin_ns sets a fixed spin instead; EVL_SPIN_OFF turns spinning off.
+ */
+static void spin_learn(struct evl_loop *loop, uint64_t gap)
 {
-    if (!loop->spin_ns) {
+    uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
+    uint32_t e = loop->spin_est;
+    /* An average over about the last four idle episodes. */
+    loop->spin_est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+}
+
+/* How long to spin before this sleep, in ns (0: do not). */
+static uint64_t spin_budget(struct evl_loop *loop)
+{
+    if (loop->spin_ns == EVL_SPIN_OFF) {
         return 0;
     }
-    uint64_t start = monotonic_clock(NULL);
-    uint64_t limit = loop->spin_ns;
+    if (loop->spin_ns != 0) {
+        return loop->spin_ns;
+    }
+    if (loop->spin_est > EVL__SPIN_CAP_NS / 2) {
+        return 0;
+    }
+    if (loop->spin_skip) {
+        loop->spin_skip--; /* backing off after spins that found nothing */
+        return 0;
+    }
+    int cpu = atomic_load_explicit(&loop->wake_cpu, memory_order_relaxed);
+    /* cppcheck-suppress incorrectLogicOperator ; it sees only the non-Linux -1 */
+    if (cpu >= 0 && evl__current_cpu() == cpu) {
+        return 0; /* the producer shares our CPU: spinning would only keep it off */
+    }
+    uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;
+    return b < EVL__SPIN_CAP_NS ? b : EVL__SPIN_CAP_NS;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Nonzero if a producer published something (tasks, timer messages) or asked to stop; reads
+ * the producers' lines without writing them. */
+static int spin_found(struct evl_loop *loop)
+{
+    struct evl__submitq *q = &loop->q;
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return atomic_load_explicit(&q->ctl_pending, memory_order_relaxed) ||
+           atomic_load_explicit(&loop->stop, memory_order_relaxed);
+}
+
+/* Slots published and not yet taken, over the lanes in use (a hint; reads only). */
+static uint32_t lanes_backlog(struct evl_loop *loop)
+{
+    struct evl__submitq *q = &loop->q;
+    uint32_t n = 0;
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if (used & 1) {
+            struct evl__lane *l = &q->lanes[i];
+            l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
+            n += l->seen - l->head;
+        }
+    }
+    return n;
+}
+
+/*
+ * Work was seen while spinning, or arrived while the last tasks ran. If a producer is still
+ * streaming (the backlog grew between two looks `pauses` pauses apart), wait, without looking
+ * again, as long as it should take the producer at that rate to fill a batch of
+ * EVL__SPIN_BATCH slots, at most EVL__SPIN_BATCH_NS after `seen`: a loop that jumps on every
+ * few tasks reads the producer's cache lines while they are being written, which stalls both
+ * sides. A lone request (the backlog did not grow) goes at once.
+ */
+static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses)
+{
+    uint32_t before = lanes_backlog(loop);
+    uint64_t t0 = evl__monotonic_ns();
+    for (int i = 0; i < pauses; i++) {
+        cpu_relax();
+    }
+    uint32_t now = lanes_backlog(loop);
+    uint64_t t1 = evl__monotonic_ns();
+    if (now <= before || now >= EVL__SPIN_BATCH) {
+        return;
+    }
+    uint64_t wait = (uint64_t)(EVL__SPIN_BATCH - now) * (t1 - t0) / (now - before);
+    uint64_t end = t1 + wait;
+    if (end > seen + EVL__SPIN_BATCH_NS) {
+        end = seen + EVL__SPIN_BATCH_NS;
+    }
+    while (evl__monotonic_ns() < end && !atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
+        for (int i = 0; i < 8; i++) {
+            cpu_relax();
+        }
+    }
+}
+
+/* Spins up to limit ns (and the timeout) from start; returns the time work was seen, or 0. */
+static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
+                              uint64_t start)
+{
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
-    unsigned i = 0;
-    while (!atomic_load_explicit(&loop->q.head, memory_order_relaxed)) {
-        if ((++i & 31) == 0 && monotonic_clock(NULL) - start >= limit) {
+    for (;;) {
+        if (spin_found(loop)) {
+            uint64_t seen = evl__monotonic_ns();
+            /* A quick first look: a lone request after an idle spell goes almost at once. */
+            spin_let_batch_grow(loop, seen, 4);
+            return seen;
+        }
+        /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote since
+         * costs the producer a cache miss on its next submit. */
+        for (int i = 0; i < 4; i++) {
+            cpu_relax();
+        }
+        if (evl__monotonic_ns() - start >= limit) {
             return 0;
         }
     }
-    return 1;
 }
 
 /*
@@ -311,9 +461,30 @@ static int spin_for_work(struct evl_loop *loop, int64_t timeout)
  */
 static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
 {
-    if (timeout_ns != 0 && spin_for_work(loop, timeout_ns)) {
-        timeout_ns = 0;
+    uint64_t idle_start = 0;
+    if (timeout_ns != 0 && loop->spin_ns != EVL_SPIN_OFF) {
+        idle_start = evl__monotonic_ns();
+        uint64_t budget = spin_budget(loop);
+        if (budget) {
+            loop->spins++;
+            uint64_t seen = spin_for_work(loop, timeout_ns, budget, idle_start);
+            if (seen) {
+                loop->spin_hits++;
+                loop->spin_backoff = 0;
+                spin_learn(loop, seen - idle_start);
+                timeout_ns = 0;
+                idle_start = 0;
+            } else if (loop->spin_ns == 0) {
+                /* A miss: skip the next 1, 2, 4 ... 64 chances to spin. */
+                loop->spin_backoff = loop->spin_backoff ? loop->spin_backoff * 2 : 1;
+                if (loop->spin_backoff > EVL__SPIN_BACKOFF_MAX) {
+                    loop->spin_backoff = EVL__SPIN_BACKOFF_MAX;
+                }
+                loop->spin_skip = loop->spin_backoff;
+            }
+        }
     }
+    int slept = 0;
     if (timeout_ns != 0) {
         /* One sleep episode: re-arm deduplication, then announce. Each wake-up write needs
          * a 0 -> 1 change of wake_pending, so there is at most one per announcement. */
@@ -328,6 +499,8 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
             (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
             timeout_ns = 0;
+        } else {
+            slept = 1;
         }
     }
     if (loop->io_hooks) {
@@ -344,6 +517,26 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         }
     }
     evl__loop_after_sleep(loop);
+    if (idle_start) {
+        /* The gap this idle episode measured: until the waking producer's stamp, or until
+         * now if the check before sleeping found work; anything else counts as long. */
+        uint64_t gap = slept ? EVL__SPIN_LONG_NS : evl__monotonic_ns() - idle_start;
+        if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
+            uint64_t w = atomic_load_explicit(&loop->wake_ns, memory_order_relaxed);
+            if (w >= idle_start && w - idle_start < gap) {
+                gap = w - idle_start; /* when the task came, not when the loop saw it */
+            }
+        }
+        spin_learn(loop, gap);
+    }
+}
+
+/* Nonzero if nothing but submitted tasks can run now (no microtasks, immediates, pending
+ * or close callbacks). */
+static int nothing_else_runnable(const struct evl_loop *loop)
+{
+    return !evl__loop_micro_pending(loop) && !ring_nonempty(&loop->pending) &&
+           !ring_nonempty(&loop->closeq) && loop->timers.imm_count == 0;
 }
 
 /* How long the poll phase may block. */
@@ -408,6 +601,14 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
         poll_phase(loop, timeout, 0);
         if (evl__loop_interrupted(loop)) {
             return;
+        }
+    } else if (mode != EVL_RUN_NOWAIT && loop->spin_ns != EVL_SPIN_OFF &&
+               nothing_else_runnable(loop)) {
+        /* Tasks only, arrived while the last ones ran: if a producer is streaming, take
+         * them as a batch rather than one by one. */
+        uint32_t backlog = lanes_backlog(loop);
+        if (backlog != 0 && backlog < EVL__SPIN_BATCH) {
+            spin_let_batch_grow(loop, evl__monotonic_ns(), 16);
         }
     }
     if (evl__submitq_pending(loop)) {
@@ -701,4 +902,6 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->wake_writes = atomic_load(&loop->wake_writes);
     out->sleeps = loop->sleeps;
     out->iterations = loop->iterations;
+    out->spins = loop->spins;
+    out->spin_hits = loop->spin_hits;
 }

@@ -55,8 +55,8 @@ struct evl__task {
 
 void evl__task_ex_marker(struct evl_loop *loop, void *arg);
 
-/* A chunk is 4 KiB: a link, a fill count and 255 slots. Chunks are recycled, so a steady
- * stream of submissions allocates nothing. */
+/* A chunk of the loop thread's private list is 4 KiB: a link, a fill count and 255 slots.
+ * Chunks are recycled, so a steady stream of submissions allocates nothing. */
 #define EVL__CHUNK_TASKS 255
 struct evl__task_chunk {
     struct evl__task_chunk *next;
@@ -179,37 +179,116 @@ void evl__timers_cancel_all(struct evl_loop *loop);
 int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now);
 
 /* ------------------------------------------------------------------------------------------
- * Submission queue (src/core/submit.c). Producers take a short spin lock; the loop swaps out
- * the whole chain at once. The loop thread itself bypasses the lock (local list).
+ * Submission queue (src/core/submit.c). Each producer thread appends to its lane under that
+ * lane's short spin lock (uncontended unless threads share a lane); the loop reads published
+ * slots without the lock. The loop thread itself bypasses the lanes (local list).
  */
 /* A queued cross-thread timer operation (the first member of timer.c's message). */
 struct evl__ctl {
     struct evl__ctl *next;
 };
 
+/*
+ * A lane: the submissions of the producer threads mapped to it (each thread always uses the
+ * same lane, so FIFO per producer holds). Slots live in 4 KiB chunks of exactly 256 slots,
+ * with no header: the chunks of a lane are found through a ring of pointers (dir), so a
+ * queued task costs 16 bytes plus 8 bytes per 256 tasks. The lane's one producer writes
+ * slots and publishes `tail` without a lock or any atomic read-modify-write (a lane is biased
+ * to the first thread that uses it); when threads share a lane they take the lane's lock. The
+ * loop reads `tail` (acquire), the directory and the slots without the lock.
+ */
+#define EVL__LANES      8
+#define EVL__LANE_SHIFT 8
+#define EVL__LANE_SLOTS (1u << EVL__LANE_SHIFT)
+#define EVL__LANE_MASK  (EVL__LANE_SLOTS - 1)
+
+union evl__lane_chunk {
+    union evl__lane_chunk *next; /* while on a free list */
+    struct evl__task tasks[EVL__LANE_SLOTS];
+};
+
+/* Chunk k of a lane is c[k & mask] while live. A producer replaces a full directory by one
+ * twice as large (under the lane lock) and frees the old one at once unless the loop's hazard
+ * pointer names it; then it hangs off `retired` until the loop sees the new one. */
+struct evl__lane_dir {
+    uint32_t mask;
+    struct evl__lane_dir *retired;
+    union evl__lane_chunk *c[];
+};
+
+/* Padding is deliberate: producer and consumer fields sit on separate cache lines, 128 bytes
+ * apart because cores prefetch lines in aligned pairs (a read of one steals its neighbour). */
+#define EVL__PAIR 128
+struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
+    /* Producer side, written by the lane's owner or under the lock (see submit.c). */
+    alignas(EVL__PAIR) _Atomic int lock;
+    _Atomic int closed;            /* admission closed: submit fails */
+    _Atomic int busy;              /* the owner is inside a lock-free push */
+    _Atomic(uintptr_t) owner;      /* thread the lane is biased to; 0 none, 1 shared */
+    uint32_t ptail;                /* slots written (the producers' copy of tail) */
+    uint32_t nk;                   /* chunks ever installed (chunk numbers 0 .. nk-1) */
+    union evl__lane_chunk *pchunk; /* chunk being filled */
+    union evl__lane_chunk *free;   /* a chunk set aside for this lane */
+    /* Published by producers (release stores under the lock), read by the loop without it.
+     * On their own line, so the loop's reads never take the lock's line from a producer. */
+    alignas(EVL__PAIR) _Atomic uint32_t tail; /* slots published */
+    _Atomic(struct evl__lane_dir *) dir;
+    /* Consumer side (loop thread only, except hk, which producers read). */
+    alignas(EVL__PAIR) uint32_t head;       /* slots consumed */
+    uint32_t seen;                          /* tail as last read (see evl__lane_tail) */
+    _Atomic uint32_t hk;                    /* chunk number of cur: live chunks are hk .. nk-1 */
+    _Atomic(struct evl__lane_dir *) hazard; /* the directory the loop is reading, or NULL */
+    _Atomic uint32_t sleep_tail;            /* tail when the loop last prepared to sleep */
+    union evl__lane_chunk *cur;             /* chunk holding slot head (NULL before the first) */
+};
+
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
 struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
-    /* Producer side (one cache line, written under the lock). */
+    struct evl__lane lanes[EVL__LANES];
+    /* Lock for the timer control FIFO, and the lanes in use (bit i: lane i had a producer;
+     * never cleared), read by the loop as a hint and seq_cst before sleeping. */
     alignas(EVL__CACHELINE) _Atomic int lock;
-    int closed;                   /* admission closed: submit fails */
-    struct evl__task_chunk *tail; /* chunk being filled */
-    struct evl__task_chunk *free; /* recycled chunks */
+    int closed; /* admission closed (loop-thread path and control messages) */
     /* Cross-thread timer set/clear messages: a separate FIFO applied at the start of every
      * timer phase, so a clear that returned before the phase began always wins. */
     struct evl__ctl *ctl_head;
     struct evl__ctl *ctl_tail;
-    /* Written under the lock only when a chain starts, read by the loop without the lock as
-     * hints: on their own line so the loop's polling never steals the lock's line. */
-    alignas(EVL__CACHELINE) _Atomic(struct evl__task_chunk *) head; /* first chunk */
+    /* Chunks the loop finished, for any lane (a new producer thread reuses the chunks of one
+     * that exited): spliced in by the loop, taken by a producer needing a chunk. */
+    union evl__lane_chunk *free;
+    union evl__lane_chunk *free_tail; /* FIFO: the longest-finished chunk is reused first */
+    alignas(EVL__CACHELINE) _Atomic uint32_t used;
     _Atomic int ctl_pending;
     /* Consumer side (loop thread only). */
-    alignas(EVL__CACHELINE) struct evl__task_list batch; /* swapped out, being run */
-    struct evl__task_list local;                         /* loop-thread submissions */
-    struct evl__task_chunk *spare; /* consumed shared chunks, spliced back to producers */
-    struct evl__task_chunk *spare_tail;
+    alignas(EVL__CACHELINE) struct evl__task_list local; /* loop-thread submissions */
     struct evl__task_chunk *lspare; /* consumed local chunks, reused by the loop thread */
+    union evl__lane_chunk *spare;   /* finished lane chunks, spliced into free after a run */
+    union evl__lane_chunk *spare_tail;
+    uint32_t rr; /* lane the next run starts with (round robin) */
 };
 
+/* The lane's published tail, as the loop last read it (loop thread). Every read of `tail`
+ * after the producer wrote it moves its cache line (hundreds of ns on some machines, and a
+ * stall for the producer), so the loop reads it only when what it saw is used up. */
+static inline uint32_t evl__lane_tail(struct evl__lane *l)
+{
+    if (l->seen == l->head) {
+        l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
+    }
+    return l->seen;
+}
+
+/* Nonzero if lane l holds published tasks the loop has not taken (loop thread; a hint). */
+static inline int evl__lane_nonempty(struct evl__lane *l)
+{
+    return evl__lane_tail(l) != l->head;
+}
+
+/* Once per process, before the first loop's queue is used: sets up the asymmetric fence the
+ * biased lanes rely on (lanes stay locked where it is unavailable). Thread-safe. */
+void evl__submit_global_init(void);
+/* Test support: nonzero if lanes can be biased (the asymmetric fence is available). */
+int evl__submit_asym_available(void);
 int evl__submitq_init(struct evl_loop *loop);
 void evl__submitq_deinit(struct evl_loop *loop);
 /* Submitted-tasks phase: runs tasks up to the batch bounds, each followed by a checkpoint. */
@@ -268,17 +347,21 @@ struct evl__loop_stats {
     uint64_t wake_writes; /* wake-up syscalls made by producers */
     uint64_t sleeps;      /* sleep episodes (blocking waits) */
     uint64_t iterations;
+    uint64_t spins;     /* idle episodes that spun before sleeping */
+    uint64_t spin_hits; /* spins that found work (no sleep) */
 };
 
 /* Padding is deliberate, as above. */
 struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Fields written by other threads, each group on its own cache line. */
     struct evl__submitq q;
-    alignas(EVL__CACHELINE) _Atomic int state;        /* enum evl_loop_state */
-    _Atomic int sleeping;                             /* 1 while the loop may block */
-    _Atomic int wake_pending;                         /* a wake write happened this sleep */
-    _Atomic int stop;                                 /* evl_loop_stop requested */
-    _Atomic int closing;                              /* termination drops instead of drains */
+    alignas(EVL__CACHELINE) _Atomic int state; /* enum evl_loop_state */
+    _Atomic int sleeping;                      /* 1 while the loop may block */
+    _Atomic int wake_pending;                  /* a wake write happened this sleep */
+    _Atomic uint64_t wake_ns; /* monotonic time of the last wake-up write (adaptive spin) */
+    _Atomic int wake_cpu;     /* CPU the last waking producer ran on, or -1 */
+    _Atomic int stop;         /* evl_loop_stop requested */
+    _Atomic int closing;      /* termination drops instead of drains */
     alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
     _Atomic int64_t refs;                             /* evl_loop_ref count */
     _Atomic int64_t inflight;                         /* seam 2 */
@@ -296,6 +379,11 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     int tearing_down;
     uint64_t sleeps;
     uint64_t iterations;
+    uint64_t spins;        /* spins before sleeping (adaptive or fixed) */
+    uint64_t spin_hits;    /* ... that found work */
+    uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
+    uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
+    uint32_t spin_backoff; /* ... and the next back-off after a miss */
     struct evl__ring ticks;
     struct evl__ring micro;
     struct evl__ring pending;
@@ -334,6 +422,11 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * release it (promise jobs hold references). NULL: dropped silently. */
     void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
 };
+
+/* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */
+uint64_t evl__monotonic_ns(void);
+/* The CPU the calling thread runs on, or -1 where unknown (cheap: vDSO/rseq). */
+int evl__current_cpu(void);
 
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
@@ -462,10 +555,18 @@ static inline void evl__timers_poll_ctl(struct evl_loop *loop)
  * thread; use evl__submitq_pending_locked before sleeping). */
 static inline int evl__submitq_pending(struct evl_loop *loop)
 {
-    const struct evl__submitq *q = &loop->q;
-    return evl__task_list_nonempty(&q->batch) || evl__task_list_nonempty(&q->local) ||
-           atomic_load_explicit(&q->head, memory_order_relaxed) != NULL ||
-           atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
+    struct evl__submitq *q = &loop->q;
+    if (evl__task_list_nonempty(&q->local) ||
+        atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
+        return 1;
+    }
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 #endif

@@ -4,6 +4,7 @@
 #include "core/loop_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 enum { NPROD = 4, NTASKS = 20000 };
@@ -284,7 +285,7 @@ TEST(loop_thread_submit_fast_path)
     for (int i = 0; i < 1000; i++) {
         ASSERT_OK(evl_loop_submit(loop, unbounded, NULL));
     }
-    ASSERT_NULL(atomic_load(&loop->q.head)); /* nothing went to the shared queue */
+    ASSERT_UEQ(atomic_load(&loop->q.used), 0); /* no lane was used */
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_UEQ(runs, 1000);
     struct evl__loop_stats st;
@@ -294,13 +295,15 @@ TEST(loop_thread_submit_fast_path)
 }
 
 /* Steady state allocates nothing: after warm-up rounds, more rounds of the same size add no
- * allocation. */
+ * allocation. Each round's producer is a new thread, and threads are spread over the lanes
+ * round robin, so warm-up lasts until every lane has seen its peak backlog (three turns). */
 TEST(steady_state_submit_allocates_nothing)
 {
     struct evl_loop *loop;
     ASSERT_OK(evl_loop_new(&loop, NULL));
     runs = 0;
-    for (int round = 0; round < 5; round++) {
+    const int rounds = 3 * EVL__LANES + 2;
+    for (int round = 0; round < rounds; round++) {
         struct evl_alloc_stats a;
         evl_alloc_stats(&a);
         pthread_t t;
@@ -312,10 +315,348 @@ TEST(steady_state_submit_allocates_nothing)
         ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
         struct evl_alloc_stats b;
         evl_alloc_stats(&b);
-        if (round >= 3) { /* after warm-up */
+        if (round >= 3 * EVL__LANES) { /* after warm-up */
             ASSERT_UEQ(b.total_allocs, a.total_allocs);
         }
     }
-    ASSERT_UEQ(runs, 5 * 4000);
+    ASSERT_UEQ(runs, (uint64_t)rounds * 4000);
     ASSERT_OK(evl_loop_free(loop));
+}
+
+/* More producer threads than lanes, so lanes are shared, each mixing one-slot tasks with
+ * two-slot ones (a discard callback) so that tasks straddle chunk boundaries; the backlog
+ * grows chunk directories while the loop reads them. Every task runs once, FIFO per
+ * producer, and nothing is discarded. */
+enum { SHARE_PRODUCERS = EVL__LANES + 4, SHARE_TASKS = 3000 };
+
+static void *mixed_producer(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= SHARE_TASKS; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        int rc = (i % 3 == 0)
+                     ? evl_loop_submit_ex(pr->loop, count_task, discard_cb, (void *)(uintptr_t)v)
+                     : evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v);
+        if (rc != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+        pr->accepted++;
+    }
+    return NULL;
+}
+
+TEST(shared_lanes_and_two_slot_tasks_keep_fifo) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    discarded = 0;
+    ASSERT_OK(evl_loop_ref(loop));
+    struct prod prods[SHARE_PRODUCERS];
+    pthread_t th[SHARE_PRODUCERS];
+    for (int i = 0; i < SHARE_PRODUCERS; i++) {
+        prods[i] = (struct prod){loop, i, 0};
+        ASSERT_EQ(pthread_create(&th[i], NULL, mixed_producer, &prods[i]), 0);
+    }
+    struct waiter w = {th, SHARE_PRODUCERS, loop};
+    pthread_t wt;
+    ASSERT_EQ(pthread_create(&wt, NULL, join_then_unref, &w), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(wt, NULL), 0);
+    ASSERT_UEQ(runs, (uint64_t)SHARE_PRODUCERS * SHARE_TASKS);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_EQ(discarded, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* A queued backlog from one thread, far beyond one chunk, taken before the loop runs: the
+ * directory grows while nothing is consumed, then everything runs in order. */
+static void *backlog_producer(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= 5000; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        if (evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v) != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+    }
+    return NULL;
+}
+
+TEST(backlog_before_run_keeps_fifo)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    struct prod pr = {loop, 1, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, backlog_producer, &pr), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, 5000);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* ---- spinning before sleeping ---- */
+
+static atomic_uint_fast64_t pong;
+
+static void ping_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    atomic_store(&pong, (uint64_t)(uintptr_t)arg);
+}
+
+struct pinger {
+    struct evl_loop *loop;
+    int rounds;
+    uint64_t gap_ns; /* pause between rounds */
+    int cpu;         /* pin the client to this CPU, or -1 */
+};
+
+/* Two CPUs this process may run on, or -1 (then nothing is pinned). */
+static void two_cpus(int *a, int *b)
+{
+    cpu_set_t set;
+    *a = -1;
+    *b = -1;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        return;
+    }
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &set)) {
+            if (*a < 0) {
+                *a = c;
+            } else {
+                *b = c;
+                return;
+            }
+        }
+    }
+    *a = -1;
+}
+
+static void pin_self(int cpu)
+{
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
+    }
+}
+
+static void pause_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* A client that submits a task and waits (spinning) for its answer, round after round. */
+static void *pinger_main(void *p)
+{
+    struct pinger *pg = p;
+    pin_self(pg->cpu);
+    for (int i = 1; i <= pg->rounds; i++) {
+        if (pg->gap_ns) {
+            pause_ns(pg->gap_ns);
+        }
+        ASSERT_OK(evl_loop_submit(pg->loop, ping_task, (void *)(uintptr_t)i));
+        while (atomic_load(&pong) != (uint64_t)i) {
+            sched_yield();
+        }
+    }
+    ASSERT_OK(evl_loop_submit(pg->loop, unref_task, NULL));
+    return NULL;
+}
+
+static void run_pinger(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct evl__loop_stats *st,
+                       int pin)
+{
+    int loop_cpu = -1;
+    int client_cpu = -1;
+    cpu_set_t saved;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+    if (pin) {
+        /* The loop and its client on different CPUs (a spinning loop cannot help a client
+         * that shares its CPU, and does not try), or (pin < 0) on the same one. */
+        two_cpus(&loop_cpu, &client_cpu);
+        if (pin < 0) {
+            client_cpu = loop_cpu;
+        }
+        pin_self(loop_cpu);
+    }
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.spin_ns = spin_ns;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    atomic_store(&pong, 0);
+    ASSERT_OK(evl_loop_ref(loop));
+    struct pinger pg = {loop, rounds, gap_ns, client_cpu};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, pinger_main, &pg), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    evl__loop_get_stats(loop, st);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
+/* The default adaptive spin never spins on a loop whose tasks come rarely: every sleep ends
+ * long after the loop went idle. */
+TEST(adaptive_spin_stays_off_for_rare_tasks) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(0, 20, 2000000, &st, 0); /* 2 ms apart */
+    ASSERT_UGE(st.sleeps, 20);
+    ASSERT_UEQ(st.spins, 0);
+}
+
+/* An idle loop (a timer far away, nothing submitted) sleeps without spinning. */
+static void idle_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    (void)loop;
+    runs++;
+}
+
+TEST(adaptive_spin_stays_off_on_idle_loop) /* labels: real-time */
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    runs = 0;
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(evl_timer_set(loop, idle_timer, NULL, 10, 0, NULL));
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    }
+    struct evl__loop_stats st;
+    evl__loop_get_stats(loop, &st);
+    ASSERT_UEQ(runs, 5);
+    ASSERT_UGE(st.sleeps, 1);
+    ASSERT_UEQ(st.spins, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* EVL_SPIN_OFF never spins, even for a client that answers at once. */
+TEST(spin_off_never_spins) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(EVL_SPIN_OFF, 300, 0, &st, 1);
+    ASSERT_UEQ(st.spins, 0);
+}
+
+/* A fixed spin spins before every sleep it would otherwise take. */
+TEST(fixed_spin_spins) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    run_pinger(50000, 50, 0, &st, 1);
+    ASSERT_UGE(st.spins, 1);
+    ASSERT_ULE(st.spin_hits, st.spins);
+}
+
+/* A request/response client on another CPU that comes back at once makes the adaptive spin
+ * engage (the sleeps it takes meanwhile end quickly by the client's wake-up). Only that it
+ * spun is checked: a preempted client makes a spin miss, and speed is the benchmark's
+ * business. With a single CPU there is nothing to check. */
+TEST(adaptive_spin_engages_for_quick_client) /* labels: real-time */
+{
+    int a;
+    int b;
+    two_cpus(&a, &b);
+    if (a < 0) {
+        return;
+    }
+    struct evl__loop_stats st;
+    run_pinger(0, 2000, 0, &st, 1);
+    ASSERT_UGE(st.spins, 1);
+    ASSERT_ULE(st.spin_hits, st.spins);
+}
+
+/* A hot lane is biased to its thread (where the asymmetric fence exists); a second live
+ * thread on the same lane revokes the bias and the lane is shared from then on. All
+ * threads' tasks still run once, in order. */
+enum { BIAS_TASKS = 5000 }; /* more than EVL__BIAS_AFTER: the lane gets hot */
+static _Atomic int bias_submitted;
+static _Atomic int bias_release;
+
+static void *bias_probe(void *p)
+{
+    struct prod *pr = p;
+    for (uint64_t i = 1; i <= BIAS_TASKS; i++) {
+        uint64_t v = ((uint64_t)pr->index << 40) | i;
+        if (evl_loop_submit(pr->loop, count_task, (void *)(uintptr_t)v) != 0) {
+            evl_test_fail(__FILE__, __LINE__, "submit failed");
+        }
+    }
+    atomic_fetch_add(&bias_submitted, 1);
+    while (!atomic_load(&bias_release)) { /* stay alive: thread ids are not reused */
+        sched_yield();
+    }
+    return NULL;
+}
+
+TEST(lane_bias_then_revocation)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    memset(last_seen, 0, sizeof(last_seen));
+    runs = 0;
+    order_errors = 0;
+    atomic_store(&bias_submitted, 0);
+    atomic_store(&bias_release, 0);
+    /* EVL__LANES + 1 live threads: exactly one lane gets two of them. */
+    enum { N = EVL__LANES + 1 };
+    struct prod pr[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        pr[i] = (struct prod){loop, i, 0};
+        ASSERT_EQ(pthread_create(&t[i], NULL, bias_probe, &pr[i]), 0);
+    }
+    while (atomic_load(&bias_submitted) < N) {
+        sched_yield();
+    }
+    int biased = 0;
+    int shared = 0;
+    for (int k = 0; k < EVL__LANES; k++) {
+        uintptr_t o = atomic_load(&loop->q.lanes[k].owner);
+        biased += o != 0 && o != 1;
+        shared += o == 1;
+    }
+    if (evl__submit_asym_available()) {
+        ASSERT_EQ(shared, 1);
+        ASSERT_EQ(biased, EVL__LANES - 1);
+    } else {
+        ASSERT_EQ(biased, 0);
+    }
+    atomic_store(&bias_release, 1);
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(pthread_join(t[i], NULL), 0);
+    }
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, (uint64_t)N * BIAS_TASKS);
+    ASSERT_EQ(order_errors, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* A client that shares the loop's CPU cannot run while the loop spins: the adaptive spin
+ * stays off (the waker's CPU is recorded with each wake-up). */
+TEST(adaptive_spin_off_when_client_shares_cpu) /* labels: real-time */
+{
+    int a;
+    int b;
+    two_cpus(&a, &b);
+    if (a < 0) {
+        return;
+    }
+    struct evl__loop_stats st;
+    run_pinger(0, 300, 0, &st, -1);
+    ASSERT_UEQ(st.spins, 0);
 }
