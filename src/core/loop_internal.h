@@ -208,8 +208,9 @@ union evl__lane_chunk {
 };
 
 /* Chunk k of a lane is c[k & mask] while live. A producer replaces a full directory by one
- * twice as large (under the lane lock) and frees the old one at once unless the loop's hazard
- * pointer names it; then it hangs off `retired` until the loop sees the new one. */
+ * twice as large (under the lane lock); the old one hangs off `retired` until the lane is
+ * torn down (the loop may still be reading it; together the retired ones are smaller than
+ * the live one). */
 struct evl__lane_dir {
     uint32_t mask;
     struct evl__lane_dir *retired;
@@ -234,12 +235,11 @@ struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     alignas(EVL__PAIR) _Atomic uint32_t tail; /* slots published */
     _Atomic(struct evl__lane_dir *) dir;
     /* Consumer side (loop thread only, except hk, which producers read). */
-    alignas(EVL__PAIR) uint32_t head;       /* slots consumed */
-    uint32_t seen;                          /* tail as last read (see evl__lane_tail) */
-    _Atomic uint32_t hk;                    /* chunk number of cur: live chunks are hk .. nk-1 */
-    _Atomic(struct evl__lane_dir *) hazard; /* the directory the loop is reading, or NULL */
-    _Atomic uint32_t sleep_tail;            /* tail when the loop last prepared to sleep */
-    union evl__lane_chunk *cur;             /* chunk holding slot head (NULL before the first) */
+    alignas(EVL__PAIR) uint32_t head; /* slots consumed */
+    uint32_t seen;                    /* tail as last read (see evl__lane_tail) */
+    _Atomic uint32_t hk;              /* chunk number of cur: live chunks are hk .. nk-1 */
+    _Atomic uint32_t sleep_tail;      /* tail when the loop last prepared to sleep */
+    union evl__lane_chunk *cur;       /* chunk holding slot head (NULL before the first) */
 };
 
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */

@@ -195,7 +195,6 @@ int evl__submitq_init(struct evl_loop *loop)
         l->nk = 0;
         atomic_init(&l->hk, 0);
         atomic_init(&l->dir, NULL);
-        atomic_init(&l->hazard, NULL);
         atomic_init(&l->sleep_tail, 0);
         l->seen = 0;
         l->pchunk = NULL;
@@ -412,7 +411,6 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
         }
     }
     struct evl__lane_dir *nd = NULL;
-    struct evl__lane_dir *old = NULL;
     if (need_dir) {
         if (cap > (1u << 24)) {
             evl__loop_free(loop, c);
@@ -434,25 +432,19 @@ static int lane_grow(struct evl_loop *loop, struct evl__lane *l, uintptr_t me)
     }
     d = atomic_load_explicit(&l->dir, memory_order_relaxed);
     if (nd && !other && dir_full(l, d) && (!d || cap > d->mask + 1)) {
-        /* Copy the live entries; the loop may still read the old directory, so it stays
-         * allocated until the loop has seen the new one. */
+        /* Copy the live entries. The loop may still be reading the old directory, so it is
+         * not freed here: it hangs off the new one until the lane is torn down. Directories
+         * double, so all the retired ones together are smaller than the live one (a few
+         * bytes per 4 KiB chunk), and no reclamation protocol is needed. */
         for (uint32_t k = atomic_load_explicit(&l->hk, memory_order_acquire); k != l->nk; k++) {
             nd->c[k & nd->mask] = d->c[k & d->mask];
         }
-        nd->retired = NULL;
-        atomic_store_explicit(&l->dir, nd, memory_order_seq_cst);
-        /* The loop announces the directory it reads (seq_cst) and then re-reads l->dir: if
-         * it does not name the old one now, it will see the new one. */
-        if (d && atomic_load_explicit(&l->hazard, memory_order_seq_cst) == d) {
-            nd->retired = d;
-        } else {
-            old = d;
-        }
+        nd->retired = d;
+        atomic_store_explicit(&l->dir, nd, memory_order_release);
         nd = NULL;
     }
     spin_unlock(&l->lock);
     evl__loop_free(loop, nd); /* another producer of this lane grew it first */
-    free_dirs(loop, old);
     if (c) {
         /* Another producer of this lane set one aside first: keep ours for any lane. */
         spin_lock(&q->lock);
@@ -711,23 +703,10 @@ static void lane_advance(struct evl_loop *loop, struct evl__lane *l)
     struct evl__submitq *q = &loop->q;
     union evl__lane_chunk *done = l->cur;
     uint32_t k = atomic_load_explicit(&l->hk, memory_order_relaxed) + (done ? 1 : 0);
-    /* A hazard pointer: a producer replacing the directory frees the old one only if it is
-     * not the one announced here. */
-    struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_acquire);
-    for (;;) {
-        atomic_store_explicit(&l->hazard, d, memory_order_seq_cst);
-        struct evl__lane_dir *again = atomic_load_explicit(&l->dir, memory_order_seq_cst);
-        if (again == d) {
-            break;
-        }
-        d = again;
-    }
-    if (d->retired) {
-        free_dirs(loop, d->retired); /* replaced while announced: the loop is past them */
-        d->retired = NULL;
-    }
+    /* The directory's publication (release, under the lane lock) happens before the slot's
+     * (tail), which this thread read with acquire: the entry for chunk k is in it. */
+    const struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_acquire);
     l->cur = d->c[k & d->mask];
-    atomic_store_explicit(&l->hazard, NULL, memory_order_release);
     if (done) {
         /* Chunk k-1 is no longer read: producers may reuse its directory entry. */
         atomic_store_explicit(&l->hk, k, memory_order_release);
