@@ -327,6 +327,19 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
  * gap, so an idle loop, a loop woken only by timers or I/O and a producer that comes back
  * rarely never spin; after a burst ends, at most one spin is wasted before the average backs
  * off. options.spin_ns sets a fixed spin instead; EVL_SPIN_OFF turns spinning off.
+ *
+ * The I/O spin is the same idea for fd readiness, with its own average (io_est) and back-off
+ * (io_skip, io_backoff): the gap of an episode is until the fd callbacks began (io_ready_ns,
+ * stamped by io_wait), exact for a spin's poll, wake-up latency included for a sleep (no
+ * writer stamps fds), hence wider bounds: it polls only while io_est is at most
+ * EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS.
+ * An episode that ends any other way (timeout, task, nothing) counts as long. Both spins run
+ * as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the
+ * backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
+ * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
+ * poll that ran callbacks ends the poll phase at once, without another wait, so a
+ * registration still gets at most one callback per iteration. Never past the poll timeout;
+ * not while terminating (drain). A fixed spin_ns polls the fds too.
  */
 static void spin_learn(uint32_t *est, uint64_t gap)
 {
@@ -464,11 +477,12 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
     }
 }
 
-enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO };
+enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
 
 /* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
  * poll_io, polling the fds without blocking (which runs their callbacks). Returns what
- * ended the spin; *seen is when (for fds: when their callbacks began). */
+ * ended the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop
+ * was stopped or is terminating (no lesson). */
 static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
                                       uint64_t start, int poll_io, uint64_t *seen)
 {
@@ -476,6 +490,9 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
         limit = (uint64_t)timeout;
     }
     for (;;) {
+        if (evl__loop_interrupted(loop)) {
+            return SPIN_STOP;
+        }
         if (spin_found(loop)) {
             *seen = evl__monotonic_ns();
             /* A quick first look: a lone request after an idle spell goes almost at once. */
@@ -540,7 +557,10 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
                 spin_learn(&loop->spin_est, EVL__SPIN_LONG_NS);
                 return;
             }
-            if (r == SPIN_TASK) {
+            if (r == SPIN_STOP) {
+                timeout_ns = 0; /* the caller sees why */
+                idle_start = 0;
+            } else if (r == SPIN_TASK) {
                 loop->spin_hits++;
                 loop->spin_backoff = 0;
                 spin_learn(&loop->spin_est, seen - idle_start);

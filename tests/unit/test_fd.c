@@ -1075,8 +1075,7 @@ static void *spin_pp_peer(void *arg)
     return NULL;
 }
 
-static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns,
-                          struct evl__loop_stats *st)
+static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct evl__loop_stats *st)
 {
     cpu_set_t saved;
     ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
