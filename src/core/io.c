@@ -518,6 +518,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
     if (n < 0) {
         return n;
     }
+    int called = 0;
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].tag;
         if (tag == IO_WAKE_TAG) {
@@ -530,6 +531,9 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         if ((uint32_t)fd >= io->cap || io->regs[fd].gen != gen) {
             continue; /* stopped (or stopped and started again) since the batch was taken */
         }
+        if (called == 0 && loop->spin_ns == 0) {
+            loop->io_ready_ns = evl__monotonic_ns(); /* the adaptive spin's fd gap */
+        }
         struct io_reg *reg = &io->regs[fd];
         evl_fd_cb cb = reg->cb;
         void *arg = reg->arg;
@@ -540,6 +544,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
              * it, then tell its owner. */
             reg_stop(loop, io, fd);
             call_fd_cb(loop, cb, fd, EVL_EBADF, EVL_ERROR, arg);
+            called++;
         } else {
             unsigned flags = got & (reg->events | EVL_ERROR | EVL_HANGUP);
             if (flags == 0) {
@@ -550,11 +555,12 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
                 reg->timer_id = 0;
             }
             call_fd_cb(loop, cb, fd, 0, flags, arg);
+            called++;
         }
         if (evl__loop_interrupted(loop)) {
             /* The rest stays ready (level-triggered) and is seen by the next wait. */
             break;
         }
     }
-    return 0;
+    return called;
 }

@@ -24,6 +24,10 @@
 #define EVL__SPIN_BACKOFF_MAX 64u
 #define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
 #define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
+/* The I/O spin's bounds (see io_spin_budget). Its gaps are measured to when the fd
+ * callbacks began, scheduler wake-up latency included, hence the wider bounds. */
+#define EVL__IO_SPIN_EST_MAX_NS 40000u /* spin for fds only while their gap averages <= this */
+#define EVL__IO_SPIN_CAP_NS     50000u /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
 
 uint64_t evl__monotonic_ns(void)
 {
@@ -158,6 +162,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->wake_ns, 0);
     atomic_init(&loop->wake_cpu, -1);
     loop->spin_est = EVL__SPIN_LONG_NS; /* no history: an idle loop never spins */
+    loop->io_est = EVL__SPIN_LONG_NS;
     atomic_init(&loop->stop, 0);
     atomic_init(&loop->closing, 0);
     atomic_init(&loop->next_id, o.first_id ? o.first_id : 1);
@@ -322,13 +327,36 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
  * gap, so an idle loop, a loop woken only by timers or I/O and a producer that comes back
  * rarely never spin; after a burst ends, at most one spin is wasted before the average backs
  * off. options.spin_ns sets a fixed spin instead; EVL_SPIN_OFF turns spinning off.
+ *
+ * The I/O spin is the same idea for fd readiness, with its own average (io_est) and back-off
+ * (io_skip, io_backoff): the gap of an episode is until the fd callbacks began (io_ready_ns,
+ * stamped by io_wait), exact for a spin's poll, wake-up latency included for a sleep (no
+ * writer stamps fds), hence wider bounds: it polls only while io_est is at most
+ * EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS.
+ * An episode that ends any other way (timeout, task, nothing) counts as long. Both spins run
+ * as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the
+ * backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
+ * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
+ * poll that ran callbacks ends the poll phase at once, without another wait, so a
+ * registration still gets at most one callback per iteration. Never past the poll timeout;
+ * not while terminating (drain). A fixed spin_ns polls the fds too.
  */
-static void spin_learn(struct evl_loop *loop, uint64_t gap)
+static void spin_learn(uint32_t *est, uint64_t gap)
 {
     uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
-    uint32_t e = loop->spin_est;
+    uint32_t e = *est;
     /* An average over about the last four idle episodes. */
-    loop->spin_est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+    *est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+}
+
+/* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
+static void spin_back_off(uint32_t *skip, uint32_t *backoff)
+{
+    *backoff = *backoff ? *backoff * 2 : 1;
+    if (*backoff > EVL__SPIN_BACKOFF_MAX) {
+        *backoff = EVL__SPIN_BACKOFF_MAX;
+    }
+    *skip = *backoff;
 }
 
 /* How long to spin before this sleep, in ns (0: do not). */
@@ -354,6 +382,27 @@ static uint64_t spin_budget(struct evl_loop *loop)
     }
     uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;
     return b < EVL__SPIN_CAP_NS ? b : EVL__SPIN_CAP_NS;
+}
+
+/* How long to poll the fds (without blocking) before this sleep, in ns (0: do not). A
+ * terminating loop (drain) does not: it waits only for tasks and in-flight work. */
+static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
+{
+    if (!loop->io_hooks || drain || loop->spin_ns == EVL_SPIN_OFF) {
+        return 0;
+    }
+    if (loop->spin_ns != 0) {
+        return loop->spin_ns;
+    }
+    if (loop->io_est > EVL__IO_SPIN_EST_MAX_NS) {
+        return 0;
+    }
+    if (loop->io_skip) {
+        loop->io_skip--;
+        return 0;
+    }
+    uint64_t b = 2 * (uint64_t)loop->io_est + EVL__SPIN_MIN_NS;
+    return b < EVL__IO_SPIN_CAP_NS ? b : EVL__IO_SPIN_CAP_NS;
 }
 
 static inline void cpu_relax(void)
@@ -428,27 +477,49 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
     }
 }
 
-/* Spins up to limit ns (and the timeout) from start; returns the time work was seen, or 0. */
-static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
-                              uint64_t start)
+enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
+
+/* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
+ * poll_io, polling the fds without blocking (which runs their callbacks). Returns what
+ * ended the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop
+ * was stopped or is terminating (no lesson). */
+static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
+                                      uint64_t start, int poll_io, uint64_t *seen)
 {
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
     for (;;) {
-        if (spin_found(loop)) {
-            uint64_t seen = evl__monotonic_ns();
-            /* A quick first look: a lone request after an idle spell goes almost at once. */
-            spin_let_batch_grow(loop, seen, 4);
-            return seen;
+        if (evl__loop_interrupted(loop)) {
+            return SPIN_STOP;
         }
-        /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote since
-         * costs the producer a cache miss on its next submit. */
-        for (int i = 0; i < 4; i++) {
-            cpu_relax();
+        if (spin_found(loop)) {
+            *seen = evl__monotonic_ns();
+            /* A quick first look: a lone request after an idle spell goes almost at once. */
+            spin_let_batch_grow(loop, *seen, 4);
+            return SPIN_TASK;
+        }
+        if (poll_io) {
+            /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
+             * Callbacks that ran end the spin and this poll phase, so a registration still
+             * gets at most one callback per iteration. */
+            int n = loop->io_hooks->wait(loop, 0);
+            if (n > 0) {
+                *seen = loop->io_ready_ns;
+                return SPIN_IO;
+            }
+            if (n < 0) {
+                return SPIN_MISS; /* the blocking wait that follows reports the error */
+            }
+        } else {
+            /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote
+             * since costs the producer a cache miss on its next submit. */
+            for (int i = 0; i < 4; i++) {
+                cpu_relax();
+            }
         }
         if (evl__monotonic_ns() - start >= limit) {
-            return 0;
+            return SPIN_MISS;
         }
     }
 }
@@ -462,25 +533,50 @@ static uint64_t spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t l
 static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
 {
     uint64_t idle_start = 0;
+    int io_learns = 0; /* this episode teaches the I/O spin (adaptive, fds polled, no drain) */
     if (timeout_ns != 0 && loop->spin_ns != EVL_SPIN_OFF) {
         idle_start = evl__monotonic_ns();
-        uint64_t budget = spin_budget(loop);
+        io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
+        uint64_t task_budget = spin_budget(loop);
+        uint64_t io_budget = io_spin_budget(loop, drain);
+        uint64_t budget = task_budget > io_budget ? task_budget : io_budget;
         if (budget) {
             loop->spins++;
-            uint64_t seen = spin_for_work(loop, timeout_ns, budget, idle_start);
-            if (seen) {
+            loop->io_spins += io_budget != 0;
+            uint64_t seen = 0;
+            enum spin_result r =
+                spin_for_work(loop, timeout_ns, budget, idle_start, io_budget != 0, &seen);
+            if (r == SPIN_IO) {
+                /* The fds' callbacks ran: this poll phase is over, without a sleep. */
+                loop->spin_hits++;
+                loop->io_spin_hits++;
+                loop->io_backoff = 0;
+                if (io_learns && seen >= idle_start) {
+                    spin_learn(&loop->io_est, seen - idle_start);
+                }
+                spin_learn(&loop->spin_est, EVL__SPIN_LONG_NS);
+                return;
+            }
+            if (r == SPIN_STOP) {
+                timeout_ns = 0; /* the caller sees why */
+                idle_start = 0;
+            } else if (r == SPIN_TASK) {
                 loop->spin_hits++;
                 loop->spin_backoff = 0;
-                spin_learn(loop, seen - idle_start);
+                spin_learn(&loop->spin_est, seen - idle_start);
+                if (io_learns) {
+                    spin_learn(&loop->io_est, EVL__SPIN_LONG_NS);
+                }
                 timeout_ns = 0;
                 idle_start = 0;
             } else if (loop->spin_ns == 0) {
-                /* A miss: skip the next 1, 2, 4 ... 64 chances to spin. */
-                loop->spin_backoff = loop->spin_backoff ? loop->spin_backoff * 2 : 1;
-                if (loop->spin_backoff > EVL__SPIN_BACKOFF_MAX) {
-                    loop->spin_backoff = EVL__SPIN_BACKOFF_MAX;
+                /* A miss: each spin that was asked for backs off. */
+                if (task_budget) {
+                    spin_back_off(&loop->spin_skip, &loop->spin_backoff);
                 }
-                loop->spin_skip = loop->spin_backoff;
+                if (io_budget) {
+                    spin_back_off(&loop->io_skip, &loop->io_backoff);
+                }
             }
         }
     }
@@ -503,10 +599,11 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             slept = 1;
         }
     }
+    int called = 0; /* fd callbacks the wait ran */
     if (loop->io_hooks) {
-        int rc = loop->io_hooks->wait(loop, timeout_ns);
-        if (rc < 0) {
-            evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(rc));
+        called = loop->io_hooks->wait(loop, timeout_ns);
+        if (called < 0) {
+            evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));
         }
     } else if (timeout_ns != 0) {
         int rc = evl__wakeup_wait(&loop->wakeup, timeout_ns);
@@ -527,7 +624,16 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
                 gap = w - idle_start; /* when the task came, not when the loop saw it */
             }
         }
-        spin_learn(loop, gap);
+        spin_learn(&loop->spin_est, gap);
+        if (io_learns) {
+            /* Until the fd callbacks began (wake-up latency included), or long if the
+             * episode ended any other way (timeout, task, nothing). */
+            uint64_t io_gap = EVL__SPIN_LONG_NS;
+            if (called > 0 && loop->io_ready_ns >= idle_start) {
+                io_gap = loop->io_ready_ns - idle_start;
+            }
+            spin_learn(&loop->io_est, io_gap);
+        }
     }
 }
 
@@ -904,4 +1010,6 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->iterations = loop->iterations;
     out->spins = loop->spins;
     out->spin_hits = loop->spin_hits;
+    out->io_spins = loop->io_spins;
+    out->io_spin_hits = loop->io_spin_hits;
 }

@@ -320,7 +320,8 @@ struct evl__io_hooks {
      * 0: do not block), dispatches fd callbacks (each followed by evl__loop_checkpoint).
      * Should call evl__loop_after_sleep(loop) right after the blocking syscall returns,
      * before dispatching; when the wake-up fd is readable it calls
-     * evl__loop_wakeup_drain(loop). Returns 0, or < 0 (EVL_E*) on error. */
+     * evl__loop_wakeup_drain(loop). Returns the number of fd callbacks it ran (>= 0; the
+     * loop's adaptive spin learns from it), or < 0 (EVL_E*) on error. */
     int (*wait)(struct evl_loop *loop, int64_t timeout_ns);
     /* Nonzero while ref'd fd registrations exist (keeps the loop alive). */
     int (*alive)(const struct evl_loop *loop);
@@ -347,8 +348,10 @@ struct evl__loop_stats {
     uint64_t wake_writes; /* wake-up syscalls made by producers */
     uint64_t sleeps;      /* sleep episodes (blocking waits) */
     uint64_t iterations;
-    uint64_t spins;     /* idle episodes that spun before sleeping */
-    uint64_t spin_hits; /* spins that found work (no sleep) */
+    uint64_t spins;        /* idle episodes that spun before sleeping */
+    uint64_t spin_hits;    /* spins that found work (no sleep) */
+    uint64_t io_spins;     /* ... of the spins, those that polled the fds */
+    uint64_t io_spin_hits; /* ... of the hits, those that ran fd callbacks */
 };
 
 /* Padding is deliberate, as above. */
@@ -384,6 +387,12 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
     uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
     uint32_t spin_backoff; /* ... and the next back-off after a miss */
+    uint64_t io_spins;     /* spins that polled the fds too */
+    uint64_t io_spin_hits; /* ... that ran fd callbacks */
+    uint32_t io_est;       /* I/O spin: average ns from going idle to fd callbacks */
+    uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
+    uint32_t io_backoff;   /* ... and the next back-off after a miss */
+    uint64_t io_ready_ns;  /* monotonic time the last I/O wait began its callbacks (adaptive) */
     struct evl__ring ticks;
     struct evl__ring micro;
     struct evl__ring pending;

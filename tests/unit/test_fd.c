@@ -998,3 +998,190 @@ BACKEND_TEST(fd_fast_path_switch_race)
         }
     }
 }
+
+/* ---- the adaptive I/O spin (poll the fds without blocking before sleeping) ---- */
+
+/* The loop and a peer on different CPUs (a spinning loop would keep a peer that shares its
+ * CPU off it), when there are two. */
+static void spin_two_cpus(int *a, int *b)
+{
+    cpu_set_t set;
+    *a = -1;
+    *b = -1;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        return;
+    }
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &set)) {
+            if (*a < 0) {
+                *a = c;
+            } else {
+                *b = c;
+                return;
+            }
+        }
+    }
+}
+
+static void spin_pin(int cpu)
+{
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
+    }
+}
+
+/* One byte bounced between an fd callback on the loop and a peer thread doing blocking
+ * reads and writes (bench fd_pingpong_thread), the peer pausing gap_ns before each answer. */
+struct spin_pp {
+    int sv[2];
+    int rounds;
+    int count;
+    uint64_t gap_ns;
+    int peer_cpu;
+};
+
+static void spin_pp_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    struct spin_pp *p = arg;
+    ASSERT_EQ(status, 0);
+    ASSERT_TRUE(events & EVL_READABLE);
+    char c = 0;
+    ASSERT_EQ(read(fd, &c, 1), 1);
+    if (++p->count >= p->rounds) {
+        ASSERT_OK(evl_fd_stop(loop, fd));
+        return;
+    }
+    ASSERT_EQ(write(fd, &c, 1), 1);
+}
+
+static void *spin_pp_peer(void *arg)
+{
+    struct spin_pp *p = arg;
+    spin_pin(p->peer_cpu);
+    char c = 0;
+    while (read(p->sv[1], &c, 1) == 1) { /* 0 once the loop's end is closed */
+        if (p->gap_ns) {
+            struct timespec ts = {0, (long)p->gap_ns};
+            while (nanosleep(&ts, &ts) != 0) {
+            }
+        }
+        if (write(p->sv[1], &c, 1) != 1) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct evl__loop_stats *st)
+{
+    cpu_set_t saved;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+    int loop_cpu = -1;
+    struct spin_pp p = {{-1, -1}, rounds, 0, gap_ns, -1};
+    spin_two_cpus(&loop_cpu, &p.peer_cpu);
+    spin_pin(loop_cpu);
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, p.sv), 0);
+    test_nonblock(p.sv[0]);
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    o.spin_ns = spin_ns;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    ASSERT_OK(evl_fd_start(loop, p.sv[0], EVL_READABLE, spin_pp_cb, &p));
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, spin_pp_peer, &p), 0);
+    test_write1(p.sv[0]);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    close(p.sv[0]);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    close(p.sv[1]);
+    ASSERT_EQ(p.count, rounds);
+    evl__loop_get_stats(loop, st);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
+/* A quick peer makes the loop poll its fds before sleeping, and some polls find the answer
+ * (the sleeps meanwhile end by the fd soon after going idle). Only that it hit at all is
+ * checked: a preempted peer makes a spin miss, and speed is the benchmark's business. */
+BACKEND_TEST(fd_spin_engages_for_quick_peer) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    spin_pingpong(0, 4000, 0, &st);
+    ASSERT_UGE(st.io_spins, 1);
+    ASSERT_UGE(st.io_spin_hits, 1);
+    ASSERT_ULE(st.io_spin_hits, st.io_spins);
+    ASSERT_ULE(st.io_spins, st.spins);
+    ASSERT_ULE(st.io_spin_hits, st.spin_hits);
+}
+
+/* A peer that answers only every 5 ms: each sleep ends long after going idle, so the loop
+ * never spins for it. */
+BACKEND_TEST(fd_spin_stays_off_for_slow_peer) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    spin_pingpong(0, 30, 5000000, &st);
+    ASSERT_UGE(st.sleeps, 20);
+    ASSERT_UEQ(st.io_spins, 0);
+    ASSERT_UEQ(st.spins, 0);
+}
+
+/* EVL_SPIN_OFF never spins, even for a peer that answers at once. */
+BACKEND_TEST(fd_spin_off_never_spins) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    spin_pingpong(EVL_SPIN_OFF, 2000, 0, &st);
+    ASSERT_UEQ(st.spins, 0);
+    ASSERT_UEQ(st.io_spins, 0);
+    ASSERT_UEQ(st.spin_hits, 0);
+}
+
+/* A fixed spin polls the fds before every sleep it would otherwise take. */
+BACKEND_TEST(fd_fixed_spin_polls_fds) /* labels: real-time */
+{
+    struct evl__loop_stats st;
+    spin_pingpong(20000, 200, 0, &st);
+    ASSERT_UGE(st.io_spins, 1);
+    ASSERT_ULE(st.io_spin_hits, st.io_spins);
+}
+
+/* An idle loop with a registered fd that never becomes ready, woken only by a timer, sleeps
+ * without spinning. */
+struct spin_idle {
+    int fd;
+    int fires;
+};
+
+static void spin_idle_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    struct spin_idle *s = arg;
+    if (++s->fires >= 8) {
+        ASSERT_OK(evl_timer_clear(loop, id));
+        ASSERT_OK(evl_fd_stop(loop, s->fd));
+    }
+}
+
+BACKEND_TEST(fd_spin_stays_off_on_idle_loop) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    int p[2];
+    test_pipe(p);
+    struct seen s = {0};
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
+    struct spin_idle si = {p[0], 0};
+    ASSERT_OK(evl_timer_set(loop, spin_idle_timer, &si, 5, 5, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    struct evl__loop_stats st;
+    evl__loop_get_stats(loop, &st);
+    ASSERT_EQ(si.fires, 8);
+    ASSERT_EQ(s.calls, 0);
+    ASSERT_UGE(st.sleeps, 8);
+    ASSERT_UEQ(st.spins, 0);
+    ASSERT_UEQ(st.io_spins, 0);
+    ASSERT_OK(evl_loop_free(loop));
+    close(p[0]);
+    close(p[1]);
+}
