@@ -405,15 +405,6 @@ static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
     return b < EVL__IO_SPIN_CAP_NS ? b : EVL__IO_SPIN_CAP_NS;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* Nonzero if a producer published something (tasks, timer messages) or asked to stop; reads
  * the producers' lines without writing them. */
 static int spin_found(struct evl_loop *loop)
@@ -458,7 +449,7 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
     uint32_t before = lanes_backlog(loop);
     uint64_t t0 = evl__monotonic_ns();
     for (int i = 0; i < pauses; i++) {
-        cpu_relax();
+        evl__cpu_relax();
     }
     uint32_t now = lanes_backlog(loop);
     uint64_t t1 = evl__monotonic_ns();
@@ -472,7 +463,7 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
     }
     while (evl__monotonic_ns() < end && !atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
         for (int i = 0; i < 8; i++) {
-            cpu_relax();
+            evl__cpu_relax();
         }
     }
 }
@@ -515,7 +506,7 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
             /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote
              * since costs the producer a cache miss on its next submit. */
             for (int i = 0; i < 4; i++) {
-                cpu_relax();
+                evl__cpu_relax();
             }
         }
         if (evl__monotonic_ns() - start >= limit) {

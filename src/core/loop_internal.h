@@ -443,6 +443,16 @@ static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
     return loop->clock(loop->clock_ud);
 }
 
+/* A pause for spin-wait loops: lets the sibling hyperthread run and saves power. */
+static inline void evl__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* Seam 6: cheap loop-thread check (a stored owner id compared with pthread_self()). */
 static inline uintptr_t evl__thread_id(void)
 {

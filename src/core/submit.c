@@ -126,15 +126,6 @@ void evl__task_ex_marker(struct evl_loop *loop, void *arg)
     (void)arg;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 static void spin_lock(_Atomic int *lock)
 {
     unsigned spins = 0;
@@ -145,7 +136,7 @@ static void spin_lock(_Atomic int *lock)
                 sched_yield();
                 spins = 0;
             } else {
-                cpu_relax();
+                evl__cpu_relax();
             }
         }
     }

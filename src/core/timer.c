@@ -116,7 +116,8 @@ static inline uint32_t table_home(const struct evl__timers *T, uint64_t id)
     return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> T->table_shift);
 }
 
-static uint32_t table_find(const struct evl__timers *T, uint64_t id)
+/* The table slot holding id (its record in *idx), or EVL__NONE. */
+static inline uint32_t table_slot(const struct evl__timers *T, uint64_t id, uint32_t *idx)
 {
     if (!T->table) {
         return EVL__NONE;
@@ -129,10 +130,18 @@ static uint32_t table_find(const struct evl__timers *T, uint64_t id)
             return EVL__NONE;
         }
         if (T->recs[v - 1].id == id) {
-            return v - 1;
+            *idx = v - 1;
+            return i;
         }
         i = (i + 1) & mask;
     }
+}
+
+static uint32_t table_find(const struct evl__timers *T, uint64_t id)
+{
+    uint32_t idx = EVL__NONE;
+    (void)table_slot(T, id, &idx);
+    return idx;
 }
 
 /* Inserts without touching the ref count (the rehash in pool_grow). */
@@ -195,22 +204,13 @@ static void table_del(struct evl__timers *T, uint32_t idx)
 /* Finds id and removes it from the table in one probe; returns its record or EVL__NONE. */
 static uint32_t table_take(struct evl__timers *T, uint64_t id)
 {
-    if (!T->table) {
+    uint32_t idx = EVL__NONE;
+    uint32_t i = table_slot(T, id, &idx);
+    if (i == EVL__NONE) {
         return EVL__NONE;
     }
-    uint32_t mask = T->table_mask;
-    uint32_t i = table_home(T, id);
-    for (;;) {
-        uint32_t v = T->table[i];
-        if (v == 0) {
-            return EVL__NONE;
-        }
-        if (T->recs[v - 1].id == id) {
-            table_del_at(T, i, v - 1);
-            return v - 1;
-        }
-        i = (i + 1) & mask;
-    }
+    table_del_at(T, i, idx);
+    return idx;
 }
 
 /* ---- record pool ----------------------------------------------------------------------- */
