@@ -1,4 +1,5 @@
 /* The public fd API (include/evl/io.h) on a running loop, once per backend. */
+#include "test_cpu.h"
 #include "test_fd_common.h"
 
 #include "core/loop_internal.h"
@@ -1001,38 +1002,6 @@ BACKEND_TEST(fd_fast_path_switch_race)
 
 /* ---- the adaptive I/O spin (poll the fds without blocking before sleeping) ---- */
 
-/* The loop and a peer on different CPUs (a spinning loop would keep a peer that shares its
- * CPU off it), when there are two. */
-static void spin_two_cpus(int *a, int *b)
-{
-    cpu_set_t set;
-    *a = -1;
-    *b = -1;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-        return;
-    }
-    for (int c = 0; c < CPU_SETSIZE; c++) {
-        if (CPU_ISSET(c, &set)) {
-            if (*a < 0) {
-                *a = c;
-            } else {
-                *b = c;
-                return;
-            }
-        }
-    }
-}
-
-static void spin_pin(int cpu)
-{
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
-    }
-}
-
 /* One byte bounced between an fd callback on the loop and a peer thread doing blocking
  * reads and writes (bench fd_pingpong_thread), the peer pausing gap_ns before each answer. */
 struct spin_pp {
@@ -1060,7 +1029,7 @@ static void spin_pp_cb(struct evl_loop *loop, int fd, int status, unsigned event
 static void *spin_pp_peer(void *arg)
 {
     struct spin_pp *p = arg;
-    spin_pin(p->peer_cpu);
+    test_pin_self(p->peer_cpu);
     char c = 0;
     while (read(p->sv[1], &c, 1) == 1) { /* 0 once the loop's end is closed */
         if (p->gap_ns) {
@@ -1081,8 +1050,8 @@ static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct 
     ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
     int loop_cpu = -1;
     struct spin_pp p = {{-1, -1}, rounds, 0, gap_ns, -1};
-    spin_two_cpus(&loop_cpu, &p.peer_cpu);
-    spin_pin(loop_cpu);
+    test_two_cpus(&loop_cpu, &p.peer_cpu);
+    test_pin_self(loop_cpu);
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, p.sv), 0);
     test_nonblock(p.sv[0]);
     struct evl_loop_options o;

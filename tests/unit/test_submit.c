@@ -1,5 +1,6 @@
 /* Thread-safe submission: per-producer FIFO, conservation, discard on close, wake dedup. */
 #include "evl_test.h"
+#include "test_cpu.h"
 
 #include "core/loop_internal.h"
 
@@ -465,38 +466,6 @@ struct pinger {
     int cpu;         /* pin the client to this CPU, or -1 */
 };
 
-/* Two CPUs this process may run on, or -1 (then nothing is pinned). */
-static void two_cpus(int *a, int *b)
-{
-    cpu_set_t set;
-    *a = -1;
-    *b = -1;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-        return;
-    }
-    for (int c = 0; c < CPU_SETSIZE; c++) {
-        if (CPU_ISSET(c, &set)) {
-            if (*a < 0) {
-                *a = c;
-            } else {
-                *b = c;
-                return;
-            }
-        }
-    }
-    *a = -1;
-}
-
-static void pin_self(int cpu)
-{
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(set), &set), 0);
-    }
-}
-
 static void pause_ns(uint64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
@@ -508,7 +477,7 @@ static void pause_ns(uint64_t ns)
 static void *pinger_main(void *p)
 {
     struct pinger *pg = p;
-    pin_self(pg->cpu);
+    test_pin_self(pg->cpu);
     for (int i = 1; i <= pg->rounds; i++) {
         if (pg->gap_ns) {
             pause_ns(pg->gap_ns);
@@ -532,11 +501,11 @@ static void run_pinger(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct evl
     if (pin) {
         /* The loop and its client on different CPUs (a spinning loop cannot help a client
          * that shares its CPU, and does not try), or (pin < 0) on the same one. */
-        two_cpus(&loop_cpu, &client_cpu);
+        test_two_cpus(&loop_cpu, &client_cpu);
         if (pin < 0) {
             client_cpu = loop_cpu;
         }
-        pin_self(loop_cpu);
+        test_pin_self(loop_cpu);
     }
     struct evl_loop_options o;
     evl_loop_options_init(&o);
@@ -616,7 +585,7 @@ TEST(adaptive_spin_engages_for_quick_client) /* labels: real-time */
 {
     int a;
     int b;
-    two_cpus(&a, &b);
+    test_two_cpus(&a, &b);
     if (a < 0) {
         return;
     }
@@ -698,7 +667,7 @@ TEST(adaptive_spin_off_when_client_shares_cpu) /* labels: real-time */
 {
     int a;
     int b;
-    two_cpus(&a, &b);
+    test_two_cpus(&a, &b);
     if (a < 0) {
         return;
     }
