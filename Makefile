@@ -91,7 +91,7 @@ tidy: build
 cppcheck:
 	@scripts/deps.sh lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -I include src cli
+	  --suppress=missingIncludeSystem -I include -i src/duktape/engine src cli
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -6,6 +6,7 @@
 #ifndef EVL_DUK_PRIVATE_H
 #define EVL_DUK_PRIVATE_H
 
+#include "duktape/engine/duk_engine.h"
 #include "duktape/internal.h"
 
 struct evl_duk_task;
@@ -28,9 +29,13 @@ struct evl_duk {
     uint32_t live_refs;
     uint32_t internals_ref; /* the object returned by the JS bootstrap */
 
-    /* Timers: open-addressing map from loop id to record. */
+    /* Timers: open-addressing map from loop id to record; spare records for reuse; the
+     * interned hidden keys of Timeout/Immediate objects (kept reachable by the stash). */
     struct evl_duk_timer **timers;
     uint32_t timers_cap, timers_len, timers_used;
+    struct evl_duk_timer *timer_spare;
+    uint32_t timer_nspare;
+    void *key_cb, *key_id, *key_delay, *key_args;
     /* nextTick and queueMicrotask jobs not run yet (orphaned on uninstall). */
     struct evl_duk_task *tasks;
 
@@ -65,9 +70,6 @@ void evl__duk_exec_detach(struct evl_duk *d);
 void evl__duk_exec_enter(struct evl_duk *d);
 void evl__duk_exec_leave(struct evl_duk *d);
 int evl__duk_exec_tripped(struct evl_duk *d);
-/* Makes ctx's thread run the interrupt check before its next bytecode instruction
- * (defined in the generated engine wrapper, see cmake/Duktape.cmake). */
-void evl__duk_force_interrupt(duk_context *ctx);
 uint64_t evl__duk_now_ns(void);
 /* Returns the heap state if ctx was made by evl_duk_heap_new (heap.c). */
 struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx);

@@ -12,11 +12,29 @@
  * execution-timeout check. Heaps made here are linked in a process-wide list so the check can
  * tell our state apart from an embedder's own heap_udata (which it must never dereference).
  */
+/*
+ * Small blocks are recycled per heap: a script that churns objects (a Timeout per
+ * setTimeout, a promise per then) frees and allocates the same few sizes over and over, and
+ * a free list per 16-byte size class serves them in a few instructions instead of a trip
+ * through the evl allocator and malloc. Such blocks are allocated at their class's full size
+ * so any block in a class fits any request of that class. The lists are bounded and are
+ * emptied when the heap is destroyed; cached blocks do not count against the byte cap.
+ */
+#define CLASS_GRAIN 16
+#define CLASS_COUNT 16 /* payloads up to 256 bytes */
+#define CLASS_DEPTH 64 /* blocks kept per class */
+
+struct spare_block {
+    struct spare_block *next;
+};
+
 struct evl_duk_heap_state {
     uint64_t max_bytes;
     uint64_t live_bytes;
     struct evl_duk *duk; /* the binding, set by evl_duk_install */
     struct evl_duk_heap_state *next;
+    struct spare_block *spare[CLASS_COUNT];
+    uint32_t nspare[CLASS_COUNT];
 };
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -71,15 +89,36 @@ struct duk_block {
     _Alignas(max_align_t) size_t size;
 };
 
+/* The size class of a payload size (sizes 1..256), or CLASS_COUNT when it is not small. */
+static inline size_t size_class(size_t size)
+{
+    return size && size <= CLASS_GRAIN * CLASS_COUNT ? (size - 1) / CLASS_GRAIN : CLASS_COUNT;
+}
+
+/* The payload capacity to allocate for size: small sizes get their class's full size. */
+static inline size_t capacity(size_t size)
+{
+    size_t c = size_class(size);
+    return c < CLASS_COUNT ? (c + 1) * CLASS_GRAIN : size;
+}
+
 static void *duk_alloc_cb(void *udata, duk_size_t size)
 {
     struct evl_duk_heap_state *hs = udata;
     if (hs->max_bytes && hs->live_bytes + size > hs->max_bytes) {
         return NULL;
     }
-    struct duk_block *b = evl_malloc(sizeof(*b) + size);
-    if (!b) {
-        return NULL;
+    struct duk_block *b;
+    size_t c = size_class(size);
+    if (c < CLASS_COUNT && hs->spare[c]) {
+        b = (struct duk_block *)hs->spare[c];
+        hs->spare[c] = hs->spare[c]->next;
+        hs->nspare[c]--;
+    } else {
+        b = evl_malloc(sizeof(*b) + capacity(size));
+        if (!b) {
+            return NULL;
+        }
     }
     b->size = size;
     hs->live_bytes += size;
@@ -94,7 +133,27 @@ static void duk_free_cb(void *udata, void *ptr)
     }
     struct duk_block *b = (struct duk_block *)ptr - 1;
     hs->live_bytes -= b->size;
+    size_t c = size_class(b->size);
+    if (c < CLASS_COUNT && hs->nspare[c] < CLASS_DEPTH) {
+        struct spare_block *s = (struct spare_block *)b;
+        s->next = hs->spare[c];
+        hs->spare[c] = s;
+        hs->nspare[c]++;
+        return;
+    }
     evl_free(b);
+}
+
+static void free_spares(struct evl_duk_heap_state *hs)
+{
+    for (size_t c = 0; c < CLASS_COUNT; c++) {
+        while (hs->spare[c]) {
+            struct spare_block *s = hs->spare[c];
+            hs->spare[c] = s->next;
+            evl_free(s);
+        }
+        hs->nspare[c] = 0;
+    }
 }
 
 static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
@@ -108,7 +167,14 @@ static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
     if (hs->max_bytes && size > old_size && hs->live_bytes + (size - old_size) > hs->max_bytes) {
         return NULL;
     }
-    struct duk_block *b = evl_realloc(old, sizeof(*b) + size);
+    size_t c = size_class(size);
+    if (c < CLASS_COUNT && c == size_class(old_size)) {
+        /* The block already has its class's full size. */
+        old->size = size;
+        hs->live_bytes = hs->live_bytes - old_size + size;
+        return ptr;
+    }
+    struct duk_block *b = evl_realloc(old, sizeof(*b) + capacity(size));
     if (!b) {
         return NULL;
     }
@@ -135,6 +201,7 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
     hs->max_bytes = options ? options->max_heap_bytes : 0;
     duk_context *ctx = duk_create_heap(duk_alloc_cb, duk_realloc_cb, duk_free_cb, hs, NULL);
     if (!ctx) {
+        free_spares(hs);
         evl_free(hs);
         return EVL_ENOMEM;
     }
@@ -165,6 +232,7 @@ void evl_duk_heap_free(duk_context *ctx)
     duk_destroy_heap(ctx);
     if (funcs.alloc_func == duk_alloc_cb) {
         heaps_remove(funcs.udata);
+        free_spares(funcs.udata);
         evl_free(funcs.udata);
     }
 }

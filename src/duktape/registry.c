@@ -70,11 +70,14 @@ uint32_t evl__duk_ref(duk_context *ctx, duk_idx_t idx)
         ref = d->next_ref++;
     }
     d->live[ref / 8] |= (uint8_t)(1u << (ref % 8));
-    idx = duk_normalize_index(ctx, idx);
-    duk_push_heapptr(ctx, d->registry);
-    duk_dup(ctx, idx);
-    duk_put_prop_index(ctx, -2, ref);
-    duk_pop(ctx);
+    /* A reused handle is a slot inside the array: written in place. A new one appends. */
+    if (!evl__duk_array_put(ctx, d->registry, ref, idx)) {
+        idx = duk_normalize_index(ctx, idx);
+        duk_push_heapptr(ctx, d->registry);
+        duk_dup(ctx, idx);
+        duk_put_prop_index(ctx, -2, ref);
+        duk_pop(ctx);
+    }
     d->live_refs++;
     return ref;
 }
@@ -84,6 +87,9 @@ void evl__duk_push_ref(duk_context *ctx, uint32_t ref)
     struct evl_duk *d = evl__duk_get(ctx);
     if (!d || !d->registry || ref == 0) {
         duk_push_undefined(ctx);
+        return;
+    }
+    if (evl__duk_array_push_slot(ctx, d->registry, ref)) {
         return;
     }
     duk_push_heapptr(ctx, d->registry);
@@ -103,10 +109,12 @@ void evl__duk_unref(duk_context *ctx, uint32_t ref)
     }
     d->live[ref / 8] &= (uint8_t) ~(1u << (ref % 8));
     /* Overwriting with undefined (not deleting) keeps the array part dense and fast. */
-    duk_push_heapptr(ctx, d->registry);
-    duk_push_undefined(ctx);
-    duk_put_prop_index(ctx, -2, ref);
-    duk_pop(ctx);
+    if (!evl__duk_array_clear(ctx, d->registry, ref)) {
+        duk_push_heapptr(ctx, d->registry);
+        duk_push_undefined(ctx);
+        duk_put_prop_index(ctx, -2, ref);
+        duk_pop(ctx);
+    }
     if (d->nfree == d->cap_free) {
         uint32_t cap = d->cap_free ? d->cap_free * 2 : 64;
         uint32_t *n = evl_realloc(d->free_refs, cap * sizeof(*n));

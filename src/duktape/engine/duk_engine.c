@@ -1,0 +1,168 @@
+/*
+ * The Duktape engine, plus the few fast paths of the adapter that need its internal
+ * structures.
+ *
+ * cmake/Duktape.cmake copies Debian's amalgamation (/usr/share/duktape) into the build tree
+ * with our duk_config.h and compiles it through this file, so the functions below see the
+ * engine's internal types and macros. Nothing of Duktape is stored in this repository: the
+ * include below is resolved in the build tree.
+ *
+ * Why these exist: through the public API, creating a Timeout object with three hidden
+ * properties costs ~2,000 instructions (each put searches the object, grows its property
+ * table and interns the key), and one registry slot write ~300. The functions here do the
+ * same work directly: an object born with a property table of the right size, keys that are
+ * already interned, and slot writes with the engine's own reference-count macros. Each
+ * keeps the semantics of the public call it replaces (same property attributes, same
+ * refcount side effects); callers fall back to the public API whenever a precondition
+ * (such as "the property exists and is a plain data property") does not hold.
+ *
+ * Loop thread only, like the rest of the adapter. Keys are interned strings (heap pointers
+ * from duk_get_heapptr) that the caller keeps reachable.
+ */
+#include "duktape.c"
+
+#include "duktape/engine/duk_engine.h"
+
+void evl__duk_force_interrupt(duk_context *ctx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    /* The interrupt check runs when the counter reaches zero; init = 1 keeps the
+     * executor's accounting of executed instructions consistent. */
+    thr->interrupt_init = 1;
+    thr->interrupt_counter = 0;
+}
+
+void *evl__duk_push_record(duk_context *ctx, void *proto, void *const *keys, duk_idx_t first,
+                           duk_idx_t n)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    /* The same flags duk_push_object uses: an extensible plain object. */
+    duk_hobject *obj =
+        duk_push_object_helper_proto(thr,
+                                     DUK_HOBJECT_FLAG_EXTENSIBLE | DUK_HOBJECT_FLAG_FASTREFS |
+                                         DUK_HOBJECT_CLASS_AS_FLAGS(DUK_HOBJECT_CLASS_OBJECT),
+                                     (duk_hobject *)proto);
+    first = duk_require_normalize_index(ctx, first);
+    /* Exactly n entries, no array or hash part (n is small): one allocation, no growth. The
+     * object is on the value stack and has no property table yet, so a garbage collection
+     * triggered by the allocation sees a consistent object; a failure throws like any push. */
+    void *props = DUK_ALLOC_CHECKED(thr, DUK_HOBJECT_P_COMPUTE_SIZE((duk_uint32_t)n, 0, 0));
+    DUK_HOBJECT_SET_PROPS(thr->heap, obj, (duk_uint8_t *)props);
+    DUK_HOBJECT_SET_ESIZE(obj, (duk_uint32_t)n);
+    DUK_HOBJECT_SET_ENEXT(obj, 0);
+    for (duk_idx_t i = 0; i < n; i++) {
+        duk_hstring *key = (duk_hstring *)keys[i];
+        duk_uint32_t e = DUK_HOBJECT_POSTINC_ENEXT(obj);
+        DUK_HOBJECT_E_SET_KEY(thr->heap, obj, e, key);
+        DUK_HSTRING_INCREF(thr, key);
+        duk_tval *dst = DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(thr->heap, obj, e);
+        DUK_TVAL_SET_TVAL(dst, duk_get_tval(ctx, first + i));
+        DUK_TVAL_INCREF(thr, dst);
+        /* What a put of a new property gives it: writable, enumerable, configurable. */
+        DUK_HOBJECT_E_SET_FLAGS(thr->heap, obj, e, DUK_PROPDESC_FLAGS_WEC);
+    }
+    return obj;
+}
+
+/* The value slot of an own plain data property, or NULL. Objects without a hash part (all
+ * small ones) are scanned here directly: keys are interned, so a pointer compare suffices. */
+static duk_tval *own_slot(duk_context *ctx, duk_idx_t idx, void *key)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    duk_hobject *obj = duk_get_hobject(ctx, idx);
+    if (!obj) {
+        return NULL;
+    }
+    if (DUK_HOBJECT_GET_HSIZE(obj) > 0) {
+        return duk_hobject_find_entry_tval_ptr(thr->heap, obj, (duk_hstring *)key);
+    }
+    duk_hstring *const *keys = DUK_HOBJECT_E_GET_KEY_BASE(thr->heap, obj);
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(obj); i < n; i++) {
+        if (keys[i] == (duk_hstring *)key) {
+            return DUK_HOBJECT_E_SLOT_IS_ACCESSOR(thr->heap, obj, i)
+                       ? NULL
+                       : DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(thr->heap, obj, i);
+        }
+    }
+    return NULL;
+}
+
+int evl__duk_get_own(duk_context *ctx, duk_idx_t idx, void *key)
+{
+    duk_tval *tv = own_slot(ctx, idx, key);
+    if (!tv) {
+        duk_push_undefined(ctx);
+        return 0;
+    }
+    duk_push_tval((duk_hthread *)ctx, tv);
+    return 1;
+}
+
+int evl__duk_get_own_number(duk_context *ctx, duk_idx_t idx, void *key, double *out)
+{
+    duk_tval *tv = own_slot(ctx, idx, key);
+    if (!tv || !DUK_TVAL_IS_NUMBER(tv)) {
+        return 0;
+    }
+    *out = DUK_TVAL_GET_NUMBER(tv);
+    return 1;
+}
+
+int evl__duk_set_own_number(duk_context *ctx, duk_idx_t idx, void *key, double v)
+{
+    duk_tval *tv = own_slot(ctx, idx, key);
+    if (!tv || !DUK_TVAL_IS_NUMBER(tv)) {
+        /* Only number -> number is done here: no reference count changes hands. */
+        return 0;
+    }
+    DUK_TVAL_SET_NUMBER(tv, v);
+    return 1;
+}
+
+/* The array-part slot i of a dense array below its length, or NULL. */
+static duk_tval *array_slot(duk_context *ctx, void *arr, duk_uarridx_t i)
+{
+    duk_hobject *obj = (duk_hobject *)arr;
+    if (!DUK_HOBJECT_HAS_ARRAY_PART(obj) || !DUK_HOBJECT_IS_ARRAY(obj) ||
+        i >= ((duk_harray *)obj)->length || i >= DUK_HOBJECT_GET_ASIZE(obj)) {
+        return NULL;
+    }
+    /* Registry arrays are never frozen or made non-writable; check anyway, the fallback is
+     * the public API with full semantics. */
+    if (DUK_HARRAY_LENGTH_NONWRITABLE((duk_harray *)obj) || !DUK_HOBJECT_HAS_EXTENSIBLE(obj)) {
+        return NULL;
+    }
+    return DUK_HOBJECT_A_GET_VALUE_PTR(((duk_hthread *)ctx)->heap, obj, i);
+}
+
+int evl__duk_array_put(duk_context *ctx, void *arr, duk_uarridx_t i, duk_idx_t idx)
+{
+    duk_tval *dst = array_slot(ctx, arr, i);
+    if (!dst) {
+        return 0;
+    }
+    /* Increments the new value, then decrements the old one, whose refzero side effects
+     * (freeing, finalizers) are those of an ordinary put. */
+    DUK_TVAL_SET_TVAL_UPDREF((duk_hthread *)ctx, dst, duk_get_tval(ctx, idx));
+    return 1;
+}
+
+int evl__duk_array_clear(duk_context *ctx, void *arr, duk_uarridx_t i)
+{
+    duk_tval *dst = array_slot(ctx, arr, i);
+    if (!dst) {
+        return 0;
+    }
+    DUK_TVAL_SET_UNDEFINED_UPDREF((duk_hthread *)ctx, dst);
+    return 1;
+}
+
+int evl__duk_array_push_slot(duk_context *ctx, void *arr, duk_uarridx_t i)
+{
+    duk_tval *src = array_slot(ctx, arr, i);
+    if (!src || DUK_TVAL_IS_UNUSED(src)) {
+        return 0;
+    }
+    duk_push_tval((duk_hthread *)ctx, src);
+    return 1;
+}

@@ -1,0 +1,48 @@
+/*
+ * Fast paths into the Duktape engine's internals (duk_engine.c). Each does what a sequence
+ * of public API calls would, without the generic lookups; where a function returns 0 the
+ * caller must fall back to the public API. Loop thread only. Keys are heap pointers of
+ * interned strings (duk_get_heapptr of a pushed string) that the caller keeps reachable.
+ */
+#ifndef EVL_DUK_ENGINE_H
+#define EVL_DUK_ENGINE_H
+
+#include "duktape.h"
+
+/* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
+ * process.exit() unwinds at once instead of up to 256k instructions later. */
+void evl__duk_force_interrupt(duk_context *ctx);
+
+/*
+ * Pushes a new extensible plain object (+1) with prototype proto (a heap pointer the caller
+ * keeps reachable) and n own properties keys[i] = the value at stack index first + i, all
+ * writable, enumerable and configurable, as n duk_put_prop calls on a new object would make
+ * them. n must be small (no hash part is built) and the keys distinct. Returns the object's
+ * heap pointer. Throws on allocation failure, like any push.
+ */
+void *evl__duk_push_record(duk_context *ctx, void *proto, void *const *keys, duk_idx_t first,
+                           duk_idx_t n);
+
+/* Pushes the own data property key of the object at idx (+1) and returns 1; pushes
+ * undefined and returns 0 if there is none (no prototype walk, no getters). */
+int evl__duk_get_own(duk_context *ctx, duk_idx_t idx, void *key);
+
+/* Reads the own data property key of the object at idx into *out if it is a number
+ * (returns 1); else returns 0. Value stack unchanged. */
+int evl__duk_get_own_number(duk_context *ctx, duk_idx_t idx, void *key, double *out);
+
+/* Overwrites the own data property key of the object at idx with v if it holds a number
+ * now (returns 1); else returns 0 and changes nothing. Value stack unchanged. */
+int evl__duk_set_own_number(duk_context *ctx, duk_idx_t idx, void *key, double v);
+
+/*
+ * Dense-array slot access for the registry: arr is an array's heap pointer, i an index below
+ * its length in the array part. Put stores the value at idx (reference counts updated as an
+ * ordinary put does), clear stores undefined, push_slot pushes the value (+1). Each returns
+ * 0 without doing anything when the slot is not in a writable dense array part.
+ */
+int evl__duk_array_put(duk_context *ctx, void *arr, duk_uarridx_t i, duk_idx_t idx);
+int evl__duk_array_clear(duk_context *ctx, void *arr, duk_uarridx_t i);
+int evl__duk_array_push_slot(duk_context *ctx, void *arr, duk_uarridx_t i);
+
+#endif
