@@ -37,6 +37,13 @@
 #define EVL__NOINLINE
 #endif
 
+/* Starts fetching a cache line that is about to be written (a hint; nothing elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define EVL__PREFETCH_W(p) ((void)(p))
+#endif
+
 /* Inlines a helper that several callers share into the hot one (the timer arming path). */
 #if defined(__GNUC__) || defined(__clang__)
 #define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
@@ -124,6 +131,21 @@ struct evl__timer {
     uint32_t pos;  /* heap index, next index (lane/immediate/free lists), or EVL__POS_RUNNING */
 };
 
+/* A run: timers armed in (deadline, seq) order, linked through `pos` from head to tail. Its
+ * front is always a live timer; cancelled ones behind it are skipped when they reach the
+ * front (lazy deletion). The front's (deadline, seq) is kept here so that ordering the runs
+ * reads no record. */
+#define EVL__TIMER_RUNS 128
+struct evl__timer_run {
+    uint64_t front_deadline;
+    uint32_t front_seq;
+    uint32_t head;
+    uint32_t tail;
+    uint32_t len;       /* records linked, cancelled ones included */
+    uint32_t cancelled; /* cancelled records still linked */
+    uint32_t hpos;      /* index in run_heap while non-empty */
+};
+
 /* A heap slot: the deadline's coarse key (see key_of in timer.c) next to the record index,
  * so a sift compares slots without touching records unless two keys are equal. */
 struct evl__heap_slot {
@@ -138,19 +160,23 @@ struct evl__timers {
     uint32_t free_head;          /* freed records, linked through pos; EVL__NONE when empty */
     struct evl__heap_slot *heap; /* rec_cap slots */
     uint32_t heap_len;
-    uint32_t table_shift; /* 64 - log2(table size): the hash keeps the product's top bits */
-    uint64_t id_next;     /* the loop thread's block of ids: [id_next, id_end) */
+    uint64_t id_next; /* the loop thread's block of ids: [id_next, id_end) */
     uint64_t id_end;
     uint64_t key_base; /* loop-clock ns that heap key 0 stands for */
     uint64_t now_hint; /* the latest clock read on the loop thread (a base for keys) */
-    uint32_t *table;   /* id -> record index + 1; 0 = empty slot */
+    uint32_t *table;   /* id & table_mask -> record index + 1; 0 = empty slot */
     uint32_t table_mask;
-    uint32_t table_count;
-    uint32_t lane_head; /* the sorted lane: timers armed in (deadline, seq) order */
-    uint32_t lane_tail;
-    uint32_t lane_len;       /* records linked in the lane, cancelled ones included */
-    uint32_t lane_cancelled; /* cancelled records still linked (lazy deletion) */
-    uint32_t imm_head;       /* immediates, FIFO through pos */
+    uint32_t table_count; /* ids recorded (both tables) */
+    uint32_t *ovf;        /* ids that collided in `table`: open addressing, same values */
+    uint32_t ovf_mask;
+    uint32_t ovf_shift; /* 64 - log2(overflow size): the hash keeps the product's top bits */
+    uint32_t ovf_count;
+    /* Runs: sorted lists of timers (see "runs" in timer.c), and a binary heap of the
+     * non-empty ones ordered by their fronts. */
+    struct evl__timer_run runs[EVL__TIMER_RUNS];
+    uint8_t run_heap[EVL__TIMER_RUNS];
+    uint32_t run_heap_len;
+    uint32_t imm_head; /* immediates, FIFO through pos */
     uint32_t imm_tail;
     uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
     uint32_t seq;
@@ -167,7 +193,7 @@ void evl__timers_deinit(struct evl_loop *loop);
 /* Nonzero if timers (not immediates) are pending. */
 static inline int evl__timers_any(const struct evl__timers *T)
 {
-    return T->heap_len != 0 || T->lane_len != 0;
+    return T->heap_len != 0 || T->run_heap_len != 0;
 }
 /* Timer phase: runs every timer due at loop->now. */
 void evl__timers_run(struct evl_loop *loop);

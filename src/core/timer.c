@@ -1,15 +1,16 @@
 /*
  * Timers and immediates.
  *
- * Storage: records live in one pooled array (48 bytes each, free list through `pos`). A 4-ary
- * min-heap of 8-byte slots {key, record index} orders them by (deadline, seq): the key is the
- * deadline coarsened to a 32-bit count of ~1 us units past a base, so a sift compares slots
- * in the heap array alone and reads two records only when their keys are equal (libev keeps
- * its deadlines in the heap array for the same reason). An open-addressing table of 4-byte
- * indices (Fibonacci hashing on the product's top bits, linear probing, backward-shift
- * deletion, load <= 1/2) maps ids to records. All arrays grow together when the pool grows,
- * so arming, re-arming and firing a timer can never fail once its record exists: no
- * allocation per timer in steady state, 64 bytes per pending timer with a full pool.
+ * Storage: records live in one pooled array (48 bytes each, free list through `pos`). Most
+ * timers sit in runs, sorted lists per period with O(1) arming and firing (see "runs"); the
+ * others in a 4-ary min-heap of 8-byte slots {key, record index} ordered by (deadline, seq):
+ * the key is the deadline coarsened to a 32-bit count of ~1 us units past a base, so a sift
+ * compares slots in the heap array alone and reads two records only when their keys are equal
+ * (libev keeps its deadlines in the heap array for the same reason). A direct-mapped table of
+ * 4-byte indices (id & mask, twice the pool's size), backed by a small overflow hash for the rare
+ * colliding ids, maps ids to records (see "id table"). The arrays grow together when the pool
+ * grows, so re-arming and firing a timer never fail: no allocation per timer in steady
+ * state, 64 bytes per pending timer with a full pool.
  *
  * The timer phase pops and runs one due timer at a time (no ready list): a timer armed
  * during the phase carries a sequence number issued during the phase and stops it, so it
@@ -37,7 +38,7 @@
 #define F_INTERVAL       (UINT64_C(1) << 57)
 #define F_IMMEDIATE      (UINT64_C(1) << 58)
 #define F_CANCELLED      (UINT64_C(1) << 59)
-#define F_LANE           (UINT64_C(1) << 60)
+#define F_RUN            (UINT64_C(1) << 60)
 
 #define NS_PER_MS UINT64_C(1000000)
 
@@ -77,8 +78,10 @@ int evl__timers_init(struct evl_loop *loop)
     T->free_head = EVL__NONE;
     T->imm_head = EVL__NONE;
     T->imm_tail = EVL__NONE;
-    T->lane_head = EVL__NONE;
-    T->lane_tail = EVL__NONE;
+    for (uint32_t i = 0; i < EVL__TIMER_RUNS; i++) {
+        T->runs[i].head = EVL__NONE;
+        T->runs[i].tail = EVL__NONE;
+    }
     atomic_init(&T->foreign_sets, 0);
     return 0;
 }
@@ -89,10 +92,12 @@ void evl__timers_deinit(struct evl_loop *loop)
     evl__loop_free(loop, T->recs);
     evl__loop_free(loop, T->heap);
     evl__loop_free(loop, T->table);
+    evl__loop_free(loop, T->ovf);
     evl__loop_free(loop, T->tombstones);
     T->recs = NULL;
     T->heap = NULL;
     T->table = NULL;
+    T->ovf = NULL;
     T->tombstones = NULL;
 }
 
@@ -105,27 +110,29 @@ void evl__timers_cancel_all(struct evl_loop *loop)
 }
 
 /* ---- id table --------------------------------------------------------------------------
- * Fibonacci hashing keeps the top bits of id * 2^64/phi: consecutive ids (the common case)
- * land far apart and evenly spread, so probe chains stay short at load 1/2. (Hashes that keep
- * consecutive ids in adjacent slots for cache locality were measured and rejected: with
- * linear probing, runs of adjacent homes that meet merge into long clusters.)
+ * Two levels. The primary table is direct-mapped: id & mask, with twice as many slots as the
+ * pool has records. Ids are issued in sequence, so the timers armed together (and usually
+ * fired or cleared together) sit in adjacent slots, 16 to a cache line: a burst of a million
+ * sets, fires or clears walks the table sequentially instead of missing the cache once per
+ * timer. Two live ids share a slot only when one outlived a table's worth of newer ids; the
+ * older then moves to the overflow table, an open-addressing hash (Fibonacci hashing, linear
+ * probing, backward-shift deletion, load <= 1/2) that stays empty in most programs and is
+ * looked at only when it is not. (Putting sequential ids straight into one linear-probing
+ * table with a locality-keeping hash was measured and rejected: adjacent homes merge into
+ * long clusters.)
  */
 
-static inline uint32_t table_home(const struct evl__timers *T, uint64_t id)
+static inline uint32_t ovf_home(const struct evl__timers *T, uint64_t id)
 {
-    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> T->table_shift);
+    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> T->ovf_shift);
 }
 
-/* The table slot holding id (its record in *idx), or EVL__NONE. */
-static inline uint32_t table_slot(const struct evl__timers *T, uint64_t id, uint32_t *idx)
+/* The overflow slot holding id (its record in *idx), or EVL__NONE. */
+static uint32_t ovf_slot(const struct evl__timers *T, uint64_t id, uint32_t *idx)
 {
-    if (!T->table) {
-        return EVL__NONE;
-    }
-    uint32_t mask = T->table_mask;
-    uint32_t i = table_home(T, id);
-    for (;;) {
-        uint32_t v = T->table[i];
+    uint32_t mask = T->ovf_mask;
+    for (uint32_t i = ovf_home(T, id);; i = (i + 1) & mask) {
+        uint32_t v = T->ovf[i];
         if (v == 0) {
             return EVL__NONE;
         }
@@ -133,84 +140,152 @@ static inline uint32_t table_slot(const struct evl__timers *T, uint64_t id, uint
             *idx = v - 1;
             return i;
         }
+    }
+}
+
+/* Inserts into the overflow table, which has room (ovf_reserve). */
+static void ovf_insert(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t mask = T->ovf_mask;
+    uint32_t i = ovf_home(T, T->recs[idx].id);
+    while (T->ovf[i] != 0) {
         i = (i + 1) & mask;
     }
+    T->ovf[i] = idx + 1;
+    T->ovf_count++;
 }
 
-static uint32_t table_find(const struct evl__timers *T, uint64_t id)
+/* Empties overflow slot i. Backward-shift deletion keeps probe chains intact without
+ * tombstones. */
+static void ovf_del_at(struct evl__timers *T, uint32_t i)
 {
-    uint32_t idx = EVL__NONE;
-    (void)table_slot(T, id, &idx);
-    return idx;
-}
-
-/* Inserts without touching the ref count (the rehash in pool_grow). */
-static inline void table_insert(struct evl__timers *T, uint32_t idx, uint64_t id)
-{
-    uint32_t mask = T->table_mask;
-    uint32_t i = table_home(T, id);
-    while (T->table[i] != 0) {
-        i = (i + 1) & mask;
-    }
-    T->table[i] = idx + 1;
-    T->table_count++;
-}
-
-static inline void table_put(struct evl__timers *T, uint32_t idx, uint64_t id, uint64_t meta)
-{
-    table_insert(T, idx, id);
-    if (meta & F_REF) {
-        T->ref_count++;
-    }
-}
-
-/* Empties slot i (holding idx + 1) and drops the record's ref. */
-static void table_del_at(struct evl__timers *T, uint32_t i, uint32_t idx)
-{
-    const struct evl__timer *r = &T->recs[idx];
-    uint32_t mask = T->table_mask;
-    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    uint32_t mask = T->ovf_mask;
     uint32_t j = i;
     for (;;) {
         j = (j + 1) & mask;
-        uint32_t v = T->table[j];
+        uint32_t v = T->ovf[j];
         if (v == 0) {
             break;
         }
-        uint32_t home = table_home(T, T->recs[v - 1].id);
+        uint32_t home = ovf_home(T, T->recs[v - 1].id);
         /* Move v into the hole at i if its home is not in (i, j]. */
         if (((j - home) & mask) >= ((j - i) & mask)) {
-            T->table[i] = v;
+            T->ovf[i] = v;
             i = j;
         }
     }
-    T->table[i] = 0;
+    T->ovf[i] = 0;
+    T->ovf_count--;
+}
+
+/* Makes room in the overflow table for `more` entries (load <= 1/2). Out of line: it runs
+ * only when ids collide in the primary table. */
+EVL__NOINLINE static int ovf_reserve(struct evl_loop *loop, uint32_t more)
+{
+    struct evl__timers *T = &loop->timers;
+    uint32_t size = T->ovf ? T->ovf_mask + 1 : 0;
+    if ((uint64_t)(T->ovf_count + more) * 2 <= size) {
+        return 0;
+    }
+    uint32_t nsize = size ? size : 16;
+    while ((uint64_t)(T->ovf_count + more) * 2 > nsize) {
+        if (nsize > UINT32_MAX / 2) {
+            return EVL_ENOMEM;
+        }
+        nsize *= 2;
+    }
+    uint32_t *nt = evl__loop_malloc(loop, (size_t)nsize * sizeof(*nt));
+    if (!nt) {
+        return EVL_ENOMEM;
+    }
+    memset(nt, 0, (size_t)nsize * sizeof(*nt));
+    uint32_t *old = T->ovf;
+    uint32_t log2 = 0;
+    while ((UINT32_C(1) << log2) < nsize) {
+        log2++;
+    }
+    T->ovf = nt;
+    T->ovf_mask = nsize - 1;
+    T->ovf_shift = 64 - log2;
+    T->ovf_count = 0;
+    for (uint32_t i = 0; i < size; i++) {
+        if (old[i]) {
+            ovf_insert(T, old[i] - 1);
+        }
+    }
+    evl__loop_free(loop, old);
+    return 0;
+}
+
+/* The record of id, or EVL__NONE. */
+static inline uint32_t table_find(const struct evl__timers *T, uint64_t id)
+{
+    if (!T->table) {
+        return EVL__NONE;
+    }
+    uint32_t v = T->table[id & T->table_mask];
+    if (v != 0 && T->recs[v - 1].id == id) {
+        return v - 1;
+    }
+    uint32_t idx = EVL__NONE;
+    if (T->ovf_count != 0) {
+        (void)ovf_slot(T, id, &idx);
+    }
+    return idx;
+}
+
+/* Forgets record idx (found by id: the caller knows it is present) and drops its ref. */
+static inline void table_del(struct evl__timers *T, uint32_t idx)
+{
+    uint64_t id = T->recs[idx].id;
+    uint32_t *slot = &T->table[id & T->table_mask];
+    if (*slot == idx + 1) {
+        *slot = 0;
+    } else {
+        uint32_t found = EVL__NONE;
+        ovf_del_at(T, ovf_slot(T, id, &found));
+    }
     T->table_count--;
-    if (r->meta & F_REF) {
+    if (T->recs[idx].meta & F_REF) {
         T->ref_count--;
     }
 }
 
-static void table_del(struct evl__timers *T, uint32_t idx)
+/* Finds id and removes it; returns its record or EVL__NONE. */
+static inline uint32_t table_take(struct evl__timers *T, uint64_t id)
 {
-    uint32_t mask = T->table_mask;
-    uint32_t i = table_home(T, T->recs[idx].id);
-    while (T->table[i] != idx + 1) {
-        i = (i + 1) & mask;
+    uint32_t idx = table_find(T, id);
+    if (idx != EVL__NONE) {
+        table_del(T, idx);
     }
-    table_del_at(T, i, idx);
+    return idx;
 }
 
-/* Finds id and removes it from the table in one probe; returns its record or EVL__NONE. */
-static uint32_t table_take(struct evl__timers *T, uint64_t id)
+/* Places record idx in the primary table, moving a colliding older id to the overflow
+ * table (which has room: see table_put). */
+static inline void table_place(struct evl__timers *T, uint32_t idx)
 {
-    uint32_t idx = EVL__NONE;
-    uint32_t i = table_slot(T, id, &idx);
-    if (i == EVL__NONE) {
-        return EVL__NONE;
+    uint32_t *slot = &T->table[T->recs[idx].id & T->table_mask];
+    if (*slot != 0) {
+        ovf_insert(T, *slot - 1);
     }
-    table_del_at(T, i, idx);
-    return idx;
+    *slot = idx + 1;
+}
+
+/* Records idx under its id and counts its ref. Fails (EVL_ENOMEM, nothing changed) only
+ * when a collision needs a larger overflow table. */
+static inline int table_put(struct evl_loop *loop, uint32_t idx)
+{
+    struct evl__timers *T = &loop->timers;
+    if (T->table[T->recs[idx].id & T->table_mask] != 0 && ovf_reserve(loop, 1) != 0) {
+        return EVL_ENOMEM;
+    }
+    table_place(T, idx);
+    T->table_count++;
+    if (T->recs[idx].meta & F_REF) {
+        T->ref_count++;
+    }
+    return 0;
 }
 
 /* ---- record pool ----------------------------------------------------------------------- */
@@ -235,28 +310,44 @@ EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
         return EVL_ENOMEM;
     }
     T->heap = heap;
+    /* The primary table doubles too. Ids that share a slot of the new table shared one of
+     * the old (a = b mod 2S implies a = b mod S), so the entries the new table cannot hold
+     * are at most as many as the overflow table holds now: it has room for them. */
     uint32_t tsize = cap * 2;
     uint32_t *table = evl__loop_malloc(loop, (size_t)tsize * sizeof(*table));
     if (!table) {
         return EVL_ENOMEM;
     }
     memset(table, 0, (size_t)tsize * sizeof(*table));
+    uint32_t *nov = NULL;
+    uint32_t ov_size = T->ovf ? T->ovf_mask + 1 : 0;
+    if (ov_size) {
+        nov = evl__loop_malloc(loop, (size_t)ov_size * sizeof(*nov));
+        if (!nov) {
+            evl__loop_free(loop, table);
+            return EVL_ENOMEM;
+        }
+        memset(nov, 0, (size_t)ov_size * sizeof(*nov));
+    }
     uint32_t *old = T->table;
     uint32_t old_size = old ? T->table_mask + 1 : 0;
-    uint32_t log2 = 0;
-    while ((UINT32_C(1) << log2) < tsize) {
-        log2++;
-    }
+    uint32_t *old_ov = T->ovf;
     T->table = table;
     T->table_mask = tsize - 1;
-    T->table_shift = 64 - log2;
-    T->table_count = 0;
+    T->ovf = nov;
+    T->ovf_count = 0;
     for (uint32_t i = 0; i < old_size; i++) {
         if (old[i]) {
-            table_insert(T, old[i] - 1, T->recs[old[i] - 1].id);
+            table_place(T, old[i] - 1);
+        }
+    }
+    for (uint32_t i = 0; i < ov_size; i++) {
+        if (old_ov[i]) {
+            table_place(T, old_ov[i] - 1);
         }
     }
     evl__loop_free(loop, old);
+    evl__loop_free(loop, old_ov);
     T->rec_cap = cap; /* records from rec_used on were never handed out: no list to build */
     return 0;
 }
@@ -269,6 +360,11 @@ static inline uint32_t rec_alloc(struct evl_loop *loop)
     uint32_t idx = T->free_head;
     if (idx != EVL__NONE) {
         T->free_head = T->recs[idx].pos;
+        /* The next record handed out is known now: start fetching it, so a burst of sets
+         * overlaps each record's cache miss with the previous set's work. */
+        if (T->free_head != EVL__NONE) {
+            EVL__PREFETCH_W(&T->recs[T->free_head]);
+        }
         return idx;
     }
     if (T->rec_used == T->rec_cap && pool_grow(loop) != 0) {
@@ -396,83 +492,221 @@ static void heap_rebase(struct evl__timers *T, uint64_t now)
 static inline int in_heap(const struct evl__timers *T, uint32_t idx)
 {
     uint32_t p = T->recs[idx].pos;
-    return !(T->recs[idx].meta & (F_IMMEDIATE | F_LANE)) && p < T->heap_len &&
-           T->heap[p].idx == idx;
+    return !(T->recs[idx].meta & (F_IMMEDIATE | F_RUN)) && p < T->heap_len && T->heap[p].idx == idx;
 }
 
-/* ---- the sorted lane ---------------------------------------------------------------------
- * Most programs arm timers in deadline order (equal delays with a monotonic clock, intervals
- * re-arming): such a timer is appended to a linked list through `pos` in O(1) instead of
- * entering the heap, and the timer phase takes the smaller of the lane's front and the
- * heap's top. A cleared lane timer is only marked (lazy deletion); the lane is compacted when
- * more than half of it is cancelled, so memory stays bounded.
+/* ---- runs ------------------------------------------------------------------------------
+ * Most timers are armed in deadline order within their delay: with a monotonic clock, each
+ * setTimeout(f, 10) is due after the one before it. Such a timer is appended in O(1) to the
+ * run of its period (periods below EVL__TIMER_RUNS ms have a run each, longer ones share runs
+ * by hash) instead of entering the heap, and firing it is an O(1) pop plus a sift in the
+ * small heap of runs, which orders them by their fronts. A timer that would not sort last in
+ * its run (a clock that did not advance between two different periods sharing a run, or a
+ * refresh) goes to the heap. This is the shape of Node's per-duration timer lists, kept in
+ * the pooled records. A cleared run member is only marked (lazy deletion) unless it is the
+ * front; a run is compacted when more than half of it is cancelled, so memory stays bounded.
  */
 
-static void lane_append(struct evl__timers *T, uint32_t idx)
+#define RUN_HASH_SHIFT 57 /* 64 - log2(EVL__TIMER_RUNS) */
+_Static_assert(EVL__TIMER_RUNS == 128 && EVL__TIMER_RUNS <= 256, "run index width");
+
+static inline uint32_t run_of(uint64_t period)
 {
+    if (period < EVL__TIMER_RUNS) {
+        return (uint32_t)period;
+    }
+    return (uint32_t)((period * UINT64_C(0x9E3779B97F4A7C15)) >> RUN_HASH_SHIFT);
+}
+
+static inline uint32_t run_of_rec(const struct evl__timers *T, uint32_t idx)
+{
+    return run_of(meta_period(T->recs[idx].meta));
+}
+
+static inline int run_before(const struct evl__timers *T, uint32_t a, uint32_t b)
+{
+    const struct evl__timer_run *x = &T->runs[a];
+    const struct evl__timer_run *y = &T->runs[b];
+    if (x->front_deadline != y->front_deadline) {
+        return x->front_deadline < y->front_deadline;
+    }
+    return (int32_t)(x->front_seq - y->front_seq) < 0;
+}
+
+static void run_heap_up(struct evl__timers *T, uint32_t i)
+{
+    uint8_t ri = T->run_heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        uint8_t p = T->run_heap[parent];
+        if (!run_before(T, ri, p)) {
+            break;
+        }
+        T->run_heap[i] = p;
+        T->runs[p].hpos = i;
+        i = parent;
+    }
+    T->run_heap[i] = ri;
+    T->runs[ri].hpos = i;
+}
+
+static void run_heap_down(struct evl__timers *T, uint32_t i)
+{
+    uint8_t ri = T->run_heap[i];
+    uint32_t n = T->run_heap_len;
+    for (;;) {
+        uint32_t c = i * 2 + 1;
+        if (c >= n) {
+            break;
+        }
+        if (c + 1 < n && run_before(T, T->run_heap[c + 1], T->run_heap[c])) {
+            c++;
+        }
+        if (!run_before(T, T->run_heap[c], ri)) {
+            break;
+        }
+        T->run_heap[i] = T->run_heap[c];
+        T->runs[T->run_heap[i]].hpos = i;
+        i = c;
+    }
+    T->run_heap[i] = ri;
+    T->runs[ri].hpos = i;
+}
+
+static void run_heap_remove(struct evl__timers *T, uint32_t i)
+{
+    uint32_t last = --T->run_heap_len;
+    if (i != last) {
+        T->run_heap[i] = T->run_heap[last];
+        T->runs[T->run_heap[i]].hpos = i;
+        run_heap_down(T, i);
+        run_heap_up(T, i);
+    }
+}
+
+static inline void run_note_front(struct evl__timers *T, struct evl__timer_run *run)
+{
+    const struct evl__timer *r = &T->recs[run->head];
+    run->front_deadline = r->deadline;
+    run->front_seq = r->seq;
+}
+
+/* Links idx at the end of run ri; a run that was empty joins the heap of runs. */
+static void run_append(struct evl__timers *T, uint32_t ri, uint32_t idx)
+{
+    struct evl__timer_run *run = &T->runs[ri];
     T->recs[idx].pos = EVL__NONE;
-    T->recs[idx].meta |= F_LANE;
-    if (T->lane_tail == EVL__NONE) {
-        T->lane_head = idx;
-    } else {
-        T->recs[T->lane_tail].pos = idx;
+    T->recs[idx].meta |= F_RUN;
+    run->len++;
+    if (run->tail == EVL__NONE) {
+        run->head = idx;
+        run->tail = idx;
+        run_note_front(T, run);
+        T->run_heap[T->run_heap_len] = (uint8_t)ri;
+        run_heap_up(T, T->run_heap_len++);
+        return;
     }
-    T->lane_tail = idx;
-    T->lane_len++;
+    T->recs[run->tail].pos = idx;
+    run->tail = idx;
 }
 
-static uint32_t lane_pop(struct evl__timers *T)
+/* After the front of run ri was unlinked: frees the cancelled records that now lead it, then
+ * re-sorts the run (its front only ever moves later) or drops it from the heap of runs. */
+static void run_settle(struct evl__timers *T, uint32_t ri)
 {
-    uint32_t idx = T->lane_head;
-    T->lane_head = T->recs[idx].pos;
-    if (T->lane_head == EVL__NONE) {
-        T->lane_tail = EVL__NONE;
+    struct evl__timer_run *run = &T->runs[ri];
+    while (run->head != EVL__NONE && (T->recs[run->head].meta & F_CANCELLED)) {
+        uint32_t c = run->head;
+        run->head = T->recs[c].pos;
+        run->len--;
+        run->cancelled--;
+        T->recs[c].meta &= ~F_RUN;
+        rec_free(T, c);
     }
-    T->lane_len--;
-    T->recs[idx].meta &= ~F_LANE;
-    return idx;
+    if (run->head == EVL__NONE) {
+        run->tail = EVL__NONE;
+        run_heap_remove(T, run->hpos);
+        return;
+    }
+    run_note_front(T, run);
+    run_heap_down(T, run->hpos);
 }
 
-/* Frees cancelled records at the lane's front; returns the first live one or EVL__NONE. */
-static uint32_t lane_front(struct evl__timers *T)
+/* Unlinks the front of run ri (a live record, which the caller owns from now on). */
+static void run_pop_front(struct evl__timers *T, uint32_t ri)
 {
-    while (T->lane_head != EVL__NONE && (T->recs[T->lane_head].meta & F_CANCELLED)) {
-        uint32_t idx = lane_pop(T);
-        T->lane_cancelled--;
-        rec_free(T, idx);
-    }
-    return T->lane_head;
+    struct evl__timer_run *run = &T->runs[ri];
+    uint32_t idx = run->head;
+    run->head = T->recs[idx].pos;
+    run->len--;
+    T->recs[idx].meta &= ~F_RUN;
+    run_settle(T, ri);
 }
 
-/* Unlinks every cancelled record (or also `drop`, a live one) in one pass. */
-static void lane_compact(struct evl__timers *T, uint32_t drop)
+/* Unlinks every cancelled record of run ri (freeing them) and also `drop`, a live one, in
+ * one pass. */
+static void run_compact(struct evl__timers *T, uint32_t ri, uint32_t drop)
 {
-    uint32_t idx = T->lane_head;
-    T->lane_head = EVL__NONE;
-    T->lane_tail = EVL__NONE;
-    T->lane_len = 0;
-    T->lane_cancelled = 0;
+    struct evl__timer_run *run = &T->runs[ri];
+    uint32_t idx = run->head;
+    run->head = EVL__NONE;
+    run->tail = EVL__NONE;
+    run->len = 0;
+    run->cancelled = 0;
     while (idx != EVL__NONE) {
         uint32_t next = T->recs[idx].pos;
         if (T->recs[idx].meta & F_CANCELLED) {
-            T->recs[idx].meta &= ~F_LANE;
+            T->recs[idx].meta &= ~F_RUN;
             rec_free(T, idx);
         } else if (idx == drop) {
-            T->recs[idx].meta &= ~F_LANE;
+            T->recs[idx].meta &= ~F_RUN;
         } else {
-            lane_append(T, idx);
+            if (run->tail == EVL__NONE) {
+                run->head = idx;
+            } else {
+                T->recs[run->tail].pos = idx;
+            }
+            T->recs[idx].pos = EVL__NONE;
+            run->tail = idx;
+            run->len++;
         }
         idx = next;
     }
+    if (run->head == EVL__NONE) {
+        run_heap_remove(T, run->hpos);
+        return;
+    }
+    run_note_front(T, run);
+    run_heap_down(T, run->hpos);
 }
 
-/* Arms a record whose deadline and seq are set: the lane if it sorts last, else the heap.
- * Its seq is the newest issued, so it sorts after the lane's tail unless its deadline is
- * earlier. */
+/* Takes idx, a pending run member, out of its run: at once if it is the front, else by
+ * marking it (the record is freed when it reaches the front or at compaction). */
+static void run_cancel(struct evl__timers *T, uint32_t idx)
+{
+    uint32_t ri = run_of_rec(T, idx);
+    struct evl__timer_run *run = &T->runs[ri];
+    if (run->head == idx) {
+        run_pop_front(T, ri);
+        rec_free(T, idx);
+        return;
+    }
+    T->recs[idx].meta |= F_CANCELLED;
+    run->cancelled++;
+    if (run->cancelled > 64 && run->cancelled * 2 > run->len) {
+        run_compact(T, ri, EVL__NONE);
+    }
+}
+
+/* Arms a record whose deadline and seq are set: its run if it sorts last there, else the
+ * heap. Its seq is the newest issued, so it sorts after the run's tail unless its deadline
+ * is earlier. */
 static inline void timer_insert(struct evl__timers *T, uint32_t idx)
 {
-    if (T->lane_tail == EVL__NONE || T->recs[idx].deadline >= T->recs[T->lane_tail].deadline) {
-        lane_append(T, idx);
+    uint32_t ri = run_of_rec(T, idx);
+    uint32_t tail = T->runs[ri].tail;
+    if (tail == EVL__NONE || T->recs[idx].deadline >= T->recs[tail].deadline) {
+        run_append(T, ri, idx);
     } else {
         heap_push(T, idx);
     }
@@ -554,9 +788,13 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
     }
     struct evl__timer *r = &T->recs[idx];
     r->id = id;
+    r->meta = meta_make(period, nesting, flags | F_REF);
+    if (table_put(loop, idx) != 0) {
+        rec_free(T, idx);
+        return EVL_ENOMEM;
+    }
     r->cb = cb;
     r->arg = arg;
-    r->meta = meta_make(period, nesting, flags | F_REF);
     r->deadline = deadline;
     r->seq = T->seq++;
     if (flags & F_IMMEDIATE) {
@@ -571,7 +809,6 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
     } else {
         timer_insert(T, idx);
     }
-    table_put(T, idx, id, r->meta);
     return 0;
 }
 
@@ -789,12 +1026,8 @@ static int clear_local(struct evl_loop *loop, uint64_t id)
     } else if (in_heap(T, idx)) {
         heap_remove(T, r->pos);
         rec_free(T, idx);
-    } else if (r->meta & F_LANE) {
-        r->meta |= F_CANCELLED;
-        T->lane_cancelled++;
-        if (T->lane_cancelled > 64 && T->lane_cancelled * 2 > T->lane_len) {
-            lane_compact(T, EVL__NONE);
-        }
+    } else if (r->meta & F_RUN) {
+        run_cancel(T, idx);
     } else {
         /* A running interval: the timer phase frees it when the callback returns. */
         r->meta |= F_CANCELLED;
@@ -852,8 +1085,8 @@ int evl_timer_refresh(struct evl_loop *loop, uint64_t id)
     }
     if (in_heap(T, idx)) {
         heap_remove(T, r->pos);
-    } else if (r->meta & F_LANE) {
-        lane_compact(T, idx); /* O(lane); refresh is rare next to set and clear */
+    } else if (r->meta & F_RUN) {
+        run_compact(T, run_of_rec(T, idx), idx); /* O(run); refresh is rare next to set */
     }
     uint64_t now = evl__loop_clock(loop);
     T->now_hint = now;
@@ -904,10 +1137,11 @@ int evl_timer_has_ref(const struct evl_loop *loop, uint64_t id)
 
 /* ---- phases ---------------------------------------------------------------------------- */
 
-/* The pending timer that sorts first (lane front or heap top), or EVL__NONE. */
-static inline uint32_t timers_first(struct evl__timers *T)
+/* The pending timer that sorts first (the first run's front or the heap top), or
+ * EVL__NONE. */
+static inline uint32_t timers_first(const struct evl__timers *T)
 {
-    uint32_t first = lane_front(T);
+    uint32_t first = T->run_heap_len ? T->runs[T->run_heap[0]].head : EVL__NONE;
     if (T->heap_len != 0 &&
         (first == EVL__NONE || before(&T->recs[T->heap[0].idx], &T->recs[first]))) {
         first = T->heap[0].idx;
@@ -955,8 +1189,8 @@ void evl__timers_run(struct evl_loop *loop)
         if (evl__loop_interrupted(loop)) {
             break; /* stop/shutdown: the rest stay armed with their deadlines and order */
         }
-        if (r->meta & F_LANE) {
-            (void)lane_pop(T);
+        if (r->meta & F_RUN) {
+            run_pop_front(T, run_of_rec(T, idx));
         } else {
             heap_remove(T, 0);
         }

@@ -1,7 +1,7 @@
 /*
  * Fuzzes the timer and immediate machinery against a small reference model, on a fake clock.
  * The input is a program of operations (set timeout, set interval, set immediate, clear a
- * known or unknown id, advance the clock and run one non-blocking iteration). After every
+ * known or unknown id, refresh, advance the clock and run one non-blocking iteration). After every
  * iteration the ids that fired must equal the model's prediction exactly, in order:
  * due timers by (deadline, scheduling order), then immediates in FIFO order. Intervals
  * re-arm from the start of their callback and never run twice in one timer phase.
@@ -22,6 +22,7 @@ struct item {
     uint64_t deadline;
     uint64_t seq;
     uint64_t repeat; /* ns; 0 for a timeout */
+    uint64_t period; /* ns: what a refresh re-arms with (the delay, or the repeat) */
     int immediate;
     int live;
 };
@@ -110,6 +111,7 @@ static void add_item(struct evl_loop *loop, int kind, uint64_t delay_ms, uint64_
     it->deadline = m.now + delay_ms * 1000000u;
     it->seq = ++m.seq;
     it->repeat = repeat_ms * 1000000u;
+    it->period = (repeat_ms ? repeat_ms : delay_ms) * 1000000u;
     it->immediate = kind == 2;
     it->live = 1;
     m.n++;
@@ -129,6 +131,31 @@ static void clear_item(struct evl_loop *loop, uint8_t pick)
         abort();
     }
     it->live = 0;
+}
+
+/* Refresh restarts a pending timer from now with its period and a new place in FIFO order;
+ * an immediate or a fired or cleared id is left alone. */
+static void refresh_item(struct evl_loop *loop, uint8_t pick)
+{
+    if (m.n == 0) {
+        return;
+    }
+    struct item *it = &m.items[pick % m.n];
+    int rc = evl_timer_refresh(loop, it->id);
+    if (rc != (it->live ? 0 : EVL_ENOENT)) {
+        abort();
+    }
+    if (it->live && !it->immediate) {
+        it->deadline = m.now + it->period;
+        it->seq = ++m.seq;
+    }
+}
+
+/* Delays below 40 ms use a run each; the longer ones (128 ms and up) share runs by hash with
+ * each other and with the short ones, so timers of different periods meet in one run. */
+static uint64_t delay_of(uint8_t arg)
+{
+    return (arg & 0x80) ? 128 + (uint64_t)(arg & 0x7f) * 5 : arg % 40;
 }
 
 static void run_once(struct evl_loop *loop, uint8_t advance)
@@ -157,11 +184,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     for (size_t i = 0; i + 1 < size; i += 2) {
-        uint8_t op = data[i] % 6;
+        uint8_t op = data[i] % 7;
         uint8_t arg = data[i + 1];
         switch (op) {
         case 0:
-            add_item(loop, 0, arg % 40, 0);
+            add_item(loop, 0, delay_of(arg), 0);
+            break;
+        case 6:
+            refresh_item(loop, arg);
             break;
         case 1:
             add_item(loop, 1, arg % 40, 1 + arg % 7);

@@ -447,3 +447,137 @@ TEST(stop_in_timer_phase_leaves_the_rest_armed)
     ASSERT_UEQ(fired[3], ids[3]);
     ASSERT_OK(evl_loop_free(f.loop));
 }
+
+/*
+ * Ids are found through a direct-mapped table (id & mask) with an overflow hash for ids that
+ * collide. Long-lived timers outlive many table-fulls of short ones, so every one of them is
+ * pushed to the overflow table and found there for clear, ref queries and firing.
+ */
+TEST(colliding_ids_move_to_overflow_and_stay_found)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { LONG = 40, CHURN = 5000 };
+    uint64_t longs[LONG];
+    for (int i = 0; i < LONG; i++) {
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 1000 + (uint64_t)i, 0, &longs[i]));
+        /* Churn between them: each set+clear takes a fresh id, so the next long-lived id
+         * lands on an occupied slot again and again. */
+        for (int k = 0; k < CHURN / LONG; k++) {
+            uint64_t id;
+            ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &id));
+            ASSERT_OK(evl_timer_clear(f.loop, id));
+            ASSERT_ERR(EVL_ENOENT, evl_timer_clear(f.loop, id));
+        }
+    }
+    /* 20 short timers pending now, their ids colliding with the long ones' slots. */
+    uint64_t shorts[20];
+    for (int i = 0; i < 20; i++) {
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 10, 0, &shorts[i]));
+    }
+    for (int i = 0; i < LONG; i++) {
+        ASSERT_TRUE(evl_timer_has_ref(f.loop, longs[i]) == 1);
+    }
+    for (int i = 0; i < LONG; i += 2) {
+        ASSERT_OK(evl_timer_clear(f.loop, longs[i]));
+    }
+    fix_advance(&f, 10);
+    ASSERT_UEQ(nfired, 20);
+    for (int i = 0; i < 20; i++) {
+        ASSERT_UEQ(fired[i], shorts[i]);
+    }
+    fix_advance(&f, 1000 + LONG);
+    ASSERT_UEQ(nfired, 20 + LONG / 2);
+    for (int i = 0; i < LONG / 2; i++) {
+        ASSERT_UEQ(fired[20 + i], longs[2 * i + 1]);
+    }
+    for (int i = 0; i < LONG; i++) {
+        ASSERT_ERR(EVL_ENOENT, evl_timer_clear(f.loop, longs[i]));
+    }
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+/* A set whose id collides needs room in the overflow table; if that allocation fails the
+ * set fails with EVL_ENOMEM and the timers already armed are untouched. */
+TEST(overflow_growth_failure_fails_the_set_cleanly)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    uint64_t first;
+    ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 100, 0, &first));
+    /* The pool holds 16 records, the table 32 slots: id first + 32 collides with first. */
+    for (int k = 0; k < 31; k++) {
+        uint64_t id;
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &id));
+        ASSERT_OK(evl_timer_clear(f.loop, id));
+    }
+    evl_alloc_fail_at(1, 1);
+    uint64_t id = 0;
+    int rc = evl_timer_set(f.loop, on_fire, NULL, 5, 0, &id);
+    evl_alloc_fail_at(0, 0);
+    if (evl_alloc_tracking_enabled()) {
+        ASSERT_ERR(EVL_ENOMEM, rc);
+        ASSERT_UEQ(id, 0);
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &id)); /* room now */
+    } else {
+        ASSERT_OK(rc);
+    }
+    ASSERT_TRUE(evl_timer_has_ref(f.loop, first) == 1);
+    fix_advance(&f, 5);
+    ASSERT_UEQ(nfired, 1);
+    ASSERT_UEQ(fired[0], id);
+    fix_advance(&f, 95);
+    ASSERT_UEQ(nfired, 2);
+    ASSERT_UEQ(fired[1], first);
+    ASSERT_OK(evl_loop_free(f.loop));
+}
+
+/*
+ * Timers in deadline order within a period go to that period's run; periods of 128 ms and
+ * more share runs by hash, so runs also receive timers out of order (those go to the heap).
+ * Sets spread over time, with clears and refreshes, must still fire exactly in
+ * (deadline, scheduling order).
+ */
+TEST(runs_and_heap_together_match_sorted_model)
+{
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { N = 6000 };
+    static struct model m[N];
+    static uint64_t ids[N];
+    static const uint64_t periods[] = {0, 1, 5, 10, 50, 100, 127, 128, 200, 333, 1000, 4096};
+    uint64_t now = 0;
+    for (int i = 0; i < N; i++) {
+        uint64_t delay = periods[rng() % 12];
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
+        m[i].deadline = now + delay;
+        m[i].id = ids[i];
+        if (rng() % 8 == 0) {
+            /* Time passes between some sets (nothing is due yet: the loop is not run). */
+            evl_test_clock_advance_ms(&f.clock, 1);
+            now++;
+        }
+    }
+    for (int i = 0; i < N; i += 5) {
+        ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
+        m[i].deadline = UINT64_MAX;
+    }
+    qsort(m, N, sizeof(m[0]), model_cmp);
+    size_t live = 0;
+    while (live < N && m[live].deadline != UINT64_MAX) {
+        live++;
+    }
+    for (uint64_t ms = now; ms <= now + 4096; ms++) {
+        fix_advance(&f, 1);
+    }
+    ASSERT_UEQ(nfired, live);
+    for (size_t i = 0; i < live; i++) {
+        ASSERT_UEQ(fired[i], m[i].id);
+    }
+    ASSERT_FALSE(evl_loop_alive(f.loop));
+    ASSERT_OK(evl_loop_free(f.loop));
+}
