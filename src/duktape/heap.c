@@ -20,9 +20,9 @@
  * so any block in a class fits any request of that class. The lists are bounded and are
  * emptied when the heap is destroyed; cached blocks do not count against the byte cap.
  */
-#define CLASS_GRAIN 16
-#define CLASS_COUNT 16 /* payloads up to 256 bytes */
-#define CLASS_DEPTH 64 /* blocks kept per class */
+#define CLASS_GRAIN ((size_t)16)
+#define CLASS_COUNT ((size_t)16) /* payloads up to 256 bytes */
+#define CLASS_DEPTH 64           /* blocks kept per class */
 
 struct spare_block {
     struct spare_block *next;
