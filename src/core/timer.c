@@ -592,6 +592,13 @@ static inline void run_note_front(struct evl__timers *T, struct evl__timer_run *
     const struct evl__timer *r = &T->recs[run->head];
     run->front_deadline = r->deadline;
     run->front_seq = r->seq;
+    /* Many runs take turns in the timer phase, so a front usually waits a while before it
+     * fires: fetch what firing it will touch (its id's table slot) and the record that will
+     * follow it, so neither is a cache miss by then. */
+    EVL__PREFETCH_W(&T->table[r->id & T->table_mask]);
+    if (r->pos != EVL__NONE) {
+        EVL__PREFETCH_W(&T->recs[r->pos]);
+    }
 }
 
 /* Links idx at the end of run ri; a run that was empty joins the heap of runs. */
