@@ -101,6 +101,28 @@ static int model_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : (x->id > y->id);
 }
 
+/* Sorts the model by (deadline, id) and returns how many are live (cleared ones carry
+ * deadline UINT64_MAX and sort last). */
+static size_t model_sort_live(struct model *m, size_t n)
+{
+    qsort(m, n, sizeof(m[0]), model_cmp);
+    size_t live = 0;
+    while (live < n && m[live].deadline != UINT64_MAX) {
+        live++;
+    }
+    return live;
+}
+
+/* Asserts that exactly the model's live timers fired, in its order, and nothing is left. */
+static void expect_model_fired(struct fix *f, const struct model *m, size_t live)
+{
+    ASSERT_UEQ(nfired, live);
+    for (size_t i = 0; i < live; i++) {
+        ASSERT_UEQ(fired[i], m[i].id);
+    }
+    ASSERT_FALSE(evl_loop_alive(f->loop));
+}
+
 TEST(random_timers_match_sorted_model)
 {
     struct fix f;
@@ -108,7 +130,6 @@ TEST(random_timers_match_sorted_model)
     nfired = 0;
     enum { N = 10000 };
     static struct model m[N];
-    size_t live = 0;
     static uint64_t all_ids[N];
     for (int i = 0; i < N; i++) {
         uint64_t delay = rng() % 500;
@@ -121,20 +142,11 @@ TEST(random_timers_match_sorted_model)
         ASSERT_OK(evl_timer_clear(f.loop, all_ids[i]));
         m[i].deadline = UINT64_MAX;
     }
-    qsort(m, N, sizeof(m[0]), model_cmp);
-    for (size_t i = 0; i < N; i++) {
-        if (m[i].deadline != UINT64_MAX) {
-            live++;
-        }
-    }
+    size_t live = model_sort_live(m, N);
     for (int ms = 0; ms < 500; ms++) {
         fix_advance(&f, 1);
     }
-    ASSERT_UEQ(nfired, live);
-    for (size_t i = 0; i < live; i++) {
-        ASSERT_UEQ(fired[i], m[i].id);
-    }
-    ASSERT_FALSE(evl_loop_alive(f.loop));
+    expect_model_fired(&f, m, live);
     ASSERT_OK(evl_loop_free(f.loop));
 }
 
@@ -371,19 +383,11 @@ TEST(far_deadlines_keep_order_across_key_rebases)
         ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
         m[i].deadline = UINT64_MAX;
     }
-    qsort(m, N, sizeof(m[0]), model_cmp);
-    size_t live = 0;
-    while (live < N && m[live].deadline != UINT64_MAX) {
-        live++;
-    }
+    size_t live = model_sort_live(m, N);
     for (int step = 0; step < 400; step++) {
         fix_advance(&f, 60000); /* one minute per iteration */
     }
-    ASSERT_UEQ(nfired, live);
-    for (size_t i = 0; i < live; i++) {
-        ASSERT_UEQ(fired[i], m[i].id);
-    }
-    ASSERT_FALSE(evl_loop_alive(f.loop));
+    expect_model_fired(&f, m, live);
     ASSERT_OK(evl_loop_free(f.loop));
 }
 
@@ -538,8 +542,8 @@ TEST(overflow_growth_failure_fails_the_set_cleanly)
 /*
  * Timers in deadline order within a period go to that period's run; periods of 128 ms and
  * more share runs by hash, so runs also receive timers out of order (those go to the heap).
- * Sets spread over time, with clears and refreshes, must still fire exactly in
- * (deadline, scheduling order).
+ * Sets spread over time, with clears, must still fire exactly in (deadline, scheduling
+ * order).
  */
 TEST(runs_and_heap_together_match_sorted_model)
 {
@@ -566,18 +570,10 @@ TEST(runs_and_heap_together_match_sorted_model)
         ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
         m[i].deadline = UINT64_MAX;
     }
-    qsort(m, N, sizeof(m[0]), model_cmp);
-    size_t live = 0;
-    while (live < N && m[live].deadline != UINT64_MAX) {
-        live++;
-    }
+    size_t live = model_sort_live(m, N);
     for (uint64_t ms = now; ms <= now + 4096; ms++) {
         fix_advance(&f, 1);
     }
-    ASSERT_UEQ(nfired, live);
-    for (size_t i = 0; i < live; i++) {
-        ASSERT_UEQ(fired[i], m[i].id);
-    }
-    ASSERT_FALSE(evl_loop_alive(f.loop));
+    expect_model_fired(&f, m, live);
     ASSERT_OK(evl_loop_free(f.loop));
 }
