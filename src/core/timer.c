@@ -234,7 +234,16 @@ static inline uint32_t table_find(const struct evl__timers *T, uint64_t id)
     return idx;
 }
 
-/* Forgets record idx (found by id: the caller knows it is present) and drops its ref. */
+/* Drops the count and the ref of record idx, just taken out of the tables. */
+static inline void table_forget(struct evl__timers *T, uint32_t idx)
+{
+    T->table_count--;
+    if (T->recs[idx].meta & F_REF) {
+        T->ref_count--;
+    }
+}
+
+/* Forgets record idx (the caller knows it is recorded) and drops its ref. */
 static inline void table_del(struct evl__timers *T, uint32_t idx)
 {
     uint64_t id = T->recs[idx].id;
@@ -245,19 +254,31 @@ static inline void table_del(struct evl__timers *T, uint32_t idx)
         uint32_t found = EVL__NONE;
         ovf_del_at(T, ovf_slot(T, id, &found));
     }
-    T->table_count--;
-    if (T->recs[idx].meta & F_REF) {
-        T->ref_count--;
-    }
+    table_forget(T, idx);
 }
 
-/* Finds id and removes it; returns its record or EVL__NONE. */
+/* Finds id and removes it in one look at its slot; returns its record or EVL__NONE. */
 static inline uint32_t table_take(struct evl__timers *T, uint64_t id)
 {
-    uint32_t idx = table_find(T, id);
-    if (idx != EVL__NONE) {
-        table_del(T, idx);
+    if (!T->table) {
+        return EVL__NONE;
     }
+    uint32_t *slot = &T->table[id & T->table_mask];
+    uint32_t v = *slot;
+    uint32_t idx = EVL__NONE;
+    if (v != 0 && T->recs[v - 1].id == id) {
+        *slot = 0;
+        idx = v - 1;
+    } else if (T->ovf_count != 0) {
+        uint32_t i = ovf_slot(T, id, &idx);
+        if (i == EVL__NONE) {
+            return EVL__NONE;
+        }
+        ovf_del_at(T, i);
+    } else {
+        return EVL__NONE;
+    }
+    table_forget(T, idx);
     return idx;
 }
 
