@@ -532,7 +532,7 @@ static inline int in_heap(const struct evl__timers *T, uint32_t idx)
  */
 
 #define RUN_HASH_SHIFT 57 /* 64 - log2(EVL__TIMER_RUNS) */
-_Static_assert(EVL__TIMER_RUNS == 128 && EVL__TIMER_RUNS <= 256, "run index width");
+_Static_assert(EVL__TIMER_RUNS == 128, "RUN_HASH_SHIFT and the uint8_t run_heap assume 128 runs");
 
 static inline uint32_t run_of(uint64_t period)
 {
