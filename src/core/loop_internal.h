@@ -138,6 +138,7 @@ struct evl__timer {
 #define EVL__TIMER_RUNS 128
 struct evl__timer_run {
     uint64_t front_deadline;
+    uint64_t tail_deadline; /* an arming timer compares with it: no read of the tail record */
     uint32_t front_seq;
     uint32_t head;
     uint32_t tail;

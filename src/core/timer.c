@@ -629,6 +629,7 @@ static void run_append(struct evl__timers *T, uint32_t ri, uint32_t idx)
     T->recs[idx].pos = EVL__NONE;
     T->recs[idx].meta |= F_RUN;
     run->len++;
+    run->tail_deadline = T->recs[idx].deadline;
     if (run->tail == EVL__NONE) {
         run->head = idx;
         run->tail = idx;
@@ -699,6 +700,7 @@ static void run_compact(struct evl__timers *T, uint32_t ri, uint32_t drop)
             }
             T->recs[idx].pos = EVL__NONE;
             run->tail = idx;
+            run->tail_deadline = T->recs[idx].deadline;
             run->len++;
         }
         idx = next;
@@ -735,8 +737,8 @@ static void run_cancel(struct evl__timers *T, uint32_t idx)
 static inline void timer_insert(struct evl__timers *T, uint32_t idx)
 {
     uint32_t ri = run_of_rec(T, idx);
-    uint32_t tail = T->runs[ri].tail;
-    if (tail == EVL__NONE || T->recs[idx].deadline >= T->recs[tail].deadline) {
+    const struct evl__timer_run *run = &T->runs[ri];
+    if (run->tail == EVL__NONE || T->recs[idx].deadline >= run->tail_deadline) {
         run_append(T, ri, idx);
     } else {
         heap_push(T, idx);
