@@ -72,6 +72,7 @@ fuzz:
 	  cmake --build --preset fuzz -j$(JOBS) --target $$t >/dev/null || exit 1; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  if ! build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	       -artifact_prefix=build-fuzz/ \
 	       >build-fuzz/$$t.log 2>&1; then tail -n 40 build-fuzz/$$t.log; exit 1; fi; \
 	  grep -E 'number_of_executed_units' build-fuzz/$$t.log; \
 	done
