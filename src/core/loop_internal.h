@@ -167,8 +167,7 @@ struct evl__timers {
     uint64_t now_hint; /* the latest clock read on the loop thread (a base for keys) */
     uint32_t *table;   /* id & table_mask -> record index + 1; 0 = empty slot */
     uint32_t table_mask;
-    uint32_t table_count; /* ids recorded (both tables) */
-    uint32_t *ovf;        /* ids that collided in `table`: open addressing, same values */
+    uint32_t *ovf; /* ids that collided in `table`: open addressing, same values */
     uint32_t ovf_mask;
     uint32_t ovf_shift; /* 64 - log2(overflow size): the hash keeps the product's top bits */
     uint32_t ovf_count;

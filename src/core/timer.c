@@ -217,9 +217,11 @@ EVL__NOINLINE static int ovf_reserve(struct evl_loop *loop, uint32_t more)
     return 0;
 }
 
-/* The record of id, or EVL__NONE. */
-static inline uint32_t table_find(const struct evl__timers *T, uint64_t id)
+/* The record of id, or EVL__NONE. *ovf_at gets the overflow slot holding it, or EVL__NONE
+ * when it sits in the primary table (or is not recorded). */
+static inline uint32_t table_locate(const struct evl__timers *T, uint64_t id, uint32_t *ovf_at)
 {
+    *ovf_at = EVL__NONE;
     if (!T->table) {
         return EVL__NONE;
     }
@@ -229,15 +231,25 @@ static inline uint32_t table_find(const struct evl__timers *T, uint64_t id)
     }
     uint32_t idx = EVL__NONE;
     if (T->ovf_count != 0) {
-        (void)ovf_slot(T, id, &idx);
+        *ovf_at = ovf_slot(T, id, &idx);
     }
     return idx;
 }
 
-/* Drops the count and the ref of record idx, just taken out of the tables. */
-static inline void table_forget(struct evl__timers *T, uint32_t idx)
+static inline uint32_t table_find(const struct evl__timers *T, uint64_t id)
 {
-    T->table_count--;
+    uint32_t ovf_at;
+    return table_locate(T, id, &ovf_at);
+}
+
+/* Removes record idx, which table_locate found (at ovf_at), and drops its ref. */
+static inline void table_unlink(struct evl__timers *T, uint32_t idx, uint32_t ovf_at)
+{
+    if (ovf_at == EVL__NONE) {
+        T->table[T->recs[idx].id & T->table_mask] = 0;
+    } else {
+        ovf_del_at(T, ovf_at);
+    }
     if (T->recs[idx].meta & F_REF) {
         T->ref_count--;
     }
@@ -246,39 +258,19 @@ static inline void table_forget(struct evl__timers *T, uint32_t idx)
 /* Forgets record idx (the caller knows it is recorded) and drops its ref. */
 static inline void table_del(struct evl__timers *T, uint32_t idx)
 {
-    uint64_t id = T->recs[idx].id;
-    uint32_t *slot = &T->table[id & T->table_mask];
-    if (*slot == idx + 1) {
-        *slot = 0;
-    } else {
-        uint32_t found = EVL__NONE;
-        ovf_del_at(T, ovf_slot(T, id, &found));
-    }
-    table_forget(T, idx);
+    uint32_t ovf_at;
+    (void)table_locate(T, T->recs[idx].id, &ovf_at);
+    table_unlink(T, idx, ovf_at);
 }
 
-/* Finds id and removes it in one look at its slot; returns its record or EVL__NONE. */
+/* Finds id and removes it; returns its record or EVL__NONE. */
 static inline uint32_t table_take(struct evl__timers *T, uint64_t id)
 {
-    if (!T->table) {
-        return EVL__NONE;
+    uint32_t ovf_at;
+    uint32_t idx = table_locate(T, id, &ovf_at);
+    if (idx != EVL__NONE) {
+        table_unlink(T, idx, ovf_at);
     }
-    uint32_t *slot = &T->table[id & T->table_mask];
-    uint32_t v = *slot;
-    uint32_t idx = EVL__NONE;
-    if (v != 0 && T->recs[v - 1].id == id) {
-        *slot = 0;
-        idx = v - 1;
-    } else if (T->ovf_count != 0) {
-        uint32_t i = ovf_slot(T, id, &idx);
-        if (i == EVL__NONE) {
-            return EVL__NONE;
-        }
-        ovf_del_at(T, i);
-    } else {
-        return EVL__NONE;
-    }
-    table_forget(T, idx);
     return idx;
 }
 
@@ -302,7 +294,6 @@ static inline int table_put(struct evl_loop *loop, uint32_t idx)
         return EVL_ENOMEM;
     }
     table_place(T, idx);
-    T->table_count++;
     if (T->recs[idx].meta & F_REF) {
         T->ref_count++;
     }

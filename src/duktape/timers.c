@@ -498,9 +498,7 @@ static duk_ret_t js_refresh(duk_context *ctx)
     }
     /* Node re-arms a timer that already fired, but not one that was cleared. */
     duk_idx_t obj = duk_get_top_index(ctx);
-    duk_get_prop_literal(ctx, obj, KEY_ID);
-    int dead = duk_get_number_default(ctx, -1, 0) < 0;
-    duk_pop(ctx);
+    int dead = stored_id(d, obj) < 0;
     if (!dead && duk_get_prop_literal(ctx, obj, KEY_DELAY)) {
         double stored = duk_get_number(ctx, -1);
         uint64_t delay = (uint64_t)fabs(stored);

@@ -190,6 +190,16 @@ static void *open_gate_later(void *arg)
     return NULL;
 }
 
+/* A pool of n workers with the gate closed and the run counter reset. */
+static struct evl_pool *gated_pool_new(unsigned n)
+{
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, n));
+    gate_reset();
+    atomic_store(&work_runs, 0);
+    return pool;
+}
+
 static void shutdown_task(struct evl_loop *loop, void *arg)
 {
     (void)arg;
@@ -199,10 +209,7 @@ static void shutdown_task(struct evl_loop *loop, void *arg)
 TEST(shutdown_waits_for_in_flight_pool_work) /* labels: real-time */
 {
     struct evl_loop *loop = new_loop();
-    struct evl_pool *pool = NULL;
-    ASSERT_OK(evl_pool_new(&pool, 2));
-    gate_reset();
-    atomic_store(&work_runs, 0);
+    struct evl_pool *pool = gated_pool_new(2);
     struct evl_promise *ps[8];
     for (int i = 0; i < 8; i++) {
         ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("done"), &ps[i]));
@@ -230,13 +237,28 @@ static void close_task(struct evl_loop *loop, void *arg)
     ASSERT_OK(evl_loop_close(loop));
 }
 
+/* After a close while one worker was blocked in the first of six items: the loop is
+ * terminated, all six promises are rejected with EVL_ECANCELED, and once the worker is let go
+ * only that first item ran. Frees the loop (while the item still runs) and the pool. */
+static void expect_six_cancelled(struct evl_loop *loop, struct evl_pool *pool,
+                                 struct evl_promise **ps)
+{
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_REJECTED);
+        ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(ps[i])), EVL_ECANCELED);
+        evl_promise_release(ps[i]);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+    gate_release();
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_EQ(atomic_load(&work_runs), 1); /* the other five never ran */
+}
+
 TEST(close_cancels_queued_work_without_running_it) /* labels: real-time */
 {
     struct evl_loop *loop = new_loop();
-    struct evl_pool *pool = NULL;
-    ASSERT_OK(evl_pool_new(&pool, 1));
-    gate_reset();
-    atomic_store(&work_runs, 0);
+    struct evl_pool *pool = gated_pool_new(1);
     struct evl_promise *ps[6];
     for (int i = 0; i < 6; i++) {
         ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("x"), &ps[i]));
@@ -245,17 +267,7 @@ TEST(close_cancels_queued_work_without_running_it) /* labels: real-time */
     wait_for_blocked(1);
     ASSERT_OK(evl_loop_submit(loop, close_task, NULL));
     run_loop(loop);
-    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
-    for (int i = 0; i < 6; i++) {
-        ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_REJECTED);
-        ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(ps[i])), EVL_ECANCELED);
-        evl_promise_release(ps[i]);
-    }
-    /* The loop can be freed while the detached item still runs. */
-    ASSERT_OK(evl_loop_free(loop));
-    gate_release();
-    ASSERT_OK(evl_pool_free(pool));
-    ASSERT_EQ(atomic_load(&work_runs), 1); /* the queued five never ran */
+    expect_six_cancelled(loop, pool, ps);
 }
 
 static void *close_from_thread(void *arg)
@@ -516,23 +528,11 @@ static void close_when_blocked(struct evl_loop *loop, void *arg)
 TEST(close_cancels_work_a_worker_took_in_a_batch) /* labels: real-time */
 {
     struct evl_loop *loop = new_loop();
-    struct evl_pool *pool = NULL;
-    ASSERT_OK(evl_pool_new(&pool, 1));
-    gate_reset();
-    atomic_store(&work_runs, 0);
+    struct evl_pool *pool = gated_pool_new(1);
     ASSERT_OK(evl_loop_submit(loop, submit_six_blocked, pool));
     ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
     run_loop(loop);
-    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
-    for (int i = 0; i < 6; i++) {
-        ASSERT_EQ(evl_promise_state(taken_ps[i]), EVL_PROMISE_REJECTED);
-        ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(taken_ps[i])), EVL_ECANCELED);
-        evl_promise_release(taken_ps[i]);
-    }
-    ASSERT_OK(evl_loop_free(loop));
-    gate_release();
-    ASSERT_OK(evl_pool_free(pool));
-    ASSERT_EQ(atomic_load(&work_runs), 1); /* the five taken with it never ran */
+    expect_six_cancelled(loop, pool, taken_ps);
 }
 
 static void *free_pool_thread(void *arg)
@@ -543,10 +543,7 @@ static void *free_pool_thread(void *arg)
 TEST(pool_free_finishes_queued_work)
 {
     struct evl_loop *loop = new_loop();
-    struct evl_pool *pool = NULL;
-    ASSERT_OK(evl_pool_new(&pool, 1));
-    gate_reset();
-    atomic_store(&work_runs, 0);
+    struct evl_pool *pool = gated_pool_new(1);
     struct evl_promise *ps[5];
     for (int i = 0; i < 5; i++) {
         ASSERT_OK(evl_pool_submit(pool, loop, work_blocked, S("done"), &ps[i]));

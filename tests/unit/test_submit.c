@@ -71,13 +71,20 @@ static void *join_then_unref(void *p)
     return NULL;
 }
 
-TEST(producers_all_tasks_run_in_fifo) /* labels: real-time */
+/* A new loop with the FIFO-check counters (last_seen, runs, order_errors) reset. */
+static struct evl_loop *counting_loop_new(void)
 {
     struct evl_loop *loop;
     ASSERT_OK(evl_loop_new(&loop, NULL));
     memset(last_seen, 0, sizeof(last_seen));
     runs = 0;
     order_errors = 0;
+    return loop;
+}
+
+TEST(producers_all_tasks_run_in_fifo) /* labels: real-time */
+{
+    struct evl_loop *loop = counting_loop_new();
     ASSERT_OK(evl_loop_ref(loop));
     struct prod prods[NPROD];
     pthread_t th[NPROD];
@@ -124,11 +131,7 @@ static void *grow_producer(void *p)
 TEST(directory_growth_while_the_loop_reads) /* labels: real-time */
 {
     for (int round = 0; round < GROW_ROUNDS; round++) {
-        struct evl_loop *loop;
-        ASSERT_OK(evl_loop_new(&loop, NULL));
-        memset(last_seen, 0, sizeof(last_seen));
-        runs = 0;
-        order_errors = 0;
+        struct evl_loop *loop = counting_loop_new();
         ASSERT_OK(evl_loop_ref(loop));
         struct prod pr = {loop, 0, 0};
         pthread_t th;
@@ -394,11 +397,7 @@ static void *mixed_producer(void *p)
 
 TEST(shared_lanes_and_two_slot_tasks_keep_fifo) /* labels: real-time */
 {
-    struct evl_loop *loop;
-    ASSERT_OK(evl_loop_new(&loop, NULL));
-    memset(last_seen, 0, sizeof(last_seen));
-    runs = 0;
-    order_errors = 0;
+    struct evl_loop *loop = counting_loop_new();
     discarded = 0;
     ASSERT_OK(evl_loop_ref(loop));
     struct prod prods[SHARE_PRODUCERS];
@@ -434,11 +433,7 @@ static void *backlog_producer(void *p)
 
 TEST(backlog_before_run_keeps_fifo)
 {
-    struct evl_loop *loop;
-    ASSERT_OK(evl_loop_new(&loop, NULL));
-    memset(last_seen, 0, sizeof(last_seen));
-    runs = 0;
-    order_errors = 0;
+    struct evl_loop *loop = counting_loop_new();
     struct prod pr = {loop, 1, 0};
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, backlog_producer, &pr), 0);
@@ -620,11 +615,7 @@ static void *bias_probe(void *p)
 
 TEST(lane_bias_then_revocation)
 {
-    struct evl_loop *loop;
-    ASSERT_OK(evl_loop_new(&loop, NULL));
-    memset(last_seen, 0, sizeof(last_seen));
-    runs = 0;
-    order_errors = 0;
+    struct evl_loop *loop = counting_loop_new();
     atomic_store(&bias_submitted, 0);
     atomic_store(&bias_release, 0);
     /* EVL__LANES + 1 live threads: exactly one lane gets two of them. */
