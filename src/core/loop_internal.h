@@ -159,7 +159,8 @@ struct evl__timers {
     uint32_t rec_cap;
     uint32_t rec_used;           /* records [0, rec_used) were handed out at least once */
     uint32_t free_head;          /* freed records, linked through pos; EVL__NONE when empty */
-    struct evl__heap_slot *heap; /* rec_cap slots */
+    struct evl__heap_slot *heap; /* rec_cap slots, HEAP_PAD spare ones before (timer.c) */
+    uint32_t heap_shift;         /* heap - heap_shift is the allocation */
     uint32_t heap_len;
     uint64_t id_next; /* the loop thread's block of ids: [id_next, id_end) */
     uint64_t id_end;

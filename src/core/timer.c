@@ -3,14 +3,14 @@
  *
  * Storage: records live in one pooled array (48 bytes each, free list through `pos`). Most
  * timers sit in runs, sorted lists per period with O(1) arming and firing (see "runs"); the
- * others in a 4-ary min-heap of 8-byte slots {key, record index} ordered by (deadline, seq):
+ * others in an 8-ary min-heap of 8-byte slots {key, record index} ordered by (deadline, seq):
  * the key is the deadline coarsened to a 32-bit count of ~1 us units past a base, so a sift
  * compares slots in the heap array alone and reads two records only when their keys are equal
  * (libev keeps its deadlines in the heap array for the same reason). A direct-mapped table of
  * 4-byte indices (id & mask, twice the pool's size), backed by a small overflow hash for the rare
  * colliding ids, maps ids to records (see "id table"). The arrays grow together when the pool
  * grows, so re-arming and firing a timer never fail: no allocation per timer in steady
- * state, 64 bytes per pending timer with a full pool.
+ * state, 64 bytes per pending timer with a full pool (and up to 56 per loop, see HEAP_PAD).
  *
  * The timer phase pops and runs one due timer at a time (no ready list): a timer armed
  * during the phase carries a sequence number issued during the phase and stops it, so it
@@ -41,6 +41,13 @@
 #define F_RUN            (UINT64_C(1) << 60)
 
 #define NS_PER_MS UINT64_C(1000000)
+
+/* The heap is 8-ary and its array is placed so that every group of siblings fills exactly one
+ * 64-byte cache line (8 slots of 8 bytes): a sift touches one line per level, over fewer levels
+ * than a 4-ary heap. HEAP_PAD spare slots let the array start at the right offset. */
+#define HEAP_D     8
+#define HEAP_PAD   (HEAP_D - 1)
+#define CACHE_LINE 64
 
 /* Heap keys count 1.024 us units past key_base: 32 bits span 73 minutes. A later deadline
  * saturates (still correct: equal keys fall back to the records), and the timer phase moves
@@ -90,7 +97,7 @@ void evl__timers_deinit(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
     evl__loop_free(loop, T->recs);
-    evl__loop_free(loop, T->heap);
+    evl__loop_free(loop, T->heap ? T->heap - T->heap_shift : NULL);
     evl__loop_free(loop, T->table);
     evl__loop_free(loop, T->ovf);
     evl__loop_free(loop, T->tombstones);
@@ -302,6 +309,20 @@ static inline int table_put(struct evl_loop *loop, uint32_t idx)
 
 /* ---- record pool ----------------------------------------------------------------------- */
 
+/* Points T->heap into mem, a (re)allocation of the heap with HEAP_PAD spare slots, so that
+ * slot 1 (the root's first child, and so the start of every sibling group) begins a cache
+ * line. A reallocation keeps the slots at the old offset: they move if the offset changed. */
+static void heap_place(struct evl__timers *T, struct evl__heap_slot *mem)
+{
+    uint32_t misalign = (uint32_t)((uintptr_t)(mem + 1) % CACHE_LINE);
+    uint32_t shift = (uint32_t)((CACHE_LINE - misalign) % CACHE_LINE / sizeof(*mem));
+    if (shift != T->heap_shift) { /* heap_len is 0 on the first allocation */
+        memmove(mem + shift, mem + T->heap_shift, (size_t)T->heap_len * sizeof(*mem));
+    }
+    T->heap = mem + shift;
+    T->heap_shift = shift;
+}
+
 /* Out of line: the arming paths stay short, and growth is rare (the pool only doubles). */
 EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
 {
@@ -317,11 +338,12 @@ EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
         return EVL_ENOMEM;
     }
     T->recs = recs;
-    struct evl__heap_slot *heap = evl__loop_realloc(loop, T->heap, (size_t)cap * sizeof(*heap));
-    if (!heap) {
+    struct evl__heap_slot *mem = evl__loop_realloc(loop, T->heap ? T->heap - T->heap_shift : NULL,
+                                                   ((size_t)cap + HEAP_PAD) * sizeof(*mem));
+    if (!mem) {
         return EVL_ENOMEM;
     }
-    T->heap = heap;
+    heap_place(T, mem);
     /* The primary table doubles too. Ids that share a slot of the new table shared one of
      * the old (a = b mod 2S implies a = b mod S), so the entries the new table cannot hold
      * are at most as many as the overflow table holds now: it has room for them. */
@@ -393,7 +415,7 @@ static void rec_free(struct evl__timers *T, uint32_t idx)
     T->free_head = idx;
 }
 
-/* ---- 4-ary heap ------------------------------------------------------------------------ */
+/* ---- 8-ary heap ------------------------------------------------------------------------ */
 
 static inline int before(const struct evl__timer *a, const struct evl__timer *b)
 {
@@ -426,7 +448,7 @@ static inline int slot_before(const struct evl__timers *T, struct evl__heap_slot
 static void sift_up(struct evl__timers *T, uint32_t i, struct evl__heap_slot e)
 {
     while (i > 0) {
-        uint32_t parent = (i - 1) / 4;
+        uint32_t parent = (i - 1) / HEAP_D;
         struct evl__heap_slot p = T->heap[parent];
         if (!slot_before(T, e, p)) {
             break;
@@ -439,33 +461,32 @@ static void sift_up(struct evl__timers *T, uint32_t i, struct evl__heap_slot e)
     T->recs[e.idx].pos = i;
 }
 
+/* The earliest of the sibling slots [c, end). */
+static inline uint32_t min_child(const struct evl__timers *T, uint32_t c, uint32_t end)
+{
+    uint32_t best = c;
+    for (uint32_t k = c + 1; k < end; k++) {
+        if (slot_before(T, T->heap[k], T->heap[best])) {
+            best = k;
+        }
+    }
+    return best;
+}
+
+/* Fills the hole at i with e, a slot that belongs low in the heap (the last one): the hole
+ * first moves down along the earliest children to a leaf, then e moves up from there
+ * (Floyd's variant), which spares comparing e at every level on the way down. */
 static void sift_down(struct evl__timers *T, uint32_t i, struct evl__heap_slot e)
 {
     uint32_t n = T->heap_len;
-    for (;;) {
-        uint32_t c = i * 4 + 1;
-        if (c >= n) {
-            break;
-        }
-        uint32_t best = c;
-        struct evl__heap_slot b = T->heap[c];
-        uint32_t end = c + 4 < n ? c + 4 : n;
-        for (uint32_t k = c + 1; k < end; k++) {
-            struct evl__heap_slot s = T->heap[k];
-            if (slot_before(T, s, b)) {
-                best = k;
-                b = s;
-            }
-        }
-        if (!slot_before(T, b, e)) {
-            break;
-        }
-        T->heap[i] = b;
-        T->recs[b.idx].pos = i;
+    while ((uint64_t)i * HEAP_D + 1 < n) {
+        uint32_t c = i * HEAP_D + 1;
+        uint32_t best = min_child(T, c, n - c > HEAP_D ? c + HEAP_D : n);
+        T->heap[i] = T->heap[best];
+        T->recs[T->heap[i].idx].pos = i;
         i = best;
     }
-    T->heap[i] = e;
-    T->recs[e.idx].pos = i;
+    sift_up(T, i, e);
 }
 
 static void heap_push(struct evl__timers *T, uint32_t idx)
@@ -477,16 +498,22 @@ static void heap_push(struct evl__timers *T, uint32_t idx)
     sift_up(T, T->heap_len++, e);
 }
 
-static void heap_remove(struct evl__timers *T, uint32_t pos)
+/* Inline: most removals are of a leaf (seven slots in eight are leaves) that the last slot
+ * simply replaces, which needs neither sift. */
+static inline void heap_remove(struct evl__timers *T, uint32_t pos)
 {
     uint32_t last = --T->heap_len;
-    if (pos != last) {
-        struct evl__heap_slot e = T->heap[last];
-        if (pos > 0 && slot_before(T, e, T->heap[(pos - 1) / 4])) {
-            sift_up(T, pos, e);
-        } else {
-            sift_down(T, pos, e);
-        }
+    if (pos == last) {
+        return;
+    }
+    struct evl__heap_slot e = T->heap[last];
+    if (pos > 0 && slot_before(T, e, T->heap[(pos - 1) / HEAP_D])) {
+        sift_up(T, pos, e);
+    } else if ((uint64_t)pos * HEAP_D + 1 < last) {
+        sift_down(T, pos, e);
+    } else {
+        T->heap[pos] = e;
+        T->recs[e.idx].pos = pos;
     }
 }
 
@@ -1021,27 +1048,35 @@ int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_
     return schedule(loop, cb, arg, 0, 0, F_IMMEDIATE, id_out);
 }
 
-static int clear_local(struct evl_loop *loop, uint64_t id)
+/* The clear of an id no record holds: a no-op (EVL_ENOENT), unless its cross-thread set may
+ * still be queued, which a tombstone then stops from ever arming. Out of line: the clear of
+ * a pending timer stays short. */
+EVL__NOINLINE static int clear_unknown(struct evl_loop *loop, uint64_t id)
+{
+    struct evl__timers *T = &loop->timers;
+    if (atomic_load(&T->foreign_sets) == 0 || id == 0 ||
+        id >= atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
+        return EVL_ENOENT;
+    }
+    if (T->tomb_len == T->tomb_cap) {
+        uint32_t cap = T->tomb_cap ? T->tomb_cap * 2 : 8;
+        uint64_t *nt = evl__loop_realloc(loop, T->tombstones, (size_t)cap * sizeof(*nt));
+        if (!nt) {
+            return EVL_ENOMEM;
+        }
+        T->tombstones = nt;
+        T->tomb_cap = cap;
+    }
+    T->tombstones[T->tomb_len++] = id;
+    return 0;
+}
+
+static inline int clear_local(struct evl_loop *loop, uint64_t id)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t idx = table_take(T, id);
     if (idx == EVL__NONE) {
-        if (atomic_load(&T->foreign_sets) > 0 && id != 0 &&
-            id < atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
-            /* Its cross-thread set may still be queued: make sure it never arms. */
-            if (T->tomb_len == T->tomb_cap) {
-                uint32_t cap = T->tomb_cap ? T->tomb_cap * 2 : 8;
-                uint64_t *nt = evl__loop_realloc(loop, T->tombstones, (size_t)cap * sizeof(*nt));
-                if (!nt) {
-                    return EVL_ENOMEM;
-                }
-                T->tombstones = nt;
-                T->tomb_cap = cap;
-            }
-            T->tombstones[T->tomb_len++] = id;
-            return 0;
-        }
-        return EVL_ENOENT;
+        return clear_unknown(loop, id);
     }
     struct evl__timer *r = &T->recs[idx];
     if (r->meta & F_IMMEDIATE) {

@@ -577,3 +577,94 @@ TEST(runs_and_heap_together_match_sorted_model)
     expect_model_fired(&f, m, live);
     ASSERT_OK(evl_loop_free(f.loop));
 }
+
+/* An allocator whose blocks start at a different offset within a cache line each time
+ * (16, 32, 48 or 64 bytes past a 64-byte boundary), so the timer heap, which places itself
+ * by its block's alignment, must move its slots when a reallocation changes that offset. */
+struct skew_hdr {
+    void *raw;
+    size_t size;
+};
+
+static unsigned skew_next;
+
+static void *skew_malloc(void *ud, size_t size)
+{
+    (void)ud;
+    char *raw = malloc(size + 64 + 64 + sizeof(struct skew_hdr));
+    if (!raw) {
+        return NULL;
+    }
+    uintptr_t base = ((uintptr_t)raw + sizeof(struct skew_hdr) + 63) & ~(uintptr_t)63;
+    char *p = (char *)base + 16 * (1 + skew_next++ % 4);
+    struct skew_hdr h = {raw, size};
+    memcpy(p - sizeof(h), &h, sizeof(h));
+    return p;
+}
+
+static void skew_free(void *ud, void *p)
+{
+    (void)ud;
+    if (p) {
+        struct skew_hdr h;
+        memcpy(&h, (char *)p - sizeof(h), sizeof(h));
+        free(h.raw);
+    }
+}
+
+static void *skew_realloc(void *ud, void *p, size_t size)
+{
+    void *n = skew_malloc(ud, size);
+    if (n && p) {
+        struct skew_hdr h;
+        memcpy(&h, (char *)p - sizeof(h), sizeof(h));
+        memcpy(n, p, h.size < size ? h.size : size);
+        skew_free(ud, p);
+    }
+    return n;
+}
+
+/*
+ * Out-of-order timers live in the heap. Clearing a random subset removes slots at every
+ * depth (the earliest sets sit near the root), sets after the clears reuse records, and the
+ * pool grows while the heap is full of slots under an allocator that changes the heap's
+ * alignment at every growth. The survivors must still fire in (deadline, scheduling) order.
+ */
+TEST(heap_removals_at_every_depth_and_moves_keep_order)
+{
+    static const struct evl_allocator skew = {skew_malloc, skew_realloc, skew_free, NULL};
+    ASSERT_OK(evl_set_allocator(&skew));
+    struct fix f;
+    fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
+    nfired = 0;
+    enum { N = 9000, FIRST = 6000 };
+    static struct model m[N];
+    static uint64_t ids[N];
+    uint64_t now = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == FIRST) {
+            /* Clear a random 40% of the first sets, wherever their slots are. */
+            for (int k = 0; k < FIRST; k++) {
+                if (rng() % 5 < 2) {
+                    ASSERT_OK(evl_timer_clear(f.loop, ids[k]));
+                    m[k].deadline = UINT64_MAX;
+                }
+            }
+        }
+        uint64_t delay = 128 + rng() % 4096;
+        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
+        m[i].deadline = now + delay;
+        m[i].id = ids[i];
+        if (rng() % 4 == 0) {
+            evl_test_clock_advance_ms(&f.clock, 1);
+            now++;
+        }
+    }
+    size_t live = model_sort_live(m, N);
+    for (uint64_t ms = now; ms <= now + 4224; ms++) {
+        fix_advance(&f, 1);
+    }
+    expect_model_fired(&f, m, live);
+    ASSERT_OK(evl_loop_free(f.loop));
+    ASSERT_OK(evl_set_allocator(NULL));
+}
