@@ -113,6 +113,15 @@ static size_t model_sort_live(struct model *m, size_t n)
     return live;
 }
 
+/* Clears every k-th of the n timers; the model drops them too (they sort last). */
+static void clear_every(struct fix *f, const uint64_t *ids, struct model *m, size_t n, size_t k)
+{
+    for (size_t i = 0; i < n; i += k) {
+        ASSERT_OK(evl_timer_clear(f->loop, ids[i]));
+        m[i].deadline = UINT64_MAX;
+    }
+}
+
 /* Asserts that exactly the model's live timers fired, in its order, and nothing is left. */
 static void expect_model_fired(struct fix *f, const struct model *m, size_t live)
 {
@@ -137,11 +146,7 @@ TEST(random_timers_match_sorted_model)
         m[i].deadline = delay;
         m[i].id = all_ids[i];
     }
-    /* Clear every 7th timer; the model drops them too. */
-    for (int i = 0; i < N; i += 7) {
-        ASSERT_OK(evl_timer_clear(f.loop, all_ids[i]));
-        m[i].deadline = UINT64_MAX;
-    }
+    clear_every(&f, all_ids, m, N, 7);
     size_t live = model_sort_live(m, N);
     for (int ms = 0; ms < 500; ms++) {
         fix_advance(&f, 1);
@@ -379,10 +384,7 @@ TEST(far_deadlines_keep_order_across_key_rebases)
         m[i].deadline = delay;
         m[i].id = ids[i];
     }
-    for (int i = 0; i < N; i += 5) {
-        ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
-        m[i].deadline = UINT64_MAX;
-    }
+    clear_every(&f, ids, m, N, 5);
     size_t live = model_sort_live(m, N);
     for (int step = 0; step < 400; step++) {
         fix_advance(&f, 60000); /* one minute per iteration */
@@ -566,10 +568,7 @@ TEST(runs_and_heap_together_match_sorted_model)
             now++;
         }
     }
-    for (int i = 0; i < N; i += 5) {
-        ASSERT_OK(evl_timer_clear(f.loop, ids[i]));
-        m[i].deadline = UINT64_MAX;
-    }
+    clear_every(&f, ids, m, N, 5);
     size_t live = model_sort_live(m, N);
     for (uint64_t ms = now; ms <= now + 4096; ms++) {
         fix_advance(&f, 1);
