@@ -37,10 +37,13 @@
 #define EVL__NOINLINE
 #endif
 
-/* Starts fetching a cache line that is about to be written (a hint; nothing elsewhere). */
+/* Start fetching a cache line that is about to be read or written (hints; nothing
+ * elsewhere). */
 #if defined(__GNUC__) || defined(__clang__)
+#define EVL__PREFETCH_R(p) __builtin_prefetch((p), 0)
 #define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
 #else
+#define EVL__PREFETCH_R(p) ((void)(p))
 #define EVL__PREFETCH_W(p) ((void)(p))
 #endif
 
