@@ -48,6 +48,12 @@
 #define HEAP_D   8
 #define HEAP_PAD (HEAP_D - 1)
 
+/* The heap's allocation (the array starts heap_shift slots into it), or NULL. */
+static inline struct evl__heap_slot *heap_block(const struct evl__timers *T)
+{
+    return T->heap ? T->heap - T->heap_shift : NULL;
+}
+
 /* Heap keys count 1.024 us units past key_base: 32 bits span 73 minutes. A later deadline
  * saturates (still correct: equal keys fall back to the records), and the timer phase moves
  * the base forward once the clock is half the span past it, so keys keep their resolution. */
@@ -96,7 +102,7 @@ void evl__timers_deinit(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
     evl__loop_free(loop, T->recs);
-    evl__loop_free(loop, T->heap ? T->heap - T->heap_shift : NULL);
+    evl__loop_free(loop, heap_block(T));
     evl__loop_free(loop, T->table);
     evl__loop_free(loop, T->ovf);
     evl__loop_free(loop, T->tombstones);
@@ -337,8 +343,8 @@ EVL__NOINLINE static int pool_grow(struct evl_loop *loop)
         return EVL_ENOMEM;
     }
     T->recs = recs;
-    struct evl__heap_slot *mem = evl__loop_realloc(loop, T->heap ? T->heap - T->heap_shift : NULL,
-                                                   ((size_t)cap + HEAP_PAD) * sizeof(*mem));
+    struct evl__heap_slot *mem =
+        evl__loop_realloc(loop, heap_block(T), ((size_t)cap + HEAP_PAD) * sizeof(*mem));
     if (!mem) {
         return EVL_ENOMEM;
     }
