@@ -8,6 +8,11 @@ struct fix {
     struct evl_loop *loop;
 };
 
+/* The ids of fired timers, in firing order (on_fire appends; fix_init empties it). */
+#define MAXLOG 20000
+static uint64_t fired[MAXLOG];
+static size_t nfired;
+
 static void fix_init(struct fix *f, enum evl_timer_clamp clamp, uint64_t first_id)
 {
     struct evl_loop_options o;
@@ -18,6 +23,7 @@ static void fix_init(struct fix *f, enum evl_timer_clamp clamp, uint64_t first_i
     o.timer_clamp = clamp;
     o.first_id = first_id;
     ASSERT_OK(evl_loop_new(&f->loop, &o));
+    nfired = 0;
 }
 
 static void fix_advance(struct fix *f, uint64_t ms)
@@ -25,10 +31,6 @@ static void fix_advance(struct fix *f, uint64_t ms)
     evl_test_clock_advance_ms(&f->clock, ms);
     (void)evl_loop_run(f->loop, EVL_RUN_NOWAIT);
 }
-
-#define MAXLOG 20000
-static uint64_t fired[MAXLOG];
-static size_t nfired;
 
 static void on_fire(struct evl_loop *loop, uint64_t id, void *arg)
 {
@@ -43,7 +45,6 @@ TEST(timer_fires_at_deadline_not_before)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     uint64_t id;
     ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 10, 0, &id));
     ASSERT_UEQ(id, 1);
@@ -63,7 +64,6 @@ TEST(equal_deadlines_fire_fifo)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     uint64_t ids[100];
     for (int i = 0; i < 100; i++) {
         ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &ids[i]));
@@ -113,6 +113,15 @@ static size_t model_sort_live(struct model *m, size_t n)
     return live;
 }
 
+/* Arms a timer of delay ms and records it in the model as due at base + delay. */
+static void arm_modelled(struct fix *f, uint64_t delay, uint64_t base, uint64_t *id,
+                         struct model *m)
+{
+    ASSERT_OK(evl_timer_set(f->loop, on_fire, NULL, delay, 0, id));
+    m->deadline = base + delay;
+    m->id = *id;
+}
+
 /* Clears every k-th of the n timers; the model drops them too (they sort last). */
 static void clear_every(struct fix *f, const uint64_t *ids, struct model *m, size_t n, size_t k)
 {
@@ -136,15 +145,12 @@ TEST(random_timers_match_sorted_model)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { N = 10000 };
     static struct model m[N];
     static uint64_t all_ids[N];
     for (int i = 0; i < N; i++) {
         uint64_t delay = rng() % 500;
-        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &all_ids[i]));
-        m[i].deadline = delay;
-        m[i].id = all_ids[i];
+        arm_modelled(&f, delay, 0, &all_ids[i], &m[i]);
     }
     clear_every(&f, all_ids, m, N, 7);
     size_t live = model_sort_live(m, N);
@@ -311,11 +317,9 @@ TEST(sorted_lane_clear_refresh_and_mix)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { N = 1000 };
     static uint64_t ids[N];
-    static struct model m[N + 2];
-    size_t nm = 0;
+    static struct model m[N];
     for (int i = 0; i < N; i++) {
         /* Clock advances 1 ms every 10 timers: deadlines nondecreasing (lane), plus every
          * 13th timer has a shorter delay (heap). */
@@ -341,12 +345,7 @@ TEST(sorted_lane_clear_refresh_and_mix)
     ASSERT_OK(evl_timer_refresh(f.loop, ids[r]));
     m[r].deadline = f.clock.now_ns + 200 * 1000000u;
     m[r].id = ids[r]; /* refreshed: ordered after everything armed before it */
-    qsort(m, N, sizeof(m[0]), model_cmp);
-    for (size_t i = 0; i < N; i++) {
-        if (m[i].deadline != UINT64_MAX) {
-            nm++;
-        }
-    }
+    size_t nm = model_sort_live(m, N);
     /* A refreshed timer ties after earlier-armed equal deadlines: fix the model's order. */
     for (size_t i = 0; i + 1 < nm; i++) {
         if (m[i].id == ids[r] && m[i + 1].deadline == m[i].deadline) {
@@ -358,11 +357,7 @@ TEST(sorted_lane_clear_refresh_and_mix)
     for (int ms = 0; ms < 400; ms++) {
         fix_advance(&f, 1);
     }
-    ASSERT_UEQ(nfired, nm);
-    for (size_t i = 0; i < nm; i++) {
-        ASSERT_UEQ(fired[i], m[i].id);
-    }
-    ASSERT_FALSE(evl_loop_alive(f.loop));
+    expect_model_fired(&f, m, nm);
     ASSERT_OK(evl_loop_free(f.loop));
 }
 
@@ -373,16 +368,13 @@ TEST(far_deadlines_keep_order_across_key_rebases)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { N = 3000 };
     static struct model m[N];
     static uint64_t ids[N];
     for (int i = 0; i < N; i++) {
         /* 0 to 6.3 hours in 20-minute steps, plus 0-2 ms: many equal deadlines. */
         uint64_t delay = (rng() % 20) * 20 * 60000 + rng() % 3;
-        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
-        m[i].deadline = delay;
-        m[i].id = ids[i];
+        arm_modelled(&f, delay, 0, &ids[i], &m[i]);
     }
     clear_every(&f, ids, m, N, 5);
     size_t live = model_sort_live(m, N);
@@ -408,7 +400,6 @@ TEST(refresh_sibling_due_in_same_phase)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     uint64_t first;
     ASSERT_OK(evl_timer_set(f.loop, refresh_sibling, NULL, 5, 0, &first));
     ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &refreshed_id));
@@ -436,7 +427,6 @@ TEST(stop_in_timer_phase_leaves_the_rest_armed)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     uint64_t ids[4];
     ASSERT_OK(evl_timer_set(f.loop, stop_loop, NULL, 5, 0, &ids[0]));
     ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 5, 0, &ids[1]));
@@ -463,7 +453,6 @@ TEST(colliding_ids_move_to_overflow_and_stay_found)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { LONG = 40, CHURN = 5000 };
     uint64_t longs[LONG];
     for (int i = 0; i < LONG; i++) {
@@ -511,7 +500,6 @@ TEST(overflow_growth_failure_fails_the_set_cleanly)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     uint64_t first;
     ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, 100, 0, &first));
     /* The pool holds 16 records, the table 32 slots: id first + 32 collides with first. */
@@ -551,7 +539,6 @@ TEST(runs_and_heap_together_match_sorted_model)
 {
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { N = 6000 };
     static struct model m[N];
     static uint64_t ids[N];
@@ -559,9 +546,7 @@ TEST(runs_and_heap_together_match_sorted_model)
     uint64_t now = 0;
     for (int i = 0; i < N; i++) {
         uint64_t delay = periods[rng() % 12];
-        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
-        m[i].deadline = now + delay;
-        m[i].id = ids[i];
+        arm_modelled(&f, delay, now, &ids[i], &m[i]);
         if (rng() % 8 == 0) {
             /* Time passes between some sets (nothing is due yet: the loop is not run). */
             evl_test_clock_advance_ms(&f.clock, 1);
@@ -635,7 +620,6 @@ TEST(heap_removals_at_every_depth_and_moves_keep_order)
     ASSERT_OK(evl_set_allocator(&skew));
     struct fix f;
     fix_init(&f, EVL_TIMER_CLAMP_NONE, 0);
-    nfired = 0;
     enum { N = 9000, FIRST = 6000 };
     static struct model m[N];
     static uint64_t ids[N];
@@ -651,9 +635,7 @@ TEST(heap_removals_at_every_depth_and_moves_keep_order)
             }
         }
         uint64_t delay = 128 + rng() % 4096;
-        ASSERT_OK(evl_timer_set(f.loop, on_fire, NULL, delay, 0, &ids[i]));
-        m[i].deadline = now + delay;
-        m[i].id = ids[i];
+        arm_modelled(&f, delay, now, &ids[i], &m[i]);
         if (rng() % 4 == 0) {
             evl_test_clock_advance_ms(&f.clock, 1);
             now++;
