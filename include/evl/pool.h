@@ -2,7 +2,12 @@
  * A worker pool: blocking work runs on worker threads and its result settles a promise on
  * the loop thread. One pool can serve several loops. Pool work keeps its loop alive until
  * the promise is settled; evl_loop_shutdown waits for it; evl_loop_close rejects work that
- * has not started with EVL_ECANCELED and never runs it.
+ * has not started with EVL_ECANCELED and never runs it, and for work already running waits
+ * until the work function has returned, then rejects its promise with EVL_ECANCELED and
+ * destroys its result. A work function must therefore not wait for its own loop's thread.
+ *
+ * Fairness: no job waits in the queue, or behind a long job that a worker took in the same
+ * batch, while another worker is idle.
  */
 #ifndef EVL_POOL_H
 #define EVL_POOL_H
@@ -38,7 +43,10 @@ EVL_API int evl_pool_free(struct evl_pool *pool);
 
 /*
  * Queues work(arg) on a worker; *out (+1) is settled on loop's thread with the outcome.
- * arg is borrowed: it must stay valid until the promise settles. Loop thread only (of loop).
+ * arg is borrowed: it must stay valid until the work function has returned (or was
+ * cancelled). The promise settles, and a close drops its reactions, only after that, so
+ * releasing arg from a reaction of the promise or from that reaction's argument destructor
+ * is always safe, whatever the loop does meanwhile. Loop thread only (of loop).
  * Inside a callback the work is handed to the workers when the callback returns (or once 256
  * jobs are collected), so bursts are batched; outside any callback at once. If the pool is
  * freed before the hand-off, the promise is rejected with EVL_ECANCELED (work not run).

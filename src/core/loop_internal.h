@@ -23,6 +23,7 @@
 
 #include "backend/wakeup.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -46,6 +47,9 @@
 #define EVL__PREFETCH_R(p) ((void)(p))
 #define EVL__PREFETCH_W(p) ((void)(p))
 #endif
+
+/* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
+#define EVL__ASSERT(cond) assert(cond)
 
 /* Inlines a helper that several callers share into the hot one (the timer arming path). */
 #if defined(__GNUC__) || defined(__clang__)

@@ -8,18 +8,26 @@
  * loop thread's own). Inside a callback the job is collected with the loop's other new jobs
  * and the batch is pushed onto the pool's lock-free incoming stack when the callback ends (a
  * microtask) or once POOL_PUBLISH_MAX are collected; outside callbacks it is pushed at once.
- * A worker moves the stack to the FIFO and takes a batch under one lock (TAKEN), runs the jobs
- * one by one (TAKEN -> RUNNING by compare-and-swap, the only change made without the lock)
- * and, under the pool lock again, hands each loop's finished jobs to it with one
- * evl_loop_submit (DONE), pinning the loop's memory until that call returned. Loop teardown
- * takes the pool lock too, so for every job exactly one of these holds:
+ * A worker moves the stack to the FIFO and takes a batch under one lock (TAKEN) into its own
+ * range, runs the jobs one by one (TAKEN -> RUNNING by compare-and-swap, the only change made
+ * without the lock) and, under the pool lock again, hands each loop's finished jobs to it
+ * with one evl_loop_submit (DONE), pinning the loop's memory until that call returned. Loop
+ * teardown takes the pool lock too, so for every job exactly one of these holds:
  *   collected teardown rejects it with EVL_ECANCELED; it never reached the pool;
  *   QUEUED    teardown removes it and rejects with EVL_ECANCELED; the work never runs;
  *   TAKEN     teardown marks it CANCELED and rejects; the worker skips and frees it;
- *   RUNNING   teardown marks it DETACHED and rejects; the worker frees it afterwards
- *             (destroying its result) without touching the loop;
- *   ORPHAN    the completion submit was refused (loop closing): teardown cleans it up;
+ *   RUNNING   teardown waits until the work function has returned (the job is then ORPHAN):
+ *             the argument belongs to the work until then, and the promise's reactions may
+ *             free it (their argument destructors run when close drops them);
+ *   ORPHAN    the completion submit was refused (loop closing): teardown destroys the result
+ *             and rejects with EVL_ECANCELED;
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
+ *
+ * Fairness: a batch is taken for speed when the queue is deep, but no job waits behind a
+ * long one while another worker is idle. The jobs of a batch not yet started stay in the
+ * taker's range, which another worker that finds the queue empty splits (it takes the later
+ * half) before it goes to sleep; a worker that takes more than one job wakes an idle one to
+ * do so.
  *
  * Costs are per batch where they can be: one compare-and-swap to hand over a loop's batch,
  * one lock to take many jobs, one submit (one loop wake-up at most) per finished run, at most
@@ -38,15 +46,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-enum job_state {
-    JOB_QUEUED,
-    JOB_TAKEN,
-    JOB_RUNNING,
-    JOB_DONE,
-    JOB_ORPHAN,
-    JOB_DETACHED,
-    JOB_CANCELED
-};
+enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_RUNNING, JOB_DONE, JOB_ORPHAN, JOB_CANCELED };
 
 /* The most jobs a worker takes at once. */
 #define POOL_BATCH_MAX   64
@@ -59,6 +59,20 @@ enum job_state {
 #define POOL_CREDITS     64
 #define POOL_CREDITS_MAX 65536
 
+/*
+ * One worker's batch: jobs[next..end) are taken but not started. next (low half) and end
+ * (high half) share one word, so the owner's take of its next job and another worker's split
+ * of the rest are each one compare-and-swap. The array is written only under the pool lock
+ * while the range is empty, and a split copies out under the pool lock, so the slots a thief
+ * reads are never rewritten meanwhile.
+ */
+struct worker {
+    _Atomic uint64_t range;
+    struct evl_pool *pool;
+    pthread_t thread;
+    struct evl__pool_job *jobs[POOL_BATCH_MAX];
+};
+
 struct evl_pool {
     /* What a submitting loop thread touches on every submit, on a cache line of its own
      * (the padding keeps the workers' lock and queue off it). */
@@ -68,6 +82,8 @@ struct evl_pool {
     char pad_[64];
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    pthread_cond_t returned;    /* a running job's work returned (loop teardown waits) */
+    unsigned teardown_waiters;  /* loop teardowns waiting on returned (lock) */
     struct evl__pool_job *head; /* FIFO of queued jobs (lock) */
     struct evl__pool_job *tail;
     size_t queued;
@@ -75,7 +91,7 @@ struct evl_pool {
     /* evl_pool_new's + one per live job + the credits loops hold (see take_ref). */
     _Atomic uint32_t refs;
     unsigned nthreads;
-    pthread_t *threads;
+    struct worker *workers;
 };
 
 struct evl__pool_job {
@@ -96,9 +112,10 @@ struct evl__pool_job {
 static void pool_unref(struct evl_pool *pool, uint32_t n)
 {
     if (atomic_fetch_sub(&pool->refs, n) == n) {
+        pthread_cond_destroy(&pool->returned);
         pthread_cond_destroy(&pool->cond);
         pthread_mutex_destroy(&pool->lock);
-        evl_free(pool->threads);
+        evl_free(pool->workers);
         evl_free(pool);
     }
 }
@@ -300,35 +317,26 @@ static void take_incoming(struct evl_pool *pool)
  * the same loop. Pool lock held (teardown takes it too, so a loop not yet torn down stays).
  * Each loop handed a run is retained (its memory, not its life) until the caller, after
  * unlocking, releases the loops returned in runs: the loop thread may complete the run
- * before the submit call has returned. Detached jobs are moved to *dead. Returns the number
- * of loops in runs.
+ * before the submit call has returned. A run its loop refuses (closing) is left ORPHAN for
+ * the loop's teardown, which may be waiting for it. Returns the number of loops in runs.
  */
-static size_t hand_off(struct evl__pool_job *done, struct evl__pool_job **dead,
-                       struct evl_loop **runs)
+static size_t hand_off(struct evl_pool *pool, struct evl__pool_job *done, struct evl_loop **runs)
 {
     size_t nruns = 0;
+    bool orphaned = false;
     while (done) {
         struct evl__pstate *ps = done->ps;
-        struct evl__pool_job *first = NULL;
-        struct evl__pool_job **link = &first;
-        /* The run: the jobs of this loop up to the first job of another loop. */
-        while (done && done->ps == ps) {
-            struct evl__pool_job *job = done;
-            done = job->next;
-            if (atomic_load_explicit(&job->state, memory_order_relaxed) == JOB_DETACHED) {
-                job->next = *dead;
-                *dead = job;
-                continue;
-            }
-            /* Set first: once submitted, the loop thread may complete and free the job. */
-            atomic_store_explicit(&job->state, JOB_DONE, memory_order_relaxed);
-            *link = job;
-            link = &job->next;
+        struct evl__pool_job *first = done;
+        struct evl__pool_job *last = done;
+        /* The run: the jobs of this loop up to the first job of another loop. Set DONE
+         * first: once submitted, the loop thread may complete and free the jobs. */
+        atomic_store_explicit(&last->state, JOB_DONE, memory_order_relaxed);
+        while (last->next && last->next->ps == ps) {
+            last = last->next;
+            atomic_store_explicit(&last->state, JOB_DONE, memory_order_relaxed);
         }
-        *link = NULL;
-        if (!first) {
-            continue;
-        }
+        done = last->next;
+        last->next = NULL;
         struct evl_loop *loop = ps->loop;
         evl__loop_mem_retain(loop);
         runs[nruns++] = loop;
@@ -336,99 +344,175 @@ static size_t hand_off(struct evl__pool_job *done, struct evl__pool_job **dead,
             for (struct evl__pool_job *job = first; job; job = job->next) {
                 atomic_store_explicit(&job->state, JOB_ORPHAN, memory_order_relaxed);
             }
+            orphaned = true;
         }
+    }
+    if (orphaned && pool->teardown_waiters > 0) {
+        pthread_cond_broadcast(&pool->returned);
     }
     return nruns;
 }
 
+static uint64_t range_make(uint32_t next, uint32_t end)
+{
+    return (uint64_t)end << 32 | next;
+}
+
+/* The owner's next job of its batch, or NULL once the range is empty. */
+static struct evl__pool_job *range_pop(struct worker *w)
+{
+    uint64_t r = atomic_load_explicit(&w->range, memory_order_acquire);
+    for (;;) {
+        uint32_t next = (uint32_t)r;
+        uint32_t end = (uint32_t)(r >> 32);
+        if (next >= end) {
+            return NULL;
+        }
+        if (atomic_compare_exchange_weak_explicit(&w->range, &r, range_make(next + 1, end),
+                                                  memory_order_acq_rel, memory_order_acquire)) {
+            return w->jobs[next];
+        }
+    }
+}
+
+/*
+ * Pool lock held, own range empty: takes the later half (rounded up) of the largest range of
+ * jobs another worker took but has not started, so a job never waits behind a long one while
+ * this worker could run it. Returns the number of jobs taken into self's range.
+ */
+static uint32_t steal(struct evl_pool *pool, struct worker *self)
+{
+    struct worker *victim = NULL;
+    uint32_t most = 0;
+    for (unsigned i = 0; i < pool->nthreads; i++) {
+        struct worker *w = &pool->workers[i];
+        uint64_t r = atomic_load_explicit(&w->range, memory_order_relaxed);
+        uint32_t left = (uint32_t)(r >> 32) - (uint32_t)r;
+        if (w != self && (uint32_t)r < (uint32_t)(r >> 32) && left > most) {
+            most = left;
+            victim = w;
+        }
+    }
+    if (!victim) {
+        return 0;
+    }
+    uint64_t r = atomic_load_explicit(&victim->range, memory_order_acquire);
+    uint32_t next;
+    uint32_t end;
+    uint32_t k;
+    do {
+        next = (uint32_t)r;
+        end = (uint32_t)(r >> 32);
+        if (next >= end) {
+            return 0; /* the owner took the rest meanwhile */
+        }
+        k = (end - next + 1) / 2;
+    } while (!atomic_compare_exchange_weak_explicit(&victim->range, &r, range_make(next, end - k),
+                                                    memory_order_acq_rel, memory_order_acquire));
+    memcpy(self->jobs, &victim->jobs[end - k], k * sizeof(self->jobs[0]));
+    atomic_store_explicit(&self->range, range_make(0, k), memory_order_release);
+    return k;
+}
+
+/* Pool lock held: moves a fair share of the FIFO into self's range. Returns the count. */
+static uint32_t take_batch(struct evl_pool *pool, struct worker *self)
+{
+    /* A fair share of the queue, so the other workers get some too. */
+    size_t want = pool->queued / pool->nthreads + 1;
+    if (want > POOL_BATCH_MAX) {
+        want = POOL_BATCH_MAX;
+    }
+    uint32_t n = 0;
+    struct evl__pool_job *job = pool->head;
+    while (n < want && job) {
+        atomic_store_explicit(&job->state, JOB_TAKEN, memory_order_relaxed);
+        self->jobs[n++] = job;
+        job = job->next;
+    }
+    pool->head = job;
+    if (!job) {
+        pool->tail = NULL;
+    }
+    pool->queued -= n;
+    atomic_store_explicit(&self->range, range_make(0, n), memory_order_release);
+    return n;
+}
+
+/* Runs the jobs of self's range (and what is split off it meanwhile is run by the thief);
+ * returns the finished jobs, in the order they ran. */
+static struct evl__pool_job *run_range(struct worker *self)
+{
+    struct evl__pool_job *done = NULL;
+    struct evl__pool_job **done_link = &done;
+    struct evl__pool_job *job;
+    while ((job = range_pop(self)) != NULL) {
+        int expected = JOB_TAKEN;
+        if (!atomic_compare_exchange_strong(&job->state, &expected, JOB_RUNNING)) {
+            /* Canceled by loop teardown, which settled the promise and ended the in-flight
+             * count: the work must not run. */
+            job_free(job);
+            continue;
+        }
+        void *value = NULL;
+        evl_dtor_cb dtor = NULL;
+        job->rc = job->work(job->arg, &value, &dtor);
+        job->value = value;
+        job->dtor = dtor;
+        *done_link = job;
+        done_link = &job->next;
+    }
+    *done_link = NULL;
+    return done;
+}
+
 static void *worker_main(void *arg)
 {
-    struct evl_pool *pool = arg;
+    struct worker *self = arg;
+    struct evl_pool *pool = self->pool;
     struct evl_loop *runs[POOL_BATCH_MAX];
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         take_incoming(pool);
-        if (!pool->head) {
-            if (pool->stopping) {
-                break;
-            }
-            /* Announce idleness, then look once more: a submitter either sees idle > 0 (and
-             * wakes someone) or pushed before this load (and the job is seen here). */
-            atomic_fetch_add(&pool->idle, 1);
-            if (!atomic_load(&pool->incoming)) {
-                pthread_cond_wait(&pool->cond, &pool->lock);
-                atomic_store(&pool->wake_posted, false);
-            }
-            atomic_fetch_sub(&pool->idle, 1);
-            continue;
-        }
-        /* A fair share of the queue, so the other workers get some too. */
-        size_t want = pool->queued / pool->nthreads + 1;
-        if (want > POOL_BATCH_MAX) {
-            want = POOL_BATCH_MAX;
-        }
-        struct evl__pool_job *batch = pool->head;
-        struct evl__pool_job *last = batch;
-        atomic_store_explicit(&last->state, JOB_TAKEN, memory_order_relaxed);
-        size_t taken = 1;
-        while (taken < want && last->next) {
-            last = last->next;
-            atomic_store_explicit(&last->state, JOB_TAKEN, memory_order_relaxed);
-            taken++;
-        }
-        pool->head = last->next;
-        if (!pool->head) {
-            pool->tail = NULL;
-        }
-        last->next = NULL;
-        pool->queued -= taken;
+        uint32_t taken;
         if (pool->head) {
-            wake_one(pool);
+            taken = take_batch(pool, self);
+            /* The rest of the queue, or the rest of this batch, for an idle worker. */
+            if (pool->head || taken > 1) {
+                wake_one(pool);
+            }
+        } else {
+            taken = steal(pool, self);
+            if (taken == 0) {
+                if (pool->stopping) {
+                    break;
+                }
+                /* Announce idleness, then look once more: a submitter either sees idle > 0
+                 * (and wakes someone) or pushed before this load (and the job is seen here). */
+                atomic_fetch_add(&pool->idle, 1);
+                if (!atomic_load(&pool->incoming)) {
+                    pthread_cond_wait(&pool->cond, &pool->lock);
+                    atomic_store(&pool->wake_posted, false);
+                }
+                atomic_fetch_sub(&pool->idle, 1);
+                continue;
+            }
+            if (taken > 1) {
+                wake_one(pool);
+            }
         }
         pthread_mutex_unlock(&pool->lock);
 
-        struct evl__pool_job *done = NULL;
-        struct evl__pool_job **done_link = &done;
-        while (batch) {
-            struct evl__pool_job *job = batch;
-            batch = job->next;
-            int expected = JOB_TAKEN;
-            if (!atomic_compare_exchange_strong(&job->state, &expected, JOB_RUNNING)) {
-                /* Canceled by loop teardown, which settled the promise and ended the
-                 * in-flight count: the work must not run. */
-                job_free(job);
-                continue;
-            }
-            void *value = NULL;
-            evl_dtor_cb dtor = NULL;
-            job->rc = job->work(job->arg, &value, &dtor);
-            job->value = value;
-            job->dtor = dtor;
-            *done_link = job;
-            done_link = &job->next;
-        }
-        *done_link = NULL;
+        struct evl__pool_job *done = run_range(self);
 
         pthread_mutex_lock(&pool->lock);
         if (!done) {
             continue;
         }
-        struct evl__pool_job *dead = NULL;
         /* Submitting under the pool lock orders the hand-off against loop teardown. */
-        size_t nruns = hand_off(done, &dead, runs);
+        size_t nruns = hand_off(pool, done, runs);
         pthread_mutex_unlock(&pool->lock);
         for (size_t i = 0; i < nruns; i++) {
             evl__loop_mem_release(runs[i]);
-        }
-        while (dead) {
-            /* The loop is gone (teardown already settled the promise and ended the in-flight
-             * count): the result has nowhere to go. */
-            struct evl__pool_job *job = dead;
-            dead = job->next;
-            if (job->dtor) {
-                job->dtor(NULL, job->value);
-            }
-            job_free(job);
         }
         pthread_mutex_lock(&pool->lock);
     }
@@ -451,22 +535,28 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
     if (!pool) {
         return EVL_ENOMEM;
     }
-    pool->threads = evl_calloc(threads, sizeof(*pool->threads));
-    if (!pool->threads) {
+    pool->workers = evl_calloc(threads, sizeof(*pool->workers));
+    if (!pool->workers) {
         goto fail_free_pool;
     }
     if (pthread_mutex_init(&pool->lock, NULL) != 0) {
-        goto fail_free_threads;
+        goto fail_free_workers;
     }
     if (pthread_cond_init(&pool->cond, NULL) != 0) {
         goto fail_destroy_lock;
     }
+    if (pthread_cond_init(&pool->returned, NULL) != 0) {
+        goto fail_destroy_cond;
+    }
     atomic_init(&pool->refs, 1);
-    /* Workers read nthreads (batch sizing) under the lock. */
+    /* Workers read nthreads (batch sizing, stealing) under the lock. */
     pthread_mutex_lock(&pool->lock);
     pool->nthreads = threads;
     for (unsigned i = 0; i < threads; i++) {
-        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+        struct worker *w = &pool->workers[i];
+        w->pool = pool;
+        atomic_init(&w->range, 0);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             pool->nthreads = i;
             pthread_mutex_unlock(&pool->lock);
             evl_pool_free(pool);
@@ -477,10 +567,12 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
     *out = pool;
     return 0;
 
+fail_destroy_cond:
+    pthread_cond_destroy(&pool->cond);
 fail_destroy_lock:
     pthread_mutex_destroy(&pool->lock);
-fail_free_threads:
-    evl_free(pool->threads);
+fail_free_workers:
+    evl_free(pool->workers);
 fail_free_pool:
     evl_free(pool);
     return EVL_ENOMEM;
@@ -493,7 +585,7 @@ int evl_pool_free(struct evl_pool *pool)
     }
     pthread_t self = pthread_self();
     for (unsigned i = 0; i < pool->nthreads; i++) {
-        if (pthread_equal(pool->threads[i], self)) {
+        if (pthread_equal(pool->workers[i].thread, self)) {
             return EVL_EPERM;
         }
     }
@@ -506,7 +598,7 @@ int evl_pool_free(struct evl_pool *pool)
     pthread_cond_broadcast(&pool->cond);
     pthread_mutex_unlock(&pool->lock);
     for (unsigned i = 0; i < pool->nthreads; i++) {
-        pthread_join(pool->threads[i], NULL);
+        pthread_join(pool->workers[i].thread, NULL);
     }
     pool_unref(pool, 1);
     return 0;
@@ -665,6 +757,75 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     return 0;
 }
 
+/* Pool lock held: unlinks a QUEUED job from the pool's FIFO. */
+static void unqueue(struct evl_pool *pool, struct evl__pool_job *job)
+{
+    struct evl__pool_job **pp = &pool->head;
+    struct evl__pool_job *prev = NULL;
+    while (*pp && *pp != job) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = job->next;
+    if (pool->tail == job) {
+        pool->tail = prev;
+    }
+    pool->queued--;
+}
+
+/*
+ * Loop teardown of one job. Without wait, a job whose work is running is left for later (the
+ * function returns false); with wait, it blocks until that work has returned, so the
+ * argument the work uses is never released under it (the caller first cancels every job not
+ * started, so it only waits for work already running).
+ */
+static bool teardown_job(struct evl__pstate *ps, struct evl__pool_job *job, bool wait)
+{
+    struct evl_pool *pool = job->pool;
+    pthread_mutex_lock(&pool->lock);
+    take_incoming(pool);
+    int state = atomic_load(&job->state);
+    if (state == JOB_QUEUED) {
+        unqueue(pool, job); /* the work must never run */
+    } else if (state == JOB_TAKEN) {
+        /* In a worker's range: canceled if not started yet (the worker skips and frees it),
+         * else it just started running. */
+        int expected = JOB_TAKEN;
+        state = atomic_compare_exchange_strong(&job->state, &expected, JOB_CANCELED) ? JOB_CANCELED
+                                                                                     : JOB_RUNNING;
+    }
+    if (state == JOB_RUNNING) {
+        if (!wait) {
+            pthread_mutex_unlock(&pool->lock);
+            return false;
+        }
+        pool->teardown_waiters++;
+        while ((state = atomic_load(&job->state)) == JOB_RUNNING) {
+            pthread_cond_wait(&pool->returned, &pool->lock);
+        }
+        pool->teardown_waiters--;
+    }
+    /* The submit queue closed before teardown, so a finished job can only be ORPHAN here:
+     * everything the loop needs is taken under the lock, before a canceled job is let go
+     * (its worker may free it at any moment). */
+    EVL__ASSERT(state == JOB_QUEUED || state == JOB_CANCELED || state == JOB_ORPHAN);
+    job_unlink(job);
+    struct evl_promise *p = job->p;
+    job->p = NULL;
+    void *value = state == JOB_ORPHAN ? job->value : NULL;
+    evl_dtor_cb dtor = state == JOB_ORPHAN ? job->dtor : NULL;
+    pthread_mutex_unlock(&pool->lock);
+    settle_job_promise(ps, p, EVL_ECANCELED, NULL, NULL);
+    jobs_ended(ps, 1);
+    if (state != JOB_CANCELED) {
+        if (dtor) {
+            dtor(ps->loop, value);
+        }
+        job_free(job);
+    }
+    return true;
+}
+
 void evl__pool_loop_teardown(struct evl__pstate *ps)
 {
     /* Collected jobs never reached a worker: they are rejected here and never run. */
@@ -675,69 +836,14 @@ void evl__pool_loop_teardown(struct evl__pstate *ps)
     ps->local_n = 0;
     ps->flush_queued = false;
     cancel_unpublished(ps, local);
-    struct evl__pool_job *job = ps->jobs;
-    while (job) {
-        struct evl__pool_job *next = job->lnext;
-        struct evl_pool *pool = job->pool;
-        struct evl_promise *p = NULL;
-        void *value = NULL;
-        evl_dtor_cb dtor = NULL;
-        pthread_mutex_lock(&pool->lock);
-        take_incoming(pool);
-        int state = atomic_load(&job->state);
-        if (state == JOB_QUEUED) {
-            /* Unlink from the pool queue: the work must never run. */
-            struct evl__pool_job **pp = &pool->head;
-            struct evl__pool_job *prev = NULL;
-            while (*pp && *pp != job) {
-                prev = *pp;
-                pp = &(*pp)->next;
-            }
-            *pp = job->next;
-            if (pool->tail == job) {
-                pool->tail = prev;
-            }
-            pool->queued--;
-        }
-        bool ours = state == JOB_QUEUED || state == JOB_TAKEN || state == JOB_RUNNING ||
-                    state == JOB_ORPHAN;
-        if (ours) {
-            /* Everything the loop needs from the job is taken under the lock and before the
-             * job is let go: once a running or taken job is marked, its worker may free it at
-             * any moment. */
-            job_unlink(job);
-            p = job->p;
-            job->p = NULL;
-            if (state == JOB_ORPHAN) {
-                value = job->value;
-                dtor = job->dtor;
-            }
-            if (state == JOB_TAKEN) {
-                /* In a worker's batch: canceled if not started yet (the worker skips and
-                 * frees it), else it just started running. */
-                int expected = JOB_TAKEN;
-                if (atomic_compare_exchange_strong(&job->state, &expected, JOB_CANCELED)) {
-                    state = JOB_CANCELED;
-                } else {
-                    state = JOB_RUNNING;
-                }
-            }
-            if (state == JOB_RUNNING) {
-                atomic_store(&job->state, JOB_DETACHED);
-            }
-        }
-        pthread_mutex_unlock(&pool->lock);
-        if (ours) {
-            settle_job_promise(ps, p, EVL_ECANCELED, NULL, NULL);
-            jobs_ended(ps, 1);
-            if (state == JOB_QUEUED || state == JOB_ORPHAN) {
-                if (dtor) {
-                    dtor(ps->loop, value);
-                }
-                job_free(job);
-            }
-        }
-        job = next;
+    /* First every job not started (so that no worker starts one while teardown waits), then
+     * the ones running, once their work has returned. */
+    for (struct evl__pool_job *job = ps->jobs, *next; job; job = next) {
+        next = job->lnext;
+        teardown_job(ps, job, false);
+    }
+    while (ps->jobs) {
+        teardown_job(ps, ps->jobs, true);
     }
     if (ps->credit_pool && ps->credits > 0) {
         pool_unref(ps->credit_pool, ps->credits);

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 static _Atomic int work_runs;
 
@@ -237,12 +238,23 @@ static void close_task(struct evl_loop *loop, void *arg)
     ASSERT_OK(evl_loop_close(loop));
 }
 
-/* After a close while one worker was blocked in the first of six items: the loop is
- * terminated, all six promises are rejected with EVL_ECANCELED, and once the worker is let go
- * only that first item ran. Frees the loop (while the item still runs) and the pool. */
-static void expect_six_cancelled(struct evl_loop *loop, struct evl_pool *pool,
-                                 struct evl_promise **ps)
+static void *open_gate_after_20ms(void *arg)
 {
+    (void)arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    gate_release();
+    return NULL;
+}
+
+/* After a close while one worker was blocked in the first of six items (a helper thread,
+ * gate, opens the gate 20 ms later: the close waits for that item's work to return): the
+ * loop is terminated, all six promises are rejected with EVL_ECANCELED, and only that first
+ * item ran. Frees the loop and the pool. */
+static void expect_six_cancelled(struct evl_loop *loop, struct evl_pool *pool,
+                                 struct evl_promise **ps, pthread_t gate)
+{
+    ASSERT_EQ(pthread_join(gate, NULL), 0);
     ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
     for (int i = 0; i < 6; i++) {
         ASSERT_EQ(evl_promise_state(ps[i]), EVL_PROMISE_REJECTED);
@@ -250,7 +262,6 @@ static void expect_six_cancelled(struct evl_loop *loop, struct evl_pool *pool,
         evl_promise_release(ps[i]);
     }
     ASSERT_OK(evl_loop_free(loop));
-    gate_release();
     ASSERT_OK(evl_pool_free(pool));
     ASSERT_EQ(atomic_load(&work_runs), 1); /* the other five never ran */
 }
@@ -266,8 +277,10 @@ TEST(close_cancels_queued_work_without_running_it) /* labels: real-time */
     /* The single worker is blocked in the first item; the other five are queued. */
     wait_for_blocked(1);
     ASSERT_OK(evl_loop_submit(loop, close_task, NULL));
+    pthread_t gate;
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
     run_loop(loop);
-    expect_six_cancelled(loop, pool, ps);
+    expect_six_cancelled(loop, pool, ps, gate);
 }
 
 static void *close_from_thread(void *arg)
@@ -531,8 +544,10 @@ TEST(close_cancels_work_a_worker_took_in_a_batch) /* labels: real-time */
     struct evl_pool *pool = gated_pool_new(1);
     ASSERT_OK(evl_loop_submit(loop, submit_six_blocked, pool));
     ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
+    pthread_t gate;
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
     run_loop(loop);
-    expect_six_cancelled(loop, pool, taken_ps);
+    expect_six_cancelled(loop, pool, taken_ps, gate);
 }
 
 static void *free_pool_thread(void *arg)
@@ -589,4 +604,143 @@ TEST(work_collected_in_a_callback_is_cancelled_if_the_pool_is_freed_first)
     ASSERT_EQ(atomic_load(&work_runs), 0);
     evl_promise_release(unpublished);
     free_loop(loop);
+}
+
+/* ---- Argument lifetime and fairness ------------------------------------------------------ */
+
+/* What a job's reaction frees: the work writes into it after a long wait. */
+struct owned_arg {
+    _Atomic int work_returned;
+    int written;
+};
+
+static _Atomic int owned_freed_after_return;
+
+static int work_blocked_then_write(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)value_out;
+    (void)dtor_out;
+    struct owned_arg *a = arg;
+    work_blocked(NULL, value_out, dtor_out);
+    a->written = 42; /* a use-after-free if the loop released a before the work returned */
+    atomic_store(&a->work_returned, 1);
+    return 0;
+}
+
+static void owned_arg_free(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct owned_arg *a = arg;
+    if (atomic_load(&a->work_returned) && a->written == 42) {
+        atomic_fetch_add(&owned_freed_after_return, 1);
+    }
+    evl_free(a);
+}
+
+static void never_called(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    (void)arg;
+    (void)result;
+    ASSERT_TRUE(0);
+}
+
+static struct evl_promise *owned_derived;
+
+static void submit_owned_then_close(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    struct owned_arg *a = evl_calloc(1, sizeof(*a));
+    ASSERT_TRUE(a != NULL);
+    struct evl_promise *work = NULL;
+    ASSERT_OK(evl_pool_submit(pool, loop, work_blocked_then_write, a, &work));
+    /* The pattern of examples/duk_pool_promise.c: the reaction owns the argument. */
+    ASSERT_OK(evl_promise_then(work, never_called, NULL, a, owned_arg_free, &owned_derived));
+    evl_promise_release(work);
+}
+
+/* Regression: close used to reject a running job's promise at once, so the reaction's argument
+ * destructor freed what the work was still writing (heap-use-after-free under ASan). */
+TEST(close_keeps_a_running_jobs_argument_until_its_work_returns) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = gated_pool_new(1);
+    atomic_store(&owned_freed_after_return, 0);
+    ASSERT_OK(evl_loop_submit(loop, submit_owned_then_close, pool));
+    ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
+    pthread_t gate;
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
+    run_loop(loop);
+    ASSERT_EQ(pthread_join(gate, NULL), 0);
+    ASSERT_EQ(atomic_load(&owned_freed_after_return), 1);
+    /* Close drops the reaction (its argument destructor ran): the derived promise stays
+     * pending. */
+    ASSERT_EQ(evl_promise_state(owned_derived), EVL_PROMISE_PENDING);
+    evl_promise_release(owned_derived);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int work_sleep_ms(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)value_out;
+    (void)dtor_out;
+    intptr_t ms = (intptr_t)arg;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+static uint64_t settled_at[4];
+static uint64_t fair_start;
+
+static void note_settled(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    (void)result;
+    settled_at[(intptr_t)arg] = mono_ms() - fair_start;
+}
+
+static void submit_long_then_short(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    /* Submitted in one callback: one push, so one worker may take them as one batch. */
+    static const intptr_t ms[4] = {300, 0, 0, 0};
+    fair_start = mono_ms();
+    for (intptr_t i = 0; i < 4; i++) {
+        struct evl_promise *p = NULL;
+        struct evl_promise *d = NULL;
+        ASSERT_OK(evl_pool_submit(pool, loop, work_sleep_ms, (void *)ms[i], &p));
+        ASSERT_OK(evl_promise_then(p, note_settled, NULL, (void *)i, NULL, &d));
+        evl_promise_release(p);
+        evl_promise_release(d);
+    }
+}
+
+/* Regression: a worker took the long job with the short ones behind it in one batch, and the
+ * short ones waited 300 ms while the other worker was idle. */
+TEST(no_job_waits_behind_a_long_one_while_a_worker_is_idle) /* labels: real-time */
+{
+    for (int round = 0; round < 5; round++) {
+        struct evl_loop *loop = new_loop();
+        struct evl_pool *pool = NULL;
+        ASSERT_OK(evl_pool_new(&pool, 2));
+        ASSERT_OK(evl_loop_submit(loop, submit_long_then_short, pool));
+        run_loop(loop);
+        ASSERT_TRUE(settled_at[0] >= 300);
+        for (int i = 1; i < 4; i++) {
+            ASSERT_TRUE(settled_at[i] < 150); /* not behind the 300 ms job */
+        }
+        free_loop(loop);
+        ASSERT_OK(evl_pool_free(pool));
+    }
 }
