@@ -169,6 +169,74 @@ EVL_API int evl_loop_unref(struct evl_loop *loop);
 /* Installs the end-of-checkpoint hook (one per loop; NULL removes). Loop thread only. */
 EVL_API void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
 
+/* ---- Embedding in a host loop ----------------------------------------------------------------
+ * An application that already has a loop (a GUI toolkit, another event library, a plain
+ * poll()) drives evl from it without a thread or a periodic tick:
+ *
+ *     int fd = evl_loop_backend_fd(loop);
+ *     for (;;) {
+ *         int timeout = evl_loop_next_timeout_ms(loop);    // arms wake-ups; 0 if work is ready
+ *         poll({fd, POLLIN} + the host's own fds, timeout);
+ *         evl_loop_run(loop, EVL_RUN_NOWAIT);            // runs what is due, never blocks
+ *     }
+ *
+ * The fd becomes readable when tasks are submitted from any thread (after the next-timeout
+ * call armed the wake-up), when a registered fd is ready, and when a timer set from another
+ * thread changes the deadline; timers on the loop thread, immediates and microtasks are
+ * reported by the timeout instead (0 while any is runnable). An idle host is never woken.
+ */
+
+/*
+ * The loop's pollable fd (borrowed: the loop owns and closes it). Creates the I/O backend on
+ * first use; from then on the loop polls its fds through the backend even when none is
+ * registered. Loop thread only (before the first evl_loop_run: the thread that created it).
+ * Errors: EVL_EINVAL (NULL), EVL_EPERM (wrong thread), EVL_ECLOSED, EVL_ENOSYS (the backend
+ * has no single pollable fd: EVL_BACKEND_POLL), EVL_ENOMEM, system errors of epoll_create1.
+ */
+EVL_API int evl_loop_backend_fd(struct evl_loop *loop);
+
+/*
+ * How long a host may block before calling evl_loop_run(loop, EVL_RUN_NOWAIT): 0 when work is
+ * ready (immediates, microtasks, submitted tasks, due timers, pending callbacks, stop or
+ * termination requested, an idle hook installed), the time to the next timer, or -1 when no
+ * timer is pending (block until the backend fd or the host's own events). Call it right
+ * before blocking: it arms the wake-up that makes the backend fd readable when another
+ * thread submits work. Loop thread only; outside callbacks. A call that cannot answer (NULL
+ * loop, wrong thread, inside a callback, terminated loop) returns 0, so the next
+ * evl_loop_run reports the error instead of the host blocking forever.
+ * _ms rounds up (a timer is never run early) and saturates at INT_MAX.
+ */
+EVL_API int64_t evl_loop_next_timeout_ns(struct evl_loop *loop);
+EVL_API int evl_loop_next_timeout_ms(struct evl_loop *loop);
+
+/* ---- Phase hooks --------------------------------------------------------------------------
+ * Callbacks run once per iteration at a fixed point, for embedders that flush their own
+ * queues (as libuv's prepare, check and idle handles):
+ *   EVL_HOOK_IDLE     first in the iteration's I/O part; while any is installed the poll
+ *                     phase does not block;
+ *   EVL_HOOK_PREPARE  right before the poll phase (after timers and pending callbacks);
+ *   EVL_HOOK_CHECK    right after the poll phase and the submitted tasks, before immediates.
+ * Each call is followed by a microtask checkpoint, like every callback. Hooks do not keep
+ * the loop alive (use evl_loop_ref). Hooks of one kind run in the order they were added; a
+ * hook added during a run of its kind runs from the next iteration; one removed during it
+ * does not run again.
+ */
+enum evl_hook_kind { EVL_HOOK_PREPARE = 1, EVL_HOOK_CHECK = 2, EVL_HOOK_IDLE = 4 };
+
+typedef void (*evl_hook_cb)(struct evl_loop *loop, enum evl_hook_kind kind, void *arg);
+
+/*
+ * Installs cb(arg) for each kind in kinds (a mask of evl_hook_kind). Loop thread only.
+ * Errors: EVL_EINVAL (NULL, empty or unknown kinds), EVL_EPERM (wrong thread), EVL_ECLOSED,
+ * EVL_EEXIST (cb and arg already installed for one of the kinds: nothing is added),
+ * EVL_ENOMEM.
+ */
+EVL_API int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, void *arg);
+
+/* Removes cb(arg) from each kind in kinds. Loop thread only (callbacks included).
+ * Errors: EVL_EINVAL, EVL_EPERM, EVL_ENOENT (not installed for any of the kinds). */
+EVL_API int evl_loop_remove_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, void *arg);
+
 /* An opaque user pointer stored on the loop. Thread-safe (plain pointer store/load). */
 EVL_API void evl_loop_set_data(struct evl_loop *loop, void *data);
 EVL_API void *evl_loop_get_data(const struct evl_loop *loop);

@@ -63,6 +63,9 @@ struct evl__backend_ops {
     /* Waits up to timeout_ns (< 0: forever, 0: just look) for a watched fd to be ready.
      * Returns the number of events stored at *events (0 on timeout), or EVL_EIO. */
     int (*wait)(void *state, int64_t timeout_ns, const struct evl__backend_event **events);
+    /* Optional (NULL if the backend has none): one fd that polls readable whenever wait()
+     * would report an event, for hosts that embed the loop in their own poll. */
+    int (*pollable_fd)(void *state);
 };
 
 /* The ops for a backend kind, or NULL if it is not built on this platform. DEFAULT picks

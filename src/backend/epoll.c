@@ -213,6 +213,12 @@ static int epoll_backend_wait(void *state, int64_t timeout_ns,
     return n;
 }
 
+static int epoll_pollable_fd(void *state)
+{
+    const struct epoll_state *s = state;
+    return s->epfd;
+}
+
 const struct evl__backend_ops evl__backend_epoll = {
     .name = "epoll",
     .kind = EVL_BACKEND_EPOLL,
@@ -223,6 +229,7 @@ const struct evl__backend_ops evl__backend_epoll = {
     .remove = epoll_remove,
     .check = epoll_check,
     .wait = epoll_backend_wait,
+    .pollable_fd = epoll_pollable_fd,
 };
 
 #else

@@ -256,4 +256,5 @@ const struct evl__backend_ops evl__backend_poll = {
     .remove = poll_remove,
     .check = NULL, /* poll cannot tell until the next wait reports POLLNVAL */
     .wait = poll_backend_wait,
+    .pollable_fd = NULL, /* a poll set has no fd of its own */
 };

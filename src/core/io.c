@@ -20,6 +20,7 @@
 #include "evl/io.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* The wake-up fd's tag: generation 0 is never given to a registration. */
@@ -54,6 +55,7 @@ struct evl__io {
     struct io_stale *stale; /* owners to notify; nstale of stale_cap */
     uint32_t nstale;
     uint32_t stale_cap;
+    bool embedded; /* a host polls the backend fd: the poll phase always goes through it */
 };
 
 static inline uint64_t make_tag(uint32_t gen, int fd)
@@ -185,6 +187,25 @@ fail_free_io:
     return rc;
 }
 
+int evl__io_embed(struct evl_loop *loop)
+{
+    struct evl__io *io = loop->io;
+    if (!io) {
+        int rc = io_create(loop, &io);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (!io->ops->pollable_fd) {
+        return EVL_ENOSYS;
+    }
+    /* The backend fd reports the wake-up fd and the registered fds, but only a wait on the
+     * backend drains them: from now on the poll phase always waits there. */
+    io->embedded = true;
+    loop->io_hooks = &io_hooks;
+    return io->ops->pollable_fd(io->be);
+}
+
 static int grow_regs(struct evl_loop *loop, struct evl__io *io, int fd)
 {
     uint32_t cap = io->cap ? io->cap : IO_MIN_REGS;
@@ -241,7 +262,7 @@ static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
     }
     memset(reg, 0, sizeof(*reg));
     io->count--;
-    if (io->count == 0) {
+    if (io->count == 0 && !io->embedded) {
         loop->io_hooks = NULL;
         evl_log(loop, EVL_LOG_DEBUG, "io",
                 "poll phase switched to the fast-path sleep: last fd registration removed "

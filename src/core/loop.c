@@ -13,6 +13,7 @@
  */
 #include "core/loop_internal.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
@@ -628,12 +629,12 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
     }
 }
 
-/* Nonzero if nothing but submitted tasks can run now (no microtasks, immediates, pending
- * or close callbacks). */
-static int nothing_else_runnable(const struct evl_loop *loop)
+/* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
+static int runnable_now(const struct evl_loop *loop)
 {
-    return !evl__loop_micro_pending(loop) && !ring_nonempty(&loop->pending) &&
-           !ring_nonempty(&loop->closeq) && loop->timers.imm_count == 0;
+    return evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
+           ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
+           (loop->phase_hooks && evl__phase_hooks_idle(loop));
 }
 
 /* How long the poll phase may block. */
@@ -642,8 +643,7 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
     if (mode == EVL_RUN_NOWAIT || evl__loop_interrupted(loop)) {
         return 0;
     }
-    if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-        ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 || evl__submitq_pending(loop)) {
+    if (runnable_now(loop) || evl__submitq_pending(loop)) {
         return 0;
     }
     if (!evl_loop_alive(loop)) {
@@ -692,6 +692,13 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
             return;
         }
     }
+    if (loop->phase_hooks) {
+        evl__phase_hooks_run(loop, EVL_HOOK_IDLE);
+        evl__phase_hooks_run(loop, EVL_HOOK_PREPARE);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
+    }
     evl__timers_poll_ctl(loop); /* so the poll timeout sees timers set meanwhile */
     int64_t timeout = poll_timeout(loop, mode);
     if (timeout != 0 || loop->io_hooks) {
@@ -699,8 +706,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
         if (evl__loop_interrupted(loop)) {
             return;
         }
-    } else if (mode != EVL_RUN_NOWAIT && loop->spin_ns != EVL_SPIN_OFF &&
-               nothing_else_runnable(loop)) {
+    } else if (mode != EVL_RUN_NOWAIT && loop->spin_ns != EVL_SPIN_OFF && !runnable_now(loop)) {
         /* Tasks only, arrived while the last ones ran: if a producer is streaming, take
          * them as a batch rather than one by one. */
         uint32_t backlog = lanes_backlog(loop);
@@ -710,6 +716,12 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     }
     if (evl__submitq_pending(loop)) {
         evl__submitq_run(loop, 0);
+        if (evl__loop_interrupted(loop)) {
+            return;
+        }
+    }
+    if (loop->phase_hooks) {
+        evl__phase_hooks_run(loop, EVL_HOOK_CHECK);
         if (evl__loop_interrupted(loop)) {
             return;
         }
@@ -810,6 +822,51 @@ int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
     int rc = run_claimed(loop, mode);
     atomic_store(&loop->runner, 0);
     return rc;
+}
+
+/* ---- embedding in a host loop ---------------------------------------------------------------- */
+
+int evl_loop_backend_fd(struct evl_loop *loop)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    if (atomic_load(&loop->state) == EVL_LOOP_TERMINATED || atomic_load(&loop->closing)) {
+        return EVL_ECLOSED;
+    }
+    return evl__io_embed(loop);
+}
+
+int64_t evl_loop_next_timeout_ns(struct evl_loop *loop)
+{
+    if (!loop || !evl__loop_on_thread(loop) || loop->cb_depth > 0 ||
+        atomic_load(&loop->state) == EVL_LOOP_TERMINATED) {
+        return 0;
+    }
+    /* Announce the sleep the host is about to take, as the poll phase does before its own:
+     * from here on a producer (or a timer set from another thread) writes the wake-up fd, at
+     * most once, and the next run's wait on the backend drains it and ends the announcement.
+     * What was posted before is seen below. */
+    atomic_store_explicit(&loop->wake_pending, 0, memory_order_relaxed);
+    atomic_store_explicit(&loop->sleeping, 1, memory_order_seq_cst);
+    evl__timers_poll_ctl(loop);
+    if (evl__loop_interrupted(loop) || runnable_now(loop) || evl__submitq_pending_locked(loop)) {
+        return 0;
+    }
+    return evl__timers_timeout(loop, evl__loop_clock(loop));
+}
+
+int evl_loop_next_timeout_ms(struct evl_loop *loop)
+{
+    int64_t ns = evl_loop_next_timeout_ns(loop);
+    if (ns <= 0) {
+        return (int)ns;
+    }
+    int64_t ms = ns / 1000000 + (ns % 1000000 != 0);
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* ---- stop, shutdown, close ------------------------------------------------------------------ */
