@@ -16,5 +16,7 @@
 #include "evl/promise.h"
 #include "evl/pool.h"
 #include "evl/io.h"
+#include "evl/signal.h"
+#include "evl/process.h"
 
 #endif

@@ -375,7 +375,7 @@ int evl__phase_hooks_idle(const struct evl_loop *loop);
 
 /* Internal checkpoint hooks (seam 4). */
 #define EVL__MAX_CHECKPOINT_HOOKS 8
-#define EVL__MAX_TEARDOWN_HOOKS   8
+#define EVL__MAX_TEARDOWN_HOOKS   16
 
 struct evl__hook {
     evl_checkpoint_cb cb;
@@ -450,6 +450,9 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
 
     /* Phase hooks (phase_hook.c), NULL until the first is added. */
     struct evl__phase_hooks *phase_hooks;
+    /* Signal watchers (signal.c) and child watchers (child.c), NULL until first used. */
+    struct sig_loop *signals;
+    struct child_loop *children;
 
     /* Seam 1: set by the I/O backend. */
     const struct evl__io_hooks *io_hooks;
