@@ -139,4 +139,65 @@ int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb
  * Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT (nothing pushed). */
 int evl_duk_push_value(duk_context *ctx, void *value);
 
+/* The loop ctx is bound to (borrowed), or NULL if ctx is not installed. Loop thread only. */
+struct evl_loop *evl_duk_loop(duk_context *ctx);
+
+/* ---- Promises settled from C, from any thread ----------------------------------------------
+ * A native function returns a Promise and settles it later from C, on any thread:
+ *
+ *     static int push_count(duk_context *ctx, void *value)
+ *     {
+ *         duk_push_uint(ctx, (duk_uint_t)(uintptr_t)value);
+ *         return 0;
+ *     }
+ *     static void *count_thread(void *arg)             // any thread
+ *     {
+ *         struct evl_duk_resolver *r = arg;
+ *         uintptr_t n = count_something();
+ *         evl_duk_resolver_resolve(r, push_count, (void *)n, NULL);
+ *         evl_duk_resolver_release(r);
+ *         return NULL;
+ *     }
+ *     static duk_ret_t js_count(duk_context *ctx)     // countSomething() -> Promise<number>
+ *     {
+ *         struct evl_duk_resolver *r = NULL;
+ *         if (evl_duk_push_new_promise(ctx, &r) != 0)
+ *             return DUK_RET_ERROR;
+ *         pthread_t t;
+ *         pthread_create(&t, NULL, count_thread, r);  // (error handling elided)
+ *         pthread_detach(t);
+ *         return 1;                                    // the Promise
+ *     }
+ */
+struct evl_duk_resolver;
+
+/* Pushes the JS value made from a C settlement value (+1) on the loop thread. Returns 0, or
+ * a negative code with nothing pushed (the promise is then rejected with an Error). It may
+ * throw: the promise is rejected with what it threw. */
+typedef int (*evl_duk_push_cb)(duk_context *ctx, void *value);
+
+/*
+ * Pushes a new pending Promise (+1 on the value stack) and returns in *out the handle (+1,
+ * released with evl_duk_resolver_release from any thread) that settles it. Loop thread only.
+ * Errors: EVL_EINVAL, EVL_ENOENT (not installed), EVL_ENOMEM (nothing pushed).
+ */
+int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver **out);
+
+/*
+ * Settle from any thread, once: on the loop thread push(ctx, value) makes the JS value
+ * (push NULL: the standard mapping of the section above: NULL is undefined, an evl_error an
+ * Error), then dtor(loop, value) runs (dtor may be NULL). If the heap was uninstalled or
+ * destroyed meanwhile, only dtor runs (with a NULL loop if the loop closed). Returns 0 (the
+ * value belongs to evl now), EVL_EALREADY (already settled), or EVL_ECLOSED / EVL_ENOMEM
+ * (refused: the value stays the caller's, the handle is still unused). Thread-safe.
+ */
+int evl_duk_resolver_resolve(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
+                             evl_dtor_cb dtor);
+int evl_duk_resolver_reject(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
+                            evl_dtor_cb dtor);
+
+/* Drops the handle (thread-safe). A promise whose handle is released unsettled stays
+ * pending, like a JS promise whose resolving functions were dropped. */
+void evl_duk_resolver_release(struct evl_duk_resolver *r);
+
 #endif

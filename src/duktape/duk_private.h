@@ -53,6 +53,9 @@ struct evl_duk {
     struct evl_duk_heap_state *hs; /* NULL for heaps not made by evl_duk_heap_new */
 
     uint64_t time_origin_ns;
+
+    /* Promises settled from C (settle.c): their reactions' tokens, cut loose at release. */
+    struct evl_duk_settle_token *settle_tokens;
 };
 
 /* registry.c */
@@ -99,6 +102,9 @@ void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, siz
 void evl__duk_push_natives(struct evl_duk *d);
 void evl__duk_flush_stdout(void);
 int evl__duk_perf_install(struct evl_duk *d);
+
+/* settle.c: detaches the pending C settlements from a binding that is going away. */
+void evl__duk_settle_release(struct evl_duk *d);
 
 /* module.c: require() (installed by the evljs runtime, not by evl_duk_install). */
 int evl__duk_module_install(struct evl_duk *d);

@@ -53,6 +53,7 @@ struct evl_loop *evl__duk_loop(struct evl_duk *d)
  * when the heap is still alive, or by the heap itself when it is being destroyed. */
 static void binding_free(struct evl_duk *d)
 {
+    evl__duk_settle_release(d);
     evl__duk_promise_release(d);
     if (cached_binding == d) {
         cached_ctx = NULL;
