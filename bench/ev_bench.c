@@ -507,6 +507,30 @@ static void w_fd_thread(uint64_t n)
     pingpong("fd_pingpong_thread", 1, n);
 }
 
+/* ---- signal delivered to an idle loop ---- */
+
+static ev_signal sig_w;
+
+static void sig_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+    (void)revents;
+    if (bench_sig_delivered(1)) {
+        ev_signal_stop(l, w);
+    }
+}
+
+static void w_signal_rt(uint64_t n)
+{
+    loop_new();
+    ev_signal_init(&sig_w, sig_cb, SIGUSR1);
+    ev_signal_start(loop, &sig_w);
+    pthread_t th;
+    bench_sig_start(&th, SIGUSR1, n);
+    ev_run(loop, 0);
+    bench_sig_finish(th, "ev_signal");
+    loop_finish();
+}
+
 /* ---- memory: libev's watchers are caller-owned, so their size is the cost ---- */
 
 static void w_mem_timer(uint64_t n)
@@ -530,6 +554,7 @@ static void w_mem_fd(uint64_t n)
 }
 
 static const struct bench_workload workloads[] = {
+    {"signal_rt", w_signal_rt, 3000, 300},
     {"submit_1p", w_submit_1p, 4000000, 500000},
     {"submit_2p", w_submit_2p, 4000000, 500000},
     {"rt_spin", w_rt_spin, 20000, 5000},

@@ -4,7 +4,7 @@
  * bytes per fd registration. The peers' versions (uv_poll, ev_io, libevent persistent
  * events) are in uv_bench.c, ev_bench.c and event_bench.c.
  *
- * bench-requires: evl_fd_start evl_fd_stop evl_loop_submit evl_alloc_stats
+ * bench-requires: evl_fd_start evl_fd_stop evl_loop_submit evl_alloc_stats evl_signal_start
  */
 #include "bench_common.h"
 
@@ -182,7 +182,32 @@ static void w_mem_fd(uint64_t n)
                        "tracked-live-bytes/N(fds 3..N+3)");
 }
 
+/* ---- signal delivered to an idle loop ---- */
+
+static void sig_cb(struct evl_loop *loop, uint64_t id, int signum, uint32_t count, void *arg)
+{
+    (void)signum;
+    (void)arg;
+    if (bench_sig_delivered(count)) {
+        EVL_CHECK(evl_signal_stop(loop, id));
+    }
+}
+
+static void w_signal_rt(uint64_t n)
+{
+    struct evl_loop *loop = NULL;
+    EVL_CHECK(evl_loop_new(&loop, NULL));
+    uint64_t id = 0;
+    EVL_CHECK(evl_signal_start(loop, SIGUSR1, sig_cb, NULL, &id));
+    pthread_t th;
+    bench_sig_start(&th, SIGUSR1, n);
+    EVL_CHECK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    bench_sig_finish(th, "evl_signal");
+    EVL_CHECK(evl_loop_free(loop));
+}
+
 static const struct bench_workload workloads[] = {
+    {"signal_rt", w_signal_rt, 3000, 300},
     {"fd_pingpong_local", w_fd_local, 100000, 5000},
     {"fd_pingpong_thread", w_fd_thread, 100000, 5000},
     {"mem_fd", w_mem_fd, 400, 400},

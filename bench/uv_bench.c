@@ -615,6 +615,31 @@ static void w_pool_rt(uint64_t n)
     free(pool_samples);
 }
 
+/* ---- signal delivered to an idle loop ---- */
+
+static uv_signal_t sig_h;
+
+static void sig_cb(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    if (bench_sig_delivered(1)) {
+        uv_signal_stop(h);
+        uv_close((uv_handle_t *)h, NULL);
+    }
+}
+
+static void w_signal_rt(uint64_t n)
+{
+    UV_CHECK(uv_loop_init(&loop));
+    UV_CHECK(uv_signal_init(&loop, &sig_h));
+    UV_CHECK(uv_signal_start(&sig_h, sig_cb, SIGUSR1));
+    pthread_t th;
+    bench_sig_start(&th, SIGUSR1, n);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    bench_sig_finish(th, "uv_signal");
+    loop_finish();
+}
+
 /* ---- memory: libuv's handles are caller-owned, so their size is the cost ---- */
 
 static void w_mem_timer(uint64_t n)
@@ -643,6 +668,7 @@ static void w_mem_pool_job(uint64_t n)
 }
 
 static const struct bench_workload workloads[] = {
+    {"signal_rt", w_signal_rt, 3000, 300},
     {"submit_1p", w_submit_1p, 4000000, 500000},
     {"submit_2p", w_submit_2p, 4000000, 500000},
     {"rt_spin", w_rt_spin, 20000, 5000},

@@ -25,9 +25,10 @@
  *
  * Fairness: a batch is taken for speed when the queue is deep, but no job waits behind a
  * long one while another worker is idle. The jobs of a batch not yet started stay in the
- * taker's range, which another worker that finds the queue empty splits (it takes the later
- * half) before it goes to sleep; a worker that takes more than one job wakes an idle one to
- * do so.
+ * taker's range. A worker that finds the queue empty watches the ranges instead of sleeping
+ * for good, and splits one (it takes the later half) that has not moved for STEAL_AFTER_NS:
+ * its owner is stuck in a long job. A worker that takes more than one job wakes an idle one
+ * to watch when none does.
  *
  * Costs are per batch where they can be: one compare-and-swap to hand over a loop's batch,
  * one lock to take many jobs, one submit (one loop wake-up at most) per finished run, at most
@@ -45,12 +46,16 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_RUNNING, JOB_DONE, JOB_ORPHAN, JOB_CANCELED };
 
 /* The most jobs a worker takes at once. */
 #define POOL_BATCH_MAX   64
 #define POOL_PUBLISH_MAX 256
+
+/* How long a worker may start no job of its batch before an idle worker splits the batch. */
+#define STEAL_AFTER_NS 50000u
 
 /* The incoming stack's value once evl_pool_free closed it. */
 #define INCOMING_CLOSED ((struct evl__pool_job *)(uintptr_t)1)
@@ -70,6 +75,8 @@ struct worker {
     _Atomic uint64_t range;
     struct evl_pool *pool;
     pthread_t thread;
+    struct worker *watched; /* the range this worker watches for progress, and its value */
+    uint64_t watched_range;
     struct evl__pool_job *jobs[POOL_BATCH_MAX];
 };
 
@@ -84,6 +91,7 @@ struct evl_pool {
     pthread_cond_t cond;
     pthread_cond_t returned;    /* a running job's work returned (loop teardown waits) */
     unsigned teardown_waiters;  /* loop teardowns waiting on returned (lock) */
+    unsigned watchers;          /* idle workers watching a batch for progress (lock) */
     struct evl__pool_job *head; /* FIFO of queued jobs (lock) */
     struct evl__pool_job *tail;
     size_t queued;
@@ -377,11 +385,15 @@ static struct evl__pool_job *range_pop(struct worker *w)
 
 /*
  * Pool lock held, own range empty: takes the later half (rounded up) of the largest range of
- * jobs another worker took but has not started, so a job never waits behind a long one while
- * this worker could run it. Returns the number of jobs taken into self's range.
+ * jobs another worker took but has not started, once that worker has started no job for
+ * STEAL_AFTER_NS: a worker that is popping its batch quickly is left alone (stealing from it
+ * would only move cache lines and wake threads), one stuck in a long job is not. Returns the
+ * number of jobs taken into self's range; 0 with *watch set when a range is being watched
+ * (the caller waits STEAL_AFTER_NS and looks again), 0 without when there is none.
  */
-static uint32_t steal(struct evl_pool *pool, struct worker *self)
+static uint32_t steal(struct evl_pool *pool, struct worker *self, bool *watch)
 {
+    *watch = false;
     struct worker *victim = NULL;
     uint32_t most = 0;
     for (unsigned i = 0; i < pool->nthreads; i++) {
@@ -394,9 +406,18 @@ static uint32_t steal(struct evl_pool *pool, struct worker *self)
         }
     }
     if (!victim) {
+        self->watched = NULL;
         return 0;
     }
     uint64_t r = atomic_load_explicit(&victim->range, memory_order_acquire);
+    if (self->watched != victim || self->watched_range != r) {
+        /* A first look, or the owner started a job since the last one: it makes progress. */
+        self->watched = victim;
+        self->watched_range = r;
+        *watch = true;
+        return 0;
+    }
+    self->watched = NULL;
     uint32_t next;
     uint32_t end;
     uint32_t k;
@@ -412,6 +433,30 @@ static uint32_t steal(struct evl_pool *pool, struct worker *self)
     memcpy(self->jobs, &victim->jobs[end - k], k * sizeof(self->jobs[0]));
     atomic_store_explicit(&self->range, range_make(0, k), memory_order_release);
     return k;
+}
+
+/* Pool lock held: waits on the pool's condition, at most ns when ns > 0. */
+static void idle_wait(struct evl_pool *pool, uint64_t ns)
+{
+    if (ns == 0) {
+        pthread_cond_wait(&pool->cond, &pool->lock);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = (uint64_t)ts.tv_nsec + ns;
+    ts.tv_sec += (time_t)(t / 1000000000u);
+    ts.tv_nsec = (long)(t % 1000000000u);
+    pthread_cond_timedwait(&pool->cond, &pool->lock, &ts);
+}
+
+/* Pool lock held, after a take of n jobs: the rest of the queue needs a worker, and the rest
+ * of the batch a watcher (one is enough: it splits whichever range stops moving). */
+static void wake_for_rest(struct evl_pool *pool, uint32_t n)
+{
+    if (pool->head || (n > 1 && pool->watchers == 0)) {
+        wake_one(pool);
+    }
 }
 
 /* Pool lock held: moves a fair share of the FIFO into self's range. Returns the count. */
@@ -476,29 +521,27 @@ static void *worker_main(void *arg)
         uint32_t taken;
         if (pool->head) {
             taken = take_batch(pool, self);
-            /* The rest of the queue, or the rest of this batch, for an idle worker. */
-            if (pool->head || taken > 1) {
-                wake_one(pool);
-            }
+            wake_for_rest(pool, taken);
         } else {
-            taken = steal(pool, self);
+            bool watch = false;
+            taken = steal(pool, self, &watch);
             if (taken == 0) {
-                if (pool->stopping) {
+                if (pool->stopping && !watch) {
                     break;
                 }
                 /* Announce idleness, then look once more: a submitter either sees idle > 0
                  * (and wakes someone) or pushed before this load (and the job is seen here). */
                 atomic_fetch_add(&pool->idle, 1);
+                pool->watchers += watch;
                 if (!atomic_load(&pool->incoming)) {
-                    pthread_cond_wait(&pool->cond, &pool->lock);
+                    idle_wait(pool, watch ? STEAL_AFTER_NS : 0);
                     atomic_store(&pool->wake_posted, false);
                 }
+                pool->watchers -= watch;
                 atomic_fetch_sub(&pool->idle, 1);
                 continue;
             }
-            if (taken > 1) {
-                wake_one(pool);
-            }
+            wake_for_rest(pool, taken);
         }
         pthread_mutex_unlock(&pool->lock);
 
@@ -542,7 +585,14 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
     if (pthread_mutex_init(&pool->lock, NULL) != 0) {
         goto fail_free_workers;
     }
-    if (pthread_cond_init(&pool->cond, NULL) != 0) {
+    pthread_condattr_t monotonic;
+    if (pthread_condattr_init(&monotonic) != 0) {
+        goto fail_destroy_lock;
+    }
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    int cond_rc = pthread_cond_init(&pool->cond, &monotonic);
+    pthread_condattr_destroy(&monotonic);
+    if (cond_rc != 0) {
         goto fail_destroy_lock;
     }
     if (pthread_cond_init(&pool->returned, NULL) != 0) {
