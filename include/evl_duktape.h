@@ -62,11 +62,41 @@ int evl_duk_uninstall(duk_context *ctx);
 int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 
 /*
- * 1 once the run is over (process.exit(), or an uncaught error with no listener), with the
- * exit status in *status (may be NULL); 0 while running. Once terminated no JS callback
- * runs and the loop has been asked to stop. Loop thread only. Errors: EVL_ENOENT.
+ * What happens to an uncaught exception or an unhandled rejection that no JS listener
+ * ('uncaughtException', 'unhandledRejection') takes, and to an error thrown by such a listener:
+ *   EVL_DUK_POLICY_REPORT  (the default of evl_duk_install) it is reported and the heap keeps
+ *                          running: report(ctx, origin, text, ud) gets the text Node would
+ *                          print ("Uncaught Error: ..." with the stack) and origin
+ *                          ("uncaughtException" or "unhandledRejection"); with report NULL
+ *                          the text goes to stderr.
+ *   EVL_DUK_POLICY_NODE    as Node (the evljs command line): the text goes to stderr, 'exit'
+ *                          listeners run and the run terminates with status 1 (7 when a
+ *                          listener threw) — see evl_duk_terminated.
+ * process.exit() terminates under both. Rejections of promises that never reached JS
+ * (created and rejected only in C) are not JS's business under either: they go to the loop's
+ * log at warn level. Value stack: unchanged. Loop thread only.
+ * Errors: EVL_ENOENT (not installed), EVL_EINVAL (unknown policy).
+ */
+enum evl_duk_error_policy { EVL_DUK_POLICY_REPORT = 0, EVL_DUK_POLICY_NODE = 1 };
+typedef void (*evl_duk_report_cb)(duk_context *ctx, const char *origin, const char *text, void *ud);
+int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
+                             evl_duk_report_cb report, void *ud);
+
+/*
+ * 1 once the run is over (process.exit(), or under EVL_DUK_POLICY_NODE an uncaught error with
+ * no listener), with the exit status in *status (may be NULL); 0 while running. Once
+ * terminated no JS callback runs, JS calls into the runtime's natives throw, the binding's
+ * timers are cancelled and the loop has been asked to stop, until evl_duk_reset.
+ * Loop thread only. Errors: EVL_ENOENT.
  */
 int evl_duk_terminated(duk_context *ctx, int *status);
+
+/*
+ * Makes a terminated heap usable again (the exit status is cleared; globals, listeners and
+ * promises stay as they were; the cancelled timers stay cancelled). Value stack: unchanged.
+ * Loop thread only, outside JS callbacks. Errors: EVL_ENOENT, EVL_ERECURSE.
+ */
+int evl_duk_reset(duk_context *ctx);
 
 /*
  * Sets process.argv to a copy of argv[0..argc-1] (the strings are copied). Value stack:

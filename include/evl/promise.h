@@ -201,6 +201,11 @@ EVL_API const struct evl_error *evl_promise_reason_as_error(const struct evl_pro
 EVL_API int evl_promise_is_handled(const struct evl_promise *p);
 /* Marks p handled without attaching a reaction (no "handled later" report is produced). */
 EVL_API void evl_promise_mark_handled(struct evl_promise *p);
+/* Marks p as seen by a script engine (the Duktape adapter marks every promise it hands to
+ * JS), so that rejection hooks can tell the script's promises from C-only ones; nonzero once
+ * marked. Loop thread. */
+EVL_API void evl_promise_mark_exposed(struct evl_promise *p);
+EVL_API int evl_promise_is_exposed(const struct evl_promise *p);
 
 /* ---- Combinators -------------------------------------------------------------------- */
 

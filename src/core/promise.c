@@ -1407,6 +1407,18 @@ void evl_promise_mark_handled(struct evl_promise *p)
     }
 }
 
+void evl_promise_mark_exposed(struct evl_promise *p)
+{
+    if (p) {
+        p->flags |= EVL__P_EXPOSED;
+    }
+}
+
+int evl_promise_is_exposed(const struct evl_promise *p)
+{
+    return p && (p->flags & EVL__P_EXPOSED) != 0;
+}
+
 /* ---- Hooks, statistics, registry ---------------------------------------------------------- */
 
 int evl_loop_set_thenable_hooks(struct evl_loop *loop, const struct evl_thenable_hooks *hooks)

@@ -45,7 +45,8 @@ enum {
     EVL__P_REPORTED = 1u << 5, /* reported to the unhandled hook */
     EVL__P_TRACKED = 1u << 6,  /* in the pending-unhandled list (holds a reference) */
     EVL__P_FREEING = 1u << 7,  /* on the free worklist */
-    EVL__P_SITE = 1u << 8      /* a registry record: struct evl__site_promise, own malloc */
+    EVL__P_SITE = 1u << 8,     /* a registry record: struct evl__site_promise, own malloc */
+    EVL__P_EXPOSED = 1u << 9   /* a script engine has seen it (evl_promise_mark_exposed) */
 };
 
 struct evl__reaction;

@@ -54,6 +54,11 @@ struct evl_duk {
 
     uint64_t time_origin_ns;
 
+    /* What an uncaught error with no listener does (evl_duk_set_error_policy). */
+    enum evl_duk_error_policy policy;
+    evl_duk_report_cb report;
+    void *report_ud;
+
     /* Promises settled from C (settle.c): their reactions' tokens, cut loose at release. */
     struct evl_duk_settle_token *settle_tokens;
 };

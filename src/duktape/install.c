@@ -259,8 +259,9 @@ int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs)
 
 /* ---- uncaught exceptions ------------------------------------------------------------- */
 
-/* Writes the fatal report for the error at idx to stderr. Value stack unchanged. */
-static void print_fatal(struct evl_duk *d, duk_idx_t idx)
+/* Writes the fatal report for the error at idx to stderr, or under the report policy hands
+ * it to the embedder's callback. Value stack unchanged. */
+static void print_fatal(struct evl_duk *d, duk_idx_t idx, const char *origin)
 {
     duk_context *ctx = d->ctx;
     idx = duk_normalize_index(ctx, idx);
@@ -273,13 +274,18 @@ static void print_fatal(struct evl_duk *d, duk_idx_t idx)
     } else {
         duk_push_undefined(ctx);
     }
-    evl__duk_flush_stdout();
-    if (text) {
-        fputs(text, stderr);
-    } else {
-        fprintf(stderr, "Uncaught %s\n", duk_safe_to_string(ctx, idx));
+    if (!text) {
+        duk_push_sprintf(ctx, "Uncaught %s\n", duk_safe_to_string(ctx, idx));
+        duk_replace(ctx, -2);
+        text = duk_get_string(ctx, -1);
     }
-    fflush(stderr);
+    if (d->policy == EVL_DUK_POLICY_REPORT && d->report) {
+        d->report(ctx, origin, text, d->report_ud);
+    } else {
+        evl__duk_flush_stdout();
+        fputs(text, stderr);
+        fflush(stderr);
+    }
     duk_pop(ctx);
 }
 
@@ -293,8 +299,10 @@ void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *orig
     if (d->in_uncaught_handler || d->exiting) {
         /* An 'uncaughtException' or 'exit' listener threw: Node reports it and ends with 7
          * (a handler failure), or 1 for a failure inside 'exit' listeners. */
-        print_fatal(d, idx);
-        evl__duk_terminate(d, d->exiting ? 1 : 7);
+        print_fatal(d, idx, origin);
+        if (d->policy == EVL_DUK_POLICY_NODE) {
+            evl__duk_terminate(d, d->exiting ? 1 : 7);
+        }
         return;
     }
     duk_dup(ctx, idx);
@@ -311,8 +319,10 @@ void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *orig
         d->in_uncaught_handler = 0;
         return;
     }
-    print_fatal(d, idx);
-    evl__duk_exit(d, 1);
+    print_fatal(d, idx, origin);
+    if (d->policy == EVL_DUK_POLICY_NODE) {
+        evl__duk_exit(d, 1);
+    }
 }
 
 void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx)
@@ -337,4 +347,40 @@ void evl__duk_terminate(struct evl_duk *d, int status)
 int evl__duk_terminated(struct evl_duk *d)
 {
     return d->terminated;
+}
+
+int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
+                             evl_duk_report_cb report, void *ud)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (policy != EVL_DUK_POLICY_REPORT && policy != EVL_DUK_POLICY_NODE) {
+        return EVL_EINVAL;
+    }
+    d->policy = policy;
+    d->report = report;
+    d->report_ud = ud;
+    return 0;
+}
+
+int evl_duk_reset(duk_context *ctx)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (d->depth > 0) {
+        return EVL_ERECURSE;
+    }
+    /* The timers went with the termination; everything else (globals, listeners, pending
+     * promises) is as the run left it. */
+    d->terminated = 0;
+    d->exiting = 0;
+    d->unwinding = 0;
+    d->timed_out = 0;
+    d->in_uncaught_handler = 0;
+    d->exit_status = 0;
+    return 0;
 }

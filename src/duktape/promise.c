@@ -333,6 +333,7 @@ static struct evl_promise *promise_at(struct pstate *ps, duk_idx_t idx)
 /* Records that the object obj wraps p (the caller's reference moves to the maps). */
 static int wrapper_record(struct pstate *ps, void *obj, struct evl_promise *p)
 {
+    evl_promise_mark_exposed(p);
     if (held_put(&ps->by_c, p, obj, HELD_PROMISE) != 0) {
         return EVL_ENOMEM;
     }
@@ -913,8 +914,15 @@ static duk_ret_t unhandled_body(duk_context *ctx, void *udata)
 static void hook_unhandled(struct evl_loop *loop, struct evl_promise *p, void *ud)
 {
     struct pstate *ps = ud;
-    (void)loop;
     if (evl__duk_terminated(ps->d)) {
+        return;
+    }
+    if (!evl_promise_is_exposed(p)) {
+        /* Created and rejected in C, never seen by JS: JS could not have handled it, so
+         * its listeners and its error policy do not hear of it. */
+        const struct evl_error *err = evl_promise_reason_as_error(p);
+        evl_log(loop, EVL_LOG_WARN, "promise", "unhandled rejection of a promise JS never saw%s%s",
+                err ? ": " : "", err ? evl_error_message(err) : "");
         return;
     }
     (void)duk_safe_call(ps->ctx, unhandled_body, p, 0, 1);

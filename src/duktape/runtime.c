@@ -305,6 +305,8 @@ int evl_duk_main(int argc, char **argv)
         fprintf(stderr, "evljs: cannot install the runtime: %s\n", evl_strerror(rc));
         goto free_heap;
     }
+    /* The command line is a process: an uncaught error ends it, as in Node. */
+    (void)evl_duk_set_error_policy(ctx, EVL_DUK_POLICY_NODE, NULL, NULL);
     struct evl_duk *d = evl__duk_get(ctx);
     if (duk_safe_call(ctx, module_install_safe, d, 0, 1) != 0 ||
         set_argv(ctx, argc, argv, &o) != 0 ||

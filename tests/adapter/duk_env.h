@@ -32,6 +32,8 @@ static inline void env_open(struct duk_env *e, int fake_clock, uint64_t max_heap
     ho.max_heap_bytes = max_heap;
     ASSERT_OK(evl_duk_heap_new(&e->ctx, &ho));
     ASSERT_OK(evl_duk_install(e->ctx, e->loop, 0));
+    /* These tests pin Node's behaviour; test_embed_policy covers the embedder's default. */
+    ASSERT_OK(evl_duk_set_error_policy(e->ctx, EVL_DUK_POLICY_NODE, NULL, NULL));
 }
 
 /* Evaluates code at the top level (not a guarded entry); fails the test on an exception. */

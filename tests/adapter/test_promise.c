@@ -232,6 +232,7 @@ TEST(unhandled_rejection_without_listener_is_fatal)
 {
     struct env e;
     env_open(&e);
+    ASSERT_OK(evl_duk_set_error_policy(e.ctx, EVL_DUK_POLICY_NODE, NULL, NULL));
     eval_ok(e.ctx, "Promise.reject(new Error('nobody listens'))");
     duk_pop(e.ctx);
     run(&e);
