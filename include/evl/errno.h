@@ -93,7 +93,8 @@ EVL_API const char *evl_strerror(int err);
 /* The symbolic name of an error code: "EVL_EINVAL" for an evl code, the errno name
  * ("ECONNREFUSED", as Node.js reports it in err.code) for a system code, "EVL_OK" for 0,
  * "EVL_UNKNOWN" for anything else. A system code whose errno this platform does not name
- * gets "ESYS<n>" (n its errno). The returned string is static. Thread-safe. */
+ * gets "ESYS<n>" (n its errno) below 256, "ESYS" above (no platform numbers errors that
+ * high). The returned string is static. Thread-safe. */
 EVL_API const char *evl_err_name(int err);
 
 #endif
