@@ -73,7 +73,7 @@ static duk_ret_t native_read_file(duk_context *ctx)
     const char *path = duk_require_string(ctx, 0);
     char *buf = NULL;
     size_t len = 0;
-    const char *syscall = NULL;
+    const char *syscall = "open"; /* set by every failure that has a call to name */
     int rc = evl__duk_read_file(path, &buf, &len, &syscall);
     if (rc != 0) {
         if (!evl_err_is_sys(rc)) {
