@@ -348,3 +348,44 @@ TEST(poll_wait_failure_keeps_errno)
     close(q[0]);
     close(q[1]);
 }
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EVL_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define EVL_TEST_SANITIZED 1
+#endif
+#endif
+
+/* A worker's stack cannot be mapped once the address space is capped just above what the
+ * process uses: pthread_create fails with EAGAIN, and evl_pool_new says so, leaving nothing
+ * running. */
+TEST(pool_thread_creation_failure_keeps_errno)
+{
+#ifdef EVL_TEST_SANITIZED
+    TEST_SKIP("sanitizers reserve address space on their own: RLIMIT_AS cannot be capped");
+#else
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) {
+        TEST_SKIP("no /proc/self/statm");
+    }
+    unsigned long pages = 0;
+    int got = fscanf(f, "%lu", &pages);
+    fclose(f);
+    ASSERT_EQ(got, 1);
+    struct rlimit saved, lim;
+    ASSERT_EQ(getrlimit(RLIMIT_AS, &saved), 0);
+    lim = saved;
+    lim.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)(1u << 20);
+    struct evl_pool *pool = NULL;
+    ASSERT_EQ(setrlimit(RLIMIT_AS, &lim), 0);
+    int rc = evl_pool_new(&pool, 2);
+    ASSERT_EQ(setrlimit(RLIMIT_AS, &saved), 0);
+    ASSERT_ERR(EVL_ESYS(EAGAIN), rc);
+    ASSERT_NULL(pool);
+    ASSERT_STR_EQ(evl_err_name(rc), "EAGAIN");
+    /* With the address space back, a pool starts and stops cleanly. */
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    ASSERT_OK(evl_pool_free(pool));
+#endif
+}
