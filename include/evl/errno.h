@@ -24,12 +24,13 @@
  * Which functions return system codes: those whose documented errors say "a system code";
  * today evl_loop_new (the wake-up channel), evl_fd_start/_start_timeout/_modify (the I/O
  * backend: e.g. EVL_ESYS(EPERM) for a regular file under epoll) and evl_pool_new (thread
- * creation); a failing wait inside evl_loop_run is logged with its system message. Pool work
- * functions may return system codes of their own, and an evl_error may carry one together
- * with the name of the failing call (evl_error_new_sys). System errors that evl can name precisely
- * keep their evl code instead: EVL_EBADF (fd not open), EVL_ENOENT, EVL_EEXIST, EVL_ENOMEM
- * and EVL_ELIMIT (epoll's max_user_watches). EVL_EIO remains the code for a failure with no
- * errno to keep (evl_err_from_errno of 0 or of a value out of range).
+ * creation); a failing wait inside evl_loop_run is logged with its system message. Pool
+ * work functions may return system codes of their own, and an evl_error may carry one
+ * together with the name of the failing call (evl_error_new_sys). System errors that evl can
+ * name precisely keep their evl code instead: EVL_EBADF (fd not open), EVL_ENOENT,
+ * EVL_EEXIST, EVL_ENOMEM and EVL_ELIMIT (epoll's max_user_watches). EVL_EIO remains the code
+ * for a failure with no errno to keep (evl_err_from_errno of 0 or of a value out of range).
+ * docs/errors.md lists every code and the JS shape of system errors.
  */
 #ifndef EVL_ERRNO_H
 #define EVL_ERRNO_H
