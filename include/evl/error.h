@@ -32,6 +32,26 @@ EVL_API int evl_error_new(struct evl_error **out, int code, const char *fmt, ...
 #endif
     ;
 
+/* The longest syscall name an error keeps, terminating NUL included (longer ones are cut). */
+#define EVL_ERROR_SYSCALL_MAX 32
+
+/*
+ * Creates an error for a failed system call (+1, as evl_error_new): its code is
+ * evl_err_from_errno(errnum) (a system code, see errno.h; EVL_EIO if errnum is not a valid
+ * errno), syscall (may be NULL) names the call that failed ("connect", "open"; copied, cut at
+ * EVL_ERROR_SYSCALL_MAX - 1 bytes) and is what evl_error_syscall returns and what the Duktape
+ * adapter exposes as err.syscall. fmt may be NULL: the message is then
+ * "<syscall>: <evl_strerror(code)>", e.g. "connect: connection refused (ECONNREFUSED)".
+ * Pass errno itself, read right after the failing call. Thread-safe.
+ * Errors: EVL_EINVAL (NULL out), EVL_ENOMEM.
+ */
+EVL_API int evl_error_new_sys(struct evl_error **out, int errnum, const char *syscall,
+                              const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* Frees an error, its cause chain, its context (through its destructor) and its aggregated
  * reasons. NULL is a no-op. Thread-safe (on an error no other thread uses). */
 EVL_API void evl_error_free(struct evl_error *err);
@@ -46,6 +66,16 @@ EVL_API const char *evl_error_message(const struct evl_error *err);
 EVL_API const struct evl_error *evl_error_cause(const struct evl_error *err);
 EVL_API uint64_t evl_error_correlation_id(const struct evl_error *err);
 EVL_API void *evl_error_context(const struct evl_error *err);
+
+/* The name of the system call that failed ("connect"), or NULL when not known. Borrowed,
+ * valid while err lives. Thread-safe on an error no thread mutates. */
+EVL_API const char *evl_error_syscall(const struct evl_error *err);
+
+/* Sets (or, with NULL or "", clears) the failed call's name; copied, cut at
+ * EVL_ERROR_SYSCALL_MAX - 1 bytes. Works on any error, e.g. one whose code came back from an
+ * evl function as a system code. Thread-safe on an error no other thread uses.
+ * Errors: EVL_EINVAL (NULL err). */
+EVL_API int evl_error_set_syscall(struct evl_error *err, const char *syscall);
 
 /* For an EVL_EAGGREGATE error (from evl_promise_any): the reasons in input order, borrowed;
  * NULL for other errors. Walk them with evl_values_count/evl_values_get (promise.h). */

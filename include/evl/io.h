@@ -36,13 +36,14 @@ typedef void (*evl_fd_cb)(struct evl_loop *loop, int fd, int status, unsigned ev
  * Watches fd for events (EVL_READABLE and/or EVL_WRITABLE; error and hang-up are always
  * reported). The registration keeps the loop alive until stopped or unref'd. arg is
  * borrowed. Loop thread only.
- * Errors: EVL_EINVAL (NULL loop or cb, events 0 or unknown bits, an fd kind the backend
- * cannot watch such as a regular file under epoll), EVL_EBADF (fd not open),
+ * Errors: EVL_EINVAL (NULL loop or cb, events 0 or unknown bits), EVL_EBADF (fd not open),
  * EVL_EEXIST (fd already registered; under epoll a registration whose fd was closed and
  * the number reused is retired instead, its callback getting EVL_EBADF), EVL_EPERM (not the
  * loop thread), EVL_ECLOSED (loop terminating or terminated), EVL_ENOSYS (backend not built
  * here), EVL_ELIMIT (a kernel or internal limit, e.g. epoll's max_user_watches), EVL_ENOMEM,
- * EVL_EIO.
+ * or a system code (errno.h) with the kernel's reason: EVL_ESYS(EPERM) for an fd kind the
+ * backend cannot watch (a regular file or directory under epoll), EVL_ESYS(EMFILE) when the
+ * first registration cannot create the backend (epoll_create1) for want of fds.
  */
 EVL_API int evl_fd_start(struct evl_loop *loop, int fd, unsigned events, evl_fd_cb cb, void *arg);
 
@@ -61,7 +62,7 @@ EVL_API int evl_fd_start_timeout(struct evl_loop *loop, int fd, unsigned events,
  * Replaces the interest of a registration (a pending timeout is kept). Loop thread only.
  * Errors: EVL_EINVAL (events), EVL_ENOENT (fd not registered), EVL_EBADF (the fd was
  * closed before the registration was stopped; the registration is left as it was),
- * EVL_EPERM, EVL_EIO.
+ * EVL_EPERM, or a system code with the kernel's reason.
  */
 EVL_API int evl_fd_modify(struct evl_loop *loop, int fd, unsigned events);
 

@@ -109,7 +109,9 @@ EVL_API void evl_loop_options_init(struct evl_loop_options *options);
 /*
  * Creates a loop (+1, freed with evl_loop_free). options may be NULL for defaults. The
  * thread that first calls evl_loop_run becomes the loop thread.
- * Errors: EVL_EINVAL (NULL out, bad options size or value), EVL_ENOMEM, EVL_EIO.
+ * Errors: EVL_EINVAL (NULL out, bad options size or value), EVL_ENOMEM, or a system code
+ * (errno.h) when the wake-up channel (an eventfd, or a pipe) cannot be opened, e.g.
+ * EVL_ESYS(EMFILE) when the process is out of file descriptors.
  */
 EVL_API int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options);
 

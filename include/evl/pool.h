@@ -29,8 +29,8 @@ typedef int (*evl_work_cb)(void *arg, void **value_out, evl_dtor_cb *dtor_out);
 
 /*
  * Starts a pool with threads workers (1..256; 0 = 4) (+1, freed with evl_pool_free).
- * Thread-safe. Errors: EVL_EINVAL, EVL_ERANGE, EVL_ENOMEM, EVL_EIO (thread creation failed;
- * nothing is left running).
+ * Thread-safe. Errors: EVL_EINVAL, EVL_ERANGE, EVL_ENOMEM, a system code with
+ * pthread_create's reason (usually EVL_ESYS(EAGAIN): out of threads; nothing is left running).
  */
 EVL_API int evl_pool_new(struct evl_pool **out, unsigned threads);
 

@@ -12,7 +12,7 @@
  *     and never allocates in steady state: the event array it returns is reused and stays
  *     valid (unchanged) until the next wait(), whatever add/modify/remove do meanwhile.
  *   - wait() retries EINTR itself with the remaining time, so a signal never ends a wait
- *     early with no events; any other failure is EVL_EIO.
+ *     early with no events; any other failure is a system code (errno.h) carrying errno.
  *   - An fd that is no longer open is reported with EVL__BE_INVALID when the kernel says so
  *     (poll's POLLNVAL); epoll cannot see it (the kernel drops closed fds silently).
  *   - Only the loop thread calls a backend: no locking.
@@ -39,15 +39,16 @@ struct evl__backend_ops {
     enum evl_backend_kind kind;
     /* Creates a backend instance in *state. Memory comes from loop's allocator (the
      * process-wide one when loop is NULL, which is how the backend tests use it).
-     * Returns 0, EVL_ENOMEM or EVL_EIO. */
+     * Returns 0, EVL_ENOMEM or a system code (EVL_ESYS(EMFILE) ...). */
     int (*init)(void **state, struct evl_loop *loop);
     /* Releases everything init and later calls acquired. */
     void (*free)(void *state);
     /* Starts watching fd for events (EVL_READABLE and/or EVL_WRITABLE); error and hang-up
      * are always reported. tag comes back in every event for this fd.
      * Returns 0, EVL_EBADF (not an open fd, when the backend can tell; io.c checks with
-     * fcntl(F_GETFD) first), EVL_EINVAL (an fd kind the backend cannot
-     * watch, such as a regular file under epoll), EVL_ENOMEM or EVL_EIO. */
+     * fcntl(F_GETFD) first), EVL_EEXIST, EVL_ENOMEM, EVL_ELIMIT (a kernel limit on watches)
+     * or a system code with the kernel's reason (EVL_ESYS(EPERM): an fd kind the backend
+     * cannot watch, such as a regular file under epoll). */
     int (*add)(void *state, int fd, uint32_t events, uint64_t tag);
     /* Changes the interest and the tag of an added fd. Errors as add, EVL_ENOENT if the
      * kernel no longer knows the fd (closed behind our back under epoll). */
@@ -61,7 +62,7 @@ struct evl__backend_ops {
      * was closed behind the backend's back (fd may now name another file). */
     int (*check)(void *state, int fd, uint32_t events, uint64_t tag);
     /* Waits up to timeout_ns (< 0: forever, 0: just look) for a watched fd to be ready.
-     * Returns the number of events stored at *events (0 on timeout), or EVL_EIO. */
+     * Returns the number of events stored at *events (0 on timeout), or a system code. */
     int (*wait)(void *state, int64_t timeout_ns, const struct evl__backend_event **events);
     /* Optional (NULL if the backend has none): one fd that polls readable whenever wait()
      * would report an event, for hosts that embed the loop in their own poll. */

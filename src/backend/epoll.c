@@ -75,8 +75,9 @@ static int epoll_init(void **state, struct evl_loop *loop)
     s->out = NULL;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {
+        int rc = evl_err_from_errno(errno); /* EMFILE, ENFILE, ENOMEM */
         epoll_backend_free(s);
-        return EVL_EIO;
+        return rc;
     }
     int rc = epoll_grow(s, EPOLL_MIN_BATCH);
     if (rc != 0) {
@@ -117,13 +118,14 @@ static uint32_t from_epoll(uint32_t e)
     return events;
 }
 
+/* epoll_ctl's errno as an evl code. The ones io.c acts on keep their evl codes (EVL_EBADF,
+ * EVL_ENOENT, EVL_EEXIST); the rest keep the kernel's reason as a system code, e.g. EPERM for
+ * a regular file or directory, which epoll cannot watch. */
 static int ctl_error(int err)
 {
     switch (err) {
     case EBADF:
         return EVL_EBADF;
-    case EPERM:
-        return EVL_EINVAL; /* a regular file or directory: epoll cannot watch it */
     case ENOENT:
         return EVL_ENOENT;
     case EEXIST:
@@ -133,7 +135,7 @@ static int ctl_error(int err)
     case ENOSPC:
         return EVL_ELIMIT; /* /proc/sys/fs/epoll/max_user_watches */
     default:
-        return EVL_EIO;
+        return evl_err_from_errno(err);
     }
 }
 
@@ -201,7 +203,7 @@ static int epoll_backend_wait(void *state, int64_t timeout_ns,
             break;
         }
         if (errno != EINTR) {
-            return EVL_EIO;
+            return evl_err_from_errno(errno);
         }
         timeout_ns = evl__backend_remaining(timeout_ns, start);
     }

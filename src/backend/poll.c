@@ -228,7 +228,7 @@ static int poll_backend_wait(void *state, int64_t timeout_ns,
             break;
         }
         if (errno != EINTR) {
-            return EVL_EIO;
+            return evl_err_from_errno(errno); /* ENOMEM, EINVAL (nfds over RLIMIT_NOFILE) */
         }
         timeout_ns = evl__backend_remaining(timeout_ns, start);
     }

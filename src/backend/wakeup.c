@@ -42,15 +42,22 @@ int evl__wakeup_open(struct evl__wakeup *w)
         w->wfd = fd;
         return 0;
     }
+    /* Only a kernel without eventfd (or without its flags) falls back to the pipe; out of
+     * fds or memory, a pipe would fail the same way, and the first reason is the one to
+     * report. */
+    if (errno != ENOSYS && errno != EINVAL) {
+        return evl_err_from_errno(errno);
+    }
 #endif
     int p[2];
     if (pipe(p) != 0) {
-        return EVL_EIO;
+        return evl_err_from_errno(errno);
     }
     if (set_flags(p[0]) != 0 || set_flags(p[1]) != 0) {
+        int rc = evl_err_from_errno(errno);
         close(p[0]);
         close(p[1]);
-        return EVL_EIO;
+        return rc;
     }
     w->rfd = p[0];
     w->wfd = p[1];
@@ -118,7 +125,7 @@ int evl__wakeup_wait(struct evl__wakeup *w, int64_t timeout_ns)
     rc = poll(&pfd, 1, ms);
 #endif
     if (rc < 0) {
-        return errno == EINTR ? 0 : EVL_EIO;
+        return errno == EINTR ? 0 : evl_err_from_errno(errno);
     }
     return rc > 0 ? 1 : 0;
 }

@@ -13,7 +13,8 @@ struct evl__wakeup {
     int wfd; /* written by producers (== rfd for an eventfd) */
 };
 
-/* Opens the channel (close-on-exec, non-blocking). Returns 0 or EVL_EIO. */
+/* Opens the channel (close-on-exec, non-blocking). Returns 0 or a system code (errno.h):
+ * EVL_ESYS(EMFILE) when the process is out of fds, ENFILE, ENOMEM. */
 int evl__wakeup_open(struct evl__wakeup *w);
 
 /* Closes both fds; safe on a channel whose open failed (fds set to -1). */
@@ -27,7 +28,7 @@ void evl__wakeup_drain(struct evl__wakeup *w);
 
 /*
  * Blocks until rfd is readable or timeout_ns passes (< 0: forever, 0: just check).
- * Returns 1 if signalled (not drained), 0 on timeout or EINTR, EVL_EIO on failure.
+ * Returns 1 if signalled (not drained), 0 on timeout or EINTR, a system code on failure.
  */
 int evl__wakeup_wait(struct evl__wakeup *w, int64_t timeout_ns);
 

@@ -19,10 +19,11 @@ struct evl_error {
     void *context;
     evl_dtor_cb context_dtor;
     struct evl_values *errors;
+    char syscall[EVL_ERROR_SYSCALL_MAX]; /* "" when unknown */
 };
 
 /* Returned when even the error cannot be allocated: a static object with no destructor. */
-static struct evl_error nomem_error = {EVL_ENOMEM, NULL, NULL, 0, NULL, NULL, NULL};
+static struct evl_error nomem_error = {.code = EVL_ENOMEM};
 
 /* The attribute lets the compiler check every caller's format string against its arguments. */
 static char *copy_string(const char *s)
@@ -35,7 +36,8 @@ static char *copy_string(const char *s)
     return c;
 }
 
-int evl_error_new(struct evl_error **out, int code, const char *fmt, ...)
+/* evl_error_new's body; ap is consumed only when fmt is not NULL. */
+static int error_vnew(struct evl_error **out, int code, const char *fmt, va_list ap)
 {
     if (!out || code == 0) {
         return EVL_EINVAL;
@@ -46,20 +48,18 @@ int evl_error_new(struct evl_error **out, int code, const char *fmt, ...)
     }
     err->code = code;
     if (fmt) {
-        /* Measure, then format into a buffer of exactly that size. va_start is right above
-         * each use; clang-analyzer 14 misreads the x86-64 va_list array type. */
-        va_list ap;
-        va_start(ap, fmt);
+        /* Measure, then format into a buffer of exactly that size. clang-analyzer 14
+         * misreads the x86-64 va_list array type. */
+        va_list measure;
+        va_copy(measure, ap);
         // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-        int n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
+        int n = vsnprintf(NULL, 0, fmt, measure);
+        va_end(measure);
         if (n >= 0) {
             err->message = evl_malloc((size_t)n + 1);
             if (err->message) {
-                va_start(ap, fmt);
                 // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
                 vsnprintf(err->message, (size_t)n + 1, fmt, ap);
-                va_end(ap);
             }
         }
     } else {
@@ -71,6 +71,47 @@ int evl_error_new(struct evl_error **out, int code, const char *fmt, ...)
     }
     *out = err;
     return 0;
+}
+
+int evl_error_new(struct evl_error **out, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = error_vnew(out, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void set_syscall(struct evl_error *err, const char *syscall)
+{
+    size_t n = syscall ? strlen(syscall) : 0;
+    if (n >= sizeof(err->syscall)) {
+        n = sizeof(err->syscall) - 1;
+    }
+    if (n > 0) {
+        memcpy(err->syscall, syscall, n);
+    }
+    err->syscall[n] = '\0';
+}
+
+int evl_error_new_sys(struct evl_error **out, int errnum, const char *syscall, const char *fmt, ...)
+{
+    int code = evl_err_from_errno(errnum);
+    int rc;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        rc = error_vnew(out, code, fmt, ap);
+        va_end(ap);
+    } else if (syscall && syscall[0] != '\0') {
+        rc = evl_error_new(out, code, "%s: %s", syscall, evl_strerror(code));
+    } else {
+        rc = evl_error_new(out, code, NULL);
+    }
+    if (rc == 0) {
+        set_syscall(*out, syscall);
+    }
+    return rc;
 }
 
 void evl_error_free(struct evl_error *err)
@@ -107,6 +148,20 @@ const char *evl_error_message(const struct evl_error *err)
         return NULL;
     }
     return err->message ? err->message : evl_strerror(err->code);
+}
+
+const char *evl_error_syscall(const struct evl_error *err)
+{
+    return err && err->syscall[0] != '\0' ? err->syscall : NULL;
+}
+
+int evl_error_set_syscall(struct evl_error *err, const char *syscall)
+{
+    if (!err || err == &nomem_error) {
+        return EVL_EINVAL;
+    }
+    set_syscall(err, syscall);
+    return 0;
 }
 
 const struct evl_error *evl_error_cause(const struct evl_error *err)

@@ -606,11 +606,12 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
         struct worker *w = &pool->workers[i];
         w->pool = pool;
         atomic_init(&w->range, 0);
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        int err = pthread_create(&w->thread, NULL, worker_main, w);
+        if (err != 0) {
             pool->nthreads = i;
             pthread_mutex_unlock(&pool->lock);
             evl_pool_free(pool);
-            return EVL_EIO;
+            return evl_err_from_errno(err); /* EAGAIN: out of threads or memory */
         }
     }
     pthread_mutex_unlock(&pool->lock);

@@ -14,18 +14,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads a whole file into an evl buffer (+1, NUL-terminated). Returns 0 or -errno. */
-int evl__duk_read_file(const char *path, char **out, size_t *len_out)
+/* Reads a whole file into an evl buffer (+1, NUL-terminated). Returns 0, EVL_ENOMEM or a
+ * system code with the failing call's name in *syscall ("open" or "read"). */
+int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char **syscall)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return -errno;
+        *syscall = "open";
+        return evl_err_from_errno(errno);
     }
     size_t cap = 4096, len = 0;
     char *buf = evl_malloc(cap);
     if (!buf) {
         close(fd);
-        return -ENOMEM;
+        return EVL_ENOMEM;
     }
     for (;;) {
         if (len + 1 >= cap) {
@@ -33,7 +35,7 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out)
             if (!nb) {
                 evl_free(buf);
                 close(fd);
-                return -ENOMEM;
+                return EVL_ENOMEM;
             }
             buf = nb;
             cap *= 2;
@@ -43,10 +45,11 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out)
             if (errno == EINTR) {
                 continue;
             }
-            int err = errno;
+            int rc = evl_err_from_errno(errno);
             evl_free(buf);
             close(fd);
-            return -err;
+            *syscall = "read";
+            return rc;
         }
         if (n == 0) {
             break;
@@ -62,17 +65,36 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out)
     return 0;
 }
 
-/* native.readFile(path) -> string; throws an Error with code (ENOENT, ...). */
+/* native.readFile(path) -> string; throws what fs.readFileSync throws in Node:
+ * "ENOENT: no such file or directory, open 'x'" with errno, code, syscall (and path when
+ * open failed). */
 static duk_ret_t native_read_file(duk_context *ctx)
 {
     const char *path = duk_require_string(ctx, 0);
     char *buf = NULL;
     size_t len = 0;
-    int rc = evl__duk_read_file(path, &buf, &len);
+    const char *syscall = "open"; /* set by every failure that has a call to name */
+    int rc = evl__duk_read_file(path, &buf, &len, &syscall);
     if (rc != 0) {
-        duk_push_error_object(ctx, DUK_ERR_ERROR, "%s, open '%s'", strerror(-rc), path);
-        duk_push_string(ctx, rc == -ENOENT ? "ENOENT" : "EIO");
-        duk_put_prop_string(ctx, -2, "code");
+        if (!evl_err_is_sys(rc)) {
+            evl__duk_push_error_code(ctx, rc, NULL, NULL);
+            return duk_throw(ctx);
+        }
+        char reason[128];
+        (void)evl__duk_sys_message(rc, reason, sizeof(reason));
+        int with_path = strcmp(syscall, "open") == 0;
+        if (with_path) {
+            duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s '%s'", evl_err_name(rc), reason,
+                                  syscall, path);
+        } else {
+            duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s", evl_err_name(rc), reason,
+                                  syscall);
+        }
+        evl__duk_error_shape(ctx, -1, rc, syscall);
+        if (with_path) {
+            duk_push_string(ctx, path);
+            duk_put_prop_literal(ctx, -2, "path");
+        }
         return duk_throw(ctx);
     }
     /* Strip a UTF-8 byte order mark like Node does. */

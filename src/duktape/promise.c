@@ -560,7 +560,8 @@ static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void 
 /* ---- Errors made by C code --------------------------------------------------------------- */
 
 /* Pushes a JS error for an evl_error: TypeError for EVL_ETYPE, AggregateError (with its
- * reasons) for EVL_EAGGREGATE, else Error with code set to the EVL_E* name. */
+ * reasons) for EVL_EAGGREGATE, else Error in Node's shape (evl__duk_error_shape: code, and
+ * errno and syscall for a system error). */
 static void push_error_from(struct pstate *ps, const struct evl_error *err)
 {
     duk_context *ctx = ps->ctx;
@@ -591,8 +592,7 @@ static void push_error_from(struct pstate *ps, const struct evl_error *err)
         return;
     }
     duk_push_error_object(ctx, DUK_ERR_ERROR, "%s", msg ? msg : evl_strerror(code));
-    duk_push_string(ctx, evl_err_name(code));
-    duk_put_prop_literal(ctx, -2, "code");
+    evl__duk_error_shape(ctx, -1, code, evl_error_syscall(err));
 }
 
 /* ---- Reactions ---------------------------------------------------------------------------- */

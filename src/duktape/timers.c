@@ -16,6 +16,7 @@
 #include "duktape/duk_private.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define KEY_ID   DUK_HIDDEN_SYMBOL("id")
@@ -244,10 +245,10 @@ static duk_ret_t throw_invalid_arg(struct evl_duk *d, const char *name, const ch
 
 static void throw_evl_error(duk_context *ctx, int rc)
 {
-    if (rc == EVL_ENOMEM) {
-        (void)duk_error(ctx, DUK_ERR_RANGE_ERROR, "out of memory");
-    }
-    (void)duk_error(ctx, DUK_ERR_ERROR, "evl: %s", evl_strerror(rc));
+    char msg[160];
+    snprintf(msg, sizeof(msg), "evl: %s", evl_strerror(rc));
+    evl__duk_push_error_code(ctx, rc, NULL, rc == EVL_ENOMEM ? NULL : msg);
+    (void)duk_throw(ctx);
 }
 
 /* Node's delay coercion: missing, NaN, < 1 or > 2^31-1 => 1 ms; fractions round up so the
