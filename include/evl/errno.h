@@ -8,6 +8,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, value, message) */
 #define EVL_ERRNO_MAP(X)                                          \
     X(EINVAL, -1, "invalid argument")                             \
@@ -44,5 +48,9 @@ EVL_API const char *evl_strerror(int err);
 
 /* The symbolic name of an error code ("EVL_EINVAL"), or "EVL_UNKNOWN". Thread-safe. */
 EVL_API const char *evl_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 #include "alloc.h"
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How evl_loop_run returns. */
 enum evl_run_mode {
     EVL_RUN_DEFAULT = 0, /* until nothing ref'd is left, or evl_loop_stop() */
@@ -172,5 +176,9 @@ EVL_API void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_
 /* An opaque user pointer stored on the loop. Thread-safe (plain pointer store/load). */
 EVL_API void evl_loop_set_data(struct evl_loop *loop, void *data);
 EVL_API void *evl_loop_get_data(const struct evl_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
