@@ -8,6 +8,12 @@
 #include "evl.h"
 #include "duktape.h"
 
+/* The adapter needs a Duktape configured for it (docs/duktape.md): the duktape.h installed with
+ * evl in <prefix>/include/evl/duktape, never a system one, which is configured differently. */
+#if !defined(DUK_USE_INTERRUPT_COUNTER) || !defined(DUK_USE_EXEC_TIMEOUT_CHECK)
+#error "this duktape.h is not configured for evl: put <prefix>/include/evl/duktape first"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -57,6 +57,12 @@ expect "$ok_cxx" "$tmp/cxx_pc"
 cc -std=c11 -o "$tmp/duk_pc_norpath" "$src/duk_main.c" $(pkg-config --cflags --libs evl-duktape)
 LD_LIBRARY_PATH=$libdir expect "$ok_duk" "$tmp/duk_pc_norpath"
 
+# evl_duktape.h refuses any duktape.h but the one installed with evl (a system one in
+# /usr/include lacks the interrupt options).
+if cc -std=c11 -fsyntax-only -I"$prefix/include" "$src/duk_main.c" 2>/dev/null; then
+  fail "evl_duktape.h compiled without evl's duktape.h on the include path"
+fi
+
 # 2. pkg-config --static: the whole link line, no shared evl library needed at run time.
 cc -std=c11 -static -o "$tmp/c_static" "$src/main.c" $(pkg-config --cflags --libs --static evl)
 cc -std=c11 -static -o "$tmp/duk_static" "$src/duk_main.c" \
