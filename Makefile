@@ -79,11 +79,11 @@ fuzz:
 
 format:
 	@scripts/deps.sh lint
-	git ls-files '*.c' '*.h' | xargs clang-format-14 -i
+	git ls-files '*.c' '*.h' '*.cpp' | xargs clang-format-14 -i
 
 format-check:
 	@scripts/deps.sh lint
-	git ls-files '*.c' '*.h' | xargs clang-format-14 --dry-run --Werror
+	git ls-files '*.c' '*.h' '*.cpp' | xargs clang-format-14 --dry-run --Werror
 
 tidy: build
 	@scripts/deps.sh lint

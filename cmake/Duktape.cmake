@@ -11,12 +11,24 @@ foreach(f duktape.c duktape.h duk_config.h)
   endif()
 endforeach()
 file(MAKE_DIRECTORY ${EVL_DUK_GEN})
+file(STRINGS ${EVL_DUKTAPE_DIR}/duktape.h _duk_ver REGEX "^#define DUK_VERSION +[0-9]+L")
+string(REGEX REPLACE ".* ([0-9]+)L$" "\\1" _duk_ver "${_duk_ver}")
+math(EXPR _duk_major "${_duk_ver} / 10000")
+math(EXPR _duk_minor "${_duk_ver} / 100 % 100")
+math(EXPR _duk_patch "${_duk_ver} % 100")
+set(EVL_DUK_VERSION "${_duk_major}.${_duk_minor}.${_duk_patch}" CACHE INTERNAL "Duktape version")
 configure_file(${EVL_DUKTAPE_DIR}/duktape.c ${EVL_DUK_GEN}/duktape.c COPYONLY)
 configure_file(${EVL_DUKTAPE_DIR}/duktape.h ${EVL_DUK_GEN}/duktape.h COPYONLY)
 
 file(READ ${EVL_DUKTAPE_DIR}/duk_config.h _duk_cfg)
-# Turn two #undef lines into definitions; fail loudly if Debian's file ever changes shape.
-function(evl_duk_patch from to)
+# Turn two #undef lines into definitions; fail loudly if the file ever changes shape. A
+# configuration that already carries a definition (an application's own Duktape, pointed to
+# by EVL_DUKTAPE_DIR, configured as docs/duktape.md says) is used as it is.
+function(evl_duk_patch from to done)
+  string(FIND "${_duk_cfg}" "${done}" _pos)
+  if(NOT _pos EQUAL -1)
+    return()
+  endif()
   string(FIND "${_duk_cfg}" "${from}" _pos)
   if(_pos EQUAL -1)
     message(FATAL_ERROR "duk_config.h: expected line '${from}' not found; cannot configure Duktape")
@@ -24,9 +36,13 @@ function(evl_duk_patch from to)
   string(REPLACE "${from}" "${to}" _out "${_duk_cfg}")
   set(_duk_cfg "${_out}" PARENT_SCOPE)
 endfunction()
-evl_duk_patch("#undef DUK_USE_INTERRUPT_COUNTER" "#define DUK_USE_INTERRUPT_COUNTER")
+evl_duk_patch("#undef DUK_USE_INTERRUPT_COUNTER" "#define DUK_USE_INTERRUPT_COUNTER"
+              "#define DUK_USE_INTERRUPT_COUNTER")
+# The check is declared with C linkage even when a C++ file includes duktape.h (which opens
+# its extern "C" block only after including duk_config.h).
 evl_duk_patch("#undef DUK_USE_EXEC_TIMEOUT_CHECK"
-  "extern int evl__duk_exec_timeout_check(void *udata)EVL_SEMICOLON\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) evl__duk_exec_timeout_check((udata))")
+  "#if defined(__cplusplus)\nextern \"C\"\n#endif\nint evl__duk_exec_timeout_check(void *udata)EVL_SEMICOLON\n#define DUK_USE_EXEC_TIMEOUT_CHECK(udata) evl__duk_exec_timeout_check((udata))"
+  "evl__duk_exec_timeout_check")
 # A literal semicolon cannot pass through a CMake argument list; put it in last.
 string(REPLACE "EVL_SEMICOLON" ";" _duk_cfg "${_duk_cfg}")
 file(WRITE ${EVL_DUK_GEN}/duk_config.h.tmp "${_duk_cfg}")
@@ -35,13 +51,36 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${EVL_DUKTAPE_DIR
 
 # The engine is compiled through src/duktape/engine/duk_engine.c, which includes the copied
 # duktape.c and adds the adapter's fast paths that need the engine's internal structures
-# (object creation, own-slot access, the interrupt hook).
-add_library(evl_duktape_engine OBJECT ${PROJECT_SOURCE_DIR}/src/duktape/engine/duk_engine.c)
-target_include_directories(evl_duktape_engine PRIVATE ${PROJECT_SOURCE_DIR}/src)
-target_include_directories(evl_duktape_engine PUBLIC $<BUILD_INTERFACE:${EVL_DUK_GEN}>)
+# (object creation, own-slot access, the interrupt hook) and the execution-limit check the
+# configuration calls. It is a library of its own, evl::duktape_engine (shared) and
+# evl::duktape_engine_static, so that an application can use it as its Duktape, or link the
+# adapter with a Duktape it builds itself through the same file (docs/duktape.md).
+add_library(evl_duktape_engine_objects OBJECT ${PROJECT_SOURCE_DIR}/src/duktape/engine/duk_engine.c)
+target_include_directories(evl_duktape_engine_objects PRIVATE ${EVL_DUK_GEN})
+# Duktape's internal functions are static in the amalgamation; what is left visible is its
+# API (DUK_EXTERNAL) and the evl__duk_* hooks the shared adapter calls.
+set_target_properties(evl_duktape_engine_objects PROPERTIES C_VISIBILITY_PRESET default)
 # Duktape is third-party: built without our warning set, and at -O3, which its interpreter
 # loop repays (~10% less time per setTimeout+clearTimeout pair than at -O2, measured).
-target_compile_options(evl_duktape_engine PRIVATE -w -O3)
+target_compile_options(evl_duktape_engine_objects PRIVATE -w -O3)
 if(CMAKE_BUILD_TYPE STREQUAL "Debug")
-  target_compile_options(evl_duktape_engine PRIVATE -O1)
+  target_compile_options(evl_duktape_engine_objects PRIVATE -O1)
 endif()
+
+foreach(kind STATIC SHARED)
+  if(kind STREQUAL "STATIC")
+    set(target evl_duktape_engine_static)
+    set(export duktape_engine_static)
+  else()
+    set(target evl_duktape_engine)
+    set(export duktape_engine)
+  endif()
+  add_library(${target} ${kind} $<TARGET_OBJECTS:evl_duktape_engine_objects>)
+  target_include_directories(${target} INTERFACE $<BUILD_INTERFACE:${EVL_DUK_GEN}>
+                             $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/evl/duktape>)
+  target_link_libraries(${target} PUBLIC m)
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME evl_duktape_engine EXPORT_NAME ${export})
+  add_library(evl::${export} ALIAS ${target})
+endforeach()
+set_target_properties(evl_duktape_engine PROPERTIES VERSION ${PROJECT_VERSION}
+                                                    SOVERSION ${PROJECT_VERSION_MAJOR})

@@ -8,6 +8,16 @@
 #include "evl.h"
 #include "duktape.h"
 
+/* The adapter needs a Duktape configured for it (docs/duktape.md): the duktape.h installed with
+ * evl in <prefix>/include/evl/duktape, never a system one, which is configured differently. */
+#if !defined(DUK_USE_INTERRUPT_COUNTER) || !defined(DUK_USE_EXEC_TIMEOUT_CHECK)
+#error "this duktape.h is not configured for evl: put <prefix>/include/evl/duktape first"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Options for evl_duk_heap_new. */
 struct evl_duk_heap_options {
     size_t size;             /* sizeof(struct evl_duk_heap_options) */
@@ -15,18 +25,18 @@ struct evl_duk_heap_options {
 };
 
 /* Fills *options with defaults. Thread-safe. */
-void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
+EVL_API void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
 
 /*
  * Creates a Duktape heap whose every allocation goes through the evl allocator (+1: destroy
  * with evl_duk_heap_free). options may be NULL. Thread-safe (the heap is then used from
  * one thread). Errors: EVL_EINVAL, EVL_ENOMEM.
  */
-int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
+EVL_API int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 
 /* Destroys a heap made by evl_duk_heap_new (uninstalling the binding first if there is one).
  * The heap's thread only. */
-void evl_duk_heap_free(duk_context *ctx);
+EVL_API void evl_duk_heap_free(duk_context *ctx);
 
 /* Flags for evl_duk_install. */
 #define EVL_DUK_NO_CONSOLE   0x1u /* keep the heap's own console (do not define one) */
@@ -41,7 +51,7 @@ void evl_duk_heap_free(duk_context *ctx);
  * thread; other threads post work with evl_loop_submit to a task that then touches the heap.
  * Errors: EVL_EINVAL (NULL), EVL_EEXIST (ctx already bound), EVL_ENOMEM.
  */
-int evl_duk_install(duk_context *ctx, struct evl_loop *loop, unsigned flags);
+EVL_API int evl_duk_install(duk_context *ctx, struct evl_loop *loop, unsigned flags);
 
 /*
  * Releases the binding: cancels its pending timers and immediates, drops every value held
@@ -49,7 +59,7 @@ int evl_duk_install(duk_context *ctx, struct evl_loop *loop, unsigned flags);
  * but their natives then fail. Value stack: unchanged. Loop thread only.
  * Errors: EVL_EINVAL, EVL_ENOENT (not installed), EVL_ERECURSE (from inside a JS callback).
  */
-int evl_duk_uninstall(duk_context *ctx);
+EVL_API int evl_duk_uninstall(duk_context *ctx);
 
 /*
  * Per-callback execution budget in milliseconds (0: none). Each entry from the loop into JS
@@ -59,7 +69,7 @@ int evl_duk_uninstall(duk_context *ctx);
  * unchanged. Loop thread only. Errors: EVL_ENOENT (not installed), EVL_ENOSYS (foreign
  * heap), EVL_ERANGE.
  */
-int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
+EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 
 /*
  * What happens to an uncaught exception or an unhandled rejection that no JS listener
@@ -89,7 +99,7 @@ int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
  * timers are cancelled and the loop has been asked to stop, until evl_duk_reset.
  * Loop thread only. Errors: EVL_ENOENT.
  */
-int evl_duk_terminated(duk_context *ctx, int *status);
+EVL_API int evl_duk_terminated(duk_context *ctx, int *status);
 
 /*
  * Makes a terminated heap usable again (the exit status is cleared; globals, listeners and
@@ -102,7 +112,7 @@ int evl_duk_reset(duk_context *ctx);
  * Sets process.argv to a copy of argv[0..argc-1] (the strings are copied). Value stack:
  * unchanged. Loop thread only. Errors: EVL_ENOENT, EVL_EINVAL, EVL_ENOMEM.
  */
-int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
+EVL_API int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
 
 /*
  * Holding JS values from C: evl_duk_ref keeps the value at idx alive in the binding's
@@ -112,9 +122,9 @@ int evl_duk_set_argv(duk_context *ctx, int argc, char *const *argv);
  * unknown handle). evl_duk_unref releases the handle (unknown or released handles are
  * ignored). Loop thread only.
  */
-uint32_t evl_duk_ref(duk_context *ctx, duk_idx_t idx);
-void evl_duk_push_ref(duk_context *ctx, uint32_t ref);
-void evl_duk_unref(duk_context *ctx, uint32_t ref);
+EVL_API uint32_t evl_duk_ref(duk_context *ctx, duk_idx_t idx);
+EVL_API void evl_duk_push_ref(duk_context *ctx, uint32_t ref);
+EVL_API void evl_duk_unref(duk_context *ctx, uint32_t ref);
 
 /*
  * Calls into JS from a loop callback with Node's error policy: value stack
@@ -124,7 +134,7 @@ void evl_duk_unref(duk_context *ctx, uint32_t ref);
  * run is over: fn was not called) or EVL_ENOENT (not installed: fn was not called).
  * Loop thread only.
  */
-int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
+EVL_API int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
 
 /*
  * The evljs command line: `evljs [options] <file.js> [args...]`, `-e CODE`, `-` (stdin).
@@ -133,7 +143,7 @@ int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
  * exit status (process.exitCode, 1 after an uncaught error, 2 on a usage error).
  * Must be called from the thread that will run the loop.
  */
-int evl_duk_main(int argc, char **argv);
+EVL_API int evl_duk_main(int argc, char **argv);
 
 /* ---- Promise interop (src/duktape/promise.c) ----------------------------------------------
  * The JS Promise of an installed heap is the C evl_promise: a JS Promise object is a wrapper
@@ -151,11 +161,11 @@ int evl_duk_main(int argc, char **argv);
  * Loop thread only. Errors: EVL_EINVAL (NULL, or p of another loop), EVL_ENOENT (not
  * installed), EVL_ENOMEM (nothing pushed).
  */
-int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p);
+EVL_API int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p);
 
 /* The C promise behind the JS Promise at idx (borrowed: retain it to keep it), or NULL if
  * the value is not one of this heap's promises. Value stack unchanged. Loop thread only. */
-struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx);
+EVL_API struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx);
 
 /*
  * Makes a C settlement value from the JS value at idx (value stack unchanged): *value and
@@ -163,11 +173,15 @@ struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx);
  * which takes ownership; if the settle call fails, call dtor(loop, value) yourself. undefined
  * gives NULL. Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT, EVL_ENOMEM.
  */
-int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb *dtor);
+EVL_API int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb *dtor);
 
 /* Pushes the JS value of a settlement value (+1): see the section comment for the mapping.
  * Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT (nothing pushed). */
-int evl_duk_push_value(duk_context *ctx, void *value);
+EVL_API int evl_duk_push_value(duk_context *ctx, void *value);
+
+#ifdef __cplusplus
+}
+#endif
 
 /* The loop ctx is bound to (borrowed), or NULL if ctx is not installed. Loop thread only. */
 struct evl_loop *evl_duk_loop(duk_context *ctx);

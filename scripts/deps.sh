@@ -2,7 +2,7 @@
 # Installs what the build and tests need, only when something is missing. Safe to run
 # again; does nothing when all is present. Usage: scripts/deps.sh [test|bench|lint]...
 set -euo pipefail
-want=(cmake:cmake gcc:gcc make:make pkg-config:pkg-config git:git)
+want=(cmake:cmake gcc:gcc g++:g++ make:make pkg-config:pkg-config git:git)
 want_files=(/usr/share/duktape/duktape.c:duktape-dev)
 for what in "$@"; do
   case "$what" in

@@ -8,6 +8,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * An allocator: three functions and an opaque user pointer. malloc_fn and realloc_fn return
  * NULL on failure; free_fn accepts NULL. realloc_fn(ud, NULL, n) must behave as malloc_fn.
@@ -74,5 +78,9 @@ EVL_API void evl_alloc_fail_at(uint64_t n, int every_after);
  * max_bytes fails. 0 removes the cap. Thread-safe.
  */
 EVL_API void evl_alloc_set_limit(uint64_t max_bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(_WIN32) && defined(EVL_SHARED)
 #ifdef EVL_BUILDING
 #define EVL_API __declspec(dllexport)
@@ -26,5 +30,9 @@
 EVL_API const char *evl_version(void);
 
 struct evl_loop;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -37,6 +37,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, value, message) */
 #define EVL_ERRNO_MAP(X)                                          \
     X(EINVAL, -1, "invalid argument")                             \
@@ -97,5 +101,9 @@ EVL_API const char *evl_strerror(int err);
  * gets "ESYS<n>" (n its errno) below 256, "ESYS" above (no platform numbers errors that
  * high). The returned string is static. Thread-safe. */
 EVL_API const char *evl_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct evl_error;
 struct evl_values;
 
@@ -98,5 +102,9 @@ EVL_API const struct evl_error *evl_error_find(const struct evl_error *err, int 
 
 /* The innermost error of the cause chain (err itself if it has no cause). Borrowed. */
 EVL_API const struct evl_error *evl_error_root(const struct evl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "common.h"
 #include "loop.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Event flags: interest (READABLE, WRITABLE) and what the callback receives (all four). */
 enum evl_fd_event {
     EVL_READABLE = 1, /* data to read, or end of file */
@@ -98,5 +102,9 @@ EVL_API const char *evl_backend_name(enum evl_backend_kind kind);
  * known backend that is not built on this platform).
  */
 EVL_API int evl_backend_parse(const char *name, enum evl_backend_kind *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

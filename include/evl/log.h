@@ -7,6 +7,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum evl_log_level {
     EVL_LOG_DEBUG = 10,
     EVL_LOG_INFO = 20,
@@ -26,5 +30,9 @@ EVL_API void evl_log(const struct evl_loop *loop, int level, const char *compone
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

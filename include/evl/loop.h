@@ -9,6 +9,10 @@
 #include "alloc.h"
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How evl_loop_run returns. */
 enum evl_run_mode {
     EVL_RUN_DEFAULT = 0, /* until nothing ref'd is left, or evl_loop_stop() */
@@ -135,17 +139,30 @@ EVL_API int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode);
 EVL_API int evl_loop_stop(struct evl_loop *loop);
 
 /*
- * Graceful shutdown: stop admitting external work, run everything already accepted (with
- * checkpoints) on the loop thread, wait for in-flight pool work, then cancel timers and
- * release resources; the loop ends TERMINATED. Thread-safe; from another thread it returns
- * once the loop has begun terminating (the loop thread finishes the drain in evl_loop_run).
+ * Graceful shutdown. The loop becomes TERMINATING and its thread drains: every task accepted
+ * so far and every task that work queues in turn (submission stays open while draining),
+ * each with its checkpoint, plus pending internal callbacks, then it waits for in-flight pool
+ * work to settle. Timers and immediates do not run while draining. Once nothing is left,
+ * admission closes (later submits, timers and microtasks get EVL_ECLOSED; a submit racing it
+ * either runs or is refused), the pending timers and immediates are cancelled without running,
+ * fd registrations are removed (the fds stay open: they are the caller's) and the loop ends
+ * TERMINATED: evl_loop_run returns 0, and later calls EVL_ECLOSED.
+ * Thread-safe; work always runs on the loop thread. From a callback it returns at once and the
+ * drain follows that callback; from another thread it returns once the loop is TERMINATING
+ * and the loop thread drains inside evl_loop_run (a sleeping loop is woken; a loop that is not
+ * running drains at its next evl_loop_run); on the loop thread of a loop that is not running it
+ * drains before returning.
  * Errors: EVL_EALREADY (already shutting down or closed), EVL_EINVAL.
  */
 EVL_API int evl_loop_shutdown(struct evl_loop *loop);
 
 /*
- * Immediate close: drop queued work (each task's discard callback runs so owners can free
- * arguments), cancel timers, reject not-started pool work with EVL_ECANCELED. Thread-safe.
+ * Immediate close: the same state change as evl_loop_shutdown, but queued work is dropped
+ * instead of run: each submitted task's discard callback runs (in FIFO order, so owners can
+ * free arguments), the nextTick, microtask and internal queues are emptied, timers and
+ * immediates are cancelled and fd registrations removed. Pool work that has not started is
+ * rejected with EVL_ECANCELED and never runs; work already running is waited for (pool.h).
+ * Thread-safe, and finished on the loop thread as evl_loop_shutdown is.
  * Errors: EVL_EALREADY, EVL_EINVAL.
  */
 EVL_API int evl_loop_close(struct evl_loop *loop);
@@ -242,5 +259,9 @@ EVL_API int evl_loop_remove_hook(struct evl_loop *loop, unsigned kinds, evl_hook
 /* An opaque user pointer stored on the loop. Thread-safe (plain pointer store/load). */
 EVL_API void evl_loop_set_data(struct evl_loop *loop, void *data);
 EVL_API void *evl_loop_get_data(const struct evl_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -23,6 +23,10 @@
 #include "common.h"
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct evl_promise;
 struct evl_result;
 struct evl_promise_resolvers;
@@ -373,6 +377,10 @@ EVL_API void evl_promise_set_site(const char *file, int line);
 #define evl_promise_all_settled(...)    EVL__SITE(evl_promise_all_settled(__VA_ARGS__))
 #define evl_promise_any(...)            EVL__SITE(evl_promise_any(__VA_ARGS__))
 #define evl_promise_race(...)           EVL__SITE(evl_promise_race(__VA_ARGS__))
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A unit of work run on the loop thread. */
 typedef void (*evl_task_cb)(struct evl_loop *loop, void *arg);
 
@@ -46,5 +50,9 @@ EVL_API int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg);
  * Errors: EVL_EINVAL, EVL_EPERM (wrong thread).
  */
 EVL_API int evl_loop_checkpoint(struct evl_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 
 #include "common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define EVL_TIMER_ID_MAX    ((uint64_t)9007199254740991) /* 2^53 - 1 */
 #define EVL_TIMER_DELAY_MAX ((uint64_t)1 << 42)          /* ~139 years in ms */
 
@@ -58,5 +62,9 @@ EVL_API int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg,
 
 /* Same as evl_timer_clear (one id space); provided for symmetry. Thread-safe. */
 EVL_API int evl_immediate_clear(struct evl_loop *loop, uint64_t id);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -72,6 +72,7 @@ void evl__duk_registry_release(struct evl_duk *d); /* free C memory */
 int evl__duk_push_internal(struct evl_duk *d, const char *name);
 
 /* exec.c */
+int evl__duk_exec_check(void *udata);
 int evl__duk_exec_install(struct evl_duk *d);
 void evl__duk_exec_attach(struct evl_duk *d);
 void evl__duk_exec_detach(struct evl_duk *d);

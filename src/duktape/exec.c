@@ -1,6 +1,7 @@
 /*
  * Execution limits. Duktape calls evl__duk_exec_timeout_check every few hundred thousand
- * bytecode instructions (DUK_USE_EXEC_TIMEOUT_CHECK in our generated duk_config.h). Returning
+ * bytecode instructions (DUK_USE_EXEC_TIMEOUT_CHECK in our generated duk_config.h), which
+ * forwards to evl__duk_exec_check, registered by evl_duk_heap_new. Returning
  * nonzero throws a RangeError "execution timeout" that no JS catch can swallow: Duktape keeps
  * re-throwing until control is back in C, and we keep saying "timeout" until the outermost
  * guarded entry returns. The same mechanism unwinds the stack after process.exit().
@@ -17,7 +18,7 @@ uint64_t evl__duk_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int evl__duk_exec_timeout_check(void *udata)
+int evl__duk_exec_check(void *udata)
 {
     struct evl_duk *d = evl__duk_heap_state_binding(udata);
     if (!d) {

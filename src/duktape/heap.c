@@ -206,6 +206,7 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
         return EVL_ENOMEM;
     }
     heaps_add(hs);
+    evl__duk_engine_set_exec_check(evl__duk_exec_check);
     *out = ctx;
     return 0;
 }

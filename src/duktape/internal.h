@@ -9,7 +9,7 @@
  *   timers.c     setTimeout & co, setImmediate, queueMicrotask, process.nextTick
  *   process.c    process object and its EventEmitter subset
  *   console.c    console
- *   exec.c       execution limits (evl__duk_exec_timeout_check)
+ *   exec.c       execution limits (evl__duk_exec_check)
  *   promise.c    the JS Promise built on the C evl_promise (plus AggregateError)
  *   error.c      JS errors from evl codes, in Node's shape (code, errno, syscall)
  */

@@ -21,7 +21,41 @@
  */
 #include "duktape.c"
 
-#include "duktape/engine/duk_engine.h"
+/* What the adapter needs from the configuration (docs/duktape.md, "Bringing your own
+ * Duktape"): an application that builds its own Duktape through this file learns at compile
+ * time, not from a heap that never honours its execution limit. */
+#if !defined(DUK_USE_INTERRUPT_COUNTER) || !defined(DUK_USE_EXEC_TIMEOUT_CHECK)
+#error "evl needs DUK_USE_INTERRUPT_COUNTER and DUK_USE_EXEC_TIMEOUT_CHECK (docs/duktape.md)"
+#endif
+/* The fast paths below use Duktape 2.7's internal layout, and the adapter loads bytecode made
+ * by the 2.7 compiler at build time; the bytecode format also depends on debugger support. */
+#if DUK_VERSION < 20700L || DUK_VERSION >= 20800L
+#error "evl's engine hooks and the adapter's bytecode need Duktape 2.7.x"
+#endif
+#if !defined(DUK_USE_BYTECODE_DUMP_SUPPORT) || defined(DUK_USE_DEBUGGER_SUPPORT)
+#error "evl needs DUK_USE_BYTECODE_DUMP_SUPPORT and no DUK_USE_DEBUGGER_SUPPORT"
+#endif
+
+/* A quoted include looks in this file's folder first, here and where it is installed. */
+#include "duk_engine.h"
+
+#include <stdatomic.h>
+
+/* The execution-limit check the configuration calls at every interrupt. The engine holds no
+ * adapter state: the adapter registers its check when it creates a heap, and until then
+ * (or in a program that uses the engine alone) no heap is ever interrupted. */
+static _Atomic(evl__duk_exec_check_cb) exec_check;
+
+void evl__duk_engine_set_exec_check(evl__duk_exec_check_cb fn)
+{
+    atomic_store_explicit(&exec_check, fn, memory_order_release);
+}
+
+int evl__duk_exec_timeout_check(void *udata)
+{
+    evl__duk_exec_check_cb fn = atomic_load_explicit(&exec_check, memory_order_acquire);
+    return fn ? fn(udata) : 0;
+}
 
 void evl__duk_force_interrupt(duk_context *ctx)
 {

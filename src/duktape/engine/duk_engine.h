@@ -9,6 +9,13 @@
 
 #include "duktape.h"
 
+/* The adapter's execution-limit check: nonzero interrupts the running script. */
+typedef int (*evl__duk_exec_check_cb)(void *udata);
+
+/* Registers the check that evl__duk_exec_timeout_check (which duk_config.h makes the
+ * engine call at every interrupt) forwards to; NULL means never interrupt. Thread-safe. */
+void evl__duk_engine_set_exec_check(evl__duk_exec_check_cb fn);
+
 /* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
  * process.exit() unwinds at once instead of up to 256k instructions later. */
 void evl__duk_force_interrupt(duk_context *ctx);

@@ -15,15 +15,6 @@
 
 #include <stdio.h>
 
-/* The engine is configured to call this hook (cmake/Duktape.cmake); the generator sets no
- * execution limit. */
-int evl__duk_exec_timeout_check(void *udata);
-int evl__duk_exec_timeout_check(void *udata)
-{
-    (void)udata;
-    return 0;
-}
-
 /* Pushes the file's contents as a string (the heap owns the memory: the generator allocates
  * nothing itself). Returns 0, or -1 with nothing pushed. */
 static int push_file(duk_context *ctx, const char *path)
