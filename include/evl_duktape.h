@@ -89,7 +89,7 @@ EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
  */
 enum evl_duk_error_policy { EVL_DUK_POLICY_REPORT = 0, EVL_DUK_POLICY_NODE = 1 };
 typedef void (*evl_duk_report_cb)(duk_context *ctx, const char *origin, const char *text, void *ud);
-int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
+EVL_API int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
                              evl_duk_report_cb report, void *ud);
 
 /*
@@ -106,7 +106,7 @@ EVL_API int evl_duk_terminated(duk_context *ctx, int *status);
  * promises stay as they were; the cancelled timers stay cancelled). Value stack: unchanged.
  * Loop thread only, outside JS callbacks. Errors: EVL_ENOENT, EVL_ERECURSE.
  */
-int evl_duk_reset(duk_context *ctx);
+EVL_API int evl_duk_reset(duk_context *ctx);
 
 /*
  * Sets process.argv to a copy of argv[0..argc-1] (the strings are copied). Value stack:
@@ -179,12 +179,8 @@ EVL_API int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl
  * Loop thread only. Errors: EVL_EINVAL, EVL_ENOENT (nothing pushed). */
 EVL_API int evl_duk_push_value(duk_context *ctx, void *value);
 
-#ifdef __cplusplus
-}
-#endif
-
 /* The loop ctx is bound to (borrowed), or NULL if ctx is not installed. Loop thread only. */
-struct evl_loop *evl_duk_loop(duk_context *ctx);
+EVL_API struct evl_loop *evl_duk_loop(duk_context *ctx);
 
 /* ---- Promises settled from C, from any thread ----------------------------------------------
  * A native function returns a Promise and settles it later from C, on any thread:
@@ -225,7 +221,7 @@ typedef int (*evl_duk_push_cb)(duk_context *ctx, void *value);
  * released with evl_duk_resolver_release from any thread) that settles it. Loop thread only.
  * Errors: EVL_EINVAL, EVL_ENOENT (not installed), EVL_ENOMEM (nothing pushed).
  */
-int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver **out);
+EVL_API int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver **out);
 
 /*
  * Settle from any thread, once: on the loop thread push(ctx, value) makes the JS value
@@ -235,13 +231,17 @@ int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver **out);
  * value belongs to evl now), EVL_EALREADY (already settled), or EVL_ECLOSED / EVL_ENOMEM
  * (refused: the value stays the caller's, the handle is still unused). Thread-safe.
  */
-int evl_duk_resolver_resolve(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
+EVL_API int evl_duk_resolver_resolve(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
                              evl_dtor_cb dtor);
-int evl_duk_resolver_reject(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
+EVL_API int evl_duk_resolver_reject(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
                             evl_dtor_cb dtor);
 
 /* Drops the handle (thread-safe). A promise whose handle is released unsettled stays
  * pending, like a JS promise whose resolving functions were dropped. */
-void evl_duk_resolver_release(struct evl_duk_resolver *r);
+EVL_API void evl_duk_resolver_release(struct evl_duk_resolver *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "common.h"
 #include "error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct evl_pool;
 struct evl_promise;
 
@@ -59,5 +63,9 @@ EVL_API int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_wo
 
 /* Number of worker threads. Thread-safe. */
 EVL_API unsigned evl_pool_threads(const struct evl_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -49,24 +49,18 @@ struct child_loop {
     bool scan_queued;
 };
 
-/* An errno as an evl code. */
+/* An errno as an evl code: the codes evl callers test for, else the system code itself. */
 static int sys_error(int e)
 {
     switch (e) {
     case ENOENT:
-    case ENOTDIR:
-        return EVL_ENOENT;
-    case ENOMEM:
-        return EVL_ENOMEM;
     case ECHILD:
     case ESRCH:
         return EVL_ENOENT;
-    case EMFILE:
-    case ENFILE:
-    case EAGAIN:
-        return EVL_ELIMIT;
+    case ENOMEM:
+        return EVL_ENOMEM;
     default:
-        return EVL_EIO;
+        return evl_err_from_errno(e);
     }
 }
 

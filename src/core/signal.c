@@ -101,7 +101,7 @@ static int process_watch(int signum)
     sigfillset(&sa.sa_mask);
     if (sigaction(signum, &sa, &previous[signum]) != 0) {
         process_watchers[signum]--;
-        return errno == EINVAL ? EVL_EINVAL : EVL_EIO;
+        return errno == EINVAL ? EVL_EINVAL : evl_err_from_errno(errno);
     }
     return 0;
 }
@@ -129,7 +129,7 @@ static int open_event_fd(struct sig_loop *s)
 #endif
     int p[2];
     if (pipe(p) != 0) {
-        return errno == EMFILE || errno == ENFILE ? EVL_ELIMIT : EVL_EIO;
+        return evl_err_from_errno(errno);
     }
     for (int i = 0; i < 2; i++) {
         fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
