@@ -59,6 +59,9 @@ struct evl_duk {
     evl_duk_report_cb report;
     void *report_ud;
 
+    /* Signal watchers of process.on('SIG...') (signals.c). */
+    struct evl_duk_sigwatch *sigwatches;
+
     /* Promises settled from C (settle.c): their reactions' tokens, cut loose at release. */
     struct evl_duk_settle_token *settle_tokens;
 };
@@ -108,6 +111,12 @@ void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, siz
 void evl__duk_push_natives(struct evl_duk *d);
 void evl__duk_flush_stdout(void);
 int evl__duk_perf_install(struct evl_duk *d);
+
+/* signals.c: adds the signal natives to the natives object on top of the stack; stops the
+ * binding's watchers; whether w is still one of them. */
+void evl__duk_signal_natives(duk_context *ctx);
+void evl__duk_signals_release(struct evl_duk *d);
+int evl__duk_sigwatch_live(struct evl_duk *d, const struct evl_duk_sigwatch *w);
 
 /* settle.c: detaches the pending C settlements from a binding that is going away. */
 void evl__duk_settle_release(struct evl_duk *d);

@@ -54,6 +54,7 @@ struct evl_loop *evl__duk_loop(struct evl_duk *d)
 static void binding_free(struct evl_duk *d)
 {
     evl__duk_settle_release(d);
+    evl__duk_signals_release(d);
     evl__duk_promise_release(d);
     if (cached_binding == d) {
         cached_ctx = NULL;

@@ -166,6 +166,7 @@ static void push_natives(struct evl_duk *d)
     put_native(ctx, "hrnow", native_hrnow, 0);
     put_native(ctx, "cwd", native_cwd, 0);
     put_native(ctx, "heapBytes", native_heap_bytes, 0);
+    evl__duk_signal_natives(ctx);
     duk_push_c_function(ctx, evl__duk_next_tick_native, DUK_VARARGS);
     duk_push_string(ctx, "length");
     duk_push_int(ctx, 1);
