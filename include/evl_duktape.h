@@ -90,7 +90,7 @@ EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 enum evl_duk_error_policy { EVL_DUK_POLICY_REPORT = 0, EVL_DUK_POLICY_NODE = 1 };
 typedef void (*evl_duk_report_cb)(duk_context *ctx, const char *origin, const char *text, void *ud);
 EVL_API int evl_duk_set_error_policy(duk_context *ctx, enum evl_duk_error_policy policy,
-                             evl_duk_report_cb report, void *ud);
+                                     evl_duk_report_cb report, void *ud);
 
 /*
  * 1 once the run is over (process.exit(), or under EVL_DUK_POLICY_NODE an uncaught error with
@@ -232,9 +232,9 @@ EVL_API int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver *
  * (refused: the value stays the caller's, the handle is still unused). Thread-safe.
  */
 EVL_API int evl_duk_resolver_resolve(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
-                             evl_dtor_cb dtor);
+                                     evl_dtor_cb dtor);
 EVL_API int evl_duk_resolver_reject(struct evl_duk_resolver *r, evl_duk_push_cb push, void *value,
-                            evl_dtor_cb dtor);
+                                    evl_dtor_cb dtor);
 
 /* Drops the handle (thread-safe). A promise whose handle is released unsettled stays
  * pending, like a JS promise whose resolving functions were dropped. */
