@@ -430,7 +430,9 @@ static uint32_t steal(struct evl_pool *pool, struct worker *self, bool *watch)
         k = (end - next + 1) / 2;
     } while (!atomic_compare_exchange_weak_explicit(&victim->range, &r, range_make(next, end - k),
                                                     memory_order_acq_rel, memory_order_acquire));
-    memcpy(self->jobs, &victim->jobs[end - k], k * sizeof(self->jobs[0]));
+    for (uint32_t i = 0; i < k; i++) {
+        self->jobs[i] = victim->jobs[end - k + i];
+    }
     atomic_store_explicit(&self->range, range_make(0, k), memory_order_release);
     return k;
 }
