@@ -77,6 +77,20 @@ static duk_ret_t native_write(duk_context *ctx)
     return 0;
 }
 
+/* Sets process._exiting = true. Value stack unchanged. */
+static void mark_exiting(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    d->exiting = 1;
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    if (duk_is_object(ctx, -1)) {
+        duk_push_true(ctx);
+        duk_put_prop_string(ctx, -2, "_exiting");
+    }
+    duk_pop_2(ctx);
+}
+
 /* native.exit(code): Node's process.exit. Never returns normally. */
 static duk_ret_t native_exit(duk_context *ctx)
 {
@@ -88,7 +102,20 @@ static duk_ret_t native_exit(duk_context *ctx)
         duk_put_prop_string(ctx, -2, "exitCode");
         duk_pop_2(ctx);
     }
-    evl__duk_exit(d, evl__duk_exit_code(d));
+    if (!d->exiting) {
+        /* Like Node's process.exit, the listeners run in the caller's stack: an error one
+         * of them throws leaves process.exit() as an ordinary exception (and 'exit' comes
+         * again when the run ends). */
+        mark_exiting(d);
+        if (evl__duk_push_internal(d, "emit")) {
+            duk_push_undefined(ctx);
+            duk_push_string(ctx, "exit");
+            duk_push_int(ctx, evl__duk_exit_code(d));
+            duk_call_method(ctx, 2);
+            duk_pop(ctx);
+        }
+    }
+    evl__duk_terminate(d, evl__duk_exit_code(d));
     /* Unwind the JS stack: the timeout check keeps interrupting until we are back in C. */
     d->unwinding = d->depth > 0;
     if (d->unwinding) {
@@ -297,10 +324,15 @@ int evl__duk_listener_count(struct evl_duk *d, const char *event)
 
 int evl__duk_exit_code(struct evl_duk *d)
 {
+    return evl__duk_exit_code_or(d, 0);
+}
+
+int evl__duk_exit_code_or(struct evl_duk *d, int unset)
+{
     duk_context *ctx = d->ctx;
     evl__duk_push_ref(ctx, d->internals_ref);
     duk_get_prop_string(ctx, -1, "process");
-    int code = 0;
+    int code = unset;
     if (duk_is_object(ctx, -1)) {
         duk_get_prop_string(ctx, -1, "exitCode");
         if (duk_is_number(ctx, -1) || duk_is_string(ctx, -1)) {
@@ -312,29 +344,19 @@ int evl__duk_exit_code(struct evl_duk *d)
     return code;
 }
 
-void evl__duk_exit(struct evl_duk *d, int status)
+void evl__duk_exit(struct evl_duk *d)
 {
-    duk_context *ctx = d->ctx;
     if (d->terminated) {
         return;
     }
-    if (!d->exiting) {
-        d->exiting = 1;
-        evl__duk_push_ref(ctx, d->internals_ref);
-        duk_get_prop_string(ctx, -1, "process");
-        if (duk_is_object(ctx, -1)) {
-            duk_push_int(ctx, status);
-            duk_put_prop_string(ctx, -2, "exitCode");
-        }
-        duk_pop_2(ctx);
-        duk_push_int(ctx, status);
-        evl__duk_emit(d, "exit", 1);
-        if (d->terminated) {
-            return;
-        }
-        status = evl__duk_exit_code(d);
-    }
-    evl__duk_terminate(d, status);
+    /* As in Node, 'exit' is emitted at the end of every run, even after a process.exit()
+     * whose listeners threw; process.exitCode is left as the script set it (undefined
+     * means 0). A listener that throws takes the uncaught path, which skips the remaining
+     * listeners and keeps process.exitCode. */
+    mark_exiting(d);
+    duk_push_int(d->ctx, evl__duk_exit_code(d));
+    evl__duk_emit(d, "exit", 1);
+    evl__duk_terminate(d, evl__duk_exit_code(d));
 }
 
 struct argv_args {

@@ -200,6 +200,7 @@
     process.pid = native.pid;
     process.ppid = native.ppid;
     process.exitCode = undefined;
+    process._exiting = false;
     function stream(fd) {
         return {
             fd: fd,
