@@ -51,8 +51,10 @@
 
     internals.nodeError = nodeError;
     internals.invalidArgType = function (name, expected, value) {
-        return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name +
-            '" argument must be of type ' + expected + '.' + describeReceived(value));
+        /* Node says "must be an instance of X" for a class alone, "of type" otherwise. */
+        var wording = /^an instance of /.test(expected) ? ' must be ' : ' must be of type ';
+        return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name + '" argument' +
+            wording + expected + '.' + describeReceived(value));
     };
 
     /* Like Node, the emitter methods are inherited and the process's own functions are
@@ -229,21 +231,22 @@
     own('uptime', function uptime() {
         return native.hrnow() / 1e3;
     });
-    own('hrtime', function hrtime(prev) {
+    own('hrtime', function hrtime(time) {
         var t = native.hrtime();
-        if (prev !== undefined) {
-            if (!Array.isArray(prev)) {
-                throw internals.invalidArgType('time', 'an instance of Array', prev);
-            }
-            var sec = t[0] - prev[0];
-            var nsec = t[1] - prev[1];
-            if (nsec < 0) {
-                sec -= 1;
-                nsec += 1e9;
-            }
-            return [sec, nsec];
+        if (time === undefined) {
+            return t;
         }
-        return t;
+        if (!Array.isArray(time)) {
+            throw internals.invalidArgType('time', 'an instance of Array', time);
+        }
+        if (time.length !== 2) {
+            throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', 'The value of "time" is out of ' +
+                'range. It must be 2. Received ' + time.length);
+        }
+        /* Node's arithmetic, with no coercion check: non-numbers give NaN. */
+        var sec = t[0] - time[0];
+        var nsec = t[1] - time[1];
+        return [nsec < 0 ? sec - 1 : sec, nsec < 0 ? nsec + 1e9 : nsec];
     });
     own('memoryUsage', function memoryUsage() {
         var heap = native.heapBytes();
