@@ -5,9 +5,11 @@
  */
 #include "duktape/duk_private.h"
 
+#include "evl_js_events.h"
 #include "evl_js_process.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +59,31 @@ static struct evl_duk *binding(duk_context *ctx)
     return d;
 }
 
-/* native.write(fd, string): fd 1 is stdout (buffered), 2 is stderr. */
+/*
+ * Writes all of buf to fd now, as Node does for stdout and stderr on files, pipes and TTYs
+ * on Linux: nothing waits in a process buffer, so output survives a kill or a crash. An
+ * inherited non-blocking descriptor is waited on. Errors (a closed pipe) drop the output:
+ * console output is best effort in Node too.
+ */
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            (void)poll(&p, 1, -1);
+        } else {
+            return;
+        }
+    }
+}
+
+/* native.write(fd, string or buffer data): fd 1 is stdout, 2 is stderr; synchronous. */
 static duk_ret_t native_write(duk_context *ctx)
 {
     struct evl_duk *d = binding(ctx);
@@ -65,16 +91,26 @@ static duk_ret_t native_write(duk_context *ctx)
         return duk_error(ctx, DUK_ERR_ERROR, "evl: the process is exiting");
     }
     int fd = duk_require_int(ctx, 0);
-    duk_size_t len = 0;
-    const char *s = duk_to_lstring(ctx, 1, &len);
-    if (fd == 2) {
-        fflush(stdout);
-        fwrite(s, 1, len, stderr);
-        fflush(stderr);
-    } else {
-        fwrite(s, 1, len, stdout);
+    if (fd != 1 && fd != 2) {
+        return duk_error(ctx, DUK_ERR_RANGE_ERROR, "evl: write to fd %d", fd);
     }
+    duk_size_t len = 0;
+    const char *s;
+    if (duk_is_buffer_data(ctx, 1)) {
+        s = duk_get_buffer_data(ctx, 1, &len);
+    } else {
+        s = duk_to_lstring(ctx, 1, &len);
+    }
+    /* Text printed through C stdio (the embedder's, or evljs --help) goes first. */
+    fflush(fd == 1 ? stdout : stderr);
+    write_all(fd, s, len);
     return 0;
+}
+
+static duk_ret_t native_isatty(duk_context *ctx)
+{
+    duk_push_boolean(ctx, isatty(duk_require_int(ctx, 0)) == 1);
+    return 1;
 }
 
 /* Sets process._exiting = true. Value stack unchanged. */
@@ -188,6 +224,7 @@ static void push_natives(struct evl_duk *d)
     struct utsname un;
     duk_push_object(ctx);
     put_native(ctx, "write", native_write, 2);
+    put_native(ctx, "isatty", native_isatty, 1);
     put_native(ctx, "exit", native_exit, 1);
     put_native(ctx, "hrtime", native_hrtime, 0);
     put_native(ctx, "hrnow", native_hrnow, 0);
@@ -242,6 +279,11 @@ int evl__duk_process_install(struct evl_duk *d)
     }
     push_natives(d);
     duk_put_prop_string(ctx, -2, "native");
+    /* events first: process is an EventEmitter. */
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    duk_dup(ctx, -3);
+    evl__duk_run_bootstrap(ctx, evl_js_events, evl_js_events_len, 3);
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
     duk_dup(ctx, -3);
