@@ -263,6 +263,32 @@
         if (value === null) {
             return 'null';
         }
+        /* util.inspect.custom, as Node: called with (depth, options, inspect); a string result
+         * is used as is, anything else (other than the value itself) is inspected. */
+        var custom;
+        try {
+            custom = value[inspectCustom];
+        } catch (e) {
+            custom = undefined;
+        }
+        if (ctx.customInspect !== false && typeof custom === 'function' && custom !== inspect) {
+            var depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
+            var options = {};
+            Object.keys(ctx).forEach(function (k) {
+                if (k !== 'seen' && k !== 'circular' && k !== 'indentationLvl' &&
+                    k !== 'currentDepth') {
+                    options[k] = ctx[k];
+                }
+            });
+            options.depth = depth;
+            var ret = custom.call(value, depth, options, inspect);
+            if (ret !== value) {
+                if (typeof ret !== 'string') {
+                    return formatValue(ctx, ret, recurseTimes);
+                }
+                return ret.replace(/\n/g, '\n' + repeat(' ', ctx.indentationLvl));
+            }
+        }
         if (ctx.seen.indexOf(value) >= 0) {
             var index = 1;
             var at = ctx.circular.indexOf(value);
@@ -637,6 +663,8 @@
             output.join(',' + indentation + '  ') + indentation + braces[1];
     }
 
+    var inspectCustom = Symbol['for']('nodejs.util.inspect.custom');
+
     function inspect(value, opts) {
         var ctx = {
             seen: [],
@@ -652,7 +680,7 @@
         };
         if (opts !== null && typeof opts === 'object') {
             ['depth', 'breakLength', 'compact', 'showHidden', 'maxArrayLength',
-             'maxStringLength'].forEach(function (k) {
+             'maxStringLength', 'customInspect'].forEach(function (k) {
                 if (opts[k] !== undefined) {
                     ctx[k] = opts[k];
                 }
@@ -669,6 +697,7 @@
         }
         return formatValue(ctx, value, 0);
     }
+    inspect.custom = inspectCustom;
 
     var builtinToStrings = [Object.prototype.toString, Array.prototype.toString,
         Error.prototype.toString, Date.prototype.toString, RegExp.prototype.toString,
