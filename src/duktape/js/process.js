@@ -39,6 +39,10 @@
         Object.defineProperty(err, 'code', {
             value: code, writable: true, enumerable: true, configurable: true
         });
+        /* Node's internal errors print their code: String(err) is "TypeError [ERR_X]: ...". */
+        define(err, 'toString', function toString() {
+            return this.name + ' [' + code + ']: ' + this.message;
+        });
         /* Node's stack header names the code: "TypeError [ERR_X]: message". */
         try {
             var stack = err.stack;

@@ -518,6 +518,750 @@
         };
     };
 
+    /* ---- assert ---------------------------------------------------------------------------- */
+
+    var kReadableOperator = {
+        deepStrictEqual: 'Expected values to be strictly deep-equal:',
+        strictEqual: 'Expected values to be strictly equal:',
+        strictEqualObject: 'Expected "actual" to be reference-equal to "expected":',
+        deepEqual: 'Expected values to be loosely deep-equal:',
+        notDeepStrictEqual: 'Expected "actual" not to be strictly deep-equal to:',
+        notStrictEqual: 'Expected "actual" to be strictly unequal to:',
+        notStrictEqualObject: 'Expected "actual" not to be reference-equal to "expected":',
+        notDeepEqual: 'Expected "actual" not to be loosely deep-equal to:',
+        notIdentical: 'Values have same structure but are not reference-equal:',
+        notDeepEqualUnequal: 'Expected values not to be loosely deep-equal:'
+    };
+
+    function inspectValue(v) {
+        return internals.inspect(v, {
+            compact: false, customInspect: false, depth: 1000, maxArrayLength: Infinity,
+            showHidden: false
+        });
+    }
+
+    function repeatStr(str, n) {
+        return new Array(n + 1).join(str);
+    }
+
+    /* Node 20's createErrDiff (lib/internal/assert/assertion_error.js), without colours. */
+    function createErrDiff(actual, expected, operator) {
+        var other = '';
+        var res = '';
+        var end = '';
+        var skipped = false;
+        var actualInspected = inspectValue(actual);
+        var actualLines = actualInspected.split('\n');
+        var expectedLines = inspectValue(expected).split('\n');
+        var i = 0;
+        var indicator = '';
+        if (operator === 'strictEqual' &&
+            ((typeof actual === 'object' && actual !== null && typeof expected === 'object' &&
+              expected !== null) ||
+             (typeof actual === 'function' && typeof expected === 'function'))) {
+            operator = 'strictEqualObject';
+        }
+        if (actualLines.length === 1 && expectedLines.length === 1 &&
+            actualLines[0] !== expectedLines[0]) {
+            var actualRaw = actualLines[0];
+            var expectedRaw = expectedLines[0];
+            var inputLength = actualRaw.length + expectedRaw.length;
+            if (inputLength <= 12) {
+                if ((typeof actual !== 'object' || actual === null) &&
+                    (typeof expected !== 'object' || expected === null) &&
+                    (actual !== 0 || expected !== 0)) {
+                    return kReadableOperator[operator] + '\n\n' + actualLines[0] + ' !== ' +
+                        expectedLines[0] + '\n';
+                }
+            } else if (operator !== 'strictEqualObject') {
+                var stderr = internals.process.stderr;
+                var maxLength = stderr.isTTY && stderr.columns ? stderr.columns : 80;
+                if (inputLength < maxLength) {
+                    while (actualRaw[i] === expectedRaw[i]) {
+                        i++;
+                    }
+                    if (i > 2) {
+                        indicator = '\n  ' + repeatStr(' ', i) + '^';
+                        i = 0;
+                    }
+                }
+            }
+        }
+        var a = actualLines[actualLines.length - 1];
+        var b = expectedLines[expectedLines.length - 1];
+        while (a === b) {
+            if (i++ < 3) {
+                end = '\n  ' + a + end;
+            } else {
+                other = a;
+            }
+            actualLines.pop();
+            expectedLines.pop();
+            if (actualLines.length === 0 || expectedLines.length === 0) {
+                break;
+            }
+            a = actualLines[actualLines.length - 1];
+            b = expectedLines[expectedLines.length - 1];
+        }
+        var maxLines = Math.max(actualLines.length, expectedLines.length);
+        if (maxLines === 0) {
+            var all = actualInspected.split('\n');
+            if (all.length > 50) {
+                all[46] = '...';
+                while (all.length > 47) {
+                    all.pop();
+                }
+            }
+            return kReadableOperator.notIdentical + '\n\n' + all.join('\n') + '\n';
+        }
+        if (i >= 5) {
+            end = '\n...' + end;
+            skipped = true;
+        }
+        if (other !== '') {
+            end = '\n  ' + other + end;
+            other = '';
+        }
+        var printedLines = 0;
+        var identical = 0;
+        var msg = kReadableOperator[operator] + '\n+ actual - expected';
+        var skippedMsg = ' ... Lines skipped';
+        var lines = actualLines;
+        var plusMinus = '+';
+        var maxLength2 = expectedLines.length;
+        if (actualLines.length < maxLines) {
+            lines = expectedLines;
+            plusMinus = '-';
+            maxLength2 = actualLines.length;
+        }
+        function flushIdentical(source, at) {
+            if (identical > 2) {
+                if (identical > 3) {
+                    if (identical > 4) {
+                        if (identical === 5) {
+                            res += '\n  ' + source[at - 3];
+                            printedLines++;
+                        } else {
+                            res += '\n...';
+                            skipped = true;
+                        }
+                    }
+                    res += '\n  ' + source[at - 2];
+                    printedLines++;
+                }
+                res += '\n  ' + source[at - 1];
+                printedLines++;
+            }
+            identical = 0;
+        }
+        for (i = 0; i < maxLines; i++) {
+            if (maxLength2 < i + 1) {
+                flushIdentical(lines, i);
+                if (lines === actualLines) {
+                    res += '\n' + plusMinus + ' ' + lines[i];
+                } else {
+                    other += '\n' + plusMinus + ' ' + lines[i];
+                }
+                printedLines++;
+            } else {
+                var expectedLine = expectedLines[i];
+                var actualLine = actualLines[i];
+                var diverging = actualLine !== expectedLine &&
+                    (actualLine.slice(-1) !== ',' || actualLine.slice(0, -1) !== expectedLine);
+                if (diverging && expectedLine.slice(-1) === ',' &&
+                    expectedLine.slice(0, -1) === actualLine) {
+                    diverging = false;
+                    actualLine += ',';
+                }
+                if (diverging) {
+                    flushIdentical(actualLines, i);
+                    res += '\n+ ' + actualLine;
+                    other += '\n- ' + expectedLine;
+                    printedLines += 2;
+                } else {
+                    res += other;
+                    other = '';
+                    identical++;
+                    if (identical <= 2) {
+                        res += '\n  ' + actualLine;
+                        printedLines++;
+                    }
+                }
+            }
+            if (printedLines > 50 && i < maxLines - 2) {
+                return msg + skippedMsg + '\n' + res + '\n...' + other + '\n...';
+            }
+        }
+        return msg + (skipped ? skippedMsg : '') + '\n' + res + other + end + indicator;
+    }
+
+    function AssertionError(options) {
+        if (options === null || typeof options !== 'object') {
+            throw internals.invalidArgType('options', 'object', options);
+        }
+        var message = options.message;
+        var operator = options.operator;
+        var actual = options.actual;
+        var expected = options.expected;
+        var text;
+        if (message !== undefined && message !== null) {
+            text = String(message);
+        } else if (operator === 'deepStrictEqual' || operator === 'strictEqual') {
+            text = createErrDiff(actual, expected, operator);
+        } else if (operator === 'notDeepStrictEqual' || operator === 'notStrictEqual') {
+            var base = kReadableOperator[operator];
+            var res = inspectValue(actual).split('\n');
+            if (operator === 'notStrictEqual' &&
+                ((typeof actual === 'object' && actual !== null) || typeof actual === 'function')) {
+                base = kReadableOperator.notStrictEqualObject;
+            }
+            if (res.length > 50) {
+                res[46] = '...';
+                while (res.length > 47) {
+                    res.pop();
+                }
+            }
+            text = res.length === 1 ? base + (res[0].length > 5 ? '\n\n' : ' ') + res[0]
+                : base + '\n\n' + res.join('\n') + '\n';
+        } else {
+            var r = inspectValue(actual);
+            var o = inspectValue(expected);
+            var known = kReadableOperator[operator];
+            if (operator === 'notDeepEqual' && r === o) {
+                r = known + '\n\n' + r;
+                text = r.length > 1024 ? r.slice(0, 1021) + '...' : r;
+            } else {
+                if (r.length > 512) {
+                    r = r.slice(0, 509) + '...';
+                }
+                if (o.length > 512) {
+                    o = o.slice(0, 509) + '...';
+                }
+                if (operator === 'deepEqual') {
+                    r = known + '\n\n' + r + '\n\nshould loosely deep-equal\n\n';
+                } else {
+                    var newOp = kReadableOperator[operator + 'Unequal'];
+                    if (newOp) {
+                        r = newOp + '\n\n' + r + '\n\nshould not loosely deep-equal\n\n';
+                    } else {
+                        o = ' ' + operator + ' ' + o;
+                    }
+                }
+                text = r + o;
+            }
+        }
+        var err = new Error(text);
+        Object.setPrototypeOf(err, Object.getPrototypeOf(this));
+        err.generatedMessage = !message;
+        err.code = 'ERR_ASSERTION';
+        err.actual = actual;
+        err.expected = expected;
+        err.operator = operator;
+        try {
+            var stack = err.stack;
+            if (typeof stack === 'string') {
+                Object.defineProperty(err, 'stack', {
+                    value: 'AssertionError [ERR_ASSERTION]: ' + stack.replace(/^[^\n]*: /, ''),
+                    writable: true, configurable: true
+                });
+            }
+        } catch (e) { /* stack is informative only */ }
+        return err;
+    }
+    AssertionError.prototype = Object.create(Error.prototype, {
+        constructor: { value: AssertionError, writable: true, configurable: true },
+        name: { value: 'AssertionError', writable: true, configurable: true },
+        toString: {
+            value: function toString() {
+                return this.name + ' [' + this.code + ']: ' + this.message;
+            },
+            writable: true, configurable: true
+        }
+    });
+    Object.setPrototypeOf(AssertionError, Error);
+
+    function innerFail(obj) {
+        if (obj.message instanceof Error) {
+            throw obj.message;
+        }
+        throw new AssertionError(obj);
+    }
+
+    /* The source text of the failing call, as Node prints it for assert.ok(falsy): the
+     * caller's line (Duktape's stack has no columns), from the call's callee to its closing
+     * parenthesis. Undefined when the source cannot be read. */
+    function callSource() {
+        var stack;
+        try {
+            stack = String(new Error().stack).split('\n');
+        } catch (e) {
+            return undefined;
+        }
+        for (var i = 1; i < stack.length; i++) {
+            var m = /\(([^()]*):(\d+)\)/.exec(stack[i]);
+            if (!m || /^evl:/.test(m[1]) || /\.c$/.test(m[1]) || m[1].charAt(0) === '[') {
+                continue;
+            }
+            var line;
+            try {
+                line = native.readFile(m[1]).split('\n')[Number(m[2]) - 1];
+            } catch (e2) {
+                return undefined;
+            }
+            if (typeof line !== 'string') {
+                return undefined;
+            }
+            var re = /[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*\s*\(/g;
+            var call;
+            while ((call = re.exec(line)) !== null) {
+                if (!/(^|\.)\s*(ok|assert)\s*\($/.test(call[0])) {
+                    continue;
+                }
+                var depth = 0;
+                for (var j = call.index + call[0].length - 1; j < line.length; j++) {
+                    var ch = line.charAt(j);
+                    if (ch === '(') {
+                        depth++;
+                    } else if (ch === ')' && --depth === 0) {
+                        return line.slice(call.index, j + 1);
+                    }
+                }
+                return undefined;
+            }
+            return undefined;
+        }
+        return undefined;
+    }
+
+    function innerOk(fn, argLen, value, message) {
+        if (!value) {
+            var generatedMessage = false;
+            if (argLen === 0) {
+                generatedMessage = true;
+                message = 'No value argument passed to `assert.ok()`';
+            } else if (message === undefined || message === null) {
+                generatedMessage = true;
+                var source = callSource();
+                message = source !== undefined
+                    ? 'The expression evaluated to a falsy value:\n\n  ' + source + '\n'
+                    : internals.inspect(value) + ' == true';
+            } else if (message instanceof Error) {
+                throw message;
+            }
+            var err = new AssertionError({
+                actual: value, expected: true, message: message, operator: '=='
+            });
+            err.generatedMessage = generatedMessage;
+            throw err;
+        }
+    }
+
+    function checkIsPromise(obj) {
+        return internals.promiseState(obj) !== undefined ||
+            (obj !== null && typeof obj === 'object' && typeof obj.then === 'function' &&
+             typeof obj['catch'] === 'function');
+    }
+
+    var NO_EXCEPTION = {};
+
+    function getActual(fn) {
+        validateFunction(fn, 'fn');
+        try {
+            fn();
+        } catch (e) {
+            return e;
+        }
+        return NO_EXCEPTION;
+    }
+
+    function waitForActual(promiseFn) {
+        return Promise.resolve().then(function () {
+            var resultPromise;
+            if (typeof promiseFn === 'function') {
+                resultPromise = promiseFn();
+                if (!checkIsPromise(resultPromise)) {
+                    throw nodeError(TypeError, 'ERR_INVALID_RETURN_VALUE', 'Expected instance ' +
+                        'of Promise to be returned from the "promiseFn" function but got ' +
+                        (resultPromise === null ? 'null' : typeof resultPromise) + '.');
+                }
+            } else if (checkIsPromise(promiseFn)) {
+                resultPromise = promiseFn;
+            } else {
+                throw internals.invalidArgType('promiseFn', 'function or an instance of Promise',
+                    promiseFn);
+            }
+            return resultPromise.then(function () {
+                return NO_EXCEPTION;
+            }, function (e) {
+                return e;
+            });
+        });
+    }
+
+    function Comparison(obj, keys, actual) {
+        var self = this;
+        keys.forEach(function (key) {
+            if (key in obj) {
+                if (actual !== undefined && typeof actual[key] === 'string' &&
+                    obj[key] instanceof RegExp && obj[key].exec(actual[key]) !== null) {
+                    self[key] = actual[key];
+                } else {
+                    self[key] = obj[key];
+                }
+            }
+        });
+    }
+
+    function compareExceptionKey(actual, expected, key, message, keys, fn) {
+        if (!(key in actual) || !isDeepStrictEqual(actual[key], expected[key])) {
+            if (!message) {
+                var a = new Comparison(actual, keys);
+                var b = new Comparison(expected, keys, actual);
+                var err = new AssertionError({
+                    actual: a, expected: b, operator: 'deepStrictEqual'
+                });
+                err.actual = actual;
+                err.expected = expected;
+                err.operator = fn.name;
+                throw err;
+            }
+            innerFail({ actual: actual, expected: expected, message: message,
+                operator: fn.name });
+        }
+    }
+
+    function isErrorClass(fn) {
+        return fn.prototype !== undefined && (fn === Error || fn.prototype instanceof Error);
+    }
+
+    function expectedException(actual, expected, message, fn) {
+        var generatedMessage = false;
+        var throwError = false;
+        if (typeof expected !== 'function') {
+            if (expected instanceof RegExp) {
+                var str = String(actual);
+                if (expected.exec(str) !== null) {
+                    return;
+                }
+                if (!message) {
+                    generatedMessage = true;
+                    message = 'The input did not match the regular expression ' +
+                        internals.inspect(expected) + '. Input:\n\n' + internals.inspect(str) +
+                        '\n';
+                }
+                throwError = true;
+            } else if (typeof actual !== 'object' || actual === null) {
+                var e0 = new AssertionError({
+                    actual: actual, expected: expected, message: message,
+                    operator: 'deepStrictEqual'
+                });
+                e0.operator = fn.name;
+                throw e0;
+            } else {
+                var keys = Object.keys(expected);
+                if (expected instanceof Error) {
+                    keys.push('name', 'message');
+                } else if (keys.length === 0) {
+                    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', "The argument " +
+                        "'error' may not be an empty object. Received {}");
+                }
+                keys.forEach(function (key) {
+                    if (typeof actual[key] === 'string' && expected[key] instanceof RegExp &&
+                        expected[key].exec(actual[key]) !== null) {
+                        return;
+                    }
+                    compareExceptionKey(actual, expected, key, message, keys, fn);
+                });
+                return;
+            }
+        } else if (expected.prototype !== undefined && actual instanceof expected) {
+            return;
+        } else if (isErrorClass(expected)) {
+            if (!message) {
+                generatedMessage = true;
+                message = 'The error is expected to be an instance of "' + expected.name +
+                    '". Received ';
+                if (actual instanceof Error) {
+                    message += '"' + actual.name + '"';
+                } else {
+                    message += '"' + internals.inspect(actual, { depth: -1 }) + '"';
+                }
+                if (actual && actual.message !== undefined) {
+                    message += '\n\nError message:\n\n' + actual.message;
+                }
+            }
+            throwError = true;
+        } else {
+            var res = expected.call({}, actual);
+            if (res !== true) {
+                if (!message) {
+                    generatedMessage = true;
+                    var name = expected.name ? '"' + expected.name + '" ' : '';
+                    message = 'The ' + name + 'validation function is expected to return' +
+                        ' "true". Received ' + internals.inspect(res);
+                    if (actual instanceof Error) {
+                        message += '\n\nCaught error:\n\n' + actual;
+                    }
+                }
+                throwError = true;
+            }
+        }
+        if (throwError) {
+            var err = new AssertionError({
+                actual: actual, expected: expected, message: message, operator: fn.name
+            });
+            err.generatedMessage = generatedMessage;
+            throw err;
+        }
+    }
+
+    function expectsError(fn, actual, error, message) {
+        if (typeof error === 'string') {
+            if (arguments.length === 4) {
+                throw internals.invalidArgType('error', 'Object, Error, Function, or RegExp',
+                    error);
+            }
+            message = error;
+            error = undefined;
+        } else if (error !== undefined && error !== null && typeof error !== 'object' &&
+                   typeof error !== 'function') {
+            throw internals.invalidArgType('error', 'Object, Error, Function, or RegExp',
+                error);
+        }
+        if (actual === NO_EXCEPTION) {
+            var details = '';
+            if (error && error.name) {
+                details += ' (' + error.name + ')';
+            }
+            details += message ? ': ' + message : '.';
+            var fnType = fn.name === 'rejects' ? 'rejection' : 'exception';
+            innerFail({
+                actual: undefined, expected: error, operator: fn.name,
+                message: 'Missing expected ' + fnType + details
+            });
+        }
+        if (!error) {
+            return;
+        }
+        expectedException(actual, error, message, fn);
+    }
+
+    function expectsNoError(fn, actual, error, message) {
+        if (actual === NO_EXCEPTION) {
+            return;
+        }
+        if (typeof error === 'string') {
+            message = error;
+            error = undefined;
+        }
+        if (!error || (typeof error === 'function' && error.prototype !== undefined &&
+                       actual instanceof error)) {
+            var details = message ? ': ' + message : '.';
+            var fnType = fn.name === 'doesNotReject' ? 'rejection' : 'exception';
+            innerFail({
+                actual: actual, expected: error, operator: fn.name,
+                message: 'Got unwanted ' + fnType + details + '\nActual message: "' +
+                    (actual && actual.message) + '"'
+            });
+        }
+        throw actual;
+    }
+
+    function makeAssert(strict) {
+        var assert = function ok() {
+            innerOk(ok, arguments.length, arguments[0], arguments[1]);
+        };
+        if (strict) {
+            assert = function strict() {
+                innerOk(strict, arguments.length, arguments[0], arguments[1]);
+            };
+        }
+        assert.ok = function ok() {
+            innerOk(ok, arguments.length, arguments[0], arguments[1]);
+        };
+        assert.AssertionError = AssertionError;
+        assert.fail = function fail(actual, expected, message, operator) {
+            var argsLen = arguments.length;
+            var internalMessage = false;
+            if (argsLen === 0) {
+                internalMessage = 'Failed';
+            } else if (argsLen === 1) {
+                message = actual;
+                actual = undefined;
+            } else {
+                if (argsLen === 2) {
+                    operator = '!=';
+                }
+            }
+            if (message instanceof Error) {
+                throw message;
+            }
+            var err = new AssertionError({
+                actual: actual, expected: expected, operator: operator === undefined ? 'fail'
+                    : operator, message: internalMessage || message
+            });
+            if (internalMessage) {
+                err.generatedMessage = true;
+            }
+            throw err;
+        };
+        function notDeep(name, isStrict, negate) {
+            return function (actual, expected, message) {
+                if (arguments.length < 2) {
+                    throw nodeError(TypeError, 'ERR_MISSING_ARGS',
+                        'The "actual" and "expected" arguments must be specified');
+                }
+                if (deepEqual(actual, expected, isStrict, []) === negate) {
+                    innerFail({ actual: actual, expected: expected, message: message,
+                        operator: name });
+                }
+            };
+        }
+        function named(fn, name) {
+            Object.defineProperty(fn, 'name', { value: name, configurable: true });
+            return fn;
+        }
+        function checkArgs(n) {
+            if (n < 2) {
+                throw nodeError(TypeError, 'ERR_MISSING_ARGS',
+                    'The "actual" and "expected" arguments must be specified');
+            }
+        }
+        var legacy = {
+            equal: named(function (actual, expected, message) {
+                checkArgs(arguments.length);
+                /* eslint-disable-next-line eqeqeq */
+                if (actual != expected && (actual === actual || expected === expected)) {
+                    innerFail({ actual: actual, expected: expected, message: message,
+                        operator: '==' });
+                }
+            }, 'equal'),
+            notEqual: named(function (actual, expected, message) {
+                checkArgs(arguments.length);
+                /* eslint-disable-next-line eqeqeq */
+                if (actual == expected || (actual !== actual && expected !== expected)) {
+                    innerFail({ actual: actual, expected: expected, message: message,
+                        operator: '!=' });
+                }
+            }, 'notEqual'),
+            deepEqual: named(notDeep('deepEqual', false, false), 'deepEqual'),
+            notDeepEqual: named(notDeep('notDeepEqual', false, true), 'notDeepEqual')
+        };
+        assert.deepStrictEqual = named(notDeep('deepStrictEqual', true, false),
+            'deepStrictEqual');
+        assert.notDeepStrictEqual = named(notDeep('notDeepStrictEqual', true, true),
+            'notDeepStrictEqual');
+        assert.strictEqual = named(function (actual, expected, message) {
+            checkArgs(arguments.length);
+            if (!Object.is(actual, expected)) {
+                innerFail({ actual: actual, expected: expected, message: message,
+                    operator: 'strictEqual' });
+            }
+        }, 'strictEqual');
+        assert.notStrictEqual = named(function (actual, expected, message) {
+            checkArgs(arguments.length);
+            if (Object.is(actual, expected)) {
+                innerFail({ actual: actual, expected: expected, message: message,
+                    operator: 'notStrictEqual' });
+            }
+        }, 'notStrictEqual');
+        if (strict) {
+            assert.equal = assert.strictEqual;
+            assert.notEqual = assert.notStrictEqual;
+            assert.deepEqual = assert.deepStrictEqual;
+            assert.notDeepEqual = assert.notDeepStrictEqual;
+        } else {
+            assert.equal = legacy.equal;
+            assert.notEqual = legacy.notEqual;
+            assert.deepEqual = legacy.deepEqual;
+            assert.notDeepEqual = legacy.notDeepEqual;
+        }
+        assert.throws = function throws(promiseFn) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            expectsError.apply(null, [throws, getActual(promiseFn)].concat(args));
+        };
+        assert.doesNotThrow = function doesNotThrow(fn) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            expectsNoError.apply(null, [doesNotThrow, getActual(fn)].concat(args));
+        };
+        assert.rejects = function rejects(promiseFn) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            return waitForActual(promiseFn).then(function (actual) {
+                expectsError.apply(null, [rejects, actual].concat(args));
+            });
+        };
+        assert.doesNotReject = function doesNotReject(fn) {
+            var args = Array.prototype.slice.call(arguments, 1);
+            return waitForActual(fn).then(function (actual) {
+                expectsNoError.apply(null, [doesNotReject, actual].concat(args));
+            });
+        };
+        assert.ifError = function ifError(err) {
+            if (err !== null && err !== undefined) {
+                var message = 'ifError got unwanted exception: ';
+                if (typeof err === 'object' && typeof err.message === 'string') {
+                    message += err.message.length === 0 && err.constructor
+                        ? err.constructor.name : err.message;
+                } else {
+                    message += internals.inspect(err);
+                }
+                var e = new AssertionError({
+                    actual: err, expected: null, operator: 'ifError', message: message
+                });
+                e.generatedMessage = false;
+                throw e;
+            }
+        };
+        function matchImpl(string, regexp, message, fn, negate) {
+            if (!(regexp instanceof RegExp)) {
+                throw internals.invalidArgType('regexp', 'an instance of RegExp', regexp);
+            }
+            if (typeof string !== 'string' || (regexp.exec(string) !== null) === negate) {
+                if (message instanceof Error) {
+                    throw message;
+                }
+                var generatedMessage = !message;
+                message = message || (typeof string !== 'string'
+                    ? 'The "string" argument must be of type string. Received type ' +
+                      typeof string + ' (' + internals.inspect(string) + ')'
+                    : (negate ? 'The input was expected to not match the regular expression '
+                        : 'The input did not match the regular expression ') +
+                      internals.inspect(regexp) + '. Input:\n\n' + internals.inspect(string) +
+                      '\n');
+                var err = new AssertionError({
+                    actual: string, expected: regexp, message: message, operator: fn.name
+                });
+                err.generatedMessage = generatedMessage;
+                throw err;
+            }
+        }
+        assert.match = function match(string, regexp, message) {
+            matchImpl(string, regexp, message, match, false);
+        };
+        assert.doesNotMatch = function doesNotMatch(string, regexp, message) {
+            matchImpl(string, regexp, message, doesNotMatch, true);
+        };
+        return assert;
+    }
+
+    var assertModules;
+    function assertPair() {
+        if (!assertModules) {
+            var loose = makeAssert(false);
+            var strictAssert = makeAssert(true);
+            loose.strict = strictAssert;
+            strictAssert.strict = strictAssert;
+            assertModules = { assert: loose, strict: strictAssert };
+        }
+        return assertModules;
+    }
+    lazy.assert = function () {
+        return assertPair().assert;
+    };
+    lazy['assert/strict'] = function () {
+        return assertPair().strict;
+    };
+
     internals.isDeepStrictEqual = isDeepStrictEqual;
     internals.deepEqual = deepEqual;
 });
