@@ -726,7 +726,9 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
             return;
         }
     }
-    if (loop->timers.imm_head != UINT32_MAX) {
+    /* Unref'd immediates run only while something else keeps the loop going, as in Node:
+     * when the last ref'd work has run, the run ends before the check phase. */
+    if (loop->timers.imm_head != UINT32_MAX && (mode != EVL_RUN_DEFAULT || evl_loop_alive(loop))) {
         evl__immediates_run(loop);
         if (evl__loop_interrupted(loop)) {
             return;

@@ -45,9 +45,8 @@ struct evl_duk {
     int timed_out; /* the current entry exceeded the CPU budget */
     int terminated;
     int exit_status;
-    int exiting;             /* 'exit' listeners are running or have run */
-    int in_uncaught_handler; /* inside 'uncaughtException' listeners */
-    int before_exit_more;    /* evljs: 'beforeExit' listeners left ref'd work behind */
+    int exiting;          /* 'exit' listeners are running or have run */
+    int before_exit_more; /* evljs: 'beforeExit' listeners left ref'd work behind */
     uint64_t exec_limit_ns;
     uint64_t deadline_ns;
     struct evl_duk_heap_state *hs; /* NULL for heaps not made by evl_duk_heap_new */
@@ -94,11 +93,13 @@ duk_ret_t evl__duk_next_tick_native(duk_context *ctx);
 
 /* process.c */
 int evl__duk_listener_count(struct evl_duk *d, const char *event);
-/* Runs 'exit' listeners once (process.exitCode = status first), then terminates with
+/* Runs 'exit' listeners once (process._exiting = true first), then terminates with
  * process.exitCode. Value stack unchanged. */
-void evl__duk_exit(struct evl_duk *d, int status);
+void evl__duk_exit(struct evl_duk *d);
 /* Reads process.exitCode as an integer (0 when unset or not a number). */
 int evl__duk_exit_code(struct evl_duk *d);
+/* As evl__duk_exit_code with the value to use when process.exitCode is unset. */
+int evl__duk_exit_code_or(struct evl_duk *d, int unset);
 /* Pushes the bootstrap function that build-time bytecode describes (+1; the bytecode is
  * borrowed for the call only: loading copies it into the heap). Throws on bad bytecode. */
 void evl__duk_push_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len);

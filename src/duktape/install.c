@@ -290,6 +290,75 @@ static void print_fatal(struct evl_duk *d, duk_idx_t idx, const char *origin)
     duk_pop(ctx);
 }
 
+/*
+ * Emits event(err, origin) for the uncaught-exception policy itself. Unlike evl__duk_emit, a
+ * listener that throws does not re-enter the policy: a throwing 'uncaughtExceptionMonitor'
+ * would otherwise be handed its own error again, recursing until the C stack overflows.
+ * Node treats such a throw as a failure of the fatal-exception handler: it reports the new
+ * error and exits with status 7, without 'exit' listeners. Returns 0 when the listeners
+ * returned, -1 when the run has ended (terminated here or by process.exit in a listener).
+ * Value stack unchanged.
+ */
+static int emit_on_error_path(struct evl_duk *d, const char *event, duk_idx_t err,
+                              const char *origin)
+{
+    duk_context *ctx = d->ctx;
+    if (!evl__duk_push_internal(d, "emit")) {
+        return 0;
+    }
+    duk_push_undefined(ctx);
+    duk_push_string(ctx, event);
+    duk_dup(ctx, err);
+    duk_push_string(ctx, origin);
+    evl__duk_exec_enter(d);
+    int rc = duk_pcall_method(ctx, 3);
+    int tripped = rc != DUK_EXEC_SUCCESS && evl__duk_exec_tripped(d);
+    evl__duk_exec_leave(d);
+    if (rc != DUK_EXEC_SUCCESS && tripped && d->depth > 0) {
+        /* process.exit() or the execution limit is unwinding to the outermost entry. */
+        (void)duk_throw(ctx);
+    }
+    if (rc != DUK_EXEC_SUCCESS && !d->terminated) {
+        print_fatal(d, -1, origin);
+        if (d->policy == EVL_DUK_POLICY_NODE) {
+            evl__duk_terminate(d, 7);
+        }
+    }
+    duk_pop(ctx);
+    return d->terminated ? -1 : 0;
+}
+
+/* Emits 'exit' for a fatal error. Like Node, a throw from these listeners is ignored: the
+ * process is ending with the original error anyway. Value stack unchanged. */
+static void emit_exit_for_fatal(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    d->exiting = 1;
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    if (duk_is_object(ctx, -1)) {
+        duk_push_int(ctx, 1);
+        duk_put_prop_string(ctx, -2, "exitCode");
+        duk_push_true(ctx);
+        duk_put_prop_string(ctx, -2, "_exiting");
+    }
+    duk_pop_2(ctx);
+    if (!evl__duk_push_internal(d, "emit")) {
+        return;
+    }
+    duk_push_undefined(ctx);
+    duk_push_string(ctx, "exit");
+    duk_push_int(ctx, 1);
+    evl__duk_exec_enter(d);
+    int rc = duk_pcall_method(ctx, 2);
+    int tripped = rc != DUK_EXEC_SUCCESS && evl__duk_exec_tripped(d);
+    evl__duk_exec_leave(d);
+    if (tripped && d->depth > 0) {
+        (void)duk_throw(ctx);
+    }
+    duk_pop(ctx);
+}
+
 void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *origin)
 {
     duk_context *ctx = d->ctx;
@@ -297,33 +366,30 @@ void evl__duk_uncaught_origin(struct evl_duk *d, duk_idx_t idx, const char *orig
         return;
     }
     idx = duk_normalize_index(ctx, idx);
-    if (d->in_uncaught_handler || d->exiting) {
-        /* An 'uncaughtException' or 'exit' listener threw: Node reports it and ends with 7
-         * (a handler failure), or 1 for a failure inside 'exit' listeners. */
-        print_fatal(d, idx, origin);
-        if (d->policy == EVL_DUK_POLICY_NODE) {
-            evl__duk_terminate(d, d->exiting ? 1 : 7);
-        }
-        return;
-    }
-    duk_dup(ctx, idx);
-    duk_push_string(ctx, origin);
-    evl__duk_emit(d, "uncaughtExceptionMonitor", 2);
-    if (d->terminated) {
+    /* Node's process._fatalException: the monitor, then the handlers; an error thrown by
+     * 'exit' listeners takes this same path (the remaining listeners are skipped). */
+    if (emit_on_error_path(d, "uncaughtExceptionMonitor", idx, origin) != 0) {
         return;
     }
     if (evl__duk_listener_count(d, "uncaughtException") > 0) {
-        d->in_uncaught_handler = 1;
-        duk_dup(ctx, idx);
-        duk_push_string(ctx, origin);
-        evl__duk_emit(d, "uncaughtException", 2);
-        d->in_uncaught_handler = 0;
+        (void)emit_on_error_path(d, "uncaughtException", idx, origin);
         return;
     }
-    print_fatal(d, idx, origin);
-    if (d->policy == EVL_DUK_POLICY_NODE) {
-        evl__duk_exit(d, 1);
+    if (d->policy == EVL_DUK_POLICY_REPORT) {
+        /* The embedder's heap keeps running: no 'exit', no termination. */
+        print_fatal(d, idx, origin);
+        return;
     }
+    /* Fatal: 'exit' listeners run first (once per process), then the report; the status is
+     * process.exitCode as the listeners left it, 1 when unset. */
+    if (!d->exiting) {
+        emit_exit_for_fatal(d);
+        if (d->terminated) {
+            return;
+        }
+    }
+    print_fatal(d, idx, origin);
+    evl__duk_terminate(d, evl__duk_exit_code_or(d, 1));
 }
 
 void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx)
@@ -381,7 +447,16 @@ int evl_duk_reset(duk_context *ctx)
     d->exiting = 0;
     d->unwinding = 0;
     d->timed_out = 0;
-    d->in_uncaught_handler = 0;
     d->exit_status = 0;
+    duk_context *c = d->ctx;
+    evl__duk_push_ref(c, d->internals_ref);
+    duk_get_prop_string(c, -1, "process");
+    if (duk_is_object(c, -1)) {
+        duk_push_false(c);
+        duk_put_prop_string(c, -2, "_exiting");
+        duk_push_undefined(c);
+        duk_put_prop_string(c, -2, "exitCode");
+    }
+    duk_pop_2(c);
     return 0;
 }

@@ -47,9 +47,10 @@ int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs);
 
 /*
  * Node's uncaught-exception policy for the error at idx (value stack unchanged): emit
- * 'uncaughtExceptionMonitor', then 'uncaughtException' listeners if any, else print
- * "Uncaught <name>: <message>" with the stack to stderr, run 'exit' listeners, and end the
- * process run with status 1 (no later callback runs).
+ * 'uncaughtExceptionMonitor', then 'uncaughtException' listeners if any, else run 'exit'
+ * listeners (once per process), print "Uncaught <name>: <message>" with the stack to stderr
+ * and end the run with process.exitCode, 1 by default (no later callback runs). A monitor or
+ * handler that throws ends the run with status 7; its error is never handed back to them.
  */
 void evl__duk_uncaught(struct evl_duk *d, duk_idx_t idx);
 

@@ -5,6 +5,7 @@
 #include "duktape/duk_private.h"
 
 #include "evl_js_module.h"
+#include "evl_js_stdlib.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,5 +166,10 @@ int evl__duk_module_install(struct evl_duk *d)
     evl__duk_push_natives(d);
     evl__duk_push_ref(ctx, d->internals_ref);
     evl__duk_run_bootstrap(ctx, evl_js_module, evl_js_module_len, 3);
+    /* The core modules require() offers (each built on first use). */
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_run_bootstrap(ctx, evl_js_stdlib, evl_js_stdlib_len, 3);
     return 0;
 }

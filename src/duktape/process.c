@@ -5,9 +5,11 @@
  */
 #include "duktape/duk_private.h"
 
+#include "evl_js_events.h"
 #include "evl_js_process.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +59,31 @@ static struct evl_duk *binding(duk_context *ctx)
     return d;
 }
 
-/* native.write(fd, string): fd 1 is stdout (buffered), 2 is stderr. */
+/*
+ * Writes all of buf to fd now, as Node does for stdout and stderr on files, pipes and TTYs
+ * on Linux: nothing waits in a process buffer, so output survives a kill or a crash. An
+ * inherited non-blocking descriptor is waited on. Errors (a closed pipe) drop the output:
+ * console output is best effort in Node too.
+ */
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            (void)poll(&p, 1, -1);
+        } else {
+            return;
+        }
+    }
+}
+
+/* native.write(fd, string or buffer data): fd 1 is stdout, 2 is stderr; synchronous. */
 static duk_ret_t native_write(duk_context *ctx)
 {
     struct evl_duk *d = binding(ctx);
@@ -65,16 +91,40 @@ static duk_ret_t native_write(duk_context *ctx)
         return duk_error(ctx, DUK_ERR_ERROR, "evl: the process is exiting");
     }
     int fd = duk_require_int(ctx, 0);
-    duk_size_t len = 0;
-    const char *s = duk_to_lstring(ctx, 1, &len);
-    if (fd == 2) {
-        fflush(stdout);
-        fwrite(s, 1, len, stderr);
-        fflush(stderr);
-    } else {
-        fwrite(s, 1, len, stdout);
+    if (fd != 1 && fd != 2) {
+        return duk_error(ctx, DUK_ERR_RANGE_ERROR, "evl: write to fd %d", fd);
     }
+    duk_size_t len = 0;
+    const char *s;
+    if (duk_is_buffer_data(ctx, 1)) {
+        s = duk_get_buffer_data(ctx, 1, &len);
+    } else {
+        s = duk_to_lstring(ctx, 1, &len);
+    }
+    /* Text printed through C stdio (the embedder's, or evljs --help) goes first. */
+    fflush(fd == 1 ? stdout : stderr);
+    write_all(fd, s, len);
     return 0;
+}
+
+static duk_ret_t native_isatty(duk_context *ctx)
+{
+    duk_push_boolean(ctx, isatty(duk_require_int(ctx, 0)) == 1);
+    return 1;
+}
+
+/* Sets process._exiting = true. Value stack unchanged. */
+static void mark_exiting(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    d->exiting = 1;
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    if (duk_is_object(ctx, -1)) {
+        duk_push_true(ctx);
+        duk_put_prop_string(ctx, -2, "_exiting");
+    }
+    duk_pop_2(ctx);
 }
 
 /* native.exit(code): Node's process.exit. Never returns normally. */
@@ -88,7 +138,20 @@ static duk_ret_t native_exit(duk_context *ctx)
         duk_put_prop_string(ctx, -2, "exitCode");
         duk_pop_2(ctx);
     }
-    evl__duk_exit(d, evl__duk_exit_code(d));
+    if (!d->exiting) {
+        /* Like Node's process.exit, the listeners run in the caller's stack: an error one
+         * of them throws leaves process.exit() as an ordinary exception (and 'exit' comes
+         * again when the run ends). */
+        mark_exiting(d);
+        if (evl__duk_push_internal(d, "emit")) {
+            duk_push_undefined(ctx);
+            duk_push_string(ctx, "exit");
+            duk_push_int(ctx, evl__duk_exit_code(d));
+            duk_call_method(ctx, 2);
+            duk_pop(ctx);
+        }
+    }
+    evl__duk_terminate(d, evl__duk_exit_code(d));
     /* Unwind the JS stack: the timeout check keeps interrupting until we are back in C. */
     d->unwinding = d->depth > 0;
     if (d->unwinding) {
@@ -161,6 +224,7 @@ static void push_natives(struct evl_duk *d)
     struct utsname un;
     duk_push_object(ctx);
     put_native(ctx, "write", native_write, 2);
+    put_native(ctx, "isatty", native_isatty, 1);
     put_native(ctx, "exit", native_exit, 1);
     put_native(ctx, "hrtime", native_hrtime, 0);
     put_native(ctx, "hrnow", native_hrnow, 0);
@@ -216,6 +280,11 @@ int evl__duk_process_install(struct evl_duk *d)
     }
     push_natives(d);
     duk_put_prop_string(ctx, -2, "native");
+    /* events first: process is an EventEmitter. */
+    duk_push_global_object(ctx);
+    evl__duk_push_natives(d);
+    duk_dup(ctx, -3);
+    evl__duk_run_bootstrap(ctx, evl_js_events, evl_js_events_len, 3);
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
     duk_dup(ctx, -3);
@@ -298,10 +367,15 @@ int evl__duk_listener_count(struct evl_duk *d, const char *event)
 
 int evl__duk_exit_code(struct evl_duk *d)
 {
+    return evl__duk_exit_code_or(d, 0);
+}
+
+int evl__duk_exit_code_or(struct evl_duk *d, int unset)
+{
     duk_context *ctx = d->ctx;
     evl__duk_push_ref(ctx, d->internals_ref);
     duk_get_prop_string(ctx, -1, "process");
-    int code = 0;
+    int code = unset;
     if (duk_is_object(ctx, -1)) {
         duk_get_prop_string(ctx, -1, "exitCode");
         if (duk_is_number(ctx, -1) || duk_is_string(ctx, -1)) {
@@ -313,29 +387,19 @@ int evl__duk_exit_code(struct evl_duk *d)
     return code;
 }
 
-void evl__duk_exit(struct evl_duk *d, int status)
+void evl__duk_exit(struct evl_duk *d)
 {
-    duk_context *ctx = d->ctx;
     if (d->terminated) {
         return;
     }
-    if (!d->exiting) {
-        d->exiting = 1;
-        evl__duk_push_ref(ctx, d->internals_ref);
-        duk_get_prop_string(ctx, -1, "process");
-        if (duk_is_object(ctx, -1)) {
-            duk_push_int(ctx, status);
-            duk_put_prop_string(ctx, -2, "exitCode");
-        }
-        duk_pop_2(ctx);
-        duk_push_int(ctx, status);
-        evl__duk_emit(d, "exit", 1);
-        if (d->terminated) {
-            return;
-        }
-        status = evl__duk_exit_code(d);
-    }
-    evl__duk_terminate(d, status);
+    /* As in Node, 'exit' is emitted at the end of every run, even after a process.exit()
+     * whose listeners threw; process.exitCode is left as the script set it (undefined
+     * means 0). A listener that throws takes the uncaught path, which skips the remaining
+     * listeners and keeps process.exitCode. */
+    mark_exiting(d);
+    duk_push_int(d->ctx, evl__duk_exit_code(d));
+    evl__duk_emit(d, "exit", 1);
+    evl__duk_terminate(d, evl__duk_exit_code(d));
 }
 
 struct argv_args {

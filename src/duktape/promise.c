@@ -60,12 +60,13 @@ struct pstate {
     struct evl_loop *loop;
     /* Heap pointers kept alive by the stash object (STASH_PROMISES). */
     void *stash_obj;
-    void *values;    /* the value table: a JS array */
-    void *proto;     /* Promise.prototype */
-    void *ctor;      /* Promise */
-    void *then_fn;   /* the original Promise.prototype.then */
-    void *helpers;   /* the bootstrap's object */
-    void *res_final; /* finalizer of thenable resolve functions */
+    void *values;      /* the value table: a JS array */
+    void *proto;       /* Promise.prototype */
+    void *ctor;        /* Promise */
+    void *then_fn;     /* the original Promise.prototype.then */
+    void *helpers;     /* the bootstrap's object */
+    void *res_final;   /* finalizer of thenable resolve functions */
+    void *species_key; /* Symbol.species (defined by us where the engine lacks it) */
     /* Value table free list. */
     uint32_t *free_slots;
     uint32_t nfree, cap_free;
@@ -990,10 +991,113 @@ static struct evl_promise *push_pending(struct pstate *ps)
     return p;
 }
 
+/*
+ * Pushes a built-in function object as ECMA-262's CreateBuiltinFunction makes them for the
+ * resolving functions, capability executors and element functions: own `length` then `name`
+ * (""), both configurable only; extensible; no `prototype`. fn must refuse constructor calls
+ * (builtin_refuse_new) since Duktape makes every native function constructable.
+ */
+static void push_builtin_fn(duk_context *ctx, duk_c_function fn, duk_idx_t nargs, int length)
+{
+    duk_push_c_function(ctx, fn, nargs);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, length);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "");
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+}
+
+#define KEY_IMPL DUK_HIDDEN_SYMBOL("impl") /* built-in trampoline -> its JS steps */
+
+/* A built-in function whose steps are a JS function (the bootstrap's capability executors,
+ * element functions and finally's functions): called with this = undefined. */
+static duk_ret_t builtin_trampoline(duk_context *ctx)
+{
+    if (duk_is_constructor_call(ctx)) {
+        return duk_error(ctx, DUK_ERR_TYPE_ERROR, "not a constructor");
+    }
+    duk_idx_t nargs = duk_get_top(ctx);
+    duk_push_current_function(ctx);
+    duk_get_prop_literal(ctx, -1, KEY_IMPL);
+    duk_remove(ctx, -2);
+    duk_insert(ctx, 0);
+    duk_push_undefined(ctx);
+    duk_insert(ctx, 1);
+    duk_call_method(ctx, nargs);
+    return 1;
+}
+
+/* natives.builtin(steps, length) for the bootstrap: a built-in function running steps. */
+static duk_ret_t js_make_builtin(duk_context *ctx)
+{
+    int length = duk_to_int(ctx, 1);
+    push_builtin_fn(ctx, builtin_trampoline, DUK_VARARGS, length);
+    duk_dup(ctx, 0);
+    duk_put_prop_literal(ctx, -2, KEY_IMPL);
+    return 1;
+}
+
+/* natives.isPromise(value): ECMA-262 IsPromise (one of our wrappers). */
+static duk_ret_t js_is_promise(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_push_boolean(ctx, promise_at(ps, 0) != NULL);
+    return 1;
+}
+
+/* natives.isConstructor(value): ECMA-262 IsConstructor. */
+static duk_ret_t js_is_constructor(duk_context *ctx)
+{
+    duk_push_boolean(ctx, duk_is_object(ctx, 0) && duk_is_constructable(ctx, 0));
+    return 1;
+}
+
+/* Pushes helpers[name] (+1). */
+static void push_helper(struct pstate *ps, const char *name)
+{
+    duk_push_heapptr(ps->ctx, ps->helpers);
+    duk_get_prop_string(ps->ctx, -1, name);
+    duk_remove(ps->ctx, -2);
+}
+
+/* Throws TypeError unless `this` is an object (the statics' first step); returns 1 when it is
+ * %Promise% itself (the native fast path), 0 for another constructor (the bootstrap's
+ * NewPromiseCapability path). */
+static int this_is_intrinsic(struct pstate *ps, const char *method)
+{
+    duk_context *ctx = ps->ctx;
+    duk_push_this(ctx);
+    if (!duk_is_object(ctx, -1)) {
+        (void)duk_error(ctx, DUK_ERR_TYPE_ERROR, "%s called on non-object", method);
+    }
+    int same = duk_get_heapptr(ctx, -1) == ps->ctor;
+    duk_pop(ctx);
+    return same;
+}
+
+/* Calls helpers[name](this, args 0..nargs-1) and returns its result (the generic path). */
+static duk_ret_t call_helper_with_this(struct pstate *ps, const char *name, duk_idx_t nargs)
+{
+    duk_context *ctx = ps->ctx;
+    duk_set_top(ctx, nargs);
+    push_helper(ps, name);
+    duk_insert(ctx, 0);
+    duk_push_this(ctx);
+    duk_insert(ctx, 1);
+    duk_call(ctx, nargs + 1);
+    return 1;
+}
+
 /* The executor's resolve (magic 0) and reject (magic 1): the promise's own resolving
  * functions, reached through the wrapper they keep alive. */
 static duk_ret_t own_resolving_fn(duk_context *ctx)
 {
+    if (duk_is_constructor_call(ctx)) {
+        return duk_error(ctx, DUK_ERR_TYPE_ERROR, "not a constructor");
+    }
     struct pstate *ps = state_of(ctx);
     duk_push_current_function(ctx);
     int reject = duk_get_magic(ctx, -1) == 1;
@@ -1020,12 +1124,8 @@ static void push_own_resolving_fns(duk_context *ctx, duk_idx_t wrapper)
 {
     wrapper = duk_normalize_index(ctx, wrapper);
     for (int magic = 0; magic < 2; magic++) {
-        duk_push_c_function(ctx, own_resolving_fn, 1);
+        push_builtin_fn(ctx, own_resolving_fn, 1, 1);
         duk_set_magic(ctx, -1, magic);
-        duk_push_string(ctx, "name");
-        duk_push_string(ctx, "");
-        duk_def_prop(ctx, -3,
-                     DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
         duk_dup(ctx, wrapper);
         duk_put_prop_literal(ctx, -2, KEY_WRAPPER);
     }
@@ -1110,7 +1210,64 @@ static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, 
     push_new_wrapper(ps, derived);
 }
 
+/*
+ * SpeciesConstructor(this, %Promise%) for then: reads `constructor` once, then its
+ * @@species; undefined at either step means %Promise%. Pushes the constructor and returns
+ * 1 when it is %Promise% (the native path). Throws TypeError for a non-object constructor or
+ * a species that is not a constructor; a throwing getter propagates.
+ */
+static int push_species(struct pstate *ps)
+{
+    duk_context *ctx = ps->ctx;
+    duk_push_this(ctx);
+    duk_get_prop_literal(ctx, -1, "constructor");
+    duk_remove(ctx, -2);
+    if (duk_is_undefined(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_heapptr(ctx, ps->ctor);
+        return 1;
+    }
+    if (!duk_is_object(ctx, -1)) {
+        (void)duk_error(ctx, DUK_ERR_TYPE_ERROR, "The .constructor property is not an object");
+    }
+    duk_push_heapptr(ctx, ps->species_key);
+    duk_get_prop(ctx, -2);
+    duk_remove(ctx, -2);
+    if (duk_is_null_or_undefined(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_heapptr(ctx, ps->ctor);
+        return 1;
+    }
+    if (!duk_is_constructable(ctx, -1)) {
+        (void)duk_error(ctx, DUK_ERR_TYPE_ERROR,
+                        "object.constructor[Symbol.species] is not a "
+                        "constructor");
+    }
+    return duk_get_heapptr(ctx, -1) == ps->ctor;
+}
+
 static duk_ret_t js_then(duk_context *ctx)
+{
+    struct pstate *ps = state_or_throw(ctx);
+    duk_set_top(ctx, 2);
+    struct evl_promise *p = this_promise_or_throw(ps, "then");
+    if (push_species(ps)) {
+        duk_pop(ctx);
+        push_then(ps, p, 0, 1);
+        return 1;
+    }
+    /* A subclass or another species: the bootstrap makes NewPromiseCapability(C) and
+     * reacts through thenRaw with the spec's reaction job steps. */
+    push_helper(ps, "thenThrough"); /* [onF onR C fn] */
+    duk_insert(ctx, 0);             /* [fn onF onR C] */
+    duk_push_this(ctx);
+    duk_call(ctx, 4);
+    return 1;
+}
+
+/* natives.thenRaw: PerformPromiseThen on a native promise without a derived capability of
+ * another species (the bootstrap's reaction steps settle that one). */
+static duk_ret_t js_then_raw(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
     struct evl_promise *p = this_promise_or_throw(ps, "then");
@@ -1124,8 +1281,19 @@ static duk_ret_t js_catch(duk_context *ctx)
     duk_push_this(ctx); /* 1 */
     struct evl_promise *p;
     if (native_thenable(ps, 1, &p)) {
+        if (push_species(ps)) {
+            duk_pop(ctx);
+            duk_push_undefined(ctx);
+            push_then(ps, p, 2, 0);
+            return 1;
+        }
+        /* The original then with another species: its steps, constructor read once. */
+        push_helper(ps, "thenThrough"); /* [onR this C fn] */
         duk_push_undefined(ctx);
-        push_then(ps, p, 2, 0);
+        duk_dup(ctx, 0);
+        duk_dup(ctx, 2);
+        duk_dup(ctx, 1);
+        duk_call(ctx, 4);
         return 1;
     }
     /* Generic: Invoke(this, "then", undefined, onRejected). */
@@ -1140,7 +1308,29 @@ static duk_ret_t js_catch(duk_context *ctx)
 static duk_ret_t js_finally(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
-    struct evl_promise *p = this_promise_or_throw(ps, "finally");
+    duk_set_top(ctx, 1);
+    duk_push_this(ctx);
+    struct evl_promise *p = promise_at(ps, -1);
+    if (!duk_is_object(ctx, -1)) {
+        return duk_error(ctx, DUK_ERR_TYPE_ERROR,
+                         "Method Promise.prototype.finally called on incompatible receiver");
+    }
+    duk_pop(ctx);
+    int native = p != NULL && push_species(ps);
+    if (!native) {
+        /* Any object with then (or a promise of another species): the spec's steps, which
+         * call this.then with the then-finally and catch-finally functions. */
+        if (!p) {
+            push_species(ps);
+        }
+        push_helper(ps, "finallyThrough"); /* [onFinally C fn] */
+        duk_push_this(ctx);
+        duk_dup(ctx, 0);
+        duk_dup(ctx, 1);
+        duk_call(ctx, 3);
+        return 1;
+    }
+    duk_pop(ctx);
     void *fn = NULL;
     int callable = duk_is_callable(ctx, 0);
     if (callable) {
@@ -1164,6 +1354,8 @@ static duk_ret_t js_finally(duk_context *ctx)
 static duk_ret_t js_resolve(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
+    duk_set_top(ctx, 1);
+    int intrinsic = this_is_intrinsic(ps, "PromiseResolve");
     /* PromiseResolve(C, x): x itself when it is a promise whose constructor is C. */
     if (promise_at(ps, 0)) {
         duk_get_prop_literal(ctx, 0, "constructor");
@@ -1175,6 +1367,9 @@ static duk_ret_t js_resolve(duk_context *ctx)
             return 1;
         }
     }
+    if (!intrinsic) {
+        return call_helper_with_this(ps, "resolveWith", 1);
+    }
     struct evl_promise *p = push_pending(ps);
     settle_resolve(ps, &promise_ops, p, 0);
     return 1;
@@ -1183,6 +1378,10 @@ static duk_ret_t js_resolve(duk_context *ctx)
 static duk_ret_t js_reject(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
+    duk_set_top(ctx, 1);
+    if (!this_is_intrinsic(ps, "PromiseReject")) {
+        return call_helper_with_this(ps, "rejectWith", 1);
+    }
     struct evl_promise *p = push_pending(ps);
     settle_reject(ps, &promise_ops, p, 0);
     return 1;
@@ -1192,6 +1391,9 @@ static duk_ret_t js_with_resolvers(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
     duk_set_top(ctx, 0);
+    if (!this_is_intrinsic(ps, "Promise.withResolvers")) {
+        return call_helper_with_this(ps, "withResolversOf", 0);
+    }
     duk_push_object(ctx);           /* 0 */
     (void)push_pending(ps);         /* 1 */
     push_own_resolving_fns(ctx, 1); /* 2, 3 */
@@ -1209,6 +1411,19 @@ static duk_ret_t js_try(duk_context *ctx)
 {
     struct pstate *ps = state_or_throw(ctx);
     duk_idx_t nargs = duk_get_top(ctx);
+    if (!this_is_intrinsic(ps, "Promise.try")) {
+        duk_push_array(ctx);
+        duk_insert(ctx, 0);
+        for (duk_idx_t i = nargs - 1; i >= 1; i--) {
+            duk_put_prop_index(ctx, 0, (duk_uarridx_t)(i - 1));
+        }
+        /* [args fn?] */
+        if (nargs == 0) {
+            duk_push_undefined(ctx);
+        }
+        duk_swap(ctx, 0, 1);
+        return call_helper_with_this(ps, "tryWith", 2);
+    }
     struct evl_promise *p = push_pending(ps); /* nargs */
     duk_insert(ctx, 0);                       /* [promise fn args...] */
     if (nargs == 0) {
@@ -1309,6 +1524,12 @@ static duk_ret_t js_promise_state(duk_context *ctx)
     return 1;
 }
 
+static duk_ret_t js_species_getter(duk_context *ctx)
+{
+    duk_push_this(ctx);
+    return 1;
+}
+
 static duk_ret_t install_body(duk_context *ctx, void *udata)
 {
     struct pstate *ps = udata;
@@ -1372,10 +1593,42 @@ static duk_ret_t install_body(duk_context *ctx, void *udata)
     ps->res_final = duk_get_heapptr(ctx, -1);
     duk_put_prop_literal(ctx, so, "resFinal");
 
+    /* Symbol.species (Duktape lacks it: defined like the other well-known symbols) and
+     * get Promise[@@species] returning this. */
+    duk_get_global_literal(ctx, "Symbol");
+    if (!duk_get_prop_literal(ctx, -1, "species")) {
+        duk_pop(ctx);
+        duk_push_string(ctx, "species");
+        duk_eval_string(ctx, "Symbol('Symbol.species')");
+        duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+        duk_get_prop_literal(ctx, -1, "species");
+    }
+    ps->species_key = duk_get_heapptr(ctx, -1);
+    duk_put_prop_literal(ctx, so, "species");
+    duk_pop(ctx);
+    duk_push_heapptr(ctx, ps->species_key);
+    duk_push_c_function(ctx, js_species_getter, 0);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "get [Symbol.species]");
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_def_prop(ctx, ctor,
+                 DUK_DEFPROP_HAVE_GETTER | DUK_DEFPROP_FORCE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
+
     /* The bootstrap. */
     evl__duk_push_bootstrap(ctx, evl_js_promise, evl_js_promise_len);
     duk_dup(ctx, ctor);
-    duk_call(ctx, 1);
+    duk_push_object(ctx);
+    duk_push_c_function(ctx, js_make_builtin, 2);
+    duk_put_prop_literal(ctx, -2, "builtin");
+    duk_push_c_function(ctx, js_is_constructor, 1);
+    duk_put_prop_literal(ctx, -2, "isConstructor");
+    duk_push_c_function(ctx, js_is_promise, 1);
+    duk_put_prop_literal(ctx, -2, "isPromise");
+    duk_push_c_function(ctx, js_then_raw, 2);
+    duk_put_prop_literal(ctx, -2, "thenRaw");
+    duk_call(ctx, 2);
     ps->helpers = duk_get_heapptr(ctx, -1);
     duk_put_prop_literal(ctx, so, "helpers");
 

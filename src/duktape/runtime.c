@@ -196,8 +196,21 @@ static void before_exit_check(struct evl_loop *loop, void *arg)
 static void before_exit_task(struct evl_loop *loop, void *arg)
 {
     struct evl_duk *d = arg;
-    duk_push_int(d->ctx, evl__duk_exit_code(d));
-    evl__duk_emit(d, "beforeExit", 1);
+    duk_context *ctx = d->ctx;
+    if (!evl__duk_push_internal(d, "emit")) {
+        return;
+    }
+    duk_push_undefined(ctx);
+    duk_push_string(ctx, "beforeExit");
+    duk_push_int(ctx, evl__duk_exit_code(d));
+    int rc = evl__duk_call_method_guarded(d, 2);
+    duk_pop(ctx);
+    if (rc == EVL_EEXCEPTION && !d->terminated) {
+        /* Node emits 'beforeExit' again when a listener threw and 'uncaughtException'
+         * handled the error: the interrupted emission does not count as the loop's end. */
+        d->before_exit_more = 1;
+        return;
+    }
     if (!d->terminated && evl_loop_submit(loop, before_exit_check, d) != 0) {
         d->before_exit_more = 0;
     }
@@ -322,7 +335,7 @@ int evl_duk_main(int argc, char **argv)
     }
     run_loop(d);
     if (!d->terminated) {
-        evl__duk_exit(d, evl__duk_exit_code(d));
+        evl__duk_exit(d);
     }
     status = d->exit_status;
 free_heap:

@@ -251,15 +251,42 @@ static void throw_evl_error(duk_context *ctx, int rc)
     (void)duk_throw(ctx);
 }
 
-/* Node's delay coercion: missing, NaN, < 1 or > 2^31-1 => 1 ms; fractions round up so the
- * timer never fires before the delay asked for has elapsed. */
-static uint64_t coerce_delay(duk_context *ctx, duk_idx_t idx)
+/* Node's TimeoutOverflowWarning, through process.emitWarning (which a script may replace,
+ * so it is looked up at each use). Throws what emitWarning throws. */
+static void warn_overflow(struct evl_duk *d, double ms)
 {
-    double ms = duk_is_undefined(ctx, idx) ? NAN : duk_to_number(ctx, idx);
-    if (!(ms >= 1 && ms <= NODE_TIMEOUT_MAX)) {
-        return 1;
+    duk_context *ctx = d->ctx;
+    evl__duk_push_ref(ctx, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    duk_remove(ctx, -2);
+    duk_get_prop_string(ctx, -1, "emitWarning");
+    if (!duk_is_function(ctx, -1)) {
+        duk_pop_2(ctx);
+        return;
     }
-    return (uint64_t)ceil(ms);
+    duk_swap_top(ctx, -2);
+    duk_push_number(ctx, ms);
+    duk_push_string(ctx,
+                    " does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.");
+    duk_concat(ctx, 2);
+    duk_push_string(ctx, "TimeoutOverflowWarning");
+    duk_call_method(ctx, 2);
+    duk_pop(ctx);
+}
+
+/* Node's delay coercion: missing, NaN, < 1 or > 2^31-1 => 1 ms (the last with a warning);
+ * fractions are truncated, as Node's timer lists are keyed by whole milliseconds. */
+static uint64_t coerce_delay(struct evl_duk *d, duk_idx_t idx)
+{
+    duk_context *ctx = d->ctx;
+    double ms = duk_is_undefined(ctx, idx) ? NAN : duk_to_number(ctx, idx);
+    if (ms >= 1 && ms <= NODE_TIMEOUT_MAX) {
+        return (uint64_t)ms;
+    }
+    if (ms > NODE_TIMEOUT_MAX) {
+        warn_overflow(d, ms);
+    }
+    return 1;
 }
 
 static void fire(struct evl_loop *loop, uint64_t id, void *arg);
@@ -354,7 +381,7 @@ static duk_ret_t js_set(duk_context *ctx)
     if (!duk_is_function(ctx, 0)) {
         return throw_invalid_arg(d, "callback", "function", 0);
     }
-    uint64_t delay = kind == KIND_IMMEDIATE ? 0 : coerce_delay(ctx, 1);
+    uint64_t delay = kind == KIND_IMMEDIATE ? 0 : coerce_delay(d, 1);
 
     /* The hidden properties' values in key order: callback, id (set by arm), then the delay
      * for timers and the argument array when there are arguments. */

@@ -235,6 +235,45 @@ TEST(ref_unref_keep_alive)
     ASSERT_OK(evl_loop_free(loop));
 }
 
+static void count_immediate(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (*(int *)arg)++;
+}
+
+static void timer_sets_unref_immediate(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    uint64_t imm = 0;
+    if (evl_immediate_set(loop, count_immediate, arg, &imm) == 0) {
+        (void)evl_timer_unref(loop, imm);
+    }
+}
+
+/* Node's rule: an unref'd immediate runs only while other work keeps the loop going; one
+ * set from the last ref'd callback never runs. */
+TEST(unref_immediate_runs_only_with_other_work)
+{
+    struct evl_loop *loop;
+    int ran = 0;
+    uint64_t id = 0;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_immediate_set(loop, count_immediate, &ran, &id));
+    ASSERT_OK(evl_timer_unref(loop, id));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(ran, 0);
+    ASSERT_OK(evl_immediate_set(loop, count_immediate, &ran, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(ran, 2); /* the ref'd one lets the check phase run both */
+    ASSERT_OK(evl_timer_set(loop, timer_sets_unref_immediate, &ran, 1, 0, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(ran, 2);
+    ASSERT_OK(evl_loop_close(loop));
+    (void)evl_loop_run(loop, EVL_RUN_NOWAIT);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
 static void *unref_later(void *p)
 {
     struct timespec ts = {0, 20 * 1000 * 1000};

@@ -263,6 +263,32 @@
         if (value === null) {
             return 'null';
         }
+        /* util.inspect.custom, as Node: called with (depth, options, inspect); a string result
+         * is used as is, anything else (other than the value itself) is inspected. */
+        var custom;
+        try {
+            custom = value[inspectCustom];
+        } catch (e) {
+            custom = undefined;
+        }
+        if (ctx.customInspect !== false && typeof custom === 'function' && custom !== inspect) {
+            var depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
+            var options = {};
+            Object.keys(ctx).forEach(function (k) {
+                if (k !== 'seen' && k !== 'circular' && k !== 'indentationLvl' &&
+                    k !== 'currentDepth') {
+                    options[k] = ctx[k];
+                }
+            });
+            options.depth = depth;
+            var ret = custom.call(value, depth, options, inspect);
+            if (ret !== value) {
+                if (typeof ret !== 'string') {
+                    return formatValue(ctx, ret, recurseTimes);
+                }
+                return ret.replace(/\n/g, '\n' + repeat(' ', ctx.indentationLvl));
+            }
+        }
         if (ctx.seen.indexOf(value) >= 0) {
             var index = 1;
             var at = ctx.circular.indexOf(value);
@@ -637,6 +663,8 @@
             output.join(',' + indentation + '  ') + indentation + braces[1];
     }
 
+    var inspectCustom = Symbol['for']('nodejs.util.inspect.custom');
+
     function inspect(value, opts) {
         var ctx = {
             seen: [],
@@ -652,7 +680,7 @@
         };
         if (opts !== null && typeof opts === 'object') {
             ['depth', 'breakLength', 'compact', 'showHidden', 'maxArrayLength',
-             'maxStringLength'].forEach(function (k) {
+             'maxStringLength', 'customInspect'].forEach(function (k) {
                 if (opts[k] !== undefined) {
                     ctx[k] = opts[k];
                 }
@@ -669,6 +697,7 @@
         }
         return formatValue(ctx, value, 0);
     }
+    inspect.custom = inspectCustom;
 
     var builtinToStrings = [Object.prototype.toString, Array.prototype.toString,
         Error.prototype.toString, Date.prototype.toString, RegExp.prototype.toString,
@@ -794,17 +823,6 @@
 
     /* ---- console ------------------------------------------------------------------------ */
 
-    var groupIndent = '';
-    var counts = Object.create(null);
-    var timers = Object.create(null);
-
-    function write(fd, text) {
-        if (groupIndent !== '') {
-            text = groupIndent + text.split('\n').join('\n' + groupIndent);
-        }
-        native.write(fd, text + '\n');
-    }
-
     function formatTime(ms) {
         var hours = 0;
         var minutes = 0;
@@ -842,36 +860,91 @@
         }
     }
 
-    var console = {};
+    function noop() {}
+
+    function isStackOverflow(e) {
+        return e instanceof RangeError && /stack|call.*limit/i.test(String(e.message));
+    }
+
+    /*
+     * Per-console state. Output goes through stream.write, as in Node: replacing
+     * process.stdout.write captures console output. With ignoreErrors (the default) a
+     * write that throws is swallowed, like Node's console, which is a debugging aid; the
+     * streams are read through getters so the global console follows process.stdout.
+     */
+    var kState = Symbol('kConsoleState');
+    var kIsConsole = Symbol('kIsConsole');
+
+    function writeTo(state, useStderr, text) {
+        var indent = state.groupIndent;
+        if (indent.length !== 0) {
+            if (text.indexOf('\n') !== -1) {
+                text = text.replace(/\n/g, '\n' + indent);
+            }
+            text = indent + text;
+        }
+        text += '\n';
+        var stream = useStderr ? state.stderr() : state.stdout();
+        if (state.ignoreErrors === false) {
+            return stream.write(text);
+        }
+        if (internals.isPlainStdio(stream)) {
+            /* process.stdout/stderr with their own write cannot fail or emit 'error': skip
+             * the guard listener (two emitter calls per line). */
+            return stream.write(text);
+        }
+        try {
+            if (stream.listenerCount('error') === 0) {
+                stream.once('error', noop);
+            }
+            /* No write callback: Node's only reports errors, and these writes are
+             * synchronous, so it would be an empty nextTick per line. */
+            stream.write(text);
+        } catch (e) {
+            if (isStackOverflow(e)) {
+                throw e;
+            }
+        } finally {
+            stream.removeListener('error', noop);
+        }
+    }
+
+    function consoleState(that) {
+        var state = that !== null && that !== undefined ? that[kState] : undefined;
+        if (!state) {
+            throw new TypeError('Illegal invocation');
+        }
+        return state;
+    }
+
+    var methods = {};
+    var methodNames = [];
     function method(name, fn) {
-        /* Node's console methods all have length 0. */
-        Object.defineProperty(fn, 'length', { value: 0, configurable: true });
-        Object.defineProperty(fn, 'name', { value: name, configurable: true });
-        Object.defineProperty(console, name, {
-            value: fn, writable: true, enumerable: true, configurable: true
-        });
+        methods[name] = fn;
+        methodNames.push(name);
     }
 
     method('log', function log() {
-        write(1, format.apply(null, arguments));
+        writeTo(consoleState(this), false, format.apply(null, arguments));
     });
     method('warn', function warn() {
-        write(2, format.apply(null, arguments));
+        writeTo(consoleState(this), true, format.apply(null, arguments));
     });
     method('dir', function dir(obj, options) {
-        write(1, inspect(obj, options));
+        writeTo(consoleState(this), false, inspect(obj, options));
     });
     method('time', function time(label) {
+        var state = consoleState(this);
         label = label === undefined ? 'default' : String(label);
-        if (timers[label] !== undefined) {
+        if (state.timers[label] !== undefined) {
             warnLabel("Label '" + label + "' already exists for console.time()");
             return;
         }
-        timers[label] = native.hrnow();
+        state.timers[label] = native.hrnow();
     });
-    function timeLogImpl(name, label, data) {
+    function timeLogImpl(state, name, label, data) {
         label = label === undefined ? 'default' : String(label);
-        var start = timers[label];
+        var start = state.timers[label];
         if (start === undefined) {
             warnLabel("No such label '" + label + "' for console." + name + '()');
             return false;
@@ -882,16 +955,18 @@
                 return typeof d === 'string' ? d : inspect(d);
             }).join(' ');
         }
-        write(1, text);
+        writeTo(state, false, text);
         return true;
     }
     method('timeEnd', function timeEnd(label) {
-        if (timeLogImpl('timeEnd', label, [])) {
-            delete timers[label === undefined ? 'default' : String(label)];
+        var state = consoleState(this);
+        if (timeLogImpl(state, 'timeEnd', label, [])) {
+            delete state.timers[label === undefined ? 'default' : String(label)];
         }
     });
     method('timeLog', function timeLog(label) {
-        timeLogImpl('timeLog', label, Array.prototype.slice.call(arguments, 1));
+        timeLogImpl(consoleState(this), 'timeLog', label,
+            Array.prototype.slice.call(arguments, 1));
     });
     method('trace', function trace() {
         var err = new Error(format.apply(null, arguments));
@@ -899,7 +974,7 @@
         var stack = stackOf(err).split('\n');
         /* Drop the frame of trace() itself. */
         stack.splice(1, 1);
-        write(2, stack.join('\n'));
+        writeTo(consoleState(this), true, stack.join('\n'));
     });
     method('assert', function assert() {
         if (!arguments[0]) {
@@ -909,35 +984,50 @@
             } else {
                 args.unshift('Assertion failed');
             }
-            write(2, format.apply(null, args));
+            writeTo(consoleState(this), true, format.apply(null, args));
         }
     });
-    method('clear', function clear() {});
+    /* Node clears only a TTY (cursor to 1;1, then clear screen down), as two writes. */
+    method('clear', function clear() {
+        var stream = consoleState(this).stdout();
+        var env = internals.process ? internals.process.env : undefined;
+        if (stream.isTTY && !(env && env.TERM === 'dumb')) {
+            stream.write('\x1b[1;1H');
+            stream.write('\x1b[0J');
+        }
+    });
     method('count', function count() {
+        var state = consoleState(this);
         var label = arguments[0] === undefined ? 'default' : String(arguments[0]);
-        counts[label] = (counts[label] || 0) + 1;
-        write(1, label + ': ' + counts[label]);
+        state.counts[label] = (state.counts[label] || 0) + 1;
+        writeTo(state, false, label + ': ' + state.counts[label]);
     });
     method('countReset', function countReset() {
+        var state = consoleState(this);
         var label = arguments[0] === undefined ? 'default' : String(arguments[0]);
-        if (counts[label] === undefined) {
+        if (state.counts[label] === undefined) {
             warnLabel("Count for '" + label + "' does not exist");
             return;
         }
-        delete counts[label];
+        delete state.counts[label];
     });
     method('group', function group() {
+        var state = consoleState(this);
         if (arguments.length > 0) {
-            write(1, format.apply(null, arguments));
+            writeTo(state, false, format.apply(null, arguments));
         }
-        groupIndent += '  ';
+        state.groupIndent += state.groupIndentation;
     });
     method('groupEnd', function groupEnd() {
-        groupIndent = groupIndent.slice(0, groupIndent.length - 2);
+        var state = consoleState(this);
+        state.groupIndent = state.groupIndent.slice(0,
+            state.groupIndent.length - state.groupIndentation.length);
     });
     method('table', function table(data, properties) {
+        var state = consoleState(this);
         if (data === null || typeof data !== 'object') {
-            return console.log(data);
+            writeTo(state, false, format(data));
+            return;
         }
         var cell = function (v) {
             var depth = v !== null && typeof v === 'object' && !Array.isArray(v) &&
@@ -977,25 +1067,169 @@
             head.push('Values');
             columns.push(valuesColumn);
         }
-        write(1, renderTable(head, columns));
+        writeTo(state, false, renderTable(head, columns));
     });
     /* The rest, in Node's key order; Node's dirxml is log itself, the others are named. */
     method('debug', function debug() {
-        write(1, format.apply(null, arguments));
+        writeTo(consoleState(this), false, format.apply(null, arguments));
     });
     method('info', function info() {
-        write(1, format.apply(null, arguments));
+        writeTo(consoleState(this), false, format.apply(null, arguments));
     });
-    Object.defineProperty(console, 'dirxml', {
-        value: console.log, writable: true, enumerable: true, configurable: true
-    });
+    method('dirxml', methods.log);
     method('error', function error() {
-        write(2, format.apply(null, arguments));
+        writeTo(consoleState(this), true, format.apply(null, arguments));
     });
-    var groupFn = console.group;
     method('groupCollapsed', function groupCollapsed() {
-        groupFn.apply(console, arguments);
+        methods.group.apply(this, arguments);
     });
+
+    function nodeTypeError(code, message) {
+        return internals.nodeError ? internals.nodeError(TypeError, code, message)
+            : new TypeError(message);
+    }
+
+    /* Gives target the console methods, bound to state like Node's (so `var log =
+     * console.log; log(x)` works), with Node's names and length 0. */
+    function bindMethods(target, state) {
+        Object.defineProperty(target, kState, {
+            value: state, writable: false, enumerable: false, configurable: true
+        });
+        Object.defineProperty(target, kIsConsole, {
+            value: true, writable: false, enumerable: false, configurable: true
+        });
+        methodNames.forEach(function (name) {
+            var impl = methods[name];
+            var bound = function () {
+                return impl.apply(target, arguments);
+            };
+            Object.defineProperty(bound, 'length', { value: 0, configurable: true });
+            Object.defineProperty(bound, 'name', {
+                value: name === 'dirxml' ? 'log' : name, configurable: true
+            });
+            Object.defineProperty(target, name, {
+                value: bound, writable: true, enumerable: true, configurable: true
+            });
+        });
+    }
+
+    function newState(stdout, stderr, ignoreErrors, groupIndentation) {
+        return {
+            stdout: stdout, stderr: stderr, ignoreErrors: ignoreErrors,
+            groupIndent: '', groupIndentation: groupIndentation,
+            counts: Object.create(null), timers: Object.create(null)
+        };
+    }
+
+    /* console.Console: new Console(stdout[, stderr[, ignoreErrors]]) or
+     * new Console({stdout, stderr, ignoreErrors, groupIndentation}); callable without new. */
+    function Console(options) {
+        /* Not instanceof: Symbol.hasInstance below answers for finished consoles only. */
+        if (!(this !== null && typeof this === 'object' &&
+              Console.prototype.isPrototypeOf(this))) {
+            var args = [null];
+            for (var i = 0; i < arguments.length; i++) {
+                args.push(arguments[i]);
+            }
+            return new (Function.prototype.bind.apply(Console, args))();
+        }
+        if (!options || typeof options.write === 'function') {
+            options = { stdout: options, stderr: arguments[1], ignoreErrors: arguments[2] };
+        }
+        var stdout = options.stdout;
+        var stderr = options.stderr || stdout;
+        if (!stdout || typeof stdout.write !== 'function') {
+            throw nodeTypeError('ERR_CONSOLE_WRITABLE_STREAM',
+                'Console expects a writable stream instance for stdout');
+        }
+        if (!stderr || typeof stderr.write !== 'function') {
+            throw nodeTypeError('ERR_CONSOLE_WRITABLE_STREAM',
+                'Console expects a writable stream instance for stderr');
+        }
+        var indentation = options.groupIndentation === undefined ? 2
+            : options.groupIndentation;
+        if (typeof indentation !== 'number' || indentation < 0 || indentation > 1000 ||
+            indentation !== Math.floor(indentation)) {
+            throw internals.nodeError(RangeError, 'ERR_OUT_OF_RANGE', 'The value of ' +
+                '"groupIndentation" is out of range. It must be >= 0 && <= 1000. Received ' +
+                indentation);
+        }
+        var ignoreErrors = options.ignoreErrors === undefined ? true : !!options.ignoreErrors;
+        var state = newState(function () { return stdout; }, function () { return stderr; },
+            ignoreErrors, new Array(indentation + 1).join(' '));
+        bindMethods(this, state);
+        Object.defineProperty(this, '_stdout', {
+            value: stdout, writable: true, enumerable: false, configurable: true
+        });
+        Object.defineProperty(this, '_stderr', {
+            value: stderr, writable: true, enumerable: false, configurable: true
+        });
+        Object.defineProperty(this, '_ignoreErrors', {
+            value: ignoreErrors, writable: true, enumerable: false, configurable: true
+        });
+    }
+    methodNames.forEach(function (name) {
+        Object.defineProperty(Console.prototype, name, {
+            value: methods[name], writable: true, enumerable: true, configurable: true
+        });
+    });
+    /* As in Node, the global console (not made by the constructor) is an instance too. */
+    Object.defineProperty(Console, Symbol.hasInstance, {
+        value: function (instance) {
+            return instance !== null && typeof instance === 'object' && !!instance[kIsConsole];
+        },
+        writable: false, enumerable: false, configurable: true
+    });
+
+    /* The global console: its streams are process.stdout and process.stderr, read when
+     * first used (as Node's lazy binding), so a script may still replace them first. */
+    var console = Object.create({});
+    var lazyStdout;
+    var lazyStderr;
+    bindMethods(console, newState(function () {
+        return lazyStdout || (lazyStdout = internals.process.stdout);
+    }, function () {
+        return lazyStderr || (lazyStderr = internals.process.stderr);
+    }, true, '  '));
+    Object.defineProperty(console, '_stdout', {
+        get: function () { return lazyStdout || (lazyStdout = internals.process.stdout); },
+        set: function (v) { lazyStdout = v; },
+        enumerable: false, configurable: true
+    });
+    Object.defineProperty(console, '_stderr', {
+        get: function () { return lazyStderr || (lazyStderr = internals.process.stderr); },
+        set: function (v) { lazyStderr = v; },
+        enumerable: false, configurable: true
+    });
+    Object.defineProperty(console, '_ignoreErrors', {
+        value: true, writable: true, enumerable: false, configurable: true
+    });
+    function extra(name, fn) {
+        Object.defineProperty(console, name, {
+            value: fn, writable: true, enumerable: true, configurable: true
+        });
+    }
+    /* Node's global console also has these (inspector no-ops without an inspector). */
+    extra('Console', Console);
+    extra('profile', function profile() {});
+    extra('profileEnd', function profileEnd() {});
+    extra('timeStamp', function timeStamp() {});
+    extra('context', function context() {
+        var ctx = Object.create({});
+        bindMethods(ctx, newState(console[kState].stdout, console[kState].stderr, true, '  '));
+        return ctx;
+    });
+    extra('createTask', function createTask(name) {
+        if (typeof name !== 'string') {
+            throw internals.invalidArgType('name', 'string', name);
+        }
+        return { run: function run(fn) { return fn(); } };
+    });
+
+    internals.console = console;
+    internals.Console = Console;
+    internals.builtins = internals.builtins || Object.create(null);
+    internals.builtins.console = console;
 
     function renderRow(row, widths) {
         var out = '│ ';

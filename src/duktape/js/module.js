@@ -120,8 +120,45 @@
         });
     }
 
+    /* Core modules: bootstraps register them in internals.builtins (name -> exports) or
+     * internals.lazyBuiltins (name -> function making the exports on first use). 'node:'
+     * always means a core module; so does a bare name that is one. */
+    var builtinCache = Object.create(null);
+    function builtinName(request) {
+        if (typeof request !== 'string') {
+            return null;
+        }
+        var scheme = request.indexOf('node:') === 0;
+        var name = scheme ? request.slice(5) : request;
+        var hasOwn = Object.prototype.hasOwnProperty;
+        if (hasOwn.call(internals.builtins || {}, name) ||
+            hasOwn.call(internals.lazyBuiltins || {}, name)) {
+            return name;
+        }
+        if (scheme) {
+            var e = new Error('No such built-in module: ' + request);
+            e.code = 'ERR_UNKNOWN_BUILTIN_MODULE';
+            throw e;
+        }
+        return null;
+    }
+    function loadBuiltin(name) {
+        if (!(name in builtinCache)) {
+            var lazy = internals.lazyBuiltins && internals.lazyBuiltins[name];
+            builtinCache[name] = lazy ? lazy() : internals.builtins[name];
+        }
+        return builtinCache[name];
+    }
+    internals.requireBuiltin = function (name) {
+        return loadBuiltin(name);
+    };
+
     function makeRequire(mod) {
         function require(request) {
+            var builtin = builtinName(request);
+            if (builtin !== null) {
+                return loadBuiltin(builtin);
+            }
             var filename = resolve(request, mod);
             var cached = cache[filename];
             if (cached) {
@@ -132,6 +169,9 @@
             return child.exports;
         }
         require.resolve = function resolveRequest(request) {
+            if (builtinName(request) !== null) {
+                return request;
+            }
             return resolve(request, mod);
         };
         require.main = mainModule;

@@ -39,6 +39,10 @@
         Object.defineProperty(err, 'code', {
             value: code, writable: true, enumerable: true, configurable: true
         });
+        /* Node's internal errors print their code: String(err) is "TypeError [ERR_X]: ...". */
+        define(err, 'toString', function toString() {
+            return this.name + ' [' + code + ']: ' + this.message;
+        });
         /* Node's stack header names the code: "TypeError [ERR_X]: message". */
         try {
             var stack = err.stack;
@@ -51,15 +55,21 @@
 
     internals.nodeError = nodeError;
     internals.invalidArgType = function (name, expected, value) {
-        return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name +
-            '" argument must be of type ' + expected + '.' + describeReceived(value));
+        /* Node says "must be an instance of X" for a class alone, "of type" otherwise, and
+         * "property" for a dotted name. */
+        var wording = /^an instance of /.test(expected) ? ' must be ' : ' must be of type ';
+        var kind = name.indexOf('.') >= 0 ? '" property' : '" argument';
+        return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name + kind +
+            wording + expected + '.' + describeReceived(value));
     };
 
-    /* Like Node, the emitter methods are inherited and the process's own functions are
-     * enumerable properties. */
-    var emitterProto = {};
-    var process = Object.create(emitterProto);
-    var events = Object.create(null);
+    /* process is an EventEmitter instance, as in Node: its prototype is an object whose
+     * constructor is named process, and the emitter's own fields (_events...) are its own. */
+    var EventEmitter = internals.EventEmitter;
+    var processProto = Object.create(EventEmitter.prototype);
+    define(processProto, 'constructor', function process() {});
+    var process = Object.create(processProto);
+    EventEmitter.call(process);
 
     function own(name, fn) {
         Object.defineProperty(process, name, {
@@ -67,123 +77,17 @@
         });
     }
 
-    function checkListener(fn) {
-        if (typeof fn !== 'function') {
-            throw internals.invalidArgType('listener', 'function', fn);
-        }
-    }
-
-    /* Named *Impl so the public methods below can carry Node's names without their own
-     * name binding shadowing these helpers. */
-    function addListenerImpl(name, fn, once, prepend) {
-        checkListener(fn);
-        var list = events[name];
-        if (!list) {
-            list = events[name] = [];
-        }
-        var entry = { fn: fn, once: once };
-        if (prepend) {
-            list.unshift(entry);
-        } else {
-            list.push(entry);
-        }
-        return process;
-    }
-
-    function removeListenerImpl(name, fn) {
-        checkListener(fn);
-        var list = events[name];
-        if (!list) {
-            return process;
-        }
-        for (var i = list.length - 1; i >= 0; i--) {
-            if (list[i].fn === fn) {
-                list.splice(i, 1);
-                break;
-            }
-        }
-        if (list.length === 0) {
-            delete events[name];
-        }
-        return process;
-    }
-
-    /* Calls the listeners of name with args; returns how many were called. Listener
-     * exceptions propagate to the caller (Node's behaviour). */
-    function emitCount(name, args) {
-        var list = events[name];
-        if (!list || list.length === 0) {
-            if (name === 'error') {
-                throw args[0] instanceof Error ? args[0]
-                    : new Error('Unhandled error. (' + internals.inspect(args[0]) + ')');
-            }
-            return 0;
-        }
-        list = list.slice();
-        for (var i = 0; i < list.length; i++) {
-            if (list[i].once) {
-                var cur = events[name];
-                var at = cur ? cur.indexOf(list[i]) : -1;
-                if (at >= 0) {
-                    cur.splice(at, 1);
-                    if (cur.length === 0) {
-                        delete events[name];
-                    }
-                }
-            }
-            list[i].fn.apply(process, args);
-        }
-        return list.length;
-    }
-
-    /* As in Node, on/off are the same functions as addListener/removeListener. */
-    define(emitterProto, 'addListener', function addListener(name, fn) {
-        return addListenerImpl(name, fn, false, false);
-    });
-    define(emitterProto, 'on', emitterProto.addListener);
-    define(emitterProto, 'prependListener', function prependListener(name, fn) {
-        return addListenerImpl(name, fn, false, true);
-    });
-    define(emitterProto, 'once', function once(name, fn) {
-        return addListenerImpl(name, fn, true, false);
-    });
-    define(emitterProto, 'prependOnceListener', function prependOnceListener(name, fn) {
-        return addListenerImpl(name, fn, true, true);
-    });
-    define(emitterProto, 'removeListener', function removeListener(name, fn) {
-        return removeListenerImpl(name, fn);
-    });
-    define(emitterProto, 'off', emitterProto.removeListener);
-    define(emitterProto, 'removeAllListeners', function removeAllListeners(name) {
-        if (arguments.length === 0) {
-            events = Object.create(null);
-        } else {
-            delete events[name];
-        }
-        return process;
-    });
-    define(emitterProto, 'emit', function emit(name) {
-        return emitCount(name, Array.prototype.slice.call(arguments, 1)) > 0;
-    });
-    define(emitterProto, 'listenerCount', function listenerCount(name, listener) {
-        void listener;
-        var list = events[name];
-        return list ? list.length : 0;
-    });
-    define(emitterProto, 'listeners', function listeners(name) {
-        var list = events[name];
-        return list ? list.map(function (e) { return e.fn; }) : [];
-    });
-    define(emitterProto, 'eventNames', function eventNames() {
-        return Object.keys(events);
-    });
-
+    /* Node's C++ looks up process.emit at each emission, so a replaced emit (some libraries
+     * filter warnings that way) sees the runtime's events too. Returns how many listeners
+     * ran, 0 or 1 when emit was replaced. */
     internals.emit = function (name) {
-        return emitCount(name, Array.prototype.slice.call(arguments, 1));
+        var emit = process.emit;
+        var count = EventEmitter.prototype.listenerCount.call(process, name);
+        var handled = emit.apply(process, arguments);
+        return emit === EventEmitter.prototype.emit ? (handled ? count : 0) : (handled ? 1 : 0);
     };
     internals.listenerCount = function (name) {
-        var list = events[name];
-        return list ? list.length : 0;
+        return EventEmitter.prototype.listenerCount.call(process, name);
     };
 
     process.title = 'evljs';
@@ -200,24 +104,53 @@
     process.pid = native.pid;
     process.ppid = native.ppid;
     process.exitCode = undefined;
-    function stream(fd) {
-        return {
-            fd: fd,
-            isTTY: false,
-            write: function write(chunk, encoding, cb) {
-                if (typeof encoding === 'function') {
-                    cb = encoding;
-                }
-                native.write(fd, String(chunk));
-                if (typeof cb === 'function') {
-                    native.nextTick(cb);
-                }
-                return true;
-            }
-        };
+    process._exiting = false;
+    /* process.stdout/stderr: emitters whose write is synchronous (native.write), like
+     * Node's streams for files, pipes and TTYs on Linux, so nothing printed is lost if the
+     * process is killed or crashes. */
+    function WriteStream(fd) {
+        EventEmitter.call(this);
+        this.fd = fd;
+        this.isTTY = native.isatty(fd);
+        this.writable = true;
+        this._isStdio = true;
     }
-    process.stdout = stream(1);
-    process.stderr = stream(2);
+    WriteStream.prototype = Object.create(EventEmitter.prototype);
+    define(WriteStream.prototype, 'constructor', WriteStream);
+    define(WriteStream.prototype, 'write', function write(chunk, encoding, cb) {
+        if (typeof encoding === 'function') {
+            cb = encoding;
+        }
+        if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
+            throw internals.invalidArgType('chunk', 'string or an instance of Buffer or ' +
+                'Uint8Array', chunk);
+        }
+        native.write(this.fd, chunk);
+        if (typeof cb === 'function') {
+            native.nextTick(cb, null);
+        }
+        return true;
+    });
+    define(WriteStream.prototype, 'end', function end(chunk, encoding, cb) {
+        if (typeof chunk === 'function') {
+            cb = chunk;
+            chunk = undefined;
+        } else if (typeof encoding === 'function') {
+            cb = encoding;
+        }
+        if (chunk !== undefined && chunk !== null) {
+            this.write(chunk);
+        }
+        if (typeof cb === 'function') {
+            native.nextTick(cb);
+        }
+        return this;
+    });
+    internals.isPlainStdio = function (stream) {
+        return stream instanceof WriteStream && stream.write === WriteStream.prototype.write;
+    };
+    process.stdout = new WriteStream(1);
+    process.stderr = new WriteStream(2);
     own('cwd', function cwd() {
         return native.cwd();
     });
@@ -228,21 +161,34 @@
     own('uptime', function uptime() {
         return native.hrnow() / 1e3;
     });
-    own('hrtime', function hrtime(prev) {
+    /* Node's own listeners: signal bookkeeping on newListener/removeListener (no signals
+     * here, so they do nothing) and the warning printer, which a script may remove. */
+    process.on('newListener', function () {});
+    process.on('newListener', function startListeningIfSignal() {});
+    process.on('removeListener', function () {});
+    process.on('removeListener', function stopListeningIfSignal() {});
+    process.on('warning', function onWarning(err) {
+        native.write(2, '(evljs:' + native.pid + ') ' +
+            (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
+            err.message + '\n');
+    });
+
+    own('hrtime', function hrtime(time) {
         var t = native.hrtime();
-        if (prev !== undefined) {
-            if (!Array.isArray(prev)) {
-                throw internals.invalidArgType('time', 'an instance of Array', prev);
-            }
-            var sec = t[0] - prev[0];
-            var nsec = t[1] - prev[1];
-            if (nsec < 0) {
-                sec -= 1;
-                nsec += 1e9;
-            }
-            return [sec, nsec];
+        if (time === undefined) {
+            return t;
         }
-        return t;
+        if (!Array.isArray(time)) {
+            throw internals.invalidArgType('time', 'an instance of Array', time);
+        }
+        if (time.length !== 2) {
+            throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', 'The value of "time" is out of ' +
+                'range. It must be 2. Received ' + time.length);
+        }
+        /* Node's arithmetic, with no coercion check: non-numbers give NaN. */
+        var sec = t[0] - time[0];
+        var nsec = t[1] - time[1];
+        return [nsec < 0 ? sec - 1 : sec, nsec < 0 ? nsec + 1e9 : nsec];
     });
     own('memoryUsage', function memoryUsage() {
         var heap = native.heapBytes();
@@ -276,11 +222,7 @@
             warned[code] = true;
         }
         native.nextTick(function () {
-            var line = '(evljs:' + native.pid + ') ' +
-                (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
-                err.message + '\n';
-            native.write(2, line);
-            emitCount('warning', [err]);
+            process.emit('warning', err);
         });
     });
 
