@@ -161,12 +161,53 @@
     own('uptime', function uptime() {
         return native.hrnow() / 1e3;
     });
-    /* Node's own listeners: signal bookkeeping on newListener/removeListener (no signals
-     * here, so they do nothing) and the warning printer, which a script may remove. */
+    /* Signals as Node: the first listener of a signal name starts a watcher (which does not
+     * keep the process alive), the last one's removal stops it and the signal gets its
+     * default action back. The watcher emits the name once per delivery. */
+    var signals = native.signals;
+    var signalWatchers = {};
+    function isSignal(type) {
+        return typeof type === 'string' && Object.prototype.hasOwnProperty.call(signals, type);
+    }
+    function startListeningIfSignal(type) {
+        if (isSignal(type) && !Object.prototype.hasOwnProperty.call(signalWatchers, type)) {
+            signalWatchers[type] = native.signalWatch(signals[type], function (name) {
+                process.emit(name, name);
+            });
+        }
+    }
+    function stopListeningIfSignal(type) {
+        if (Object.prototype.hasOwnProperty.call(signalWatchers, type) &&
+            process.listenerCount(type) === 0) {
+            native.signalUnwatch(signalWatchers[type]);
+            delete signalWatchers[type];
+        }
+    }
+    own('kill', function kill(pid, sig) {
+        /* Node's checks, in Node's order: pid an integer, then the signal by number or name
+         * (default SIGTERM; 0 only probes). */
+        if (pid != (pid | 0)) { // eslint-disable-line eqeqeq
+            throw internals.invalidArgType('pid', 'number', pid);
+        }
+        var signum;
+        if (sig === (sig | 0)) {
+            signum = sig;
+        } else {
+            sig = sig || 'SIGTERM';
+            if (!isSignal(sig)) {
+                throw nodeError(TypeError, 'ERR_UNKNOWN_SIGNAL', 'Unknown signal: ' + sig);
+            }
+            signum = signals[sig];
+        }
+        native.kill(pid, signum);
+        return true;
+    });
+    /* Node's own listeners: the signal bookkeeping above on newListener/removeListener, and
+     * the warning printer, which a script may remove. */
     process.on('newListener', function () {});
-    process.on('newListener', function startListeningIfSignal() {});
+    process.on('newListener', startListeningIfSignal);
     process.on('removeListener', function () {});
-    process.on('removeListener', function stopListeningIfSignal() {});
+    process.on('removeListener', stopListeningIfSignal);
     process.on('warning', function onWarning(err) {
         native.write(2, '(evljs:' + native.pid + ') ' +
             (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
