@@ -98,8 +98,8 @@ TEST(rejected_with_an_evl_error_through_the_standard_mapping)
 {
     struct duk_env e;
     open_with_make(&e);
-    env_eval(&e, "var got; make().catch(function (e) { got = (e instanceof Error) + ':' + "
-                 "e.code + ':' + e.message; });");
+    env_eval(&e, "var got, stack; make().catch(function (e) { got = (e instanceof Error) + ':' + "
+                 "e.code + ':' + e.message; stack = String(e.stack); });");
     struct evl_duk_resolver *r = last_resolver(e.ctx);
     struct evl_error *err = NULL;
     ASSERT_OK(evl_error_new(&err, EVL_ETIMEDOUT, "took too long"));
@@ -107,6 +107,9 @@ TEST(rejected_with_an_evl_error_through_the_standard_mapping)
     evl_duk_resolver_release(r);
     ASSERT_OK(evl_loop_run(e.loop, EVL_RUN_DEFAULT));
     ASSERT_STR_EQ(env_str(&e, "got"), "true:EVL_ETIMEDOUT:took too long");
+    /* An error made in C names no C source file (no build-tree path in a script's stack). */
+    ASSERT_STR_EQ(env_str(&e, "/\\.c:[0-9]/.test(stack)"), "false");
+    ASSERT_STR_EQ(env_str(&e, "stack.indexOf('took too long') >= 0"), "true");
     env_close(&e);
 }
 
