@@ -35,8 +35,9 @@ EVL_API void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
 EVL_API int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 
 /* Destroys a heap made by evl_duk_heap_new (uninstalling the binding first if there is one).
- * The heap's thread only. */
-EVL_API void evl_duk_heap_free(duk_context *ctx);
+ * The heap's thread only. Errors: EVL_EINVAL (NULL), EVL_ERECURSE (from inside a JS callback
+ * of this heap: nothing is freed). */
+EVL_API int evl_duk_heap_free(duk_context *ctx);
 
 /* Flags for evl_duk_install. */
 #define EVL_DUK_NO_CONSOLE   0x1u /* keep the heap's own console (do not define one) */

@@ -33,7 +33,7 @@ struct evl_allocator {
  */
 EVL_API int evl_set_allocator(const struct evl_allocator *allocator);
 
-/* Copies the allocator in force into *out. Thread-safe. */
+/* Copies the allocator in force into *out (nothing for NULL). Thread-safe. */
 EVL_API void evl_get_allocator(struct evl_allocator *out);
 
 /* Allocation through the allocator in force. Thread-safe if the allocator is. evl_calloc
@@ -63,7 +63,8 @@ EVL_API void evl_alloc_tracking_enable(void);
 EVL_API void evl_alloc_tracking_disable(void);
 EVL_API int evl_alloc_tracking_enabled(void);
 
-/* A snapshot of the tracking counters (all zero when tracking is off). Thread-safe. */
+/* A snapshot of the tracking counters (all zero when tracking is off; nothing for NULL).
+ * Thread-safe. */
 EVL_API void evl_alloc_stats(struct evl_alloc_stats *out);
 
 /*

@@ -86,7 +86,8 @@ EVL_API int evl_error_set_syscall(struct evl_error *err, const char *syscall);
 EVL_API const struct evl_values *evl_error_errors(const struct evl_error *err);
 
 /* Sets the cause; err takes ownership of cause (a previous cause is freed). Thread-safe on an
- * error no other thread uses. Errors: EVL_EINVAL (NULL err, or cause == err). */
+ * error no other thread uses. Errors: EVL_EINVAL (NULL err, or err in cause's own chain: a
+ * cycle; cause then stays the caller's). */
 EVL_API int evl_error_set_cause(struct evl_error *err, struct evl_error *cause);
 
 /* Sets the correlation id (0 = none). Thread-safe on an error no other thread uses. */

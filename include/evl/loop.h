@@ -171,10 +171,10 @@ EVL_API int evl_loop_close(struct evl_loop *loop);
  * thread only. */
 EVL_API int evl_loop_alive(const struct evl_loop *loop);
 
-/* The current lifecycle state. Thread-safe. */
+/* The current lifecycle state (EVL_LOOP_TERMINATED for a NULL loop). Thread-safe. */
 EVL_API enum evl_loop_state evl_loop_state(const struct evl_loop *loop);
 
-/* The loop's clock in nanoseconds (fresh read). Thread-safe. */
+/* The loop's clock in nanoseconds (fresh read; 0 for a NULL loop). Thread-safe. */
 EVL_API uint64_t evl_loop_now_ns(const struct evl_loop *loop);
 
 /* Nonzero when called on the loop's thread. Thread-safe, cheap. */

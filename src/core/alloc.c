@@ -141,7 +141,9 @@ int evl_set_allocator(const struct evl_allocator *allocator)
 
 void evl_get_allocator(struct evl_allocator *out)
 {
-    *out = current;
+    if (out) {
+        *out = current;
+    }
 }
 
 void *evl_malloc(size_t size)
@@ -199,6 +201,9 @@ int evl_alloc_tracking_enabled(void)
 
 void evl_alloc_stats(struct evl_alloc_stats *out)
 {
+    if (!out) {
+        return;
+    }
     out->live_blocks = atomic_load(&live_blocks);
     out->live_bytes = atomic_load(&live_bytes);
     out->peak_bytes = atomic_load(&peak_bytes);

@@ -186,8 +186,15 @@ const struct evl_values *evl_error_errors(const struct evl_error *err)
 
 int evl_error_set_cause(struct evl_error *err, struct evl_error *cause)
 {
-    if (!err || err == cause || err == &nomem_error) {
+    if (!err || err == &nomem_error) {
         return EVL_EINVAL;
+    }
+    /* A chain that leads back to err would be a cycle: walking it (find, root, free) would
+     * never end. */
+    for (const struct evl_error *c = cause; c; c = c->cause) {
+        if (c == err) {
+            return EVL_EINVAL;
+        }
     }
     evl_error_free(err->cause);
     err->cause = cause;

@@ -928,11 +928,17 @@ int evl_loop_close(struct evl_loop *loop)
 
 enum evl_loop_state evl_loop_state(const struct evl_loop *loop)
 {
+    if (!loop) {
+        return EVL_LOOP_TERMINATED; /* nothing can run on no loop */
+    }
     return (enum evl_loop_state)atomic_load(&((struct evl_loop *)(uintptr_t)loop)->state);
 }
 
 uint64_t evl_loop_now_ns(const struct evl_loop *loop)
 {
+    if (!loop) {
+        return 0;
+    }
     return evl__loop_clock(loop);
 }
 

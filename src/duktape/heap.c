@@ -221,13 +221,17 @@ struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx)
     return funcs.udata;
 }
 
-void evl_duk_heap_free(duk_context *ctx)
+int evl_duk_heap_free(duk_context *ctx)
 {
     if (!ctx) {
-        return;
+        return EVL_EINVAL;
     }
-    /* Uninstall first so the binding's C side is freed while the heap is fully alive. */
-    (void)evl_duk_uninstall(ctx);
+    /* Uninstall first so the binding's C side is freed while the heap is fully alive; from
+     * inside a JS callback the heap is still running code, and destroying it would pull the
+     * stack out from under that code. */
+    if (evl_duk_uninstall(ctx) == EVL_ERECURSE) {
+        return EVL_ERECURSE;
+    }
     duk_memory_functions funcs;
     duk_get_memory_functions(ctx, &funcs);
     duk_destroy_heap(ctx);
@@ -236,4 +240,5 @@ void evl_duk_heap_free(duk_context *ctx)
         free_spares(funcs.udata);
         evl_free(funcs.udata);
     }
+    return 0;
 }

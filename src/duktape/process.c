@@ -65,7 +65,7 @@ static struct evl_duk *binding(duk_context *ctx)
  * inherited non-blocking descriptor is waited on. Errors (a closed pipe) drop the output:
  * console output is best effort in Node too.
  */
-static void write_all(int fd, const char *buf, size_t len)
+static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
@@ -78,9 +78,10 @@ static void write_all(int fd, const char *buf, size_t len)
             struct pollfd p = {.fd = fd, .events = POLLOUT};
             (void)poll(&p, 1, -1);
         } else {
-            return;
+            return n < 0 ? errno : EIO;
         }
     }
+    return 0;
 }
 
 /* native.write(fd, string or buffer data): fd 1 is stdout, 2 is stderr; synchronous. */
@@ -103,7 +104,12 @@ static duk_ret_t native_write(duk_context *ctx)
     }
     /* Text printed through C stdio (the embedder's, or evljs --help) goes first. */
     fflush(fd == 1 ? stdout : stderr);
-    write_all(fd, s, len);
+    if (write_all(fd, s, len) == EPIPE) {
+        /* The reader is gone (evljs ignores SIGPIPE, as Node does): Node's stream fails with
+         * "write EPIPE", which ends a script that does not handle it with status 1. */
+        evl__duk_push_error_code(ctx, EVL_ESYS(EPIPE), "write", "write EPIPE");
+        return duk_throw(ctx);
+    }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "duktape/duk_private.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,8 @@ static int set_argv(duk_context *ctx, int argc, char **argv, const struct run_op
 
 int evl_duk_main(int argc, char **argv)
 {
+    /* As Node: a write to a closed pipe fails with EPIPE instead of killing the process. */
+    signal(SIGPIPE, SIG_IGN);
     struct run_options o;
     int prc = parse_args(argc, argv, &o);
     if (prc != 0) {

@@ -29,3 +29,30 @@ TEST(heap_cap_fails_allocation_cleanly)
     duk_pop(ctx);
     evl_duk_heap_free(ctx);
 }
+
+static duk_ret_t js_free_own_heap(duk_context *ctx)
+{
+    duk_push_int(ctx, evl_duk_heap_free(ctx));
+    return 1;
+}
+
+/* Regression: freeing the heap from one of its own JS callbacks destroyed the running heap. */
+TEST(heap_free_from_inside_a_callback_is_refused)
+{
+    struct evl_loop *loop = NULL;
+    duk_context *ctx = NULL;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_duk_heap_new(&ctx, NULL));
+    ASSERT_OK(evl_duk_install(ctx, loop, 0));
+    duk_push_c_function(ctx, js_free_own_heap, 0);
+    duk_put_global_string(ctx, "freeMe");
+    ASSERT_EQ(duk_peval_string(ctx, "var rc; setTimeout(function () { rc = freeMe(); }, 0);"), 0);
+    duk_pop(ctx);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(duk_peval_string(ctx, "rc"), 0);
+    ASSERT_EQ(duk_get_int(ctx, -1), EVL_ERECURSE);
+    duk_pop(ctx);
+    ASSERT_OK(evl_duk_heap_free(ctx));
+    ASSERT_ERR(EVL_EINVAL, evl_duk_heap_free(NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}

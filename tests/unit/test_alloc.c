@@ -67,3 +67,11 @@ TEST(strerror_table)
     EVL_ERRNO_MAP(CHECK_ONE)
 #undef CHECK_ONE
 }
+
+TEST(null_arguments_are_refused_not_dereferenced)
+{
+    evl_get_allocator(NULL);
+    evl_alloc_stats(NULL);
+    ASSERT_EQ(evl_loop_state(NULL), EVL_LOOP_TERMINATED);
+    ASSERT_UEQ(evl_loop_now_ns(NULL), 0);
+}

@@ -228,13 +228,13 @@ TEST(backend_fd_wakes_the_host_for_work_from_another_thread) /* labels: real-tim
     ASSERT_OK(evl_loop_ref(loop)); /* a server loop: alive without timers */
     int bfd = evl_loop_backend_fd(loop);
     atomic_store(&submitted_ran, 0);
+    uint64_t start = mono_ns(); /* before the thread: its 20 ms sleep starts after this */
     pthread_t th;
     ASSERT_EQ(pthread_create(&th, NULL, submit_later, loop), 0);
-    uint64_t start = mono_ns();
     /* No timer: the host blocks with no timeout until the producer's wake-up. */
     ASSERT_EQ(evl_loop_next_timeout_ns(loop), -1);
     ASSERT_EQ(host_wait(loop, bfd, -1, NULL), 1);
-    ASSERT_UGE(mono_ns() - start, 15000000u);
+    ASSERT_UGE(mono_ns() - start, 20000000u);
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
     ASSERT_EQ(atomic_load(&submitted_ran), 1);
     ASSERT_EQ(pthread_join(th, NULL), 0);

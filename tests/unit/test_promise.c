@@ -636,6 +636,10 @@ TEST(error_chain_unwraps)
     ASSERT_OK(evl_error_set_cause(mid, root));
     ASSERT_OK(evl_error_set_cause(outer, mid));
     ASSERT_ERR(EVL_EINVAL, evl_error_set_cause(outer, outer));
+    /* A longer cycle is refused too (find and root would never end on it). */
+    ASSERT_ERR(EVL_EINVAL, evl_error_set_cause(root, outer));
+    ASSERT_ERR(EVL_EINVAL, evl_error_set_cause(mid, outer));
+    ASSERT_NULL(evl_error_cause(root));
     evl_error_set_correlation_id(outer, 99);
     evl_error_set_context(outer, new_int(5), free_int);
     ASSERT_STR_EQ(evl_error_message(outer), "request 7 failed");
