@@ -27,7 +27,7 @@
 struct client {
     struct client *next;
     int fd;
-    char *buf; /* bytes read, not yet echoed: buf[off..len) */
+    char *buf; /* BACKLOG_MAX bytes; read, not yet echoed: buf[off..len) */
     size_t off;
     size_t len;
     size_t cap;
@@ -83,16 +83,21 @@ static void on_client(struct evl_loop *loop, int fd, int status, unsigned events
         client_close(loop, s, c);
         return;
     }
-    if (events & (EVL_READABLE | EVL_HANGUP | EVL_ERROR)) {
-        if (c->cap - c->len < 65536) {
-            size_t cap = c->cap ? c->cap * 2 : 65536;
-            char *nb = realloc(c->buf, cap);
-            if (!nb) {
+    size_t backlog = c->len - c->off;
+    if ((events & (EVL_READABLE | EVL_HANGUP | EVL_ERROR)) && backlog < BACKLOG_MAX) {
+        /* The unsent bytes move to the front, so the buffer never outgrows the bound. */
+        if (c->off > 0) {
+            memmove(c->buf, c->buf + c->off, backlog);
+            c->off = 0;
+            c->len = backlog;
+        }
+        if (!c->buf) {
+            c->buf = malloc(BACKLOG_MAX);
+            if (!c->buf) {
                 client_close(loop, s, c);
                 return;
             }
-            c->buf = nb;
-            c->cap = cap;
+            c->cap = BACKLOG_MAX;
         }
         ssize_t n = read(fd, c->buf + c->len, c->cap - c->len);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -272,11 +277,12 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     evl_loop_set_data(loop, &s);
     s.listen_fd = listen_on(port, &port);
-    int rc;
+    int rc = 0;
     if (s.listen_fd < 0 || (rc = evl_fd_start(loop, s.listen_fd, EVL_READABLE, on_accept, &s)) ||
         (rc = evl_signal_start(loop, SIGINT, on_shutdown_signal, &s, &s.sig_int)) ||
         (rc = evl_signal_start(loop, SIGTERM, on_shutdown_signal, &s, &s.sig_term))) {
-        fprintf(stderr, "echo: cannot start: %s\n", strerror(errno));
+        fprintf(stderr, "echo: cannot start: %s\n",
+                s.listen_fd < 0 ? strerror(errno) : evl_strerror(rc));
         return 1;
     }
     printf("echo: listening on 127.0.0.1:%d\n", port);

@@ -228,7 +228,7 @@ EVL_API int evl_duk_push_new_promise(duk_context *ctx, struct evl_duk_resolver *
  * Settle from any thread, once: on the loop thread push(ctx, value) makes the JS value
  * (push NULL: the standard mapping of the section above: NULL is undefined, an evl_error an
  * Error), then dtor(loop, value) runs (dtor may be NULL). If the heap was uninstalled or
- * destroyed meanwhile, only dtor runs (with a NULL loop if the loop closed). Returns 0 (the
+ * destroyed meanwhile, or the loop closes first, only dtor runs. Returns 0 (the
  * value belongs to evl now), EVL_EALREADY (already settled), or EVL_ECLOSED / EVL_ENOMEM
  * (refused: the value stays the caller's, the handle is still unused). Thread-safe.
  */

@@ -26,8 +26,7 @@ struct evl_promise;
  * The work, run on a worker thread. Return 0 to fulfil the promise with *value_out (with
  * destructor *dtor_out; both start NULL), or a negative code to reject it: with *value_out
  * as the reason if the work set one, else with an evl_error carrying that code. The
- * destructor runs on the loop thread (or, if the loop closed meanwhile, on the worker with a
- * NULL loop).
+ * destructor runs on the loop thread, also when a close destroys the result.
  */
 typedef int (*evl_work_cb)(void *arg, void **value_out, evl_dtor_cb *dtor_out);
 

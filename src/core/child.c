@@ -131,6 +131,8 @@ static void on_pidfd(struct evl_loop *loop, int fd, int status, unsigned events,
 
 /* Reaps every SIGCHLD-path watch whose child ended. A callback may add or remove watches,
  * so the walk starts over after each one that ran. */
+static void deferred_scan(struct evl_loop *loop, void *arg);
+
 static void scan(struct child_loop *c)
 {
     bool again = true;
@@ -138,9 +140,16 @@ static void scan(struct child_loop *c)
         again = false;
         for (struct child_watch *w = c->watches; w; w = w->next) {
             if (w->pidfd < 0 && try_reap(c, w)) {
-                again = !evl__loop_interrupted(c->loop);
+                again = true;
                 break;
             }
+        }
+        if (again && evl__loop_interrupted(c->loop)) {
+            /* Stopped by a callback: the rest of the scan is the next iteration's. */
+            if (!c->scan_queued && evl__loop_defer_pending(c->loop, deferred_scan, c) == 0) {
+                c->scan_queued = true;
+            }
+            return;
         }
     }
 }

@@ -20,7 +20,8 @@
 struct phase_hook {
     evl_hook_cb cb;
     void *arg;
-    unsigned kinds; /* 0: removed, compacted away after the current run */
+    unsigned kinds;   /* 0: removed, compacted away after the current run */
+    unsigned pending; /* kinds added during a run: they start with the next iteration */
 };
 
 struct evl__phase_hooks {
@@ -32,10 +33,13 @@ struct evl__phase_hooks {
     bool dirty;       /* removed entries wait for compaction */
 };
 
+/* After the last run in progress: kinds added meanwhile take effect, removed entries go. */
 static void compact(struct evl__phase_hooks *h)
 {
     uint32_t j = 0;
     for (uint32_t i = 0; i < h->n; i++) {
+        h->v[i].kinds |= h->v[i].pending;
+        h->v[i].pending = 0;
         if (h->v[i].kinds != 0) {
             h->v[j++] = h->v[i];
         }
@@ -67,7 +71,7 @@ static int check_caller(const struct evl_loop *loop, unsigned kinds, evl_hook_cb
 static struct phase_hook *find(struct evl__phase_hooks *h, evl_hook_cb cb, void *arg)
 {
     for (uint32_t i = 0; h && i < h->n; i++) {
-        if (h->v[i].kinds != 0 && h->v[i].cb == cb && h->v[i].arg == arg) {
+        if ((h->v[i].kinds | h->v[i].pending) != 0 && h->v[i].cb == cb && h->v[i].arg == arg) {
             return &h->v[i];
         }
     }
@@ -91,10 +95,18 @@ int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, voi
     }
     if (old) {
         /* Same callback, new kinds: one entry, so its order among the others is kept. */
-        if (!(old->kinds & EVL_HOOK_IDLE) && (kinds & EVL_HOOK_IDLE)) {
+        if ((old->pending & kinds) != 0) {
+            return EVL_EEXIST;
+        }
+        if (h->running > 0) {
+            old->pending |= kinds;
+            h->dirty = true;
+        } else {
+            old->kinds |= kinds;
+        }
+        if (kinds & EVL_HOOK_IDLE) {
             h->idle++;
         }
-        old->kinds |= kinds;
         return 0;
     }
     if (!h) {
@@ -119,7 +131,7 @@ int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, voi
         h->v = v;
         h->cap = cap;
     }
-    h->v[h->n++] = (struct phase_hook){cb, arg, kinds};
+    h->v[h->n++] = (struct phase_hook){cb, arg, kinds, 0};
     if (kinds & EVL_HOOK_IDLE) {
         h->idle++;
     }
@@ -134,14 +146,15 @@ int evl_loop_remove_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, 
     }
     struct evl__phase_hooks *h = loop->phase_hooks;
     struct phase_hook *e = find(h, cb, arg);
-    if (!e || (e->kinds & kinds) == 0) {
+    if (!e || ((e->kinds | e->pending) & kinds) == 0) {
         return EVL_ENOENT;
     }
-    if ((e->kinds & kinds & EVL_HOOK_IDLE) != 0) {
+    if (((e->kinds | e->pending) & kinds & EVL_HOOK_IDLE) != 0) {
         h->idle--;
     }
     e->kinds &= ~kinds;
-    if (e->kinds == 0) {
+    e->pending &= ~kinds;
+    if ((e->kinds | e->pending) == 0) {
         h->dirty = true;
         if (h->running == 0) {
             compact(h);

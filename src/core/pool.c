@@ -94,7 +94,7 @@ struct evl_pool {
     unsigned watchers;          /* idle workers watching a batch for progress (lock) */
     struct evl__pool_job *head; /* FIFO of queued jobs (lock) */
     struct evl__pool_job *tail;
-    size_t queued;
+    _Atomic size_t queued; /* written under the lock; read without by run_range */
     bool stopping;
     /* evl_pool_new's + one per live job + the credits loops hold (see take_ref). */
     _Atomic uint32_t refs;
@@ -292,15 +292,9 @@ static void wake_one(struct evl_pool *pool)
     }
 }
 
-/* Moves the incoming stack to the FIFO's tail, oldest first. Pool lock held. */
-static void take_incoming(struct evl_pool *pool)
+/* Appends a newest-first chain to the FIFO's tail, oldest first. Pool lock held. */
+static void queue_chain(struct evl_pool *pool, struct evl__pool_job *in)
 {
-    struct evl__pool_job *in = atomic_load(&pool->incoming);
-    do {
-        if (!in || in == INCOMING_CLOSED) {
-            return;
-        }
-    } while (!atomic_compare_exchange_weak(&pool->incoming, &in, NULL));
     struct evl__pool_job *rev = NULL;
     struct evl__pool_job *last = in;
     size_t n = 0;
@@ -311,13 +305,28 @@ static void take_incoming(struct evl_pool *pool)
         in = next;
         n++;
     }
+    if (!rev) {
+        return;
+    }
     if (pool->tail) {
         pool->tail->next = rev;
     } else {
         pool->head = rev;
     }
     pool->tail = last;
-    pool->queued += n;
+    atomic_store_explicit(&pool->queued, pool->queued + n, memory_order_relaxed);
+}
+
+/* Moves the incoming stack to the FIFO's tail, oldest first. Pool lock held. */
+static void take_incoming(struct evl_pool *pool)
+{
+    struct evl__pool_job *in = atomic_load(&pool->incoming);
+    do {
+        if (!in || in == INCOMING_CLOSED) {
+            return;
+        }
+    } while (!atomic_compare_exchange_weak(&pool->incoming, &in, NULL));
+    queue_chain(pool, in);
 }
 
 /*
@@ -480,25 +489,55 @@ static uint32_t take_batch(struct evl_pool *pool, struct worker *self)
     if (!job) {
         pool->tail = NULL;
     }
-    pool->queued -= n;
+    atomic_store_explicit(&pool->queued, pool->queued - n, memory_order_relaxed);
     atomic_store_explicit(&self->range, range_make(0, n), memory_order_release);
     return n;
 }
 
-/* Runs the jobs of self's range (and what is split off it meanwhile is run by the thief);
- * returns the finished jobs, in the order they ran. */
-static struct evl__pool_job *run_range(struct worker *self)
+/* Hands the finished jobs in *done to their loops and empties the list. Pool lock not held. */
+static void flush_done(struct evl_pool *pool, struct evl__pool_job **done)
+{
+    struct evl_loop *runs[POOL_BATCH_MAX];
+    pthread_mutex_lock(&pool->lock);
+    /* Submitting under the pool lock orders the hand-off against loop teardown. */
+    size_t nruns = hand_off(pool, *done, runs);
+    pthread_mutex_unlock(&pool->lock);
+    for (size_t i = 0; i < nruns; i++) {
+        evl__loop_mem_release(runs[i]);
+    }
+    *done = NULL;
+}
+
+/*
+ * Runs the jobs of self's range (what a thief splits off meanwhile it runs) and hands the
+ * finished ones back. They go back together at the end of the range, one submit per loop,
+ * except before a job of another loop (so a loop's results, and its close, never wait for
+ * another loop's work) and while a worker is idle with nothing queued (latency matters more
+ * than batching then, and the next job may be a long one).
+ */
+static void run_range(struct evl_pool *pool, struct worker *self)
 {
     struct evl__pool_job *done = NULL;
     struct evl__pool_job **done_link = &done;
+    struct evl__pool_job *last = NULL;
     struct evl__pool_job *job;
     while ((job = range_pop(self)) != NULL) {
         int expected = JOB_TAKEN;
         if (!atomic_compare_exchange_strong(&job->state, &expected, JOB_RUNNING)) {
             /* Canceled by loop teardown, which settled the promise and ended the in-flight
-             * count: the work must not run. */
+             * count: the work must not run. Teardown still holds the pool lock while it
+             * reads the record it just canceled; the free waits for it. */
+            pthread_mutex_lock(&pool->lock);
+            pthread_mutex_unlock(&pool->lock);
             job_free(job);
             continue;
+        }
+        if (done && (job->ps != last->ps ||
+                     (atomic_load_explicit(&pool->idle, memory_order_relaxed) > 0 &&
+                      atomic_load_explicit(&pool->queued, memory_order_relaxed) == 0))) {
+            *done_link = NULL;
+            flush_done(pool, &done);
+            done_link = &done;
         }
         void *value = NULL;
         evl_dtor_cb dtor = NULL;
@@ -507,16 +546,18 @@ static struct evl__pool_job *run_range(struct worker *self)
         job->dtor = dtor;
         *done_link = job;
         done_link = &job->next;
+        last = job;
     }
     *done_link = NULL;
-    return done;
+    if (done) {
+        flush_done(pool, &done);
+    }
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *self = arg;
     struct evl_pool *pool = self->pool;
-    struct evl_loop *runs[POOL_BATCH_MAX];
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         take_incoming(pool);
@@ -546,19 +587,7 @@ static void *worker_main(void *arg)
             wake_for_rest(pool, taken);
         }
         pthread_mutex_unlock(&pool->lock);
-
-        struct evl__pool_job *done = run_range(self);
-
-        pthread_mutex_lock(&pool->lock);
-        if (!done) {
-            continue;
-        }
-        /* Submitting under the pool lock orders the hand-off against loop teardown. */
-        size_t nruns = hand_off(pool, done, runs);
-        pthread_mutex_unlock(&pool->lock);
-        for (size_t i = 0; i < nruns; i++) {
-            evl__loop_mem_release(runs[i]);
-        }
+        run_range(pool, self);
         pthread_mutex_lock(&pool->lock);
     }
     pthread_mutex_unlock(&pool->lock);
@@ -644,10 +673,10 @@ int evl_pool_free(struct evl_pool *pool)
     }
     pthread_mutex_lock(&pool->lock);
     pool->stopping = true;
-    /* Close the incoming stack (later submits fail with EVL_ECLOSED); what is on it is
-     * queued and finished like the rest. */
-    take_incoming(pool);
-    atomic_store(&pool->incoming, INCOMING_CLOSED);
+    /* Close the incoming stack (later submits fail with EVL_ECLOSED) in the same atomic step
+     * that takes what is on it, so a push racing the close is either taken here or refused;
+     * what is taken is queued and finished like the rest. */
+    queue_chain(pool, atomic_exchange(&pool->incoming, INCOMING_CLOSED));
     pthread_cond_broadcast(&pool->cond);
     pthread_mutex_unlock(&pool->lock);
     for (unsigned i = 0; i < pool->nthreads; i++) {
@@ -819,11 +848,15 @@ static void unqueue(struct evl_pool *pool, struct evl__pool_job *job)
         prev = *pp;
         pp = &(*pp)->next;
     }
+    EVL__ASSERT(*pp == job);
+    if (!*pp) {
+        return;
+    }
     *pp = job->next;
     if (pool->tail == job) {
         pool->tail = prev;
     }
-    pool->queued--;
+    atomic_store_explicit(&pool->queued, pool->queued - 1, memory_order_relaxed);
 }
 
 /*

@@ -301,7 +301,12 @@ static void deliver(struct evl_loop *loop, int fd, int status, unsigned events, 
         loop->cb_depth--;
         evl__loop_after_callback(loop);
         if (evl__loop_interrupted(loop)) {
-            break; /* what is owed stays in seen for the next delivery */
+            /* What is owed stays in seen; the event fd is made readable again so that the
+             * next iteration hands it over without waiting for another signal. */
+            uint64_t one = 1;
+            ssize_t rc = write(s->wfd, &one, s->wfd == s->rfd ? sizeof(one) : 1);
+            (void)rc;
+            break;
         }
     }
     if (--s->walking == 0 && s->dirty) {

@@ -114,10 +114,10 @@ void evl__duk_flush_stdout(void);
 int evl__duk_perf_install(struct evl_duk *d);
 
 /* signals.c: adds the signal natives to the natives object on top of the stack; stops the
- * binding's watchers; whether w is still one of them. */
+ * binding's watchers; whether the watcher with this id is still one of them. */
 void evl__duk_signal_natives(duk_context *ctx);
 void evl__duk_signals_release(struct evl_duk *d);
-int evl__duk_sigwatch_live(struct evl_duk *d, const struct evl_duk_sigwatch *w);
+int evl__duk_sigwatch_live(struct evl_duk *d, uint64_t id);
 
 /* settle.c: detaches the pending C settlements from a binding that is going away. */
 void evl__duk_settle_release(struct evl_duk *d);

@@ -113,7 +113,13 @@ static void settle(struct evl_loop *loop, void *value, void *arg, struct evl_res
     }
     duk_pop(ctx);
     if (a.rc != 0) {
-        return; /* out of memory: the derived promise is fulfilled with undefined */
+        /* The JS value could not be kept (out of memory): a failure, never a success. */
+        struct evl_error *err = NULL;
+        if (evl_error_new(&err, a.rc, "evl_duk: cannot keep the settlement value") == 0 &&
+            evl_result_reject(result, err, evl_error_dtor) != 0) {
+            evl_error_free(err);
+        }
+        return;
     }
     int rc = reject ? evl_result_reject(result, a.value, a.dtor)
                     : evl_result_resolve(result, a.value, a.dtor);

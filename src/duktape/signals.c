@@ -78,24 +78,26 @@ static void on_signal(struct evl_loop *loop, uint64_t id, int signum, uint32_t c
     (void)id;
     struct evl_duk_sigwatch *w = arg;
     struct evl_duk *d = w->d;
-    /* One emit per delivery, as libuv reports them; fn may stop this watcher. */
+    /* One emit per delivery, as libuv reports them. fn may stop this watcher (and a new one
+     * may reuse its memory), so it is looked up again by its id, which is never reused. */
     uint32_t fn_ref = w->fn_ref;
+    uint64_t wid = w->id;
     for (uint32_t i = 0; i < count && !evl__duk_terminated(d); i++) {
         evl__duk_push_ref(d->ctx, fn_ref);
         duk_push_undefined(d->ctx);
         duk_push_string(d->ctx, signal_name(signum));
         (void)evl__duk_call_method_guarded(d, 1);
         duk_pop(d->ctx);
-        if (!evl__duk_sigwatch_live(d, w)) {
+        if (!evl__duk_sigwatch_live(d, wid)) {
             break;
         }
     }
 }
 
-int evl__duk_sigwatch_live(struct evl_duk *d, const struct evl_duk_sigwatch *w)
+int evl__duk_sigwatch_live(struct evl_duk *d, uint64_t id)
 {
     for (const struct evl_duk_sigwatch *x = d->sigwatches; x; x = x->next) {
-        if (x == w) {
+        if (x->id == id) {
             return 1;
         }
     }

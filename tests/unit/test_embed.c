@@ -428,3 +428,32 @@ TEST(hooks_removed_or_added_during_a_run)
     ASSERT_STR_EQ(order, "C");
     ASSERT_OK(evl_loop_free(loop));
 }
+
+static void hook_adds_check_to_other(struct evl_loop *loop, enum evl_hook_kind kind, void *arg)
+{
+    (void)kind;
+    (void)arg;
+    note('A');
+    /* hook_note is installed for PREPARE only; CHECK added now starts next iteration. */
+    if (evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_note, NULL) == 0) {
+        note('+');
+    }
+}
+
+TEST(a_kind_added_to_a_hook_during_its_run_waits_for_the_next_iteration)
+{
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    norder = 0;
+    order[0] = '\0';
+    ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_adds_check_to_other, NULL));
+    ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_PREPARE, hook_note, NULL));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_STR_EQ(order, "PA+");
+    norder = 0;
+    ASSERT_OK(evl_loop_remove_hook(loop, EVL_HOOK_CHECK, hook_adds_check_to_other, NULL));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
+    ASSERT_STR_EQ(order, "PC");
+    ASSERT_ERR(EVL_EEXIST, evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_note, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}

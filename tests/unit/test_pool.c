@@ -744,3 +744,113 @@ TEST(no_job_waits_behind_a_long_one_while_a_worker_is_idle) /* labels: real-time
         ASSERT_OK(evl_pool_free(pool));
     }
 }
+
+static void submit_short_then_long(struct evl_loop *loop, void *arg)
+{
+    struct evl_pool *pool = arg;
+    /* The reverse order of the test above: the short job runs first, and its result must
+     * not wait in the worker while the long one runs. */
+    static const intptr_t ms[2] = {0, 300};
+    fair_start = mono_ms();
+    for (intptr_t i = 0; i < 2; i++) {
+        struct evl_promise *p = NULL;
+        struct evl_promise *d = NULL;
+        ASSERT_OK(evl_pool_submit(pool, loop, work_sleep_ms, (void *)ms[i], &p));
+        ASSERT_OK(evl_promise_then(p, note_settled, NULL, (void *)i, NULL, &d));
+        evl_promise_release(p);
+        evl_promise_release(d);
+    }
+}
+
+/* Regression: both jobs went to one worker as a batch and the instant one's result was handed
+ * back only after the 300 ms one had run. */
+TEST(a_finished_result_does_not_wait_for_the_rest_of_its_batch) /* labels: real-time */
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 2));
+    ASSERT_OK(evl_loop_submit(loop, submit_short_then_long, pool));
+    run_loop(loop);
+    ASSERT_TRUE(settled_at[0] < 150);
+    ASSERT_TRUE(settled_at[1] >= 300);
+    free_loop(loop);
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+/* Regression: one worker ran a job of loop A then, in the same batch, a long job of loop B;
+ * A's result stayed in the worker, so closing A waited for B's work. */
+TEST(closing_a_loop_never_waits_for_another_loops_work) /* labels: real-time */
+{
+    struct evl_loop *a = new_loop();
+    struct evl_loop *b = new_loop();
+    struct evl_pool *pool = gated_pool_new(1);
+    struct evl_promise *gate_p = NULL;
+    struct evl_promise *pa = NULL;
+    struct evl_promise *pb = NULL;
+    ASSERT_OK(evl_pool_submit(pool, a, work_blocked, S("gate"), &gate_p));
+    wait_for_blocked(1);
+    /* Queued behind the gate: the worker takes both as one batch when it opens. */
+    ASSERT_OK(evl_pool_submit(pool, a, work_sleep_ms, (void *)(intptr_t)20, &pa));
+    ASSERT_OK(evl_pool_submit(pool, b, work_sleep_ms, (void *)(intptr_t)1000, &pb));
+    gate_release();
+    struct timespec ts = {0, 150 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* A's job is done, B's is running */
+    uint64_t t0 = mono_ms();
+    ASSERT_OK(evl_loop_close(a)); /* not running: the teardown runs here */
+    if (evl_loop_state(a) != EVL_LOOP_TERMINATED) {
+        (void)evl_loop_run(a, EVL_RUN_DEFAULT);
+    }
+    ASSERT_TRUE(mono_ms() - t0 < 500);
+    ASSERT_EQ(evl_loop_state(a), EVL_LOOP_TERMINATED);
+    evl_promise_release(gate_p);
+    evl_promise_release(pa);
+    ASSERT_OK(evl_loop_free(a));
+    run_loop(b);
+    ASSERT_EQ(evl_promise_state(pb), EVL_PROMISE_FULFILLED);
+    evl_promise_release(pb);
+    free_loop(b);
+    ASSERT_OK(evl_pool_free(pool));
+}
+
+static struct evl_promise *raced;
+static struct evl_pool *race_pool;
+
+static void *free_pool_now(void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_pool_free(race_pool));
+    return NULL;
+}
+
+/* evl_pool_free racing a submit: the job is either taken by the close and run, or refused
+ * (EVL_ECLOSED or a rejection with EVL_ECANCELED) - never accepted and then lost. The loop has
+ * used the pool before (as a loop that submits while another thread frees the pool has), so
+ * the pool's memory outlives the free until the loop lets go of it. */
+TEST(pool_free_racing_submits_loses_nothing) /* labels: real-time */
+{
+    for (int round = 0; round < 200; round++) {
+        struct evl_loop *loop = new_loop();
+        ASSERT_OK(evl_pool_new(&race_pool, 2));
+        struct evl_promise *first = NULL;
+        ASSERT_OK(evl_pool_submit(race_pool, loop, work_value, (void *)(intptr_t)1, &first));
+        run_loop(loop);
+        evl_promise_release(first);
+        atomic_store(&work_runs, 0);
+        pthread_t th;
+        ASSERT_EQ(pthread_create(&th, NULL, free_pool_now, NULL), 0);
+        raced = NULL;
+        int rc = evl_pool_submit(race_pool, loop, work_value, (void *)(intptr_t)round, &raced);
+        ASSERT_EQ(pthread_join(th, NULL), 0);
+        if (rc == 0) {
+            run_loop(loop); /* must return: the job settles one way or the other */
+            enum evl_promise_state st = evl_promise_state(raced);
+            ASSERT_TRUE(st == EVL_PROMISE_FULFILLED ||
+                        (st == EVL_PROMISE_REJECTED &&
+                         evl_error_code(evl_promise_reason_as_error(raced)) == EVL_ECANCELED));
+            evl_promise_release(raced);
+        } else {
+            ASSERT_EQ(rc, EVL_ECLOSED);
+        }
+        free_loop(loop);
+    }
+}

@@ -407,3 +407,33 @@ TEST(spawned_child_starts_with_default_signals)
     ASSERT_EQ(sigaction(SIGPIPE, &old, NULL), 0);
     ASSERT_OK(evl_loop_free(loop));
 }
+
+static void stop_loop_cb(struct evl_loop *loop, uint64_t id, int signum, uint32_t count, void *arg)
+{
+    on_sig(loop, id, signum, count, arg);
+    ASSERT_OK(evl_loop_stop(loop));
+}
+
+/* Regression: a watcher that stopped the loop left the other watchers' delivery unhanded until
+ * another signal came. */
+TEST(deliveries_owed_when_a_callback_stops_the_loop_come_next_run)
+{
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    struct got first = {0};
+    struct got second = {0};
+    uint64_t a = 0;
+    uint64_t b = 0;
+    ASSERT_OK(evl_signal_start(loop, SIGUSR1, stop_loop_cb, &first, &a));
+    ASSERT_OK(evl_signal_start(loop, SIGUSR1, on_sig, &second, &b));
+    ASSERT_EQ(raise(SIGUSR1), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* stopped by the first watcher */
+    ASSERT_EQ(first.calls, 1);
+    ASSERT_EQ(second.calls, 0);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_EQ(second.calls, 1);
+    ASSERT_EQ(second.count, 1);
+    ASSERT_OK(evl_signal_stop(loop, a));
+    ASSERT_OK(evl_signal_stop(loop, b));
+    ASSERT_OK(evl_loop_free(loop));
+}
