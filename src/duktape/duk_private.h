@@ -100,6 +100,9 @@ void evl__duk_push_natives(struct evl_duk *d);
 void evl__duk_flush_stdout(void);
 int evl__duk_perf_install(struct evl_duk *d);
 
+/* web.c: the web platform APIs (EVL_DUK_WEB). */
+int evl__duk_web_install(struct evl_duk *d);
+
 /* module.c: require() (installed by the evljs runtime, not by evl_duk_install). */
 int evl__duk_module_install(struct evl_duk *d);
 /* Reads a whole file into *out (+1, evl_free, NUL-terminated). Returns 0 or -errno. */
