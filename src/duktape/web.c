@@ -12,6 +12,8 @@
 #include "duktape/duk_private.h"
 
 #include "evl_js_web_abort.h"
+#include "evl_js_web_base64.h"
+#include "evl_js_web_crypto.h"
 #include "evl_js_web_domexception.h"
 #include "evl_js_web_event.h"
 #include "evl_js_web_idl.h"
@@ -69,8 +71,8 @@ static size_t put_latin1(unsigned char *out, size_t o, unsigned v)
     return o;
 }
 
-/* native.atob(string) -> the decoded byte string, or null when the input is not valid
- * forgiving-base64 (the caller throws InvalidCharacterError). */
+/* native.atob(string) -> the decoded byte string; false when a character is outside the
+ * alphabet, null when the length is impossible (the caller throws InvalidCharacterError). */
 static duk_ret_t native_atob(duk_context *ctx)
 {
     duk_size_t len;
@@ -91,6 +93,14 @@ static duk_ret_t native_atob(duk_context *ctx)
             n--;
         }
     }
+    /* Both failures are InvalidCharacterError; the characters are checked first so that the
+     * message names the actual problem, as Node's does. */
+    for (size_t i = 0; i < n; i++) {
+        if (b64_value(tmp[i]) < 0) {
+            duk_push_false(ctx);
+            return 1;
+        }
+    }
     if (n % 4 == 1) {
         duk_push_null(ctx);
         return 1;
@@ -101,10 +111,6 @@ static duk_ret_t native_atob(duk_context *ctx)
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
         int v = b64_value(tmp[i]);
-        if (v < 0) {
-            duk_push_null(ctx);
-            return 1;
-        }
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -638,6 +644,8 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_domexception, evl_js_web_domexception_len},
         {evl_js_web_event, evl_js_web_event_len},
         {evl_js_web_abort, evl_js_web_abort_len},
+        {evl_js_web_base64, evl_js_web_base64_len},
+        {evl_js_web_crypto, evl_js_web_crypto_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);
