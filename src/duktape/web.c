@@ -15,6 +15,7 @@
 #include "evl_js_web_base64.h"
 #include "evl_js_web_crypto.h"
 #include "evl_js_web_domexception.h"
+#include "evl_js_web_encoding.h"
 #include "evl_js_web_event.h"
 #include "evl_js_web_idl.h"
 
@@ -598,6 +599,13 @@ static duk_ret_t native_decode(duk_context *ctx)
     return 1;
 }
 
+/* native.isCFunction(v): tells Duktape's built-ins (C functions) from script-defined ones. */
+static duk_ret_t native_is_c_function(duk_context *ctx)
+{
+    duk_push_boolean(ctx, duk_is_c_function(ctx, 0));
+    return 1;
+}
+
 /* ---- install ------------------------------------------------------------------------------ */
 
 static void put_fn(duk_context *ctx, const char *name, duk_c_function fn, duk_idx_t nargs)
@@ -623,6 +631,7 @@ static void push_web_natives(struct evl_duk *d)
     put_fn(ctx, "utf8Encode", native_utf8_encode, 1);
     put_fn(ctx, "encodeInto", native_encode_into, 2);
     put_fn(ctx, "decode", native_decode, 5);
+    put_fn(ctx, "isCFunction", native_is_c_function, 1);
     evl__duk_push_natives(d);
     duk_get_prop_string(ctx, -1, "hrnow");
     duk_put_prop_string(ctx, -3, "hrnow");
@@ -646,6 +655,7 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_abort, evl_js_web_abort_len},
         {evl_js_web_base64, evl_js_web_base64_len},
         {evl_js_web_crypto, evl_js_web_crypto_len},
+        {evl_js_web_encoding, evl_js_web_encoding_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);

@@ -281,9 +281,12 @@
     }
     web.defineInterface = defineInterface;
 
-    /* Installs a global unless the host already defined one: embedders keep their own. */
-    function exposeGlobal(name, value, enumerable) {
-        if (hasOwn.call(global, name) && global[name] !== undefined) {
+    /* Installs a global unless the host already defined one: embedders keep their own.
+     * replaceEngine: the name is also one of Duktape's built-ins (a C function), which is
+     * replaced because it is incomplete. */
+    function exposeGlobal(name, value, enumerable, replaceEngine) {
+        if (hasOwn.call(global, name) && global[name] !== undefined &&
+            !(replaceEngine && native.isCFunction(global[name]))) {
             return false;
         }
         dataProp(global, name, value, enumerable);
