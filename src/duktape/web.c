@@ -12,6 +12,7 @@
 #include "duktape/duk_private.h"
 
 #include "evl_js_web_abort.h"
+#include "evl_js_web_clone.h"
 #include "evl_js_web_base64.h"
 #include "evl_js_web_crypto.h"
 #include "evl_js_web_domexception.h"
@@ -656,6 +657,7 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_base64, evl_js_web_base64_len},
         {evl_js_web_crypto, evl_js_web_crypto_len},
         {evl_js_web_encoding, evl_js_web_encoding_len},
+        {evl_js_web_clone, evl_js_web_clone_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);

@@ -6,6 +6,9 @@ function show(v) {
     if (typeof v === 'number' && v === 0 && 1 / v < 0) {
         return '-0';
     }
+    if (typeof v === 'number' && !isFinite(v)) {
+        return String(v);
+    }
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) {
         return JSON.stringify(v);
     }
