@@ -19,6 +19,7 @@
 #include "evl_js_web_encoding.h"
 #include "evl_js_web_event.h"
 #include "evl_js_web_idl.h"
+#include "evl_js_web_performance.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -658,6 +659,7 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_crypto, evl_js_web_crypto_len},
         {evl_js_web_encoding, evl_js_web_encoding_len},
         {evl_js_web_clone, evl_js_web_clone_len},
+        {evl_js_web_performance, evl_js_web_performance_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);
