@@ -14,6 +14,7 @@
 #include "evl_js_web_abort.h"
 #include "evl_js_web_clone.h"
 #include "evl_js_web_base64.h"
+#include "evl_js_web_blob.h"
 #include "evl_js_web_crypto.h"
 #include "evl_js_web_domexception.h"
 #include "evl_js_web_encoding.h"
@@ -660,6 +661,7 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_encoding, evl_js_web_encoding_len},
         {evl_js_web_clone, evl_js_web_clone_len},
         {evl_js_web_performance, evl_js_web_performance_len},
+        {evl_js_web_blob, evl_js_web_blob_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);
