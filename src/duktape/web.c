@@ -20,6 +20,7 @@
 #include "evl_js_web_encoding.h"
 #include "evl_js_web_event.h"
 #include "evl_js_web_idl.h"
+#include "evl_js_web_messaging.h"
 #include "evl_js_web_performance.h"
 
 #include <errno.h>
@@ -662,6 +663,7 @@ int evl__duk_web_install(struct evl_duk *d)
         {evl_js_web_clone, evl_js_web_clone_len},
         {evl_js_web_performance, evl_js_web_performance_len},
         {evl_js_web_blob, evl_js_web_blob_len},
+        {evl_js_web_messaging, evl_js_web_messaging_len},
     };
     duk_context *ctx = d->ctx;
     push_web_natives(d);

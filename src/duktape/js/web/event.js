@@ -237,6 +237,9 @@
         if (list.length === 0) {
             delete s.listeners['$' + type];
         }
+        if (s.listenersChanged) {
+            s.listenersChanged(type);
+        }
     }
 
     /* "add an event listener": duplicates (type, callback, capture) are ignored. */
@@ -262,6 +265,10 @@
             removed: false
         };
         list.push(entry);
+        /* MessagePort keeps the process alive only while it has 'message' listeners. */
+        if (s.listenersChanged) {
+            s.listenersChanged(type);
+        }
         if (o.signal) {
             web.addAbortAlgorithm(o.signal, function () {
                 removeListener(s, type, entry);
