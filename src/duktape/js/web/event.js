@@ -45,13 +45,19 @@
         return impl(this, 'Event').isTrusted;
     }, 'get isTrusted', 0);
 
+    /* One descriptor serves every instance (defineProperty does not keep it). */
+    var isTrustedDescriptor = { get: isTrustedGetter, set: undefined, enumerable: true, configurable: false };
+
     function defineIsTrusted(self) {
-        Object.defineProperty(self, 'isTrusted', {
-            get: isTrustedGetter, set: undefined, enumerable: true, configurable: false
-        });
+        Object.defineProperty(self, 'isTrusted', isTrustedDescriptor);
     }
 
+    var noInit = { bubbles: false, cancelable: false, composed: false };
+
     function readEventInit(dict) {
+        if (dict === undefined) {
+            return noInit;
+        }
         dict = web.toDictionary(dict, 'EventInit');
         return { bubbles: !!dict.bubbles, cancelable: !!dict.cancelable, composed: !!dict.composed };
     }
@@ -231,6 +237,9 @@
         for (var i = 0; i < list.length; i++) {
             if (list[i] === entry) {
                 list.splice(i, 1);
+                if (entry.capture) {
+                    list.captures--;
+                }
                 break;
             }
         }
@@ -259,12 +268,16 @@
             }
         } else {
             list = s.listeners['$' + type] = [];
+            list.captures = 0; /* lets dispatch skip the capture pass when there are none */
         }
         var entry = {
             type: type, callback: callback, capture: o.capture, once: o.once, passive: o.passive,
             removed: false
         };
         list.push(entry);
+        if (entry.capture) {
+            list.captures++;
+        }
         /* MessagePort keeps the process alive only while it has 'message' listeners. */
         if (s.listenersChanged) {
             s.listenersChanged(type);
@@ -278,7 +291,7 @@
 
     function invokeListeners(target, s, e, phase) {
         var list = listenersOf(s, e.type);
-        if (!list) {
+        if (!list || (phase === CAPTURING_PHASE && !list.captures)) {
             return;
         }
         /* The snapshot: listeners added during dispatch do not run; removed ones are skipped

