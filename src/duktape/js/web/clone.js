@@ -195,24 +195,44 @@
         return out;
     };
 
+    /* Fills the containers depth first. The inner loop works on one frame from locals and
+     * copies primitives inline, leaving the frame only when a child container was pushed. */
     Walk.prototype.run = function (value) {
         var result = this.shallow(value);
         var stack = this.stack;
         while (stack.length > 0) {
-            var f = stack[stack.length - 1];
-            if (f.i >= f.keys.length) {
+            var depth = stack.length;
+            var f = stack[depth - 1];
+            var src = f.src, dst = f.dst, keys = f.keys, n = keys.length, i = f.i;
+            var plain = !f.hidden;
+            var proto = Object.getPrototypeOf(src);
+            while (i < n) {
+                var key = keys[i++];
+                /* A getter may have deleted a later key: the spec's HasOwnProperty check.
+                 * Without an inherited property of that name, a deleted key reads as
+                 * undefined with no side effect, so the check is needed only then. */
+                var inherited = proto !== null && key in proto;
+                if (inherited && !hasOwn.call(src, key)) {
+                    continue;
+                }
+                var v = src[key];
+                if (v === undefined && !inherited && !hasOwn.call(src, key)) {
+                    continue;
+                }
+                var tv = typeof v;
+                var item = v === null || (tv !== 'object' && tv !== 'function' && tv !== 'symbol') ? v : this.shallow(v);
+                if (plain && key !== '__proto__') {
+                    dst[key] = item;
+                } else {
+                    defineProperty(dst, key, { value: item, writable: true, enumerable: plain, configurable: true });
+                }
+                if (stack.length !== depth) {
+                    break;
+                }
+            }
+            f.i = i;
+            if (stack.length === depth) {
                 stack.pop();
-                continue;
-            }
-            var key = f.keys[f.i++];
-            if (!hasOwn.call(f.src, key)) {
-                continue;
-            }
-            var item = this.shallow(f.src[key]);
-            if (f.hidden || key === '__proto__') {
-                defineProperty(f.dst, key, { value: item, writable: true, enumerable: !f.hidden, configurable: true });
-            } else {
-                f.dst[key] = item;
             }
         }
         return result;
