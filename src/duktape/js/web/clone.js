@@ -241,6 +241,12 @@
     /* StructuredSerializeWithTransfer + deserialize: transfer list checks first, then the
      * walk with every transferred object already mapped to its new owner. */
     web.clone = function (value, transferList) {
+        /* Primitives other than symbols clone to themselves: the common postMessage case
+         * skips the walk's setup. */
+        var tv = typeof value;
+        if (transferList.length === 0 && (value === null || (tv !== 'object' && tv !== 'function' && tv !== 'symbol'))) {
+            return value;
+        }
         var walk = new Walk();
         var transfers = [];
         try {

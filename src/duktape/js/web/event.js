@@ -35,7 +35,7 @@
             dispatching: false,
             isTrusted: false,
             timeStamp: now(),
-            path: null
+            event: null
         });
     }
 
@@ -113,7 +113,8 @@
         ops: {
             composedPath: [function () {
                 var s = ev(this);
-                return s.path ? s.path.slice() : [];
+                /* A target has no parent, so the path is the target while dispatching. */
+                return s.dispatching ? [s.target] : [];
             }, 0],
             stopPropagation: [function () { ev(this).stopPropagation = true; }, 0],
             stopImmediatePropagation: [function () {
@@ -180,7 +181,7 @@
     /* ---- EventTarget ---- */
 
     function targetState(self, brandList) {
-        return web.setSlot(self, { brands: web.brands(brandList), listeners: {}, handlers: null });
+        return web.setSlot(self, { brands: web.brands(brandList), listeners: Object.create(null), handlers: null });
     }
 
     function EventTarget() {
@@ -224,8 +225,9 @@
     }
 
     function listenersOf(s, type) {
-        var key = '$' + type;
-        return hasOwn.call(s.listeners, key) ? s.listeners[key] : null;
+        /* A prototype-less map: every type string is an ordinary key. */
+        var list = s.listeners[type];
+        return list === undefined ? null : list;
     }
 
     function removeListener(s, type, entry) {
@@ -244,7 +246,7 @@
             }
         }
         if (list.length === 0) {
-            delete s.listeners['$' + type];
+            delete s.listeners[type];
         }
         if (s.listenersChanged) {
             s.listenersChanged(type);
@@ -267,7 +269,7 @@
                 }
             }
         } else {
-            list = s.listeners['$' + type] = [];
+            list = s.listeners[type] = [];
             list.captures = 0; /* lets dispatch skip the capture pass when there are none */
         }
         var entry = {
@@ -337,7 +339,6 @@
         e.event = event;
         e.dispatching = true;
         e.target = target;
-        e.path = [target];
         e.eventPhase = AT_TARGET;
         e.currentTarget = target;
         try {
@@ -350,7 +351,6 @@
         } finally {
             e.eventPhase = NONE;
             e.currentTarget = null;
-            e.path = null;
             e.dispatching = false;
             e.stopPropagation = false;
             e.stopImmediate = false;

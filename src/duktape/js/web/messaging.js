@@ -103,6 +103,10 @@
         s.closed = false;
         s.detached = false;
         s.active = false;
+        /* One task function per port, reused for every delivery. */
+        s.deliverTask = function () {
+            deliverOne(s);
+        };
         s.listenersChanged = function (type) {
             if (type === 'message') {
                 refresh(s);
@@ -122,9 +126,7 @@
         }
         while (s.scheduled < s.queue.length) {
             s.scheduled++;
-            setImmediateFn(function () {
-                deliverOne(s);
-            });
+            setImmediateFn(s.deliverTask);
         }
     }
 
@@ -135,14 +137,22 @@
         if (s.closed || s.detached || !s.started || s.queue.length === 0) {
             return;
         }
-        var m = s.queue.shift();
-        web.fireEvent(s.port, 'message', MessageEvent, ['MessageEvent'], null, function (es) {
-            es.data = m.data;
-            es.origin = '';
-            es.lastEventId = '';
-            es.source = null;
-            es.ports = Object.freeze(m.ports);
-        });
+        delivering = s.queue.shift();
+        web.fireEvent(s.port, 'message', MessageEvent, ['MessageEvent'], null, fillMessageEvent);
+    }
+
+    /* The message being delivered, read by fillMessageEvent (dispatch is synchronous). */
+    var delivering = null;
+    var noPorts = Object.freeze([]);
+
+    function fillMessageEvent(es) {
+        var m = delivering;
+        delivering = null;
+        es.data = m.data;
+        es.origin = '';
+        es.lastEventId = '';
+        es.source = null;
+        es.ports = m.ports.length === 0 ? noPorts : Object.freeze(m.ports);
     }
 
     function start(s) {
