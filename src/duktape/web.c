@@ -603,6 +603,55 @@ static duk_ret_t native_decode(duk_context *ctx)
     return 1;
 }
 
+/* ---- structuredClone ------------------------------------------------------------------- */
+
+/*
+ * native.copyPrimitives(src, dst, keys, i, proto, box) -> index: the structured clone walk's
+ * inner loop for the common case. Copies src[keys[i..]] to dst while the values are
+ * primitives that clone to themselves, and returns the index of the first key it leaves to
+ * the JavaScript walk: one also present on proto (the walk checks HasOwnProperty before
+ * reading it), "__proto__" (needs a data-property definition), or one whose value is not
+ * such a primitive or is undefined (HasOwnProperty again). A value already read is handed
+ * over in box.v with box.read = true, so no property is ever read twice (a getter runs once,
+ * in key order, as the spec requires).
+ */
+static duk_ret_t native_copy_primitives(duk_context *ctx)
+{
+    duk_uarridx_t n = (duk_uarridx_t)duk_get_length(ctx, 2);
+    duk_uarridx_t i = (duk_uarridx_t)duk_require_uint(ctx, 3);
+    int has_proto = duk_is_object(ctx, 4);
+    for (; i < n; i++) {
+        duk_get_prop_index(ctx, 2, i); /* [key] */
+        if (has_proto) {
+            duk_dup(ctx, -1);
+            if (duk_has_prop(ctx, 4)) {
+                duk_pop(ctx);
+                break;
+            }
+        }
+        const char *key = duk_get_string(ctx, -1);
+        if (key && strcmp(key, "__proto__") == 0) {
+            duk_pop(ctx);
+            break;
+        }
+        duk_dup(ctx, -1);
+        duk_get_prop(ctx, 0); /* [key value]; a getter may run here */
+        int t = duk_get_type(ctx, -1);
+        int plain = t == DUK_TYPE_NULL || t == DUK_TYPE_BOOLEAN || t == DUK_TYPE_NUMBER ||
+                    (t == DUK_TYPE_STRING && !duk_is_symbol(ctx, -1));
+        if (!plain) {
+            duk_put_prop_literal(ctx, 5, "v");
+            duk_push_true(ctx);
+            duk_put_prop_literal(ctx, 5, "read");
+            duk_pop(ctx);
+            break;
+        }
+        duk_put_prop(ctx, 1);
+    }
+    duk_push_uint(ctx, (duk_uint_t)i);
+    return 1;
+}
+
 /* native.isCFunction(v): tells Duktape's built-ins (C functions) from script-defined ones. */
 static duk_ret_t native_is_c_function(duk_context *ctx)
 {
@@ -636,6 +685,7 @@ static void push_web_natives(struct evl_duk *d)
     put_fn(ctx, "encodeInto", native_encode_into, 2);
     put_fn(ctx, "decode", native_decode, 5);
     put_fn(ctx, "isCFunction", native_is_c_function, 1);
+    put_fn(ctx, "copyPrimitives", native_copy_primitives, 6);
     evl__duk_push_natives(d);
     duk_get_prop_string(ctx, -1, "hrnow");
     duk_put_prop_string(ctx, -3, "hrnow");

@@ -155,3 +155,22 @@ check('transfer non-transferable', function () { return structuredClone(1, { tra
 check('transfer empty', function () { return structuredClone({ a: 1 }, { transfer: [] }).a; });
 check('transfer null options', function () { return structuredClone(2, null); });
 check('name/length', function () { return [structuredClone.name, structuredClone.length]; });
+// Keys a getter deletes are skipped, whether or not the prototype has the name; undefined
+// and null values of own keys are kept; "__proto__" stays an own data property.
+check('getter deletes inherited-name key', function () {
+    var o = {};
+    Object.defineProperty(o, 'a', { get: function () { delete o.toString; delete o.c; return 1; }, enumerable: true, configurable: true });
+    o.toString = 'own';
+    o.c = 3;
+    o.d = undefined;
+    o.e = null;
+    var cl = structuredClone(o);
+    return [Object.keys(cl), cl.d, 'd' in cl, cl.e];
+});
+check('mixed array', function () {
+    var arr = [1, 'x', null, undefined, true, { y: 1 }, 3];
+    arr[9] = 9;
+    var ca2 = structuredClone(arr);
+    return [ca2.length, Object.keys(ca2), ca2[5].y, 3 in ca2, ca2[3]];
+});
+check('symbol value after primitives', function () { return structuredClone({ a: 1, b: 'x', k: Symbol('q') }); });

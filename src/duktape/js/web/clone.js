@@ -11,6 +11,7 @@
     'use strict';
 
     var MARK = native.cloneKey;
+    var copyPrimitives = native.copyPrimitives;
     var SLOT = web.SLOT;
     var toString = Object.prototype.toString;
     var hasOwn = Object.prototype.hasOwnProperty;
@@ -68,6 +69,7 @@
         this.sealedIn = [];  /* non-extensible sources (searched linearly) */
         this.sealedOut = [];
         this.stack = [];     /* frames: { src, dst, keys, i } */
+        this.box = { v: undefined, read: false }; /* a value native.copyPrimitives read */
     }
 
     Walk.prototype.lookup = function (v) {
@@ -206,16 +208,32 @@
             var src = f.src, dst = f.dst, keys = f.keys, n = keys.length, i = f.i;
             var plain = !f.hidden;
             var proto = Object.getPrototypeOf(src);
+            var box = this.box;
             while (i < n) {
+                if (plain) {
+                    /* C copies the run of plain primitives; the rest comes back here. */
+                    i = copyPrimitives(src, dst, keys, i, proto, box);
+                    if (i >= n) {
+                        break;
+                    }
+                }
                 var key = keys[i++];
+                var v;
                 /* A getter may have deleted a later key: the spec's HasOwnProperty check.
                  * Without an inherited property of that name, a deleted key reads as
                  * undefined with no side effect, so the check is needed only then. */
-                var inherited = proto !== null && key in proto;
-                if (inherited && !hasOwn.call(src, key)) {
-                    continue;
+                var inherited = false;
+                if (box.read) {
+                    v = box.v;
+                    box.read = false;
+                    box.v = undefined;
+                } else {
+                    inherited = proto !== null && key in proto;
+                    if (inherited && !hasOwn.call(src, key)) {
+                        continue;
+                    }
+                    v = src[key];
                 }
-                var v = src[key];
                 if (v === undefined && !inherited && !hasOwn.call(src, key)) {
                     continue;
                 }
