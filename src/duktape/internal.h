@@ -11,6 +11,7 @@
  *   console.c    console
  *   exec.c       execution limits (evl__duk_exec_timeout_check)
  *   promise.c    the JS Promise built on the C evl_promise (plus AggregateError)
+ *   web.c        the web platform APIs (EVL_DUK_WEB): preludes in js/web/ and their natives
  */
 #ifndef EVL_DUK_INTERNAL_H
 #define EVL_DUK_INTERNAL_H

@@ -1,8 +1,9 @@
 /*
  * The web platform APIs (EVL_DUK_WEB): runs the preludes in js/web/ in dependency order and
  * provides the natives they need where a loop over bytes would otherwise run in JavaScript
- * (forgiving-base64, UTF-8/UTF-16 encoding and decoding) or where the engine offers nothing
- * (entropy from getrandom(2), hidden-symbol keys for internal slots).
+ * (forgiving-base64, UTF-8/UTF-16 encoding and decoding, the structured clone's copying of
+ * primitive runs) or where the engine offers nothing (entropy from getrandom(2),
+ * hidden-symbol keys for internal slots).
  *
  * Strings cross this boundary in Duktape's internal form: CESU-8, where every UTF-16 code
  * unit (lone surrogates included) is encoded on its own, plus 4-byte sequences for code
