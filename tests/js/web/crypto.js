@@ -79,3 +79,4 @@ check('error names', function () {
     try { crypto.getRandomValues(new Uint8Array(70000)); } catch (e) { r.push(e.name, e.code); }
     return r;
 });
+check('global crypto', function () { return h.attrs(globalThis, 'crypto'); });

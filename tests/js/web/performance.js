@@ -91,6 +91,7 @@ check('mark op', function () { return h.attrs(Performance.prototype, 'mark'); })
 check('measure op', function () { return h.attrs(Performance.prototype, 'measure'); });
 check('timeOrigin attr', function () { return h.attrs(Performance.prototype, 'timeOrigin'); });
 check('PerformanceMark.length', function () { return PerformanceMark.length; });
+check('global performance', function () { return h.attrs(globalThis, 'performance'); });
 
 // Delivery is a task: nothing synchronously, nothing in the same microtask checkpoint.
 var buffered = new PerformanceObserver(function (list) { ordered.push('buffered:' + all(list.getEntries()).join(',')); });

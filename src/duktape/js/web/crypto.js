@@ -52,5 +52,5 @@
     web.setSlot(crypto, { brands: { Crypto: true } });
 
     web.exposeGlobal('Crypto', Crypto, false);
-    web.exposeGlobal('crypto', crypto, true);
+    web.exposeAttribute('crypto', crypto, false, false);
 })

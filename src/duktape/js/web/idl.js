@@ -303,6 +303,24 @@
     }
     web.exposeGlobal = exposeGlobal;
 
+    /* A readonly attribute of the global scope (crypto, performance): an enumerable accessor
+     * named "get X"; [Replaceable] adds a setter that replaces it with a data property. */
+    function exposeAttribute(name, value, replaceable, force) {
+        if (!force && hasOwn.call(global, name) && global[name] !== undefined) {
+            return false;
+        }
+        defineProperty(global, name, {
+            get: fnShape(function () { return value; }, 'get ' + name, 0),
+            set: replaceable ? fnShape(function (v) {
+                defineProperty(global, name, { value: v, writable: true, enumerable: true, configurable: true });
+            }, 'set ' + name, 1) : undefined,
+            enumerable: true,
+            configurable: true
+        });
+        return true;
+    }
+    web.exposeAttribute = exposeAttribute;
+
     /* `new` is the only way in, except ES5-style subclass constructors calling
      * Parent.call(this) on an object that already inherits from the prototype. */
     function checkConstruct(self, ctor, newTarget) {

@@ -466,9 +466,7 @@
     /* The plain object evl_duk_install made is replaced; a host's own full implementation
      * (one with mark) is kept. */
     if (!previous || typeof previous.mark !== 'function') {
-        Object.defineProperty(global, 'performance', {
-            value: performance, writable: true, enumerable: true, configurable: true
-        });
+        web.exposeAttribute('performance', performance, true, true);
     }
     web.exposeGlobal('Performance', Performance, false);
     web.exposeGlobal('PerformanceEntry', PerformanceEntry, false);
