@@ -4,6 +4,8 @@ var h = require('./_harness.js');
 var start = Date.now();
 var pending = AbortSignal.timeout(3600 * 1000);
 var s = AbortSignal.timeout(20);
+// Longer than a timer can wait (2^31-1 ms): must not be coerced to 1 ms.
+var beyond = AbortSignal.timeout(2147483648 + 5);
 var log = [];
 s.onabort = function (e) { log.push('abort ' + e.isTrusted); };
 check();
@@ -11,7 +13,7 @@ function check() {
     h.check('before', function () { return s.aborted; });
 }
 setTimeout(function () {
-    h.check('after', function () { return [s.aborted, h.errName(s.reason), s.reason.message, pending.aborted]; });
+    h.check('after', function () { return [s.aborted, h.errName(s.reason), s.reason.message, pending.aborted, beyond.aborted]; });
     console.log(log.join(','));
 }, 60);
 process.on('exit', function () {

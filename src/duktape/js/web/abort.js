@@ -12,6 +12,25 @@
     var impl = web.impl;
     var setTimeoutFn = global.setTimeout;
 
+    /* Timers take at most 2^31-1 ms (longer delays are coerced to 1 ms, as in Node), so a
+     * longer timeout runs as a chain of maximal timers. Each is unref'd: a pending timeout
+     * signal never keeps the process alive (Node's behaviour; browsers have no notion of
+     * it). */
+    var TIMER_MAX = 2147483647;
+    function armTimeout(ms, fn) {
+        var step = ms > TIMER_MAX ? TIMER_MAX : ms;
+        var t = setTimeoutFn(function () {
+            if (ms > TIMER_MAX) {
+                armTimeout(ms - TIMER_MAX, fn);
+            } else {
+                fn();
+            }
+        }, step);
+        if (t && typeof t.unref === 'function') {
+            t.unref();
+        }
+    }
+
     function AbortSignal() {
         throw web.illegalConstructor();
     }
@@ -115,15 +134,10 @@
                 web.requireArgs(arguments.length, 1, 'AbortSignal', 'timeout');
                 var ms = web.toEnforcedULL(milliseconds, 'milliseconds');
                 var c = createSignal();
-                /* The timer is unref'd: a pending timeout signal never keeps the process
-                 * alive (Node's behaviour; a browser has no notion of it). */
-                var t = setTimeoutFn(function () {
+                armTimeout(ms, function () {
                     signalAbort(c.signal, c.state,
                         web.domError('The operation was aborted due to timeout', 'TimeoutError'));
-                }, ms > 4294967295 ? 4294967295 : ms);
-                if (t && typeof t.unref === 'function') {
-                    t.unref();
-                }
+                });
                 return c.signal;
             }, 1],
             any: [function (signals) {
