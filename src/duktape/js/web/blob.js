@@ -30,11 +30,17 @@
         return /[^\u0020-\u007e]/.test(t) ? '' : t.toLowerCase();
     }
 
+    function readType(dict) {
+        var t = dict.type;
+        return t === undefined ? '' : normalizeType(web.toDOMString(t));
+    }
+
     function readEndings(dict) {
-        if (dict.endings === undefined) {
+        var e = dict.endings;
+        if (e === undefined) {
             return 'transparent';
         }
-        var e = web.toDOMString(dict.endings);
+        e = web.toDOMString(e);
         if (e !== 'transparent' && e !== 'native') {
             throw new TypeError("The provided value '" + e + "' is not a valid enum value of type EndingType.");
         }
@@ -82,8 +88,10 @@
         web.checkConstruct(this, Blob, new.target);
         var parts = blobParts === undefined ? [] : web.toSequence(blobParts, 'blobParts');
         var dict = web.toDictionary(options, 'BlobPropertyBag');
-        var type = dict.type === undefined ? '' : normalizeType(web.toDOMString(dict.type));
-        var bytes = processParts(parts, readEndings(dict));
+        /* Members in lexicographic order (WebIDL): endings, then type. */
+        var endings = readEndings(dict);
+        var type = readType(dict);
+        var bytes = processParts(parts, endings);
         initBlob(this, bytes, type, ['Blob']);
     }
 
@@ -155,9 +163,12 @@
         var parts = web.toSequence(fileBits, 'fileBits');
         var name = web.toUSVString(fileName);
         var dict = web.toDictionary(options, 'FilePropertyBag');
-        var type = dict.type === undefined ? '' : normalizeType(web.toDOMString(dict.type));
-        var bytes = processParts(parts, readEndings(dict));
-        var lastModified = dict.lastModified === undefined ? Date.now() : web.toLongLong(dict.lastModified);
+        /* The inherited members first (endings, type), then lastModified. */
+        var endings = readEndings(dict);
+        var type = readType(dict);
+        var lm = dict.lastModified;
+        var lastModified = lm === undefined ? Date.now() : web.toLongLong(lm);
+        var bytes = processParts(parts, endings);
         var s = initBlob(this, bytes, type, ['Blob', 'File']);
         s.name = name;
         s.lastModified = lastModified;

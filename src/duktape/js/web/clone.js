@@ -351,7 +351,8 @@
     var structuredClone = web.fnShape(function (value, options) {
         web.requireArgs(arguments.length, 1, 'Window', 'structuredClone');
         var dict = web.toDictionary(options, 'StructuredSerializeOptions');
-        var transfer = dict.transfer === undefined ? [] : web.toSequence(dict.transfer, 'transfer');
+        var rawTransfer = dict.transfer;
+        var transfer = rawTransfer === undefined ? [] : web.toSequence(rawTransfer, 'transfer');
         return web.clone(value, transfer);
     }, 'structuredClone', 1);
 

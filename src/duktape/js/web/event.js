@@ -153,7 +153,8 @@
         type = web.toDOMString(type);
         var dict = web.toDictionary(eventInitDict, 'CustomEventInit');
         var s = initEventState(this, type, readEventInit(dict), ['Event', 'CustomEvent']);
-        s.detail = dict.detail === undefined ? null : dict.detail;
+        var detail = dict.detail;
+        s.detail = detail === undefined ? null : detail;
         defineIsTrusted(this);
     }
 

@@ -32,20 +32,26 @@
         var s = c.state;
         web.setSlot(this, s);
         Object.defineProperty(this, 'isTrusted', Object.getOwnPropertyDescriptor(c.event, 'isTrusted'));
-        s.data = dict.data === undefined ? null : dict.data;
-        s.origin = dict.origin === undefined ? '' : web.toUSVString(dict.origin);
-        s.lastEventId = dict.lastEventId === undefined ? '' : web.toDOMString(dict.lastEventId);
-        var source = dict.source === undefined ? null : dict.source;
-        if (source !== null && !web.is(source, 'MessagePort')) {
-            throw new TypeError("The provided value is not of type '(WindowProxy or MessagePort or ServiceWorker)'.");
-        }
-        s.source = source;
-        var ports = dict.ports === undefined ? [] : web.toSequence(dict.ports, 'ports');
+        /* WebIDL reads dictionary members in lexicographic order, each once. */
+        var data = dict.data;
+        s.data = data === undefined ? null : data;
+        var lastEventId = dict.lastEventId;
+        s.lastEventId = lastEventId === undefined ? '' : web.toDOMString(lastEventId);
+        var origin = dict.origin;
+        s.origin = origin === undefined ? '' : web.toUSVString(origin);
+        var portsIn = dict.ports;
+        var ports = portsIn === undefined ? [] : web.toSequence(portsIn, 'ports');
         for (var i = 0; i < ports.length; i++) {
             if (!web.is(ports[i], 'MessagePort')) {
                 throw new TypeError("The provided value is not of type 'MessagePort'.");
             }
         }
+        var source = dict.source;
+        source = source === undefined ? null : source;
+        if (source !== null && !web.is(source, 'MessagePort')) {
+            throw new TypeError("The provided value is not of type '(WindowProxy or MessagePort or ServiceWorker)'.");
+        }
+        s.source = source;
         s.ports = Object.freeze(ports);
     }
 
@@ -189,7 +195,8 @@
             transfer = [];
         } else if (typeof transferOrOptions === 'object' && !Array.isArray(transferOrOptions) &&
                    transferOrOptions[Symbol.iterator] === undefined) {
-            transfer = transferOrOptions.transfer === undefined ? [] : web.toSequence(transferOrOptions.transfer, 'transfer');
+            var rawTransfer = transferOrOptions.transfer;
+            transfer = rawTransfer === undefined ? [] : web.toSequence(rawTransfer, 'transfer');
         } else {
             transfer = web.toSequence(transferOrOptions, 'transfer');
         }

@@ -83,16 +83,19 @@
 
     function initMark(self, markName, markOptions) {
         var dict = web.toDictionary(markOptions, 'PerformanceMarkOptions');
+        /* Members in lexicographic order, each read once: detail, then startTime. */
+        var rawDetail = dict.detail;
+        var rawStart = dict.startTime;
         var startTime;
-        if (dict.startTime !== undefined) {
-            startTime = web.toDouble(dict.startTime, 'startTime');
+        if (rawStart !== undefined) {
+            startTime = web.toDouble(rawStart, 'startTime');
             if (startTime < 0) {
                 throw new TypeError(markName + ' cannot have a negative start time.');
             }
         } else {
             startTime = now();
         }
-        var detail = cloneDetail(dict.detail);
+        var detail = cloneDetail(rawDetail);
         return web.setSlot(self, {
             brands: { PerformanceEntry: true, PerformanceMark: true },
             name: markName,
@@ -234,13 +237,17 @@
             observe: [function (options) {
                 var s = obs(this);
                 var dict = web.toDictionary(options, 'PerformanceObserverInit');
-                var entryTypes = dict.entryTypes === undefined ? undefined : web.toSequence(dict.entryTypes, 'entryTypes').map(web.toDOMString);
-                var type = dict.type === undefined ? undefined : web.toDOMString(dict.type);
-                var buffered = !!dict.buffered;
+                /* Members in lexicographic order, each read once. */
+                var rawBuffered = dict.buffered;
+                var rawEntryTypes = dict.entryTypes;
+                var entryTypes = rawEntryTypes === undefined ? undefined : web.toSequence(rawEntryTypes, 'entryTypes').map(web.toDOMString);
+                var rawType = dict.type;
+                var type = rawType === undefined ? undefined : web.toDOMString(rawType);
+                var buffered = !!rawBuffered;
                 if (entryTypes === undefined && type === undefined) {
                     throw new TypeError("Failed to execute 'observe' on 'PerformanceObserver': either an 'entryTypes' or a 'type' member must be present.");
                 }
-                if (entryTypes !== undefined && (type !== undefined || dict.buffered !== undefined)) {
+                if (entryTypes !== undefined && (type !== undefined || rawBuffered !== undefined)) {
                     throw new TypeError("Failed to execute 'observe' on 'PerformanceObserver': an 'entryTypes' member cannot be combined with 'type' or 'buffered'.");
                 }
                 if (s.observerType === null) {
@@ -388,10 +395,12 @@
                 }
                 var start, end, duration, detail;
                 if (options) {
-                    start = options.start;
-                    duration = options.duration === undefined ? undefined : web.toDouble(options.duration, 'duration');
-                    end = options.end;
+                    /* Members in lexicographic order, each read once. */
                     detail = options.detail;
+                    duration = options.duration;
+                    duration = duration === undefined ? undefined : web.toDouble(duration, 'duration');
+                    end = options.end;
+                    start = options.start;
                 }
                 var nonEmpty = options !== null &&
                     (start !== undefined || end !== undefined || duration !== undefined || detail !== undefined);
