@@ -14,29 +14,48 @@
     var hasOwn = Object.prototype.hasOwnProperty;
 
     var NONE = 0, CAPTURING_PHASE = 1, AT_TARGET = 2, BUBBLING_PHASE = 3;
+    var EVENT_BRANDS = web.brands(['Event']);
+    var CUSTOM_EVENT_BRANDS = web.brands(['Event', 'CustomEvent']);
 
     /* ---- Event ---- */
 
-    function initEventState(self, type, dict, brandList) {
-        return web.setSlot(self, {
-            brands: web.brands(brandList),
-            type: type,
-            target: null,
-            currentTarget: null,
-            eventPhase: NONE,
-            bubbles: !!dict.bubbles,
-            cancelable: !!dict.cancelable,
-            composed: !!dict.composed,
-            canceled: false,
-            inPassive: false,
-            stopPropagation: false,
-            stopImmediate: false,
-            initialized: true,
-            dispatching: false,
-            isTrusted: false,
-            timeStamp: now(),
-            event: null
-        });
+    /* Event state: the defaults live on a shared prototype, so creating an event writes
+     * only what differs (Duktape pays per property for object literals). */
+    function EventState(brands, type) {
+        this.brands = brands;
+        this.type = type;
+        this.timeStamp = now();
+    }
+    EventState.prototype = {
+        target: null,
+        currentTarget: null,
+        eventPhase: NONE,
+        bubbles: false,
+        cancelable: false,
+        composed: false,
+        canceled: false,
+        inPassive: false,
+        stopPropagation: false,
+        stopImmediate: false,
+        initialized: true,
+        dispatching: false,
+        isTrusted: false,
+        event: null
+    };
+
+    /* brands: a list, or a brand set from web.brands (shared, never mutated). */
+    function initEventState(self, type, dict, brands) {
+        var s = new EventState(Array.isArray(brands) ? web.brands(brands) : brands, type);
+        if (dict.bubbles) {
+            s.bubbles = true;
+        }
+        if (dict.cancelable) {
+            s.cancelable = true;
+        }
+        if (dict.composed) {
+            s.composed = true;
+        }
+        return web.setSlot(self, s);
     }
 
     /* isTrusted is [LegacyUnforgeable]: an own, non-configurable accessor on every instance,
@@ -68,7 +87,7 @@
             throw web.codedError(TypeError, 'ERR_MISSING_ARGS', 'The "type" argument must be specified');
         }
         type = web.toDOMString(type);
-        initEventState(this, type, readEventInit(eventInitDict), ['Event']);
+        initEventState(this, type, readEventInit(eventInitDict), EVENT_BRANDS);
         defineIsTrusted(this);
     }
 
@@ -152,7 +171,7 @@
         }
         type = web.toDOMString(type);
         var dict = web.toDictionary(eventInitDict, 'CustomEventInit');
-        var s = initEventState(this, type, readEventInit(dict), ['Event', 'CustomEvent']);
+        var s = initEventState(this, type, readEventInit(dict), CUSTOM_EVENT_BRANDS);
         var detail = dict.detail;
         s.detail = detail === undefined ? null : detail;
         defineIsTrusted(this);
