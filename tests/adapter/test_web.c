@@ -160,3 +160,37 @@ TEST(uninstall_with_live_web_objects_leaks_nothing)
     ASSERT_OK(evl_duk_uninstall(e.ctx));
     env_close(&e);
 }
+
+TEST(install_under_a_heap_cap_fails_cleanly_or_succeeds)
+{
+    /* Every cap from too small for the preludes up to enough: install either succeeds or
+     * reports EVL_ENOMEM, and the heap stays usable and leak-free either way. The caps start
+     * where Duktape can still create its own built-ins: below that, heap creation itself
+     * fails (outside what this test is about). */
+    int failed = 0, succeeded = 0;
+    for (uint64_t cap = 256u << 10; cap <= (4u << 20); cap += 96u << 10) {
+        struct evl_loop *loop = NULL;
+        ASSERT_OK(evl_loop_new(&loop, NULL));
+        struct evl_duk_heap_options ho;
+        evl_duk_heap_options_init(&ho);
+        ho.max_heap_bytes = cap;
+        duk_context *ctx = NULL;
+        ASSERT_OK(evl_duk_heap_new(&ctx, &ho));
+        int rc = evl_duk_install(ctx, loop, EVL_DUK_WEB);
+        ASSERT_TRUE(rc == 0 || rc == EVL_ENOMEM);
+        if (rc == 0) {
+            succeeded++;
+            ASSERT_EQ(duk_peval_string(ctx, "structuredClone({ a: [1, 2] }).a[1] + atob('YQ==')"),
+                      0);
+            ASSERT_STR_EQ(duk_get_string(ctx, -1), "2a");
+            duk_pop(ctx);
+        } else {
+            failed++;
+            ASSERT_EQ(evl_duk_uninstall(ctx), EVL_ENOENT);
+        }
+        evl_duk_heap_free(ctx);
+        ASSERT_OK(evl_loop_free(loop));
+    }
+    ASSERT_GT(failed, 0);
+    ASSERT_GT(succeeded, 0);
+}
