@@ -42,6 +42,10 @@ EVL_API int evl_duk_heap_free(duk_context *ctx);
 /* Flags for evl_duk_install. */
 #define EVL_DUK_NO_CONSOLE   0x1u /* keep the heap's own console (do not define one) */
 #define EVL_DUK_NODE_GLOBALS 0x2u /* delete globals Node lacks: Duktape, CBOR, print, alert */
+/* Define the web platform APIs (EventTarget, AbortController, DOMException, structuredClone,
+ * atob/btoa, crypto, TextEncoder/TextDecoder, performance User Timing, Blob, MessageChannel:
+ * docs/js-runtime.md). Globals the host defined before the call are kept. */
+#define EVL_DUK_WEB 0x4u
 
 /*
  * Binds the heap ctx to loop and defines the globals: setTimeout, setInterval, setImmediate,

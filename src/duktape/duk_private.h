@@ -122,6 +122,9 @@ int evl__duk_sigwatch_live(struct evl_duk *d, uint64_t id);
 /* settle.c: detaches the pending C settlements from a binding that is going away. */
 void evl__duk_settle_release(struct evl_duk *d);
 
+/* web.c: the web platform APIs (EVL_DUK_WEB). */
+int evl__duk_web_install(struct evl_duk *d);
+
 /* module.c: require() (installed by the evljs runtime, not by evl_duk_install). */
 int evl__duk_module_install(struct evl_duk *d);
 /* Reads a whole file into *out (+1, evl_free, NUL-terminated). Returns 0, EVL_ENOMEM or a

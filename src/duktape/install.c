@@ -148,6 +148,9 @@ static duk_ret_t install_all(duk_context *ctx, void *udata)
     if (rc == 0) {
         rc = evl__duk_promise_install(d);
     }
+    if (rc == 0 && (d->flags & EVL_DUK_WEB)) {
+        rc = evl__duk_web_install(d);
+    }
     if (rc == 0 && (d->flags & EVL_DUK_NODE_GLOBALS)) {
         remove_non_node_globals(ctx);
     }

@@ -12,6 +12,7 @@
  *   exec.c       execution limits (evl__duk_exec_check)
  *   promise.c    the JS Promise built on the C evl_promise (plus AggregateError)
  *   error.c      JS errors from evl codes, in Node's shape (code, errno, syscall)
+ *   web.c        the web platform APIs (EVL_DUK_WEB): preludes in js/web/ and their natives
  */
 #ifndef EVL_DUK_INTERNAL_H
 #define EVL_DUK_INTERNAL_H

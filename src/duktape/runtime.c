@@ -316,7 +316,7 @@ int evl_duk_main(int argc, char **argv)
         fprintf(stderr, "evljs: cannot create a JavaScript heap: %s\n", evl_strerror(rc));
         goto free_loop;
     }
-    rc = evl_duk_install(ctx, loop, EVL_DUK_NODE_GLOBALS);
+    rc = evl_duk_install(ctx, loop, EVL_DUK_NODE_GLOBALS | EVL_DUK_WEB);
     if (rc != 0) {
         fprintf(stderr, "evljs: cannot install the runtime: %s\n", evl_strerror(rc));
         goto free_heap;
