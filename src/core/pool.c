@@ -73,10 +73,14 @@ enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_RUNNING, JOB_DONE, JOB_ORPHAN, JOB_C
  */
 struct worker {
     _Atomic uint64_t range;
+    /* Finished jobs not handed back yet, newest first: the owner pushes, and the owner or a
+     * watcher (when the owner is stuck in a long job) takes them all with one exchange. */
+    struct evl__pool_job *_Atomic done;
     struct evl_pool *pool;
     pthread_t thread;
-    struct worker *watched; /* the range this worker watches for progress, and its value */
+    struct worker *watched; /* the worker this one watches for progress, and what it saw */
     uint64_t watched_range;
+    struct evl__pool_job *watched_done;
     struct evl__pool_job *jobs[POOL_BATCH_MAX];
 };
 
@@ -400,16 +404,25 @@ static struct evl__pool_job *range_pop(struct worker *w)
  * number of jobs taken into self's range; 0 with *watch set when a range is being watched
  * (the caller waits STEAL_AFTER_NS and looks again), 0 without when there is none.
  */
-static uint32_t steal(struct evl_pool *pool, struct worker *self, bool *watch)
+static uint32_t steal(struct evl_pool *pool, struct worker *self, bool *watch,
+                      struct evl__pool_job **stuck_done)
 {
     *watch = false;
+    *stuck_done = NULL;
     struct worker *victim = NULL;
     uint32_t most = 0;
     for (unsigned i = 0; i < pool->nthreads; i++) {
         struct worker *w = &pool->workers[i];
+        if (w == self) {
+            continue;
+        }
         uint64_t r = atomic_load_explicit(&w->range, memory_order_relaxed);
         uint32_t left = (uint32_t)(r >> 32) - (uint32_t)r;
-        if (w != self && (uint32_t)r < (uint32_t)(r >> 32) && left > most) {
+        /* A worker with finished results waiting counts as one job: they must not wait. */
+        if ((uint32_t)r >= (uint32_t)(r >> 32)) {
+            left = atomic_load_explicit(&w->done, memory_order_relaxed) ? 1 : 0;
+        }
+        if (left > most) {
             most = left;
             victim = w;
         }
@@ -419,14 +432,19 @@ static uint32_t steal(struct evl_pool *pool, struct worker *self, bool *watch)
         return 0;
     }
     uint64_t r = atomic_load_explicit(&victim->range, memory_order_acquire);
-    if (self->watched != victim || self->watched_range != r) {
-        /* A first look, or the owner started a job since the last one: it makes progress. */
+    struct evl__pool_job *d = atomic_load_explicit(&victim->done, memory_order_acquire);
+    if (self->watched != victim || self->watched_range != r || self->watched_done != d) {
+        /* A first look, or the owner started or finished a job since: it makes progress. */
         self->watched = victim;
         self->watched_range = r;
+        self->watched_done = d;
         *watch = true;
         return 0;
     }
     self->watched = NULL;
+    /* The owner is stuck in a long job: its finished results go back now... */
+    *stuck_done = atomic_exchange_explicit(&victim->done, NULL, memory_order_acq_rel);
+    /* ... and the later half of what it has not started moves here. */
     uint32_t next;
     uint32_t end;
     uint32_t k;
@@ -494,33 +512,60 @@ static uint32_t take_batch(struct evl_pool *pool, struct worker *self)
     return n;
 }
 
-/* Hands the finished jobs in *done to their loops and empties the list. Pool lock not held. */
-static void flush_done(struct evl_pool *pool, struct evl__pool_job **done)
+/* Reverses a newest-first chain. */
+static struct evl__pool_job *oldest_first(struct evl__pool_job *j)
 {
+    struct evl__pool_job *rev = NULL;
+    while (j) {
+        struct evl__pool_job *next = j->next;
+        j->next = rev;
+        rev = j;
+        j = next;
+    }
+    return rev;
+}
+
+/* Hands a newest-first chain of finished jobs to their loops. Pool lock held; the loops in
+ * runs[] are released by the caller once it unlocked. Returns their number. */
+static size_t hand_off_chain(struct evl_pool *pool, struct evl__pool_job *chain,
+                             struct evl_loop **runs)
+{
+    return chain ? hand_off(pool, oldest_first(chain), runs) : 0;
+}
+
+static void release_runs(struct evl_loop **runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        evl__loop_mem_release(runs[i]);
+    }
+}
+
+/* The owner hands back what its done stack holds (a watcher may have taken it already). */
+static void flush_done(struct evl_pool *pool, struct worker *self)
+{
+    struct evl__pool_job *chain = atomic_exchange_explicit(&self->done, NULL, memory_order_acq_rel);
+    if (!chain) {
+        return;
+    }
     struct evl_loop *runs[POOL_BATCH_MAX];
     pthread_mutex_lock(&pool->lock);
     /* Submitting under the pool lock orders the hand-off against loop teardown. */
-    size_t nruns = hand_off(pool, *done, runs);
+    size_t nruns = hand_off_chain(pool, chain, runs);
     pthread_mutex_unlock(&pool->lock);
-    for (size_t i = 0; i < nruns; i++) {
-        evl__loop_mem_release(runs[i]);
-    }
-    *done = NULL;
+    release_runs(runs, nruns);
 }
 
 /*
- * Runs the jobs of self's range (what a thief splits off meanwhile it runs) and hands the
- * finished ones back. They go back together at the end of the range, one submit per loop,
- * except before a job of another loop (so a loop's results, and its close, never wait for
- * another loop's work) and while a worker is idle with nothing queued (latency matters more
- * than batching then, and the next job may be a long one).
+ * Runs the jobs of self's range (what a thief splits off meanwhile it runs). Finished jobs go
+ * on the done stack and back to their loops together at the end of the range, one submit per
+ * loop, or earlier: before a job of another loop (so a loop's results, and its close, never
+ * wait for another loop's work), and by a watching worker when this one is stuck in a long
+ * job (so they never wait for one while a worker is idle).
  */
 static void run_range(struct evl_pool *pool, struct worker *self)
 {
-    struct evl__pool_job *done = NULL;
-    struct evl__pool_job **done_link = &done;
-    struct evl__pool_job *last = NULL;
     struct evl__pool_job *job;
+    struct evl__pstate *last_ps = NULL;
     while ((job = range_pop(self)) != NULL) {
         int expected = JOB_TAKEN;
         if (!atomic_compare_exchange_strong(&job->state, &expected, JOB_RUNNING)) {
@@ -532,26 +577,22 @@ static void run_range(struct evl_pool *pool, struct worker *self)
             job_free(job);
             continue;
         }
-        if (done && (job->ps != last->ps ||
-                     (atomic_load_explicit(&pool->idle, memory_order_relaxed) > 0 &&
-                      atomic_load_explicit(&pool->queued, memory_order_relaxed) == 0))) {
-            *done_link = NULL;
-            flush_done(pool, &done);
-            done_link = &done;
+        if (last_ps && job->ps != last_ps) {
+            flush_done(pool, self);
         }
         void *value = NULL;
         evl_dtor_cb dtor = NULL;
         job->rc = job->work(job->arg, &value, &dtor);
         job->value = value;
         job->dtor = dtor;
-        *done_link = job;
-        done_link = &job->next;
-        last = job;
+        last_ps = job->ps;
+        struct evl__pool_job *top = atomic_load_explicit(&self->done, memory_order_relaxed);
+        do {
+            job->next = top;
+        } while (!atomic_compare_exchange_weak_explicit(
+            &self->done, &top, job, memory_order_release, memory_order_relaxed));
     }
-    *done_link = NULL;
-    if (done) {
-        flush_done(pool, &done);
-    }
+    flush_done(pool, self);
 }
 
 static void *worker_main(void *arg)
@@ -567,7 +608,15 @@ static void *worker_main(void *arg)
             wake_for_rest(pool, taken);
         } else {
             bool watch = false;
-            taken = steal(pool, self, &watch);
+            struct evl__pool_job *stuck_done = NULL;
+            taken = steal(pool, self, &watch, &stuck_done);
+            if (stuck_done) {
+                struct evl_loop *runs[POOL_BATCH_MAX];
+                size_t nruns = hand_off_chain(pool, stuck_done, runs);
+                pthread_mutex_unlock(&pool->lock);
+                release_runs(runs, nruns);
+                pthread_mutex_lock(&pool->lock);
+            }
             if (taken == 0) {
                 if (pool->stopping && !watch) {
                     break;
@@ -637,6 +686,7 @@ int evl_pool_new(struct evl_pool **out, unsigned threads)
         struct worker *w = &pool->workers[i];
         w->pool = pool;
         atomic_init(&w->range, 0);
+        atomic_init(&w->done, NULL);
         int err = pthread_create(&w->thread, NULL, worker_main, w);
         if (err != 0) {
             pool->nthreads = i;
