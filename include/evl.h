@@ -16,5 +16,6 @@
 #include "evl/promise.h"
 #include "evl/pool.h"
 #include "evl/io.h"
+#include "evl/overload.h"
 
 #endif
