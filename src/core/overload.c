@@ -239,8 +239,8 @@ void evl__budgets_init(struct evl_loop *loop, const struct evl_loop_options *o)
 {
     struct evl__budgets *b = &loop->budgets;
     b->max_imm = o->max_immediates_per_iteration ? o->max_immediates_per_iteration : 4096;
-    b->max_imm_ns = o->max_immediate_ns_per_iteration ? o->max_immediate_ns_per_iteration
-                                                      : UINT64_C(2000000);
+    b->max_imm_ns =
+        o->max_immediate_ns_per_iteration ? o->max_immediate_ns_per_iteration : UINT64_C(2000000);
     b->max_io = o->max_io_callbacks_per_iteration ? o->max_io_callbacks_per_iteration : 1024;
     b->max_io_ns = o->max_io_ns_per_iteration ? o->max_io_ns_per_iteration : UINT64_C(2000000);
     b->limit[EVL__LIMIT_TIMERS] = o->max_timers;
@@ -275,17 +275,16 @@ void evl__overload_warn(struct evl_loop *loop, _Atomic uint64_t *next_ns,
 {
     uint64_t now = evl__monotonic_ns();
     uint64_t next = atomic_load_explicit(next_ns, memory_order_relaxed);
-    if (now < next || !atomic_compare_exchange_strong_explicit(next_ns, &next,
-                                                               now + WARN_INTERVAL_NS,
-                                                               memory_order_relaxed,
-                                                               memory_order_relaxed)) {
+    if (now < next ||
+        !atomic_compare_exchange_strong_explicit(next_ns, &next, now + WARN_INTERVAL_NS,
+                                                 memory_order_relaxed, memory_order_relaxed)) {
         atomic_fetch_add_explicit(suppressed, 1, memory_order_relaxed);
         return;
     }
     uint64_t held = atomic_exchange_explicit(suppressed, 0, memory_order_relaxed);
     evl_log(loop, EVL_LOG_WARN, "overload",
-            "%s (%" PRIu64 " refused in all; %" PRIu64 " more since the last warning)", what,
-            total, held);
+            "%s (%" PRIu64 " refused in all; %" PRIu64 " more since the last warning)", what, total,
+            held);
 }
 
 void evl__overload_refused(struct evl_loop *loop, int rc)
@@ -407,8 +406,8 @@ static int room_for(struct evl__overload *v, unsigned li, uint32_t n)
 {
     uint32_t c = atomic_load_explicit(&v->lane[li].count, memory_order_seq_cst);
     uint32_t need = excess(v, c + n) - excess(v, c);
-    return need == 0 || atomic_load_explicit(&v->shared, memory_order_seq_cst) + need <=
-                            v->shared_cap;
+    return need == 0 ||
+           atomic_load_explicit(&v->shared, memory_order_seq_cst) + need <= v->shared_cap;
 }
 
 static int admission_closed(struct evl_loop *loop, unsigned li)
@@ -460,13 +459,13 @@ int evl_loop_overload_stats(const struct evl_loop *loop, struct evl_overload_sta
     memset(out, 0, sizeof(*out));
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* atomics: reads only */
     out->discarded = atomic_load_explicit(&l->discarded, memory_order_relaxed);
-    out->limit_timers = atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_TIMERS],
-                                             memory_order_relaxed);
-    out->limit_immediates = atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_IMMEDIATES],
-                                                 memory_order_relaxed);
+    out->limit_timers =
+        atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_TIMERS], memory_order_relaxed);
+    out->limit_immediates =
+        atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_IMMEDIATES], memory_order_relaxed);
     out->limit_fds = atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_FDS], memory_order_relaxed);
-    out->limit_pool_jobs = atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_POOL_JOBS],
-                                                memory_order_relaxed);
+    out->limit_pool_jobs =
+        atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_POOL_JOBS], memory_order_relaxed);
     const struct evl__overload *v = loop->ovl;
     if (v) {
         struct evl__overload *w = (struct evl__overload *)(uintptr_t)v; /* atomics: reads */
@@ -560,8 +559,7 @@ int evl_submit_group_submit(struct evl_submit_group *g, evl_task_cb fn, evl_task
     return 0;
 }
 
-int evl_submit_group_stats(const struct evl_submit_group *g, uint64_t *accepted,
-                           uint64_t *refused)
+int evl_submit_group_stats(const struct evl_submit_group *g, uint64_t *accepted, uint64_t *refused)
 {
     if (!g) {
         return EVL_EINVAL;

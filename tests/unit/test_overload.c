@@ -64,6 +64,7 @@ static void *flood_producer(void *p)
             f->accepted++;
         } else if (rc == EVL_EAGAIN || rc == EVL_ETIMEDOUT) {
             f->refused++;
+            sched_yield(); /* back-pressure: let the loop (2 cores, 18 threads) catch up */
         } else {
             ASSERT_ERR(EVL_ECLOSED, rc);
             f->closed++;
@@ -293,5 +294,351 @@ TEST(shutdown_deadline_bounds_the_wait_for_inflight_work) /* labels: real-time *
     ASSERT_UGE(took, UINT64_C(20000000));
     ASSERT_ULT(took, UINT64_C(250000000));
     ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* ---- the queue bound ------------------------------------------------------------------------ */
+
+#include "core/overload.h"
+
+static struct evl_loop *bounded_loop(uint32_t max_tasks)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_queued_tasks = max_tasks;
+    o.log_level = EVL_LOG_OFF; /* the refusals warn; not in the test output */
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    runs = 0;
+    atomic_store(&discards, 0);
+    return loop;
+}
+
+struct fill {
+    struct evl_loop *loop;
+    uint64_t accepted;
+    int rc; /* the refusal */
+    int two_slots;
+};
+
+/* Submits until refused (the loop is not running). */
+static void *fill_until_refused(void *p)
+{
+    struct fill *f = p;
+    for (;;) {
+        int rc = f->two_slots ? evl_loop_submit_ex(f->loop, count_task, count_discard, NULL)
+                              : evl_loop_submit(f->loop, count_task, NULL);
+        if (rc != 0) {
+            f->rc = rc;
+            return NULL;
+        }
+        f->accepted++;
+    }
+}
+
+TEST(bound_refuses_with_eagain_then_admits_after_the_loop_ran)
+{
+    struct evl_loop *loop = bounded_loop(256);
+    struct evl__overload *v = loop->ovl;
+    ASSERT_NOT_NULL(v);
+    struct fill f = {loop, 0, 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &f), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_ERR(EVL_EAGAIN, f.rc);
+    /* One producer: its lane's reserve and the shared pool; the other lanes' reserves stay
+     * free for other producers. */
+    ASSERT_UEQ(f.accepted, v->reserve + v->shared_cap);
+    ASSERT_UEQ(v->reserve, 256 / 16);
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.refused_full, 1);
+    ASSERT_UEQ(st.queued_slots, f.accepted);
+    ASSERT_UEQ(st.queue_limit_slots, 256);
+    ASSERT_UEQ(runs, 0);
+    /* A second producer still gets its own lane's reserve. */
+    struct fill g = {loop, 0, 0, 0};
+    ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &g), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_UEQ(g.accepted, v->reserve);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_UEQ(runs, f.accepted + g.accepted);
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, 0);
+    /* Space again; a task with a discard callback counts two slots. */
+    struct fill h = {loop, 0, 0, 1};
+    ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &h), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_UEQ(h.accepted, (v->reserve + v->shared_cap) / 2);
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_UEQ(atomic_load(&discards), h.accepted);
+    ASSERT_UEQ(evl_loop_discarded(loop), h.accepted);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(bound_in_bytes_and_loop_thread_submits)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_queued_bytes = 8; /* less than a slot */
+    struct evl_loop *loop;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    o.max_queued_bytes = 16 * 64;
+    o.max_queued_tasks = 1000; /* the smaller one wins */
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    ASSERT_UEQ(loop->ovl->limit, 64);
+    /* The loop thread's own submissions are not bounded (they cannot wait for themselves). */
+    for (int i = 0; i < 1000; i++) {
+        ASSERT_OK(evl_loop_submit_wait(loop, count_task, NULL, NULL, 1000));
+    }
+    runs = 0;
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_UEQ(runs, 1000);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+struct waiter_arg {
+    struct evl_loop *loop;
+    uint64_t timeout_ns;
+    int rc;
+    uint64_t took_ns;
+};
+
+static void *submit_wait_thread(void *p)
+{
+    struct waiter_arg *w = p;
+    uint64_t t0 = mono_ns();
+    w->rc = evl_loop_submit_wait(w->loop, count_task, NULL, NULL, w->timeout_ns);
+    w->took_ns = mono_ns() - t0;
+    return NULL;
+}
+
+/* Fills the queue from one thread, then starts a waiter on another lane's... same lane: a
+ * new thread gets a new lane, so fill through the waiter's lane by letting it fill first. */
+static void *fill_then_wait(void *p)
+{
+    struct waiter_arg *w = p;
+    while (evl_loop_submit(w->loop, count_task, NULL) == 0) {
+    }
+    return submit_wait_thread(p);
+}
+
+TEST(submit_wait_times_out_when_the_loop_does_not_run) /* labels: real-time */
+{
+    struct evl_loop *loop = bounded_loop(64);
+    struct waiter_arg w = {loop, UINT64_C(30000000), 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fill_then_wait, &w), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_ERR(EVL_ETIMEDOUT, w.rc);
+    ASSERT_UGE(w.took_ns, UINT64_C(30000000));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.waits, 1);
+    ASSERT_UEQ(st.wait_timeouts, 1);
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(submit_wait_is_woken_when_the_loop_frees_space) /* labels: real-time */
+{
+    struct evl_loop *loop = bounded_loop(64);
+    struct waiter_arg w = {loop, UINT64_C(10000000000), 1, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fill_then_wait, &w), 0);
+    struct evl_overload_stats st;
+    do {
+        sleep_ms(1);
+        ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    } while (st.waits == 0);
+    sleep_ms(5);
+    ASSERT_EQ(w.rc, 1);                            /* still waiting */
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT)); /* frees the space */
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(w.rc);
+    ASSERT_ULT(w.took_ns, UINT64_C(5000000000));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(submit_wait_gets_eclosed_when_shutdown_begins) /* labels: real-time */
+{
+    struct evl_loop *loop = bounded_loop(64);
+    struct waiter_arg w = {loop, UINT64_C(10000000000), 1, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fill_then_wait, &w), 0);
+    struct evl_overload_stats st;
+    do {
+        sleep_ms(1);
+        ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    } while (st.waits == 0);
+    ASSERT_OK(evl_loop_ref(loop));
+    pthread_t s;
+    ASSERT_EQ(pthread_create(&s, NULL, shutdown_from_thread, loop), 0);
+    ASSERT_EQ(pthread_join(s, NULL), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_ERR(EVL_ECLOSED, w.rc);
+    ASSERT_ULT(w.took_ns, UINT64_C(5000000000));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* drains what was accepted */
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Flood tests: n producers at full speed against a bound; the queue never holds more than
+ * the bound, memory stays near it, and every attempt is accounted for. */
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) {
+        return 0;
+    }
+    unsigned long size = 0;
+    unsigned long res = 0;
+    int n = fscanf(f, "%lu %lu", &size, &res);
+    fclose(f);
+    return n == 2 ? (uint64_t)res * 4096u : 0;
+}
+
+static void bounded_flood(int producers, int wait)
+{
+    enum { BOUND = 65536 }; /* slots: 1 MiB */
+    struct evl_loop *loop = bounded_loop(BOUND);
+    uint64_t rss0 = rss_bytes();
+    _Atomic int stop = 0;
+    struct flood f[16];
+    pthread_t th[16];
+    pthread_t lt;
+    ASSERT_OK(evl_loop_ref(loop));
+    ASSERT_EQ(pthread_create(&lt, NULL, run_loop_thread, loop), 0);
+    for (int i = 0; i < producers; i++) {
+        f[i] = (struct flood){loop, &stop, 0, 0, 0, 0, wait};
+        ASSERT_EQ(pthread_create(&th[i], NULL, flood_producer, &f[i]), 0);
+    }
+    uint64_t peak_queued = 0;
+    uint64_t peak_rss = 0;
+    for (int i = 0; i < 40; i++) {
+        sleep_ms(5);
+        struct evl_overload_stats st;
+        ASSERT_OK(evl_loop_overload_stats(loop, &st));
+        if (st.queued_slots > peak_queued) {
+            peak_queued = st.queued_slots;
+        }
+        uint64_t r = rss_bytes();
+        if (r > peak_rss) {
+            peak_rss = r;
+        }
+    }
+    ASSERT_OK(evl_loop_shutdown(loop));
+    for (int i = 0; i < producers; i++) {
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    }
+    ASSERT_EQ(pthread_join(lt, NULL), 0);
+    uint64_t attempted = 0;
+    uint64_t accepted = 0;
+    uint64_t refused = 0;
+    uint64_t closed = 0;
+    for (int i = 0; i < producers; i++) {
+        attempted += f[i].attempted;
+        accepted += f[i].accepted;
+        refused += f[i].refused;
+        closed += f[i].closed;
+        ASSERT_UGE(f[i].accepted, 1); /* nobody starved */
+    }
+    ASSERT_UEQ(accepted + refused + closed, attempted);
+    ASSERT_UEQ(runs, accepted);
+    ASSERT_UEQ(atomic_load(&discards), 0);
+    ASSERT_ULE(peak_queued, BOUND);
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    if (!wait) {
+        ASSERT_UEQ(st.refused_full, refused);
+    }
+    /* The queue's memory is at most the bound (16 bytes a slot) plus chunk rounding; the
+     * constant covers the producers' stacks and the allocator's arenas. */
+    if (rss0 && peak_rss > rss0) {
+        ASSERT_ULT(peak_rss - rss0, UINT64_C(16) * BOUND + UINT64_C(64) * 1024 * 1024);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(bounded_flood_of_4_producers) /* labels: real-time */
+{
+    bounded_flood(4, 0);
+}
+
+TEST(bounded_flood_of_16_producers) /* labels: real-time */
+{
+    bounded_flood(16, 0);
+}
+
+TEST(bounded_flood_of_16_waiting_producers) /* labels: real-time */
+{
+    bounded_flood(16, 1);
+}
+
+/* A producer submitting one task at a time next to a greedy one is never refused: its lane's
+ * reserve is its own. */
+struct gentle {
+    struct evl_loop *loop;
+    _Atomic int *stop;
+    uint64_t accepted;
+    uint64_t refused;
+};
+
+static _Atomic uint64_t gentle_done;
+
+static void gentle_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    atomic_fetch_add(&gentle_done, 1);
+}
+
+static void *gentle_producer(void *p)
+{
+    struct gentle *g = p;
+    while (!atomic_load(g->stop)) {
+        uint64_t before = atomic_load(&gentle_done);
+        int rc = evl_loop_submit(g->loop, gentle_task, NULL);
+        if (rc == EVL_ECLOSED) {
+            return NULL;
+        }
+        if (rc != 0) {
+            g->refused++;
+            continue;
+        }
+        g->accepted++;
+        while (atomic_load(&gentle_done) == before && !atomic_load(g->stop)) {
+            sched_yield(); /* one task in flight at a time */
+        }
+    }
+    return NULL;
+}
+
+TEST(bound_is_fair_to_a_gentle_producer_next_to_a_flood) /* labels: real-time */
+{
+    struct evl_loop *loop = bounded_loop(4096);
+    atomic_store(&gentle_done, 0);
+    _Atomic int stop = 0;
+    struct flood greedy = {loop, &stop, 0, 0, 0, 0, 0};
+    struct gentle g = {loop, &stop, 0, 0};
+    pthread_t lt;
+    pthread_t tg;
+    pthread_t tf;
+    ASSERT_OK(evl_loop_ref(loop));
+    ASSERT_EQ(pthread_create(&lt, NULL, run_loop_thread, loop), 0);
+    ASSERT_EQ(pthread_create(&tf, NULL, flood_producer, &greedy), 0);
+    ASSERT_EQ(pthread_create(&tg, NULL, gentle_producer, &g), 0);
+    sleep_ms(200);
+    atomic_store(&stop, 1);
+    ASSERT_EQ(pthread_join(tf, NULL), 0);
+    ASSERT_EQ(pthread_join(tg, NULL), 0);
+    ASSERT_OK(evl_loop_shutdown(loop));
+    ASSERT_EQ(pthread_join(lt, NULL), 0);
+    ASSERT_UGE(greedy.refused, 1); /* the flood did hit the bound */
+    ASSERT_UGE(g.accepted, 2);     /* progress (the machine may be loaded) */
+    ASSERT_UEQ(g.refused, 0);
     ASSERT_OK(evl_loop_free(loop));
 }
