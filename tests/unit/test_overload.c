@@ -642,3 +642,155 @@ TEST(bound_is_fair_to_a_gentle_producer_next_to_a_flood) /* labels: real-time */
     ASSERT_UEQ(g.refused, 0);
     ASSERT_OK(evl_loop_free(loop));
 }
+
+/* ---- token buckets -------------------------------------------------------------------------- */
+
+static struct evl_loop *rate_loop(double rate, uint32_t burst)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.submit_rate = rate;
+    o.submit_burst = burst;
+    o.log_level = EVL_LOG_OFF;
+    struct evl_loop *loop = fake_loop(&o);
+    return loop;
+}
+
+struct rate_run {
+    struct evl_loop *loop;
+    struct evl_submit_group *group;
+    uint64_t step_ns;
+    uint64_t total_ns;
+    uint64_t accepted;
+    uint64_t refused;
+    uint64_t max_retry_ns;
+    int bad_retry;
+};
+
+/* Attempts one submit every step_ns of fake time for total_ns (this thread drives the
+ * clock; it is not the loop thread, so the loop's bucket applies). */
+static void *rate_driver(void *p)
+{
+    struct rate_run *r = p;
+    for (uint64_t t = 0; t < r->total_ns; t += r->step_ns) {
+        int rc = r->group ? evl_submit_group_submit(r->group, count_task, NULL, NULL)
+                          : evl_loop_submit(r->loop, count_task, NULL);
+        if (rc == 0) {
+            r->accepted++;
+        } else {
+            ASSERT_ERR(EVL_EAGAIN, rc);
+            r->refused++;
+            uint64_t retry = evl_loop_submit_retry_ns();
+            if (retry == 0) {
+                r->bad_retry = 1;
+            }
+            if (retry > r->max_retry_ns) {
+                r->max_retry_ns = retry;
+            }
+        }
+        fake.now_ns += r->step_ns;
+    }
+    return NULL;
+}
+
+static void run_rate(struct rate_run *r)
+{
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, rate_driver, r), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+}
+
+TEST(loop_rate_limit_is_accurate_over_10s_of_fake_time)
+{
+    struct evl_loop *loop = rate_loop(1000.0, 10);
+    /* An attempt every 100 us for 10 s: 100,000 attempts for 10,000 tokens + the burst. */
+    struct rate_run r = {loop, NULL, UINT64_C(100000), UINT64_C(10000000000), 0, 0, 0, 0};
+    run_rate(&r);
+    ASSERT_UEQ(r.accepted + r.refused, 100000);
+    double expect = 1000.0 * 10 + 10;
+    ASSERT_TRUE(r.accepted >= expect * 0.99 && r.accepted <= expect * 1.01);
+    ASSERT_EQ(r.bad_retry, 0);
+    ASSERT_ULE(r.max_retry_ns, UINT64_C(1000000)); /* never more than one interval */
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.refused_rate, r.refused);
+    ASSERT_UEQ(st.refused_full, 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, r.accepted);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(loop_rate_limit_burst_then_retry_time)
+{
+    struct evl_loop *loop = rate_loop(10.0, 3);
+    /* Three at once (the burst), then refused until 100 ms later. */
+    struct rate_run r = {loop, NULL, 1, 4, 0, 0, 0, 0};
+    run_rate(&r);
+    ASSERT_UEQ(r.accepted, 3);
+    ASSERT_UEQ(r.refused, 1);
+    ASSERT_UGE(r.max_retry_ns, UINT64_C(99999990));
+    ASSERT_ULE(r.max_retry_ns, UINT64_C(100000000));
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(group_rate_limit_is_accurate_and_counted)
+{
+    struct evl_loop *loop = fake_loop(NULL);
+    struct evl_submit_group *g;
+    ASSERT_ERR(EVL_EINVAL, evl_submit_group_new(loop, "x", 0.0, 1, &g));
+    ASSERT_ERR(EVL_EINVAL, evl_submit_group_new(loop, NULL, 1.0, 1, &g));
+    ASSERT_ERR(
+        EVL_EINVAL,
+        evl_submit_group_new(
+            loop, "a name much longer than sixty-four bytes, which is the limit here", 1.0, 1, &g));
+    ASSERT_OK(evl_submit_group_new(loop, "ingest", 333.0, 5, &g));
+    ASSERT_STR_EQ(evl_submit_group_name(g), "ingest");
+    struct rate_run r = {loop, g, UINT64_C(250000), UINT64_C(10000000000), 0, 0, 0, 0};
+    run_rate(&r);
+    double expect = 333.0 * 10 + 5;
+    ASSERT_TRUE(r.accepted >= expect * 0.99 && r.accepted <= expect * 1.01);
+    ASSERT_EQ(r.bad_retry, 0);
+    uint64_t acc = 0;
+    uint64_t ref = 0;
+    ASSERT_OK(evl_submit_group_stats(g, &acc, &ref));
+    ASSERT_UEQ(acc, r.accepted);
+    ASSERT_UEQ(ref, r.refused);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, r.accepted);
+    evl_submit_group_free(g);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(group_and_loop_buckets_combine)
+{
+    /* The loop allows 100/s, the group 1000/s: the loop's bucket decides, and a group token
+     * is not spent on a submit the loop refused. */
+    struct evl_loop *loop = rate_loop(100.0, 1);
+    struct evl_submit_group *g;
+    ASSERT_OK(evl_submit_group_new(loop, "fast", 1000.0, 1, &g));
+    struct rate_run r = {loop, g, UINT64_C(1000000), UINT64_C(1000000000), 0, 0, 0, 0};
+    run_rate(&r);
+    ASSERT_TRUE(r.accepted >= 99 && r.accepted <= 102);
+    ASSERT_EQ(r.bad_retry, 0);
+    ASSERT_OK(evl_loop_close(loop));
+    evl_submit_group_free(g);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(rate_options_are_validated)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    struct evl_loop *loop;
+    o.submit_rate = -1.0;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    o.submit_rate = 0.0;
+    o.submit_burst = 5; /* a burst without a rate */
+    ASSERT_ERR(EVL_EINVAL, evl_loop_new(&loop, &o));
+    o.submit_burst = 0;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    ASSERT_NULL(loop->ovl); /* no control asked for: the fast paths stay as they are */
+    ASSERT_EQ(loop->q.lanes[0].closed, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
