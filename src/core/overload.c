@@ -514,7 +514,7 @@ int evl_submit_group_new(struct evl_loop *loop, const char *name, double rate, u
     memset(g, 0, sizeof(*g));
     g->loop = loop;
     evl__bucket_init(&g->bucket, rate, burst_default(rate, burst), evl__loop_clock(loop));
-    strcpy(g->name, name); /* length checked above */
+    memcpy(g->name, name, strlen(name) + 1); /* length checked above */
     *out = g;
     return 0;
 }

@@ -24,6 +24,7 @@
  * wrap-around arithmetic (correct while fewer than 2^31 re-arms separate two pending timers).
  */
 #include "core/loop_internal.h"
+#include "core/overload.h"
 
 #include <string.h>
 
@@ -1311,6 +1312,11 @@ void evl__immediates_run(struct evl_loop *loop)
     /* Immediates added from now on form a new list for the next iteration. */
     T->imm_head = EVL__NONE;
     T->imm_tail = EVL__NONE;
+    /* The batch budget: past it, the rest waits (first in line) while due timers run. */
+    struct evl__budget budget;
+    evl__budget_begin(loop, &budget, loop->budgets.max_imm, loop->budgets.max_imm_ns,
+                      idx != tail && evl__budget_precise(loop));
+    int spent = 0;
     while (idx != EVL__NONE) {
         struct evl__timer *r = &T->recs[idx];
         uint32_t next = r->pos;
@@ -1319,7 +1325,7 @@ void evl__immediates_run(struct evl_loop *loop)
             idx = next;
             continue;
         }
-        if (evl__loop_interrupted(loop)) {
+        if (spent || evl__loop_interrupted(loop)) {
             /* Put the rest back in front of anything added meanwhile. */
             T->recs[tail].pos = T->imm_head;
             if (T->imm_head == EVL__NONE) {
@@ -1340,5 +1346,6 @@ void evl__immediates_run(struct evl_loop *loop)
         evl__loop_after_callback(loop);
         rec_free(T, idx);
         idx = next;
+        spent = evl__budget_spent(loop, &budget, 1);
     }
 }

@@ -794,3 +794,180 @@ TEST(rate_options_are_validated)
     ASSERT_EQ(loop->q.lanes[0].closed, 0);
     ASSERT_OK(evl_loop_free(loop));
 }
+
+/* ---- batch budgets (fake clock) ------------------------------------------------------------ */
+
+#include <unistd.h>
+
+enum { FLOOD = 100000, TICK_MS = 10 };
+
+static uint64_t next_due;
+static uint64_t max_late;
+static uint64_t timer_runs;
+static uint64_t timer_id;
+
+/* An interval timer that measures how late each run is (intervals re-arm from their start). */
+static void lateness_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)arg;
+    uint64_t late = fake.now_ns - next_due;
+    if (late > max_late) {
+        max_late = late;
+    }
+    timer_runs++;
+    next_due = fake.now_ns + UINT64_C(1000000) * TICK_MS;
+    if (runs >= FLOOD) {
+        ASSERT_OK(evl_timer_clear(loop, id));
+    }
+}
+
+static void start_lateness_timer(struct evl_loop *loop)
+{
+    max_late = 0;
+    timer_runs = 0;
+    next_due = fake.now_ns + UINT64_C(1000000) * TICK_MS;
+    ASSERT_OK(evl_timer_set(loop, lateness_timer, NULL, TICK_MS, TICK_MS, &timer_id));
+    /* The flood keeps the loop alive; once it is done the fake clock stops moving. */
+    ASSERT_OK(evl_timer_unref(loop, timer_id));
+}
+
+static void *queue_flood(void *p)
+{
+    for (int i = 0; i < FLOOD; i++) {
+        ASSERT_OK(evl_loop_submit(p, slow_task, NULL));
+    }
+    return NULL;
+}
+
+/* 100,000 queued 1 ms tasks delay a due timer by at most one budget (2 ms by default). */
+TEST(task_flood_delays_a_due_timer_by_at_most_one_budget)
+{
+    struct evl_loop *loop = fake_loop(NULL);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, queue_flood, loop), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    start_lateness_timer(loop);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, FLOOD);
+    ASSERT_UGE(timer_runs, FLOOD / TICK_MS * 9 / 10);
+    ASSERT_ULE(max_late, UINT64_C(2000000));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(loop_thread_task_flood_delays_a_due_timer_by_at_most_one_budget)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_task_ns_per_iteration = UINT64_C(3000000); /* phases end at 3, 6, 9, 12 ms ... */
+    struct evl_loop *loop = fake_loop(&o);
+    for (int i = 0; i < FLOOD; i++) {
+        ASSERT_OK(evl_loop_submit(loop, slow_task, NULL));
+    }
+    start_lateness_timer(loop);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, FLOOD);
+    ASSERT_ULE(max_late, UINT64_C(3000000));
+    ASSERT_UGE(max_late, UINT64_C(1000000)); /* a timer did wait for a phase to end */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void slow_immediate(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    slow_task(loop, arg);
+}
+
+TEST(immediate_flood_delays_a_due_timer_by_at_most_one_budget)
+{
+    struct evl_loop *loop = fake_loop(NULL);
+    for (int i = 0; i < FLOOD; i++) {
+        ASSERT_OK(evl_immediate_set(loop, slow_immediate, NULL, NULL));
+    }
+    start_lateness_timer(loop);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, FLOOD);
+    ASSERT_ULE(max_late, UINT64_C(2000000));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static uint64_t order_log[8];
+static int order_n;
+
+static void order_immediate(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)loop;
+    if (order_n < 8) {
+        order_log[order_n++] = (uint64_t)(uintptr_t)arg;
+    }
+}
+
+static void queue_late_immediate(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    (void)arg;
+    ASSERT_OK(evl_immediate_set(loop, order_immediate, (void *)(uintptr_t)9, NULL));
+}
+
+TEST(immediates_past_the_budget_stay_first_in_line)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_immediates_per_iteration = 2;
+    struct evl_loop *loop = fake_loop(&o);
+    order_n = 0;
+    ASSERT_OK(evl_immediate_set(loop, queue_late_immediate, NULL, NULL));
+    for (uintptr_t i = 1; i <= 4; i++) {
+        ASSERT_OK(evl_immediate_set(loop, order_immediate, (void *)i, NULL));
+    }
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1); /* two ran, more remain */
+    ASSERT_EQ(order_n, 1);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(order_n, 5);
+    uint64_t want[5] = {1, 2, 3, 4, 9}; /* the one queued by an immediate comes last */
+    for (int i = 0; i < 5; i++) {
+        ASSERT_UEQ(order_log[i], want[i]);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int fds_left;
+
+static void slow_fd(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)status;
+    (void)events;
+    (void)arg;
+    slow_task(loop, NULL);
+    if (runs >= 20000) {
+        ASSERT_OK(evl_fd_stop(loop, fd));
+        fds_left--;
+    }
+}
+
+TEST(fd_callback_flood_delays_a_due_timer_by_at_most_one_budget)
+{
+    struct evl_loop *loop = fake_loop(NULL);
+    int p[8][2];
+    fds_left = 8;
+    for (int i = 0; i < 8; i++) {
+        ASSERT_EQ(pipe(p[i]), 0);
+        ASSERT_EQ(write(p[i][1], "x", 1), 1); /* readable until read: always ready */
+        ASSERT_OK(evl_fd_start(loop, p[i][0], EVL_READABLE, slow_fd, NULL));
+    }
+    start_lateness_timer(loop);
+    while (fds_left > 0) {
+        ASSERT_TRUE(evl_loop_run(loop, EVL_RUN_ONCE) >= 0);
+        if (runs >= 20000 && timer_runs > 0) {
+            (void)evl_timer_clear(loop, timer_id);
+        }
+    }
+    ASSERT_UGE(timer_runs, 20000 / TICK_MS * 9 / 10);
+    ASSERT_ULE(max_late, UINT64_C(2000000));
+    for (int i = 0; i < 8; i++) {
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_loop_free(loop));
+}
