@@ -350,6 +350,10 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
             return rc;
         }
     }
+    uint32_t lim = loop->budgets.limit[EVL__LIMIT_FDS];
+    if (lim && io && io->count >= lim) {
+        return evl__loop_limit_hit(loop, EVL__LIMIT_FDS);
+    }
     if (!io) {
         rc = io_create(loop, &io);
         if (rc != 0) {

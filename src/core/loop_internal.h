@@ -185,6 +185,7 @@ struct evl__timers {
     uint32_t imm_head; /* immediates, FIFO through pos */
     uint32_t imm_tail;
     uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
+    uint32_t live;      /* pending timers and intervals (not cleared or fired) */
     uint32_t seq;
     uint32_t ref_count;   /* pending ref'd timers and immediates */
     uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */

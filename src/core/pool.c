@@ -594,6 +594,10 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!ps) {
         return EVL_ENOMEM;
     }
+    if (loop->budgets.limit[EVL__LIMIT_POOL_JOBS] &&
+        ps->pool_jobs >= loop->budgets.limit[EVL__LIMIT_POOL_JOBS]) {
+        return evl__loop_limit_hit(loop, EVL__LIMIT_POOL_JOBS); /* sandbox limit */
+    }
     struct evl__pool_job *job = ps->free_jobs;
     if (job) {
         ps->free_jobs = job->next;

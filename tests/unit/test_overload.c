@@ -971,3 +971,161 @@ TEST(fd_callback_flood_delays_a_due_timer_by_at_most_one_budget)
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_OK(evl_loop_free(loop));
 }
+
+/* ---- sandbox limits ------------------------------------------------------------------------- */
+
+struct log_capture {
+    int warns;
+    char last[256];
+};
+
+static void capture_log(void *ud, int level, const char *component, const char *msg)
+{
+    struct log_capture *c = ud;
+    (void)component;
+    if (level >= EVL_LOG_WARN) {
+        c->warns++;
+        snprintf(c->last, sizeof(c->last), "%s", msg);
+    }
+}
+
+static void noop_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (void)arg;
+}
+
+static struct evl_loop *limited_loop(struct log_capture *cap, uint32_t timers, uint32_t imms,
+                                     uint32_t fds, uint32_t jobs)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_timers = timers;
+    o.max_immediates = imms;
+    o.max_fds = fds;
+    o.max_pool_jobs = jobs;
+    o.log = capture_log;
+    o.log_ud = cap;
+    memset(cap, 0, sizeof(*cap));
+    return fake_loop(&o);
+}
+
+TEST(limit_on_live_timers_refuses_counts_and_warns_once)
+{
+    struct log_capture cap;
+    struct evl_loop *loop = limited_loop(&cap, 3, 0, 0, 0);
+    uint64_t ids[3];
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 10, 0, &ids[0]));
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 10, 5, &ids[1])); /* an interval counts */
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 1, 0, &ids[2]));
+    for (int i = 0; i < 5; i++) {
+        ASSERT_ERR(EVL_ELIMIT, evl_timer_set(loop, noop_timer, NULL, 10, 0, NULL));
+    }
+    /* Immediates are limited on their own. */
+    ASSERT_OK(evl_immediate_set(loop, noop_timer, NULL, NULL));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.limit_timers, 5);
+    ASSERT_EQ(cap.warns, 1); /* the warning is itself rate-limited */
+    ASSERT_TRUE(strstr(cap.last, "max_timers") != NULL);
+    /* A clear frees a place; so does a timeout that fired. */
+    ASSERT_OK(evl_timer_clear(loop, ids[0]));
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 10, 0, &ids[0]));
+    ASSERT_ERR(EVL_ELIMIT, evl_timer_set(loop, noop_timer, NULL, 10, 0, NULL));
+    fake.now_ns += UINT64_C(2000000);
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1); /* ids[2] fired */
+    ASSERT_OK(evl_timer_set(loop, noop_timer, NULL, 10, 0, NULL));
+    ASSERT_ERR(EVL_ELIMIT, evl_timer_set(loop, noop_timer, NULL, 10, 0, NULL));
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(limit_on_pending_immediates)
+{
+    struct log_capture cap;
+    struct evl_loop *loop = limited_loop(&cap, 0, 2, 0, 0);
+    uint64_t id;
+    ASSERT_OK(evl_immediate_set(loop, noop_timer, NULL, &id));
+    ASSERT_OK(evl_immediate_set(loop, noop_timer, NULL, NULL));
+    ASSERT_ERR(EVL_ELIMIT, evl_immediate_set(loop, noop_timer, NULL, NULL));
+    ASSERT_OK(evl_immediate_clear(loop, id));
+    ASSERT_OK(evl_immediate_set(loop, noop_timer, NULL, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_immediate_set(loop, noop_timer, NULL, NULL));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.limit_immediates, 1);
+    ASSERT_EQ(cap.warns, 1);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void noop_fd(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    (void)status;
+    (void)events;
+    (void)arg;
+}
+
+TEST(limit_on_fd_registrations)
+{
+    struct log_capture cap;
+    struct evl_loop *loop = limited_loop(&cap, 0, 0, 2, 0);
+    int p[3][2];
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(pipe(p[i]), 0);
+    }
+    ASSERT_OK(evl_fd_start(loop, p[0][0], EVL_READABLE, noop_fd, NULL));
+    ASSERT_OK(evl_fd_start(loop, p[1][0], EVL_READABLE, noop_fd, NULL));
+    ASSERT_ERR(EVL_ELIMIT, evl_fd_start(loop, p[2][0], EVL_READABLE, noop_fd, NULL));
+    ASSERT_OK(evl_fd_stop(loop, p[0][0]));
+    ASSERT_OK(evl_fd_start(loop, p[2][0], EVL_READABLE, noop_fd, NULL));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.limit_fds, 1);
+    ASSERT_EQ(cap.warns, 1);
+    ASSERT_OK(evl_fd_stop(loop, p[1][0]));
+    ASSERT_OK(evl_fd_stop(loop, p[2][0]));
+    for (int i = 0; i < 3; i++) {
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int quick_work(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)arg;
+    (void)value_out;
+    (void)dtor_out;
+    return 0;
+}
+
+TEST(limit_on_pending_pool_jobs) /* labels: real-time */
+{
+    struct log_capture cap;
+    struct evl_loop *loop = limited_loop(&cap, 0, 0, 0, 2);
+    struct evl_pool *pool;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    struct evl_promise *a;
+    struct evl_promise *b;
+    struct evl_promise *c;
+    ASSERT_OK(evl_pool_submit(pool, loop, quick_work, NULL, &a));
+    ASSERT_OK(evl_pool_submit(pool, loop, quick_work, NULL, &b));
+    ASSERT_ERR(EVL_ELIMIT, evl_pool_submit(pool, loop, quick_work, NULL, &c));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* both complete */
+    ASSERT_OK(evl_pool_submit(pool, loop, quick_work, NULL, &c));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.limit_pool_jobs, 1);
+    ASSERT_EQ(cap.warns, 1);
+    evl_promise_release(a);
+    evl_promise_release(b);
+    evl_promise_release(c);
+    ASSERT_OK(evl_pool_free(pool));
+    ASSERT_OK(evl_loop_free(loop));
+}
