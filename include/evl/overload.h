@@ -21,6 +21,7 @@ struct evl_overload_stats {
     uint64_t limit_immediates;  /* EVL_ELIMIT: options.max_immediates */
     uint64_t limit_fds;         /* EVL_ELIMIT: options.max_fds */
     uint64_t limit_pool_jobs;   /* EVL_ELIMIT: options.max_pool_jobs */
+    uint64_t checkpoint_caps;   /* checkpoints cut short by max_microtasks_per_checkpoint */
     uint64_t queued_slots;      /* gauge: task slots queued by other threads (bound on) */
     uint64_t queue_limit_slots; /* the bound in slots, 0 if none */
 };
@@ -36,6 +37,26 @@ EVL_API int evl_loop_overload_stats(const struct evl_loop *loop, struct evl_over
  * use evl_loop_submit_wait). Per thread; thread-safe.
  */
 EVL_API uint64_t evl_loop_submit_retry_ns(void);
+
+/* What a limit hook is told about. */
+enum evl_limit_kind {
+    EVL_LIMIT_TIMERS = 0,     /* options.max_timers refused a timer (EVL_ELIMIT) */
+    EVL_LIMIT_IMMEDIATES = 1, /* options.max_immediates refused an immediate */
+    EVL_LIMIT_FDS = 2,        /* options.max_fds refused an fd registration */
+    EVL_LIMIT_POOL_JOBS = 3,  /* options.max_pool_jobs refused a pool job */
+    EVL_LIMIT_MICROTASKS = 4  /* options.max_microtasks_per_checkpoint cut a checkpoint short */
+};
+
+/* Called on the loop thread each time a sandbox limit is hit, after the refused call has
+ * failed (or the capped checkpoint has yielded). It may stop or close the loop. */
+typedef void (*evl_limit_cb)(struct evl_loop *loop, enum evl_limit_kind kind, void *ud);
+
+/* Installs the limit hook (one per loop; NULL removes it). Loop thread only. */
+EVL_API void evl_loop_set_limit_hook(struct evl_loop *loop, evl_limit_cb cb, void *ud);
+
+/* Changes options.max_microtasks_per_checkpoint of a running loop (0: the default).
+ * Loop thread only. Errors: EVL_EINVAL, EVL_EPERM (wrong thread). */
+EVL_API int evl_loop_set_checkpoint_cap(struct evl_loop *loop, uint32_t n);
 
 /* A named group of producers sharing one token bucket. */
 struct evl_submit_group;

@@ -18,6 +18,7 @@
 #include "evl/errno.h"
 #include "evl/log.h"
 #include "evl/loop.h"
+#include "evl/overload.h"
 #include "evl/task.h"
 #include "evl/timer.h"
 
@@ -410,6 +411,7 @@ enum evl__limit_kind {
     EVL__LIMIT_IMMEDIATES,
     EVL__LIMIT_FDS,
     EVL__LIMIT_POOL_JOBS,
+    EVL__LIMIT_MICROTASKS,
     EVL__LIMIT_KINDS
 };
 struct evl__budgets {
@@ -421,6 +423,8 @@ struct evl__budgets {
     _Atomic uint64_t hits[EVL__LIMIT_KINDS];
     _Atomic uint64_t warn_next_ns[EVL__LIMIT_KINDS];
     _Atomic uint64_t warn_suppressed[EVL__LIMIT_KINDS];
+    evl_limit_cb hook; /* evl_loop_set_limit_hook */
+    void *hook_ud;
 };
 
 /* Counts and logs (rate-limited warn) a refusal by a sandbox limit; returns EVL_ELIMIT.

@@ -261,11 +261,38 @@ int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind)
         "immediate refused: options.max_immediates reached",
         "fd registration refused: options.max_fds reached",
         "pool job refused: options.max_pool_jobs reached",
+        "checkpoint cut short: options.max_microtasks_per_checkpoint reached",
     };
     struct evl__budgets *b = &loop->budgets;
     uint64_t total = atomic_fetch_add_explicit(&b->hits[kind], 1, memory_order_relaxed) + 1;
     evl__overload_warn(loop, &b->warn_next_ns[kind], &b->warn_suppressed[kind], what[kind], total);
+    if (b->hook && evl__loop_on_thread(loop)) {
+        b->hook(loop, (enum evl_limit_kind)kind, b->hook_ud);
+    }
     return EVL_ELIMIT;
+}
+
+/* The public and internal kinds are the same numbers. */
+_Static_assert((int)EVL_LIMIT_MICROTASKS == (int)EVL__LIMIT_MICROTASKS, "limit kinds");
+
+int evl_loop_set_checkpoint_cap(struct evl_loop *loop, uint32_t n)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    loop->max_micro = n ? n : 10000000;
+    return 0;
+}
+
+void evl_loop_set_limit_hook(struct evl_loop *loop, evl_limit_cb cb, void *ud)
+{
+    if (loop) {
+        loop->budgets.hook = cb;
+        loop->budgets.hook_ud = ud;
+    }
 }
 
 /* ---- refusals and the warning ------------------------------------------------------------- */
@@ -466,6 +493,8 @@ int evl_loop_overload_stats(const struct evl_loop *loop, struct evl_overload_sta
     out->limit_fds = atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_FDS], memory_order_relaxed);
     out->limit_pool_jobs =
         atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_POOL_JOBS], memory_order_relaxed);
+    out->checkpoint_caps =
+        atomic_load_explicit(&l->budgets.hits[EVL__LIMIT_MICROTASKS], memory_order_relaxed);
     const struct evl__overload *v = loop->ovl;
     if (v) {
         struct evl__overload *w = (struct evl__overload *)(uintptr_t)v; /* atomics: reads */

@@ -53,6 +53,14 @@ struct evl_duk {
     struct evl_duk_heap_state *hs; /* NULL for heaps not made by evl_duk_heap_new */
 
     uint64_t time_origin_ns;
+
+    /* Sandbox limits (limits.c). */
+    uint32_t max_timers;      /* live JS timers and immediates; 0: none */
+    uint64_t run_deadline_ns; /* monotonic end of the run's wall-time budget; 0: none */
+    uint64_t runtime_timer;   /* the loop timer that ends the run at that deadline */
+    int runtime_exceeded;     /* the wall-time budget ran out (sticky: the run ends) */
+    int runtime_tripped;      /* ... and the current entry is being interrupted for it */
+    int owns_limit_hook;      /* the loop's limit hook is ours (max microtasks) */
 };
 
 /* registry.c */
@@ -75,6 +83,14 @@ uint64_t evl__duk_now_ns(void);
 struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx);
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d);
 struct evl_duk *evl__duk_heap_state_binding(void *udata);
+
+/* limits.c */
+/* Throws a RangeError with .code (does not return). */
+void evl__duk_throw_limit(duk_context *ctx, const char *code, const char *msg);
+/* The code and message of the execution-timeout RangeError (message NULL: keep Duktape's). */
+const char *evl__duk_timeout_code(struct evl_duk *d);
+const char *evl__duk_timeout_message(struct evl_duk *d);
+void evl__duk_limits_release(struct evl_duk *d);
 
 /* timers.c */
 void evl__duk_timers_release(struct evl_duk *d);
