@@ -319,10 +319,11 @@ void evl__overload_refused(struct evl_loop *loop, int rc)
     struct evl__overload *v = loop->ovl;
     const char *what;
     uint64_t total;
-    if (rc == EVL_EAGAIN && retry_after_ns != 0) {
+    if (rc == EVL_EAGAIN && v->has_rate && retry_after_ns != 0) {
         total = atomic_fetch_add_explicit(&v->refused_rate, 1, memory_order_relaxed) + 1;
         what = "submit refused: rate limit";
     } else if (rc == EVL_EAGAIN || rc == EVL_ETIMEDOUT) {
+        retry_after_ns = 0; /* not a bucket: no token time to tell */
         total = atomic_fetch_add_explicit(&v->refused_full, 1, memory_order_relaxed) + 1;
         if (rc == EVL_ETIMEDOUT) {
             atomic_fetch_add_explicit(&v->wait_timeouts, 1, memory_order_relaxed);
@@ -343,9 +344,6 @@ int evl__overload_rate_admit(struct evl_loop *loop)
 {
     struct evl__overload *v = loop->ovl;
     retry_after_ns = 0;
-    if (!v->has_rate) {
-        return 0;
-    }
     uint64_t retry;
     int rc = evl__bucket_take(&v->rate, evl__loop_clock(loop), &retry);
     if (rc != 0) {

@@ -509,7 +509,7 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n, int i
     int sleeping = 0;
     int slow = 0;
     int charged = 0; /* slots counted against the queue bound (overload.c) */
-    if (loop->ovl && !internal) {
+    if (loop->ovl && !internal && loop->ovl->has_rate) {
         rc = evl__overload_rate_admit(loop);
         if (rc != 0) {
             return rc;
@@ -597,6 +597,35 @@ static __attribute__((noinline)) int submit_one(struct evl_loop *loop, evl_task_
     return submit(loop, &t, 1, 0, 0);
 }
 
+/*
+ * The gated lane's short path, entered from evl_loop_submit holding the lane lock of a locked
+ * lane whose chunk has room at pos: with a bound and no rate, charge one slot, write it and
+ * publish. Anything else (a rate, the bound reached, admission closed) unlocks and takes the
+ * full path, which decides and counts. Out of line: the ungated fast path stays as it is.
+ */
+static EVL__NOINLINE int gated_push_locked(struct evl_loop *loop, struct evl__lane *l,
+                                           evl_task_cb fn, void *arg, uint32_t pos)
+{
+    unsigned li = (unsigned)(l - loop->q.lanes);
+    if (loop->ovl->has_rate ||
+        atomic_load_explicit(&l->closed, memory_order_relaxed) != EVL__ADMIT_GATED ||
+        evl__overload_charge(loop, li, 1, 0) != 0) {
+        spin_unlock(&l->lock);
+        return submit_one(loop, fn, arg);
+    }
+    struct evl__task *slot = &l->pchunk->tasks[pos & EVL__LANE_MASK];
+    slot->fn = fn;
+    slot->arg = arg;
+    l->ptail = pos + 1;
+    atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
+    int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+    spin_unlock(&l->lock);
+    if (sleeping) {
+        evl__loop_wake_now(loop);
+    }
+    return 0;
+}
+
 int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     if (!loop || !fn) {
@@ -653,6 +682,10 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
                 }
                 return 0;
             }
+            if (idx != 0 && loop->ovl) {
+                /* A gated lane: the bound's short path, still under the lock. */
+                return gated_push_locked(loop, l, fn, arg, pos);
+            }
             spin_unlock(&l->lock);
         }
     }
@@ -686,11 +719,14 @@ int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb disc
     if (!loop || !fn) {
         return EVL_EINVAL;
     }
-    uint64_t until = 0;
-    if (timeout_ns != 0 && loop->ovl && !evl__loop_on_thread(loop)) {
-        uint64_t now = evl__monotonic_ns();
-        until = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    /* The plain path first: the clock is read only if the queue is full. */
+    int rc = discard ? submit_full(loop, fn, discard, arg, 0, 0) : evl_loop_submit(loop, fn, arg);
+    if (rc != EVL_EAGAIN || timeout_ns == 0 || !loop->ovl || evl__loop_on_thread(loop) ||
+        evl_loop_submit_retry_ns() != 0) {
+        return rc; /* accepted, refused for another reason, or by a bucket (not waited for) */
     }
+    uint64_t now = evl__monotonic_ns();
+    uint64_t until = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
     return submit_full(loop, fn, discard, arg, 0, until);
 }
 
