@@ -509,11 +509,13 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n, int i
     int sleeping = 0;
     int slow = 0;
     int charged = 0; /* slots counted against the queue bound (overload.c) */
+    int token = 0;   /* a token of the loop's bucket was taken */
     if (loop->ovl && !internal && loop->ovl->has_rate) {
         rc = evl__overload_rate_admit(loop);
         if (rc != 0) {
             return rc;
         }
+        token = 1;
     }
     for (;;) {
         if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
@@ -574,6 +576,9 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n, int i
     }
     if (rc != 0 && charged) {
         evl__overload_uncharge(loop, li, (uint32_t)n);
+    }
+    if (rc != 0 && token) {
+        evl__bucket_refund(&loop->ovl->rate); /* a refused call takes no token */
     }
     if (rc != 0 && loop->ovl && !internal) {
         evl__overload_refused(loop, rc);

@@ -1130,3 +1130,46 @@ TEST(limit_on_pending_pool_jobs) /* labels: real-time */
     ASSERT_OK(evl_pool_free(pool));
     ASSERT_OK(evl_loop_free(loop));
 }
+
+static void *rate_then_bound(void *p)
+{
+    struct evl_loop *loop = p;
+    int accepted = 0;
+    int rc;
+    while ((rc = evl_loop_submit(loop, count_task, NULL)) == 0) {
+        accepted++;
+    }
+    ASSERT_ERR(EVL_EAGAIN, rc);
+    ASSERT_UEQ(evl_loop_submit_retry_ns(), 0); /* the bound refused, not the bucket */
+    ASSERT_EQ(accepted, 16 / 16 + 8);          /* one lane's reserve and the shared half */
+    return NULL;
+}
+
+TEST(bound_refusal_gives_the_rate_token_back)
+{
+    /* A bucket of 100 tokens in front of a bound of 16 slots: the submits the bound refuses
+     * leave the bucket as it was. */
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.submit_rate = 1.0;
+    o.submit_burst = 100;
+    o.max_queued_tasks = 16;
+    o.log_level = EVL_LOG_OFF;
+    struct evl_loop *loop = fake_loop(&o);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, rate_then_bound, loop), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_UEQ(runs, 9);
+    /* 100 - 9 tokens left: 91 more are accepted in bursts the bound allows. */
+    uint64_t more = 0;
+    for (int round = 0; round < 20; round++) {
+        ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &(struct fill){loop, 0, 0, 0}), 0);
+        ASSERT_EQ(pthread_join(t, NULL), 0);
+        uint64_t before = runs;
+        ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+        more += runs - before;
+    }
+    ASSERT_UEQ(more, 91);
+    ASSERT_OK(evl_loop_free(loop));
+}
