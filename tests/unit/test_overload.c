@@ -1164,7 +1164,8 @@ TEST(bound_refusal_gives_the_rate_token_back)
     /* 100 - 9 tokens left: 91 more are accepted in bursts the bound allows. */
     uint64_t more = 0;
     for (int round = 0; round < 20; round++) {
-        ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &(struct fill){loop, 0, 0, 0}), 0);
+        struct fill f = {loop, 0, 0, 0};
+        ASSERT_EQ(pthread_create(&t, NULL, fill_until_refused, &f), 0);
         ASSERT_EQ(pthread_join(t, NULL), 0);
         uint64_t before = runs;
         ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
