@@ -81,6 +81,16 @@ static void *run_loop_thread(void *p)
     return NULL;
 }
 
+/* Starts the loop on a thread of its own and waits until it runs there: until then this
+ * (creating) thread is the loop thread, and a shutdown from it would drain right here. */
+static void start_loop_thread(struct evl_loop *loop, pthread_t *lt)
+{
+    ASSERT_EQ(pthread_create(lt, NULL, run_loop_thread, loop), 0);
+    while (evl_loop_state(loop) == EVL_LOOP_AWAKE) {
+        sched_yield();
+    }
+}
+
 /* Runs n producers against a loop running on its own thread for ms, then shuts it down
  * from this thread; returns the sums over the producers in *sum. */
 static void flood_then_shutdown(struct evl_loop *loop, int n, unsigned ms, int wait,
@@ -93,7 +103,7 @@ static void flood_then_shutdown(struct evl_loop *loop, int n, unsigned ms, int w
     runs = 0;
     atomic_store(&discards, 0);
     ASSERT_OK(evl_loop_ref(loop)); /* alive while producers pause */
-    ASSERT_EQ(pthread_create(&lt, NULL, run_loop_thread, loop), 0);
+    start_loop_thread(loop, &lt);
     for (int i = 0; i < n; i++) {
         f[i] = (struct flood){loop, &stop, 0, 0, 0, 0, wait};
         ASSERT_EQ(pthread_create(&th[i], NULL, flood_producer, &f[i]), 0);
@@ -512,7 +522,7 @@ static void bounded_flood(int producers, int wait)
     pthread_t th[16];
     pthread_t lt;
     ASSERT_OK(evl_loop_ref(loop));
-    ASSERT_EQ(pthread_create(&lt, NULL, run_loop_thread, loop), 0);
+    start_loop_thread(loop, &lt);
     for (int i = 0; i < producers; i++) {
         f[i] = (struct flood){loop, &stop, 0, 0, 0, 0, wait};
         ASSERT_EQ(pthread_create(&th[i], NULL, flood_producer, &f[i]), 0);
@@ -629,7 +639,7 @@ TEST(bound_is_fair_to_a_gentle_producer_next_to_a_flood) /* labels: real-time */
     pthread_t tg;
     pthread_t tf;
     ASSERT_OK(evl_loop_ref(loop));
-    ASSERT_EQ(pthread_create(&lt, NULL, run_loop_thread, loop), 0);
+    start_loop_thread(loop, &lt);
     ASSERT_EQ(pthread_create(&tf, NULL, flood_producer, &greedy), 0);
     ASSERT_EQ(pthread_create(&tg, NULL, gentle_producer, &g), 0);
     sleep_ms(200);
