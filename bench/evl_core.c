@@ -66,6 +66,7 @@ static void run_in_loop(struct evl_loop *loop, evl_task_cb body, void *arg)
 
 static struct bench_gate gate;
 static struct evl_loop *shared_loop;
+static uint32_t submit_bound; /* options.max_queued_tasks of the submit workloads; 0: none */
 
 struct producer {
     pthread_t thread;
@@ -85,7 +86,11 @@ static void *producer_main(void *arg)
     struct producer *p = arg;
     bench_gate_wait(&gate);
     for (uint64_t i = 0; i < p->count; i++) {
-        int rc = evl_loop_submit(shared_loop, submit_task, bench_submit_arg(p->id, i));
+        /* With a bound, a full queue is waited for (the producer outruns the loop). */
+        int rc = submit_bound
+                     ? evl_loop_submit_wait(shared_loop, submit_task, NULL,
+                                            bench_submit_arg(p->id, i), UINT64_MAX)
+                     : evl_loop_submit(shared_loop, submit_task, bench_submit_arg(p->id, i));
         BENCH_CHECK(rc == 0, "evl_loop_submit: %s", evl_strerror(rc));
     }
     return NULL;
@@ -116,7 +121,14 @@ static double submit_once(unsigned producers, uint64_t per)
 static void submit_run(const char *name, unsigned producers, uint64_t n)
 {
     uint64_t per = n / producers;
-    shared_loop = loop_new(0);
+    if (submit_bound) {
+        struct evl_loop_options o;
+        evl_loop_options_init(&o);
+        o.max_queued_tasks = submit_bound;
+        EVL_CHECK(evl_loop_new(&shared_loop, &o));
+    } else {
+        shared_loop = loop_new(0);
+    }
     double cold = bench_warmup ? submit_once(producers, per) : 0;
     double warm = submit_once(producers, per);
     bench_report(name, per * producers, warm, "producers %u cold_ns %.2f", producers, cold);
@@ -131,6 +143,14 @@ static void w_submit_1p(uint64_t n)
 static void w_submit_2p(uint64_t n)
 {
     submit_run("submit_2p", 2, n);
+}
+
+/* The same with a queue bound (docs/overload.md): the cost of the gated path. */
+static void w_submit_1p_bounded(uint64_t n)
+{
+    submit_bound = 65536;
+    submit_run("submit_1p_bounded", 1, n);
+    submit_bound = 0;
 }
 
 /* ---- cross-thread round trip ---- */
@@ -561,6 +581,7 @@ static void w_mem_task(uint64_t n)
 
 static const struct bench_workload workloads[] = {
     {"submit_1p", w_submit_1p, 4000000, 500000},
+    {"submit_1p_bounded", w_submit_1p_bounded, 4000000, 500000},
     {"submit_2p", w_submit_2p, 4000000, 500000},
     {"rt_spin", w_rt_spin, 20000, 5000},
     {"rt_sleep", w_rt_sleep, 20000, 3000},

@@ -18,5 +18,6 @@
 #include "evl/io.h"
 #include "evl/signal.h"
 #include "evl/process.h"
+#include "evl/overload.h"
 
 #endif

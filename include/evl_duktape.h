@@ -77,6 +77,29 @@ EVL_API int evl_duk_uninstall(duk_context *ctx);
 EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 
 /*
+ * Sandbox limits of an installed heap (docs/overload.md). Value stack: unchanged. Loop thread
+ * only. Each limit hit is a RangeError whose `code` names it:
+ *   evl_duk_set_max_runtime: wall-time budget of the whole run in ms (0: none), counted from
+ *     this call. When it passes, a running callback is interrupted (no JS catch can stop it)
+ *     and the run ends with an uncaught ERR_EVL_LIMIT_RUNTIME and status 1, even if an
+ *     'uncaughtException' listener handles it. The budget never keeps the loop alive.
+ *     Errors: EVL_ENOENT (not installed), EVL_ERANGE, EVL_ENOMEM.
+ *   evl_duk_set_max_timers: live timeouts, intervals and immediates of this heap (0: none);
+ *     past it setTimeout/setInterval throw ERR_EVL_LIMIT_TIMERS, setImmediate
+ *     ERR_EVL_LIMIT_IMMEDIATES (the loop's own options.max_timers/max_immediates give the
+ *     same errors). Errors: EVL_ENOENT.
+ *   evl_duk_set_max_microtasks: the loop's checkpoint cap (options
+ *     .max_microtasks_per_checkpoint; 0: back to the default) made fatal: a checkpoint that
+ *     reaches it (a promise chain that never ends, a thenable that re-resolves itself) ends
+ *     the run with an uncaught ERR_EVL_LIMIT_MICROTASKS and status 1. Takes the loop's limit
+ *     hook (evl_loop_set_limit_hook) while set. Errors: EVL_ENOENT, EVL_EPERM.
+ * The per-callback budget (evl_duk_set_exec_limit) raises ERR_EVL_LIMIT_CPU.
+ */
+EVL_API int evl_duk_set_max_runtime(duk_context *ctx, uint64_t ms);
+EVL_API int evl_duk_set_max_timers(duk_context *ctx, uint32_t n);
+EVL_API int evl_duk_set_max_microtasks(duk_context *ctx, uint32_t n);
+
+/*
  * What happens to an uncaught exception or an unhandled rejection that no JS listener
  * ('uncaughtException', 'unhandledRejection') takes, and to an error thrown by such a listener:
  *   EVL_DUK_POLICY_REPORT  (the default of evl_duk_install) it is reported and the heap keeps

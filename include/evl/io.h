@@ -44,10 +44,11 @@ typedef void (*evl_fd_cb)(struct evl_loop *loop, int fd, int status, unsigned ev
  * EVL_EEXIST (fd already registered; under epoll a registration whose fd was closed and
  * the number reused is retired instead, its callback getting EVL_EBADF), EVL_EPERM (not the
  * loop thread), EVL_ECLOSED (loop terminating or terminated), EVL_ENOSYS (backend not built
- * here), EVL_ELIMIT (a kernel or internal limit, e.g. epoll's max_user_watches), EVL_ENOMEM,
- * or a system code (errno.h) with the kernel's reason: EVL_ESYS(EPERM) for an fd kind the
- * backend cannot watch (a regular file or directory under epoll), EVL_ESYS(EMFILE) when the
- * first registration cannot create the backend (epoll_create1) for want of fds.
+ * here), EVL_ELIMIT (a kernel or internal limit, e.g. epoll's max_user_watches, or the loop's
+ * options.max_fds registrations), EVL_ENOMEM, or a system code (errno.h) with the kernel's
+ * reason: EVL_ESYS(EPERM) for an fd kind the backend cannot watch (a regular file or
+ * directory under epoll), EVL_ESYS(EMFILE) when the first registration cannot create the
+ * backend (epoll_create1) for want of fds.
  */
 EVL_API int evl_fd_start(struct evl_loop *loop, int fd, unsigned events, evl_fd_cb cb, void *arg);
 

@@ -105,6 +105,28 @@ struct evl_loop_options {
     evl_log_cb log;                         /* NULL: stderr at warn and above */
     void *log_ud;
     int log_level; /* minimum level passed to log; default warn */
+
+    /* Overload controls (docs/overload.md). */
+    /* Bound on the tasks other threads have queued, in 16-byte slots (a task with a discard
+     * callback takes two); past it their submits get EVL_EAGAIN. 0: unbounded. */
+    uint32_t max_queued_tasks;
+    uint64_t max_queued_bytes; /* the same bound in bytes (16 per slot); 0: unbounded */
+    double submit_rate;        /* token bucket on other threads' submits, per s; 0: off */
+    uint32_t submit_burst;     /* its size; 0: a tenth of a second's worth (at least 1) */
+    /* Batch budgets of the check (immediates) and poll (fd callbacks) phases, as the two
+     * task bounds above: at most this many callbacks and this much callback time per
+     * iteration before the loop runs due timers again. 0: default (4096 / 2 ms for
+     * immediates, 1024 / 2 ms for fd callbacks); UINT32_MAX / UINT64_MAX: no bound. */
+    uint32_t max_immediates_per_iteration;
+    uint64_t max_immediate_ns_per_iteration;
+    uint32_t max_io_callbacks_per_iteration;
+    uint64_t max_io_ns_per_iteration;
+    /* Sandbox limits, 0: none. Past each, the call that would exceed it fails with
+     * EVL_ELIMIT, counted (evl_loop_overload_stats) and logged (rate-limited warn). */
+    uint32_t max_timers;     /* live timers (timeouts and intervals) */
+    uint32_t max_immediates; /* pending immediates */
+    uint32_t max_fds;        /* fd registrations */
+    uint32_t max_pool_jobs;  /* pool jobs submitted and not yet completed */
 };
 
 /* Fills *options with defaults. Thread-safe. */
@@ -139,30 +161,43 @@ EVL_API int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode);
 EVL_API int evl_loop_stop(struct evl_loop *loop);
 
 /*
- * Graceful shutdown. The loop becomes TERMINATING and its thread drains: every task accepted
- * so far and every task that work queues in turn (submission stays open while draining),
- * each with its checkpoint, plus pending internal callbacks, then it waits for in-flight pool
- * work to settle. Timers and immediates do not run while draining. Once nothing is left,
- * admission closes (later submits, timers and microtasks get EVL_ECLOSED; a submit racing it
- * either runs or is refused), the pending timers and immediates are cancelled without running,
- * fd registrations are removed (the fds stay open: they are the caller's) and the loop ends
- * TERMINATED: evl_loop_run returns 0, and later calls EVL_ECLOSED.
- * Thread-safe; work always runs on the loop thread. From a callback it returns at once and the
- * drain follows that callback; from another thread it returns once the loop is TERMINATING
- * and the loop thread drains inside evl_loop_run (a sleeping loop is woken; a loop that is not
- * running drains at its next evl_loop_run); on the loop thread of a loop that is not running it
- * drains before returning.
+ * Graceful shutdown. At the call, admission closes for other threads: a submit from another
+ * thread that starts after this call returns EVL_ECLOSED (including evl_loop_submit_wait
+ * callers waiting for space), while every task accepted before it is kept. The loop thread
+ * then drains, with checkpoints: every accepted task, the work that work queues on the loop
+ * thread, pending and close callbacks, and the completions of in-flight pool work (waited
+ * for asleep); timers and immediates do not run. Then admission closes for the loop thread
+ * too, teardown runs, timers are cancelled and the loop ends TERMINATED. Conservation: a
+ * submit that returned 0 runs exactly once. Without a deadline the drain lasts as long as
+ * the accepted work does (work that keeps queuing work keeps it going: see
+ * evl_loop_shutdown_ex). Thread-safe. On the loop thread of a loop that is not running it
+ * drains right there; from a callback it returns at once (the drain follows that callback);
+ * from another thread it returns as soon as admission is closed, and the drain happens in
+ * the loop thread's evl_loop_run, which then returns 0.
  * Errors: EVL_EALREADY (already shutting down or closed), EVL_EINVAL.
  */
 EVL_API int evl_loop_shutdown(struct evl_loop *loop);
 
 /*
- * Immediate close: the same state change as evl_loop_shutdown, but queued work is dropped
- * instead of run: each submitted task's discard callback runs (in FIFO order, so owners can
- * free arguments), the nextTick, microtask and internal queues are emptied, timers and
- * immediates are cancelled and fd registrations removed. Pool work that has not started is
- * rejected with EVL_ECANCELED and never runs; work already running is waited for (pool.h).
- * Thread-safe, and finished on the loop thread as evl_loop_shutdown is.
+ * evl_loop_shutdown with a deadline: timeout_ns after the call (loop clock), whatever is
+ * still queued is dropped as by evl_loop_close: each remaining task's discard callback runs
+ * (FIFO), microtasks and deferred callbacks are dropped, pool work not started is rejected
+ * with EVL_ECANCELED; the dropped tasks are counted (evl_loop_discarded). So the drain ends
+ * within the deadline plus the callback running when it expires. timeout_ns 0: no deadline
+ * (as evl_loop_shutdown). Thread-safe. Errors: EVL_EALREADY, EVL_EINVAL.
+ */
+EVL_API int evl_loop_shutdown_ex(struct evl_loop *loop, uint64_t timeout_ns);
+
+/* The number of submitted tasks dropped (their discard callbacks run) by evl_loop_close,
+ * evl_loop_free or an expired shutdown deadline; final once the loop is TERMINATED.
+ * Thread-safe; 0 for NULL. */
+EVL_API uint64_t evl_loop_discarded(const struct evl_loop *loop);
+
+/*
+ * Immediate close: admission closes for other threads at the call (as for shutdown); the loop
+ * thread drops queued work (each task's discard callback runs so owners can free arguments;
+ * counted by evl_loop_discarded), cancels timers, rejects not-started pool work with
+ * EVL_ECANCELED and waits for pool work already running to return (pool.h). Thread-safe.
  * Errors: EVL_EALREADY, EVL_EINVAL.
  */
 EVL_API int evl_loop_close(struct evl_loop *loop);

@@ -55,7 +55,7 @@ EVL_API int evl_pool_free(struct evl_pool *pool);
  * freed before the hand-off, the promise is rejected with EVL_ECANCELED (work not run).
  * A call that fails queues nothing.
  * Errors: EVL_EINVAL, EVL_EPERM (wrong thread), EVL_ECLOSED (loop closing or pool freed),
- * EVL_ENOMEM.
+ * EVL_ELIMIT (options.max_pool_jobs of the loop reached), EVL_ENOMEM.
  */
 EVL_API int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb work,
                             void *arg, struct evl_promise **out);

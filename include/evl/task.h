@@ -17,18 +17,36 @@ typedef void (*evl_task_cb)(struct evl_loop *loop, void *arg);
 
 /*
  * Queues fn(loop, arg) to run on the loop thread, FIFO per producer. Thread-safe. From the
- * loop thread it skips the lock and the wake-up. Accepted while the loop is awake, running,
- * sleeping or terminating; every submit that returned 0 runs exactly once (or, after
- * evl_loop_close, has its discard callback run). A refused submit never calls fn and the
- * argument stays the caller's.
- * Errors: EVL_EINVAL (NULL loop or fn), EVL_ECLOSED, EVL_ENOMEM.
+ * loop thread it skips the lock and the wake-up. From other threads it is accepted until
+ * evl_loop_shutdown or evl_loop_close is called (a submit that starts after that call gets
+ * EVL_ECLOSED); the loop thread's own submissions are accepted while a shutdown drains
+ * (work queued by work runs). Every submit that returned 0 runs exactly once, or has its
+ * discard callback run (evl_loop_close, an expired shutdown deadline). A refused submit
+ * never calls fn and the argument stays the caller's.
+ * With a queue bound (options.max_queued_tasks/bytes) or a rate (options.submit_rate), a
+ * submit from another thread is refused with EVL_EAGAIN when the queue is full or the
+ * bucket empty (see evl_loop_submit_wait, evl_loop_submit_retry_ns).
+ * Errors: EVL_EINVAL (NULL loop or fn), EVL_ECLOSED, EVL_EAGAIN, EVL_ENOMEM.
  */
 EVL_API int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
 /* As evl_loop_submit, with discard(loop, arg) called instead of fn if the task is dropped by
- * evl_loop_close. discard may be NULL. Thread-safe. */
+ * evl_loop_close or an expired shutdown deadline. discard may be NULL. Thread-safe. */
 EVL_API int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
                                void *arg);
+
+/*
+ * As evl_loop_submit_ex, but when the queue bound (options.max_queued_tasks/bytes) is
+ * reached, waits up to timeout_ns (CLOCK_MONOTONIC, whatever the loop's clock;
+ * UINT64_MAX: no limit; 0: do not wait) for the loop to free space. Waiting producers are
+ * woken when the loop has run tasks, and with EVL_ECLOSED when shutdown or close begins.
+ * From the loop thread, or on a loop without a bound, it never waits. A rate refusal
+ * (EVL_EAGAIN) is returned at once: evl_loop_submit_retry_ns says how long to back off.
+ * Thread-safe. Errors: EVL_EINVAL, EVL_ETIMEDOUT (still full at the timeout; nothing
+ * queued), EVL_EAGAIN (rate limit, or timeout_ns 0 and full), EVL_ECLOSED, EVL_ENOMEM.
+ */
+EVL_API int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
+                                 void *arg, uint64_t timeout_ns);
 
 /*
  * Queues a microtask (promise-job queue, HTML/ECMAScript). Loop thread only; other threads

@@ -28,7 +28,9 @@ typedef void (*evl_timer_cb)(struct evl_loop *loop, uint64_t id, void *arg);
  * of each run. Thread-safe: from the loop thread it acts at once; from another thread it is
  * queued to the loop and the id is valid at once. id_out may be NULL.
  * Errors: EVL_EINVAL (NULL loop or cb), EVL_ERANGE (delay > EVL_TIMER_DELAY_MAX or ids
- * exhausted), EVL_ECLOSED, EVL_ENOMEM.
+ * exhausted), EVL_ECLOSED, EVL_ELIMIT (options.max_timers live timers; from another thread
+ * the limit is applied when the loop takes the set: it is then dropped with a warning and
+ * counted), EVL_ENOMEM.
  */
 EVL_API int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
                           uint64_t repeat_ms, uint64_t *id_out);
@@ -56,7 +58,8 @@ EVL_API int evl_timer_has_ref(const struct evl_loop *loop, uint64_t id);
 /*
  * Schedules cb for the check phase (after I/O polling). Immediates added during the check
  * phase run in the next iteration. Same id space as timers; cleared with evl_timer_clear or
- * evl_immediate_clear. Thread-safe like evl_timer_set. Errors as evl_timer_set.
+ * evl_immediate_clear. Thread-safe like evl_timer_set. Errors as evl_timer_set
+ * (EVL_ELIMIT: options.max_immediates pending immediates).
  */
 EVL_API int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t *id_out);
 

@@ -15,6 +15,7 @@
  * it, is set only while at least one fd is registered.
  */
 #include "core/loop_internal.h"
+#include "core/overload.h"
 
 #include "backend/backend.h"
 #include "evl/io.h"
@@ -370,6 +371,10 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
             return rc;
         }
     }
+    uint32_t lim = loop->budgets.limit[EVL__LIMIT_FDS];
+    if (lim && io && io->count >= lim) {
+        return evl__loop_limit_hit(loop, EVL__LIMIT_FDS);
+    }
     if (!io) {
         rc = io_create(loop, &io);
         if (rc != 0) {
@@ -540,6 +545,9 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         return n;
     }
     int called = 0;
+    struct evl__budget budget;
+    evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
+                      n > 1 && evl__budget_precise(loop));
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].tag;
         if (tag == IO_WAKE_TAG) {
@@ -578,8 +586,10 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
             call_fd_cb(loop, cb, fd, 0, flags, arg);
             called++;
         }
-        if (evl__loop_interrupted(loop)) {
-            /* The rest stays ready (level-triggered) and is seen by the next wait. */
+        /* The rest stays ready (level-triggered) and is seen by the next wait; the batch
+         * budget lets due timers run in between (epoll rotates its ready list, so the same
+         * fds do not always come first). */
+        if (evl__loop_interrupted(loop) || evl__budget_spent(loop, &budget, 1)) {
             break;
         }
     }

@@ -12,6 +12,7 @@
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
 #include "core/loop_internal.h"
+#include "core/overload.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -181,6 +182,13 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
         evl__loop_free(loop, raw);
         return rc;
     }
+    evl__budgets_init(loop, &o);
+    rc = evl__overload_init(loop, &o);
+    if (rc != 0) {
+        evl__wakeup_close(&loop->wakeup);
+        evl__loop_free(loop, raw);
+        return rc;
+    }
     *out = loop;
     return 0;
 }
@@ -275,6 +283,7 @@ int evl_loop_free(struct evl_loop *loop)
         finalize(loop, 1);
     }
     evl__submitq_deinit(loop);
+    evl__overload_deinit(loop);
     evl__timers_deinit(loop);
     evl__ring_free(loop, &loop->ticks);
     evl__ring_free(loop, &loop->micro);
@@ -739,22 +748,35 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     }
 }
 
+/* Nonzero once a shutdown deadline has passed: the drain then ends as a close. */
+static int deadline_passed(struct evl_loop *loop, uint64_t deadline)
+{
+    if (deadline == 0 || evl__loop_clock(loop) < deadline) {
+        return 0;
+    }
+    evl_log(loop, EVL_LOG_WARN, "loop", "shutdown deadline passed: dropping the queued work");
+    atomic_store(&loop->closing, 1);
+    return 1;
+}
+
 /* One step of termination; returns 1 once the loop is TERMINATED. */
 static int terminate_step(struct evl_loop *loop)
 {
-    if (atomic_load(&loop->closing)) {
+    uint64_t deadline = atomic_load_explicit(&loop->shutdown_deadline, memory_order_acquire);
+    if (atomic_load(&loop->closing) || deadline_passed(loop, deadline)) {
         finalize(loop, 1);
         return 1;
     }
     evl__loop_checkpoint(loop);
-    evl__submitq_run(loop, 1);
+    /* With a deadline, in batches (the batch bounds), so the deadline is seen in between. */
+    evl__submitq_run(loop, deadline == 0);
     run_ring(loop, &loop->pending);
     run_ring(loop, &loop->closeq);
     if (atomic_load(&loop->closing)) {
         return 0;
     }
     if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-        ring_nonempty(&loop->closeq)) {
+        ring_nonempty(&loop->closeq) || (deadline != 0 && evl__submitq_pending(loop))) {
         return 0;
     }
     if (atomic_load(&loop->inflight) == 0) {
@@ -765,7 +787,13 @@ static int terminate_step(struct evl_loop *loop)
         }
         return 0;
     }
-    poll_phase(loop, evl__submitq_pending(loop) ? 0 : -1, 1);
+    int64_t timeout = evl__submitq_pending(loop) ? 0 : -1;
+    if (deadline != 0 && timeout != 0) {
+        /* Asleep for in-flight work: no longer than the deadline. */
+        uint64_t now = evl__loop_clock(loop);
+        timeout = deadline > now ? (int64_t)(deadline - now) : 0;
+    }
+    poll_phase(loop, timeout, 1);
     return 0;
 }
 
@@ -886,10 +914,16 @@ int evl_loop_stop(struct evl_loop *loop)
     return 0;
 }
 
-static int begin_termination(struct evl_loop *loop, int drop)
+static int begin_termination(struct evl_loop *loop, int drop, uint64_t timeout_ns)
 {
     if (!loop) {
         return EVL_EINVAL;
+    }
+    /* Read before the state changes: the loop thread may read the deadline right after. */
+    uint64_t deadline = 0;
+    if (timeout_ns != 0) {
+        uint64_t now = evl__loop_clock(loop);
+        deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
     }
     int st = atomic_load(&loop->state);
     for (;;) {
@@ -900,9 +934,14 @@ static int begin_termination(struct evl_loop *loop, int drop)
             break;
         }
     }
+    if (deadline != 0) {
+        atomic_store_explicit(&loop->shutdown_deadline, deadline, memory_order_release);
+    }
     if (drop) {
         atomic_store(&loop->closing, 1);
     }
+    /* Admission closes at the call: what was accepted so far is all the drain has to run. */
+    evl__submitq_close_external(loop);
     evl__loop_wake(loop);
     /* On the loop thread with the loop not running: finish here (nothing else would). */
     uintptr_t expected = 0;
@@ -916,12 +955,25 @@ static int begin_termination(struct evl_loop *loop, int drop)
 
 int evl_loop_shutdown(struct evl_loop *loop)
 {
-    return begin_termination(loop, 0);
+    return begin_termination(loop, 0, 0);
+}
+
+int evl_loop_shutdown_ex(struct evl_loop *loop, uint64_t timeout_ns)
+{
+    return begin_termination(loop, 0, timeout_ns);
 }
 
 int evl_loop_close(struct evl_loop *loop)
 {
-    return begin_termination(loop, 1);
+    return begin_termination(loop, 1, 0);
+}
+
+uint64_t evl_loop_discarded(const struct evl_loop *loop)
+{
+    if (!loop) {
+        return 0;
+    }
+    return atomic_load(&((struct evl_loop *)(uintptr_t)loop)->discarded);
 }
 
 /* ---- small accessors ------------------------------------------------------------------------ */

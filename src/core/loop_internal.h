@@ -18,6 +18,7 @@
 #include "evl/errno.h"
 #include "evl/log.h"
 #include "evl/loop.h"
+#include "evl/overload.h"
 #include "evl/task.h"
 #include "evl/timer.h"
 
@@ -30,6 +31,8 @@
 #include <stdint.h>
 
 #define EVL__CACHELINE 64
+
+struct evl__overload; /* src/core/overload.h */
 
 /* Keeps a cold path (pool growth) out of the hot function that calls it once. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -187,6 +190,7 @@ struct evl__timers {
     uint32_t imm_head; /* immediates, FIFO through pos */
     uint32_t imm_tail;
     uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
+    uint32_t live;      /* pending timers and intervals (not cleared or fired) */
     uint32_t seq;
     uint32_t ref_count;   /* pending ref'd timers and immediates */
     uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
@@ -257,7 +261,7 @@ struct evl__lane_dir {
 struct evl__lane { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Producer side, written by the lane's owner or under the lock (see submit.c). */
     alignas(EVL__PAIR) _Atomic int lock;
-    _Atomic int closed;            /* admission closed: submit fails */
+    _Atomic int closed;            /* EVL__ADMIT_* bits; nonzero: not the fast path */
     _Atomic int busy;              /* the owner is inside a lock-free push */
     _Atomic(uintptr_t) owner;      /* thread the lane is biased to; 0 none, 1 shared */
     uint32_t ptail;                /* slots written (the producers' copy of tail) */
@@ -341,9 +345,36 @@ struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop);
 /* Applies queued cross-thread timer operations (timer.c); drop: free them unapplied. */
 void evl__timers_apply_ctl(struct evl_loop *loop, int drop);
 
-/* Closes admission. With drop: takes every queued task and calls its discard callback.
- * Returns nonzero if tasks are still queued (only without drop). */
+/* Closes admission. With drop: takes every queued task and calls its discard callback
+ * (each one counted in loop->discarded). Returns nonzero if tasks are still queued (only
+ * without drop). Loop thread. */
 int evl__submitq_close(struct evl_loop *loop, int drop);
+
+/*
+ * A lane's `closed` word. Any nonzero value sends a producer off the fast paths into
+ * submit(), which reads the bits:
+ *   EVL__ADMIT_CLOSED    everything is refused (finalization);
+ *   EVL__ADMIT_EXTERNAL  shutdown or close began: external submissions are refused; the
+ *                        library's own completions (pool results, resolvers) still enter
+ *                        until EVL__ADMIT_CLOSED, since the drain waits for them;
+ *   EVL__ADMIT_GATED     a bound, rate limit or group is configured: every external push
+ *                        is admitted by overload.c first (such lanes are never biased).
+ */
+#define EVL__ADMIT_CLOSED   1
+#define EVL__ADMIT_EXTERNAL 2
+#define EVL__ADMIT_GATED    4
+
+/* Closes admission to external submissions at once (shutdown and close): every lane gets
+ * EVL__ADMIT_EXTERNAL under its lock, then biased owners are waited out, so a submit that
+ * returned 0 has published its task and any submit that starts afterwards is refused.
+ * Thread-safe. */
+void evl__submitq_close_external(struct evl_loop *loop);
+
+/* Submission for the library's own cross-thread completions (pool results, resolvers):
+ * admitted until finalization even while shutting down (the drain waits for them), never
+ * bounded or rate limited (pool work is bounded where it is submitted). Thread-safe. */
+int evl__loop_submit_internal(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
+                              void *arg);
 
 /* ------------------------------------------------------------------------------------------
  * Seam 1: I/O. The I/O backend fills io_hooks/io on the first fd registration. The loop calls
@@ -386,6 +417,33 @@ struct evl__teardown_hook {
     evl_task_cb fn;
     void *arg;
 };
+
+/* Batch budgets of the check and poll phases, and the sandbox limits (options; see
+ * overload.c). Read-only after evl_loop_new except the counters. */
+enum evl__limit_kind {
+    EVL__LIMIT_TIMERS,
+    EVL__LIMIT_IMMEDIATES,
+    EVL__LIMIT_FDS,
+    EVL__LIMIT_POOL_JOBS,
+    EVL__LIMIT_MICROTASKS,
+    EVL__LIMIT_KINDS
+};
+struct evl__budgets {
+    uint32_t max_imm;    /* immediates per iteration (UINT32_MAX: no bound) */
+    uint64_t max_imm_ns; /* ... and their time (UINT64_MAX: no bound) */
+    uint32_t max_io;     /* fd callbacks per iteration */
+    uint64_t max_io_ns;
+    uint32_t limit[EVL__LIMIT_KINDS]; /* sandbox limits; 0: none */
+    _Atomic uint64_t hits[EVL__LIMIT_KINDS];
+    _Atomic uint64_t warn_next_ns[EVL__LIMIT_KINDS];
+    _Atomic uint64_t warn_suppressed[EVL__LIMIT_KINDS];
+    evl_limit_cb hook; /* evl_loop_set_limit_hook */
+    void *hook_ud;
+};
+
+/* Counts and logs (rate-limited warn) a refusal by a sandbox limit; returns EVL_ELIMIT.
+ * Thread-safe. */
+int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind);
 
 /* Internal counters, read by tests. */
 struct evl__loop_stats {
@@ -480,6 +538,14 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Called by close for every microtask it drops, so the owner of the task's argument can
      * release it (promise jobs hold references). NULL: dropped silently. */
     void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
+
+    /* Overload controls (src/core/overload.c): NULL unless an option asks for one. */
+    struct evl__overload *ovl;
+    struct evl__budgets budgets;
+    /* Shutdown deadline on the loop clock (0: none), set by evl_loop_shutdown_ex. */
+    _Atomic uint64_t shutdown_deadline;
+    /* Submitted tasks dropped by close or an expired shutdown deadline. */
+    _Atomic uint64_t discarded;
 };
 
 /* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */

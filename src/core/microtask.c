@@ -149,11 +149,14 @@ void evl__loop_checkpoint(struct evl_loop *loop)
 capped:
     /* A runaway chain: yield to the loop instead of hanging; the rest runs at the next
      * checkpoint (the loop does not block while these queues are non-empty). */
-    evl_log(loop, EVL_LOG_WARN, "loop",
+    /* The details at debug level: the warning below is the rate-limited one. */
+    evl_log(loop, EVL_LOG_DEBUG, "loop",
             "checkpoint cap of %u callbacks reached; %u nextTick and %u microtasks deferred",
             (unsigned)loop->max_micro, (unsigned)evl__ring_count(&loop->ticks),
             (unsigned)evl__ring_count(&loop->micro));
     loop->in_checkpoint = 0;
+    /* Counted, and the limit hook told (an embedder may end a runaway script here). */
+    (void)evl__loop_limit_hit(loop, EVL__LIMIT_MICROTASKS);
 }
 
 int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud)

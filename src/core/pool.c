@@ -361,7 +361,7 @@ static size_t hand_off(struct evl_pool *pool, struct evl__pool_job *done, struct
         struct evl_loop *loop = ps->loop;
         evl__loop_mem_retain(loop);
         runs[nruns++] = loop;
-        if (evl_loop_submit_ex(loop, jobs_complete, jobs_discard, first) != 0) {
+        if (evl__loop_submit_internal(loop, jobs_complete, jobs_discard, first) != 0) {
             for (struct evl__pool_job *job = first; job; job = job->next) {
                 atomic_store_explicit(&job->state, JOB_ORPHAN, memory_order_relaxed);
             }
@@ -818,6 +818,10 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!ps) {
         return EVL_ENOMEM;
     }
+    if (loop->budgets.limit[EVL__LIMIT_POOL_JOBS] &&
+        ps->pool_jobs >= loop->budgets.limit[EVL__LIMIT_POOL_JOBS]) {
+        return evl__loop_limit_hit(loop, EVL__LIMIT_POOL_JOBS); /* sandbox limit */
+    }
     struct evl__pool_job *job = ps->free_jobs;
     if (job) {
         ps->free_jobs = job->next;
@@ -1105,7 +1109,7 @@ static int resolver_settle(struct evl_resolver *r, void *value, evl_dtor_cb dtor
     r->dtor = dtor;
     r->reject = reject;
     atomic_fetch_add(&r->refs, 1);
-    int rc = evl_loop_submit_ex(r->loop, resolver_hop, resolver_hop_discard, r);
+    int rc = evl__loop_submit_internal(r->loop, resolver_hop, resolver_hop_discard, r);
     if (rc != 0) {
         atomic_fetch_sub(&r->refs, 1);
         r->value = NULL;
@@ -1151,8 +1155,8 @@ void evl_resolver_release(struct evl_resolver *r)
             resolver_detach(r);
         } else {
             atomic_fetch_add(&r->refs, 1);
-            if (evl_loop_submit_ex(r->loop, resolver_release_task, resolver_release_discard, r) !=
-                0) {
+            if (evl__loop_submit_internal(r->loop, resolver_release_task, resolver_release_discard,
+                                          r) != 0) {
                 atomic_fetch_sub(&r->refs, 1);
             }
         }

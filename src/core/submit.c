@@ -41,6 +41,7 @@
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
 #include "core/loop_internal.h"
+#include "core/overload.h"
 
 #include <sched.h>
 #include <string.h>
@@ -319,8 +320,11 @@ static inline int dir_full(const struct evl__lane *l, const struct evl__lane_dir
     return !d || l->nk - atomic_load_explicit(&l->hk, memory_order_acquire) > d->mask;
 }
 
+/* lane_push_locked's answer when it needs a chunk or a larger directory first. */
+#define NEED_GROW 1
+
 /*
- * Appends n (1 or 2) slots and publishes them; under the lane lock. Returns EVL_EAGAIN,
+ * Appends n (1 or 2) slots and publishes them; under the lane lock. Returns NEED_GROW,
  * having published nothing, when a fresh chunk (or a larger directory) is needed and none is
  * at hand: the caller allocates it outside the lock.
  */
@@ -333,7 +337,7 @@ static inline int lane_push_locked(struct evl__lane *l, const struct evl__task *
         /* Slot pos (idx == 0) or pos + 1 starts chunk nk. */
         struct evl__lane_dir *d = atomic_load_explicit(&l->dir, memory_order_relaxed);
         if (!l->free || dir_full(l, d)) {
-            return EVL_EAGAIN;
+            return NEED_GROW;
         }
         union evl__lane_chunk *fresh = l->free;
         l->free = NULL;
@@ -460,7 +464,9 @@ static int lane_claim_locked(struct evl__lane *l, uintptr_t me)
     }
     if (o == 0) {
         uint32_t since = l->ptail - atomic_load_explicit(&l->sleep_tail, memory_order_relaxed);
+        /* A gated lane stays locked: admission (overload.c) runs under the lock. */
         if (since >= EVL__BIAS_AFTER &&
+            !(atomic_load_explicit(&l->closed, memory_order_relaxed) & EVL__ADMIT_GATED) &&
             atomic_load_explicit(&asym_state, memory_order_acquire) == 1) {
             atomic_store_explicit(&l->owner, me, memory_order_seq_cst);
             return 1;
@@ -473,7 +479,21 @@ static int lane_claim_locked(struct evl__lane *l, uintptr_t me)
     return 0;
 }
 
-static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
+/* Nonzero if a push meeting these admission bits is refused: everything once finalization
+ * closed the queue, external submissions once shutdown or close began. */
+static inline int admit_refused(int bits, int internal)
+{
+    return (bits & EVL__ADMIT_CLOSED) || (!internal && (bits & EVL__ADMIT_EXTERNAL));
+}
+
+/*
+ * The one full path of a cross-thread push (the fast paths in evl_loop_submit fall back to
+ * it). internal: the library's own completion (see evl__loop_submit_internal). wait_until:
+ * for a gated loop, the monotonic time until which a full queue is waited for (0: refuse at
+ * once with EVL_EAGAIN).
+ */
+static int submit(struct evl_loop *loop, const struct evl__task *t, int n, int internal,
+                  uint64_t wait_until)
 {
     if (evl__loop_on_thread(loop)) {
         if (loop->q.closed || loop->admission_closed) {
@@ -486,17 +506,26 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
     struct evl__lane *l = &q->lanes[li];
     uintptr_t me = evl__thread_id();
     int rc;
-    int sleeping;
+    int sleeping = 0;
     int slow = 0;
+    int charged = 0; /* slots counted against the queue bound (overload.c) */
+    int token = 0;   /* a token of the loop's bucket was taken */
+    if (loop->ovl && !internal && loop->ovl->has_rate) {
+        rc = evl__overload_rate_admit(loop);
+        if (rc != 0) {
+            return rc;
+        }
+        token = 1;
+    }
     for (;;) {
         if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
-            /* The owner's push: no lock (see the protocol at the top). */
+            /* The owner's push: no lock (see the protocol at the top). Gated lanes are never
+             * biased, so no bound applies here. */
             atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
             atomic_signal_fence(memory_order_seq_cst);
             if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me) {
-                rc = atomic_load_explicit(&l->closed, memory_order_relaxed)
-                         ? EVL_ECLOSED
-                         : lane_push_locked(l, t, n);
+                int bits = atomic_load_explicit(&l->closed, memory_order_relaxed);
+                rc = admit_refused(bits, internal) ? EVL_ECLOSED : lane_push_locked(l, t, n);
                 atomic_signal_fence(memory_order_seq_cst);
                 sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
                 atomic_store_explicit(&l->busy, 0, memory_order_release);
@@ -509,25 +538,50 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
             if (lane_claim_locked(l, me)) {
                 slow = 1; /* a new owner reads sleeping seq_cst after its first push */
             }
-            rc = atomic_load_explicit(&l->closed, memory_order_relaxed) ? EVL_ECLOSED
-                                                                        : lane_push_locked(l, t, n);
+            int bits = atomic_load_explicit(&l->closed, memory_order_relaxed);
+            if (admit_refused(bits, internal)) {
+                rc = EVL_ECLOSED;
+            } else {
+                rc = 0;
+                if (loop->ovl && !charged) {
+                    rc = evl__overload_charge(loop, li, (uint32_t)n, internal);
+                    charged = rc == 0;
+                }
+                if (rc == 0) {
+                    rc = lane_push_locked(l, t, n);
+                }
+            }
             sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
             spin_unlock(&l->lock);
         }
-        if (rc != EVL_EAGAIN) {
+        if (rc == EVL_EAGAIN && wait_until != 0) {
+            /* The bound is reached: wait for the loop to free space, then try again. */
+            rc = evl__overload_wait(loop, li, (uint32_t)n, wait_until);
+            if (rc == 0) {
+                continue;
+            }
+        }
+        if (rc != NEED_GROW) {
             break;
         }
         /* Rare: a lane's first use, or a backlog beyond the recycled chunks. */
-        if (!slow) {
-            slow = 1;
-        }
+        slow = 1;
         if (!(atomic_load_explicit(&q->used, memory_order_relaxed) & (1u << li))) {
             atomic_fetch_or_explicit(&q->used, 1u << li, memory_order_seq_cst);
         }
         rc = lane_grow(loop, l, me);
         if (rc != 0) {
-            return rc;
+            break;
         }
+    }
+    if (rc != 0 && charged) {
+        evl__overload_uncharge(loop, li, (uint32_t)n);
+    }
+    if (rc != 0 && token) {
+        evl__bucket_refund(&loop->ovl->rate); /* a refused call takes no token */
+    }
+    if (rc != 0 && loop->ovl && !internal) {
+        evl__overload_refused(loop, rc);
     }
     if (rc == 0) {
         if (sleeping) {
@@ -545,7 +599,36 @@ static int submit(struct evl_loop *loop, const struct evl__task *t, int n)
 static __attribute__((noinline)) int submit_one(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     struct evl__task t = {fn, arg};
-    return submit(loop, &t, 1);
+    return submit(loop, &t, 1, 0, 0);
+}
+
+/*
+ * The gated lane's short path, entered from evl_loop_submit holding the lane lock of a locked
+ * lane whose chunk has room at pos: with a bound and no rate, charge one slot, write it and
+ * publish. Anything else (a rate, the bound reached, admission closed) unlocks and takes the
+ * full path, which decides and counts. Out of line: the ungated fast path stays as it is.
+ */
+static EVL__NOINLINE int gated_push_locked(struct evl_loop *loop, struct evl__lane *l,
+                                           evl_task_cb fn, void *arg, uint32_t pos)
+{
+    unsigned li = (unsigned)(l - loop->q.lanes);
+    if (loop->ovl->has_rate ||
+        atomic_load_explicit(&l->closed, memory_order_relaxed) != EVL__ADMIT_GATED ||
+        evl__overload_charge(loop, li, 1, 0) != 0) {
+        spin_unlock(&l->lock);
+        return submit_one(loop, fn, arg);
+    }
+    struct evl__task *slot = &l->pchunk->tasks[pos & EVL__LANE_MASK];
+    slot->fn = fn;
+    slot->arg = arg;
+    l->ptail = pos + 1;
+    atomic_store_explicit(&l->tail, pos + 1, memory_order_release);
+    int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+    spin_unlock(&l->lock);
+    if (sleeping) {
+        evl__loop_wake_now(loop);
+    }
+    return 0;
 }
 
 int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
@@ -604,10 +687,27 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
                 }
                 return 0;
             }
+            if (idx != 0 && loop->ovl) {
+                /* A gated lane: the bound's short path, still under the lock. */
+                return gated_push_locked(loop, l, fn, arg, pos);
+            }
             spin_unlock(&l->lock);
         }
     }
     return submit_one(loop, fn, arg);
+}
+
+/* Submission with every option: discard callback (may be NULL), internal, wait. */
+static int submit_full(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg,
+                       int internal, uint64_t wait_until)
+{
+    if (!discard) {
+        struct evl__task t = {fn, arg};
+        return submit(loop, &t, 1, internal, wait_until);
+    }
+    /* A function pointer travels in a data pointer slot: fine on every POSIX target. */
+    struct evl__task t[2] = {{evl__task_ex_marker, (void *)(uintptr_t)discard}, {fn, arg}};
+    return submit(loop, t, 2, internal, wait_until);
 }
 
 int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
@@ -615,13 +715,29 @@ int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discar
     if (!loop || !fn) {
         return EVL_EINVAL;
     }
-    if (!discard) {
-        struct evl__task t = {fn, arg};
-        return submit(loop, &t, 1);
+    return submit_full(loop, fn, discard, arg, 0, 0);
+}
+
+int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg,
+                         uint64_t timeout_ns)
+{
+    if (!loop || !fn) {
+        return EVL_EINVAL;
     }
-    struct evl__task t[2] = {{evl__task_ex_marker, (void *)(uintptr_t)discard}, {fn, arg}};
-    /* A function pointer travels in a data pointer slot: fine on every POSIX target. */
-    return submit(loop, t, 2);
+    /* The plain path first: the clock is read only if the queue is full. */
+    int rc = discard ? submit_full(loop, fn, discard, arg, 0, 0) : evl_loop_submit(loop, fn, arg);
+    if (rc != EVL_EAGAIN || timeout_ns == 0 || !loop->ovl || evl__loop_on_thread(loop) ||
+        evl_loop_submit_retry_ns() != 0) {
+        return rc; /* accepted, refused for another reason, or by a bucket (not waited for) */
+    }
+    uint64_t now = evl__monotonic_ns();
+    uint64_t until = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    return submit_full(loop, fn, discard, arg, 0, until);
+}
+
+int evl__loop_submit_internal(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
+{
+    return submit_full(loop, fn, discard, arg, 1, 0);
 }
 
 int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
@@ -886,44 +1002,20 @@ int evl__submitq_pending_locked(struct evl_loop *loop)
 
 /* The state of one run of the tasks phase. */
 struct run_state {
-    uint32_t max;
-    uint32_t done;
-    uint64_t start;
-    int have_start;
+    struct evl__budget b; /* the batch bounds (unused when unbounded) */
     int unbounded;
 };
-
-/* After a task of a bounded run: nonzero once a batch bound is reached. The time bound is
- * checked every 64 tasks; the first check only records the start, so a short batch reads no
- * clock at all. */
-static int bound_reached(struct evl_loop *loop, struct run_state *rs)
-{
-    if (rs->done >= rs->max) {
-        return 1;
-    }
-    if ((rs->done & 63) == 0 && loop->max_task_ns) {
-        uint64_t now = evl__loop_clock(loop);
-        if (!rs->have_start) {
-            rs->start = now;
-            rs->have_start = 1;
-        } else if (now - rs->start >= loop->max_task_ns) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* Runs one task; returns nonzero when the phase must end (stop, close or a batch bound). */
 static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_cb fn, void *arg)
 {
     evl__loop_call(loop, fn, arg);
     evl__loop_after_callback(loop);
-    rs->done++;
     if (atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
         atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
         return 1;
     }
-    return !rs->unbounded && bound_reached(loop, rs);
+    return !rs->unbounded && evl__budget_spent(loop, &rs->b, 1);
 }
 
 /*
@@ -936,14 +1028,10 @@ static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state
 {
     uint32_t tail = evl__lane_tail(l);
     while (l->head != tail) {
-        uint32_t budget = UINT32_MAX;
-        if (!rs->unbounded) {
-            uint32_t to_check = 64 - (rs->done & 63);
-            uint32_t to_max = rs->max - rs->done;
-            budget = to_check < to_max ? to_check : to_max;
-        }
+        uint32_t budget = rs->unbounded ? UINT32_MAX : evl__budget_room(&rs->b);
         uint32_t k = 0;
         int stop = 0;
+        uint32_t head0 = l->head;
         do {
             struct evl__task t = lane_take(loop, l);
             if (t.fn == evl__task_ex_marker) {
@@ -955,9 +1043,12 @@ static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state
             stop = atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
                    atomic_load_explicit(&loop->closing, memory_order_relaxed);
         } while (!stop && k < budget && l->head != tail);
-        rs->done += k;
+        if (loop->ovl) {
+            /* Space for producers kept out by the bound, once per stretch. */
+            evl__overload_release(loop, (uint32_t)(l - loop->q.lanes), l->head - head0);
+        }
         *ran += k;
-        if (stop || (!rs->unbounded && bound_reached(loop, rs))) {
+        if (stop || (!rs->unbounded && evl__budget_spent(loop, &rs->b, k))) {
             return 1;
         }
     }
@@ -997,22 +1088,36 @@ static void run_all(struct evl_loop *loop, struct run_state *rs)
 
 void evl__submitq_run(struct evl_loop *loop, int unbounded)
 {
-    struct run_state rs = {loop->max_tasks, 0, 0, 0, unbounded};
+    struct run_state rs;
+    memset(&rs, 0, sizeof(rs));
+    rs.unbounded = unbounded;
+    if (!unbounded) {
+        evl__budget_begin(loop, &rs.b, loop->max_tasks, loop->max_task_ns,
+                          evl__budget_precise(loop));
+    }
     run_all(loop, &rs);
     splice_spare(&loop->q);
 }
 
-static void discard_lane(struct evl_loop *loop, struct evl__lane *l)
+/* Drops what a lane holds, calling the discard callbacks; returns the number of tasks. */
+static uint64_t discard_lane(struct evl_loop *loop, struct evl__lane *l)
 {
     uint32_t tail = atomic_load_explicit(&l->tail, memory_order_acquire);
+    uint32_t head0 = l->head;
+    uint64_t n = 0;
     l->seen = tail; /* never behind head */
     while (l->head != tail) {
         evl_task_cb discard;
         struct evl__task t = lane_pop(loop, l, &discard);
+        n++;
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }
     }
+    if (loop->ovl) {
+        evl__overload_release(loop, (uint32_t)(l - loop->q.lanes), l->head - head0);
+    }
+    return n;
 }
 
 static void lock_all(struct evl__submitq *q)
@@ -1054,7 +1159,7 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
     }
     int biased = 0;
     for (unsigned i = 0; i < EVL__LANES; i++) {
-        atomic_store_explicit(&q->lanes[i].closed, 1, memory_order_relaxed);
+        atomic_fetch_or_explicit(&q->lanes[i].closed, EVL__ADMIT_CLOSED, memory_order_relaxed);
         biased |= lane_biased(&q->lanes[i]);
     }
     if (drop || !biased) {
@@ -1080,16 +1185,42 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
         return evl__task_list_nonempty(&q->local);
     }
     /* Admission is closed: these are the last of them. */
+    uint64_t dropped = 0;
     for (unsigned i = 0; i < EVL__LANES; i++) {
-        discard_lane(loop, &q->lanes[i]);
+        dropped += discard_lane(loop, &q->lanes[i]);
     }
     splice_spare(q);
     struct evl__task t;
     evl_task_cb discard;
     while (local_pop(q, &t, &discard)) {
+        dropped++;
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }
     }
+    atomic_fetch_add_explicit(&loop->discarded, dropped, memory_order_relaxed);
     return 0;
+}
+
+void evl__submitq_close_external(struct evl_loop *loop)
+{
+    struct evl__submitq *q = &loop->q;
+    int biased = 0;
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        struct evl__lane *l = &q->lanes[i];
+        spin_lock(&l->lock);
+        atomic_fetch_or_explicit(&l->closed, EVL__ADMIT_EXTERNAL, memory_order_relaxed);
+        biased |= lane_biased(l);
+        spin_unlock(&l->lock);
+    }
+    if (biased) {
+        /* An owner that read the old bits is busy until it has published: wait it out. */
+        asym_fence();
+        for (unsigned i = 0; i < EVL__LANES; i++) {
+            wait_not_busy(&q->lanes[i]);
+        }
+    }
+    if (loop->ovl) {
+        evl__overload_wake_all(loop); /* producers waiting for space get EVL_ECLOSED */
+    }
 }

@@ -24,6 +24,7 @@
  * wrap-around arithmetic (correct while fewer than 2^31 re-arms separate two pending timers).
  */
 #include "core/loop_internal.h"
+#include "core/overload.h"
 
 #include <string.h>
 
@@ -851,6 +852,17 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
                                       uint32_t nesting)
 {
     struct evl__timers *T = &loop->timers;
+    if (flags & F_IMMEDIATE) {
+        uint32_t lim = loop->budgets.limit[EVL__LIMIT_IMMEDIATES];
+        if (lim && T->imm_count >= lim) {
+            return evl__loop_limit_hit(loop, EVL__LIMIT_IMMEDIATES);
+        }
+    } else {
+        uint32_t lim = loop->budgets.limit[EVL__LIMIT_TIMERS];
+        if (lim && T->live >= lim) {
+            return evl__loop_limit_hit(loop, EVL__LIMIT_TIMERS);
+        }
+    }
     uint32_t idx = rec_alloc(loop);
     if (idx == EVL__NONE) {
         return EVL_ENOMEM;
@@ -876,6 +888,7 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
         T->imm_tail = idx;
         T->imm_count++;
     } else {
+        T->live++;
         timer_insert(T, idx);
     }
     return 0;
@@ -914,7 +927,11 @@ static void msg_apply(struct evl_loop *loop, struct timer_msg *m)
     } else {
         if (!tomb_take(T, m->id)) {
             int rc = arm_new(loop, m->id, m->cb, m->arg, m->deadline, m->period, m->flags, 1);
-            if (rc != 0) {
+            if (rc == EVL_ELIMIT) {
+                evl_log(loop, EVL_LOG_WARN, "timer",
+                        "cross-thread timer %llu dropped: a sandbox limit was reached",
+                        (unsigned long long)m->id);
+            } else if (rc != 0) {
                 evl_log(loop, EVL_LOG_ERROR, "timer",
                         "cross-thread timer %llu dropped: out of memory",
                         (unsigned long long)m->id);
@@ -1097,6 +1114,9 @@ static inline int clear_local(struct evl_loop *loop, uint64_t id)
         return clear_unknown(loop, id);
     }
     struct evl__timer *r = &T->recs[idx];
+    if (!(r->meta & F_IMMEDIATE)) {
+        T->live--;
+    }
     if (r->meta & F_IMMEDIATE) {
         r->meta |= F_CANCELLED;
         T->imm_count--;
@@ -1278,6 +1298,7 @@ void evl__timers_run(struct evl_loop *loop)
             T->now_hint = start;
         } else {
             table_del(T, idx); /* fired: a clear from now on reports EVL_ENOENT */
+            T->live--;
         }
         r->pos = EVL__POS_RUNNING;
         uint32_t level = meta_nesting(r->meta);
@@ -1311,6 +1332,11 @@ void evl__immediates_run(struct evl_loop *loop)
     /* Immediates added from now on form a new list for the next iteration. */
     T->imm_head = EVL__NONE;
     T->imm_tail = EVL__NONE;
+    /* The batch budget: past it, the rest waits (first in line) while due timers run. */
+    struct evl__budget budget;
+    evl__budget_begin(loop, &budget, loop->budgets.max_imm, loop->budgets.max_imm_ns,
+                      idx != tail && evl__budget_precise(loop));
+    int spent = 0;
     while (idx != EVL__NONE) {
         struct evl__timer *r = &T->recs[idx];
         uint32_t next = r->pos;
@@ -1319,7 +1345,7 @@ void evl__immediates_run(struct evl_loop *loop)
             idx = next;
             continue;
         }
-        if (evl__loop_interrupted(loop)) {
+        if (spent || evl__loop_interrupted(loop)) {
             /* Put the rest back in front of anything added meanwhile. */
             T->recs[tail].pos = T->imm_head;
             if (T->imm_head == EVL__NONE) {
@@ -1340,5 +1366,6 @@ void evl__immediates_run(struct evl_loop *loop)
         evl__loop_after_callback(loop);
         rec_free(T, idx);
         idx = next;
+        spent = evl__budget_spent(loop, &budget, 1);
     }
 }

@@ -63,6 +63,14 @@ struct evl_duk {
 
     /* Promises settled from C (settle.c): their reactions' tokens, cut loose at release. */
     struct evl_duk_settle_token *settle_tokens;
+
+    /* Sandbox limits (limits.c). */
+    uint32_t max_timers;      /* live JS timers and immediates; 0: none */
+    uint64_t run_deadline_ns; /* monotonic end of the run's wall-time budget; 0: none */
+    uint64_t runtime_timer;   /* the loop timer that ends the run at that deadline */
+    int runtime_exceeded;     /* the wall-time budget ran out (sticky: the run ends) */
+    int runtime_tripped;      /* ... and the current entry is being interrupted for it */
+    int owns_limit_hook;      /* the loop's limit hook is ours (max microtasks) */
 };
 
 /* registry.c */
@@ -87,6 +95,14 @@ struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx);
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d);
 struct evl_duk *evl__duk_heap_state_binding(void *udata);
 
+/* limits.c */
+/* Throws a RangeError with .code (does not return). */
+void evl__duk_throw_limit(duk_context *ctx, const char *code, const char *msg);
+/* The code and message of the execution-timeout RangeError (message NULL: keep Duktape's). */
+const char *evl__duk_timeout_code(struct evl_duk *d);
+const char *evl__duk_timeout_message(struct evl_duk *d);
+void evl__duk_limits_release(struct evl_duk *d);
+
 /* timers.c */
 void evl__duk_timers_release(struct evl_duk *d);
 duk_ret_t evl__duk_next_tick_native(duk_context *ctx);
@@ -96,6 +112,8 @@ int evl__duk_listener_count(struct evl_duk *d, const char *event);
 /* Runs 'exit' listeners once (process._exiting = true first), then terminates with
  * process.exitCode. Value stack unchanged. */
 void evl__duk_exit(struct evl_duk *d);
+/* As evl__duk_exit after process.exitCode = status (a limit that ends the run). */
+void evl__duk_exit_with(struct evl_duk *d, int status);
 /* Reads process.exitCode as an integer (0 when unset or not a number). */
 int evl__duk_exit_code(struct evl_duk *d);
 /* As evl__duk_exit_code with the value to use when process.exitCode is unset. */

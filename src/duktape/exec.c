@@ -27,9 +27,21 @@ int evl__duk_exec_check(void *udata)
     if (d->unwinding || d->timed_out) {
         return 1;
     }
-    if (d->depth > 0 && d->deadline_ns && evl__duk_now_ns() >= d->deadline_ns) {
-        d->timed_out = 1;
-        return 1;
+    if (d->depth > 0 && (d->deadline_ns || d->run_deadline_ns)) {
+        uint64_t now = evl__duk_now_ns();
+        if (d->run_deadline_ns && now >= d->run_deadline_ns) {
+            /* The run's budget, not the callback's: trips once; the guarded entry then ends
+             * the run (the listeners and 'exit' handlers it runs are not cut short again). */
+            d->run_deadline_ns = 0;
+            d->runtime_exceeded = 1;
+            d->runtime_tripped = 1;
+            d->timed_out = 1;
+            return 1;
+        }
+        if (d->deadline_ns && now >= d->deadline_ns) {
+            d->timed_out = 1;
+            return 1;
+        }
     }
     return 0;
 }
@@ -63,6 +75,7 @@ void evl__duk_exec_leave(struct evl_duk *d)
         d->deadline_ns = 0;
         d->timed_out = 0;
         d->unwinding = 0;
+        d->runtime_tripped = 0;
     }
 }
 
@@ -95,6 +108,22 @@ int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)
  */
 static duk_ret_t err_create_hook(duk_context *ctx)
 {
+    duk_set_top(ctx, 1);
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (d && evl__duk_exec_tripped(d) && !d->unwinding && duk_is_error(ctx, 0) &&
+        duk_get_prop_string(ctx, 0, "message") && duk_is_string(ctx, -1) &&
+        strcmp(duk_get_string(ctx, -1), "execution timeout") == 0) {
+        /* A limit of ours: say which, with a code the script (or its log) can match. */
+        const char *msg = evl__duk_timeout_message(d);
+        if (msg) {
+            duk_push_string(ctx, msg);
+            duk_put_prop_string(ctx, 0, "message");
+        }
+        duk_push_string(ctx, evl__duk_timeout_code(d));
+        duk_put_prop_string(ctx, 0, "code");
+        duk_set_top(ctx, 1);
+        return 1;
+    }
     duk_set_top(ctx, 1);
     if (duk_is_error(ctx, 0) && duk_get_prop_string(ctx, 0, "message") && duk_is_string(ctx, -1) &&
         strcmp(duk_get_string(ctx, -1), "alloc failed") == 0) {

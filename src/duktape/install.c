@@ -55,6 +55,7 @@ static void binding_free(struct evl_duk *d)
 {
     evl__duk_settle_release(d);
     evl__duk_signals_release(d);
+    evl__duk_limits_release(d);
     evl__duk_promise_release(d);
     if (cached_binding == d) {
         cached_ctx = NULL;
@@ -247,6 +248,9 @@ int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs)
     evl__duk_uncaught(d, -1);
     duk_pop(ctx);
     duk_push_undefined(ctx);
+    if (d->runtime_exceeded && d->depth == 0 && !d->terminated) {
+        evl__duk_exit_with(d, 1); /* the wall-time budget ends the run, handled or not */
+    }
     return EVL_EEXCEPTION;
 }
 

@@ -408,6 +408,21 @@ void evl__duk_exit(struct evl_duk *d)
     evl__duk_terminate(d, evl__duk_exit_code(d));
 }
 
+void evl__duk_exit_with(struct evl_duk *d, int status)
+{
+    if (d->terminated) {
+        return;
+    }
+    evl__duk_push_ref(d->ctx, d->internals_ref);
+    duk_get_prop_string(d->ctx, -1, "process");
+    if (duk_is_object(d->ctx, -1)) {
+        duk_push_int(d->ctx, status);
+        duk_put_prop_string(d->ctx, -2, "exitCode");
+    }
+    duk_pop_2(d->ctx);
+    evl__duk_exit(d);
+}
+
 struct argv_args {
     struct evl_duk *d;
     int argc;

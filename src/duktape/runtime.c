@@ -21,7 +21,18 @@ struct run_options {
     int first_arg;         /* index in argv of the first script argument */
     uint64_t timeout_ms;
     uint64_t max_heap_mb;
+    uint64_t max_runtime_ms;
+    uint64_t max_timers;
+    uint64_t max_microtasks;
+    int sandbox;
 };
+
+/* --sandbox: defaults for untrusted scripts, each overridable by its own option. */
+#define SANDBOX_HEAP_MB    128
+#define SANDBOX_TIMEOUT_MS 1000
+#define SANDBOX_RUNTIME_MS 30000
+#define SANDBOX_TIMERS     10000
+#define SANDBOX_MICROTASKS 1000000
 
 static void usage(FILE *out)
 {
@@ -36,6 +47,12 @@ static void usage(FILE *out)
           "  -e, --eval CODE     run CODE instead of a file\n"
           "  --timeout-ms=N      interrupt any single callback running longer than N ms\n"
           "  --max-heap=MB       cap the JavaScript heap at MB megabytes\n"
+          "  --max-runtime-ms=N  end the run (status 1) after N ms of wall time\n"
+          "  --max-timers=N      at most N live timers and immediates\n"
+          "  --max-microtasks=N  end the run when one checkpoint runs N microtasks\n"
+          "  --sandbox           limits for untrusted code: --max-heap=128 --timeout-ms=1000\n"
+          "                      --max-runtime-ms=30000 --max-timers=10000\n"
+          "                      --max-microtasks=1000000 (each overridable)\n"
           "  -h, --help          print this help\n"
           "  -v, --version       print the version\n"
           "\n"
@@ -91,6 +108,34 @@ static int parse_args(int argc, char **argv, struct run_options *o)
             }
             continue;
         }
+        if (strcmp(a, "--sandbox") == 0) {
+            o->sandbox = 1;
+            continue;
+        }
+        if (strncmp(a, "--max-runtime-ms=", 17) == 0) {
+            if (parse_u64(a + 17, &o->max_runtime_ms) != 0 || o->max_runtime_ms == 0 ||
+                o->max_runtime_ms > EVL_TIMER_DELAY_MAX) {
+                fprintf(stderr, "evljs: invalid --max-runtime-ms value '%s'\n", a + 17);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--max-timers=", 13) == 0) {
+            if (parse_u64(a + 13, &o->max_timers) != 0 || o->max_timers == 0 ||
+                o->max_timers > UINT32_MAX) {
+                fprintf(stderr, "evljs: invalid --max-timers value '%s'\n", a + 13);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--max-microtasks=", 17) == 0) {
+            if (parse_u64(a + 17, &o->max_microtasks) != 0 || o->max_microtasks == 0 ||
+                o->max_microtasks > UINT32_MAX) {
+                fprintf(stderr, "evljs: invalid --max-microtasks value '%s'\n", a + 17);
+                return 2;
+            }
+            continue;
+        }
         if (strncmp(a, "--max-heap=", 11) == 0) {
             if (parse_u64(a + 11, &o->max_heap_mb) != 0 || o->max_heap_mb == 0 ||
                 o->max_heap_mb > ((uint64_t)1 << 40)) {
@@ -119,6 +164,31 @@ static int parse_args(int argc, char **argv, struct run_options *o)
     if (!o->eval_code && !o->script) {
         usage(stderr);
         return 2;
+    }
+    if (o->sandbox) {
+        o->max_heap_mb = o->max_heap_mb ? o->max_heap_mb : SANDBOX_HEAP_MB;
+        o->timeout_ms = o->timeout_ms ? o->timeout_ms : SANDBOX_TIMEOUT_MS;
+        o->max_runtime_ms = o->max_runtime_ms ? o->max_runtime_ms : SANDBOX_RUNTIME_MS;
+        o->max_timers = o->max_timers ? o->max_timers : SANDBOX_TIMERS;
+        o->max_microtasks = o->max_microtasks ? o->max_microtasks : SANDBOX_MICROTASKS;
+    }
+    return 0;
+}
+
+/* The sandbox limits of the options (0: not set). */
+static int apply_limits(duk_context *ctx, const struct run_options *o)
+{
+    if (o->timeout_ms && evl_duk_set_exec_limit(ctx, o->timeout_ms) != 0) {
+        return -1;
+    }
+    if (o->max_runtime_ms && evl_duk_set_max_runtime(ctx, o->max_runtime_ms) != 0) {
+        return -1;
+    }
+    if (o->max_timers && evl_duk_set_max_timers(ctx, (uint32_t)o->max_timers) != 0) {
+        return -1;
+    }
+    if (o->max_microtasks && evl_duk_set_max_microtasks(ctx, (uint32_t)o->max_microtasks) != 0) {
+        return -1;
     }
     return 0;
 }
@@ -325,8 +395,7 @@ int evl_duk_main(int argc, char **argv)
     (void)evl_duk_set_error_policy(ctx, EVL_DUK_POLICY_NODE, NULL, NULL);
     struct evl_duk *d = evl__duk_get(ctx);
     if (duk_safe_call(ctx, module_install_safe, d, 0, 1) != 0 ||
-        set_argv(ctx, argc, argv, &o) != 0 ||
-        (o.timeout_ms && evl_duk_set_exec_limit(ctx, o.timeout_ms) != 0)) {
+        set_argv(ctx, argc, argv, &o) != 0 || apply_limits(ctx, &o) != 0) {
         fprintf(stderr, "evljs: cannot set up the runtime\n");
         goto free_heap;
     }

@@ -296,6 +296,9 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
                int rearm)
 {
     duk_context *ctx = d->ctx;
+    if (!rearm && d->max_timers && d->timers_len >= d->max_timers) {
+        return EVL_ELIMIT;
+    }
     struct evl_duk_timer *t = timer_alloc(d);
     if (!t) {
         return EVL_ENOMEM;
@@ -406,6 +409,13 @@ static duk_ret_t js_set(duk_context *ctx)
                                keys, vals, n);
     duk_idx_t obj = duk_get_top_index(ctx);
     int rc = arm(d, obj, kind, delay, 0);
+    if (rc == EVL_ELIMIT) {
+        if (kind == KIND_IMMEDIATE) {
+            evl__duk_throw_limit(ctx, "ERR_EVL_LIMIT_IMMEDIATES",
+                                 "too many pending immediates (sandbox limit)");
+        }
+        evl__duk_throw_limit(ctx, "ERR_EVL_LIMIT_TIMERS", "too many live timers (sandbox limit)");
+    }
     if (rc != 0) {
         throw_evl_error(ctx, rc);
     }
