@@ -38,6 +38,9 @@ static char *copy_string(const char *s)
 
 /* evl_error_new's body; ap is consumed only when fmt is not NULL. */
 static int error_vnew(struct evl_error **out, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int error_vnew(struct evl_error **out, int code, const char *fmt, va_list ap)
 {
     if (!out || code == 0) {
         return EVL_EINVAL;
