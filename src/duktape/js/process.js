@@ -103,7 +103,31 @@
     process.env = native.env;
     process.pid = native.pid;
     process.ppid = native.ppid;
-    process.exitCode = undefined;
+    /* Node 20 validates process.exitCode (and so process.exit(code)): an integer, or a
+     * string holding one; undefined and null clear it. */
+    var exitCode;
+    Object.defineProperty(process, 'exitCode', {
+        enumerable: true,
+        configurable: false,
+        get: function () { return exitCode; },
+        set: function (code) {
+            if (code !== null && code !== undefined) {
+                var value = code;
+                if (typeof code === 'string' && code !== '' && Number.isInteger(+code)) {
+                    value = +code;
+                }
+                if (typeof value !== 'number') {
+                    throw internals.invalidArgType('code', 'number', code);
+                }
+                if (!Number.isInteger(value)) {
+                    throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', 'The value of "code" is ' +
+                        'out of range. It must be an integer. Received ' +
+                        internals.inspect(value));
+                }
+            }
+            exitCode = code;
+        }
+    });
     process._exiting = false;
     /* process.stdout/stderr: emitters whose write is synchronous (native.write), like
      * Node's streams for files, pipes and TTYs on Linux, so nothing printed is lost if the
