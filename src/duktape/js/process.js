@@ -192,9 +192,12 @@
     process.on('removeListener', function () {});
     process.on('removeListener', function stopListeningIfSignal() {});
     process.on('warning', function onWarning(err) {
+        if (process.noProcessWarnings) {
+            return;
+        }
         native.write(2, '(evljs:' + native.pid + ') ' +
             (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
-            err.message + '\n');
+            err.message + '\n' + (typeof err.detail === 'string' ? err.detail + '\n' : ''));
     });
 
     own('hrtime', function hrtime(time) {
@@ -219,31 +222,56 @@
         return { rss: heap, heapTotal: heap, heapUsed: heap, external: 0, arrayBuffers: 0 };
     });
 
-    var warned = Object.create(null);
+    /* Node 20's process.emitWarning: (warning[, type[, code]][, ctor]) or (warning, options);
+     * the 'warning' event comes on the next tick; DeprecationWarnings honour noDeprecation and
+     * throwDeprecation (thrown on a tick of its own, after earlier warnings). */
     own('emitWarning', function emitWarning(warning, type, code, ctor) {
-        void ctor;
-        var options = type;
-        if (options !== null && typeof options === 'object') {
-            type = options.type;
-            code = options.code;
-        }
-        var err;
-        if (warning instanceof Error) {
-            err = warning;
-        } else if (typeof warning === 'string') {
-            err = new Error(warning);
-            err.name = typeof type === 'string' ? type : 'Warning';
-            if (code !== undefined) {
-                err.code = code;
+        var detail;
+        if (type !== null && typeof type === 'object' && !Array.isArray(type)) {
+            ctor = type.ctor;
+            code = type.code;
+            if (typeof type.detail === 'string') {
+                detail = type.detail;
             }
-        } else {
+            type = type.type || 'Warning';
+        } else if (typeof type === 'function') {
+            ctor = type;
+            code = undefined;
+            type = 'Warning';
+        }
+        void ctor;
+        if (type !== undefined && typeof type !== 'string') {
+            throw internals.invalidArgType('type', 'string', type);
+        }
+        if (typeof code === 'function') {
+            code = undefined;
+        } else if (code !== undefined && typeof code !== 'string') {
+            throw internals.invalidArgType('code', 'string', code);
+        }
+        if (typeof warning === 'string') {
+            var message = warning;
+            warning = new Error(message);
+            warning.name = String(type || 'Warning');
+            if (code !== undefined) {
+                warning.code = code;
+            }
+            if (detail !== undefined) {
+                warning.detail = detail;
+            }
+        } else if (!(warning instanceof Error)) {
             throw internals.invalidArgType('warning', 'string or an instance of Error', warning);
         }
-        if (err.name === 'DeprecationWarning' && code !== undefined) {
-            if (warned[code]) {
+        var err = warning;
+        if (err.name === 'DeprecationWarning') {
+            if (process.noDeprecation) {
                 return;
             }
-            warned[code] = true;
+            if (process.throwDeprecation) {
+                native.nextTick(function () {
+                    throw err;
+                });
+                return;
+            }
         }
         native.nextTick(function () {
             process.emit('warning', err);
