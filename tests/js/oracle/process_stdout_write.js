@@ -5,4 +5,4 @@ process.stdout.write('line\n', function (err) { log.push('write cb ' + err); });
 process.nextTick(function () { log.push('tick after'); });
 Promise.resolve().then(function () { log.push('micro'); });
 setImmediate(function () { log.push('immediate'); });
-setTimeout(function () { console.log(log.join('\n')); }, 10);
+setTimeout(function () { console.log(log.join("\n")); }, 30);
