@@ -36,6 +36,7 @@ struct evl_duk {
     struct evl_duk_timer *timer_spare;
     uint32_t timer_nspare;
     void *key_cb, *key_id, *key_delay, *key_args;
+    void *firing; /* the Timeout/Immediate whose callback runs now (its _destroyed is false) */
     /* nextTick and queueMicrotask jobs not run yet (orphaned on uninstall). */
     struct evl_duk_task *tasks;
 

@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -186,6 +190,65 @@ static duk_ret_t native_hrnow(duk_context *ctx)
     return 1;
 }
 
+/* native.kill(pid, signo): 0, or -errno (the JS side builds Node's error). */
+static duk_ret_t native_kill(duk_context *ctx)
+{
+    int rc = kill((pid_t)duk_require_int(ctx, 0), duk_require_int(ctx, 1));
+    duk_push_int(ctx, rc == 0 ? 0 : -errno);
+    return 1;
+}
+
+static duk_ret_t native_abort(duk_context *ctx)
+{
+    (void)ctx;
+    fflush(stdout);
+    abort();
+}
+
+/* native.umask(mask or undefined): the previous mask; undefined only reads it. */
+static duk_ret_t native_umask(duk_context *ctx)
+{
+    mode_t old;
+    if (duk_is_undefined(ctx, 0)) {
+        old = umask(0);
+        umask(old);
+    } else {
+        old = umask((mode_t)duk_require_uint(ctx, 0) & 0777);
+    }
+    duk_push_uint(ctx, (duk_uint_t)old);
+    return 1;
+}
+
+/* native.ids(): [uid, euid, gid, egid]. */
+static duk_ret_t native_ids(duk_context *ctx)
+{
+    duk_push_array(ctx);
+    duk_push_uint(ctx, (duk_uint_t)getuid());
+    duk_put_prop_index(ctx, -2, 0);
+    duk_push_uint(ctx, (duk_uint_t)geteuid());
+    duk_put_prop_index(ctx, -2, 1);
+    duk_push_uint(ctx, (duk_uint_t)getgid());
+    duk_put_prop_index(ctx, -2, 2);
+    duk_push_uint(ctx, (duk_uint_t)getegid());
+    duk_put_prop_index(ctx, -2, 3);
+    return 1;
+}
+
+/* native.cpuUsage(): [user, system] CPU time of the process in microseconds. */
+static duk_ret_t native_cpu_usage(duk_context *ctx)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        return duk_error(ctx, DUK_ERR_ERROR, "getrusage: %s", strerror(errno));
+    }
+    duk_push_array(ctx);
+    duk_push_number(ctx, (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec);
+    duk_put_prop_index(ctx, -2, 0);
+    duk_push_number(ctx, (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec);
+    duk_put_prop_index(ctx, -2, 1);
+    return 1;
+}
+
 static duk_ret_t native_cwd(duk_context *ctx)
 {
     char buf[4096];
@@ -235,6 +298,11 @@ static void push_natives(struct evl_duk *d)
     put_native(ctx, "hrtime", native_hrtime, 0);
     put_native(ctx, "hrnow", native_hrnow, 0);
     put_native(ctx, "cwd", native_cwd, 0);
+    put_native(ctx, "kill", native_kill, 2);
+    put_native(ctx, "abort", native_abort, 0);
+    put_native(ctx, "umask", native_umask, 1);
+    put_native(ctx, "ids", native_ids, 0);
+    put_native(ctx, "cpuUsage", native_cpu_usage, 0);
     put_native(ctx, "heapBytes", native_heap_bytes, 0);
     evl__duk_signal_natives(ctx);
     duk_push_c_function(ctx, evl__duk_next_tick_native, DUK_VARARGS);

@@ -1316,21 +1316,25 @@ static duk_ret_t js_finally(duk_context *ctx)
                          "Method Promise.prototype.finally called on incompatible receiver");
     }
     duk_pop(ctx);
-    int native = p != NULL && push_species(ps);
-    if (!native) {
-        /* Any object with then (or a promise of another species): the spec's steps, which
-         * call this.then with the then-finally and catch-finally functions. */
-        if (!p) {
-            push_species(ps);
-        }
-        push_helper(ps, "finallyThrough"); /* [onFinally C fn] */
+    /* SpeciesConstructor first (it reads constructor), then Invoke(this, "then"): the native
+     * path needs both to be the originals, since a patched then (instrumentation) must see
+     * the call. */
+    int native = push_species(ps) && p != NULL; /* [onFinally C] */
+    duk_push_this(ctx);
+    duk_get_prop_literal(ctx, -1, "then");
+    duk_remove(ctx, -2); /* [onFinally C then] */
+    if (!native || duk_get_heapptr(ctx, -1) != ps->then_fn) {
+        /* Any object with then (or a promise of another species or a patched then): the
+         * spec's steps, which call that then with then-finally and catch-finally. */
+        push_helper(ps, "finallyThrough");
         duk_push_this(ctx);
         duk_dup(ctx, 0);
         duk_dup(ctx, 1);
-        duk_call(ctx, 3);
+        duk_dup(ctx, 2);
+        duk_call(ctx, 4);
         return 1;
     }
-    duk_pop(ctx);
+    duk_pop_2(ctx);
     void *fn = NULL;
     int callable = duk_is_callable(ctx, 0);
     if (callable) {

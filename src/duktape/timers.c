@@ -274,14 +274,15 @@ static void warn_overflow(struct evl_duk *d, double ms)
     duk_pop(ctx);
 }
 
-/* Node's delay coercion: missing, NaN, < 1 or > 2^31-1 => 1 ms (the last with a warning);
- * fractions are truncated, as Node's timer lists are keyed by whole milliseconds. */
-static uint64_t coerce_delay(struct evl_duk *d, duk_idx_t idx)
+/* Node's delay coercion (the Timeout's _idleTimeout): missing, NaN, < 1 or > 2^31-1 => 1 ms
+ * (the last with a warning). Fractions are kept here and truncated when armed, as Node keys
+ * its timer lists by whole milliseconds. */
+static double coerce_delay(struct evl_duk *d, duk_idx_t idx)
 {
     duk_context *ctx = d->ctx;
     double ms = duk_is_undefined(ctx, idx) ? NAN : duk_to_number(ctx, idx);
     if (ms >= 1 && ms <= NODE_TIMEOUT_MAX) {
-        return (uint64_t)ms;
+        return ms;
     }
     if (ms > NODE_TIMEOUT_MAX) {
         warn_overflow(d, ms);
@@ -366,7 +367,10 @@ static void fire(struct evl_loop *loop, uint64_t id, void *arg)
     } else {
         duk_pop(ctx);
     }
+    void *outer = d->firing;
+    d->firing = duk_get_heapptr(ctx, obj);
     (void)evl__duk_call_method_guarded(d, nargs);
+    d->firing = outer;
     duk_pop_2(ctx);
 }
 
@@ -384,7 +388,8 @@ static duk_ret_t js_set(duk_context *ctx)
     if (!duk_is_function(ctx, 0)) {
         return throw_invalid_arg(d, "callback", "function", 0);
     }
-    uint64_t delay = kind == KIND_IMMEDIATE ? 0 : coerce_delay(d, 1);
+    double after = kind == KIND_IMMEDIATE ? 0 : coerce_delay(d, 1);
+    uint64_t delay = (uint64_t)after;
 
     /* The hidden properties' values in key order: callback, id (set by arm), then the delay
      * for timers and the argument array when there are arguments. */
@@ -395,7 +400,7 @@ static duk_ret_t js_set(duk_context *ctx)
     duk_push_number(ctx, 0);
     if (kind != KIND_IMMEDIATE) {
         keys[n++] = d->key_delay;
-        duk_push_number(ctx, kind == KIND_INTERVAL ? -(double)delay : (double)delay);
+        duk_push_number(ctx, kind == KIND_INTERVAL ? -after : after);
     }
     if (top > first_arg) {
         keys[n++] = d->key_args;
@@ -539,7 +544,7 @@ static duk_ret_t js_refresh(duk_context *ctx)
     int dead = stored_id(d, obj) < 0;
     if (!dead && duk_get_prop_literal(ctx, obj, KEY_DELAY)) {
         double stored = duk_get_number(ctx, -1);
-        uint64_t delay = (uint64_t)fabs(stored);
+        uint64_t delay = (uint64_t)fabs(stored); /* truncated, as when first armed */
         enum timer_kind kind = stored < 0 ? KIND_INTERVAL : KIND_TIMEOUT;
         duk_pop(ctx);
         int rc = arm(d, obj, kind, delay, 1);
@@ -560,6 +565,65 @@ static duk_ret_t js_close(duk_context *ctx)
         clear_object(d, -1);
     }
     return 1;
+}
+
+/*
+ * The fields Node scripts read on Timeout/Immediate objects, as accessors on the prototypes
+ * (the objects keep their compact hidden layout): magic 0 _idleTimeout, 1 _repeat,
+ * 2 _destroyed, 3 _onTimeout/_onImmediate (with a setter, magic 4).
+ */
+static duk_ret_t js_field(duk_context *ctx)
+{
+    struct evl_duk *d = binding_or_throw(ctx);
+    int field = duk_get_current_magic(ctx);
+    duk_push_this(ctx);
+    duk_idx_t obj = duk_get_top_index(ctx);
+    if (!duk_is_object(ctx, obj)) {
+        return 0;
+    }
+    if (field == 4) {
+        duk_dup(ctx, 0);
+        duk_put_prop_literal(ctx, obj, KEY_CB);
+        return 0;
+    }
+    if (field == 3) {
+        duk_get_prop_literal(ctx, obj, KEY_CB);
+        return 1;
+    }
+    double id = stored_id(d, obj);
+    uint64_t pending = id > 0 && map_find(d, (uint64_t)id) ? (uint64_t)id : 0;
+    if (field == 2) {
+        duk_push_boolean(ctx, !pending && duk_get_heapptr(ctx, obj) != d->firing);
+        return 1;
+    }
+    duk_get_prop_literal(ctx, obj, KEY_DELAY);
+    double delay = duk_get_number_default(ctx, -1, 1);
+    if (field == 1) {
+        if (delay < 0) {
+            duk_push_number(ctx, -delay);
+        } else {
+            duk_push_null(ctx);
+        }
+        return 1;
+    }
+    duk_push_number(ctx, id < 0 ? -1 : fabs(delay));
+    return 1;
+}
+
+static void put_accessor(duk_context *ctx, duk_idx_t obj, const char *name, int get_magic,
+                         int set_magic)
+{
+    duk_push_string(ctx, name);
+    duk_push_c_function(ctx, js_field, 0);
+    duk_set_magic(ctx, -1, get_magic);
+    duk_uint_t flags =
+        DUK_DEFPROP_HAVE_GETTER | DUK_DEFPROP_CLEAR_ENUMERABLE | DUK_DEFPROP_SET_CONFIGURABLE;
+    if (set_magic >= 0) {
+        duk_push_c_function(ctx, js_field, 1);
+        duk_set_magic(ctx, -1, set_magic);
+        flags |= DUK_DEFPROP_HAVE_SETTER;
+    }
+    duk_def_prop(ctx, obj, flags);
 }
 
 static duk_ret_t js_to_primitive(duk_context *ctx)
@@ -725,6 +789,28 @@ static void push_well_known_symbol(duk_context *ctx, const char *name)
     duk_remove(ctx, -2);
 }
 
+/* Pushes Symbol.dispose, defining Symbol.dispose and Symbol.asyncDispose first where the
+ * engine lacks them (Node 20 has both for `using` in TypeScript output and libraries). */
+static void push_dispose_symbol(duk_context *ctx)
+{
+    static const char *const names[] = {"asyncDispose", "dispose"};
+    duk_get_global_string(ctx, "Symbol");
+    for (size_t i = 0; i < 2; i++) {
+        if (!duk_get_prop_string(ctx, -1, names[i])) {
+            duk_pop(ctx);
+            duk_push_string(ctx, names[i]);
+            duk_get_global_string(ctx, "Symbol");
+            duk_push_sprintf(ctx, "Symbol.%s", names[i]);
+            duk_call(ctx, 1);
+            duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+        } else {
+            duk_pop(ctx);
+        }
+    }
+    duk_get_prop_string(ctx, -1, "dispose");
+    duk_remove(ctx, -2);
+}
+
 /* Makes a prototype object with a constructor named name (for console output as
  * "Timeout {...}") and stores it in the stash under key. Leaves it on the stack. */
 static void *make_proto(duk_context *ctx, const char *name, const char *key)
@@ -784,6 +870,15 @@ int evl__duk_timers_install(struct evl_duk *d)
     put_function(ctx, tp, "hasRef", js_has_ref, 0, 0, 0, 0);
     put_function(ctx, tp, "refresh", js_refresh, 0, 0, 0, 0);
     put_function(ctx, tp, "close", js_close, 0, 0, 0, 0);
+    put_accessor(ctx, tp, "_idleTimeout", 0, -1);
+    put_accessor(ctx, tp, "_repeat", 1, -1);
+    put_accessor(ctx, tp, "_destroyed", 2, -1);
+    put_accessor(ctx, tp, "_onTimeout", 3, 4);
+    push_dispose_symbol(ctx);
+    duk_push_c_function(ctx, js_close, 0);
+    duk_def_prop(ctx, tp,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
     push_well_known_symbol(ctx, "toPrimitive");
     duk_push_c_function(ctx, js_to_primitive, 1);
     duk_def_prop(ctx, tp,
@@ -796,6 +891,13 @@ int evl__duk_timers_install(struct evl_duk *d)
     put_function(ctx, ip, "ref", js_ref, 0, 0, 0, 0);
     put_function(ctx, ip, "unref", js_ref, 0, 1, 0, 0);
     put_function(ctx, ip, "hasRef", js_has_ref, 0, 0, 0, 0);
+    put_accessor(ctx, ip, "_destroyed", 2, -1);
+    put_accessor(ctx, ip, "_onImmediate", 3, 4);
+    push_dispose_symbol(ctx);
+    duk_push_c_function(ctx, js_close, 0);
+    duk_def_prop(ctx, ip,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
+                     DUK_DEFPROP_SET_CONFIGURABLE);
     duk_pop(ctx);
 
     duk_push_global_object(ctx);

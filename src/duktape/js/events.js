@@ -522,6 +522,104 @@
         });
     };
 
+    /* Symbol.asyncIterator, defined where the engine lacks it (scripts without for-await
+     * still drive async iterators through next()). */
+    if (typeof Symbol.asyncIterator !== 'symbol') {
+        Object.defineProperty(Symbol, 'asyncIterator', { value: Symbol('Symbol.asyncIterator') });
+    }
+
+    /* events.on(emitter, name[, {signal}]): an async iterator of the argument arrays of each
+     * emission; an 'error' emission rejects the pending next() (or the next one) and ends it;
+     * return() removes the listeners. */
+    EventEmitter.on = function on(emitter, event, options) {
+        var signal = options !== undefined && options !== null ? options.signal : undefined;
+        if (signal !== undefined && (signal === null || typeof signal !== 'object' ||
+                                     !('aborted' in signal))) {
+            throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+        }
+        if (signal !== undefined && signal.aborted) {
+            throw abortError(signal);
+        }
+        var unconsumedEvents = [];
+        var unconsumedPromises = [];
+        var error = null;
+        var finished = false;
+        function eventHandler() {
+            var args = Array.prototype.slice.call(arguments);
+            var pending = unconsumedPromises.shift();
+            if (pending) {
+                pending.resolve({ value: args, done: false });
+            } else {
+                unconsumedEvents.push(args);
+            }
+        }
+        function errorHandler(err) {
+            finished = true;
+            var pending = unconsumedPromises.shift();
+            if (pending) {
+                pending.reject(err);
+            } else {
+                error = err;
+            }
+            iterator['return']();
+        }
+        function abortListener() {
+            errorHandler(abortError(signal));
+        }
+        var iterator = {
+            next: function next() {
+                var value = unconsumedEvents.shift();
+                if (value) {
+                    return Promise.resolve({ value: value, done: false });
+                }
+                if (error) {
+                    var p = Promise.reject(error);
+                    error = null;
+                    return p;
+                }
+                if (finished) {
+                    return Promise.resolve({ value: undefined, done: true });
+                }
+                return new Promise(function (resolve, reject) {
+                    unconsumedPromises.push({ resolve: resolve, reject: reject });
+                });
+            },
+            'return': function () {
+                emitter.removeListener(event, eventHandler);
+                emitter.removeListener('error', errorHandler);
+                if (signal !== undefined) {
+                    signal.removeEventListener('abort', abortListener);
+                }
+                finished = true;
+                unconsumedPromises.forEach(function (pending) {
+                    pending.resolve({ value: undefined, done: true });
+                });
+                unconsumedPromises = [];
+                return Promise.resolve({ value: undefined, done: true });
+            },
+            'throw': function (err) {
+                if (!(err instanceof Error)) {
+                    throw invalidArgType('EventEmitter.AsyncIterator', 'an instance of Error',
+                        err);
+                }
+                error = err;
+                emitter.removeListener(event, eventHandler);
+                emitter.removeListener('error', errorHandler);
+            }
+        };
+        iterator[Symbol.asyncIterator] = function () {
+            return this;
+        };
+        emitter.on(event, eventHandler);
+        if (event !== 'error') {
+            emitter.on('error', errorHandler);
+        }
+        if (signal !== undefined) {
+            signal.addEventListener('abort', abortListener, { once: true });
+        }
+        return iterator;
+    };
+
     function abortError(signal) {
         var err = new Error('The operation was aborted');
         err.name = 'AbortError';

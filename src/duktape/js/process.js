@@ -103,7 +103,31 @@
     process.env = native.env;
     process.pid = native.pid;
     process.ppid = native.ppid;
-    process.exitCode = undefined;
+    /* Node 20 validates process.exitCode (and so process.exit(code)): an integer, or a
+     * string holding one; undefined and null clear it. */
+    var exitCode;
+    Object.defineProperty(process, 'exitCode', {
+        enumerable: true,
+        configurable: false,
+        get: function () { return exitCode; },
+        set: function (code) {
+            if (code !== null && code !== undefined) {
+                var value = code;
+                if (typeof code === 'string' && code !== '' && Number.isInteger(+code)) {
+                    value = +code;
+                }
+                if (typeof value !== 'number') {
+                    throw internals.invalidArgType('code', 'number', code);
+                }
+                if (!Number.isInteger(value)) {
+                    throw nodeError(RangeError, 'ERR_OUT_OF_RANGE', 'The value of "code" is ' +
+                        'out of range. It must be an integer. Received ' +
+                        internals.inspect(value));
+                }
+            }
+            exitCode = code;
+        }
+    });
     process._exiting = false;
     /* process.stdout/stderr: emitters whose write is synchronous (native.write), like
      * Node's streams for files, pipes and TTYs on Linux, so nothing printed is lost if the
@@ -209,9 +233,12 @@
     process.on('removeListener', function () {});
     process.on('removeListener', stopListeningIfSignal);
     process.on('warning', function onWarning(err) {
+        if (process.noProcessWarnings) {
+            return;
+        }
         native.write(2, '(evljs:' + native.pid + ') ' +
             (err.code !== undefined ? '[' + err.code + '] ' : '') + err.name + ': ' +
-            err.message + '\n');
+            err.message + '\n' + (typeof err.detail === 'string' ? err.detail + '\n' : ''));
     });
 
     own('hrtime', function hrtime(time) {
@@ -231,36 +258,138 @@
         var nsec = t[1] - time[1];
         return [nsec < 0 ? sec - 1 : sec, nsec < 0 ? nsec + 1e9 : nsec];
     });
+    /* Linux signal numbers, as os.constants.signals. */
+    var signals = {
+        SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6,
+        SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13,
+        SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGSTKFLT: 16, SIGCONT: 18, SIGSTOP: 19,
+        SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25,
+        SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30,
+        SIGSYS: 31
+    };
+    var errnoNames = { 1: 'EPERM', 3: 'ESRCH', 22: 'EINVAL' };
+    own('kill', function kill(pid, sig) {
+        if (typeof pid !== 'number') {
+            throw internals.invalidArgType('pid', 'number', pid);
+        }
+        if (pid !== (pid | 0)) {
+            throw internals.invalidArgType('pid', 'number', pid);
+        }
+        var signo;
+        if (sig === undefined) {
+            signo = 15;
+        } else if (typeof sig === 'number') {
+            signo = sig;
+        } else if (typeof sig === 'string' && signals[sig] !== undefined) {
+            signo = signals[sig];
+        } else {
+            throw nodeError(TypeError, 'ERR_UNKNOWN_SIGNAL', 'Unknown signal: ' + sig);
+        }
+        var rc = native.kill(pid, signo);
+        if (rc < 0) {
+            var name = errnoNames[-rc] || 'E' + -rc;
+            var err = new Error('kill ' + name);
+            err.errno = rc;
+            err.code = name;
+            err.syscall = 'kill';
+            throw err;
+        }
+        return true;
+    });
+    own('abort', function abort() {
+        native.abort();
+    });
+    own('umask', function umask(mask) {
+        if (mask === undefined) {
+            return native.umask(undefined);
+        }
+        if (typeof mask === 'string') {
+            if (!/^[0-7]+$/.test(mask)) {
+                throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', "The argument 'mask' must " +
+                    'be a 32-bit unsigned integer or an octal string. Received ' +
+                    internals.inspect(mask));
+            }
+            mask = parseInt(mask, 8);
+        } else if (typeof mask !== 'number' || mask !== (mask >>> 0)) {
+            throw internals.invalidArgType('mask', 'number', mask);
+        }
+        return native.umask(mask);
+    });
+    own('getuid', function getuid() { return native.ids()[0]; });
+    own('geteuid', function geteuid() { return native.ids()[1]; });
+    own('getgid', function getgid() { return native.ids()[2]; });
+    own('getegid', function getegid() { return native.ids()[3]; });
+    own('cpuUsage', function cpuUsage(prev) {
+        var now = native.cpuUsage();
+        if (prev !== undefined) {
+            if (prev === null || typeof prev !== 'object') {
+                throw internals.invalidArgType('prevValue', 'object', prev);
+            }
+            if (typeof prev.user !== 'number') {
+                throw internals.invalidArgType('prevValue.user', 'number', prev.user);
+            }
+            if (typeof prev.system !== 'number') {
+                throw internals.invalidArgType('prevValue.system', 'number', prev.system);
+            }
+            return { user: now[0] - prev.user, system: now[1] - prev.system };
+        }
+        return { user: now[0], system: now[1] };
+    });
     own('memoryUsage', function memoryUsage() {
         var heap = native.heapBytes();
         return { rss: heap, heapTotal: heap, heapUsed: heap, external: 0, arrayBuffers: 0 };
     });
 
-    var warned = Object.create(null);
+    /* Node 20's process.emitWarning: (warning[, type[, code]][, ctor]) or (warning, options);
+     * the 'warning' event comes on the next tick; DeprecationWarnings honour noDeprecation and
+     * throwDeprecation (thrown on a tick of its own, after earlier warnings). */
     own('emitWarning', function emitWarning(warning, type, code, ctor) {
-        void ctor;
-        var options = type;
-        if (options !== null && typeof options === 'object') {
-            type = options.type;
-            code = options.code;
-        }
-        var err;
-        if (warning instanceof Error) {
-            err = warning;
-        } else if (typeof warning === 'string') {
-            err = new Error(warning);
-            err.name = typeof type === 'string' ? type : 'Warning';
-            if (code !== undefined) {
-                err.code = code;
+        var detail;
+        if (type !== null && typeof type === 'object' && !Array.isArray(type)) {
+            ctor = type.ctor;
+            code = type.code;
+            if (typeof type.detail === 'string') {
+                detail = type.detail;
             }
-        } else {
+            type = type.type || 'Warning';
+        } else if (typeof type === 'function') {
+            ctor = type;
+            code = undefined;
+            type = 'Warning';
+        }
+        void ctor;
+        if (type !== undefined && typeof type !== 'string') {
+            throw internals.invalidArgType('type', 'string', type);
+        }
+        if (typeof code === 'function') {
+            code = undefined;
+        } else if (code !== undefined && typeof code !== 'string') {
+            throw internals.invalidArgType('code', 'string', code);
+        }
+        if (typeof warning === 'string') {
+            var message = warning;
+            warning = new Error(message);
+            warning.name = String(type || 'Warning');
+            if (code !== undefined) {
+                warning.code = code;
+            }
+            if (detail !== undefined) {
+                warning.detail = detail;
+            }
+        } else if (!(warning instanceof Error)) {
             throw internals.invalidArgType('warning', 'string or an instance of Error', warning);
         }
-        if (err.name === 'DeprecationWarning' && code !== undefined) {
-            if (warned[code]) {
+        var err = warning;
+        if (err.name === 'DeprecationWarning') {
+            if (process.noDeprecation) {
                 return;
             }
-            warned[code] = true;
+            if (process.throwDeprecation) {
+                native.nextTick(function () {
+                    throw err;
+                });
+                return;
+            }
         }
         native.nextTick(function () {
             process.emit('warning', err);

@@ -94,9 +94,9 @@ function thenThrough(onFulfilled, onRejected, C, promise) {
   return cap.promise;
 }
 /* Promise.prototype.finally for any object `promise` (§27.2.5.3): Invoke(promise, "then")
- * with the then-finally and catch-finally functions, built-in functions of length 1 whose
- * value thunks have length 0. */
-function finallyThrough(promise, onFinally, C) {
+ * (then already read by the C side, after SpeciesConstructor) with the then-finally and
+ * catch-finally functions, built-in functions of length 1 whose value thunks have length 0. */
+function finallyThrough(promise, onFinally, C, then) {
   var thenFinally = onFinally;
   var catchFinally = onFinally;
   if (typeof onFinally === 'function') {
@@ -109,7 +109,8 @@ function finallyThrough(promise, onFinally, C) {
       return promiseResolve(C, result).then(builtin(function () { throw reason; }, 0));
     }, 1);
   }
-  return promise.then(thenFinally, catchFinally);
+  if (typeof then !== 'function') { throw new TypeError('then is not a function'); }
+  return then.call(promise, thenFinally, catchFinally);
 }
 var iteratorSymbol = typeof Symbol === 'function' ? Symbol.iterator : undefined;
 function forOf(iterable, each) {

@@ -497,7 +497,90 @@
                 }
             });
         }
+        /* setInterval(delay, value, options): Node's async generator, as an async iterator
+         * driven through next(): the interval starts (and the options are checked) at the
+         * first next(); ticks nobody asked for yet are counted and handed out one per next();
+         * return() clears the interval. */
+        function setIntervalIterator(delay, value, opts) {
+            var started = false;
+            var finished = false;
+            var notYielded = 0;
+            var waiting = [];
+            var handle;
+            var signal;
+            var onAbort;
+            function finish() {
+                finished = true;
+                if (handle !== undefined) {
+                    global.clearInterval(handle);
+                }
+                if (onAbort) {
+                    signal.removeEventListener('abort', onAbort);
+                }
+            }
+            function start() {
+                var o = options(opts);
+                signal = o.signal;
+                if (signal !== undefined && signal.aborted) {
+                    throw abortError(signal);
+                }
+                handle = global.setInterval(function () {
+                    var w = waiting.shift();
+                    if (w) {
+                        w.resolve({ value: value, done: false });
+                    } else {
+                        notYielded++;
+                    }
+                }, delay);
+                if (o.ref === false) {
+                    handle.unref();
+                }
+                if (signal !== undefined) {
+                    onAbort = function () {
+                        finish();
+                        var err = abortError(signal);
+                        waiting.splice(0).forEach(function (w) { w.reject(err); });
+                    };
+                    signal.addEventListener('abort', onAbort, { once: true });
+                }
+            }
+            var iterator = {
+                next: function next() {
+                    if (finished) {
+                        return Promise.resolve({ value: undefined, done: true });
+                    }
+                    if (!started) {
+                        started = true;
+                        try {
+                            start();
+                        } catch (e) {
+                            finish();
+                            return Promise.reject(e);
+                        }
+                    }
+                    if (notYielded > 0) {
+                        notYielded--;
+                        return Promise.resolve({ value: value, done: false });
+                    }
+                    return new Promise(function (resolve, reject) {
+                        waiting.push({ resolve: resolve, reject: reject });
+                    });
+                },
+                'return': function (v) {
+                    finish();
+                    waiting.splice(0).forEach(function (w) {
+                        w.resolve({ value: undefined, done: true });
+                    });
+                    return Promise.resolve({ value: v, done: true });
+                }
+            };
+            iterator[Symbol.asyncIterator] = function () {
+                return this;
+            };
+            return iterator;
+        }
         return {
+            setInterval: setIntervalIterator,
             setTimeout: function setTimeout(delay, value, opts) {
                 return schedule(global.setTimeout, global.clearTimeout, delay, value, opts, true);
             },

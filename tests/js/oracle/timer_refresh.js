@@ -3,6 +3,11 @@
 // restarts the delay (so it fires after a sibling due earlier). Steps are >= 40 ms apart so
 // that a loaded machine cannot reorder them.
 var log = [];
+/* Set first: timers set in one run use the real clock, so a 1 ms timer set after the 5 ms
+ * one could come second on a loaded machine. */
+var fired = setTimeout(function () {
+    log.push('fired once');
+}, 1);
 var n = 0;
 var self = setTimeout(function () {
     n++;
@@ -26,9 +31,6 @@ setTimeout(function () {
 setTimeout(function () {
     log.push('sibling at 160');
 }, 160);
-var fired = setTimeout(function () {
-    log.push('fired once');
-}, 1);
 setTimeout(function () {
     fired.refresh();
 }, 250);

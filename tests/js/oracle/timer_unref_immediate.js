@@ -5,11 +5,15 @@ var log = [];
 var alone = setImmediate(function () { log.push('unref immediate with company'); });
 alone.unref();
 log.push('hasRef ' + alone.hasRef());
-setImmediate(function () { log.push('ref immediate'); });
-setTimeout(function () {
-    log.push('last timer');
-    setImmediate(function () { log.push('nested unref immediate, after beforeExit added work'); }).unref();
-}, 5);
+/* The timer is set from the immediate: set by the main script it could race the
+ * immediates on a loaded machine (in Node too). */
+setImmediate(function () {
+    log.push('ref immediate');
+    setTimeout(function () {
+        log.push('last timer');
+        setImmediate(function () { log.push('nested unref immediate, after beforeExit added work'); }).unref();
+    }, 5);
+});
 var rounds = 0;
 process.on('beforeExit', function () {
     rounds++;
