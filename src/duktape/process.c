@@ -190,14 +190,6 @@ static duk_ret_t native_hrnow(duk_context *ctx)
     return 1;
 }
 
-/* native.kill(pid, signo): 0, or -errno (the JS side builds Node's error). */
-static duk_ret_t native_kill(duk_context *ctx)
-{
-    int rc = kill((pid_t)duk_require_int(ctx, 0), duk_require_int(ctx, 1));
-    duk_push_int(ctx, rc == 0 ? 0 : -errno);
-    return 1;
-}
-
 static duk_ret_t native_abort(duk_context *ctx)
 {
     (void)ctx;
@@ -298,7 +290,6 @@ static void push_natives(struct evl_duk *d)
     put_native(ctx, "hrtime", native_hrtime, 0);
     put_native(ctx, "hrnow", native_hrnow, 0);
     put_native(ctx, "cwd", native_cwd, 0);
-    put_native(ctx, "kill", native_kill, 2);
     put_native(ctx, "abort", native_abort, 0);
     put_native(ctx, "umask", native_umask, 1);
     put_native(ctx, "ids", native_ids, 0);

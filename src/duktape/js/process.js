@@ -258,44 +258,6 @@
         var nsec = t[1] - time[1];
         return [nsec < 0 ? sec - 1 : sec, nsec < 0 ? nsec + 1e9 : nsec];
     });
-    /* Linux signal numbers, as os.constants.signals. */
-    var signals = {
-        SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6,
-        SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13,
-        SIGALRM: 14, SIGTERM: 15, SIGCHLD: 17, SIGSTKFLT: 16, SIGCONT: 18, SIGSTOP: 19,
-        SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25,
-        SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30,
-        SIGSYS: 31
-    };
-    var errnoNames = { 1: 'EPERM', 3: 'ESRCH', 22: 'EINVAL' };
-    own('kill', function kill(pid, sig) {
-        if (typeof pid !== 'number') {
-            throw internals.invalidArgType('pid', 'number', pid);
-        }
-        if (pid !== (pid | 0)) {
-            throw internals.invalidArgType('pid', 'number', pid);
-        }
-        var signo;
-        if (sig === undefined) {
-            signo = 15;
-        } else if (typeof sig === 'number') {
-            signo = sig;
-        } else if (typeof sig === 'string' && signals[sig] !== undefined) {
-            signo = signals[sig];
-        } else {
-            throw nodeError(TypeError, 'ERR_UNKNOWN_SIGNAL', 'Unknown signal: ' + sig);
-        }
-        var rc = native.kill(pid, signo);
-        if (rc < 0) {
-            var name = errnoNames[-rc] || 'E' + -rc;
-            var err = new Error('kill ' + name);
-            err.errno = rc;
-            err.code = name;
-            err.syscall = 'kill';
-            throw err;
-        }
-        return true;
-    });
     own('abort', function abort() {
         native.abort();
     });
