@@ -674,6 +674,13 @@ static duk_ret_t native_clone_flat(duk_context *ctx)
     return 1;
 }
 
+/* native.classTag(v) -> "[object Class]" from v's internal class, ignoring Symbol.toStringTag. */
+static duk_ret_t native_class_tag(duk_context *ctx)
+{
+    evl__duk_push_class_tag(ctx, 0);
+    return 1;
+}
+
 /* native.isCFunction(v): tells Duktape's built-ins (C functions) from script-defined ones. */
 static duk_ret_t native_is_c_function(duk_context *ctx)
 {
@@ -709,6 +716,7 @@ static void push_web_natives(struct evl_duk *d)
     put_fn(ctx, "isCFunction", native_is_c_function, 1);
     put_fn(ctx, "copyPrimitives", native_copy_primitives, 7);
     put_fn(ctx, "cloneFlat", native_clone_flat, 1);
+    put_fn(ctx, "classTag", native_class_tag, 1);
     evl__duk_push_natives(d);
     duk_get_prop_string(ctx, -1, "hrnow");
     duk_put_prop_string(ctx, -3, "hrnow");

@@ -333,3 +333,10 @@ int evl__duk_clone_flat(duk_context *ctx, duk_idx_t idx)
     }
     return 1;
 }
+
+void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    /* avoid_side_effects = 1: the internal class, never Symbol.toStringTag (no getter runs). */
+    duk_push_class_string_tval(thr, duk_require_tval(ctx, idx), 1);
+}

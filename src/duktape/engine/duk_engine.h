@@ -65,4 +65,10 @@ int evl__duk_array_push_slot(duk_context *ctx, void *arr, duk_uarridx_t i);
  */
 int evl__duk_clone_flat(duk_context *ctx, duk_idx_t idx);
 
+/* Pushes "[object Class]" for the value at idx (+1), as Object.prototype.toString would
+ * without consulting Symbol.toStringTag: the engine's internal class ("Array" for arrays),
+ * which the structured clone's classification needs (the spec looks at internal slots, never
+ * at the tag). Runs no script code. */
+void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx);
+
 #endif

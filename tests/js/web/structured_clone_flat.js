@@ -162,3 +162,27 @@ check('read-only prototype property', function () {
         delete Object.prototype.ro;
     }
 });
+
+// Classification follows the internal class (the spec's internal slots): Symbol.toStringTag
+// neither disguises an ordinary object nor has its getter run.
+check('own toStringTag, flat', function () {
+    var o = { a: 1 };
+    o[Symbol.toStringTag] = 'Date';
+    var c = structuredClone(o);
+    return [Object.prototype.toString.call(c), Object.keys(c)];
+});
+check('own toStringTag, nested', function () {
+    var o = { a: { b: 1 } };
+    o[Symbol.toStringTag] = 'Error';
+    var c = structuredClone(o);
+    return [Object.prototype.toString.call(c), c.a.b, c instanceof Error];
+});
+check('inherited toStringTag getter', function () {
+    var runs = 0;
+    var proto = {};
+    Object.defineProperty(proto, Symbol.toStringTag, { get: function () { runs++; return 'ArrayBuffer'; } });
+    var o = Object.create(proto);
+    o.x = [1, { y: 2 }];
+    var c = structuredClone(o);
+    return [runs, c.x[1].y, Object.getPrototypeOf(c) === Object.prototype];
+});

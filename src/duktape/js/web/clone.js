@@ -13,6 +13,9 @@
     var MARK = native.cloneKey;
     var copyPrimitives = native.copyPrimitives;
     var cloneFlat = native.cloneFlat;
+    /* The internal class, as the spec's checks for internal slots need: Symbol.toStringTag
+     * neither disguises an object nor has its getter run. */
+    var classTag = native.classTag;
     var SLOT = web.SLOT;
     var toString = Object.prototype.toString;
     var hasOwn = Object.prototype.hasOwnProperty;
@@ -145,7 +148,7 @@
             this.stack.push({ src: v, dst: arr, keys: keysOf(v), i: 0 });
             return arr;
         }
-        var tag = toString.call(v);
+        var tag = classTag(v);
         switch (tag) {
         case '[object Boolean]':
             return this.remember(v, Object(boolValueOf.call(v)));
@@ -291,7 +294,7 @@
                         }
                     }
                 }
-                if (kind === null && toString.call(t) === '[object ArrayBuffer]') {
+                if (kind === null && classTag(t) === '[object ArrayBuffer]') {
                     /* Duktape cannot detach an ArrayBuffer, and a transfer that leaves the
                      * source usable would break the contract transfer promises. */
                     throw cloneError('Transferring an ArrayBuffer is not supported: the engine cannot detach it.');
