@@ -2,8 +2,8 @@
  * The web platform APIs (EVL_DUK_WEB): runs the preludes in js/web/ in dependency order and
  * provides the natives they need where a loop over bytes would otherwise run in JavaScript
  * (forgiving-base64, UTF-8/UTF-16 encoding and decoding, the structured clone's copying of
- * primitive runs) or where the engine offers nothing (entropy from getrandom(2),
- * hidden-symbol keys for internal slots).
+ * flat containers and primitive runs) or where the engine offers nothing (entropy from
+ * getrandom(2), hidden-symbol keys for internal slots).
  *
  * Strings cross this boundary in Duktape's internal form: CESU-8, where every UTF-16 code
  * unit (lone surrogates included) is encoded on its own, plus 4-byte sequences for code
@@ -607,12 +607,14 @@ static duk_ret_t native_decode(duk_context *ctx)
 /* ---- structuredClone ------------------------------------------------------------------- */
 
 /*
- * native.copyPrimitives(src, dst, keys, i, proto, box) -> index: the structured clone walk's
- * inner loop for the common case. Copies src[keys[i..]] to dst while the values are
- * primitives that clone to themselves, and returns the index of the first key it leaves to
- * the JavaScript walk: one also present on proto (the walk checks HasOwnProperty before
- * reading it), "__proto__" (needs a data-property definition), or one whose value is not
- * such a primitive or is undefined (HasOwnProperty again). A value already read is handed
+ * native.copyPrimitives(src, dst, keys, i, proto, box, dstProto) -> index: the structured
+ * clone walk's inner loop for the common case. Copies src[keys[i..]] to dst while the values
+ * are primitives that clone to themselves, and returns the index of the first key it leaves
+ * to the JavaScript walk: one also present on proto (the walk checks HasOwnProperty before
+ * reading it) or on dstProto (dst's prototype when it differs from proto; a put would meet
+ * its setter or read-only property where the spec defines a data property), "__proto__"
+ * (needs a data-property definition), or one whose value is not such a primitive or is
+ * undefined (HasOwnProperty again). A value already read is handed
  * over in box.v with box.read = true, so no property is ever read twice (a getter runs once,
  * in key order, as the spec requires).
  */
@@ -621,11 +623,19 @@ static duk_ret_t native_copy_primitives(duk_context *ctx)
     duk_uarridx_t n = (duk_uarridx_t)duk_get_length(ctx, 2);
     duk_uarridx_t i = (duk_uarridx_t)duk_require_uint(ctx, 3);
     int has_proto = duk_is_object(ctx, 4);
+    int has_dst_proto = duk_is_object(ctx, 6);
     for (; i < n; i++) {
         duk_get_prop_index(ctx, 2, i); /* [key] */
         if (has_proto) {
             duk_dup(ctx, -1);
             if (duk_has_prop(ctx, 4)) {
+                duk_pop(ctx);
+                break;
+            }
+        }
+        if (has_dst_proto) {
+            duk_dup(ctx, -1);
+            if (duk_has_prop(ctx, 6)) {
                 duk_pop(ctx);
                 break;
             }
@@ -650,6 +660,24 @@ static duk_ret_t native_copy_primitives(duk_context *ctx)
         duk_put_prop(ctx, 1);
     }
     duk_push_uint(ctx, (duk_uint_t)i);
+    return 1;
+}
+
+/* native.cloneFlat(v) -> the structured clone of a flat plain object or array (see
+ * evl__duk_clone_flat: only values that clone to themselves, no getters), or undefined when v
+ * is not one and the JavaScript walk must handle it. */
+static duk_ret_t native_clone_flat(duk_context *ctx)
+{
+    if (!evl__duk_clone_flat(ctx, 0)) {
+        duk_push_undefined(ctx);
+    }
+    return 1;
+}
+
+/* native.classTag(v) -> "[object Class]" from v's internal class, ignoring Symbol.toStringTag. */
+static duk_ret_t native_class_tag(duk_context *ctx)
+{
+    evl__duk_push_class_tag(ctx, 0);
     return 1;
 }
 
@@ -686,7 +714,9 @@ static void push_web_natives(struct evl_duk *d)
     put_fn(ctx, "encodeInto", native_encode_into, 2);
     put_fn(ctx, "decode", native_decode, 5);
     put_fn(ctx, "isCFunction", native_is_c_function, 1);
-    put_fn(ctx, "copyPrimitives", native_copy_primitives, 6);
+    put_fn(ctx, "copyPrimitives", native_copy_primitives, 7);
+    put_fn(ctx, "cloneFlat", native_clone_flat, 1);
+    put_fn(ctx, "classTag", native_class_tag, 1);
     evl__duk_push_natives(d);
     duk_get_prop_string(ctx, -1, "hrnow");
     duk_put_prop_string(ctx, -3, "hrnow");

@@ -200,3 +200,143 @@ int evl__duk_array_push_slot(duk_context *ctx, void *arr, duk_uarridx_t i)
     duk_push_tval((duk_hthread *)ctx, src);
     return 1;
 }
+
+/* Whether a value clones to itself under the structured clone: undefined, null, booleans,
+ * numbers and strings other than symbols. */
+static int clones_to_itself(duk_tval *tv)
+{
+    if (DUK_TVAL_IS_STRING(tv)) {
+        return !DUK_HSTRING_HAS_SYMBOL(DUK_TVAL_GET_STRING(tv));
+    }
+    return DUK_TVAL_IS_UNDEFINED(tv) || DUK_TVAL_IS_NULL(tv) || DUK_TVAL_IS_BOOLEAN(tv) ||
+           DUK_TVAL_IS_NUMBER(tv);
+}
+
+/* Whether the own property in entry slot i is one Object.keys lists: a live string key (not
+ * a symbol, hidden ones included) that is enumerable. */
+static int entry_is_listed(duk_heap *heap, duk_hobject *obj, duk_uint_fast32_t i)
+{
+    duk_hstring *key = DUK_HOBJECT_E_GET_KEY(heap, obj, i);
+    return key != NULL && !DUK_HSTRING_HAS_SYMBOL(key) &&
+           DUK_HOBJECT_E_SLOT_IS_ENUMERABLE(heap, obj, i);
+}
+
+/* Counts the listed own properties of a plain object if every one of them is a data property
+ * with a value that clones to itself and none is an array index (whose order Object.keys
+ * would change); returns -1 otherwise. */
+static long flat_object_count(duk_heap *heap, duk_hobject *obj)
+{
+    if (DUK_HOBJECT_HAS_ARRAY_PART(obj)) {
+        for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ASIZE(obj); i < n; i++) {
+            if (!DUK_TVAL_IS_UNUSED(DUK_HOBJECT_A_GET_VALUE_PTR(heap, obj, i))) {
+                return -1;
+            }
+        }
+    }
+    long count = 0;
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(obj); i < n; i++) {
+        if (!entry_is_listed(heap, obj, i)) {
+            continue;
+        }
+        if (DUK_HSTRING_HAS_ARRIDX(DUK_HOBJECT_E_GET_KEY(heap, obj, i)) ||
+            DUK_HOBJECT_E_SLOT_IS_ACCESSOR(heap, obj, i) ||
+            !clones_to_itself(DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(heap, obj, i))) {
+            return -1;
+        }
+        count++;
+    }
+    return count;
+}
+
+/* Counts a dense array's elements if all are present and clone to themselves and the array
+ * has no listed property besides them; returns -1 otherwise. */
+static long flat_array_count(duk_heap *heap, duk_hobject *obj)
+{
+    duk_uint32_t len = ((duk_harray *)obj)->length;
+    if (!DUK_HOBJECT_HAS_ARRAY_PART(obj) || len > DUK_HOBJECT_GET_ASIZE(obj)) {
+        return -1;
+    }
+    for (duk_uint_fast32_t i = 0; i < len; i++) {
+        duk_tval *tv = DUK_HOBJECT_A_GET_VALUE_PTR(heap, obj, i);
+        if (DUK_TVAL_IS_UNUSED(tv) || !clones_to_itself(tv)) {
+            return -1;
+        }
+    }
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(obj); i < n; i++) {
+        if (entry_is_listed(heap, obj, i)) {
+            return -1;
+        }
+    }
+    return (long)len;
+}
+
+int evl__duk_clone_flat(duk_context *ctx, duk_idx_t idx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    duk_heap *heap = thr->heap;
+    idx = duk_require_normalize_index(ctx, idx);
+    duk_hobject *src = duk_get_hobject(ctx, idx);
+    if (!src) {
+        return 0;
+    }
+    duk_small_uint_t cls = DUK_HOBJECT_GET_CLASS_NUMBER(src);
+    int is_array;
+    if (cls == DUK_HOBJECT_CLASS_OBJECT && !DUK_HOBJECT_HAS_EXOTIC_BEHAVIOR(src)) {
+        is_array = 0;
+    } else if (cls == DUK_HOBJECT_CLASS_ARRAY && DUK_HOBJECT_HAS_EXOTIC_ARRAY(src) &&
+               !DUK_HOBJECT_IS_PROXY(src)) {
+        is_array = 1;
+    } else {
+        return 0;
+    }
+    long count = is_array ? flat_array_count(heap, src) : flat_object_count(heap, src);
+    if (count < 0) {
+        return 0;
+    }
+    if (is_array) {
+        /* Allocation may run a garbage collection and with it finalizers, which can change
+         * src: the copy below checks every slot again and gives up on any change. */
+        duk_harray *a = duk_push_harray_with_size(thr, (duk_uint32_t)count);
+        duk_hobject *dst = (duk_hobject *)a;
+        src = duk_get_hobject(ctx, idx);
+        if (flat_array_count(heap, src) != count) {
+            duk_pop(ctx);
+            return 0;
+        }
+        for (duk_uint_fast32_t i = 0; i < (duk_uint_fast32_t)count; i++) {
+            duk_tval *to = DUK_HOBJECT_A_GET_VALUE_PTR(heap, dst, i);
+            DUK_TVAL_SET_TVAL(to, DUK_HOBJECT_A_GET_VALUE_PTR(heap, src, i));
+            DUK_TVAL_INCREF(thr, to);
+        }
+        return 1;
+    }
+    duk_push_object(ctx);
+    duk_hobject *dst = duk_get_hobject(ctx, -1);
+    duk_hobject_resize_entrypart(thr, dst, (duk_uint32_t)count);
+    src = duk_get_hobject(ctx, idx);
+    if (flat_object_count(heap, src) != count) {
+        duk_pop(ctx);
+        return 0;
+    }
+    /* The entry part has room for every property, so nothing below allocates. */
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(src); i < n; i++) {
+        if (!entry_is_listed(heap, src, i)) {
+            continue;
+        }
+        duk_int_t e =
+            duk__hobject_alloc_entry_checked(thr, dst, DUK_HOBJECT_E_GET_KEY(heap, src, i));
+        duk_tval *to = DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(heap, dst, e);
+        DUK_TVAL_SET_TVAL(to, DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(heap, src, i));
+        DUK_TVAL_INCREF(thr, to);
+        /* What CreateDataProperty gives it: writable, enumerable, configurable. */
+        DUK_HOBJECT_E_SET_FLAGS(heap, dst, e, DUK_PROPDESC_FLAGS_WEC);
+    }
+    return 1;
+}
+
+void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    /* avoid_side_effects = 1: the internal class, never Symbol.toStringTag (no getter runs). */
+    duk_push_class_string_tval(thr, duk_require_tval(ctx, idx), 1);
+}

@@ -52,4 +52,23 @@ int evl__duk_array_put(duk_context *ctx, void *arr, duk_uarridx_t i, duk_idx_t i
 int evl__duk_array_clear(duk_context *ctx, void *arr, duk_uarridx_t i);
 int evl__duk_array_push_slot(duk_context *ctx, void *arr, duk_uarridx_t i);
 
+/*
+ * The structured clone of a flat container, in one step: if the object at idx is a plain
+ * object (class Object, no exotic behaviour) whose own enumerable string-keyed properties
+ * are all data properties holding values that clone to themselves (undefined, null,
+ * booleans, numbers, non-symbol strings) with no array-index key among them, or an array
+ * whose elements are all present and such values and which has no other enumerable
+ * string-keyed property, pushes the copy (+1: a new object with Object.prototype, or array
+ * with Array.prototype, its properties created as CreateDataProperty does, in Object.keys
+ * order) and returns 1. Otherwise pushes nothing and returns 0; no script code runs either
+ * way (no getters, no proxy traps). Throws on allocation failure, like any push.
+ */
+int evl__duk_clone_flat(duk_context *ctx, duk_idx_t idx);
+
+/* Pushes "[object Class]" for the value at idx (+1), as Object.prototype.toString would
+ * without consulting Symbol.toStringTag: the engine's internal class ("Array" for arrays),
+ * which the structured clone's classification needs (the spec looks at internal slots, never
+ * at the tag). Runs no script code. */
+void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx);
+
 #endif

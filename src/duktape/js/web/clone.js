@@ -12,6 +12,10 @@
 
     var MARK = native.cloneKey;
     var copyPrimitives = native.copyPrimitives;
+    var cloneFlat = native.cloneFlat;
+    /* The internal class, as the spec's checks for internal slots need: Symbol.toStringTag
+     * neither disguises an object nor has its getter run. */
+    var classTag = native.classTag;
     var SLOT = web.SLOT;
     var toString = Object.prototype.toString;
     var hasOwn = Object.prototype.hasOwnProperty;
@@ -133,12 +137,18 @@
             }
             throw cloneError(describe(v) + ' could not be cloned.');
         }
+        /* Containers holding only values that clone to themselves (no getters, no nested
+         * objects) are copied by C in one step, which runs no script code. */
+        var flat = cloneFlat(v);
+        if (flat !== undefined) {
+            return this.remember(v, flat);
+        }
         if (isArray(v)) {
             var arr = this.remember(v, new Array(v.length));
             this.stack.push({ src: v, dst: arr, keys: keysOf(v), i: 0 });
             return arr;
         }
-        var tag = toString.call(v);
+        var tag = classTag(v);
         switch (tag) {
         case '[object Boolean]':
             return this.remember(v, Object(boolValueOf.call(v)));
@@ -208,11 +218,16 @@
             var src = f.src, dst = f.dst, keys = f.keys, n = keys.length, i = f.i;
             var plain = !f.hidden;
             var proto = Object.getPrototypeOf(src);
+            /* The clone's prototype may have a setter or a read-only property of a key's
+             * name, which a put would run into: such keys are defined instead, as the
+             * spec's CreateDataProperty does. */
+            var dstProto = Object.getPrototypeOf(dst);
+            var otherProto = dstProto !== proto ? dstProto : undefined;
             var box = this.box;
             while (i < n) {
                 if (plain) {
                     /* C copies the run of plain primitives; the rest comes back here. */
-                    i = copyPrimitives(src, dst, keys, i, proto, box);
+                    i = copyPrimitives(src, dst, keys, i, proto, box, otherProto);
                     if (i >= n) {
                         break;
                     }
@@ -239,7 +254,7 @@
                 }
                 var tv = typeof v;
                 var item = v === null || (tv !== 'object' && tv !== 'function' && tv !== 'symbol') ? v : this.shallow(v);
-                if (plain && key !== '__proto__') {
+                if (plain && key !== '__proto__' && !(dstProto !== null && key in dstProto)) {
                     dst[key] = item;
                 } else {
                     defineProperty(dst, key, { value: item, writable: true, enumerable: plain, configurable: true });
@@ -279,7 +294,7 @@
                         }
                     }
                 }
-                if (kind === null && toString.call(t) === '[object ArrayBuffer]') {
+                if (kind === null && classTag(t) === '[object ArrayBuffer]') {
                     /* Duktape cannot detach an ArrayBuffer, and a transfer that leaves the
                      * source usable would break the contract transfer promises. */
                     throw cloneError('Transferring an ArrayBuffer is not supported: the engine cannot detach it.');
