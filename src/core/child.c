@@ -20,7 +20,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -342,6 +344,58 @@ void evl_spawn_options_init(struct evl_spawn_options *options)
     }
 }
 
+/*
+ * The program as execvp would find it: file itself when it names a path, else the first
+ * executable regular file of that name in the parent's PATH (an empty entry is the current
+ * directory). Returns 0 with *out set (file or buf), or the errno exec would fail with.
+ * Looking first makes a missing program an error of the call on every platform, also where
+ * posix_spawn cannot report the child's exec failure (a fork-based one, or under valgrind).
+ */
+static int resolve_program(const char *file, char *buf, size_t cap, const char **out)
+{
+    struct stat st;
+    if (strchr(file, '/')) {
+        if (access(file, X_OK) != 0) {
+            return errno;
+        }
+        if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+            return EACCES;
+        }
+        *out = file;
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path) {
+        path = "/usr/local/bin:/usr/bin:/bin";
+    }
+    size_t flen = strlen(file);
+    int err = ENOENT;
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t dlen = colon ? (size_t)(colon - p) : strlen(p);
+        if (dlen + flen + 2 <= cap) {
+            size_t at = 0;
+            if (dlen > 0) {
+                memcpy(buf, p, dlen);
+                buf[dlen] = '/';
+                at = dlen + 1;
+            }
+            memcpy(buf + at, file, flen + 1);
+            if (access(buf, X_OK) == 0 && stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+                *out = buf;
+                return 0;
+            }
+            if (errno == EACCES || (access(buf, F_OK) == 0)) {
+                err = EACCES; /* found, but not something exec can run */
+            }
+        }
+        if (!colon) {
+            return err;
+        }
+        p = colon + 1;
+    }
+}
+
 /* The stdio plan: file actions for the child, the pipes' ends for both sides. */
 static int plan_stdio(struct evl_spawn_options *o, posix_spawn_file_actions_t *fa, int child[3],
                       int parent[3])
@@ -425,14 +479,20 @@ int evl_spawn(struct evl_loop *loop, struct evl_spawn_options *o, pid_t *pid_out
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     }
     pid_t pid = -1;
+    char found[4096];
+    const char *program = NULL;
+    if (rc == 0) {
+        int err = resolve_program(o->file, found, sizeof(found), &program);
+        rc = err == 0 ? 0 : sys_error(err);
+    }
     if (rc == 0) {
         const char *fallback[2] = {o->file, NULL};
         /* posix_spawn's prototype predates const; it never writes the strings. */
         char *const *argv = (char *const *)(uintptr_t)(o->argv ? o->argv : fallback);
         char *const *envp = o->envp ? (char *const *)(uintptr_t)o->envp : environ;
-        /* glibc's posix_spawn reports the child's exec failure as its return value. */
-        int err = strchr(o->file, '/') ? posix_spawn(&pid, o->file, &fa, &attr, argv, envp)
-                                       : posix_spawnp(&pid, o->file, &fa, &attr, argv, envp);
+        /* glibc's posix_spawn also reports an exec failure the look above could not
+         * foresee (a file removed meanwhile) as its return value. */
+        int err = posix_spawn(&pid, program, &fa, &attr, argv, envp);
         rc = err == 0 ? 0 : sys_error(err);
     }
     posix_spawnattr_destroy(&attr);

@@ -52,6 +52,14 @@ extern int evl_test_skip_leak_check;
         exit(EVL_TEST_SKIP_CODE);             \
     } while (0)
 
+/* Nonzero under valgrind (its preload library is in LD_PRELOAD): for the few cases whose
+ * kernel interface valgrind emulates differently (resource limits, vfork). */
+static inline int evl_test_under_valgrind(void)
+{
+    const char *pre = getenv("LD_PRELOAD");
+    return pre && strstr(pre, "vgpreload") != NULL;
+}
+
 #define EVL__ASSERT_CMP(type, fmt, a, op, b)                                                \
     do {                                                                                    \
         type evl__a = (type)(a);                                                            \

@@ -333,6 +333,14 @@ TEST(poll_wait_failure_keeps_errno)
     ASSERT_OK(ops->add(be, p[1], EVL_WRITABLE, 2));
     ASSERT_OK(ops->add(be, q[0], EVL_READABLE, 3));
     ASSERT_OK(ops->add(be, q[1], EVL_WRITABLE, 4));
+    if (evl_test_under_valgrind()) {
+        ops->free(be);
+        close(p[0]);
+        close(p[1]);
+        close(q[0]);
+        close(q[1]);
+        TEST_SKIP("valgrind emulates RLIMIT_NOFILE: poll does not see the lowered limit");
+    }
     struct rlimit saved, lim;
     ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
     lim = saved;
