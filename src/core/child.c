@@ -480,7 +480,7 @@ int evl_spawn(struct evl_loop *loop, struct evl_spawn_options *o, pid_t *pid_out
     }
     pid_t pid = -1;
     char found[4096];
-    const char *program = NULL;
+    const char *program = o->file;
     if (rc == 0) {
         int err = resolve_program(o->file, found, sizeof(found), &program);
         rc = err == 0 ? 0 : sys_error(err);

@@ -13,28 +13,29 @@ struct evl_duk_task;
 struct evl_duk_timer;
 struct evl_duk_heap_state;
 
+/* Fields are grouped by size where that keeps their topics together: no padding holes. */
 struct evl_duk {
     duk_context *ctx;
     struct evl_loop *loop;
-    unsigned flags;
 
     /* Registry: handles are indexes into a stash array; freed handles are reused. */
     void *registry; /* heap pointer of the stash array (kept reachable by the stash) */
     void *timeout_proto, *immediate_proto;
-    uint32_t next_ref;
     uint32_t *free_refs;
-    uint32_t nfree, cap_free;
     uint8_t *live; /* bit per handle: held now (catches double release) */
+    unsigned flags;
+    uint32_t next_ref;
+    uint32_t nfree, cap_free;
     uint32_t cap_live;
     uint32_t live_refs;
     uint32_t internals_ref; /* the object returned by the JS bootstrap */
 
     /* Timers: open-addressing map from loop id to record; spare records for reuse; the
      * interned hidden keys of Timeout/Immediate objects (kept reachable by the stash). */
-    struct evl_duk_timer **timers;
-    uint32_t timers_cap, timers_len, timers_used;
-    struct evl_duk_timer *timer_spare;
     uint32_t timer_nspare;
+    uint32_t timers_cap, timers_len, timers_used;
+    struct evl_duk_timer **timers;
+    struct evl_duk_timer *timer_spare;
     void *key_cb, *key_id, *key_delay, *key_args;
     void *firing; /* the Timeout/Immediate whose callback runs now (its _destroyed is false) */
     /* nextTick and queueMicrotask jobs not run yet (orphaned on uninstall). */
@@ -48,14 +49,12 @@ struct evl_duk {
     int exit_status;
     int exiting;          /* 'exit' listeners are running or have run */
     int before_exit_more; /* evljs: 'beforeExit' listeners left ref'd work behind */
+    /* What an uncaught error with no listener does (evl_duk_set_error_policy). */
+    enum evl_duk_error_policy policy;
     uint64_t exec_limit_ns;
     uint64_t deadline_ns;
     struct evl_duk_heap_state *hs; /* NULL for heaps not made by evl_duk_heap_new */
-
     uint64_t time_origin_ns;
-
-    /* What an uncaught error with no listener does (evl_duk_set_error_policy). */
-    enum evl_duk_error_policy policy;
     evl_duk_report_cb report;
     void *report_ud;
 
@@ -66,9 +65,9 @@ struct evl_duk {
     struct evl_duk_settle_token *settle_tokens;
 
     /* Sandbox limits (limits.c). */
-    uint32_t max_timers;      /* live JS timers and immediates; 0: none */
     uint64_t run_deadline_ns; /* monotonic end of the run's wall-time budget; 0: none */
     uint64_t runtime_timer;   /* the loop timer that ends the run at that deadline */
+    uint32_t max_timers;      /* live JS timers and immediates; 0: none */
     int runtime_exceeded;     /* the wall-time budget ran out (sticky: the run ends) */
     int runtime_tripped;      /* ... and the current entry is being interrupted for it */
     int owns_limit_hook;      /* the loop's limit hook is ours (max microtasks) */
