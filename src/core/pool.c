@@ -3,6 +3,9 @@
  * another thread. Both hop onto the loop with evl_loop_submit; both leave the promise's
  * reference count (loop thread only) to the loop thread.
  *
+ * Kept in one file because the pool and the resolver share the job-state protocol with loop
+ * teardown described below; the split into pool/ belongs to the architecture restructuring.
+ *
  * Pool job life: submit (loop thread) links the job on the loop's job list and counts it
  * among the loop's pool jobs (the loop is in flight while there are any; the count is the
  * loop thread's own). Inside a callback the job is collected with the loop's other new jobs

@@ -1,6 +1,9 @@
 /*
  * Timers and immediates.
  *
+ * Kept in one file because the id table, record pool, heap and runs are reached through one
+ * policy; their split into containers belongs to the architecture restructuring.
+ *
  * Storage: records live in one pooled array (48 bytes each, free list through `pos`). Most
  * timers sit in runs, sorted lists per period with O(1) arming and firing (see "runs"); the
  * others in an 8-ary min-heap of 8-byte slots {key, record index} ordered by (deadline, seq):

@@ -8,6 +8,10 @@
  * of the native then/resolve, written exactly as the specification's algorithms so that every
  * turn matches V8.
  *
+ * Kept in one file because the JS Promise is one object model: the wrapper maps, the
+ * reactions, the capability protocol and the natives share private records and invariants
+ * (a wrapper owns exactly one reference); splitting them would export those records.
+ *
  * Values. A settlement value is a handle into this file's value table (a JS array in the
  * heap stash) encoded as an odd pointer, (handle << 1) | 1, so it can never be mistaken for a
  * C pointer (which the evl allocator aligns); NULL is undefined. Values that are not ours

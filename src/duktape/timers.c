@@ -1,6 +1,9 @@
 /*
  * setTimeout/setInterval/setImmediate and their clears, queueMicrotask, process.nextTick.
  *
+ * Kept in one file because the timer functions share the id map and the Timeout/Immediate
+ * record pool; the split into containers belongs to the architecture restructuring.
+ *
  * A Timeout or Immediate object holds its callback and arguments in hidden properties and is
  * kept alive by one registry handle while the loop has it pending. The C record
  * (struct evl_duk_timer) is the loop callback's argument; a map from the loop's id to the

@@ -5,6 +5,9 @@
  * flat containers and primitive runs) or where the engine offers nothing (entropy from
  * getrandom(2), hidden-symbol keys for internal slots).
  *
+ * Kept in one file because these natives are the byte loops behind one installer: each is a
+ * short function with no state of its own, and the installer's table names them all.
+ *
  * Strings cross this boundary in Duktape's internal form: CESU-8, where every UTF-16 code
  * unit (lone surrogates included) is encoded on its own, plus 4-byte sequences for code
  * points above U+FFFF that C code pushed. The encoders accept both; the decoders produce

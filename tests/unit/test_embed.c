@@ -39,6 +39,18 @@ static int host_wait(struct evl_loop *loop, int bfd, int host_fd, short *host_re
     return n;
 }
 
+/* A loop on the fake clock (nothing sleeps for a deadline). */
+static struct evl_loop *new_fake_clock_loop(struct evl_test_clock *clock)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.clock = evl_test_clock_read;
+    o.clock_ud = clock;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    return loop;
+}
+
 TEST(backend_fd_checks_its_caller)
 {
     ASSERT_ERR(EVL_EINVAL, evl_loop_backend_fd(NULL));
@@ -85,12 +97,7 @@ static void count_cb(struct evl_loop *loop, uint64_t id, void *arg)
 TEST(next_timeout_reports_ready_work_and_the_next_timer)
 {
     struct evl_test_clock clock = {1000000000};
-    struct evl_loop_options o;
-    evl_loop_options_init(&o);
-    o.clock = evl_test_clock_read;
-    o.clock_ud = &clock;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
+    struct evl_loop *loop = new_fake_clock_loop(&clock);
     int fired = 0;
     ASSERT_OK(evl_timer_set(loop, count_cb, &fired, 25, 0, NULL));
     ASSERT_EQ(evl_loop_next_timeout_ns(loop), 25000000);
@@ -379,12 +386,7 @@ static void stop_after(struct evl_loop *loop, uint64_t id, void *arg)
 TEST(idle_hooks_keep_the_poll_phase_from_blocking)
 {
     struct evl_test_clock clock = {1000000000};
-    struct evl_loop_options o;
-    evl_loop_options_init(&o);
-    o.clock = evl_test_clock_read;
-    o.clock_ud = &clock;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
+    struct evl_loop *loop = new_fake_clock_loop(&clock);
     idle_runs = 0;
     ASSERT_OK(evl_timer_set(loop, stop_after, NULL, 1000000, 0, NULL)); /* far away */
     ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_IDLE, idle_count, NULL));

@@ -710,13 +710,13 @@ static void note_settled(struct evl_loop *loop, void *value, void *arg, struct e
     settled_at[(intptr_t)arg] = mono_ms() - fair_start;
 }
 
-static void submit_long_then_short(struct evl_loop *loop, void *arg)
+/* Submits jobs sleeping ms[0..n) in one callback (one push, so one worker may take them as
+ * one batch); note_settled records when each one's promise settles. */
+static void submit_timed_jobs(struct evl_loop *loop, struct evl_pool *pool, const intptr_t *ms,
+                              intptr_t n)
 {
-    struct evl_pool *pool = arg;
-    /* Submitted in one callback: one push, so one worker may take them as one batch. */
-    static const intptr_t ms[4] = {300, 0, 0, 0};
     fair_start = mono_ms();
-    for (intptr_t i = 0; i < 4; i++) {
+    for (intptr_t i = 0; i < n; i++) {
         struct evl_promise *p = NULL;
         struct evl_promise *d = NULL;
         ASSERT_OK(evl_pool_submit(pool, loop, work_sleep_ms, (void *)ms[i], &p));
@@ -724,6 +724,12 @@ static void submit_long_then_short(struct evl_loop *loop, void *arg)
         evl_promise_release(p);
         evl_promise_release(d);
     }
+}
+
+static void submit_long_then_short(struct evl_loop *loop, void *arg)
+{
+    static const intptr_t ms[4] = {300, 0, 0, 0};
+    submit_timed_jobs(loop, arg, ms, 4);
 }
 
 /* Regression: a worker took the long job with the short ones behind it in one batch, and the
@@ -747,19 +753,10 @@ TEST(no_job_waits_behind_a_long_one_while_a_worker_is_idle) /* labels: real-time
 
 static void submit_short_then_long(struct evl_loop *loop, void *arg)
 {
-    struct evl_pool *pool = arg;
     /* The reverse order of the test above: the short job runs first, and its result must
      * not wait in the worker while the long one runs. */
     static const intptr_t ms[2] = {0, 300};
-    fair_start = mono_ms();
-    for (intptr_t i = 0; i < 2; i++) {
-        struct evl_promise *p = NULL;
-        struct evl_promise *d = NULL;
-        ASSERT_OK(evl_pool_submit(pool, loop, work_sleep_ms, (void *)ms[i], &p));
-        ASSERT_OK(evl_promise_then(p, note_settled, NULL, (void *)i, NULL, &d));
-        evl_promise_release(p);
-        evl_promise_release(d);
-    }
+    submit_timed_jobs(loop, arg, ms, 2);
 }
 
 /* Regression: both jobs went to one worker as a batch and the instant one's result was handed
