@@ -4,9 +4,8 @@
  */
 #include "backend/backend.h"
 
-#include "core/loop_internal.h"
-
-#include <time.h>
+#include "alloc/alloc.h"
+#include "base/clock.h"
 
 const struct evl__backend_ops *evl__backend_get(enum evl_backend_kind kind)
 {
@@ -45,18 +44,11 @@ int evl__backend_timeout_ms(int64_t timeout_ns)
     return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
-uint64_t evl__backend_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}
-
 int64_t evl__backend_remaining(int64_t timeout_ns, uint64_t start_ns)
 {
     if (timeout_ns <= 0) {
         return timeout_ns;
     }
-    uint64_t spent = evl__backend_now_ns() - start_ns;
+    uint64_t spent = evl__monotonic_ns() - start_ns;
     return spent >= (uint64_t)timeout_ns ? 0 : timeout_ns - (int64_t)spent;
 }

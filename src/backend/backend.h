@@ -86,9 +86,8 @@ void evl__backend_release(struct evl_loop *loop, void *p);
  * is never woken for early. */
 int evl__backend_timeout_ms(int64_t timeout_ns);
 
-/* CLOCK_MONOTONIC in ns (real time: a backend waits in real time whatever the loop's clock),
- * and the part of timeout_ns left since start_ns (for retrying EINTR; < 0 stays < 0). */
-uint64_t evl__backend_now_ns(void);
+/* The part of timeout_ns left since start_ns, both on evl__monotonic_ns (base/clock.h: a
+ * backend waits in real time whatever the loop's clock), for retrying EINTR; < 0 stays < 0. */
 int64_t evl__backend_remaining(int64_t timeout_ns, uint64_t start_ns);
 
 #endif

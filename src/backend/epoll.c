@@ -11,6 +11,7 @@
 #if defined(__linux__)
 
 #include "backend/backend.h"
+#include "base/clock.h"
 
 #include "evl/errno.h"
 
@@ -195,7 +196,7 @@ static int epoll_backend_wait(void *state, int64_t timeout_ns,
         }
         (void)epoll_grow(s, cap > EPOLL_MAX_BATCH ? EPOLL_MAX_BATCH : cap);
     }
-    uint64_t start = timeout_ns > 0 ? evl__backend_now_ns() : 0;
+    uint64_t start = timeout_ns > 0 ? evl__monotonic_ns() : 0;
     int n;
     for (;;) {
         n = epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));

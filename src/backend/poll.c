@@ -7,6 +7,7 @@
  * Unlike epoll, poll() sees a closed fd: it reports POLLNVAL, passed on as EVL__BE_INVALID.
  */
 #include "backend/backend.h"
+#include "base/clock.h"
 
 #include "evl/errno.h"
 
@@ -209,7 +210,7 @@ static int poll_backend_wait(void *state, int64_t timeout_ns,
         /* On failure the batch is cut at out_cap; the rest stays ready for the next wait. */
         (void)grow_out(s, cap);
     }
-    uint64_t start = timeout_ns > 0 ? evl__backend_now_ns() : 0;
+    uint64_t start = timeout_ns > 0 ? evl__monotonic_ns() : 0;
     int rc;
     for (;;) {
 #if defined(__linux__)

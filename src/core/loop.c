@@ -31,56 +31,27 @@
 #define EVL__IO_SPIN_EST_MAX_NS 40000u /* spin for fds only while their gap averages <= this */
 #define EVL__IO_SPIN_CAP_NS     50000u /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
 
-uint64_t evl__monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}
-
-int evl__current_cpu(void)
-{
-#if defined(__linux__)
-    return sched_getcpu();
-#else
-    return -1;
-#endif
-}
-
 static uint64_t monotonic_clock(void *ud)
 {
     (void)ud;
     return evl__monotonic_ns();
 }
 
-/* ---- allocation (seam 5) ------------------------------------------------------------------ */
+/* ---- allocation (seam 5): the loop's struct evl__alloc, for code holding only the loop ---- */
 
 void *evl__loop_malloc(const struct evl_loop *loop, size_t n)
 {
-    if (loop->has_alloc) {
-        return loop->alloc.malloc_fn(loop->alloc.ud, n);
-    }
-    return evl_malloc(n);
+    return evl__alloc_malloc(&loop->alloc, n);
 }
 
 void *evl__loop_realloc(const struct evl_loop *loop, void *p, size_t n)
 {
-    if (loop->has_alloc) {
-        return loop->alloc.realloc_fn(loop->alloc.ud, p, n);
-    }
-    return evl_realloc(p, n);
+    return evl__alloc_realloc(&loop->alloc, p, n);
 }
 
 void evl__loop_free(const struct evl_loop *loop, void *p)
 {
-    if (!p) {
-        return;
-    }
-    if (loop->has_alloc) {
-        loop->alloc.free_fn(loop->alloc.ud, p);
-    } else {
-        evl_free(p);
-    }
+    evl__alloc_free(&loop->alloc, p);
 }
 
 /* ---- options, new, free ------------------------------------------------------------------- */
@@ -143,10 +114,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
         (struct evl_loop *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
     memset(loop, 0, sizeof(*loop));
     loop->raw = raw;
-    if (o.allocator) {
-        loop->alloc = *o.allocator;
-        loop->has_alloc = 1;
-    }
+    evl__alloc_init(&loop->alloc, o.allocator);
     loop->clock = o.clock ? o.clock : monotonic_clock;
     loop->clock_ud = o.clock ? o.clock_ud : NULL;
     loop->clamp = o.timer_clamp;
@@ -290,14 +258,8 @@ int evl_loop_free(struct evl_loop *loop)
     evl__ring_free(loop, &loop->pending);
     evl__ring_free(loop, &loop->closeq);
     evl__wakeup_close(&loop->wakeup);
-    struct evl_allocator a = loop->alloc;
-    int has = loop->has_alloc;
-    void *raw = loop->raw;
-    if (has) {
-        a.free_fn(a.ud, raw);
-    } else {
-        evl_free(raw);
-    }
+    struct evl__alloc a = loop->alloc;
+    evl__alloc_free(&a, loop->raw);
     return 0;
 }
 

@@ -22,7 +22,11 @@
 #include "evl/task.h"
 #include "evl/timer.h"
 
+#include "alloc/alloc.h"
 #include "backend/wakeup.h"
+#include "base/clock.h"
+#include "base/compiler.h"
+#include "base/ring.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -30,46 +34,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define EVL__CACHELINE 64
-
 struct evl__overload; /* src/core/overload.h */
 
-/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__NOINLINE __attribute__((noinline))
-#else
-#define EVL__NOINLINE
-#endif
-
-/* Start fetching a cache line that is about to be read or written (hints; nothing
- * elsewhere). */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__PREFETCH_R(p) __builtin_prefetch((p), 0)
-#define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
-#else
-#define EVL__PREFETCH_R(p) ((void)(p))
-#define EVL__PREFETCH_W(p) ((void)(p))
-#endif
-
-/* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
-#define EVL__ASSERT(cond) assert(cond)
-
-/* Inlines a helper that several callers share into the hot one (the timer arming path). */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define EVL__ALWAYS_INLINE inline
-#endif
-
 /* ------------------------------------------------------------------------------------------
- * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
- * {evl__task_ex_marker, discard} followed by {fn, arg}.
+ * Task storage: struct evl__task (base/ring.h). A task submitted with a discard callback
+ * takes two slots: {evl__task_ex_marker, discard} followed by {fn, arg}.
  */
-struct evl__task {
-    evl_task_cb fn;
-    void *arg;
-};
-
 void evl__task_ex_marker(struct evl_loop *loop, void *arg);
 
 /* A chunk of the loop thread's private list is 4 KiB: a link, a fill count and 255 slots.
@@ -88,43 +58,6 @@ struct evl__task_list {
     struct evl__task_chunk *tail;
     uint32_t pos; /* next slot to read in head */
 };
-
-/* A growable ring (power of two) for the loop-thread-only queues: nextTick, microtasks,
- * pending and close callbacks. */
-struct evl__ring {
-    struct evl__task *buf;
-    uint32_t mask; /* capacity - 1, or 0 with buf == NULL */
-    uint32_t head;
-    uint32_t tail;
-};
-
-static inline uint32_t evl__ring_count(const struct evl__ring *r)
-{
-    return r->tail - r->head;
-}
-
-/* Grows a full (or unallocated) ring; the cold half of evl__ring_push. */
-int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r);
-
-/* Appends a task. Inline because it is the whole cost of a microtask: the hot path is a
- * fullness test, two stores and an index bump; growth is out of line. */
-static inline int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn,
-                                 void *arg)
-{
-    /* An unallocated ring (buf == NULL, mask 0) takes the growth path too. */
-    if (r->tail - r->head == r->mask + 1 || !r->buf) {
-        int rc = evl__ring_grow(loop, r);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    struct evl__task *slot = &r->buf[r->tail & r->mask];
-    slot->fn = fn;
-    slot->arg = arg;
-    r->tail++;
-    return 0;
-}
-void evl__ring_free(struct evl_loop *loop, struct evl__ring *r);
 
 /* ------------------------------------------------------------------------------------------
  * Timers (src/core/timer.c). A record is 48 bytes; the heap holds 8-byte slots (a 32-bit
@@ -517,8 +450,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     void *io;
 
     /* Configuration (read-only after evl_loop_new). */
-    struct evl_allocator alloc;
-    int has_alloc;
+    struct evl__alloc alloc;
     evl_clock_cb clock;
     void *clock_ud;
     enum evl_timer_clamp clamp;
@@ -548,48 +480,19 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t discarded;
 };
 
-/* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */
-uint64_t evl__monotonic_ns(void);
-/* The CPU the calling thread runs on, or -1 where unknown (cheap: vDSO/rseq). */
-int evl__current_cpu(void);
-
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
 {
     return loop->clock(loop->clock_ud);
 }
 
-/* A pause for spin-wait loops: lets the sibling hyperthread run and saves power. */
-static inline void evl__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-/* Seam 6: cheap loop-thread check (a stored owner id compared with the caller's). On x86-64
- * Linux the thread pointer is pthread_self() itself (glibc and musl) and one instruction to
- * read, where pthread_self() is a call into libc on every timer set and clear. */
-static inline uintptr_t evl__thread_id(void)
-{
-#if defined(__linux__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return (uintptr_t)__builtin_thread_pointer();
-#else
-    return (uintptr_t)pthread_self();
-#endif
-}
-
+/* Seam 6: cheap loop-thread check (a stored owner id compared with the caller's). */
 static inline int evl__loop_on_thread(const struct evl_loop *loop)
 {
     return atomic_load_explicit(&loop->owner, memory_order_relaxed) == evl__thread_id();
 }
 
-/* Seam 5: allocation through options.allocator, or the process-wide allocator. */
-void *evl__loop_malloc(const struct evl_loop *loop, size_t n);
-void *evl__loop_realloc(const struct evl_loop *loop, void *p, size_t n);
-void evl__loop_free(const struct evl_loop *loop, void *p);
+/* Seam 5: allocation through options.allocator, or the process-wide allocator: alloc/alloc.h. */
 
 /* Seam 1: the wake-up fd an I/O backend polls, and the drain it calls when that fd is
  * readable (reads the fd and re-arms deduplication). */

@@ -11,29 +11,6 @@
 
 #include <string.h>
 
-int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r)
-{
-    uint32_t count = r->tail - r->head;
-    uint32_t cap = r->buf ? (r->mask + 1) * 2 : 64;
-    if (cap == 0) {
-        return EVL_ENOMEM;
-    }
-    struct evl__task *nb = evl__loop_malloc(loop, (size_t)cap * sizeof(*nb));
-    if (!nb) {
-        return EVL_ENOMEM;
-    }
-    /* Unwrap the old contents to the front of the new buffer. */
-    for (uint32_t i = 0; i < count; i++) {
-        nb[i] = r->buf[(r->head + i) & r->mask];
-    }
-    evl__loop_free(loop, r->buf);
-    r->buf = nb;
-    r->mask = cap - 1;
-    r->head = 0;
-    r->tail = count;
-    return 0;
-}
-
 int evl_loop_checkpoint(struct evl_loop *loop)
 {
     if (!loop) {
@@ -44,12 +21,6 @@ int evl_loop_checkpoint(struct evl_loop *loop)
     }
     evl__loop_checkpoint(loop);
     return 0;
-}
-
-void evl__ring_free(struct evl_loop *loop, struct evl__ring *r)
-{
-    evl__loop_free(loop, r->buf);
-    memset(r, 0, sizeof(*r));
 }
 
 static int queue_check(struct evl_loop *loop, evl_task_cb fn)

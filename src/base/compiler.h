@@ -1,0 +1,65 @@
+/*
+ * Compiler and CPU helpers every floor may use: hints, the internal assertion, a pause for
+ * spin-wait loops and the cheap thread identity. No state, no dependencies on the rest of
+ * libevl.
+ */
+#ifndef EVL_BASE_COMPILER_H
+#define EVL_BASE_COMPILER_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
+
+/* Cache line size: fields written by different threads sit this far apart. */
+#define EVL__CACHELINE 64
+
+/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__NOINLINE __attribute__((noinline))
+#else
+#define EVL__NOINLINE
+#endif
+
+/* Start fetching a cache line that is about to be read or written (hints; nothing
+ * elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__PREFETCH_R(p) __builtin_prefetch((p), 0)
+#define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define EVL__PREFETCH_R(p) ((void)(p))
+#define EVL__PREFETCH_W(p) ((void)(p))
+#endif
+
+/* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
+#define EVL__ASSERT(cond) assert(cond)
+
+/* Inlines a helper that several callers share into the hot one (the timer arming path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EVL__ALWAYS_INLINE inline
+#endif
+
+/* A pause for spin-wait loops: lets the sibling hyperthread run and saves power. */
+static inline void evl__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* The calling thread's identity, for cheap "am I the loop thread" checks. On x86-64 Linux
+ * the thread pointer is pthread_self() itself (glibc and musl) and one instruction to read,
+ * where pthread_self() is a call into libc. */
+static inline uintptr_t evl__thread_id(void)
+{
+#if defined(__linux__) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    return (uintptr_t)pthread_self();
+#endif
+}
+
+#endif
