@@ -179,19 +179,6 @@ int evl_loop_alive(const struct evl_loop *loop)
            evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
 }
 
-/* Drops the queued microtasks, letting their owner release what each one holds. */
-static void drop_microtasks(struct evl_loop *loop)
-{
-    struct evl__ring *r = &loop->micro;
-    while (r->head != r->tail) {
-        struct evl__task t = r->buf[r->head & r->mask];
-        r->head++;
-        if (loop->micro_discard) {
-            loop->micro_discard(loop, t.fn, t.arg);
-        }
-    }
-}
-
 /* Terminates the loop on the calling (loop) thread. drop: close semantics. */
 static void finalize(struct evl_loop *loop, int drop)
 {
@@ -199,8 +186,7 @@ static void finalize(struct evl_loop *loop, int drop)
         atomic_store(&loop->closing, 1);
         loop->admission_closed = 1;
         evl__submitq_close(loop, 1); /* discard callbacks run, FIFO */
-        loop->ticks.head = loop->ticks.tail;
-        drop_microtasks(loop);
+        evl__checkpoint_drop(loop, 1);
         loop->pending.head = loop->pending.tail;
         loop->closeq.head = loop->closeq.tail;
     } else {
@@ -213,8 +199,7 @@ static void finalize(struct evl_loop *loop, int drop)
     }
     loop->nteardown = 0;
     /* Hooks run with admission closed; anything they queued anyway is dropped. */
-    loop->ticks.head = loop->ticks.tail;
-    loop->micro.head = loop->micro.tail;
+    evl__checkpoint_drop(loop, 0);
     evl__timers_cancel_all(loop);
     if (loop->io_hooks) {
         if (loop->io_hooks->teardown) {
@@ -253,8 +238,7 @@ int evl_loop_free(struct evl_loop *loop)
     evl__submitq_deinit(loop);
     evl__overload_deinit(loop);
     evl__timers_deinit(loop);
-    evl__ring_free(loop, &loop->ticks);
-    evl__ring_free(loop, &loop->micro);
+    evl__checkpoint_deinit(loop);
     evl__ring_free(loop, &loop->pending);
     evl__ring_free(loop, &loop->closeq);
     evl__wakeup_close(&loop->wakeup);

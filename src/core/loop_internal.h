@@ -6,7 +6,7 @@
  *                       evl__loop_after_sleep, evl__loop_checkpoint
  *   2. in-flight work   evl__loop_inflight_add / evl__loop_inflight_done
  *   3. teardown         evl__loop_at_teardown, evl__loop_closing
- *   4. checkpoint hooks evl__loop_add_checkpoint_hook
+ *   4. checkpoint       core/checkpoint/checkpoint.h
  *   5. allocation       evl__loop_malloc / evl__loop_free
  *   6. thread identity  evl__loop_on_thread
  *   plus deferred work for the pending and close phases (evl__loop_defer_pending/close).
@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/compiler.h"
 #include "base/ring.h"
+#include "core/checkpoint/checkpoint.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -337,14 +338,7 @@ struct evl__phase_hooks;
 void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind);
 int evl__phase_hooks_idle(const struct evl_loop *loop);
 
-/* Internal checkpoint hooks (seam 4). */
-#define EVL__MAX_CHECKPOINT_HOOKS 8
-#define EVL__MAX_TEARDOWN_HOOKS   16
-
-struct evl__hook {
-    evl_checkpoint_cb cb;
-    void *ud;
-};
+#define EVL__MAX_TEARDOWN_HOOKS 16
 
 struct evl__teardown_hook {
     evl_task_cb fn;
@@ -428,14 +422,10 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
     uint32_t io_backoff;   /* ... and the next back-off after a miss */
     uint64_t io_ready_ns;  /* monotonic time the last I/O wait began its callbacks (adaptive) */
-    struct evl__ring ticks;
-    struct evl__ring micro;
+    struct evl__checkpoint cp;
     struct evl__ring pending;
     struct evl__ring closeq;
     struct evl__timers timers;
-    struct evl__hook user_hook;
-    struct evl__hook hooks[EVL__MAX_CHECKPOINT_HOOKS];
-    uint32_t nhooks;
     struct evl__teardown_hook teardown[EVL__MAX_TEARDOWN_HOOKS];
     uint32_t nteardown;
 
@@ -500,10 +490,6 @@ int evl__wakeup_fd(struct evl_loop *loop);
 void evl__loop_wakeup_drain(struct evl_loop *loop);
 /* Marks the loop awake after a blocking wait returned (idempotent). */
 void evl__loop_after_sleep(struct evl_loop *loop);
-/* Runs a checkpoint: nextTick queue, then microtasks, repeated until both are empty, then
- * the checkpoint hooks. Loop thread only; nested calls return at once. Call after each fd
- * callback. */
-void evl__loop_checkpoint(struct evl_loop *loop);
 
 /* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
  * after making the condition the loop must see visible (seq_cst). */
@@ -539,14 +525,6 @@ int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg);
 int evl__loop_closing(const struct evl_loop *loop);
 
 /*
- * Seam 4: internal end-of-checkpoint hooks, run (in registration order, then the public hook)
- * after both queues are empty; if a hook queues more work the checkpoint drains it and runs
- * the hooks again. Returns 0 or EVL_ELIMIT. Loop thread only.
- */
-int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
-void evl__loop_remove_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
-
-/*
  * Deferred internal callbacks: pending (run in the pending phase of the next iteration) and
  * close (run in the close phase). Each is followed by a checkpoint; both keep the loop from
  * blocking. Loop thread only. Returns 0, EVL_ENOMEM or EVL_ECLOSED.
@@ -575,14 +553,13 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out);
 /* Microtask/nextTick work pending (loop thread). */
 static inline int evl__loop_micro_pending(const struct evl_loop *loop)
 {
-    return evl__ring_count(&loop->ticks) != 0 || evl__ring_count(&loop->micro) != 0;
+    return evl__checkpoint_pending(&loop->cp);
 }
 
 /* The checkpoint after a callback, inlined for the common case of nothing to do. */
 static inline void evl__loop_after_callback(struct evl_loop *loop)
 {
-    if (loop->ticks.head != loop->ticks.tail || loop->micro.head != loop->micro.tail ||
-        loop->nhooks != 0 || loop->user_hook.cb != NULL) {
+    if (evl__checkpoint_due(&loop->cp)) {
         evl__loop_checkpoint(loop);
     }
 }

@@ -24,16 +24,7 @@ static inline int evl__queue_job(struct evl_loop *loop, evl_task_cb fn, void *ar
     if (loop->admission_closed) {
         return EVL_ECLOSED;
     }
-    /* Fast path: room in the ring (the same test evl__ring_push makes before growing). */
-    struct evl__ring *r = &loop->micro;
-    if (r->buf && r->tail - r->head <= r->mask) {
-        struct evl__task *slot = &r->buf[r->tail & r->mask];
-        slot->fn = fn;
-        slot->arg = arg;
-        r->tail++;
-        return 0;
-    }
-    return evl__ring_push(loop, r, fn, arg);
+    return evl__checkpoint_queue(loop, &loop->cp, fn, arg);
 }
 
 /* Promise flags: the state lives in the two low bits. */

@@ -1,12 +1,8 @@
 /*
- * The nextTick and microtask queues and the checkpoint that drains them. Both queues are
- * loop-thread-only rings of 16-byte slots that grow by doubling and never shrink, so a
- * microtask costs a store and an index bump.
- *
- * Checkpoint (Node >= 11 and HTML order): drain nextTick fully, then microtasks fully
- * (microtasks queued by microtasks run in the same pass), repeat until both are empty, then
- * run the end-of-checkpoint hooks; if a hook queued more work, drain again.
+ * The nextTick and microtask queues and the checkpoint that drains them (checkpoint.h).
+ * Both queues are rings (base/ring.h), so a microtask costs a store and an index bump.
  */
+#include "core/checkpoint/checkpoint.h"
 #include "core/loop_internal.h"
 
 #include <string.h>
@@ -43,7 +39,7 @@ int evl_queue_microtask(struct evl_loop *loop, evl_task_cb fn, void *arg)
     if (rc != 0) {
         return rc;
     }
-    return evl__ring_push(loop, &loop->micro, fn, arg);
+    return evl__ring_push(loop, &loop->cp.micro, fn, arg);
 }
 
 int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
@@ -52,34 +48,33 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
     if (rc != 0) {
         return rc;
     }
-    return evl__ring_push(loop, &loop->ticks, fn, arg);
+    return evl__ring_push(loop, &loop->cp.ticks, fn, arg);
 }
 
 /* Runs one entry of a ring; returns 0 when the ring is empty. */
 static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r)
 {
-    if (r->head == r->tail) {
+    if (!evl__ring_nonempty(r)) {
         return 0;
     }
     /* Copy out before calling: the callback may push and grow the ring. */
-    struct evl__task t = r->buf[r->head & r->mask];
-    r->head++;
+    struct evl__task t = evl__ring_shift(r);
     evl__loop_call(loop, t.fn, t.arg);
     return 1;
 }
 
 static void run_hooks(struct evl_loop *loop)
 {
-    for (uint32_t i = 0; i < loop->nhooks; i++) {
-        struct evl__hook h = loop->hooks[i];
+    for (uint32_t i = 0; i < loop->cp.nhooks; i++) {
+        struct evl__hook h = loop->cp.hooks[i];
         if (h.cb) {
             loop->cb_depth++;
             h.cb(loop, h.ud);
             loop->cb_depth--;
         }
     }
-    if (loop->user_hook.cb) {
-        struct evl__hook h = loop->user_hook;
+    if (loop->cp.user_hook.cb) {
+        struct evl__hook h = loop->cp.user_hook;
         loop->cb_depth++;
         h.cb(loop, h.ud);
         loop->cb_depth--;
@@ -95,23 +90,23 @@ void evl__loop_checkpoint(struct evl_loop *loop)
     uint64_t budget = loop->max_micro;
     uint64_t ran = 0;
     for (;;) {
-        while (loop->ticks.head != loop->ticks.tail || loop->micro.head != loop->micro.tail) {
-            while (ring_run_one(loop, &loop->ticks)) {
+        while (evl__checkpoint_pending(&loop->cp)) {
+            while (ring_run_one(loop, &loop->cp.ticks)) {
                 if (++ran >= budget) {
                     goto capped;
                 }
             }
-            while (ring_run_one(loop, &loop->micro)) {
+            while (ring_run_one(loop, &loop->cp.micro)) {
                 if (++ran >= budget) {
                     goto capped;
                 }
             }
         }
-        if (loop->nhooks == 0 && !loop->user_hook.cb) {
+        if (loop->cp.nhooks == 0 && !loop->cp.user_hook.cb) {
             break;
         }
         run_hooks(loop);
-        if (!evl__loop_micro_pending(loop)) {
+        if (!evl__checkpoint_pending(&loop->cp)) {
             break;
         }
     }
@@ -123,8 +118,8 @@ capped:
     /* The details at debug level: the warning below is the rate-limited one. */
     evl_log(loop, EVL_LOG_DEBUG, "loop",
             "checkpoint cap of %u callbacks reached; %u nextTick and %u microtasks deferred",
-            (unsigned)loop->max_micro, (unsigned)evl__ring_count(&loop->ticks),
-            (unsigned)evl__ring_count(&loop->micro));
+            (unsigned)loop->max_micro, (unsigned)evl__ring_count(&loop->cp.ticks),
+            (unsigned)evl__ring_count(&loop->cp.micro));
     loop->in_checkpoint = 0;
     /* Counted, and the limit hook told (an embedder may end a runaway script here). */
     (void)evl__loop_limit_hit(loop, EVL__LIMIT_MICROTASKS);
@@ -135,22 +130,22 @@ int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, v
     if (!loop || !cb) {
         return EVL_EINVAL;
     }
-    if (loop->nhooks >= EVL__MAX_CHECKPOINT_HOOKS) {
+    if (loop->cp.nhooks >= EVL__MAX_CHECKPOINT_HOOKS) {
         return EVL_ELIMIT;
     }
-    loop->hooks[loop->nhooks].cb = cb;
-    loop->hooks[loop->nhooks].ud = ud;
-    loop->nhooks++;
+    loop->cp.hooks[loop->cp.nhooks].cb = cb;
+    loop->cp.hooks[loop->cp.nhooks].ud = ud;
+    loop->cp.nhooks++;
     return 0;
 }
 
 void evl__loop_remove_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud)
 {
-    for (uint32_t i = 0; i < loop->nhooks; i++) {
-        if (loop->hooks[i].cb == cb && loop->hooks[i].ud == ud) {
-            memmove(&loop->hooks[i], &loop->hooks[i + 1],
-                    (loop->nhooks - i - 1) * sizeof(loop->hooks[0]));
-            loop->nhooks--;
+    for (uint32_t i = 0; i < loop->cp.nhooks; i++) {
+        if (loop->cp.hooks[i].cb == cb && loop->cp.hooks[i].ud == ud) {
+            memmove(&loop->cp.hooks[i], &loop->cp.hooks[i + 1],
+                    (loop->cp.nhooks - i - 1) * sizeof(loop->cp.hooks[0]));
+            loop->cp.nhooks--;
             return;
         }
     }
@@ -161,6 +156,25 @@ void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, v
     if (!loop) {
         return;
     }
-    loop->user_hook.cb = cb;
-    loop->user_hook.ud = ud;
+    loop->cp.user_hook.cb = cb;
+    loop->cp.user_hook.ud = ud;
+}
+
+void evl__checkpoint_drop(struct evl_loop *loop, int discard)
+{
+    struct evl__ring *r = &loop->cp.micro;
+    evl__ring_clear(&loop->cp.ticks);
+    while (discard && evl__ring_nonempty(r)) {
+        struct evl__task t = evl__ring_shift(r);
+        if (loop->micro_discard) {
+            loop->micro_discard(loop, t.fn, t.arg);
+        }
+    }
+    evl__ring_clear(r);
+}
+
+void evl__checkpoint_deinit(struct evl_loop *loop)
+{
+    evl__ring_free(loop, &loop->cp.ticks);
+    evl__ring_free(loop, &loop->cp.micro);
 }
