@@ -8,7 +8,7 @@
  * alone; a scan is also deferred right after each such watch, for a child that ended before
  * the watcher existed.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include "evl/errno.h"
 #include "evl/io.h"

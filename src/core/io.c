@@ -14,7 +14,7 @@
  * cost more than it saves), but loop->io_hooks, the pointer that routes the poll phase to
  * it, is set only while at least one fd is registered.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 #include "core/overload.h"
 
 #include "backend/backend.h"

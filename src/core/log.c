@@ -2,7 +2,7 @@
  * Structured logging through each loop's own hook (options.log). Without a hook, messages
  * at or above the loop's threshold go to stderr; nothing ever goes to a global logger.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <stdarg.h>
 #include <stdio.h>

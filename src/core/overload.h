@@ -14,6 +14,33 @@
 
 #include <pthread.h>
 
+/* Batch budgets of the check and poll phases, and the sandbox limits (options): struct
+ * evl_loop's member `budgets`. Read-only after evl_loop_new except the counters. */
+enum evl__limit_kind {
+    EVL__LIMIT_TIMERS,
+    EVL__LIMIT_IMMEDIATES,
+    EVL__LIMIT_FDS,
+    EVL__LIMIT_POOL_JOBS,
+    EVL__LIMIT_MICROTASKS,
+    EVL__LIMIT_KINDS
+};
+struct evl__budgets {
+    uint32_t max_imm;    /* immediates per iteration (UINT32_MAX: no bound) */
+    uint64_t max_imm_ns; /* ... and their time (UINT64_MAX: no bound) */
+    uint32_t max_io;     /* fd callbacks per iteration */
+    uint64_t max_io_ns;
+    uint32_t limit[EVL__LIMIT_KINDS]; /* sandbox limits; 0: none */
+    _Atomic uint64_t hits[EVL__LIMIT_KINDS];
+    _Atomic uint64_t warn_next_ns[EVL__LIMIT_KINDS];
+    _Atomic uint64_t warn_suppressed[EVL__LIMIT_KINDS];
+    evl_limit_cb hook; /* evl_loop_set_limit_hook */
+    void *hook_ud;
+};
+
+/* Counts and logs (rate-limited warn) a refusal by a sandbox limit; returns EVL_ELIMIT.
+ * Thread-safe. */
+int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind);
+
 /*
  * A token bucket kept as a generic cell rate algorithm: one word, the theoretical arrival
  * time of the next token (tat), changed by compare-and-swap, so producers never lock. Times

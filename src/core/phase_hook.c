@@ -8,7 +8,7 @@
  * the entry's kinds (the run skips it); the array is compacted when no run is in progress,
  * so a run never sees entries move under it.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include "evl/errno.h"
 

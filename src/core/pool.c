@@ -41,7 +41,7 @@
  */
 #include "core/promise_internal.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 #include "evl/alloc.h"
 #include "evl/errno.h"
 #include "evl/log.h"

@@ -13,7 +13,7 @@
 #include "evl/pool.h"
 #include "evl/promise.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <pthread.h>
 #include <stdbool.h>

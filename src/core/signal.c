@@ -13,7 +13,7 @@
  * in a list. Watchers removed while a delivery is walking the list are unlinked once it
  * returns.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include "evl/errno.h"
 #include "evl/io.h"

@@ -40,7 +40,7 @@
  *
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 #include "core/overload.h"
 
 #include <sched.h>

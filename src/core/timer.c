@@ -26,7 +26,7 @@
  * Equal deadlines keep scheduling order through a 32-bit sequence number compared with
  * wrap-around arithmetic (correct while fewer than 2^31 re-arms separate two pending timers).
  */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 #include "core/overload.h"
 
 #include <string.h>

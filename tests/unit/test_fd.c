@@ -2,7 +2,7 @@
 #include "test_cpu.h"
 #include "test_fd_common.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <dirent.h>
 #include <errno.h>

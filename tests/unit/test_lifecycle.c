@@ -205,7 +205,7 @@ TEST(shutdown_from_other_thread_of_idle_loop_leaves_drain_to_run)
 }
 
 /* Teardown hooks and in-flight work are internal seams; exercised here through the loop. */
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 static int teardown_seen;
 static int teardown_closing;

@@ -1,7 +1,7 @@
 /* Microtasks, nextTick and the checkpoint: caps, thread rules, hooks. */
 #include "evl_test.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <pthread.h>
 

@@ -2,7 +2,7 @@
  * buckets, batch budgets and sandbox limits (docs/overload.md). */
 #include "evl_test.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <pthread.h>
 #include <sched.h>

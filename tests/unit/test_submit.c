@@ -2,7 +2,7 @@
 #include "evl_test.h"
 #include "test_cpu.h"
 
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -3,7 +3,7 @@
  * Both queues are rings (base/ring.h), so a microtask costs a store and an index bump.
  */
 #include "core/checkpoint/checkpoint.h"
-#include "core/loop_internal.h"
+#include "core/loop_state.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /*
  * The loop: lifecycle, the phases of one iteration, stop/shutdown/close and liveness.
  *
- * One iteration (docs/design.md has the diagram):
- *   checkpoint (leftovers) -> update time -> due timers -> pending -> poll (sleep) ->
- *   submitted tasks -> check (immediates) -> close callbacks
+ * One iteration (iterate(); docs/design.md has the diagram):
+ *   leftovers (checkpoint) -> timers -> pending -> prepare -> poll (spin.c, then sleep) ->
+ *   submitted tasks -> check (hooks, immediates) -> close callbacks
  * with a checkpoint after every callback.
  *
  * States: AWAKE -> RUNNING <-> SLEEPING -> TERMINATING -> TERMINATED. Every change is a
@@ -11,25 +11,12 @@
  * makes. The "runner" word (CAS 0 -> thread id) decides who may run the loop: a second
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
-#include "core/loop_internal.h"
-#include "core/overload.h"
+#include "core/loop_state.h"
+#include "loop/spin.h"
 
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
-#include <time.h>
-
-/* The adaptive spin's bounds (see spin_budget). */
-#define EVL__SPIN_CAP_NS      20000u
-#define EVL__SPIN_MIN_NS      2000u
-#define EVL__SPIN_LONG_NS     80000u /* 4 x the cap: a long or unknown gap */
-#define EVL__SPIN_BACKOFF_MAX 64u
-#define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
-#define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
-/* The I/O spin's bounds (see io_spin_budget). Its gaps are measured to when the fd
- * callbacks began, scheduler wake-up latency included, hence the wider bounds. */
-#define EVL__IO_SPIN_EST_MAX_NS 40000u /* spin for fds only while their gap averages <= this */
-#define EVL__IO_SPIN_CAP_NS     50000u /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
 
 static uint64_t monotonic_clock(void *ud)
 {
@@ -131,8 +118,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->wake_pending, 0);
     atomic_init(&loop->wake_ns, 0);
     atomic_init(&loop->wake_cpu, -1);
-    loop->spin_est = EVL__SPIN_LONG_NS; /* no history: an idle loop never spins */
-    loop->io_est = EVL__SPIN_LONG_NS;
+    evl__spin_init(&loop->spin);
     atomic_init(&loop->stop, 0);
     atomic_init(&loop->closing, 0);
     atomic_init(&loop->next_id, o.first_id ? o.first_id : 1);
@@ -161,11 +147,6 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     return 0;
 }
 
-static int ring_nonempty(const struct evl__ring *r)
-{
-    return r->head != r->tail;
-}
-
 int evl_loop_alive(const struct evl_loop *loop)
 {
     if (!loop) {
@@ -175,7 +156,7 @@ int evl_loop_alive(const struct evl_loop *loop)
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
            loop->timers.ref_count > 0 || evl__loop_micro_pending(loop) ||
-           ring_nonempty(&loop->pending) || ring_nonempty(&loop->closeq) ||
+           evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
            evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
 }
 
@@ -187,17 +168,17 @@ static void finalize(struct evl_loop *loop, int drop)
         loop->admission_closed = 1;
         evl__submitq_close(loop, 1); /* discard callbacks run, FIFO */
         evl__checkpoint_drop(loop, 1);
-        loop->pending.head = loop->pending.tail;
-        loop->closeq.head = loop->closeq.tail;
+        evl__ring_clear(&loop->pending);
+        evl__ring_clear(&loop->closeq);
     } else {
         loop->admission_closed = 1;
     }
     evl__timers_apply_ctl(loop, 1);
     loop->tearing_down = 1;
-    for (uint32_t i = loop->nteardown; i-- > 0;) {
-        evl__loop_call(loop, loop->teardown[i].fn, loop->teardown[i].arg);
+    for (uint32_t i = loop->teardown.n; i-- > 0;) {
+        evl__loop_call(loop, loop->teardown.hook[i].fn, loop->teardown.hook[i].arg);
     }
-    loop->nteardown = 0;
+    loop->teardown.n = 0;
     /* Hooks run with admission closed; anything they queued anyway is dropped. */
     evl__checkpoint_drop(loop, 0);
     evl__timers_cancel_all(loop);
@@ -272,260 +253,17 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
 }
 
 /*
- * Spinning before sleeping. A sleep costs the producer that wakes the loop a system call and
- * the work a scheduler wake-up (microseconds); when tasks come back quickly (a client waiting
- * for each answer, a producer in a burst) a short spin catches them instead. By default the
- * spin is adaptive, like an adaptive mutex: the loop keeps an average of the gap between going
- * idle and the next task (spin_est; the gap of a sleep comes from the time the waking producer
- * stamped in wake_ns, so the scheduler's latency does not count), and spins only while that
- * average is at most EVL__SPIN_CAP_NS / 2, for 2 x the average + EVL__SPIN_MIN_NS, at most
- * EVL__SPIN_CAP_NS. A sleep that ends any other way (timeout, fd, nothing) counts as a long
- * gap, so an idle loop, a loop woken only by timers or I/O and a producer that comes back
- * rarely never spin; after a burst ends, at most one spin is wasted before the average backs
- * off. options.spin_ns sets a fixed spin instead; EVL_SPIN_OFF turns spinning off.
- *
- * The I/O spin is the same idea for fd readiness, with its own average (io_est) and back-off
- * (io_skip, io_backoff): the gap of an episode is until the fd callbacks began (io_ready_ns,
- * stamped by io_wait), exact for a spin's poll, wake-up latency included for a sleep (no
- * writer stamps fds), hence wider bounds: it polls only while io_est is at most
- * EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS.
- * An episode that ends any other way (timeout, task, nothing) counts as long. Both spins run
- * as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the
- * backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
- * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
- * poll that ran callbacks ends the poll phase at once, without another wait, so a
- * registration still gets at most one callback per iteration. Never past the poll timeout;
- * not while terminating (drain). A fixed spin_ns polls the fds too.
+ * Waits for work, up to timeout_ns (< 0: until woken), spinning first when that pays
+ * (spin.c). Before blocking the loop announces itself asleep (seq_cst), then re-checks every
+ * condition a producer could have changed; a producer changes its condition first and checks
+ * the flag after, so one of the two always sees the other. drain: a terminating loop waits
+ * only for tasks and in-flight work.
  */
-static void spin_learn(uint32_t *est, uint64_t gap)
+static void wait_for_work(struct evl_loop *loop, int64_t timeout_ns, int drain)
 {
-    uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
-    uint32_t e = *est;
-    /* An average over about the last four idle episodes. */
-    *est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
-}
-
-/* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
-static void spin_back_off(uint32_t *skip, uint32_t *backoff)
-{
-    *backoff = *backoff ? *backoff * 2 : 1;
-    if (*backoff > EVL__SPIN_BACKOFF_MAX) {
-        *backoff = EVL__SPIN_BACKOFF_MAX;
-    }
-    *skip = *backoff;
-}
-
-/* How long to spin before this sleep, in ns (0: do not). */
-static uint64_t spin_budget(struct evl_loop *loop)
-{
-    if (loop->spin_ns == EVL_SPIN_OFF) {
-        return 0;
-    }
-    if (loop->spin_ns != 0) {
-        return loop->spin_ns;
-    }
-    if (loop->spin_est > EVL__SPIN_CAP_NS / 2) {
-        return 0;
-    }
-    if (loop->spin_skip) {
-        loop->spin_skip--; /* backing off after spins that found nothing */
-        return 0;
-    }
-    int cpu = atomic_load_explicit(&loop->wake_cpu, memory_order_relaxed);
-    /* cppcheck-suppress incorrectLogicOperator ; it sees only the non-Linux -1 */
-    if (cpu >= 0 && evl__current_cpu() == cpu) {
-        return 0; /* the producer shares our CPU: spinning would only keep it off */
-    }
-    uint64_t b = 2 * (uint64_t)loop->spin_est + EVL__SPIN_MIN_NS;
-    return b < EVL__SPIN_CAP_NS ? b : EVL__SPIN_CAP_NS;
-}
-
-/* How long to poll the fds (without blocking) before this sleep, in ns (0: do not). A
- * terminating loop (drain) does not: it waits only for tasks and in-flight work. */
-static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
-{
-    if (!loop->io_hooks || drain || loop->spin_ns == EVL_SPIN_OFF) {
-        return 0;
-    }
-    if (loop->spin_ns != 0) {
-        return loop->spin_ns;
-    }
-    if (loop->io_est > EVL__IO_SPIN_EST_MAX_NS) {
-        return 0;
-    }
-    if (loop->io_skip) {
-        loop->io_skip--;
-        return 0;
-    }
-    uint64_t b = 2 * (uint64_t)loop->io_est + EVL__SPIN_MIN_NS;
-    return b < EVL__IO_SPIN_CAP_NS ? b : EVL__IO_SPIN_CAP_NS;
-}
-
-/* Nonzero if a producer published something (tasks, timer messages) or asked to stop; reads
- * the producers' lines without writing them. */
-static int spin_found(struct evl_loop *loop)
-{
-    struct evl__submitq *q = &loop->q;
-    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
-            return 1;
-        }
-    }
-    return atomic_load_explicit(&q->ctl_pending, memory_order_relaxed) ||
-           atomic_load_explicit(&loop->stop, memory_order_relaxed);
-}
-
-/* Slots published and not yet taken, over the lanes in use (a hint; reads only). */
-static uint32_t lanes_backlog(struct evl_loop *loop)
-{
-    struct evl__submitq *q = &loop->q;
-    uint32_t n = 0;
-    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if (used & 1) {
-            struct evl__lane *l = &q->lanes[i];
-            l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
-            n += l->seen - l->head;
-        }
-    }
-    return n;
-}
-
-/*
- * Work was seen while spinning, or arrived while the last tasks ran. If a producer is still
- * streaming (the backlog grew between two looks `pauses` pauses apart), wait, without looking
- * again, as long as it should take the producer at that rate to fill a batch of
- * EVL__SPIN_BATCH slots, at most EVL__SPIN_BATCH_NS after `seen`: a loop that jumps on every
- * few tasks reads the producer's cache lines while they are being written, which stalls both
- * sides. A lone request (the backlog did not grow) goes at once.
- */
-static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses)
-{
-    uint32_t before = lanes_backlog(loop);
-    uint64_t t0 = evl__monotonic_ns();
-    for (int i = 0; i < pauses; i++) {
-        evl__cpu_relax();
-    }
-    uint32_t now = lanes_backlog(loop);
-    uint64_t t1 = evl__monotonic_ns();
-    if (now <= before || now >= EVL__SPIN_BATCH) {
-        return;
-    }
-    uint64_t wait = (uint64_t)(EVL__SPIN_BATCH - now) * (t1 - t0) / (now - before);
-    uint64_t end = t1 + wait;
-    if (end > seen + EVL__SPIN_BATCH_NS) {
-        end = seen + EVL__SPIN_BATCH_NS;
-    }
-    while (evl__monotonic_ns() < end && !atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
-        for (int i = 0; i < 8; i++) {
-            evl__cpu_relax();
-        }
-    }
-}
-
-enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
-
-/* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
- * poll_io, polling the fds without blocking (which runs their callbacks). Returns what
- * ended the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop
- * was stopped or is terminating (no lesson). */
-static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
-                                      uint64_t start, int poll_io, uint64_t *seen)
-{
-    if (timeout >= 0 && (uint64_t)timeout < limit) {
-        limit = (uint64_t)timeout;
-    }
-    for (;;) {
-        if (evl__loop_interrupted(loop)) {
-            return SPIN_STOP;
-        }
-        if (spin_found(loop)) {
-            *seen = evl__monotonic_ns();
-            /* A quick first look: a lone request after an idle spell goes almost at once. */
-            spin_let_batch_grow(loop, *seen, 4);
-            return SPIN_TASK;
-        }
-        if (poll_io) {
-            /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
-             * Callbacks that ran end the spin and this poll phase, so a registration still
-             * gets at most one callback per iteration. */
-            int n = loop->io_hooks->wait(loop, 0);
-            if (n > 0) {
-                *seen = loop->io_ready_ns;
-                return SPIN_IO;
-            }
-            if (n < 0) {
-                return SPIN_MISS; /* the blocking wait that follows reports the error */
-            }
-        } else {
-            /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote
-             * since costs the producer a cache miss on its next submit. */
-            for (int i = 0; i < 4; i++) {
-                evl__cpu_relax();
-            }
-        }
-        if (evl__monotonic_ns() - start >= limit) {
-            return SPIN_MISS;
-        }
-    }
-}
-
-/*
- * The poll phase. timeout_ns < 0 blocks until woken. Before blocking the loop announces
- * itself asleep (seq_cst), then re-checks every condition a producer could have changed; a
- * producer changes its condition first and checks the flag after, so one of the two always
- * sees the other. drain: a terminating loop waits only for tasks and in-flight work.
- */
-static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
-{
-    uint64_t idle_start = 0;
-    int io_learns = 0; /* this episode teaches the I/O spin (adaptive, fds polled, no drain) */
-    if (timeout_ns != 0 && loop->spin_ns != EVL_SPIN_OFF) {
-        idle_start = evl__monotonic_ns();
-        io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
-        uint64_t task_budget = spin_budget(loop);
-        uint64_t io_budget = io_spin_budget(loop, drain);
-        uint64_t budget = task_budget > io_budget ? task_budget : io_budget;
-        if (budget) {
-            loop->spins++;
-            loop->io_spins += io_budget != 0;
-            uint64_t seen = 0;
-            enum spin_result r =
-                spin_for_work(loop, timeout_ns, budget, idle_start, io_budget != 0, &seen);
-            if (r == SPIN_IO) {
-                /* The fds' callbacks ran: this poll phase is over, without a sleep. */
-                loop->spin_hits++;
-                loop->io_spin_hits++;
-                loop->io_backoff = 0;
-                if (io_learns && seen >= idle_start) {
-                    spin_learn(&loop->io_est, seen - idle_start);
-                }
-                spin_learn(&loop->spin_est, EVL__SPIN_LONG_NS);
-                return;
-            }
-            if (r == SPIN_STOP) {
-                timeout_ns = 0; /* the caller sees why */
-                idle_start = 0;
-            } else if (r == SPIN_TASK) {
-                loop->spin_hits++;
-                loop->spin_backoff = 0;
-                spin_learn(&loop->spin_est, seen - idle_start);
-                if (io_learns) {
-                    spin_learn(&loop->io_est, EVL__SPIN_LONG_NS);
-                }
-                timeout_ns = 0;
-                idle_start = 0;
-            } else if (loop->spin_ns == 0) {
-                /* A miss: each spin that was asked for backs off. */
-                if (task_budget) {
-                    spin_back_off(&loop->spin_skip, &loop->spin_backoff);
-                }
-                if (io_budget) {
-                    spin_back_off(&loop->io_skip, &loop->io_backoff);
-                }
-            }
-        }
+    struct evl__spin_episode ep;
+    if (evl__spin_begin(loop, &timeout_ns, drain, &ep)) {
+        return; /* the fds' callbacks ran while spinning: this poll phase is over */
     }
     int slept = 0;
     if (timeout_ns != 0) {
@@ -561,34 +299,14 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         }
     }
     evl__loop_after_sleep(loop);
-    if (idle_start) {
-        /* The gap this idle episode measured: until the waking producer's stamp, or until
-         * now if the check before sleeping found work; anything else counts as long. */
-        uint64_t gap = slept ? EVL__SPIN_LONG_NS : evl__monotonic_ns() - idle_start;
-        if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
-            uint64_t w = atomic_load_explicit(&loop->wake_ns, memory_order_relaxed);
-            if (w >= idle_start && w - idle_start < gap) {
-                gap = w - idle_start; /* when the task came, not when the loop saw it */
-            }
-        }
-        spin_learn(&loop->spin_est, gap);
-        if (io_learns) {
-            /* Until the fd callbacks began (wake-up latency included), or long if the
-             * episode ended any other way (timeout, task, nothing). */
-            uint64_t io_gap = EVL__SPIN_LONG_NS;
-            if (called > 0 && loop->io_ready_ns >= idle_start) {
-                io_gap = loop->io_ready_ns - idle_start;
-            }
-            spin_learn(&loop->io_est, io_gap);
-        }
-    }
+    evl__spin_end(loop, &ep, slept, called);
 }
 
 /* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
 static int runnable_now(const struct evl_loop *loop)
 {
-    return evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-           ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
+    return evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+           evl__ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
            (loop->phase_hooks && evl__phase_hooks_idle(loop));
 }
 
@@ -613,9 +331,8 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
 static void run_ring(struct evl_loop *loop, struct evl__ring *r)
 {
     uint32_t n = evl__ring_count(r);
-    while (n-- > 0 && r->head != r->tail) {
-        struct evl__task t = r->buf[r->head & r->mask];
-        r->head++;
+    while (n-- > 0 && evl__ring_nonempty(r)) {
+        struct evl__task t = evl__ring_shift(r);
         evl__loop_call(loop, t.fn, t.arg);
         evl__loop_after_callback(loop);
         if (evl__loop_interrupted(loop)) {
@@ -624,74 +341,112 @@ static void run_ring(struct evl_loop *loop, struct evl__ring *r)
     }
 }
 
-static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
+/* ---- the phases of one iteration: each returns nonzero when the iteration must end early
+ * (stop, shutdown or close requested) ---- */
+
+/* Microtasks queued before the run, or left by a capped checkpoint. */
+static int leftovers_phase(struct evl_loop *loop)
 {
-    loop->iterations++;
     if (evl__loop_micro_pending(loop)) {
-        evl__loop_checkpoint(loop); /* queued before run, or left by a capped checkpoint */
+        evl__loop_checkpoint(loop);
     }
-    if (evl__loop_interrupted(loop)) {
-        return;
+    return evl__loop_interrupted(loop);
+}
+
+/* Cross-thread timer sets and clears (in their order), then the timers due at `now`, which
+ * is read once for the phase. */
+static int timers_phase(struct evl_loop *loop)
+{
+    evl__timers_poll_ctl(loop);
+    if (!evl__timers_any(&loop->timers)) {
+        return 0;
     }
-    evl__timers_poll_ctl(loop); /* cross-thread sets and clears, in their order */
-    if (evl__timers_any(&loop->timers)) {
-        loop->now = evl__loop_clock(loop); /* update time: once for the timer phase */
-        evl__timers_run(loop);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
+    loop->now = evl__loop_clock(loop);
+    evl__timers_run(loop);
+    return evl__loop_interrupted(loop);
+}
+
+/* Callbacks deferred to this iteration (evl__loop_defer_pending). */
+static int pending_phase(struct evl_loop *loop)
+{
+    if (!evl__ring_nonempty(&loop->pending)) {
+        return 0;
     }
-    if (ring_nonempty(&loop->pending)) {
-        run_ring(loop, &loop->pending);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
+    run_ring(loop, &loop->pending);
+    return evl__loop_interrupted(loop);
+}
+
+/* The idle and prepare hooks. */
+static int prepare_phase(struct evl_loop *loop)
+{
+    if (!loop->phase_hooks) {
+        return 0;
     }
-    if (loop->phase_hooks) {
-        evl__phase_hooks_run(loop, EVL_HOOK_IDLE);
-        evl__phase_hooks_run(loop, EVL_HOOK_PREPARE);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
-    }
-    evl__timers_poll_ctl(loop); /* so the poll timeout sees timers set meanwhile */
+    evl__phase_hooks_run(loop, EVL_HOOK_IDLE);
+    evl__phase_hooks_run(loop, EVL_HOOK_PREPARE);
+    return evl__loop_interrupted(loop);
+}
+
+/* Waits for fds, submitted tasks or the next timer, up to the poll timeout. With nothing to
+ * wait for and nothing else runnable, a streaming producer's tasks may still be let grow
+ * into a batch (spin.c). */
+static int poll_phase(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    evl__timers_poll_ctl(loop); /* so the timeout sees timers set meanwhile */
     int64_t timeout = poll_timeout(loop, mode);
-    if (timeout != 0 || loop->io_hooks) {
-        poll_phase(loop, timeout, 0);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
-    } else if (mode != EVL_RUN_NOWAIT && loop->spin_ns != EVL_SPIN_OFF && !runnable_now(loop)) {
-        /* Tasks only, arrived while the last ones ran: if a producer is streaming, take
-         * them as a batch rather than one by one. */
-        uint32_t backlog = lanes_backlog(loop);
-        if (backlog != 0 && backlog < EVL__SPIN_BATCH) {
-            spin_let_batch_grow(loop, evl__monotonic_ns(), 16);
-        }
+    if (timeout == 0 && !loop->io_hooks && (mode == EVL_RUN_NOWAIT || runnable_now(loop))) {
+        return 0;
     }
-    if (evl__submitq_pending(loop)) {
-        evl__submitq_run(loop, 0);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
+    wait_for_work(loop, timeout, 0);
+    return evl__loop_interrupted(loop);
+}
+
+/* Submitted tasks, up to the batch bounds. */
+static int tasks_phase(struct evl_loop *loop)
+{
+    if (!evl__submitq_pending(loop)) {
+        return 0;
     }
+    evl__submitq_run(loop, 0);
+    return evl__loop_interrupted(loop);
+}
+
+/* The check hooks, then the immediates queued before the phase began. Unref'd immediates
+ * run only while something else keeps the loop going, as in Node: when the last ref'd work
+ * has run, the run ends before the check phase. */
+static int check_phase(struct evl_loop *loop, enum evl_run_mode mode)
+{
     if (loop->phase_hooks) {
         evl__phase_hooks_run(loop, EVL_HOOK_CHECK);
         if (evl__loop_interrupted(loop)) {
-            return;
+            return 1;
         }
     }
-    /* Unref'd immediates run only while something else keeps the loop going, as in Node:
-     * when the last ref'd work has run, the run ends before the check phase. */
-    if (loop->timers.imm_head != UINT32_MAX && (mode != EVL_RUN_DEFAULT || evl_loop_alive(loop))) {
-        evl__immediates_run(loop);
-        if (evl__loop_interrupted(loop)) {
-            return;
-        }
+    if (loop->timers.imm_head == UINT32_MAX || (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop))) {
+        return 0;
     }
-    if (ring_nonempty(&loop->closeq)) {
+    evl__immediates_run(loop);
+    return evl__loop_interrupted(loop);
+}
+
+/* Callbacks deferred to the end of the iteration (evl__loop_defer_close). */
+static void close_phase(struct evl_loop *loop)
+{
+    if (evl__ring_nonempty(&loop->closeq)) {
         run_ring(loop, &loop->closeq);
     }
+}
+
+/* One iteration (docs/design.md), like libuv's uv_run: a checkpoint follows every callback
+ * inside the phases. */
+static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
+{
+    loop->iterations++;
+    if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
+        poll_phase(loop, mode) || tasks_phase(loop) || check_phase(loop, mode)) {
+        return;
+    }
+    close_phase(loop);
 }
 
 /* Nonzero once a shutdown deadline has passed: the drain then ends as a close. */
@@ -721,8 +476,8 @@ static int terminate_step(struct evl_loop *loop)
     if (atomic_load(&loop->closing)) {
         return 0;
     }
-    if (evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-        ring_nonempty(&loop->closeq) || (deadline != 0 && evl__submitq_pending(loop))) {
+    if (evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+        evl__ring_nonempty(&loop->closeq) || (deadline != 0 && evl__submitq_pending(loop))) {
         return 0;
     }
     if (atomic_load(&loop->inflight) == 0) {
@@ -739,7 +494,7 @@ static int terminate_step(struct evl_loop *loop)
         uint64_t now = evl__loop_clock(loop);
         timeout = deadline > now ? (int64_t)(deadline - now) : 0;
     }
-    poll_phase(loop, timeout, 1);
+    wait_for_work(loop, timeout, 1);
     return 0;
 }
 
@@ -1022,12 +777,13 @@ int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg)
     if (!loop || !fn) {
         return EVL_EINVAL;
     }
-    if (loop->nteardown >= EVL__MAX_TEARDOWN_HOOKS) {
+    struct evl__teardown *td = &loop->teardown;
+    if (td->n >= EVL__MAX_TEARDOWN_HOOKS) {
         return EVL_ELIMIT;
     }
-    loop->teardown[loop->nteardown].fn = fn;
-    loop->teardown[loop->nteardown].arg = arg;
-    loop->nteardown++;
+    td->hook[td->n].fn = fn;
+    td->hook[td->n].arg = arg;
+    td->n++;
     return 0;
 }
 
@@ -1062,8 +818,8 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->wake_writes = atomic_load(&loop->wake_writes);
     out->sleeps = loop->sleeps;
     out->iterations = loop->iterations;
-    out->spins = loop->spins;
-    out->spin_hits = loop->spin_hits;
-    out->io_spins = loop->io_spins;
-    out->io_spin_hits = loop->io_spin_hits;
+    out->spins = loop->spin.spins;
+    out->spin_hits = loop->spin.spin_hits;
+    out->io_spins = loop->spin.io_spins;
+    out->io_spin_hits = loop->spin.io_spin_hits;
 }

@@ -1,0 +1,275 @@
+/*
+ * struct evl_loop: the composition of the subsystems' state (by value, so no extra
+ * indirection) and the loop's own fields, with the loop's services to the subsystems. Only
+ * the loop (src/loop/) and the subsystems' .c files include this header; a subsystem's own
+ * header forward-declares struct evl_loop instead.
+ *
+ * Members and their owners:
+ *   q            submit queue        core/loop_internal.h (submit.c)
+ *   timers       timers, immediates  core/loop_internal.h (timer.c)
+ *   cp           checkpoint          core/checkpoint/checkpoint.h
+ *   io_hooks, io I/O backend         core/io/io.h (io.c fills them)
+ *   phase_hooks  phase hooks         core/hook/hook.h
+ *   ovl, budgets overload controls   core/overload.h
+ *   spin         adaptive spin       src/loop/spin.c
+ *   the rest     the loop            src/loop/loop.c
+ *
+ * The loop's services (below the struct): thread identity, the clock, wake-up and sleep,
+ * in-flight work, teardown hooks, deferred pending/close callbacks, stats, and the inline
+ * checkpoint after each callback.
+ */
+#ifndef EVL_CORE_LOOP_STATE_H
+#define EVL_CORE_LOOP_STATE_H
+
+#include "evl/log.h"
+#include "evl/loop.h"
+
+#include "alloc/alloc.h"
+#include "backend/wakeup.h"
+#include "base/clock.h"
+#include "base/compiler.h"
+#include "base/ring.h"
+#include "core/checkpoint/checkpoint.h"
+#include "core/hook/hook.h"
+#include "core/io/io.h"
+#include "core/loop_internal.h"
+#include "core/overload.h"
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* The adaptive spin's state (src/loop/spin.c): averages of the idle gaps and back-offs, for
+ * submitted tasks and for fds, and the counters tests read. */
+struct evl__spin {
+    uint64_t spins;        /* spins before sleeping (adaptive or fixed) */
+    uint64_t spin_hits;    /* ... that found work */
+    uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
+    uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
+    uint32_t spin_backoff; /* ... and the next back-off after a miss */
+    uint64_t io_spins;     /* spins that polled the fds too */
+    uint64_t io_spin_hits; /* ... that ran fd callbacks */
+    uint32_t io_est;       /* I/O spin: average ns from going idle to fd callbacks */
+    uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
+    uint32_t io_backoff;   /* ... and the next back-off after a miss */
+};
+
+/* Teardown hooks (evl__loop_at_teardown). */
+#define EVL__MAX_TEARDOWN_HOOKS 16
+struct evl__teardown {
+    struct {
+        evl_task_cb fn;
+        void *arg;
+    } hook[EVL__MAX_TEARDOWN_HOOKS];
+    uint32_t n;
+};
+
+/* Internal counters, read by tests (evl__loop_get_stats). */
+struct evl__loop_stats {
+    uint64_t wake_writes; /* wake-up syscalls made by producers */
+    uint64_t sleeps;      /* sleep episodes (blocking waits) */
+    uint64_t iterations;
+    uint64_t spins;        /* idle episodes that spun before sleeping */
+    uint64_t spin_hits;    /* spins that found work (no sleep) */
+    uint64_t io_spins;     /* ... of the spins, those that polled the fds */
+    uint64_t io_spin_hits; /* ... of the hits, those that ran fd callbacks */
+};
+
+/* Padding is deliberate: fields written by other threads sit on cache lines of their own. */
+struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
+    /* Fields written by other threads, each group on its own cache line. */
+    struct evl__submitq q;
+    alignas(EVL__CACHELINE) _Atomic int state; /* enum evl_loop_state */
+    _Atomic int sleeping;                      /* 1 while the loop may block */
+    _Atomic int wake_pending;                  /* a wake write happened this sleep */
+    _Atomic uint64_t wake_ns; /* monotonic time of the last wake-up write (adaptive spin) */
+    _Atomic int wake_cpu;     /* CPU the last waking producer ran on, or -1 */
+    _Atomic int stop;         /* evl_loop_stop requested */
+    _Atomic int closing;      /* termination drops instead of drains */
+    alignas(EVL__CACHELINE) _Atomic uint64_t next_id; /* shared timer/immediate ids */
+    _Atomic int64_t refs;                             /* evl_loop_ref count */
+    _Atomic int64_t inflight;                         /* seam 2 */
+    _Atomic int inflight_waking;                      /* threads inside evl__loop_inflight_done */
+    _Atomic uint64_t wake_writes;
+    _Atomic(uintptr_t) owner;  /* evl__thread_id() of the loop thread */
+    _Atomic(uintptr_t) runner; /* thread inside evl_loop_run, or 0 */
+    void *_Atomic data;
+
+    /* Loop-thread fields. */
+    alignas(EVL__CACHELINE) uint64_t now; /* clock read at the start of the current phase */
+    uint32_t cb_depth;                    /* > 0 inside a callback */
+    int in_checkpoint;                    /* checkpoint's (read by pool.c and rejection.c) */
+    int admission_closed;                 /* set at finalization: microtasks are refused */
+    int tearing_down;
+    uint64_t sleeps;
+    uint64_t iterations;
+    struct evl__spin spin;
+    uint64_t io_ready_ns; /* monotonic time the last I/O wait began its callbacks (adaptive) */
+    struct evl__checkpoint cp;
+    struct evl__ring pending; /* deferred: evl__loop_defer_pending */
+    struct evl__ring closeq;  /* deferred: evl__loop_defer_close */
+    struct evl__timers timers;
+    struct evl__teardown teardown;
+
+    /* Phase hooks (phase_hook.c), NULL until the first is added. */
+    struct evl__phase_hooks *phase_hooks;
+    /* Signal watchers (signal.c) and child watchers (child.c), NULL until first used. */
+    struct sig_loop *signals;
+    struct child_loop *children;
+
+    /* Seam 1: set by the I/O backend. */
+    const struct evl__io_hooks *io_hooks;
+    void *io;
+
+    /* Configuration (read-only after evl_loop_new). */
+    struct evl__alloc alloc;
+    evl_clock_cb clock;
+    void *clock_ud;
+    enum evl_timer_clamp clamp;
+    enum evl_backend_kind backend;
+    uint32_t spin_ns;
+    uint32_t max_tasks;
+    uint64_t max_task_ns;
+    uint32_t max_micro; /* checkpoint's cap (set by overload.c) */
+    evl_log_cb log;
+    void *log_ud;
+    int log_level;
+    struct evl__wakeup wakeup;
+    void *raw; /* the allocation holding this cache-line-aligned struct */
+
+    /* The promise core's per-loop state (src/core/promise.c), created on first use. */
+    void *promise_state;
+    /* Called by close for every microtask it drops, so the owner of the task's argument can
+     * release it (promise jobs hold references). NULL: dropped silently. */
+    void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
+
+    /* Overload controls (src/core/overload.c): NULL unless an option asks for one. */
+    struct evl__overload *ovl;
+    struct evl__budgets budgets;
+    /* Shutdown deadline on the loop clock (0: none), set by evl_loop_shutdown_ex. */
+    _Atomic uint64_t shutdown_deadline;
+    /* Submitted tasks dropped by close or an expired shutdown deadline. */
+    _Atomic uint64_t discarded;
+};
+
+/* The clock (fresh read). */
+static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
+{
+    return loop->clock(loop->clock_ud);
+}
+
+/* Cheap loop-thread check (a stored owner id compared with the caller's). */
+static inline int evl__loop_on_thread(const struct evl_loop *loop)
+{
+    return atomic_load_explicit(&loop->owner, memory_order_relaxed) == evl__thread_id();
+}
+
+/* The wake-up fd an I/O backend polls, and the drain it calls when that fd is
+ * readable (reads the fd and re-arms deduplication). */
+int evl__wakeup_fd(struct evl_loop *loop);
+void evl__loop_wakeup_drain(struct evl_loop *loop);
+/* Marks the loop awake after a blocking wait returned (idempotent). */
+void evl__loop_after_sleep(struct evl_loop *loop);
+
+/* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
+ * after making the condition the loop must see visible (seq_cst). */
+void evl__loop_wake(struct evl_loop *loop);
+/* The deduplicated write itself, for a caller that already saw the loop asleep. */
+void evl__loop_wake_now(struct evl_loop *loop);
+
+/*
+ * In-flight external work (pool jobs). add before the work starts; done AFTER the
+ * completion task was submitted. While the count is nonzero the loop is alive, and a
+ * shutting-down loop waits (asleep) for it to reach zero before tearing down. Thread-safe.
+ */
+void evl__loop_inflight_add(struct evl_loop *loop);
+void evl__loop_inflight_done(struct evl_loop *loop);
+/* Any thread: keeps the loop's memory from being freed (evl_loop_free waits) while a thread
+ * that handed the loop work is still inside a call on it. Cheaper than an in-flight item
+ * when the loop thread itself counts the items. */
+void evl__loop_mem_retain(struct evl_loop *loop);
+void evl__loop_mem_release(struct evl_loop *loop);
+
+/*
+ * Teardown hooks, run on the loop thread once when the loop terminates, in reverse
+ * registration order:
+ *   - shutdown: after everything accepted was drained and in-flight work reached zero;
+ *   - close: after admission closed and every queued task's discard callback ran (so discard
+ *     callbacks still see live state), before timers and I/O are released;
+ *   - evl_loop_free of a loop that never terminated: as for close.
+ * During teardown hooks submit and microtasks are refused (EVL_ECLOSED). Returns 0 or
+ * EVL_ELIMIT (more than EVL__MAX_TEARDOWN_HOOKS). Loop thread only.
+ * evl__loop_closing() is 1 when the teardown drops work (close or free), 0 for a shutdown.
+ */
+int evl__loop_at_teardown(struct evl_loop *loop, evl_task_cb fn, void *arg);
+int evl__loop_closing(const struct evl_loop *loop);
+
+/*
+ * Deferred internal callbacks: pending (run in the pending phase of the next iteration) and
+ * close (run in the close phase). Each is followed by a checkpoint; both keep the loop from
+ * blocking. Loop thread only. Returns 0, EVL_ENOMEM or EVL_ECLOSED.
+ */
+int evl__loop_defer_pending(struct evl_loop *loop, evl_task_cb fn, void *arg);
+int evl__loop_defer_close(struct evl_loop *loop, evl_task_cb fn, void *arg);
+
+/* Runs a user callback with the depth counter that refuses re-entrant run/free. */
+static inline void evl__loop_call(struct evl_loop *loop, evl_task_cb fn, void *arg)
+{
+    loop->cb_depth++;
+    fn(loop, arg);
+    loop->cb_depth--;
+}
+
+/* Nonzero if the current phase must end early (stop, shutdown or close requested). */
+static inline int evl__loop_interrupted(struct evl_loop *loop)
+{
+    return atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
+           atomic_load_explicit(&loop->state, memory_order_relaxed) >= EVL_LOOP_TERMINATING;
+}
+
+/* Test support: internal counters. Thread-safe snapshot. */
+void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out);
+
+/* nextTick callbacks or microtasks queued (loop thread). */
+static inline int evl__loop_micro_pending(const struct evl_loop *loop)
+{
+    return evl__checkpoint_pending(&loop->cp);
+}
+
+/* The checkpoint after a callback, inlined for the common case of nothing to do. */
+static inline void evl__loop_after_callback(struct evl_loop *loop)
+{
+    if (evl__checkpoint_due(&loop->cp)) {
+        evl__loop_checkpoint(loop);
+    }
+}
+
+/* ---- timer and submit queries that read their members (they move with those sections) ---- */
+
+/* Applies queued cross-thread timer messages if there are any (one relaxed load). */
+static inline void evl__timers_poll_ctl(struct evl_loop *loop)
+{
+    if (atomic_load_explicit(&loop->q.ctl_pending, memory_order_relaxed)) {
+        evl__timers_apply_ctl(loop, 0);
+    }
+}
+
+/* Nonzero if tasks or timer messages are waiting; the shared queue is read as a hint (loop
+ * thread; use evl__submitq_pending_locked before sleeping). */
+static inline int evl__submitq_pending(struct evl_loop *loop)
+{
+    struct evl__submitq *q = &loop->q;
+    if (evl__task_list_nonempty(&q->local) ||
+        atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
+        return 1;
+    }
+    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
+    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
+        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#endif
