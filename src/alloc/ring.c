@@ -2,6 +2,7 @@
  * The ring's storage (src/base/ring.h), from the loop's allocator.
  */
 #include "alloc/alloc.h"
+#include "base/compiler.h"
 #include "base/ring.h"
 #include "evl/errno.h"
 
@@ -9,6 +10,7 @@
 
 int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r)
 {
+    EVL__ASSERT(evl__ring_check(r) == 0);
     uint32_t count = r->tail - r->head;
     uint32_t cap = r->buf ? (r->mask + 1) * 2 : 64;
     if (cap == 0) {
@@ -27,11 +29,13 @@ int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r)
     r->mask = cap - 1;
     r->head = 0;
     r->tail = count;
+    EVL__ASSERT(evl__ring_check(r) == 0);
     return 0;
 }
 
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r)
 {
+    EVL__ASSERT(evl__ring_check(r) == 0);
     evl__loop_free(loop, r->buf);
     memset(r, 0, sizeof(*r));
 }

@@ -31,6 +31,21 @@ static inline uint32_t evl__ring_count(const struct evl__ring *r)
     return r->tail - r->head;
 }
 
+/* The ring's invariants; returns 0 when they hold. An unallocated ring has mask 0 and
+ * nothing queued; an allocated one a power-of-two capacity holding at most that many
+ * tasks. */
+static inline int evl__ring_check(const struct evl__ring *r)
+{
+    if (!r->buf) {
+        return r->mask != 0 || r->head != r->tail;
+    }
+    uint32_t cap = r->mask + 1;
+    if (cap == 0 || (cap & r->mask) != 0) {
+        return 1;
+    }
+    return r->tail - r->head > cap;
+}
+
 static inline int evl__ring_nonempty(const struct evl__ring *r)
 {
     return r->head != r->tail;
