@@ -168,8 +168,18 @@ static inline int evl__loop_on_thread(const struct evl_loop *loop)
  * readable (reads the fd and re-arms deduplication). */
 int evl__wakeup_fd(struct evl_loop *loop);
 void evl__loop_wakeup_drain(struct evl_loop *loop);
-/* Marks the loop awake after a blocking wait returned (idempotent). */
-void evl__loop_after_sleep(struct evl_loop *loop);
+/* Marks the loop awake after a blocking wait returned (idempotent). Inline: every poll
+ * phase calls it, and it is a load when the loop did not sleep. */
+static inline void evl__loop_after_sleep(struct evl_loop *loop)
+{
+    if (atomic_load_explicit(&loop->sleeping, memory_order_relaxed)) {
+        /* wake_pending stays set until the next sleep announcement: a producer that still
+         * saw the old flag finds it taken and makes no second write for this sleep. */
+        atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);
+        int st = EVL_LOOP_SLEEPING;
+        atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
+    }
+}
 
 /* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
  * after making the condition the loop must see visible (seq_cst). */

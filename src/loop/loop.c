@@ -235,17 +235,6 @@ int evl__wakeup_fd(struct evl_loop *loop)
     return loop->wakeup.rfd;
 }
 
-void evl__loop_after_sleep(struct evl_loop *loop)
-{
-    if (atomic_load_explicit(&loop->sleeping, memory_order_relaxed)) {
-        /* wake_pending stays set until the next sleep announcement: a producer that still
-         * saw the old flag finds it taken and makes no second write for this sleep. */
-        atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);
-        int st = EVL_LOOP_SLEEPING;
-        atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
-    }
-}
-
 void evl__loop_wakeup_drain(struct evl_loop *loop)
 {
     evl__loop_after_sleep(loop);
@@ -257,9 +246,10 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
  * (spin.c). Before blocking the loop announces itself asleep (seq_cst), then re-checks every
  * condition a producer could have changed; a producer changes its condition first and checks
  * the flag after, so one of the two always sees the other. drain: a terminating loop waits
- * only for tasks and in-flight work.
+ * only for tasks and in-flight work. Inlined into its two callers: the spin's own call is
+ * the one call the poll phase pays on its way to the backend.
  */
-static void wait_for_work(struct evl_loop *loop, int64_t timeout_ns, int drain)
+static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t timeout_ns, int drain)
 {
     struct evl__spin_episode ep;
     if (evl__spin_begin(loop, &timeout_ns, drain, &ep)) {
@@ -388,13 +378,16 @@ static int prepare_phase(struct evl_loop *loop)
 }
 
 /* Waits for fds, submitted tasks or the next timer, up to the poll timeout. With nothing to
- * wait for and nothing else runnable, a streaming producer's tasks may still be let grow
+ * wait on and nothing else runnable, a streaming producer's tasks may still be let grow
  * into a batch (spin.c). */
 static int poll_phase(struct evl_loop *loop, enum evl_run_mode mode)
 {
     evl__timers_poll_ctl(loop); /* so the timeout sees timers set meanwhile */
     int64_t timeout = poll_timeout(loop, mode);
-    if (timeout == 0 && !loop->io_hooks && (mode == EVL_RUN_NOWAIT || runnable_now(loop))) {
+    if (timeout == 0 && !loop->io_hooks) {
+        if (mode != EVL_RUN_NOWAIT && !runnable_now(loop)) {
+            evl__spin_batch(loop);
+        }
         return 0;
     }
     wait_for_work(loop, timeout, 0);

@@ -224,9 +224,7 @@ void evl__spin_init(struct evl__spin *s)
     s->io_est = EVL__SPIN_LONG_NS;
 }
 
-/* Tasks only, arrived while the last ones ran: if a producer is streaming, take them as a
- * batch rather than one by one. */
-static void take_batch(struct evl_loop *loop)
+void evl__spin_batch_wait(struct evl_loop *loop)
 {
     uint32_t backlog = lanes_backlog(loop);
     if (backlog != 0 && backlog < EVL__SPIN_BATCH) {
@@ -234,20 +232,10 @@ static void take_batch(struct evl_loop *loop)
     }
 }
 
-int evl__spin_begin(struct evl_loop *loop, int64_t *timeout_ns, int drain,
-                    struct evl__spin_episode *ep)
+int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain,
+                   struct evl__spin_episode *ep)
 {
-    ep->idle_start = 0;
     ep->io_learns = 0;
-    if (loop->spin_ns == EVL_SPIN_OFF) {
-        return 0;
-    }
-    if (*timeout_ns == 0) {
-        if (!loop->io_hooks && !drain) {
-            take_batch(loop);
-        }
-        return 0;
-    }
     uint64_t idle_start = evl__monotonic_ns();
     ep->idle_start = idle_start;
     ep->io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
@@ -297,12 +285,10 @@ int evl__spin_begin(struct evl_loop *loop, int64_t *timeout_ns, int drain,
     return 0;
 }
 
-void evl__spin_end(struct evl_loop *loop, const struct evl__spin_episode *ep, int slept, int called)
+void evl__spin_learn_episode(struct evl_loop *loop, const struct evl__spin_episode *ep, int slept,
+                             int called)
 {
     uint64_t idle_start = ep->idle_start;
-    if (!idle_start) {
-        return;
-    }
     /* The gap this idle episode measured: until the waking producer's stamp, or until now
      * if the check before sleeping found work; anything else counts as long. */
     uint64_t gap = slept ? EVL__SPIN_LONG_NS : evl__monotonic_ns() - idle_start;
