@@ -1,8 +1,9 @@
 /*
  * The submit subsystem's private header: the queue other threads hand tasks to the loop
  * through (lanes, src/container/lanes.h), the loop thread's own list, cross-thread timer
- * messages, and the wake-up of a sleeping loop. Policy: submit.c (admission, the push paths,
- * the tasks phase, close), wake.c (the sleeping flag's protocol and the asymmetric fence).
+ * messages, and the wake-up of a sleeping loop. Policy: submit.c (admission, the push paths),
+ * run.c (the tasks phase, close), wake.c (the sleeping flag's protocol and the asymmetric
+ * fence).
  */
 #ifndef EVL_CORE_SUBMIT_SUBMIT_H
 #define EVL_CORE_SUBMIT_SUBMIT_H
@@ -169,7 +170,8 @@ void evl__loop_wake(struct evl_loop *loop);
 /* The deduplicated write itself, for a caller that already saw the loop asleep. */
 void evl__loop_wake_now(struct evl_loop *loop);
 
-/* ---- shared by submit.c and wake.c -------------------------------------------------------- */
+/* ---- shared by submit.c, run.c and wake.c
+ * -------------------------------------------------------- */
 
 #define EVL__LANE_SHARED ((uintptr_t)1) /* owner value of a lane two threads pushed to */
 
