@@ -39,7 +39,8 @@ EVL_API int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_c
  * As evl_loop_submit_ex, but when the queue bound (options.max_queued_tasks/bytes) is
  * reached, waits up to timeout_ns (CLOCK_MONOTONIC, whatever the loop's clock;
  * UINT64_MAX: no limit; 0: do not wait) for the loop to free space. Waiting producers are
- * woken when the loop has run tasks, and with EVL_ECLOSED when shutdown or close begins.
+ * served in arrival order (the first in line is admitted before the next may try), woken
+ * when the loop has run tasks, and with EVL_ECLOSED when shutdown or close begins.
  * From the loop thread, or on a loop without a bound, it never waits. A rate refusal
  * (EVL_EAGAIN) is returned at once: evl_loop_submit_retry_ns says how long to back off.
  * Thread-safe. Errors: EVL_EINVAL, EVL_ETIMEDOUT (still full at the timeout; nothing

@@ -1,7 +1,7 @@
 /*
  * The loop's wake-up channel: an eventfd on Linux, a non-blocking self-pipe elsewhere. A
  * producer that finds the loop asleep signals it; the loop drains it after waking. Callers
- * (src/core/submit.c) deduplicate signals so that at most one write happens per sleep.
+ * (src/core/submit/wake.c) deduplicate signals so that at most one write happens per sleep.
  */
 #ifndef EVL_BACKEND_WAKEUP_H
 #define EVL_BACKEND_WAKEUP_H

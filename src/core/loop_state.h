@@ -268,18 +268,7 @@ static inline void evl__timers_poll_ctl(struct evl_loop *loop)
  * thread; use evl__submitq_pending_locked before sleeping). */
 static inline int evl__submitq_pending(struct evl_loop *loop)
 {
-    struct evl__submitq *q = &loop->q;
-    if (evl__task_list_nonempty(&q->local) ||
-        atomic_load_explicit(&q->ctl_pending, memory_order_relaxed)) {
-        return 1;
-    }
-    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
-            return 1;
-        }
-    }
-    return 0;
+    return evl__submitq_has_work(&loop->q);
 }
 
 #endif

@@ -8,15 +8,12 @@
  * come first served. A producer flooding its lane fills its reserve and the pool; every other
  * producer still gets its lane's reserve, and the loop takes the lanes round robin, so no
  * producer starves however fast the others are. With E(c) = max(0, c - reserve) the pool
- * holds the sum of E over the lanes: a producer (under its lane's lock, so the only one
+ * holds the sum of E over the lanes: a producer (under its lane's exclusion, so the only one
  * raising that lane's count) reserves E(c + n) - E(c) in the pool before counting its n
  * slots; the loop, having consumed k slots, subtracts them and gives E(old) - E(old - k)
- * back. Both are atomic additions: the loop never locks, and producers lock only their lane.
- *
- * Waiting. A producer of evl_loop_submit_wait that finds no room announces itself in
- * `waiters` (seq_cst) under `mu`, checks once more, then sleeps on `cv`. The loop, after
- * giving slots back (seq_cst), reads `waiters` and only when it is nonzero takes `mu` to
- * broadcast: either it sees the waiter, or the waiter's check sees the space.
+ * back. A producer charges in batches (what it needs plus up to `batch` more, kept by its
+ * lane as credit for the fast path), the loop gives back once per stretch of tasks: the loop
+ * never locks, and producers pay one atomic charge per batch.
  *
  * Buckets. A generic cell rate algorithm: one word (the theoretical arrival time of the next
  * token) updated by compare-and-swap; a refusal tells when the next token comes.
@@ -107,7 +104,7 @@ int evl__overload_init(struct evl_loop *loop, const struct evl_loop_options *o)
 {
     uint64_t slots = o->max_queued_tasks;
     if (o->max_queued_bytes) {
-        uint64_t b = o->max_queued_bytes / sizeof(struct evl__task);
+        uint64_t b = o->max_queued_bytes / sizeof(struct evl__lane_slot);
         if (b == 0) {
             return EVL_EINVAL; /* less than one slot */
         }
@@ -134,6 +131,10 @@ int evl__overload_init(struct evl_loop *loop, const struct evl_loop_options *o)
     v->limit = (uint32_t)slots;
     v->reserve = v->limit / (2 * EVL__LANES);
     v->shared_cap = v->limit - v->reserve * EVL__LANES;
+    /* Credit a producer may hold unused: a quarter of a lane's reserve, so a lane that stays
+     * within its reserve never touches the shared pool, and what idle lanes keep back is a
+     * small part of the bound. */
+    v->batch = v->reserve / 4 < 64 ? v->reserve / 4 : 64;
     if (o->submit_rate > 0.0) {
         v->has_rate = 1;
         evl__bucket_init(&v->rate, o->submit_rate, burst_default(o->submit_rate, o->submit_burst),
@@ -155,8 +156,8 @@ int evl__overload_init(struct evl_loop *loop, const struct evl_loop_options *o)
     }
     pthread_condattr_destroy(&ca);
     loop->ovl = v;
-    for (unsigned i = 0; i < EVL__LANES; i++) {
-        atomic_fetch_or_explicit(&loop->q.lanes[i].closed, EVL__ADMIT_GATED, memory_order_relaxed);
+    if (v->has_rate) {
+        evl__submitq_gate(loop); /* every external push takes a token: the full path */
     }
     return 0;
 }
@@ -361,48 +362,41 @@ static inline uint32_t excess(const struct evl__overload *v, uint32_t c)
     return c > v->reserve ? c - v->reserve : 0;
 }
 
-int evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t n, int force)
+uint32_t evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t need, int force)
 {
     struct evl__overload *v = loop->ovl;
-    if (!v->limit) {
-        return 0;
-    }
     struct evl__ovl_lane *lane = &v->lane[li];
-    /* Only holders of this lane's lock raise the count, so c is at least the true value and
-     * need at least the true increase of the excess (E has nondecreasing steps). */
+    uint32_t want = force ? need : need + v->batch;
+    /* Only the lane's producer raises the count, so c is at least the true value and the
+     * room computed from it at most the true room. */
     uint32_t c = atomic_load_explicit(&lane->count, memory_order_relaxed);
-    uint32_t need = excess(v, c + n) - excess(v, c);
-    if (need) {
-        uint32_t old = atomic_fetch_add_explicit(&v->shared, need, memory_order_relaxed);
-        if (!force && old + need > v->shared_cap) {
-            atomic_fetch_sub_explicit(&v->shared, need, memory_order_relaxed);
-            return EVL_EAGAIN;
+    uint32_t s = atomic_load_explicit(&v->shared, memory_order_relaxed);
+    uint32_t take;
+    uint32_t xs;
+    for (;;) {
+        uint32_t room =
+            (c < v->reserve ? v->reserve - c : 0) + (s < v->shared_cap ? v->shared_cap - s : 0);
+        take = want < room ? want : room;
+        if (take < need) {
+            if (!force) {
+                return 0;
+            }
+            take = need;
+        }
+        xs = excess(v, c + take) - excess(v, c);
+        if (xs == 0 || atomic_compare_exchange_weak_explicit(
+                           &v->shared, &s, s + xs, memory_order_relaxed, memory_order_relaxed)) {
+            break;
         }
     }
-    uint32_t old = atomic_fetch_add_explicit(&lane->count, n, memory_order_relaxed);
-    uint32_t real = excess(v, old + n) - excess(v, old);
-    if (real < need) {
-        atomic_fetch_sub_explicit(&v->shared, need - real, memory_order_relaxed);
+    uint32_t old = atomic_fetch_add_explicit(&lane->count, take, memory_order_relaxed);
+    /* The loop may have lowered the count meanwhile (giving back its excess): the true
+     * increase of the excess is then smaller than the one reserved. */
+    uint32_t real = excess(v, old + take) - excess(v, old);
+    if (real < xs) {
+        atomic_fetch_sub_explicit(&v->shared, xs - real, memory_order_relaxed);
     }
-    return 0;
-}
-
-/* Subtracts n slots from lane li's count, giving its excess back to the pool. */
-static void lane_sub(struct evl__overload *v, unsigned li, uint32_t n)
-{
-    uint32_t old = atomic_fetch_sub_explicit(&v->lane[li].count, n, memory_order_seq_cst);
-    uint32_t freed = excess(v, old) - excess(v, old - n);
-    if (freed) {
-        atomic_fetch_sub_explicit(&v->shared, freed, memory_order_seq_cst);
-    }
-}
-
-void evl__overload_uncharge(struct evl_loop *loop, unsigned li, uint32_t n)
-{
-    struct evl__overload *v = loop->ovl;
-    if (v->limit) {
-        lane_sub(v, li, n);
-    }
+    return take;
 }
 
 void evl__overload_release(struct evl_loop *loop, unsigned li, uint32_t n)
@@ -411,7 +405,11 @@ void evl__overload_release(struct evl_loop *loop, unsigned li, uint32_t n)
     if (!v->limit || n == 0) {
         return;
     }
-    lane_sub(v, li, n);
+    uint32_t old = atomic_fetch_sub_explicit(&v->lane[li].count, n, memory_order_seq_cst);
+    uint32_t freed = excess(v, old) - excess(v, old - n);
+    if (freed) {
+        atomic_fetch_sub_explicit(&v->shared, freed, memory_order_seq_cst);
+    }
     if (atomic_load_explicit(&v->waiters, memory_order_seq_cst) != 0) {
         pthread_mutex_lock(&v->mu);
         pthread_cond_broadcast(&v->cv);
@@ -442,37 +440,67 @@ static int admission_closed(struct evl_loop *loop, unsigned li)
             (EVL__ADMIT_CLOSED | EVL__ADMIT_EXTERNAL)) != 0;
 }
 
-int evl__overload_wait(struct evl_loop *loop, unsigned li, uint32_t n, uint64_t until)
+/*
+ * Waiting. A producer that finds no room joins the queue under `mu` and announces itself in
+ * `waiters` (seq_cst), checks once more, then sleeps on `cv`. The loop, after giving slots
+ * back (seq_cst), reads `waiters` and only when it is nonzero takes `mu` to broadcast: either
+ * it sees the waiter, or the waiter's check sees the space. Only the first in line tries, and
+ * it pushes before it leaves the queue, so waiters are served in arrival order.
+ */
+void evl__overload_wait_enter(struct evl_loop *loop, struct evl__waiter *w)
 {
     struct evl__overload *v = loop->ovl;
-    if (!v->limit) {
-        return EVL_EAGAIN; /* a rate refusal is not waited for */
-    }
-    atomic_fetch_add_explicit(&v->waits, 1, memory_order_relaxed);
-    int rc = 0;
+    w->next = NULL;
     pthread_mutex_lock(&v->mu);
+    if (v->wq_tail) {
+        v->wq_tail->next = w;
+    } else {
+        v->wq_head = w;
+    }
+    v->wq_tail = w;
+    atomic_fetch_add_explicit(&v->waits, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&v->waiters, 1, memory_order_seq_cst);
+}
+
+int evl__overload_wait_turn(struct evl_loop *loop, struct evl__waiter *w, unsigned li, uint32_t n,
+                            uint64_t until)
+{
+    struct evl__overload *v = loop->ovl;
     for (;;) {
         if (admission_closed(loop, li)) {
-            rc = EVL_ECLOSED;
-            break;
+            return EVL_ECLOSED;
         }
-        if (room_for(v, li, n)) {
-            break;
+        if (v->wq_head == w && room_for(v, li, n)) {
+            return 0;
         }
-        uint64_t now = evl__monotonic_ns();
-        if (now >= until) {
-            rc = EVL_ETIMEDOUT;
-            break;
+        if (evl__monotonic_ns() >= until) {
+            return EVL_ETIMEDOUT;
         }
         struct timespec ts;
         ts.tv_sec = (time_t)(until / UINT64_C(1000000000));
         ts.tv_nsec = (long)(until % UINT64_C(1000000000));
         pthread_cond_timedwait(&v->cv, &v->mu, &ts);
     }
+}
+
+void evl__overload_wait_leave(struct evl_loop *loop, struct evl__waiter *w)
+{
+    struct evl__overload *v = loop->ovl;
+    struct evl__waiter **pp = &v->wq_head;
+    struct evl__waiter *prev = NULL;
+    while (*pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = w->next;
+    if (v->wq_tail == w) {
+        v->wq_tail = prev;
+    }
     atomic_fetch_sub_explicit(&v->waiters, 1, memory_order_seq_cst);
+    if (v->wq_head) {
+        pthread_cond_broadcast(&v->cv); /* the next in line may try now */
+    }
     pthread_mutex_unlock(&v->mu);
-    return rc;
 }
 
 /* ---- public queries ------------------------------------------------------------------------- */
@@ -502,11 +530,7 @@ int evl_loop_overload_stats(const struct evl_loop *loop, struct evl_overload_sta
         out->refused_closed = atomic_load_explicit(&w->refused_closed, memory_order_relaxed);
         out->waits = atomic_load_explicit(&w->waits, memory_order_relaxed);
         out->wait_timeouts = atomic_load_explicit(&w->wait_timeouts, memory_order_relaxed);
-        uint64_t queued = 0;
-        for (unsigned i = 0; i < EVL__LANES; i++) {
-            queued += atomic_load_explicit(&w->lane[i].count, memory_order_relaxed);
-        }
-        out->queued_slots = queued;
+        out->queued_slots = evl__submitq_queued(l);
         out->queue_limit_slots = v->limit;
     }
     return 0;

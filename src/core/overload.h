@@ -4,8 +4,9 @@
  * and the rate-limited warning that reports them. Private to libevl.
  *
  * Only loops whose options ask for a bound or a rate get this state (loop->ovl); the
- * submit fast paths never read it: evl__overload_init marks every lane EVL__ADMIT_GATED,
- * which sends producers to submit() (see submit.c).
+ * submit fast path never reads it: a bound is charged in batches by the full path (the lane
+ * keeps the surplus as credit), and a rate marks every lane EVL__ADMIT_GATED, which sends
+ * producers to the full path (see src/core/submit/submit.c).
  */
 #ifndef EVL_CORE_OVERLOAD_H
 #define EVL_CORE_OVERLOAD_H
@@ -63,10 +64,16 @@ int evl__bucket_take(struct evl__bucket *b, uint64_t now_ns, uint64_t *retry_ns)
 void evl__bucket_refund(struct evl__bucket *b);
 void evl__bucket_init(struct evl__bucket *b, double rate, uint32_t burst, uint64_t now_ns);
 
-/* Per lane: the slots its producers have queued (producers add under the lane lock, the
- * loop subtracts what it consumed), on a line of its own. */
+/* Per lane: the slots charged to the bound (queued, plus the lane's unused credit; see
+ * src/core/submit/submit.c), raised by the lane's producer and lowered by the loop, on a line
+ * of its own. */
 struct evl__ovl_lane {
     alignas(EVL__PAIR) _Atomic uint32_t count;
+};
+
+/* A producer waiting for space in evl_loop_submit_wait: waiters are served in arrival order. */
+struct evl__waiter {
+    struct evl__waiter *next;
 };
 
 /* Padding is deliberate: producer-written lines are kept apart. */
@@ -74,14 +81,17 @@ struct evl__overload { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct evl__ovl_lane lane[EVL__LANES];
     /* Slots held beyond the lanes' reserves, against shared_cap. */
     alignas(EVL__PAIR) _Atomic uint32_t shared;
-    _Atomic uint32_t waiters; /* producers inside evl_loop_submit_wait's wait */
+    _Atomic uint32_t waiters; /* producers in the waiters' queue */
     uint32_t limit;           /* the bound in slots; 0: none */
     uint32_t reserve;         /* slots each lane may always hold (fairness) */
     uint32_t shared_cap;      /* limit - EVL__LANES x reserve */
+    uint32_t batch;           /* slots a producer charges beyond its need (its credit) */
     int has_rate;
     struct evl__bucket rate;
     pthread_mutex_t mu; /* waiting producers only; the loop takes it only if there are any */
     pthread_cond_t cv;
+    struct evl__waiter *wq_head; /* the waiters' queue (under mu) */
+    struct evl__waiter *wq_tail;
     /* Counters (evl_loop_overload_stats). */
     alignas(EVL__PAIR) _Atomic uint64_t refused_full;
     _Atomic uint64_t refused_rate;
@@ -147,17 +157,22 @@ void evl__budgets_init(struct evl_loop *loop, const struct evl_loop_options *o);
 
 /* The loop-wide bucket, before a producer's push (thread-safe): 0 or EVL_EAGAIN. */
 int evl__overload_rate_admit(struct evl_loop *loop);
-/* Counts n slots on lane li against the bound, under that lane's lock: 0, or EVL_EAGAIN
- * (nothing counted). force (the library's own completions): always counted. */
-int evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t n, int force);
-/* Takes back a charge whose push failed (under the lane lock, or after it). */
-void evl__overload_uncharge(struct evl_loop *loop, unsigned li, uint32_t n);
+/* Charges at least need slots to lane li (under the lane's exclusion), and up to `batch`
+ * more if there is room; returns the slots charged, or 0 (nothing charged) when need does not
+ * fit. force (the library's own completions): need is always charged. */
+uint32_t evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t need, int force);
 /* The loop consumed (ran or discarded) n slots of lane li: frees them and wakes waiting
  * producers if there are any. Loop thread. */
 void evl__overload_release(struct evl_loop *loop, unsigned li, uint32_t n);
-/* Waits (not under any lock) until n slots of lane li could be admitted, admission closed,
- * or the monotonic time until: 0 (try again), EVL_ETIMEDOUT or EVL_ECLOSED. */
-int evl__overload_wait(struct evl_loop *loop, unsigned li, uint32_t n, uint64_t until);
+/* The waiters' queue of evl_loop_submit_wait. enter: joins the queue (at its end) and holds
+ * the queue's lock; turn: waits (the lock released meanwhile) until w is first in line and n
+ * slots of lane li could be admitted: 0 (try the push now, still first and holding the lock),
+ * EVL_ETIMEDOUT (monotonic time until passed) or EVL_ECLOSED; leave: leaves the queue, lets
+ * the next waiter try and releases the lock. */
+void evl__overload_wait_enter(struct evl_loop *loop, struct evl__waiter *w);
+int evl__overload_wait_turn(struct evl_loop *loop, struct evl__waiter *w, unsigned li, uint32_t n,
+                            uint64_t until);
+void evl__overload_wait_leave(struct evl_loop *loop, struct evl__waiter *w);
 /* Wakes every waiting producer (admission closed). Thread-safe. */
 void evl__overload_wake_all(struct evl_loop *loop);
 /* Counts a refused external submission (EVL_EAGAIN, EVL_ETIMEDOUT, EVL_ECLOSED) and logs

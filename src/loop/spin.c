@@ -111,31 +111,13 @@ static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
  * the producers' lines without writing them. */
 static int spin_found(struct evl_loop *loop)
 {
-    struct evl__submitq *q = &loop->q;
-    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if ((used & 1) && evl__lane_nonempty(&q->lanes[i])) {
-            return 1;
-        }
-    }
-    return atomic_load_explicit(&q->ctl_pending, memory_order_relaxed) ||
-           atomic_load_explicit(&loop->stop, memory_order_relaxed);
+    return evl__submitq_pending(loop) || atomic_load_explicit(&loop->stop, memory_order_relaxed);
 }
 
 /* Slots published and not yet taken, over the lanes in use (a hint; reads only). */
 static uint32_t lanes_backlog(struct evl_loop *loop)
 {
-    struct evl__submitq *q = &loop->q;
-    uint32_t n = 0;
-    uint32_t used = atomic_load_explicit(&q->used, memory_order_relaxed);
-    for (uint32_t i = 0; used != 0; i++, used >>= 1) {
-        if (used & 1) {
-            struct evl__lane *l = &q->lanes[i];
-            l->seen = atomic_load_explicit(&l->tail, memory_order_acquire);
-            n += l->seen - l->head;
-        }
-    }
-    return n;
+    return evl__submitq_scan(&loop->q, 1);
 }
 
 /*

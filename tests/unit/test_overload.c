@@ -658,6 +658,203 @@ TEST(bound_is_fair_to_a_gentle_producer_next_to_a_flood) /* labels: real-time */
     ASSERT_OK(evl_loop_free(loop));
 }
 
+/* The bound is charged in batches: the lane keeps the surplus as credit for its fast path,
+ * and the queue's figure in the stats is what is queued, not what is charged. */
+struct probe {
+    struct evl_loop *loop;
+    uint64_t accepted;
+    int rc;
+    uintptr_t me;   /* the producer's thread id */
+    uintptr_t seen; /* the lane owner it saw after BIAS_PROBE tasks */
+};
+
+enum { BIAS_PROBE = 5000 };
+
+static void *submit_one_task(void *p)
+{
+    struct probe *pr = p;
+    pr->rc = evl_loop_submit(pr->loop, count_task, NULL);
+    return NULL;
+}
+
+TEST(bound_charges_in_batches_and_reports_what_is_queued)
+{
+    struct evl_loop *loop = bounded_loop(4096);
+    struct evl__overload *v = loop->ovl;
+    ASSERT_UEQ(v->reserve, 256);
+    ASSERT_UEQ(v->batch, 64);
+    struct probe pr = {loop, 0, 1, 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, submit_one_task, &pr), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_OK(pr.rc);
+    uint64_t charged = 0;
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        charged += atomic_load(&v->lane[i].count);
+    }
+    ASSERT_UEQ(charged, 1 + v->batch); /* the task and the lane's credit */
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, 1);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_UEQ(runs, 1);
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, 0);
+    charged = 0;
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        charged += atomic_load(&v->lane[i].count);
+    }
+    ASSERT_UEQ(charged, v->batch); /* the credit stays with the lane, within its reserve */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Fills until refused, noting the lane's owner after BIAS_PROBE tasks. */
+static void *bias_then_fill(void *p)
+{
+    struct probe *pr = p;
+    pr->me = evl__thread_id();
+    for (;;) {
+        int rc = evl_loop_submit(pr->loop, count_task, NULL);
+        if (rc != 0) {
+            pr->rc = rc;
+            return NULL;
+        }
+        if (++pr->accepted == BIAS_PROBE) {
+            for (unsigned i = 0; i < EVL__LANES; i++) {
+                uintptr_t o = atomic_load(&pr->loop->q.lanes[i].owner);
+                if (o == pr->me) {
+                    pr->seen = o;
+                }
+            }
+        }
+    }
+}
+
+/* A bound no longer keeps a hot lane locked: the producer gets the lane's bias (plain stores
+ * per task) and the bound still holds to the slot. */
+TEST(bounded_lane_is_biased_and_the_bound_stays_exact)
+{
+    struct evl_loop *loop = bounded_loop(65536);
+    struct evl__overload *v = loop->ovl;
+    struct probe pr = {loop, 0, 0, 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, bias_then_fill, &pr), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_ERR(EVL_EAGAIN, pr.rc);
+    ASSERT_UEQ(pr.accepted, v->reserve + v->shared_cap);
+    if (evl__submit_asym_available()) {
+        ASSERT_TRUE(pr.seen == pr.me);
+    }
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, pr.accepted);
+    ASSERT_UEQ(st.refused_full, 1);
+    int more;
+    while ((more = evl_loop_run(loop, EVL_RUN_NOWAIT)) == 1) {
+    }
+    ASSERT_EQ(more, 0);
+    ASSERT_UEQ(runs, pr.accepted);
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.queued_slots, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Waiters in evl_loop_submit_wait are served in arrival order. They share one lane (so the
+ * loop runs their tasks in the order they were admitted): a thread's lane is assigned round
+ * robin on its first submit, so EVL__LANES - 1 other threads take a lane between two
+ * waiters. */
+enum { FIFO_WAITERS = 4 };
+
+static int fifo_order[FIFO_WAITERS];
+static int fifo_n;
+
+static void order_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    if (fifo_n < FIFO_WAITERS) {
+        fifo_order[fifo_n] = (int)(intptr_t)arg;
+    }
+    fifo_n++;
+}
+
+struct fifo_waiter {
+    struct evl_loop *loop;
+    int id;
+    int fill; /* fill the queue first (the first waiter) */
+    int rc;
+};
+
+static void *fifo_waiter_main(void *p)
+{
+    struct fifo_waiter *w = p;
+    if (w->fill) {
+        while (evl_loop_submit(w->loop, count_task, NULL) == 0) {
+        }
+    }
+    w->rc = evl_loop_submit_wait(w->loop, order_task, NULL, (void *)(intptr_t)w->id,
+                                 UINT64_C(20000000000));
+    return NULL;
+}
+
+static void noop_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+static void *take_a_lane(void *p)
+{
+    ASSERT_OK(evl_loop_submit((struct evl_loop *)p, noop_task, NULL));
+    return NULL;
+}
+
+TEST(submit_wait_serves_waiters_in_arrival_order) /* labels: real-time */
+{
+    struct evl_loop *loop = bounded_loop(16); /* reserve 1 per lane, shared 8, no credit */
+    struct evl_loop *other;
+    ASSERT_OK(evl_loop_new(&other, NULL));
+    fifo_n = 0;
+    struct fifo_waiter w[FIFO_WAITERS];
+    pthread_t t[FIFO_WAITERS];
+    for (int k = 0; k < FIFO_WAITERS; k++) {
+        if (k > 0) {
+            for (int j = 0; j < EVL__LANES - 1; j++) {
+                pthread_t d;
+                ASSERT_EQ(pthread_create(&d, NULL, take_a_lane, other), 0);
+                ASSERT_EQ(pthread_join(d, NULL), 0);
+            }
+        }
+        w[k] = (struct fifo_waiter){loop, k + 1, k == 0, 1};
+        ASSERT_EQ(pthread_create(&t[k], NULL, fifo_waiter_main, &w[k]), 0);
+        struct evl_overload_stats st;
+        do { /* in line before the next one starts */
+            sleep_ms(1);
+            ASSERT_OK(evl_loop_overload_stats(loop, &st));
+        } while (st.waits < (uint64_t)k + 1);
+    }
+    uint64_t filled = runs;
+    ASSERT_UEQ(filled, 0);
+    /* Frees the filler's slots; the waiters get in one by one, first come first served. */
+    while (fifo_n < FIFO_WAITERS) {
+        ASSERT_TRUE(evl_loop_run(loop, EVL_RUN_NOWAIT) >= 0);
+        sleep_ms(1);
+    }
+    for (int k = 0; k < FIFO_WAITERS; k++) {
+        ASSERT_EQ(pthread_join(t[k], NULL), 0);
+        ASSERT_OK(w[k].rc);
+        ASSERT_EQ(fifo_order[k], k + 1);
+    }
+    /* The premise: every task of the test went through one lane. */
+    int lanes_used = 0;
+    for (unsigned i = 0; i < EVL__LANES; i++) {
+        lanes_used += atomic_load(&loop->q.lanes[i].tail) != 0;
+    }
+    ASSERT_EQ(lanes_used, 1);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_OK(evl_loop_close(other)); /* the lane takers' tasks are dropped */
+    ASSERT_OK(evl_loop_free(other));
+}
+
 /* ---- token buckets -------------------------------------------------------------------------- */
 
 static struct evl_loop *rate_loop(double rate, uint32_t burst)
