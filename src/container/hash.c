@@ -2,6 +2,7 @@
  * The id -> record hash (see hash.h for the layout and the rules).
  */
 #include "container/hash.h"
+#include "container/mem.h"
 
 #include "evl/errno.h"
 
@@ -9,23 +10,6 @@
 
 #define MIN_CAP UINT32_C(16)
 #define MAX_CAP (UINT32_C(1) << 31)
-
-static void *hash_malloc(const struct evl_allocator *a, size_t n)
-{
-    return a ? a->malloc_fn(a->ud, n) : evl_malloc(n);
-}
-
-static void hash_free(const struct evl_allocator *a, void *p)
-{
-    if (!p) {
-        return;
-    }
-    if (a) {
-        a->free_fn(a->ud, p);
-    } else {
-        evl_free(p);
-    }
-}
 
 static inline uint32_t home_of(const struct evl__hash *h, uint64_t key)
 {
@@ -59,6 +43,7 @@ static void place(struct evl__hash *h, uint64_t key, void *val)
     h->slots[i].key = key;
     h->slots[i].val = val;
     h->used++;
+    h->count++;
 }
 
 void evl__hash_init(struct evl__hash *h, const struct evl_allocator *alloc)
@@ -69,7 +54,7 @@ void evl__hash_init(struct evl__hash *h, const struct evl_allocator *alloc)
 
 void evl__hash_deinit(struct evl__hash *h)
 {
-    hash_free(h->alloc, h->slots);
+    evl__mem_free(h->alloc, h->slots);
     evl__hash_init(h, h->alloc);
 }
 
@@ -87,7 +72,7 @@ int evl__hash_reserve(struct evl__hash *h, uint32_t more)
         }
         ncap *= 2;
     }
-    struct evl__hash_entry *ns = hash_malloc(h->alloc, (size_t)ncap * sizeof(*ns));
+    struct evl__hash_entry *ns = evl__mem_alloc(h->alloc, (size_t)ncap * sizeof(*ns));
     if (!ns) {
         return EVL_ENOMEM;
     }
@@ -101,18 +86,20 @@ int evl__hash_reserve(struct evl__hash *h, uint32_t more)
     h->mask = ncap - 1;
     h->shift = 64 - log2;
     h->used = 0;
+    h->count = h->has_zero;
     for (uint32_t i = 0; i < cap; i++) {
         if (old[i].key != 0) {
             place(h, old[i].key, old[i].val);
         }
     }
-    hash_free(h->alloc, old);
+    evl__mem_free(h->alloc, old);
     return 0;
 }
 
 int evl__hash_put(struct evl__hash *h, uint64_t key, void *val)
 {
     if (key == 0) {
+        h->count += !h->has_zero;
         h->has_zero = 1;
         h->zero_val = val;
         return 0;
@@ -165,6 +152,7 @@ static void delete_at(struct evl__hash *h, uint32_t i)
     h->slots[i].key = 0;
     h->slots[i].val = NULL;
     h->used--;
+    h->count--;
 }
 
 int evl__hash_remove(struct evl__hash *h, uint64_t key, void **val)
@@ -177,6 +165,7 @@ int evl__hash_remove(struct evl__hash *h, uint64_t key, void **val)
         v = h->zero_val;
         h->has_zero = 0;
         h->zero_val = NULL;
+        h->count--;
     } else {
         uint32_t i = slot_of(h, key);
         if (i == UINT32_MAX) {
@@ -224,12 +213,16 @@ int evl__hash_next(const struct evl__hash *h, uint32_t *cursor, uint64_t *key, v
  *   4. used counts the occupied slots;
  *   5. every entry is reachable from its home: no empty slot between them;
  *   6. no key is stored twice (the first match on the probe path is the entry itself);
- *   7. has_zero is 0 or 1, and zero_val is NULL without key 0.
+ *   7. has_zero is 0 or 1, and zero_val is NULL without key 0;
+ *   8. count is used + has_zero.
  */
 int evl__hash_check(const struct evl__hash *h)
 {
     if (h->has_zero > 1 || (!h->has_zero && h->zero_val != NULL)) {
         return 7;
+    }
+    if (h->count != h->used + h->has_zero) {
+        return 8;
     }
     if (!h->slots) {
         return h->mask == 0 && h->used == 0 ? 0 : 1;

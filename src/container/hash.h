@@ -33,6 +33,7 @@ struct evl__hash {
     uint32_t mask;                 /* capacity - 1 (a power of two), or 0 without slots */
     uint32_t shift;                /* 64 - log2(capacity): the hash keeps the product's top bits */
     uint32_t used;                 /* slots holding a key (key 0 not counted) */
+    uint32_t count;                /* keys present: used, plus 1 if key 0 is present */
     uint32_t has_zero;             /* 1 if key 0 is present (its value in zero_val) */
     void *zero_val;
     const struct evl_allocator *alloc; /* NULL: the process-wide allocator (evl_malloc) */
@@ -47,7 +48,7 @@ void evl__hash_deinit(struct evl__hash *h);
 /* Number of keys present. */
 static inline uint32_t evl__hash_count(const struct evl__hash *h)
 {
-    return h->used + h->has_zero;
+    return h->count;
 }
 
 /* Makes room for `more` insertions of new keys, so that they cannot fail. Returns 0 or

@@ -23,6 +23,8 @@
 #include "evl/timer.h"
 
 #include "backend/wakeup.h"
+#include "base/compiler.h"
+#include "core/timer/timer.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -30,36 +32,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define EVL__CACHELINE 64
-
 struct evl__overload; /* src/core/overload.h */
-
-/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__NOINLINE __attribute__((noinline))
-#else
-#define EVL__NOINLINE
-#endif
-
-/* Start fetching a cache line that is about to be read or written (hints; nothing
- * elsewhere). */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__PREFETCH_R(p) __builtin_prefetch((p), 0)
-#define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
-#else
-#define EVL__PREFETCH_R(p) ((void)(p))
-#define EVL__PREFETCH_W(p) ((void)(p))
-#endif
-
-/* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
-#define EVL__ASSERT(cond) assert(cond)
-
-/* Inlines a helper that several callers share into the hot one (the timer arming path). */
-#if defined(__GNUC__) || defined(__clang__)
-#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define EVL__ALWAYS_INLINE inline
-#endif
 
 /* ------------------------------------------------------------------------------------------
  * Task storage: 16 bytes per task. A task submitted with a discard callback takes two slots:
@@ -125,96 +98,6 @@ static inline int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl
     return 0;
 }
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r);
-
-/* ------------------------------------------------------------------------------------------
- * Timers (src/core/timer.c). A record is 48 bytes; the heap holds 8-byte slots (a 32-bit
- * coarse deadline key and a record index); the id table holds 4-byte indices at a load factor
- * of at most 1/2: 64 bytes per pending timer with a full pool.
- */
-struct evl__timer {
-    uint64_t deadline; /* ns on the loop clock */
-    uint64_t id;
-    evl_timer_cb cb;
-    void *arg;
-    uint64_t meta; /* period ms (bits 0-42) | nesting (43-55) | flags (56-63) */
-    uint32_t seq;  /* FIFO order among equal deadlines (wrap-around compare) */
-    uint32_t pos;  /* heap index, next index (lane/immediate/free lists), or EVL__POS_RUNNING */
-};
-
-/* A run: timers armed in (deadline, seq) order, linked through `pos` from head to tail. Its
- * front is always a live timer; cancelled ones behind it are skipped when they reach the
- * front (lazy deletion). The front's (deadline, seq) is kept here so that ordering the runs
- * reads no record. */
-#define EVL__TIMER_RUNS 128
-struct evl__timer_run {
-    uint64_t front_deadline;
-    uint64_t tail_deadline; /* an arming timer compares with it: no read of the tail record */
-    uint32_t front_seq;
-    uint32_t head;
-    uint32_t tail;
-    uint32_t len;       /* records linked, cancelled ones included */
-    uint32_t cancelled; /* cancelled records still linked */
-    uint32_t hpos;      /* index in run_heap while non-empty */
-};
-
-/* A heap slot: the deadline's coarse key (see key_of in timer.c) next to the record index,
- * so a sift compares slots without touching records unless two keys are equal. */
-struct evl__heap_slot {
-    uint32_t key;
-    uint32_t idx;
-};
-
-struct evl__timers {
-    struct evl__timer *recs;
-    uint32_t rec_cap;
-    uint32_t rec_used;           /* records [0, rec_used) were handed out at least once */
-    uint32_t free_head;          /* freed records, linked through pos; EVL__NONE when empty */
-    struct evl__heap_slot *heap; /* rec_cap slots, HEAP_PAD spare ones before (timer.c) */
-    uint32_t heap_shift;         /* heap - heap_shift is the allocation */
-    uint32_t heap_len;
-    uint64_t id_next; /* the loop thread's block of ids: [id_next, id_end) */
-    uint64_t id_end;
-    uint64_t key_base; /* loop-clock ns that heap key 0 stands for */
-    uint64_t now_hint; /* the latest clock read on the loop thread (a base for keys) */
-    uint32_t *table;   /* id & table_mask -> record index + 1; 0 = empty slot */
-    uint32_t table_mask;
-    uint32_t *ovf; /* ids that collided in `table`: open addressing, same values */
-    uint32_t ovf_mask;
-    uint32_t ovf_shift; /* 64 - log2(overflow size): the hash keeps the product's top bits */
-    uint32_t ovf_count;
-    /* Runs: sorted lists of timers (see "runs" in timer.c), and a binary heap of the
-     * non-empty ones ordered by their fronts. */
-    struct evl__timer_run runs[EVL__TIMER_RUNS];
-    uint8_t run_heap[EVL__TIMER_RUNS];
-    uint32_t run_heap_len;
-    uint32_t imm_head; /* immediates, FIFO through pos */
-    uint32_t imm_tail;
-    uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
-    uint32_t live;      /* pending timers and intervals (not cleared or fired) */
-    uint32_t seq;
-    uint32_t ref_count;   /* pending ref'd timers and immediates */
-    uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
-    uint64_t *tombstones; /* ids cleared on the loop before their foreign set arrived */
-    uint32_t tomb_len;
-    uint32_t tomb_cap;
-    _Atomic uint32_t foreign_sets; /* cross-thread sets queued, not yet processed */
-};
-
-int evl__timers_init(struct evl_loop *loop);
-void evl__timers_deinit(struct evl_loop *loop);
-/* Nonzero if timers (not immediates) are pending. */
-static inline int evl__timers_any(const struct evl__timers *T)
-{
-    return T->heap_len != 0 || T->run_heap_len != 0;
-}
-/* Timer phase: runs every timer due at loop->now. */
-void evl__timers_run(struct evl_loop *loop);
-/* Check phase: runs the immediates queued before the phase began. */
-void evl__immediates_run(struct evl_loop *loop);
-/* Cancels every pending timer and immediate (teardown). */
-void evl__timers_cancel_all(struct evl_loop *loop);
-/* Nanoseconds until the next timer deadline (0 if due), or -1 without timers. */
-int64_t evl__timers_timeout(struct evl_loop *loop, uint64_t now);
 
 /* ------------------------------------------------------------------------------------------
  * Submission queue (src/core/submit.c). Each producer thread appends to its lane under that
@@ -342,8 +225,6 @@ static inline int evl__task_list_nonempty(const struct evl__task_list *l)
  * takes the whole queued list (loop thread; NULL if none). */
 int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg);
 struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop);
-/* Applies queued cross-thread timer operations (timer.c); drop: free them unapplied. */
-void evl__timers_apply_ctl(struct evl_loop *loop, int drop);
 
 /* Closes admission. With drop: takes every queued task and calls its discard callback
  * (each one counted in loop->discarded). Returns nonzero if tasks are still queued (only

@@ -320,10 +320,14 @@ TEST(hash_check_rejects_corruption)
     }
     ASSERT_UEQ(h.mask, 15);
     ASSERT_EQ(evl__hash_check(&h), 0);
-    /* 4: a lost count. */
+    /* 4: a count of used slots that does not match the slots. */
     h.used++;
+    h.count++;
     ASSERT_EQ(evl__hash_check(&h), 4);
+    /* 8: a total count that does not match. */
     h.used--;
+    ASSERT_EQ(evl__hash_check(&h), 8);
+    h.count--;
     /* 5: a hole between an entry and its home (slots 3, 4, 5 hold the cluster). */
     struct evl__hash_entry mid = h.slots[4];
     h.slots[4].key = 0;

@@ -1,0 +1,51 @@
+/*
+ * Compiler helpers shared by every floor of libevl: cache-line size, inlining control,
+ * prefetch hints and the internal assertions. Includes nothing of the project.
+ */
+#ifndef EVL_BASE_COMPILER_H
+#define EVL_BASE_COMPILER_H
+
+#include <assert.h>
+
+#define EVL__CACHELINE 64
+
+/* Keeps a cold path (pool growth) out of the hot function that calls it once. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__NOINLINE __attribute__((noinline))
+#else
+#define EVL__NOINLINE
+#endif
+
+/* Start fetching a cache line that is about to be read or written (hints; nothing
+ * elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__PREFETCH_R(p) __builtin_prefetch((p), 0)
+#define EVL__PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define EVL__PREFETCH_R(p) ((void)(p))
+#define EVL__PREFETCH_W(p) ((void)(p))
+#endif
+
+/* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
+#define EVL__ASSERT(cond) assert(cond)
+
+/* A container's invariant walk (its *_check(), 0 when valid) at a mutation point, in debug
+ * and sanitizer builds only; n is the container's size. A walk costs O(n) per operation, so
+ * it runs while n is at most EVL__CHECK_SMALL: every structural case occurs at small sizes,
+ * and the tests that build large containers stay linear. With NDEBUG (release and
+ * RelWithDebInfo, the builds `make bench` measures) neither n nor the walk is evaluated. */
+#define EVL__CHECK_SMALL 256
+#ifdef NDEBUG
+#define EVL__CHECK_WALK(n, check) ((void)0)
+#else
+#define EVL__CHECK_WALK(n, check) EVL__ASSERT((n) > EVL__CHECK_SMALL || (check) == 0)
+#endif
+
+/* Inlines a helper that several callers share into the hot one (the timer arming path). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EVL__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EVL__ALWAYS_INLINE inline
+#endif
+
+#endif
