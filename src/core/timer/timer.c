@@ -34,15 +34,8 @@
 #define F_CANCELLED EVL__TIMER_CANCELLED
 #define F_RUN       EVL__TIMER_IN_RUN
 
-#define NS_PER_MS UINT64_C(1000000)
-
 /* held[] is indexed by the limit kind. */
 _Static_assert(EVL__LIMIT_TIMERS == 0 && EVL__LIMIT_IMMEDIATES == 1, "held[] layout");
-
-static inline uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    return a + b < a ? UINT64_MAX : a + b;
-}
 
 int evl__timers_check(const struct evl__timers *T)
 {
@@ -206,18 +199,6 @@ static inline void timer_insert(struct evl__timers *T, uint32_t idx)
 
 /* ---- scheduling ------------------------------------------------------------------------ */
 
-/* A foreign thread's id: one atomic add; past the limit the counter keeps counting failures
- * harmlessly (it would take 2^64 calls to wrap). */
-static int next_id_shared(struct evl_loop *loop, uint64_t *id)
-{
-    uint64_t v = atomic_fetch_add_explicit(&loop->next_id, 1, memory_order_relaxed);
-    if (v > EVL_TIMER_ID_MAX) {
-        return EVL_ERANGE;
-    }
-    *id = v;
-    return 0;
-}
-
 /* The loop thread's id: taken from a block reserved with one atomic add per ID_BLOCK ids, so
  * the common path is a compare and an increment of loop-thread fields. Ids stay unique and
  * never reused; they are increasing per thread, not across threads. */
@@ -317,117 +298,21 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
     return 0;
 }
 
-/* A set made on another thread, applied by the loop. */
-struct timer_msg {
-    struct evl__ctl link; /* first: the queue links messages through it */
-    evl_timer_cb cb;
-    void *arg;
-    uint64_t id;
-    uint64_t deadline;
-    uint64_t period;
-    uint64_t flags;
-    int clear;
-};
-
-static int tomb_take(struct evl__timers *T, uint64_t id)
+int evl__timers_arm_queued(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
+                           uint64_t deadline, uint64_t period, uint64_t flags)
 {
-    for (uint32_t i = 0; i < T->tomb_len; i++) {
-        if (T->tombstones[i] == id) {
-            T->tombstones[i] = T->tombstones[--T->tomb_len];
-            return 1;
-        }
-    }
-    return 0;
+    return arm_new(loop, id, cb, arg, deadline, period, flags, 1, 1);
 }
 
-static int clear_local(struct evl_loop *loop, uint64_t id);
-
-/* A queued set leaves the queue (applied or dropped). */
-static void msg_done(struct evl_loop *loop, const struct timer_msg *m, int applied)
+int evl__timers_reserve(struct evl_loop *loop, uint64_t flags)
 {
-    struct evl__timers *T = &loop->timers;
-    if (!applied) {
-        limit_release(loop, (m->flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS);
-    }
-    if (atomic_fetch_sub(&T->foreign_sets, 1) == 1) {
-        T->tomb_len = 0; /* no queued set can match them any more */
-    }
-}
-
-static void msg_apply(struct evl_loop *loop, struct timer_msg *m)
-{
-    if (m->clear) {
-        (void)clear_local(loop, m->id);
-        return;
-    }
-    int applied = 0;
-    if (!tomb_take(&loop->timers, m->id)) {
-        int rc = arm_new(loop, m->id, m->cb, m->arg, m->deadline, m->period, m->flags, 1, 1);
-        if (rc != 0) {
-            evl_log(loop, EVL_LOG_ERROR, "timer", "cross-thread timer %llu dropped: out of memory",
-                    (unsigned long long)m->id);
-        }
-        applied = rc == 0;
-    }
-    msg_done(loop, m, applied);
-}
-
-void evl__timers_apply_ctl(struct evl_loop *loop, int drop)
-{
-    struct evl__ctl *c = evl__submitq_take_ctl(loop);
-    while (c) {
-        struct evl__ctl *next = c->next;
-        struct timer_msg *m = (struct timer_msg *)c;
-        if (!drop) {
-            msg_apply(loop, m);
-        } else if (!m->clear) {
-            msg_done(loop, m, 0);
-        }
-        evl__loop_free(loop, m);
-        c = next;
-    }
-}
-
-/* The other-thread half of schedule(): the set travels as a message, applied in order with
- * the clears at the next timer phase. The sandbox limit is reserved here, so a set over it
- * fails now. Out of line: the loop thread's set stays short. */
-EVL__NOINLINE static int schedule_foreign(struct evl_loop *loop, evl_timer_cb cb, void *arg,
-                                          uint64_t delay_ms, uint64_t period, uint64_t flags,
-                                          uint64_t *id_out)
-{
-    uint64_t id;
-    int rc = next_id_shared(loop, &id);
-    if (rc != 0) {
-        return rc;
-    }
-    struct timer_msg *m = evl__loop_malloc(loop, sizeof(*m));
-    if (!m) {
-        return EVL_ENOMEM;
-    }
     enum evl__limit_kind kind = (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS;
-    rc = loop->budgets.limit[kind] != 0 ? limit_reserve(loop, kind) : 0;
-    if (rc != 0) {
-        evl__loop_free(loop, m);
-        return rc;
-    }
-    uint64_t deadline = 0;
-    if (!(flags & F_IMMEDIATE)) {
-        /* A fresh clock read: never a cached tick (stale after idle periods). */
-        deadline = add_sat(evl__loop_clock(loop), delay_ms * NS_PER_MS);
-    }
-    *m = (struct timer_msg){{NULL}, cb, arg, id, deadline, period, flags, 0};
-    atomic_fetch_add(&loop->timers.foreign_sets, 1);
-    rc = evl__submitq_post_ctl(loop, &m->link);
-    if (rc != 0) {
-        atomic_fetch_sub(&loop->timers.foreign_sets, 1);
-        limit_release(loop, kind);
-        evl__loop_free(loop, m);
-        return rc;
-    }
-    if (id_out) {
-        *id_out = id;
-    }
-    return 0;
+    return loop->budgets.limit[kind] != 0 ? limit_reserve(loop, kind) : 0;
+}
+
+void evl__timers_unreserve(struct evl_loop *loop, uint64_t flags)
+{
+    limit_release(loop, (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS);
 }
 
 /* The one path of evl_timer_set and evl_immediate_set (flags: F_IMMEDIATE or 0). Inlined into
@@ -456,8 +341,8 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
     if (!evl__loop_on_thread(loop)) {
         /* A foreign thread always starts a new chain: HTML nesting follows the chain of
          * timer callbacks on the loop thread only. */
-        return schedule_foreign(loop, cb, arg, delay_ms,
-                                (flags & F_INTERVAL) ? repeat_ms : delay_ms, flags, id_out);
+        return evl__timers_set_foreign(loop, cb, arg, delay_ms,
+                                       (flags & F_INTERVAL) ? repeat_ms : delay_ms, flags, id_out);
     }
     struct evl__timers *T = &loop->timers;
     uint32_t level = T->nesting;
@@ -471,7 +356,7 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
         delay_ms = html_clamp(loop, level, delay_ms);
         uint64_t now = evl__loop_clock(loop); /* fresh: never a cached tick */
         T->now_hint = now;
-        deadline = add_sat(now, delay_ms * NS_PER_MS);
+        deadline = evl__timers_deadline(now, delay_ms);
     } else {
         level = 0; /* an immediate starts no timer chain */
     }
@@ -494,35 +379,12 @@ int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_
     return schedule(loop, cb, arg, 0, 0, F_IMMEDIATE, id_out);
 }
 
-/* The clear of an id no record holds: a no-op (EVL_ENOENT), unless its cross-thread set may
- * still be queued, which a tombstone then stops from ever arming. Out of line: the clear of
- * a pending timer stays short. */
-EVL__NOINLINE static int clear_unknown(struct evl_loop *loop, uint64_t id)
-{
-    struct evl__timers *T = &loop->timers;
-    if (atomic_load(&T->foreign_sets) == 0 || id == 0 ||
-        id >= atomic_load_explicit(&loop->next_id, memory_order_relaxed)) {
-        return EVL_ENOENT;
-    }
-    if (T->tomb_len == T->tomb_cap) {
-        uint32_t cap = T->tomb_cap ? T->tomb_cap * 2 : 8;
-        uint64_t *nt = evl__loop_realloc(loop, T->tombstones, (size_t)cap * sizeof(*nt));
-        if (!nt) {
-            return EVL_ENOMEM;
-        }
-        T->tombstones = nt;
-        T->tomb_cap = cap;
-    }
-    T->tombstones[T->tomb_len++] = id;
-    return 0;
-}
-
 static inline int clear_local(struct evl_loop *loop, uint64_t id)
 {
     struct evl__timers *T = &loop->timers;
     uint32_t idx = evl__id_table_take(&T->ids, T->pool.recs, id);
     if (idx == NONE) {
-        return clear_unknown(loop, id);
+        return evl__timers_clear_unknown(loop, id);
     }
     struct evl__timer *r = &T->pool.recs[idx];
     if (r->meta & F_REF) {
@@ -547,20 +409,9 @@ static inline int clear_local(struct evl_loop *loop, uint64_t id)
     return 0;
 }
 
-/* A clear from another thread: queued, never waiting for the loop, so it cannot deadlock.
- * Out of line: the loop thread's clear stays short. */
-EVL__NOINLINE static int clear_foreign(struct evl_loop *loop, uint64_t id)
+int evl__timers_clear_local(struct evl_loop *loop, uint64_t id)
 {
-    struct timer_msg *m = evl__loop_malloc(loop, sizeof(*m));
-    if (!m) {
-        return EVL_ENOMEM;
-    }
-    *m = (struct timer_msg){{NULL}, NULL, NULL, id, 0, 0, 0, 1};
-    int rc = evl__submitq_post_ctl(loop, &m->link);
-    if (rc != 0) {
-        evl__loop_free(loop, m);
-    }
-    return rc;
+    return clear_local(loop, id);
 }
 
 int evl_timer_clear(struct evl_loop *loop, uint64_t id)
@@ -574,7 +425,7 @@ int evl_timer_clear(struct evl_loop *loop, uint64_t id)
         }
         return clear_local(loop, id);
     }
-    return clear_foreign(loop, id);
+    return evl__timers_clear_foreign(loop, id);
 }
 
 int evl_immediate_clear(struct evl_loop *loop, uint64_t id)
@@ -618,7 +469,7 @@ int evl_timer_refresh(struct evl_loop *loop, uint64_t id)
     }
     uint64_t now = evl__loop_clock(loop);
     T->now_hint = now;
-    r->deadline = add_sat(now, evl__timer_period(r->meta) * NS_PER_MS);
+    r->deadline = evl__timers_deadline(now, evl__timer_period(r->meta));
     r->seq = T->seq++;
     timer_insert(T, idx);
     EVL__CHECK_WALK(T->pool.used, evl__timers_check(T));
@@ -765,7 +616,7 @@ void evl__timers_run(struct evl_loop *loop)
         uint64_t period = html_clamp(loop, level, evl__timer_period(r->meta));
         r->meta =
             evl__timer_meta(evl__timer_period(r->meta), level + 1, r->meta & EVL__TIMER_FLAGS_MASK);
-        r->deadline = add_sat(start, period * NS_PER_MS);
+        r->deadline = evl__timers_deadline(start, period);
         r->seq = T->seq++;
         timer_insert(T, idx);
     }

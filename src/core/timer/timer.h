@@ -62,6 +62,32 @@ void evl__timers_apply_ctl(struct evl_loop *loop, int drop);
  * number); the policy runs it at its mutation points in debug and sanitizer builds. */
 int evl__timers_check(const struct evl__timers *T);
 
+/* A deadline delay_ms after now (ns), saturating. */
+static inline uint64_t evl__timers_deadline(uint64_t now, uint64_t delay_ms)
+{
+    uint64_t d = now + delay_ms * UINT64_C(1000000);
+    return d < now ? UINT64_MAX : d;
+}
+
+/* Between the loop-thread policy (timer.c) and the cross-thread half (foreign.c). */
+/* Queues a set made on another thread (id taken, limit reserved here). */
+int evl__timers_set_foreign(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
+                            uint64_t period, uint64_t flags, uint64_t *id_out);
+/* Queues a clear made on another thread. */
+int evl__timers_clear_foreign(struct evl_loop *loop, uint64_t id);
+/* The loop thread's clear of an id no record holds: EVL_ENOENT, or a tombstone when its set
+ * may still be queued. */
+int evl__timers_clear_unknown(struct evl_loop *loop, uint64_t id);
+/* The loop thread's clear (any id). */
+int evl__timers_clear_local(struct evl_loop *loop, uint64_t id);
+/* Arms a queued set on the loop thread; its limit place is already reserved. */
+int evl__timers_arm_queued(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
+                           uint64_t deadline, uint64_t period, uint64_t flags);
+/* Reserves (0 or EVL_ELIMIT) and gives back a place under the sandbox limit of a set with
+ * these record flags (EVL__TIMER_IMMEDIATE or not); no-ops without a limit. Thread-safe. */
+int evl__timers_reserve(struct evl_loop *loop, uint64_t flags);
+void evl__timers_unreserve(struct evl_loop *loop, uint64_t flags);
+
 /* Nonzero if timers (not immediates) are pending. */
 static inline int evl__timers_any(const struct evl__timers *T)
 {
