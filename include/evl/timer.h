@@ -28,9 +28,8 @@ typedef void (*evl_timer_cb)(struct evl_loop *loop, uint64_t id, void *arg);
  * of each run. Thread-safe: from the loop thread it acts at once; from another thread it is
  * queued to the loop and the id is valid at once. id_out may be NULL.
  * Errors: EVL_EINVAL (NULL loop or cb), EVL_ERANGE (delay > EVL_TIMER_DELAY_MAX or ids
- * exhausted), EVL_ECLOSED, EVL_ELIMIT (options.max_timers live timers; from another thread
- * the limit is applied when the loop takes the set: it is then dropped with a warning and
- * counted), EVL_ENOMEM.
+ * exhausted), EVL_ECLOSED, EVL_ELIMIT (options.max_timers live timers, counting the sets
+ * from other threads not yet applied; checked at call time on every thread), EVL_ENOMEM.
  */
 EVL_API int evl_timer_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_t delay_ms,
                           uint64_t repeat_ms, uint64_t *id_out);

@@ -33,6 +33,18 @@
 /* An internal invariant: checked in debug and sanitizer builds (no NDEBUG), free otherwise. */
 #define EVL__ASSERT(cond) assert(cond)
 
+/* A container's invariant walk (its *_check(), 0 when valid) at a mutation point, in debug
+ * and sanitizer builds only; n is the container's size. A walk costs O(n) per operation, so
+ * it runs while n is at most EVL__CHECK_SMALL: every structural case occurs at small sizes,
+ * and the tests that build large containers stay linear. With NDEBUG (release and
+ * RelWithDebInfo, the builds `make bench` measures) neither n nor the walk is evaluated. */
+#define EVL__CHECK_SMALL 256
+#ifdef NDEBUG
+#define EVL__CHECK_WALK(n, check) ((void)0)
+#else
+#define EVL__CHECK_WALK(n, check) EVL__ASSERT((n) > EVL__CHECK_SMALL || (check) == 0)
+#endif
+
 /* Inlines a helper that several callers share into the hot one (the timer arming path). */
 #if defined(__GNUC__) || defined(__clang__)
 #define EVL__ALWAYS_INLINE inline __attribute__((always_inline))

@@ -21,8 +21,13 @@
 #ifndef EVL_CORE_LOOP_STATE_H
 #define EVL_CORE_LOOP_STATE_H
 
+#include "evl/alloc.h"
+#include "evl/errno.h"
 #include "evl/log.h"
 #include "evl/loop.h"
+#include "evl/overload.h"
+#include "evl/task.h"
+#include "evl/timer.h"
 
 #include "alloc/alloc.h"
 #include "backend/wakeup.h"
@@ -32,7 +37,8 @@
 #include "core/checkpoint/checkpoint.h"
 #include "core/hook/hook.h"
 #include "core/io/io.h"
-#include "core/loop_internal.h"
+#include "core/submit/submit.h"
+#include "core/timer/timer.h"
 #include "core/overload.h"
 
 #include <stdalign.h>

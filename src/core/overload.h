@@ -11,7 +11,10 @@
 #ifndef EVL_CORE_OVERLOAD_H
 #define EVL_CORE_OVERLOAD_H
 
-#include "core/loop_internal.h"
+#include "evl/overload.h"
+
+#include "base/compiler.h"
+#include "core/submit/submit.h"
 
 #include <pthread.h>
 

@@ -155,7 +155,7 @@ int evl_loop_alive(const struct evl_loop *loop)
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           loop->timers.ref_count > 0 || evl__loop_micro_pending(loop) ||
+           evl__timers_alive(&loop->timers) || evl__loop_micro_pending(loop) ||
            evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
            evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
 }
@@ -296,7 +296,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
 static int runnable_now(const struct evl_loop *loop)
 {
     return evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
-           evl__ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
+           evl__ring_nonempty(&loop->closeq) || evl__immediates_pending(&loop->timers) ||
            (loop->phase_hooks && evl__phase_hooks_idle(loop));
 }
 
@@ -415,7 +415,10 @@ static int check_phase(struct evl_loop *loop, enum evl_run_mode mode)
             return 1;
         }
     }
-    if (loop->timers.imm_head == UINT32_MAX || (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop))) {
+    /* Unref'd immediates run only while something else keeps the loop going, as in Node:
+     * when the last ref'd work has run, the run ends before the check phase. */
+    if (!evl__immediates_queued(&loop->timers) ||
+        (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop))) {
         return 0;
     }
     evl__immediates_run(loop);

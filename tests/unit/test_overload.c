@@ -1273,6 +1273,71 @@ TEST(limit_on_pending_immediates)
     ASSERT_OK(evl_loop_free(loop));
 }
 
+/* Sets from another thread: the return codes of `n` timer sets and `m` immediate sets. */
+struct foreign_sets {
+    struct evl_loop *loop;
+    int n, m;
+    int timer_rc[4];
+    int imm_rc[4];
+    uint64_t ids[4];
+};
+
+static void *set_from_thread(void *arg)
+{
+    struct foreign_sets *f = arg;
+    for (int i = 0; i < f->n; i++) {
+        f->timer_rc[i] = evl_timer_set(f->loop, noop_timer, NULL, 10, 0, &f->ids[i]);
+    }
+    for (int i = 0; i < f->m; i++) {
+        f->imm_rc[i] = evl_immediate_set(f->loop, noop_timer, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void set_from_thread_and_wait(struct foreign_sets *f)
+{
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, set_from_thread, f), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+}
+
+/* A set from another thread over a limit fails at call time (the caller learns it), counting
+ * the sets still queued as well as the live ones; a queued set the loop drops gives its place
+ * back. */
+TEST(limit_refuses_cross_thread_sets_at_call_time)
+{
+    struct log_capture cap;
+    struct evl_loop *loop = limited_loop(&cap, 2, 1, 0, 0);
+    struct foreign_sets f = {loop, 3, 2, {0}, {0}, {0}};
+    set_from_thread_and_wait(&f);
+    ASSERT_OK(f.timer_rc[0]);
+    ASSERT_OK(f.timer_rc[1]);
+    ASSERT_ERR(EVL_ELIMIT, f.timer_rc[2]);
+    ASSERT_OK(f.imm_rc[0]);
+    ASSERT_ERR(EVL_ELIMIT, f.imm_rc[1]);
+    /* Queued, not yet applied: they hold their places against the loop thread too. */
+    ASSERT_ERR(EVL_ELIMIT, evl_timer_set(loop, noop_timer, NULL, 10, 0, NULL));
+    ASSERT_ERR(EVL_ELIMIT, evl_immediate_set(loop, noop_timer, NULL, NULL));
+    struct evl_overload_stats st;
+    ASSERT_OK(evl_loop_overload_stats(loop, &st));
+    ASSERT_UEQ(st.limit_timers, 2);
+    ASSERT_UEQ(st.limit_immediates, 2);
+    /* Cleared before the loop applied it: the set is dropped and its place freed. */
+    ASSERT_OK(evl_timer_clear(loop, f.ids[0]));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1); /* applies; the immediate runs */
+    ASSERT_EQ(cap.warns, 2);                          /* one per kind, nothing dropped */
+    ASSERT_EQ(evl_timer_has_ref(loop, f.ids[0]), EVL_ENOENT);
+    ASSERT_EQ(evl_timer_has_ref(loop, f.ids[1]), 1);
+    struct foreign_sets g = {loop, 2, 2, {0}, {0}, {0}};
+    set_from_thread_and_wait(&g);
+    ASSERT_OK(g.timer_rc[0]);
+    ASSERT_ERR(EVL_ELIMIT, g.timer_rc[1]);
+    ASSERT_OK(g.imm_rc[0]); /* the first immediate ran: its place is free */
+    ASSERT_ERR(EVL_ELIMIT, g.imm_rc[1]);
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
 static void noop_fd(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
 {
     (void)loop;
