@@ -5,7 +5,7 @@
  * the same checkpoint is never reported, and a promise reported as unhandled that gets a
  * handler later produces a handled-later report.
  */
-#include "core/promise_internal.h"
+#include "core/promise/promise.h"
 
 #include "core/loop_internal.h"
 #include "evl/alloc.h"
