@@ -11,8 +11,10 @@
  * makes. The "runner" word (CAS 0 -> thread id) decides who may run the loop: a second
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
+#include "core/hook/hook.h"
+#include "core/io/io.h"
 #include "core/loop_internal.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <limits.h>
 #include <sched.h>

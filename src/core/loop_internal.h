@@ -394,15 +394,8 @@ struct evl__io_hooks {
     void (*teardown)(struct evl_loop *loop);
 };
 
-/* Creates the backend if needed and keeps the poll phase on it for good (a host polls its
- * fd); returns that fd, or EVL_ENOSYS when the backend has none (io.c). */
-int evl__io_embed(struct evl_loop *loop);
-
-/* Phase hooks (phase_hook.c): runs the hooks of one kind; whether any idle hook is
- * installed; teardown frees them. loop->phase_hooks is NULL until the first add. */
+/* Phase hooks (src/core/hook/), NULL until the first add. */
 struct evl__phase_hooks;
-void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind);
-int evl__phase_hooks_idle(const struct evl_loop *loop);
 
 /* Internal checkpoint hooks (seam 4). */
 #define EVL__MAX_CHECKPOINT_HOOKS 8
@@ -506,9 +499,10 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct evl__teardown_hook teardown[EVL__MAX_TEARDOWN_HOOKS];
     uint32_t nteardown;
 
-    /* Phase hooks (phase_hook.c), NULL until the first is added. */
+    /* Phase hooks (src/core/hook/), NULL until the first is added. */
     struct evl__phase_hooks *phase_hooks;
-    /* Signal watchers (signal.c) and child watchers (child.c), NULL until first used. */
+    /* Signal watchers (src/core/signal/) and child watchers (src/core/child/), NULL until
+     * first used. */
     struct sig_loop *signals;
     struct child_loop *children;
 

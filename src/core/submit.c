@@ -41,7 +41,7 @@
  * On the loop thread, submit appends to a private list: no lock and no wake-up.
  */
 #include "core/loop_internal.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <sched.h>
 #include <string.h>

@@ -27,7 +27,7 @@
  * wrap-around arithmetic (correct while fewer than 2^31 re-arms separate two pending timers).
  */
 #include "core/loop_internal.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <string.h>
 

@@ -309,7 +309,7 @@ TEST(shutdown_deadline_bounds_the_wait_for_inflight_work) /* labels: real-time *
 
 /* ---- the queue bound ------------------------------------------------------------------------ */
 
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 static struct evl_loop *bounded_loop(uint32_t max_tasks)
 {

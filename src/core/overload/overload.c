@@ -21,7 +21,7 @@
  * Buckets. A generic cell rate algorithm: one word (the theoretical arrival time of the next
  * token) updated by compare-and-swap; a refusal tells when the next token comes.
  */
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include "evl/overload.h"
 
