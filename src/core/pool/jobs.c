@@ -135,7 +135,7 @@ static void settle_job_promise(struct evl_promise *p, int rc, void *value, evl_d
         } else if (value || dtor) {
             evl__promise_do_reject(p, v);
         } else {
-            evl__promise_do_reject(p, evl__error_val(rc, NULL));
+            evl__promise_do_reject(p, evl__promise_error_val(rc, NULL));
         }
     }
     evl__promise_release(p);
@@ -238,7 +238,7 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!pool || !loop || !work || !out) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(loop)) {
+    if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
     if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop) ||

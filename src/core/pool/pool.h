@@ -12,12 +12,13 @@
  * among the loop's pool jobs (the loop is in flight while there are any; the count is the
  * loop thread's own). Inside a callback the job is collected with the loop's other new jobs
  * and the batch is pushed onto the pool's lock-free incoming stack when the callback ends (a
- * microtask) or once POOL_PUBLISH_MAX are collected; outside callbacks it is pushed at once.
- * A worker moves the stack to the FIFO and takes a batch under one lock (TAKEN) into its own
- * range, runs the jobs one by one (TAKEN -> RUNNING by compare-and-swap, the only change made
- * without the lock) and, under the pool lock again, hands each loop's finished jobs to it
- * with one evl_loop_submit (DONE), pinning the loop's memory until that call returned. Loop
- * teardown takes the pool lock too, so for every job exactly one of these holds:
+ * microtask) or once POOL_PUBLISH_MAX (jobs.c) are collected; outside callbacks it is pushed
+ * at once. A worker moves the stack to the FIFO and takes a batch under one lock (TAKEN) into
+ * its own range, runs the jobs one by one (TAKEN -> RUNNING by compare-and-swap, the only
+ * change made without the lock) and, under the pool lock again, hands each loop's finished
+ * jobs to it with one evl_loop_submit (DONE), pinning the loop's memory until that call
+ * returned. Loop teardown takes the pool lock too, so for every job exactly one of these
+ * holds:
  *   collected teardown rejects it with EVL_ECANCELED; it never reached the pool;
  *   QUEUED    teardown removes it and rejects with EVL_ECANCELED; the work never runs;
  *   TAKEN     teardown marks it CANCELED and rejects; the worker skips and frees it;
@@ -28,12 +29,7 @@
  *             and rejects with EVL_ECANCELED;
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
  *
- * Fairness: a batch is taken for speed when the queue is deep, but no job waits behind a
- * long one while another worker is idle. The jobs of a batch not yet started stay in the
- * taker's range. A worker that finds the queue empty watches the ranges instead of sleeping
- * for good, and splits one (it takes the later half) that has not moved for STEAL_AFTER_NS:
- * its owner is stuck in a long job. A worker that takes more than one job wakes an idle one
- * to watch when none does.
+ * Fairness among workers (batches, stealing) is described in pool.c.
  *
  * Costs are per batch where they can be: one compare-and-swap to hand over a loop's batch,
  * one lock to take many jobs, one submit (one loop wake-up at most) per finished run, at most

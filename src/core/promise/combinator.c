@@ -91,7 +91,7 @@ static void cap_reject_aggregate(struct comb *c)
         evl__values_free(list);
         return;
     }
-    evl__promise_do_reject(c->cap, evl__error_aggregate(list));
+    evl__promise_do_reject(c->cap, evl__values_aggregate_error(list));
 }
 
 /* Promise.all Resolve Element Functions and Promise.allSettled's two element functions. */
@@ -153,7 +153,7 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
     if (!loop || !out || (n > 0 && !inputs)) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(loop)) {
+    if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
     struct evl__pstate *ps = evl__pstate_get(loop);
@@ -258,7 +258,8 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
             elem_done(loop, e);
             evl__reaction_free(ps, rx);
             if (cap_claim(cap)) {
-                evl__promise_do_reject(cap, evl__error_val(rc, "cannot queue a promise job"));
+                evl__promise_do_reject(cap,
+                                       evl__promise_error_val(rc, "cannot queue a promise job"));
             }
             for (size_t j = i + 1; j < n; j++) {
                 if (!inputs[j].promise && inputs[j].dtor) {
@@ -408,7 +409,7 @@ static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *re
                 evl__val_drop(ps, inner.val);
             }
             result->kind = EVL__OUT_REJECT;
-            result->val = evl__error_val(EVL_ENOMEM, NULL);
+            result->val = evl__promise_error_val(EVL_ENOMEM, NULL);
             return;
         }
         pr->flags |= EVL__P_RESOLVED;
@@ -426,7 +427,7 @@ static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *re
     if (rc != 0) {
         evl__promise_release(orig);
         result->kind = EVL__OUT_REJECT;
-        result->val = evl__error_val(rc, NULL);
+        result->val = evl__promise_error_val(rc, NULL);
         return;
     }
     result->kind = EVL__OUT_PROMISE;

@@ -71,11 +71,6 @@ void evl__site_take(const char **file, int *line)
     site_line = 0;
 }
 
-bool evl__on_loop(struct evl_loop *loop)
-{
-    return evl__loop_on_thread(loop) != 0;
-}
-
 static void *obj_refill(struct evl__objpool *pool, size_t size);
 
 static inline void *obj_alloc(struct evl__objpool *pool, size_t size)
@@ -455,7 +450,7 @@ static void thenable_job_run(struct evl_loop *loop, void *arg)
         }
         evl_promise_resolvers_release(r);
     } else if ((p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+        evl__promise_do_reject(p, evl__promise_error_val(EVL_ENOMEM, NULL));
     }
     if (job->then_dtor) {
         job->then_dtor(loop, job->then_fn);
@@ -525,7 +520,8 @@ __attribute__((noinline)) static void resolve_thenable(struct evl_promise *p, st
                     then_dtor(ps->loop, then_fn);
                 }
                 evl__val_drop(ps, v);
-                evl__promise_do_reject(p, evl__error_val(rc, "cannot queue a thenable job"));
+                evl__promise_do_reject(p,
+                                       evl__promise_error_val(rc, "cannot queue a thenable job"));
             }
             return;
         }
@@ -542,7 +538,7 @@ static void adopt_job_run(struct evl_loop *loop, void *arg)
     int rc = evl__promise_perform_then(q, rx);
     if (rc != 0) {
         struct evl_promise *p = evl__rx_derived(rx);
-        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption reaction"));
+        evl__promise_do_reject(p, evl__promise_error_val(rc, "cannot queue an adoption reaction"));
         drop_reaction(q->ps, rx);
     }
     evl__promise_release(q);
@@ -558,12 +554,13 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
         return;
     }
     if (q == p) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
+        evl__promise_do_reject(
+            p, evl__promise_error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
         return;
     }
     struct evl__reaction *rx = reaction_alloc(ps);
     if (!rx) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+        evl__promise_do_reject(p, evl__promise_error_val(EVL_ENOMEM, NULL));
         return;
     }
     rx->next = q;
@@ -576,7 +573,7 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
     if (rc != 0) {
         evl__promise_release(q);
         reaction_free(ps, rx);
-        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption job"));
+        evl__promise_do_reject(p, evl__promise_error_val(rc, "cannot queue an adoption job"));
         evl__promise_release(p);
     }
 }
@@ -882,7 +879,7 @@ static inline int claim(struct evl_promise *p)
     if (!p) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(p->ps->loop)) {
+    if (!evl__loop_on_thread(p->ps->loop)) {
         return EVL_EPERM;
     }
     if (p->flags & EVL__P_RESOLVED) {
@@ -934,7 +931,7 @@ EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfille
         return EVL_EINVAL;
     }
     struct evl__pstate *ps = p->ps;
-    if (!evl__on_loop(ps->loop)) {
+    if (!evl__loop_on_thread(ps->loop)) {
         return EVL_EPERM;
     }
     struct evl__reaction *rx;

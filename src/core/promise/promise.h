@@ -230,8 +230,6 @@ static inline struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
     return ps ? ps : evl__pstate_create(loop);
 }
 
-bool evl__on_loop(struct evl_loop *loop);
-
 /* The checks of a public entry point that takes a loop: the loop's state in *ps_out, or
  * EVL_EINVAL, EVL_EPERM (another thread), EVL_ECLOSED, EVL_ENOMEM. */
 static inline int evl__pstate_check(struct evl_loop *loop, struct evl__pstate **ps_out)
@@ -239,7 +237,7 @@ static inline int evl__pstate_check(struct evl_loop *loop, struct evl__pstate **
     if (!loop) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(loop)) {
+    if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
     struct evl__pstate *ps = evl__pstate_get(loop);
@@ -288,14 +286,14 @@ int evl__promise_then(struct evl_promise *p, evl_reaction_cb on_fulfilled,
                       evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
                       struct evl_promise **out, int site);
 /* A rejection with a fresh evl_error (a static fallback on allocation failure). */
-static inline struct evl__val evl__error_val(int code, const char *msg)
+static inline struct evl__val evl__promise_error_val(int code, const char *msg)
 {
     struct evl__val v = {NULL, NULL, NULL};
     v.ptr = evl__error_make(code, msg, &v.dtor);
     return v;
 }
 /* values.c: an aggregate error for any(); takes ownership of list. */
-struct evl__val evl__error_aggregate(struct evl_values *list);
+struct evl__val evl__values_aggregate_error(struct evl_values *list);
 void evl__values_free(struct evl_values *v);
 void evl__values_dtor(struct evl_loop *loop, void *v);
 

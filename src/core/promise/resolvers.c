@@ -192,7 +192,7 @@ int evl_resolver_new(struct evl_promise *p, struct evl_resolver **out)
         return EVL_EINVAL;
     }
     struct evl__pstate *ps = p->ps;
-    if (!evl__on_loop(ps->loop)) {
+    if (!evl__loop_on_thread(ps->loop)) {
         return EVL_EPERM;
     }
     struct evl_resolver *r = evl_calloc(1, sizeof(*r));

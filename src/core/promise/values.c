@@ -48,9 +48,9 @@ void evl__values_dtor(struct evl_loop *loop, void *v)
     evl__values_free(v);
 }
 
-struct evl__val evl__error_aggregate(struct evl_values *list)
+struct evl__val evl__values_aggregate_error(struct evl_values *list)
 {
-    struct evl__val v = evl__error_val(EVL_EAGGREGATE, "All promises were rejected");
+    struct evl__val v = evl__promise_error_val(EVL_EAGGREGATE, "All promises were rejected");
     if (!v.dtor) {
         evl__values_free(list); /* the static fallback error carries no list */
         return v;
