@@ -39,7 +39,7 @@
 #include "core/io/io.h"
 #include "core/submit/submit.h"
 #include "core/timer/timer.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -143,8 +143,10 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct evl__wakeup wakeup;
     void *raw; /* the allocation holding this cache-line-aligned struct */
 
-    /* The promise core's per-loop state (src/core/promise.c), created on first use. */
+    /* The promise core's per-loop state (src/core/promise/), created on first use. */
     void *promise_state;
+    /* The worker pool's per-loop state (src/core/pool/), created by the first pool submit. */
+    void *pool_state;
     /* Called by close for every microtask it drops, so the owner of the task's argument can
      * release it (promise jobs hold references). NULL: dropped silently. */
     void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);

@@ -74,7 +74,7 @@ static const struct {
     const char *name;
 } known[] = {
 #define ERRNO_NAME(e) {(e), #e},
-#include "core/errno_names.h"
+#include "base/errno_names.h"
 #undef ERRNO_NAME
 };
 

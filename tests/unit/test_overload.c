@@ -3,6 +3,7 @@
 #include "evl_test.h"
 
 #include "core/loop_state.h"
+#include "core/overload/overload.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -308,8 +309,6 @@ TEST(shutdown_deadline_bounds_the_wait_for_inflight_work) /* labels: real-time *
 }
 
 /* ---- the queue bound ------------------------------------------------------------------------ */
-
-#include "core/overload.h"
 
 static struct evl_loop *bounded_loop(uint32_t max_tasks)
 {

@@ -5,6 +5,8 @@
  */
 #include "evl_test.h"
 
+#include "core/child/child.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,8 +14,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern int evl__child_no_pidfd;
 
 struct got {
     int calls;

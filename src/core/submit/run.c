@@ -10,7 +10,7 @@
 #include "core/submit/submit.h"
 
 #include "core/loop_state.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <string.h>
 

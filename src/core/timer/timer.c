@@ -21,7 +21,7 @@
 #include "core/timer/timer.h"
 
 #include "core/loop_state.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include <string.h>
 

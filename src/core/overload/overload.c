@@ -18,8 +18,8 @@
  * Buckets. A generic cell rate algorithm: one word (the theoretical arrival time of the next
  * token) updated by compare-and-swap; a refusal tells when the next token comes.
  */
+#include "core/overload/overload.h"
 #include "core/loop_state.h"
-#include "core/overload.h"
 
 #include "evl/overload.h"
 

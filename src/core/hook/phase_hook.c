@@ -8,6 +8,8 @@
  * the entry's kinds (the run skips it); the array is compacted when no run is in progress,
  * so a run never sees entries move under it.
  */
+#include "core/hook/hook.h"
+
 #include "core/loop_state.h"
 
 #include "evl/errno.h"

@@ -5,7 +5,7 @@
  * the same checkpoint is never reported, and a promise reported as unhandled that gets a
  * handler later produces a handled-later report.
  */
-#include "core/promise_internal.h"
+#include "core/promise/promise.h"
 
 #include "core/loop_state.h"
 #include "evl/alloc.h"
@@ -121,7 +121,7 @@ int evl_loop_set_rejection_hooks(struct evl_loop *loop, evl_rejection_cb on_unha
     if (!loop) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(loop)) {
+    if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
     struct evl__pstate *ps = evl__pstate_get(loop);

@@ -2,6 +2,9 @@
  * The error table: generated from EVL_ERRNO_MAP so names and messages stay in one place; and
  * the system-code family (EVL_ESYS), whose names come from errno_names.h and whose messages
  * from the operating system.
+ *
+ * In src/base (the bottom floor) because every floor maps system errors through it: the
+ * backends as much as the subsystems and the public API.
  */
 #include "evl/errno.h"
 
@@ -29,7 +32,7 @@ struct errno_name {
 
 static const struct errno_name errno_names[] = {
 #define ERRNO_NAME(e) {(e), #e},
-#include "core/errno_names.h"
+#include "base/errno_names.h"
 #undef ERRNO_NAME
 };
 

@@ -8,6 +8,8 @@
  * alone; a scan is also deferred right after each such watch, for a child that ended before
  * the watcher existed.
  */
+#include "core/child/child.h"
+
 #include "core/loop_state.h"
 
 #include "evl/errno.h"
@@ -29,7 +31,6 @@
 
 extern char **environ;
 
-/* Tests set this to exercise the SIGCHLD path on kernels that have pidfds. */
 int evl__child_no_pidfd;
 
 struct child_watch {

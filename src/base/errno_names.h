@@ -1,6 +1,6 @@
 /*
  * The errno names evl knows, one ERRNO_NAME(E...) per line, each guarded because platforms
- * define different subsets. Included by src/core/errno.c inside an array initializer.
+ * define different subsets. Included by src/base/errno.c inside an array initializer.
  * Where two names share a number (EAGAIN/EWOULDBLOCK, ENOTSUP/EOPNOTSUPP, EDEADLK/EDEADLOCK),
  * the first listed wins: it is the name libuv and Node.js report, so JS code comparing
  * err.code sees the same string under evljs as under node.

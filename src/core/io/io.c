@@ -14,8 +14,10 @@
  * cost more than it saves), but loop->io_hooks, the pointer that routes the poll phase to
  * it, is set only while at least one fd is registered.
  */
+#include "core/io/io.h"
+
 #include "core/loop_state.h"
-#include "core/overload.h"
+#include "core/overload/overload.h"
 
 #include "backend/backend.h"
 #include "evl/io.h"

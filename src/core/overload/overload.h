@@ -11,6 +11,7 @@
 #ifndef EVL_CORE_OVERLOAD_H
 #define EVL_CORE_OVERLOAD_H
 
+#include "evl/loop.h"
 #include "evl/overload.h"
 
 #include "base/compiler.h"

@@ -4,7 +4,7 @@
  * remaining-elements counter that starts at 1 and is decremented after the loop. Following
  * the structure (not just the results) is what makes settle turns match Node.
  */
-#include "core/promise_internal.h"
+#include "core/promise/promise.h"
 
 #include "evl/alloc.h"
 #include "evl/errno.h"
@@ -91,7 +91,7 @@ static void cap_reject_aggregate(struct comb *c)
         evl__values_free(list);
         return;
     }
-    evl__promise_do_reject(c->cap, evl__error_aggregate(list));
+    evl__promise_do_reject(c->cap, evl__values_aggregate_error(list));
 }
 
 /* Promise.all Resolve Element Functions and Promise.allSettled's two element functions. */
@@ -153,7 +153,7 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
     if (!loop || !out || (n > 0 && !inputs)) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(loop)) {
+    if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
     struct evl__pstate *ps = evl__pstate_get(loop);
@@ -258,7 +258,8 @@ static int combinator(struct evl_loop *loop, enum comb_kind kind,
             elem_done(loop, e);
             evl__reaction_free(ps, rx);
             if (cap_claim(cap)) {
-                evl__promise_do_reject(cap, evl__error_val(rc, "cannot queue a promise job"));
+                evl__promise_do_reject(cap,
+                                       evl__promise_error_val(rc, "cannot queue a promise job"));
             }
             for (size_t j = i + 1; j < n; j++) {
                 if (!inputs[j].promise && inputs[j].dtor) {
@@ -333,4 +334,185 @@ int(evl_promise_race)(struct evl_loop *loop, const struct evl_promise_input *inp
                       struct evl_promise **out)
 {
     return combinator(loop, COMB_RACE, inputs, n, out);
+}
+
+/* ---- finally ---------------------------------------------------------------------------- */
+
+struct finally_ctx {
+    evl_promise_fn_cb fn;
+    void *arg;
+    evl_dtor_cb arg_dtor;
+};
+
+static void finally_ctx_dtor(struct evl_loop *loop, void *ptr)
+{
+    struct finally_ctx *fc = ptr;
+    if (fc->arg_dtor) {
+        fc->arg_dtor(loop, fc->arg);
+    }
+    evl_free(fc);
+}
+
+/* valueThunk: returns the original value (resolve function, so thenables are looked at). */
+static void value_thunk(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct evl_promise *orig = arg;
+    struct evl__val v = evl__promise_share(orig);
+    result->kind = EVL__OUT_VALUE;
+    result->val = v;
+}
+
+/* thrower: throws the original reason. */
+static void thrower(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)loop;
+    (void)value;
+    struct evl_promise *orig = arg;
+    result->kind = EVL__OUT_REJECT;
+    result->val = evl__promise_share(orig);
+}
+
+static void release_promise_dtor(struct evl_loop *loop, void *ptr)
+{
+    (void)loop;
+    evl__promise_release(ptr);
+}
+
+/* thenFinally and catchFinally: call onFinally, C.resolve(its result), then(valueThunk or
+ * thrower), and return that promise (the derived promise adopts it: two more turns). */
+static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *result,
+                         evl_reaction_cb thunk)
+{
+    struct finally_ctx *fc = arg;
+    struct evl_promise *orig = result->source;
+    struct evl__pstate *ps = orig->ps;
+    struct evl_result inner;
+    inner.source = NULL;
+    inner.kind = EVL__OUT_NONE;
+    inner.promise = NULL;
+    fc->fn(loop, fc->arg, &inner);
+    if (inner.kind == EVL__OUT_REJECT) {
+        result->kind = EVL__OUT_REJECT;
+        result->val = inner.val;
+        return;
+    }
+    /* PromiseResolve(C, result). */
+    struct evl_promise *pr;
+    if (inner.kind == EVL__OUT_PROMISE) {
+        pr = inner.promise;
+    } else {
+        pr = evl__promise_alloc(ps, 0);
+        if (!pr) {
+            if (inner.kind == EVL__OUT_VALUE) {
+                evl__val_drop(ps, inner.val);
+            }
+            result->kind = EVL__OUT_REJECT;
+            result->val = evl__promise_error_val(EVL_ENOMEM, NULL);
+            return;
+        }
+        pr->flags |= EVL__P_RESOLVED;
+        if (inner.kind == EVL__OUT_VALUE) {
+            evl__promise_do_resolve(pr, inner.val);
+        } else {
+            struct evl__val none = {NULL, NULL, NULL};
+            evl__promise_do_resolve(pr, none);
+        }
+    }
+    struct evl_promise *d2 = NULL;
+    orig->refs++;
+    int rc = evl__promise_then(pr, thunk, NULL, orig, release_promise_dtor, &d2, 0);
+    evl__promise_release(pr);
+    if (rc != 0) {
+        evl__promise_release(orig);
+        result->kind = EVL__OUT_REJECT;
+        result->val = evl__promise_error_val(rc, NULL);
+        return;
+    }
+    result->kind = EVL__OUT_PROMISE;
+    result->promise = d2;
+}
+
+static void then_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)value;
+    finally_step(loop, arg, result, value_thunk);
+}
+
+static void catch_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
+{
+    (void)value;
+    finally_step(loop, arg, result, thrower);
+}
+
+int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, void *arg,
+                         evl_dtor_cb arg_dtor, struct evl_promise **out)
+{
+    if (!on_finally) {
+        return (evl_promise_then)(p, NULL, NULL, arg, arg_dtor, out);
+    }
+    if (!p) {
+        return EVL_EINVAL;
+    }
+    struct finally_ctx *fc = evl_malloc(sizeof(*fc));
+    if (!fc) {
+        return EVL_ENOMEM;
+    }
+    fc->fn = on_finally;
+    fc->arg = arg;
+    fc->arg_dtor = arg_dtor;
+    int rc = (evl_promise_then)(p, then_finally, catch_finally, fc, finally_ctx_dtor, out);
+    if (rc != 0) {
+        evl_free(fc);
+    }
+    return rc;
+}
+
+/* ---- try ------------------------------------------------------------------------------- */
+
+int(evl_promise_try)(struct evl_loop *loop, evl_promise_fn_cb fn, void *arg, evl_dtor_cb arg_dtor,
+                     struct evl_promise **out)
+{
+    struct evl__pstate *ps = NULL;
+    if (!fn || !out) {
+        return EVL_EINVAL;
+    }
+    int rc = evl__pstate_check(loop, &ps);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl_promise *p = evl__promise_alloc(ps, 1);
+    if (!p) {
+        return EVL_ENOMEM;
+    }
+    struct evl_result res;
+    res.source = NULL;
+    res.kind = EVL__OUT_NONE;
+    res.promise = NULL;
+    fn(loop, arg, &res);
+    if (arg_dtor) {
+        arg_dtor(loop, arg);
+    }
+    /* The capability's resolving functions: nobody else has them yet. */
+    p->flags |= EVL__P_RESOLVED;
+    switch (res.kind) {
+    case EVL__OUT_VALUE:
+        evl__promise_do_resolve(p, res.val);
+        break;
+    case EVL__OUT_PROMISE:
+        evl__promise_do_resolve_promise(p, res.promise);
+        evl__promise_release(res.promise);
+        break;
+    case EVL__OUT_REJECT:
+        evl__promise_do_reject(p, res.val);
+        break;
+    default: {
+        struct evl__val none = {NULL, NULL, NULL};
+        evl__promise_do_resolve(p, none);
+        break;
+    }
+    }
+    *out = p;
+    return 0;
 }

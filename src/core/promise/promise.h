@@ -1,18 +1,26 @@
 /*
- * Internals shared by promise.c, combinator.c, rejection.c, pool.c and error.c. Loop thread
- * only unless a comment says otherwise.
+ * The promise module's private header (src/core/promise/): records, the per-loop state and
+ * the primitives shared by its files and by the subsystems that settle promises (pool/).
+ * Loop thread only unless a comment says otherwise.
+ *
+ *   promise.c     objects, the resolution procedure, reactions as promise jobs, then
+ *   resolvers.c   resolving functions as objects, and the thread-safe resolver
+ *   combinator.c  all, allSettled, any, race, and finally and try over then
+ *   rejection.c   HostPromiseRejectionTracker and the checkpoint hook that reports
+ *   values.c      value lists (struct evl_values) and the aggregate error
+ *   state.c       the per-loop state: creation, hooks, statistics, registry, teardown
  */
-#ifndef EVL_PROMISE_INTERNAL_H
-#define EVL_PROMISE_INTERNAL_H
+#ifndef EVL_CORE_PROMISE_PROMISE_H
+#define EVL_CORE_PROMISE_PROMISE_H
 
 #ifndef EVL_NO_PROMISE_SITES
 #define EVL_NO_PROMISE_SITES 1
 #endif
 
 #include "evl/error.h"
-#include "evl/pool.h"
 #include "evl/promise.h"
 
+#include "core/error/error.h"
 #include "core/loop_state.h"
 
 #include <pthread.h>
@@ -175,7 +183,6 @@ struct evl_values *evl__values_new(size_t n);
 /* Stores settled's value (shared) and state at index i. */
 void evl__values_set(struct evl_values *v, size_t i, struct evl_promise *settled);
 
-struct evl__pool_job;
 struct evl_resolver;
 
 /* Per-loop promise state, created on first use. */
@@ -199,22 +206,43 @@ struct evl__pstate {
     size_t n_handled;
     size_t cap_handled;
     struct evl_promise_stats stats;
-    struct evl__site sites;          /* registry list head */
-    struct evl__pool_job *jobs;      /* this loop's pool jobs not yet completed */
-    struct evl__pool_job *free_jobs; /* recycled job records (loop thread) */
-    struct evl__pool_job *local;     /* submitted in this callback, not yet handed over */
-    struct evl__pool_job *local_tail;
-    struct evl_pool *local_pool;
-    unsigned local_n;
-    bool flush_queued;            /* the microtask that hands them over is queued */
-    struct evl_pool *credit_pool; /* pool references held for future jobs (pool.c) */
-    uint32_t credits;
-    size_t pool_jobs;               /* pool jobs submitted and not yet completed */
+    struct evl__site sites;         /* registry list head */
     struct evl_resolver *resolvers; /* unsettled thread-safe resolvers */
 };
 
+/* state.c: creates the state of loop (NULL on allocation failure or once the loop's
+ * teardown began). */
+struct evl__pstate *evl__pstate_create(struct evl_loop *loop);
+
 /* The state of loop, created on first use (NULL on allocation failure). */
-struct evl__pstate *evl__pstate_get(struct evl_loop *loop);
+static inline struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
+{
+    struct evl__pstate *ps = loop->promise_state;
+    return ps ? ps : evl__pstate_create(loop);
+}
+
+/* The checks of a public entry point that takes a loop: the loop's state in *ps_out, or
+ * EVL_EINVAL, EVL_EPERM (another thread), EVL_ECLOSED, EVL_ENOMEM. */
+static inline int evl__pstate_check(struct evl_loop *loop, struct evl__pstate **ps_out)
+{
+    if (!loop) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    struct evl__pstate *ps = evl__pstate_get(loop);
+    if (!ps) {
+        return loop->admission_closed ? EVL_ECLOSED : EVL_ENOMEM;
+    }
+    *ps_out = ps;
+    return 0;
+}
+
+/* promise.c: frees the state and its record slabs (no promise is live any more). */
+void evl__pstate_free(struct evl__pstate *ps);
+/* promise.c: the loop's micro_discard hook (close drops queued promise jobs). */
+void evl__promise_micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
 /* Site capture: takes and clears the calling thread's pending site. */
 void evl__site_take(const char **file, int *line);
@@ -244,15 +272,21 @@ void evl__val_drop(struct evl__pstate *ps, struct evl__val v);
 /* PerformPromiseThen with a prepared reaction record (ownership of rx moves in on success;
  * on failure, only possible on a settled promise, nothing happened). */
 int evl__promise_perform_then(struct evl_promise *p, struct evl__reaction *rx);
+/* evl_promise_then; site 0: the derived promise takes no creation site (internal calls). */
+int evl__promise_then(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                      evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                      struct evl_promise **out, int site);
 /* A rejection with a fresh evl_error (a static fallback on allocation failure). */
-struct evl__val evl__error_val(int code, const char *msg);
-/* Nonzero if (value, dtor) is an evl_error. */
-int evl__error_is(const void *value, evl_dtor_cb dtor);
-/* Aggregate error creation for any(): takes ownership of list. */
-struct evl__val evl__error_aggregate(struct evl_values *list);
+static inline struct evl__val evl__promise_error_val(int code, const char *msg)
+{
+    struct evl__val v = {NULL, NULL, NULL};
+    v.ptr = evl__error_make(code, msg, &v.dtor);
+    return v;
+}
+/* values.c: an aggregate error for any(); takes ownership of list. */
+struct evl__val evl__values_aggregate_error(struct evl_values *list);
 void evl__values_free(struct evl_values *v);
 void evl__values_dtor(struct evl_loop *loop, void *v);
-bool evl__on_loop(struct evl_loop *loop);
 
 /* rejection.c: HostPromiseRejectionTracker operations and the checkpoint hook. */
 void evl__rejection_reject(struct evl_promise *p);
@@ -260,8 +294,7 @@ void evl__rejection_handle(struct evl_promise *p);
 void evl__rejection_checkpoint(struct evl_loop *loop, void *ud);
 void evl__rejection_deinit(struct evl__pstate *ps);
 
-/* pool.c and promise.c teardown hooks. */
-void evl__pool_loop_teardown(struct evl__pstate *ps);
+/* resolvers.c: detaches every thread-safe resolver still listed (state teardown). */
 void evl__resolvers_loop_teardown(struct evl__pstate *ps);
 
 #endif

@@ -1,9 +1,15 @@
 /*
- * The promise core: objects, the resolution procedure, reactions as promise jobs, and the
- * resolving-function objects. The ECMAScript algorithm names appear in comments where a
- * function implements one, so the code can be read side by side with the specification.
+ * The promise core: records, the resolution procedure, reactions as promise jobs, then and
+ * catch, and the promise's own resolving functions. The ECMAScript algorithm names appear in
+ * comments where a function implements one, so the code can be read side by side with the
+ * specification.
+ *
+ * Longer than the module's other files on purpose: the path of one link (record allocation,
+ * then, settlement, the job, release) is a set of small functions the compiler must inline
+ * into each other (EVL__HOT_INLINE), so they share one translation unit. Everything off that
+ * path lives in the module's other files (see promise.h).
  */
-#include "core/promise_internal.h"
+#include "core/promise/promise.h"
 
 #include "core/loop_state.h"
 #include "evl/alloc.h"
@@ -63,51 +69,6 @@ void evl__site_take(const char **file, int *line)
     *line = site_line;
     site_file = NULL;
     site_line = 0;
-}
-
-bool evl__on_loop(struct evl_loop *loop)
-{
-    return evl__loop_on_thread(loop) != 0;
-}
-
-/* ---- Per-loop state ------------------------------------------------------------------- */
-
-static void pstate_teardown(struct evl_loop *loop, void *arg);
-static void micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg);
-
-struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
-{
-    if (loop->promise_state) {
-        return loop->promise_state;
-    }
-    /* A terminated (or terminating) loop gets no new state: its teardown already ran. */
-    if (loop->admission_closed || loop->tearing_down) {
-        return NULL;
-    }
-    struct evl__pstate *ps = evl_calloc(1, sizeof(*ps));
-    if (!ps) {
-        return NULL;
-    }
-    ps->loop = loop;
-    ps->sites.next = &ps->sites;
-    ps->sites.prev = &ps->sites;
-#ifndef NDEBUG
-    ps->registry = true;
-#endif
-    if (evl__loop_add_checkpoint_hook(loop, evl__rejection_checkpoint, ps) != 0) {
-        goto fail_free_state;
-    }
-    if (evl__loop_at_teardown(loop, pstate_teardown, ps) != 0) {
-        evl__loop_remove_checkpoint_hook(loop, evl__rejection_checkpoint, ps);
-        goto fail_free_state;
-    }
-    loop->micro_discard = micro_discard;
-    loop->promise_state = ps;
-    return ps;
-
-fail_free_state:
-    evl_free(ps);
-    return NULL;
 }
 
 static void *obj_refill(struct evl__objpool *pool, size_t size);
@@ -208,7 +169,7 @@ static void objpool_deinit(struct evl__objpool *pool)
 #endif
 }
 
-static void pstate_free(struct evl__pstate *ps)
+void evl__pstate_free(struct evl__pstate *ps)
 {
     objpool_deinit(&ps->small);
     objpool_deinit(&ps->large);
@@ -386,7 +347,7 @@ void evl__promise_free(struct evl_promise *p)
     }
     ps->freeing = false;
     if (ps->closing && ps->stats.live == 0) {
-        pstate_free(ps);
+        evl__pstate_free(ps);
     }
 }
 
@@ -489,7 +450,7 @@ static void thenable_job_run(struct evl_loop *loop, void *arg)
         }
         evl_promise_resolvers_release(r);
     } else if ((p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+        evl__promise_do_reject(p, evl__promise_error_val(EVL_ENOMEM, NULL));
     }
     if (job->then_dtor) {
         job->then_dtor(loop, job->then_fn);
@@ -559,7 +520,8 @@ __attribute__((noinline)) static void resolve_thenable(struct evl_promise *p, st
                     then_dtor(ps->loop, then_fn);
                 }
                 evl__val_drop(ps, v);
-                evl__promise_do_reject(p, evl__error_val(rc, "cannot queue a thenable job"));
+                evl__promise_do_reject(p,
+                                       evl__promise_error_val(rc, "cannot queue a thenable job"));
             }
             return;
         }
@@ -576,7 +538,7 @@ static void adopt_job_run(struct evl_loop *loop, void *arg)
     int rc = evl__promise_perform_then(q, rx);
     if (rc != 0) {
         struct evl_promise *p = evl__rx_derived(rx);
-        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption reaction"));
+        evl__promise_do_reject(p, evl__promise_error_val(rc, "cannot queue an adoption reaction"));
         drop_reaction(q->ps, rx);
     }
     evl__promise_release(q);
@@ -592,12 +554,13 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
         return;
     }
     if (q == p) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
+        evl__promise_do_reject(
+            p, evl__promise_error_val(EVL_ETYPE, "Chaining cycle detected for promise"));
         return;
     }
     struct evl__reaction *rx = reaction_alloc(ps);
     if (!rx) {
-        evl__promise_do_reject(p, evl__error_val(EVL_ENOMEM, NULL));
+        evl__promise_do_reject(p, evl__promise_error_val(EVL_ENOMEM, NULL));
         return;
     }
     rx->next = q;
@@ -610,7 +573,7 @@ void evl__promise_do_resolve_promise(struct evl_promise *p, struct evl_promise *
     if (rc != 0) {
         evl__promise_release(q);
         reaction_free(ps, rx);
-        evl__promise_do_reject(p, evl__error_val(rc, "cannot queue an adoption job"));
+        evl__promise_do_reject(p, evl__promise_error_val(rc, "cannot queue an adoption job"));
         evl__promise_release(p);
     }
 }
@@ -824,31 +787,13 @@ struct evl_promise *evl_result_source(const struct evl_result *result)
     return result ? result->source : NULL;
 }
 
-/* ---- Public construction ------------------------------------------------------------ */
-
-static inline int check_loop(struct evl_loop *loop, struct evl__pstate **ps_out)
-{
-    if (!loop) {
-        return EVL_EINVAL;
-    }
-    if (!evl__on_loop(loop)) {
-        return EVL_EPERM;
-    }
-    struct evl__pstate *ps = evl__pstate_get(loop);
-    if (!ps) {
-        return loop->admission_closed ? EVL_ECLOSED : EVL_ENOMEM;
-    }
-    *ps_out = ps;
-    return 0;
-}
-
 int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
 {
     struct evl__pstate *ps = NULL;
     if (!out) {
         return EVL_EINVAL;
     }
-    int rc = check_loop(loop, &ps);
+    int rc = evl__pstate_check(loop, &ps);
     if (rc != 0) {
         return rc;
     }
@@ -867,7 +812,7 @@ int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
     if (!out) {
         return EVL_EINVAL;
     }
-    int rc = check_loop(loop, &ps);
+    int rc = evl__pstate_check(loop, &ps);
     if (rc != 0) {
         return rc;
     }
@@ -897,7 +842,7 @@ int(evl_promise_rejected)(struct evl_loop *loop, void *reason, evl_dtor_cb dtor,
     if (!out) {
         return EVL_EINVAL;
     }
-    int rc = check_loop(loop, &ps);
+    int rc = evl__pstate_check(loop, &ps);
     if (rc != 0) {
         return rc;
     }
@@ -934,7 +879,7 @@ static inline int claim(struct evl_promise *p)
     if (!p) {
         return EVL_EINVAL;
     }
-    if (!evl__on_loop(p->ps->loop)) {
+    if (!evl__loop_on_thread(p->ps->loop)) {
         return EVL_EPERM;
     }
     if (p->flags & EVL__P_RESOLVED) {
@@ -976,140 +921,6 @@ int evl_promise_reject(struct evl_promise *p, void *reason, evl_dtor_cb dtor)
     return rc;
 }
 
-/* ---- Resolving functions as an object ---------------------------------------------- */
-
-static struct evl_promise_resolvers *resolvers_make(struct evl_promise *p)
-{
-    struct evl_promise_resolvers *r = evl_malloc(sizeof(*r));
-    if (r) {
-        r->refs = 1;
-        r->fresh = 0;
-        r->done = 0;
-        r->p = p;
-        p->refs++;
-    }
-    return r;
-}
-
-int(evl_promise_with_resolvers)(struct evl_loop *loop, struct evl_promise **promise_out,
-                                struct evl_promise_resolvers **resolvers_out)
-{
-    struct evl__pstate *ps = NULL;
-    if (!promise_out || !resolvers_out) {
-        return EVL_EINVAL;
-    }
-    int rc = check_loop(loop, &ps);
-    if (rc != 0) {
-        return rc;
-    }
-    struct evl_promise *p = evl__promise_alloc(ps, 1);
-    if (!p) {
-        return EVL_ENOMEM;
-    }
-    struct evl_promise_resolvers *r = resolvers_make(p);
-    if (!r) {
-        evl__promise_release(p);
-        return EVL_ENOMEM;
-    }
-    *promise_out = p;
-    *resolvers_out = r;
-    return 0;
-}
-
-int evl_promise_resolvers_get(struct evl_promise *p, struct evl_promise_resolvers **out)
-{
-    if (!p || !out) {
-        return EVL_EINVAL;
-    }
-    struct evl_promise_resolvers *r = resolvers_make(p);
-    if (!r) {
-        return EVL_ENOMEM;
-    }
-    *out = r;
-    return 0;
-}
-
-struct evl_promise_resolvers *evl_promise_resolvers_retain(struct evl_promise_resolvers *r)
-{
-    if (r) {
-        r->refs++;
-    }
-    return r;
-}
-
-void evl_promise_resolvers_release(struct evl_promise_resolvers *r)
-{
-    if (r && --r->refs == 0) {
-        evl__promise_release(r->p);
-        evl_free(r);
-    }
-}
-
-struct evl_promise *evl_promise_resolvers_promise(const struct evl_promise_resolvers *r)
-{
-    return r ? r->p : NULL;
-}
-
-int evl_promise_resolvers_done(const struct evl_promise_resolvers *r)
-{
-    if (!r) {
-        return 1;
-    }
-    return r->fresh ? r->done : (r->p->flags & EVL__P_RESOLVED) != 0;
-}
-
-/* Sets the shared already-resolved flag; EVL_EALREADY if it was set. */
-static int resolvers_claim(struct evl_promise_resolvers *r)
-{
-    if (!r) {
-        return EVL_EINVAL;
-    }
-    if (r->fresh) {
-        if (r->done) {
-            return EVL_EALREADY;
-        }
-        r->done = 1;
-        return 0;
-    }
-    if (r->p->flags & EVL__P_RESOLVED) {
-        return EVL_EALREADY;
-    }
-    r->p->flags |= EVL__P_RESOLVED;
-    return 0;
-}
-
-int evl_resolvers_resolve(struct evl_promise_resolvers *r, void *value, evl_dtor_cb dtor)
-{
-    int rc = resolvers_claim(r);
-    if (rc == 0) {
-        struct evl__val v = {value, dtor, NULL};
-        evl__promise_do_resolve(r->p, v);
-    }
-    return rc;
-}
-
-int evl_resolvers_resolve_promise(struct evl_promise_resolvers *r, struct evl_promise *q)
-{
-    if (!q) {
-        return EVL_EINVAL;
-    }
-    int rc = resolvers_claim(r);
-    if (rc == 0) {
-        evl__promise_do_resolve_promise(r->p, q);
-    }
-    return rc;
-}
-
-int evl_resolvers_reject(struct evl_promise_resolvers *r, void *reason, evl_dtor_cb dtor)
-{
-    int rc = resolvers_claim(r);
-    if (rc == 0) {
-        struct evl__val v = {reason, dtor, NULL};
-        evl__promise_do_reject(r->p, v);
-    }
-    return rc;
-}
-
 /* ---- then, catch ----------------------------------------------------------------------- */
 
 EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
@@ -1120,7 +931,7 @@ EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfille
         return EVL_EINVAL;
     }
     struct evl__pstate *ps = p->ps;
-    if (!evl__on_loop(ps->loop)) {
+    if (!evl__loop_on_thread(ps->loop)) {
         return EVL_EPERM;
     }
     struct evl__reaction *rx;
@@ -1182,185 +993,11 @@ int(evl_promise_catch)(struct evl_promise *p, evl_reaction_cb on_rejected, void 
     return then_impl(p, NULL, on_rejected, arg, arg_dtor, out, 1);
 }
 
-/* ---- finally ---------------------------------------------------------------------------- */
-
-struct finally_ctx {
-    evl_promise_fn_cb fn;
-    void *arg;
-    evl_dtor_cb arg_dtor;
-};
-
-static void finally_ctx_dtor(struct evl_loop *loop, void *ptr)
+int evl__promise_then(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                      evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                      struct evl_promise **out, int site)
 {
-    struct finally_ctx *fc = ptr;
-    if (fc->arg_dtor) {
-        fc->arg_dtor(loop, fc->arg);
-    }
-    evl_free(fc);
-}
-
-/* valueThunk: returns the original value (resolve function, so thenables are looked at). */
-static void value_thunk(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
-{
-    (void)loop;
-    (void)value;
-    struct evl_promise *orig = arg;
-    struct evl__val v = evl__promise_share(orig);
-    result->kind = EVL__OUT_VALUE;
-    result->val = v;
-}
-
-/* thrower: throws the original reason. */
-static void thrower(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
-{
-    (void)loop;
-    (void)value;
-    struct evl_promise *orig = arg;
-    result->kind = EVL__OUT_REJECT;
-    result->val = evl__promise_share(orig);
-}
-
-static void release_promise_dtor(struct evl_loop *loop, void *ptr)
-{
-    (void)loop;
-    evl__promise_release(ptr);
-}
-
-/* thenFinally and catchFinally: call onFinally, C.resolve(its result), then(valueThunk or
- * thrower), and return that promise (the derived promise adopts it: two more turns). */
-static void finally_step(struct evl_loop *loop, void *arg, struct evl_result *result,
-                         evl_reaction_cb thunk)
-{
-    struct finally_ctx *fc = arg;
-    struct evl_promise *orig = result->source;
-    struct evl__pstate *ps = orig->ps;
-    struct evl_result inner;
-    inner.source = NULL;
-    inner.kind = EVL__OUT_NONE;
-    inner.promise = NULL;
-    fc->fn(loop, fc->arg, &inner);
-    if (inner.kind == EVL__OUT_REJECT) {
-        result->kind = EVL__OUT_REJECT;
-        result->val = inner.val;
-        return;
-    }
-    /* PromiseResolve(C, result). */
-    struct evl_promise *pr;
-    if (inner.kind == EVL__OUT_PROMISE) {
-        pr = inner.promise;
-    } else {
-        pr = evl__promise_alloc(ps, 0);
-        if (!pr) {
-            if (inner.kind == EVL__OUT_VALUE) {
-                evl__val_drop(ps, inner.val);
-            }
-            result->kind = EVL__OUT_REJECT;
-            result->val = evl__error_val(EVL_ENOMEM, NULL);
-            return;
-        }
-        pr->flags |= EVL__P_RESOLVED;
-        if (inner.kind == EVL__OUT_VALUE) {
-            evl__promise_do_resolve(pr, inner.val);
-        } else {
-            struct evl__val none = {NULL, NULL, NULL};
-            evl__promise_do_resolve(pr, none);
-        }
-    }
-    struct evl_promise *d2 = NULL;
-    orig->refs++;
-    int rc = then_impl(pr, thunk, NULL, orig, release_promise_dtor, &d2, 0);
-    evl__promise_release(pr);
-    if (rc != 0) {
-        evl__promise_release(orig);
-        result->kind = EVL__OUT_REJECT;
-        result->val = evl__error_val(rc, NULL);
-        return;
-    }
-    result->kind = EVL__OUT_PROMISE;
-    result->promise = d2;
-}
-
-static void then_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
-{
-    (void)value;
-    finally_step(loop, arg, result, value_thunk);
-}
-
-static void catch_finally(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
-{
-    (void)value;
-    finally_step(loop, arg, result, thrower);
-}
-
-int(evl_promise_finally)(struct evl_promise *p, evl_promise_fn_cb on_finally, void *arg,
-                         evl_dtor_cb arg_dtor, struct evl_promise **out)
-{
-    if (!on_finally) {
-        return then_impl(p, NULL, NULL, arg, arg_dtor, out, 1);
-    }
-    if (!p) {
-        return EVL_EINVAL;
-    }
-    struct finally_ctx *fc = evl_malloc(sizeof(*fc));
-    if (!fc) {
-        return EVL_ENOMEM;
-    }
-    fc->fn = on_finally;
-    fc->arg = arg;
-    fc->arg_dtor = arg_dtor;
-    int rc = then_impl(p, then_finally, catch_finally, fc, finally_ctx_dtor, out, 1);
-    if (rc != 0) {
-        evl_free(fc);
-    }
-    return rc;
-}
-
-/* ---- try ------------------------------------------------------------------------------- */
-
-int(evl_promise_try)(struct evl_loop *loop, evl_promise_fn_cb fn, void *arg, evl_dtor_cb arg_dtor,
-                     struct evl_promise **out)
-{
-    struct evl__pstate *ps = NULL;
-    if (!fn || !out) {
-        return EVL_EINVAL;
-    }
-    int rc = check_loop(loop, &ps);
-    if (rc != 0) {
-        return rc;
-    }
-    struct evl_promise *p = evl__promise_alloc(ps, 1);
-    if (!p) {
-        return EVL_ENOMEM;
-    }
-    struct evl_result res;
-    res.source = NULL;
-    res.kind = EVL__OUT_NONE;
-    res.promise = NULL;
-    fn(loop, arg, &res);
-    if (arg_dtor) {
-        arg_dtor(loop, arg);
-    }
-    /* The capability's resolving functions: nobody else has them yet. */
-    p->flags |= EVL__P_RESOLVED;
-    switch (res.kind) {
-    case EVL__OUT_VALUE:
-        evl__promise_do_resolve(p, res.val);
-        break;
-    case EVL__OUT_PROMISE:
-        evl__promise_do_resolve_promise(p, res.promise);
-        evl__promise_release(res.promise);
-        break;
-    case EVL__OUT_REJECT:
-        evl__promise_do_reject(p, res.val);
-        break;
-    default: {
-        struct evl__val none = {NULL, NULL, NULL};
-        evl__promise_do_resolve(p, none);
-        break;
-    }
-    }
-    *out = p;
-    return 0;
+    return then_impl(p, on_fulfilled, on_rejected, arg, arg_dtor, out, site);
 }
 
 /* ---- Inspection ------------------------------------------------------------------------ */
@@ -1419,133 +1056,9 @@ int evl_promise_is_exposed(const struct evl_promise *p)
     return p && (p->flags & EVL__P_EXPOSED) != 0;
 }
 
-/* ---- Hooks, statistics, registry ---------------------------------------------------------- */
-
-int evl_loop_set_thenable_hooks(struct evl_loop *loop, const struct evl_thenable_hooks *hooks)
-{
-    struct evl__pstate *ps = NULL;
-    int rc = check_loop(loop, &ps);
-    if (rc != 0) {
-        return rc;
-    }
-    if (hooks) {
-        ps->thenable = *hooks;
-        ps->has_thenable = hooks->get_then != NULL;
-    } else {
-        memset(&ps->thenable, 0, sizeof(ps->thenable));
-        ps->has_thenable = false;
-    }
-    return 0;
-}
-
-void *evl_loop_thenable_ud(struct evl_loop *loop)
-{
-    if (!loop) {
-        return NULL;
-    }
-    struct evl__pstate *ps = loop->promise_state;
-    return ps ? ps->thenable.ud : NULL;
-}
-
-void evl_loop_promise_stats(struct evl_loop *loop, struct evl_promise_stats *out)
-{
-    if (!out) {
-        return;
-    }
-    memset(out, 0, sizeof(*out));
-    if (!loop) {
-        return;
-    }
-    struct evl__pstate *ps = loop->promise_state;
-    if (ps) {
-        *out = ps->stats;
-        out->settled = ps->stats.live - ps->stats.pending; /* not counted on the hot path */
-    }
-}
-
-int evl_loop_promise_registry(struct evl_loop *loop, int enable)
-{
-    struct evl__pstate *ps = NULL;
-    int rc = check_loop(loop, &ps);
-    if (rc != 0) {
-        return rc;
-    }
-    ps->registry = enable != 0;
-    return 0;
-}
-
-size_t evl_loop_promise_dump(struct evl_loop *loop, evl_promise_site_cb cb, void *ud)
-{
-    if (!loop) {
-        return 0;
-    }
-    struct evl__pstate *ps = loop->promise_state;
-    if (!ps) {
-        return 0;
-    }
-    size_t n = 0;
-    for (struct evl__site *s = ps->sites.next; s != &ps->sites; s = s->next) {
-        if (cb) {
-            cb(s->p, s->file, s->line, ud);
-        }
-        n++;
-    }
-    return n;
-}
-
-void evl_promise_site(const struct evl_promise *p, const char **file, int *line)
-{
-    const char *f = NULL;
-    int l = 0;
-    if (p && (p->flags & EVL__P_SITE)) {
-        const struct evl__site_promise *sp = (const struct evl__site_promise *)p;
-        f = sp->site.file;
-        l = sp->site.line;
-    }
-    if (file) {
-        *file = f;
-    }
-    if (line) {
-        *line = l;
-    }
-}
-
-/* ---- Teardown ------------------------------------------------------------------------------- */
-
-static void report_leak(struct evl_promise *p, const char *file, int line, void *ud)
-{
-    struct evl__pstate *ps = ud;
-    evl_log(ps->loop, EVL_LOG_DEBUG, "promise",
-            "promise %p (%s) still live at loop teardown%s%s:%d", (void *)p,
-            (p->flags & EVL__P_STATE) == EVL_PROMISE_PENDING ? "pending" : "settled",
-            file ? ", created at " : "", file ? file : "", file ? line : 0);
-}
-
-static void pstate_teardown(struct evl_loop *loop, void *arg)
-{
-    struct evl__pstate *ps = arg;
-    evl__pool_loop_teardown(ps);
-    evl__resolvers_loop_teardown(ps);
-    evl__rejection_deinit(ps);
-    loop->promise_state = NULL;
-    loop->micro_discard = NULL;
-    if (ps->stats.live != 0) {
-        /* Promises still referenced point at ps: it stays until the last one is released
-         * (which must happen before evl_loop_free). Debug builds name their creation sites. */
-        evl_log(loop, EVL_LOG_DEBUG, "promise", "%llu promise(s) still live at loop teardown",
-                (unsigned long long)ps->stats.live);
-        for (struct evl__site *s = ps->sites.next; s != &ps->sites; s = s->next) {
-            report_leak(s->p, s->file, s->line, ps);
-        }
-        ps->closing = true;
-        return;
-    }
-    pstate_free(ps);
-}
-
 /* Close drops queued microtasks; the promise jobs among them release what they hold (the
  * reactions' arg destructors run, references are dropped). */
-static void micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg)
+void evl__promise_micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     (void)loop;
     if (fn == reaction_job) {

@@ -1,12 +1,13 @@
 /*
- * struct evl_error (codes, messages, cause chains, context) and struct evl_values (the
- * record lists of all, allSettled and aggregate errors).
+ * struct evl_error: codes, messages, cause chains, context, and the list of an aggregate
+ * error (a struct evl_values that the promise module builds and this module only owns).
  */
-#include "core/promise_internal.h"
+#include "core/error/error.h"
 
 #include "evl/alloc.h"
 #include "evl/errno.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct evl_error {
     void *context;
     evl_dtor_cb context_dtor;
     struct evl_values *errors;
+    evl_dtor_cb errors_dtor;
     char syscall[EVL_ERROR_SYSCALL_MAX]; /* "" when unknown */
 };
 
@@ -126,7 +128,7 @@ void evl_error_free(struct evl_error *err)
             err->context_dtor(NULL, err->context);
         }
         if (err->errors) {
-            evl__values_free(err->errors);
+            err->errors_dtor(NULL, err->errors);
         }
         evl_free(err->message);
         evl_free(err);
@@ -248,94 +250,21 @@ int evl__error_is(const void *value, evl_dtor_cb dtor)
     return value && (dtor == evl_error_dtor || value == &nomem_error);
 }
 
-struct evl__val evl__error_val(int code, const char *msg)
+struct evl_error *evl__error_make(int code, const char *msg, evl_dtor_cb *dtor)
 {
     struct evl_error *err = NULL;
-    struct evl__val v = {&nomem_error, NULL, NULL};
     int rc = msg ? evl_error_new(&err, code, "%s", msg) : evl_error_new(&err, code, NULL);
-    if (rc == 0) {
-        v.ptr = err;
-        v.dtor = evl_error_dtor;
+    if (rc != 0) {
+        *dtor = NULL;
+        return &nomem_error;
     }
-    return v;
+    *dtor = evl_error_dtor;
+    return err;
 }
 
-struct evl__val evl__error_aggregate(struct evl_values *list)
+void evl__error_set_errors(struct evl_error *err, struct evl_values *list, evl_dtor_cb dtor)
 {
-    struct evl_error *err = NULL;
-    struct evl__val v = {&nomem_error, NULL, NULL};
-    if (evl_error_new(&err, EVL_EAGGREGATE, "All promises were rejected") != 0) {
-        evl__values_free(list);
-        return v;
-    }
+    assert(err != &nomem_error && !err->errors);
     err->errors = list;
-    v.ptr = err;
-    v.dtor = evl_error_dtor;
-    return v;
-}
-
-/* ---- Value lists ----------------------------------------------------------------------- */
-
-struct evl_values *evl__values_new(size_t n)
-{
-    struct evl_values *v = evl_malloc(sizeof(*v) + (n ? n : 1) * sizeof(v->items[0]));
-    if (v) {
-        v->n = n;
-        memset(v->items, 0, (n ? n : 1) * sizeof(v->items[0]));
-    }
-    return v;
-}
-
-void evl__values_set(struct evl_values *v, size_t i, struct evl_promise *settled)
-{
-    struct evl__val sv = evl__promise_share(settled);
-    v->items[i].value = sv.ptr;
-    v->items[i].owner = sv.owner;
-    v->items[i].status = (uint8_t)evl_promise_state(settled);
-}
-
-void evl__values_free(struct evl_values *v)
-{
-    if (!v) {
-        return;
-    }
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->items[i].owner) {
-            evl__promise_release(v->items[i].owner);
-        }
-    }
-    evl_free(v);
-}
-
-void evl__values_dtor(struct evl_loop *loop, void *v)
-{
-    (void)loop;
-    evl__values_free(v);
-}
-
-size_t evl_values_count(const struct evl_values *v)
-{
-    return v ? v->n : 0;
-}
-
-void *evl_values_get(const struct evl_values *v, size_t i)
-{
-    return (v && i < v->n) ? v->items[i].value : NULL;
-}
-
-enum evl_promise_state evl_values_status(const struct evl_values *v, size_t i)
-{
-    return (v && i < v->n) ? (enum evl_promise_state)v->items[i].status : EVL_PROMISE_PENDING;
-}
-
-const struct evl_error *evl_values_error(const struct evl_values *v, size_t i)
-{
-    if (!v || i >= v->n || !v->items[i].owner) {
-        return NULL;
-    }
-    const struct evl_promise *owner = v->items[i].owner;
-    if (evl__error_is(owner->value, owner->u.dtor)) {
-        return owner->value;
-    }
-    return NULL;
+    err->errors_dtor = dtor;
 }

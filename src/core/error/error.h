@@ -1,0 +1,25 @@
+/*
+ * The error module's private interface (src/core/error/): what the rest of libevl needs
+ * beyond the public evl/error.h. A leaf: it knows no other subsystem, so an aggregate
+ * error's list is handed in with its own destructor.
+ */
+#ifndef EVL_CORE_ERROR_ERROR_H
+#define EVL_CORE_ERROR_ERROR_H
+
+#include "evl/error.h"
+
+/*
+ * A fresh error for code with msg (NULL: the code's text), and in *dtor its destructor. On
+ * allocation failure it is a static error and *dtor is NULL, so the result is always usable
+ * as a rejection reason.
+ */
+struct evl_error *evl__error_make(int code, const char *msg, evl_dtor_cb *dtor);
+
+/* Nonzero if (value, dtor) is an evl_error (the static fallback included). */
+int evl__error_is(const void *value, evl_dtor_cb dtor);
+
+/* Gives err the list of errors of an aggregate error; err frees it with dtor. err must be a
+ * fresh error from evl__error_make with a destructor. */
+void evl__error_set_errors(struct evl_error *err, struct evl_values *list, evl_dtor_cb dtor);
+
+#endif
