@@ -197,7 +197,7 @@ static ev_io io_b;
 static void pp_a_cb(struct ev_loop *l, ev_io *w, int revents)
 {
     BENCH_CHECK(revents & EV_READ, "io a revents %d", revents);
-    if (bench_pp_a(bench_sv[0])) {
+    if (bench_pp_a(&bench_sv[0])) {
         ev_io_stop(l, w);
         ev_io_stop(l, &io_b);
     }
@@ -208,7 +208,7 @@ static void pp_b_cb(struct ev_loop *l, ev_io *w, int revents)
     (void)l;
     (void)w;
     BENCH_CHECK(revents & EV_READ, "io b revents %d", revents);
-    bench_pp_b(bench_sv[1]);
+    bench_pp_b(&bench_sv[1]);
 }
 
 static void peer_pp_watch(int with_b)

@@ -225,7 +225,7 @@ static void pp_a_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)arg;
     BENCH_CHECK(what & EV_READ, "event a flags %d", what);
-    if (bench_pp_a(fd)) {
+    if (bench_pp_a(&fd)) {
         event_del(ev_a);
         if (ev_b != NULL) {
             event_del(ev_b);
@@ -237,7 +237,7 @@ static void pp_b_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)arg;
     BENCH_CHECK(what & EV_READ, "event b flags %d", what);
-    bench_pp_b(fd);
+    bench_pp_b(&fd);
 }
 
 static void peer_pp_watch(int with_b)

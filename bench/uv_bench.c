@@ -202,7 +202,7 @@ static uv_poll_t poll_b;
 static void pp_a_cb(uv_poll_t *h, int status, int events)
 {
     BENCH_CHECK(status == 0 && (events & UV_READABLE), "poll a status %d", status);
-    if (bench_pp_a(bench_sv[0])) {
+    if (bench_pp_a(&bench_sv[0])) {
         uv_poll_stop(h);
         if (uv_is_active((uv_handle_t *)&poll_b)) {
             uv_poll_stop(&poll_b);
@@ -214,7 +214,7 @@ static void pp_b_cb(uv_poll_t *h, int status, int events)
 {
     (void)h;
     BENCH_CHECK(status == 0 && (events & UV_READABLE), "poll b status %d", status);
-    bench_pp_b(bench_sv[1]);
+    bench_pp_b(&bench_sv[1]);
 }
 
 static void peer_pp_watch(int with_b)
