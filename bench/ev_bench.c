@@ -15,6 +15,9 @@
 #define PEER_MEM_TIMER_HOW   "sizeof(ev_timer)+16B-heap-slot"
 #define PEER_MEM_FD_BYTES    sizeof(ev_io)
 #define PEER_MEM_FD_HOW      "sizeof(ev_io)"
+struct peer_timers {
+    ev_timer *t;
+};
 #include "peer_common.h"
 
 static struct ev_loop *loop;
@@ -76,8 +79,6 @@ static void peer_wake_run(void)
 
 /* ---- timers: ev_timer (the delay is part of the watcher) ---- */
 
-static ev_timer *timers;
-
 static void never_cb(struct ev_loop *l, ev_timer *t, int revents)
 {
     (void)l;
@@ -100,45 +101,56 @@ static void spread_cb(struct ev_loop *l, ev_timer *t, int revents)
     bench_spread_fire((uint64_t)(uintptr_t)t->data);
 }
 
-static void peer_timers_new(uint64_t n, enum bench_timer_kind kind)
+typedef void (*timer_cb_fn)(struct ev_loop *l, ev_timer *t, int revents);
+
+static timer_cb_fn timer_cb(enum bench_timer_kind kind)
+{
+    return kind == BENCH_TIMER_NEVER ? never_cb : kind == BENCH_TIMER_ZERO ? zero_cb : spread_cb;
+}
+
+static struct peer_timers peer_timers_new(uint64_t n, enum bench_timer_kind kind)
 {
     (void)kind;
-    timers = bench_alloc(n, sizeof(*timers));
-    for (uint64_t i = 0; i < n; i++) {
-        timers[i].data = (void *)(uintptr_t)i;
+    struct peer_timers h = {bench_alloc(n, sizeof(*h.t))};
+    return h;
+}
+
+static void peer_timer_init(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                            enum bench_timer_kind kind)
+{
+    ev_timer_init(&h->t[i], timer_cb(kind), (double)delay_ms / 1e3, 0.);
+    if (kind != BENCH_TIMER_NEVER) {
+        h->t[i].data = (void *)(uintptr_t)i;
     }
 }
 
-static void peer_timer_set(uint64_t i, uint64_t delay_ms, enum bench_timer_kind kind)
-{
-    ev_timer_init(&timers[i],
-                  kind == BENCH_TIMER_NEVER  ? never_cb
-                  : kind == BENCH_TIMER_ZERO ? zero_cb
-                                             : spread_cb,
-                  (double)delay_ms / 1e3, 0.);
-    timers[i].data = (void *)(uintptr_t)i;
-}
-
-static void peer_timer_start(uint64_t i, enum bench_timer_kind kind)
+static void peer_timer_start(struct peer_timers *h, uint64_t i, enum bench_timer_kind kind)
 {
     (void)kind;
-    ev_timer_start(loop, &timers[i]);
+    ev_timer_start(loop, &h->t[i]);
 }
 
-static void peer_timer_stop(uint64_t i)
+static void peer_timer_arm(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                           enum bench_timer_kind kind)
 {
-    ev_timer_stop(loop, &timers[i]);
+    ev_timer_init(&h->t[i], timer_cb(kind), (double)delay_ms / 1e3, 0.);
+    h->t[i].data = (void *)(uintptr_t)i;
+    ev_timer_start(loop, &h->t[i]);
 }
 
-static int peer_timer_active(uint64_t i)
+static void peer_timer_stop(struct peer_timers *h, uint64_t i)
 {
-    return ev_is_active(&timers[i]);
+    ev_timer_stop(loop, &h->t[i]);
 }
 
-static void peer_timers_free(void)
+static int peer_timer_active(struct peer_timers *h, uint64_t i)
 {
-    free(timers);
-    timers = NULL;
+    return ev_is_active(&h->t[i]);
+}
+
+static void peer_timers_free(struct peer_timers *h)
+{
+    free(h->t);
 }
 
 static void peer_update_time(void)

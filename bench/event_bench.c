@@ -15,6 +15,10 @@
 #define PEER_MEM_TIMER_HOW        "event_get_struct_event_size()"
 #define PEER_MEM_FD_BYTES         event_get_struct_event_size()
 #define PEER_MEM_FD_HOW           "event_get_struct_event_size()"
+struct peer_timers {
+    struct event *evs;  /* n events of event_get_struct_event_size() bytes */
+    struct timeval *tv; /* the delay each start passes (NULL for zero-delay timers) */
+};
 #include "peer_common.h"
 
 static struct event_base *base;
@@ -89,12 +93,17 @@ static void peer_wake_run(void)
 
 /* ---- timers: evtimer in one block (struct event's size is opaque: ask for it) ---- */
 
-static struct event *evs;
-static struct timeval *tvs;
+static const struct timeval zero_tv = {0, 0};
 
-static struct event *event_at(uint64_t i)
+static struct event *event_at(struct event *evs, uint64_t i)
 {
     return (struct event *)(void *)((char *)evs + i * event_get_struct_event_size());
+}
+
+static struct timeval ms_to_tv(uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    return tv;
 }
 
 static void never_cb(evutil_socket_t fd, short what, void *arg)
@@ -119,48 +128,55 @@ static void spread_cb(evutil_socket_t fd, short what, void *arg)
     bench_spread_fire((uint64_t)(uintptr_t)arg);
 }
 
-static void peer_timers_new(uint64_t n, enum bench_timer_kind kind)
+static struct peer_timers peer_timers_new(uint64_t n, enum bench_timer_kind kind)
 {
-    evs = bench_alloc(n, event_get_struct_event_size());
-    tvs = bench_alloc(n, sizeof(*tvs));
-    for (uint64_t i = 0; i < n; i++) {
-        evtimer_assign(event_at(i), base,
-                       kind == BENCH_TIMER_NEVER  ? never_cb
-                       : kind == BENCH_TIMER_ZERO ? zero_cb
-                                                  : spread_cb,
-                       kind == BENCH_TIMER_NEVER ? NULL : (void *)(uintptr_t)i);
+    struct peer_timers h = {bench_alloc(n, event_get_struct_event_size()), NULL};
+    if (kind != BENCH_TIMER_ZERO) {
+        h.tv = bench_alloc(n, sizeof(*h.tv));
     }
+    return h;
 }
 
-static void peer_timer_set(uint64_t i, uint64_t delay_ms, enum bench_timer_kind kind)
+static void peer_timer_init(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                            enum bench_timer_kind kind)
+{
+    if (kind != BENCH_TIMER_ZERO) {
+        h->tv[i] = ms_to_tv(delay_ms);
+    }
+    evtimer_assign(event_at(h->evs, i), base,
+                   kind == BENCH_TIMER_NEVER  ? never_cb
+                   : kind == BENCH_TIMER_ZERO ? zero_cb
+                                              : spread_cb,
+                   kind == BENCH_TIMER_NEVER ? NULL : (void *)(uintptr_t)i);
+}
+
+static void peer_timer_start(struct peer_timers *h, uint64_t i, enum bench_timer_kind kind)
+{
+    evtimer_add(event_at(h->evs, i), kind == BENCH_TIMER_ZERO ? &zero_tv : &h->tv[i]);
+}
+
+static void peer_timer_arm(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                           enum bench_timer_kind kind)
 {
     (void)kind;
-    tvs[i].tv_sec = (time_t)(delay_ms / 1000);
-    tvs[i].tv_usec = (suseconds_t)((delay_ms % 1000) * 1000);
+    struct timeval tv = ms_to_tv(delay_ms);
+    evtimer_add(event_at(h->evs, i), &tv);
 }
 
-static void peer_timer_start(uint64_t i, enum bench_timer_kind kind)
+static void peer_timer_stop(struct peer_timers *h, uint64_t i)
 {
-    (void)kind;
-    evtimer_add(event_at(i), &tvs[i]);
+    evtimer_del(event_at(h->evs, i));
 }
 
-static void peer_timer_stop(uint64_t i)
+static int peer_timer_active(struct peer_timers *h, uint64_t i)
 {
-    evtimer_del(event_at(i));
+    return evtimer_pending(event_at(h->evs, i), NULL);
 }
 
-static int peer_timer_active(uint64_t i)
+static void peer_timers_free(struct peer_timers *h)
 {
-    return evtimer_pending(event_at(i), NULL);
-}
-
-static void peer_timers_free(void)
-{
-    free(evs);
-    free(tvs);
-    evs = NULL;
-    tvs = NULL;
+    free(h->evs);
+    free(h->tv);
 }
 
 /* libevent reads its clock at every loop pass: nothing cached to refresh. */

@@ -48,15 +48,22 @@ enum bench_timer_kind {
 };
 
 /*
- * n timers addressed by index; each timer knows its index (the callback's argument). set
- * gives timer i its delay outside the measurement; start arms it with that delay.
+ * n timers addressed by index, in the peer's `struct peer_timers` (defined before this file
+ * is included), which the workloads keep in a local: once the hooks are inlined, the arrays
+ * stay in registers through the timed loops, as in code written for one library. init
+ * prepares timer i with its delay and callback, outside any measurement (a timer of a kind
+ * other than NEVER knows its index: the callback's argument); start arms it with that delay;
+ * arm (re)starts it with a new delay.
  */
-static void peer_timers_new(uint64_t n, enum bench_timer_kind kind);
-static void peer_timer_set(uint64_t i, uint64_t delay_ms, enum bench_timer_kind kind);
-static void peer_timer_start(uint64_t i, enum bench_timer_kind kind);
-static void peer_timer_stop(uint64_t i);
-static int peer_timer_active(uint64_t i);
-static void peer_timers_free(void);
+static struct peer_timers peer_timers_new(uint64_t n, enum bench_timer_kind kind);
+static void peer_timer_init(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                            enum bench_timer_kind kind);
+static void peer_timer_start(struct peer_timers *h, uint64_t i, enum bench_timer_kind kind);
+static void peer_timer_arm(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                           enum bench_timer_kind kind);
+static void peer_timer_stop(struct peer_timers *h, uint64_t i);
+static int peer_timer_active(struct peer_timers *h, uint64_t i);
+static void peer_timers_free(struct peer_timers *h);
 /* Refreshes the loop's cached time where the library caches it (before a scheduling burst). */
 static void peer_update_time(void);
 
@@ -262,12 +269,12 @@ static void bench_timer_zero(uint64_t seq)
 
 static void w_timer_startstop(uint64_t n)
 {
+    struct peer_timers h = peer_timers_new(n, BENCH_TIMER_NEVER);
     uint64_t rng = 42;
     fired = 0;
     peer_loop_new();
-    peer_timers_new(n, BENCH_TIMER_NEVER);
     for (uint64_t i = 0; i < n; i++) {
-        peer_timer_set(i, 1000 + bench_rand(&rng) % 1000000, BENCH_TIMER_NEVER);
+        peer_timer_init(&h, i, 1000 + bench_rand(&rng) % 1000000, BENCH_TIMER_NEVER);
     }
     uint64_t start_ns = 0;
     uint64_t stop_ns = 0;
@@ -277,21 +284,21 @@ static void w_timer_startstop(uint64_t n)
         fired = 0;
         uint64_t t0 = bench_now_ns();
         for (uint64_t i = 0; i < n; i++) {
-            peer_timer_start(i, BENCH_TIMER_NEVER);
+            peer_timer_start(&h, i, BENCH_TIMER_NEVER);
         }
         uint64_t t1 = bench_now_ns();
         for (uint64_t i = 0; i < n; i += 97) {
-            BENCH_CHECK(peer_timer_active(i), "timer %" PRIu64 " not active", i);
+            BENCH_CHECK(peer_timer_active(&h, i), "timer %" PRIu64 " not active", i);
         }
         uint64_t t2 = bench_now_ns();
         for (uint64_t i = 0; i < n; i++) {
-            peer_timer_stop(i);
+            peer_timer_stop(&h, i);
         }
         uint64_t t3 = bench_now_ns();
         peer_run_nowait();
         BENCH_CHECK(fired == 0, "%" PRIu64 " stopped timers fired", fired);
         for (uint64_t i = 0; i < n; i += 97) {
-            BENCH_CHECK(!peer_timer_active(i), "timer %" PRIu64 " still active", i);
+            BENCH_CHECK(!peer_timer_active(&h, i), "timer %" PRIu64 " still active", i);
         }
         if (pass == 0) {
             cold_start = t1 - t0;
@@ -306,19 +313,19 @@ static void w_timer_startstop(uint64_t n)
     bench_report("timer_stop", n, (double)stop_ns / (double)n, "cold_ns %.2f",
                  (double)cold_stop / (double)n);
     peer_loop_finish();
-    peer_timers_free();
+    peer_timers_free(&h);
 }
 
 static void w_timers_zero(uint64_t n)
 {
+    struct peer_timers h = peer_timers_new(n, BENCH_TIMER_ZERO);
     fired = 0;
     zero_next = 0;
     zero_violations = 0;
     zero_total = n;
     peer_loop_new();
-    peer_timers_new(n, BENCH_TIMER_ZERO);
     for (uint64_t i = 0; i < n; i++) {
-        peer_timer_set(i, 0, BENCH_TIMER_ZERO);
+        peer_timer_init(&h, i, 0, BENCH_TIMER_ZERO);
     }
     uint64_t cold = 0;
     uint64_t warm = 0;
@@ -328,7 +335,7 @@ static void w_timers_zero(uint64_t n)
         zero_violations = 0;
         uint64_t t0 = bench_now_ns();
         for (uint64_t i = 0; i < n; i++) {
-            peer_timer_start(i, BENCH_TIMER_ZERO);
+            peer_timer_start(&h, i, BENCH_TIMER_ZERO);
         }
         peer_run();
         BENCH_CHECK(fired == n, "fired %" PRIu64 " of %" PRIu64, fired, n);
@@ -341,37 +348,38 @@ static void w_timers_zero(uint64_t n)
     bench_report("timers_zero", n, (double)warm / (double)n, "order_viol %" PRIu64 " cold_ns %.2f",
                  zero_violations, (double)cold / (double)n);
     peer_loop_finish();
-    peer_timers_free();
+    peer_timers_free(&h);
 }
 
 static void w_timers_spread(uint64_t n)
 {
+    struct peer_timers h = peer_timers_new(n, BENCH_TIMER_SPREAD);
     uint64_t rng = 7;
     bench_spread_init(n);
     peer_loop_new();
-    peer_timers_new(n, BENCH_TIMER_SPREAD);
+    for (uint64_t i = 0; i < n; i++) {
+        peer_timer_init(&h, i, 1000000, BENCH_TIMER_SPREAD);
+    }
     /* Warm-up pass, as every program does: start and stop every timer once. */
     for (uint64_t i = 0; bench_warmup && i < n; i++) {
-        peer_timer_set(i, 1000000, BENCH_TIMER_SPREAD);
-        peer_timer_start(i, BENCH_TIMER_SPREAD);
+        peer_timer_start(&h, i, BENCH_TIMER_SPREAD);
     }
     for (uint64_t i = 0; bench_warmup && i < n; i++) {
-        peer_timer_stop(i);
+        peer_timer_stop(&h, i);
     }
     peer_update_time();
     uint64_t c0 = bench_thread_cpu_ns();
     for (uint64_t i = 0; i < n; i++) {
         uint64_t d = 1 + bench_rand(&rng) % 100;
         bench_spread_schedule(i, d);
-        peer_timer_set(i, d, BENCH_TIMER_SPREAD);
-        peer_timer_start(i, BENCH_TIMER_SPREAD);
+        peer_timer_arm(&h, i, d, BENCH_TIMER_SPREAD);
         bench_spread_scheduled(i, d);
     }
     peer_run();
     uint64_t cpu = bench_thread_cpu_ns() - c0;
     bench_spread_report(n, cpu);
     peer_loop_finish();
-    peer_timers_free();
+    peer_timers_free(&h);
 }
 
 /* ---- zero-delay self-rescheduling chains ---- */

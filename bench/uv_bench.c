@@ -14,6 +14,10 @@
 #define PEER_MEM_TIMER_HOW        "sizeof(uv_timer_t)"
 #define PEER_MEM_FD_BYTES         sizeof(uv_poll_t)
 #define PEER_MEM_FD_HOW           "sizeof(uv_poll_t)"
+struct peer_timers {
+    uv_timer_t *t;
+    uint64_t *delay; /* the delay each start passes (NULL for zero-delay timers) */
+};
 #include "peer_common.h"
 
 #define UV_CHECK(expr)                                            \
@@ -86,9 +90,6 @@ static void peer_wake_run(void)
 
 /* ---- timers: uv_timer (the delay is given at start) ---- */
 
-static uv_timer_t *timers;
-static uint64_t *delays;
-
 static void never_cb(uv_timer_t *t)
 {
     (void)t;
@@ -105,48 +106,57 @@ static void spread_cb(uv_timer_t *t)
     bench_spread_fire((uint64_t)(uintptr_t)t->data);
 }
 
-static void peer_timers_new(uint64_t n, enum bench_timer_kind kind)
+static uv_timer_cb timer_cb(enum bench_timer_kind kind)
 {
-    (void)kind;
-    timers = bench_alloc(n, sizeof(*timers));
-    delays = bench_alloc(n, sizeof(*delays));
-    for (uint64_t i = 0; i < n; i++) {
-        UV_CHECK(uv_timer_init(&loop, &timers[i]));
-        timers[i].data = (void *)(uintptr_t)i;
+    return kind == BENCH_TIMER_NEVER ? never_cb : kind == BENCH_TIMER_ZERO ? zero_cb : spread_cb;
+}
+
+static struct peer_timers peer_timers_new(uint64_t n, enum bench_timer_kind kind)
+{
+    struct peer_timers h = {bench_alloc(n, sizeof(*h.t)), NULL};
+    if (kind != BENCH_TIMER_ZERO) {
+        h.delay = bench_alloc(n, sizeof(*h.delay));
+    }
+    return h;
+}
+
+static void peer_timer_init(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                            enum bench_timer_kind kind)
+{
+    if (kind != BENCH_TIMER_ZERO) {
+        h->delay[i] = delay_ms;
+    }
+    UV_CHECK(uv_timer_init(&loop, &h->t[i]));
+    if (kind != BENCH_TIMER_NEVER) {
+        h->t[i].data = (void *)(uintptr_t)i;
     }
 }
 
-static void peer_timer_set(uint64_t i, uint64_t delay_ms, enum bench_timer_kind kind)
+static void peer_timer_start(struct peer_timers *h, uint64_t i, enum bench_timer_kind kind)
 {
-    (void)kind;
-    delays[i] = delay_ms;
+    uv_timer_start(&h->t[i], timer_cb(kind), kind == BENCH_TIMER_ZERO ? 0 : h->delay[i], 0);
 }
 
-static void peer_timer_start(uint64_t i, enum bench_timer_kind kind)
+static void peer_timer_arm(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                           enum bench_timer_kind kind)
 {
-    uv_timer_start(&timers[i],
-                   kind == BENCH_TIMER_NEVER  ? never_cb
-                   : kind == BENCH_TIMER_ZERO ? zero_cb
-                                              : spread_cb,
-                   delays[i], 0);
+    uv_timer_start(&h->t[i], timer_cb(kind), delay_ms, 0);
 }
 
-static void peer_timer_stop(uint64_t i)
+static void peer_timer_stop(struct peer_timers *h, uint64_t i)
 {
-    uv_timer_stop(&timers[i]);
+    uv_timer_stop(&h->t[i]);
 }
 
-static int peer_timer_active(uint64_t i)
+static int peer_timer_active(struct peer_timers *h, uint64_t i)
 {
-    return uv_is_active((uv_handle_t *)&timers[i]);
+    return uv_is_active((uv_handle_t *)&h->t[i]);
 }
 
-static void peer_timers_free(void)
+static void peer_timers_free(struct peer_timers *h)
 {
-    free(timers);
-    free(delays);
-    timers = NULL;
-    delays = NULL;
+    free(h->t);
+    free(h->delay);
 }
 
 static void peer_update_time(void)
