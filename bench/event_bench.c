@@ -214,11 +214,10 @@ static void chain_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    static const struct timeval zero = {0, 0};
     if (bench_chain_step()) {
         return;
     }
-    evtimer_add(chain_ev, &zero);
+    evtimer_add(chain_ev, &zero_tv);
 }
 
 static void peer_chain_timer_new(void)
@@ -228,8 +227,7 @@ static void peer_chain_timer_new(void)
 
 static void peer_chain_timer_start(void)
 {
-    static const struct timeval zero = {0, 0};
-    evtimer_add(chain_ev, &zero);
+    evtimer_add(chain_ev, &zero_tv);
 }
 
 /* ---- fd ping-pong: persistent read events ---- */

@@ -9,7 +9,9 @@
  * functions where the code was written inline: the measured paths cost what the library
  * costs, not what this indirection would cost as real calls.
  *
- * A peer also defines, before including this file, the strings its result lines carry:
+ * A peer also defines, before including this file, its timer arrays and the strings its
+ * result lines carry:
+ *   struct peer_timers                                                (see peer_timers_new)
  *   PEER_CHAIN_IMMEDIATE_NOTE, PEER_CHAIN_TIMER_NOTE, PEER_PP_NOTE    (extra fields or NULL)
  *   PEER_MEM_TIMER_BYTES/_HOW, PEER_MEM_FD_BYTES/_HOW                 (memory rows)
  */
