@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
 .PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz format format-check \
-        tidy cppcheck install clean deps
+        tidy cppcheck install clean deps check-layers
 
 all: build
 
@@ -29,6 +29,7 @@ demo: build
 # The whole suite: the regular build, then the ASan+UBSan build.
 test: build
 	@scripts/deps.sh test
+	@scripts/check-layers.sh
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 	$(MAKE) test-asan
 
@@ -76,6 +77,11 @@ fuzz:
 	       >build-fuzz/$$t.log 2>&1; then tail -n 40 build-fuzz/$$t.log; exit 1; fi; \
 	  grep -E 'number_of_executed_units' build-fuzz/$$t.log; \
 	done
+
+# Includes point down the floors of scripts/layers.txt, with no cycles (docs/style.md).
+check-layers:
+	@scripts/deps.sh test
+	@scripts/check-layers.sh
 
 format:
 	@scripts/deps.sh lint

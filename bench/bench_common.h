@@ -1,6 +1,8 @@
 /*
- * Shared harness for every benchmark program (evl and its peers). Header-only, so each
- * peer program builds from one .c file plus this header and its own library.
+ * Shared harness for every benchmark program (evl and its peers): argument parsing, clocks,
+ * result lines and the checks every library's version of a workload shares. Header-only, so
+ * each program builds from one .c file plus its own library; the peer programs also share
+ * their workloads' skeletons through peer_common.h.
  *
  * Each program is a table of workloads; main() calls bench_main(), which parses
  *   --quick        smaller op counts (make bench QUICK=1)

@@ -7,10 +7,6 @@
  * that fill evl's internal pools (timer records, task chunks) run once untimed first and
  * report that cold figure as cold_ns: the peers' handles are preallocated and touched
  * before their timed sections, and the steady state is what a long-running program sees.
- *
- * bench-requires: evl_loop_new evl_loop_run evl_loop_submit evl_timer_set evl_timer_clear
- * bench-requires: evl_immediate_set evl_queue_microtask evl_loop_ref evl_loop_unref
- * bench-requires: evl_timer_has_ref evl_alloc_stats
  */
 #include "bench_common.h"
 

@@ -3,8 +3,6 @@
  * the loop, and with the far end served by a peer thread doing blocking read/write; plus
  * bytes per fd registration. The peers' versions (uv_poll, ev_io, libevent persistent
  * events) are in uv_bench.c, ev_bench.c and event_bench.c.
- *
- * bench-requires: evl_fd_start evl_fd_stop evl_loop_submit evl_alloc_stats evl_signal_start
  */
 #include "bench_common.h"
 

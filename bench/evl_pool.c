@@ -3,9 +3,6 @@
  * thread count (4): a batch of small jobs submitted at once, and one job at a time (round
  * trip: submit, run on a worker, settle the promise on the loop thread). A job's completion
  * is observed through a then() on its promise, the equivalent of libuv's after_work_cb.
- *
- * bench-requires: evl_pool_new evl_pool_submit evl_pool_free evl_promise_then
- * bench-requires: evl_promise_release evl_loop_submit
  */
 #include "bench_common.h"
 

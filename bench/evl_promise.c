@@ -5,10 +5,6 @@
  *
  * Values are small integers carried in the pointer (no destructor), as a C caller passing
  * handles would do.
- *
- * bench-requires: evl_promise_new evl_promise_resolved evl_promise_resolve evl_promise_then
- * bench-requires: evl_promise_release evl_result_resolve evl_promise_all evl_values_count
- * bench-requires: evl_values_get evl_loop_submit evl_alloc_stats
  */
 #include "bench_common.h"
 

@@ -1,15 +1,24 @@
 /*
- * libuv side of the benchmark suite: the same workloads as evl_core.c / evl_io.c /
- * evl_pool.c, each written with libuv's best idiom. See bench_common.h for the output
- * format and docs/performance.md for what each workload measures.
+ * libuv side of the benchmark suite: the workloads of peer_common.h, each written with
+ * libuv's best idiom, plus the worker-pool rows only libuv has a peer for. See
+ * bench_common.h for the output format and docs/performance.md for what each workload
+ * measures.
  */
 #define _GNU_SOURCE 1
-#include "bench_common.h"
-
-#include <fcntl.h>
-#include <semaphore.h>
-#include <sys/socket.h>
 #include <uv.h>
+
+#define PEER_CHAIN_IMMEDIATE_NOTE "idiom uv_idle"
+#define PEER_CHAIN_TIMER_NOTE     "starves_io 1 idiom uv_timer(runs-again-in-same-timer-phase)"
+#define PEER_PP_NOTE              "idiom uv_poll"
+#define PEER_MEM_TIMER_BYTES      sizeof(uv_timer_t)
+#define PEER_MEM_TIMER_HOW        "sizeof(uv_timer_t)"
+#define PEER_MEM_FD_BYTES         sizeof(uv_poll_t)
+#define PEER_MEM_FD_HOW           "sizeof(uv_poll_t)"
+struct peer_timers {
+    uv_timer_t *t;
+    uint64_t *delay; /* the delay each start passes (NULL for zero-delay timers) */
+};
+#include "peer_common.h"
 
 #define UV_CHECK(expr)                                            \
     do {                                                          \
@@ -19,6 +28,11 @@
 
 static uv_loop_t loop;
 
+static void peer_loop_new(void)
+{
+    UV_CHECK(uv_loop_init(&loop));
+}
+
 static void close_all_cb(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -27,290 +41,64 @@ static void close_all_cb(uv_handle_t *h, void *arg)
     }
 }
 
-static void loop_finish(void)
+static void peer_loop_finish(void)
 {
     uv_walk(&loop, close_all_cb, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     UV_CHECK(uv_loop_close(&loop));
 }
 
-/* ---- submit throughput: preallocated mutex queue + uv_async_send ---- */
-
-static struct bench_mq mq;
-static uv_async_t async;
-static struct bench_gate gate;
-
-struct producer {
-    pthread_t thread;
-    unsigned id;
-    uint64_t count;
-};
-
-static void submit_task(void *arg)
+static void peer_run(void)
 {
-    bench_submit_account(arg);
-}
-
-static void on_async(uv_async_t *h)
-{
-    bench_mq_drain(&mq);
-    if (bench_sub.done == bench_sub.total) {
-        uv_close((uv_handle_t *)h, NULL);
-    }
-}
-
-static void *producer_main(void *arg)
-{
-    struct producer *p = arg;
-    bench_gate_wait(&gate);
-    for (uint64_t i = 0; i < p->count; i++) {
-        bench_mq_push(&mq, submit_task, bench_submit_arg(p->id, i));
-        uv_async_send(&async);
-    }
-    return NULL;
-}
-
-static void submit_run(const char *name, unsigned producers, uint64_t n)
-{
-    struct producer prod[BENCH_MAX_PRODUCERS];
-    uint64_t per = n / producers;
-    bench_submit_reset(per * producers);
-    bench_mq_init(&mq, per * producers);
-    atomic_store(&gate.open, 0);
-    UV_CHECK(uv_loop_init(&loop));
-    UV_CHECK(uv_async_init(&loop, &async, on_async));
-    for (unsigned i = 0; i < producers; i++) {
-        prod[i].id = i;
-        prod[i].count = per;
-        pthread_create(&prod[i].thread, NULL, producer_main, &prod[i]);
-    }
-    uint64_t t0 = bench_now_ns();
-    atomic_store_explicit(&gate.open, 1, memory_order_release);
     uv_run(&loop, UV_RUN_DEFAULT);
-    for (unsigned i = 0; i < producers; i++) {
-        pthread_join(prod[i].thread, NULL);
-    }
-    bench_submit_verify(producers, per);
-    bench_report(name, bench_sub.total, (double)(bench_sub.t_end - t0) / (double)bench_sub.total,
-                 "producers %u", producers);
-    loop_finish();
-    bench_mq_deinit(&mq);
 }
 
-static void w_submit_1p(uint64_t n)
+static void peer_run_nowait(void)
 {
-    submit_run("submit_1p", 1, n);
+    uv_run(&loop, UV_RUN_NOWAIT);
 }
 
-static void w_submit_2p(uint64_t n)
+/* ---- wake-up: uv_async ---- */
+
+static uv_async_t async;
+
+static void async_cb(uv_async_t *h)
 {
-    submit_run("submit_2p", 2, n);
+    (void)h;
+    bench_wake();
 }
 
-/* ---- cross-thread round trip ---- */
-
-static atomic_uint_fast64_t rt_answer;
-static sem_t rt_sem;
-static int rt_sleeping;
-static uint64_t *rt_samples;
-static uint64_t rt_count;
-
-static void rt_reply(void *arg)
+static void peer_wake_new(void)
 {
-    if (rt_sleeping) {
-        sem_post(&rt_sem);
-    } else {
-        atomic_store_explicit(&rt_answer, (uint64_t)(uintptr_t)arg, memory_order_release);
-    }
+    UV_CHECK(uv_async_init(&loop, &async, async_cb));
 }
 
-static void rt_quit(void *arg)
+static void peer_wake_send(void)
 {
-    (void)arg;
+    uv_async_send(&async);
+}
+
+static void peer_wake_stop(void)
+{
     uv_close((uv_handle_t *)&async, NULL);
 }
 
-static void rt_async(uv_async_t *h)
+static void peer_wake_run(void)
 {
-    (void)h;
-    bench_mq_drain(&mq);
-}
-
-static void *rt_client(void *arg)
-{
-    (void)arg;
-    uint64_t begin = bench_now_ns();
-    uint64_t deadline = begin + bench_budget_ns();
-    for (uint64_t i = 0; i < rt_count; i++) {
-        uint64_t t0 = bench_now_ns();
-        if (i >= 100 && t0 > deadline) {
-            rt_count = i;
-            break;
-        }
-        bench_mq_push(&mq, rt_reply, (void *)(uintptr_t)(i + 1));
-        uv_async_send(&async);
-        if (rt_sleeping) {
-            while (sem_wait(&rt_sem) != 0) {
-            }
-        } else {
-            while (atomic_load_explicit(&rt_answer, memory_order_acquire) != i + 1) {
-                BENCH_CPU_RELAX();
-            }
-        }
-        rt_samples[i] = bench_now_ns() - t0;
-    }
-    bench_mq_push(&mq, rt_quit, NULL);
-    uv_async_send(&async);
-    return NULL;
-}
-
-static void rt_run(const char *name, int sleeping, uint64_t n)
-{
-    pthread_t client;
-    rt_sleeping = sleeping;
-    rt_count = n;
-    rt_samples = bench_alloc(n, sizeof(*rt_samples));
-    atomic_store(&rt_answer, 0);
-    sem_init(&rt_sem, 0, 0);
-    bench_mq_init(&mq, 16);
-    UV_CHECK(uv_loop_init(&loop));
-    UV_CHECK(uv_async_init(&loop, &async, rt_async));
-    pthread_create(&client, NULL, rt_client, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
-    pthread_join(client, NULL);
-    n = rt_count;
-    uint64_t p50 = bench_quantile(rt_samples, n, 0.5, 0);
-    bench_report(name, n, (double)p50, "p10_ns %" PRIu64 " p99_ns %" PRIu64,
-                 bench_quantile(rt_samples, n, 0.10, 1), bench_quantile(rt_samples, n, 0.99, 1));
-    loop_finish();
-    bench_mq_deinit(&mq);
-    sem_destroy(&rt_sem);
-    free(rt_samples);
 }
 
-static void w_rt_spin(uint64_t n)
-{
-    rt_run("rt_spin", 0, n);
-}
-
-static void w_rt_sleep(uint64_t n)
-{
-    rt_run("rt_sleep", 1, n);
-}
-
-/* ---- timers ---- */
-
-static uint64_t fired;
+/* ---- timers: uv_timer (the delay is given at start) ---- */
 
 static void never_cb(uv_timer_t *t)
 {
     (void)t;
-    fired++;
+    bench_timer_never();
 }
-
-static void w_timer_startstop(uint64_t n)
-{
-    uv_timer_t *t = bench_alloc(n, sizeof(*t));
-    uint64_t *delay = bench_alloc(n, sizeof(*delay));
-    uint64_t rng = 42;
-    fired = 0;
-    UV_CHECK(uv_loop_init(&loop));
-    for (uint64_t i = 0; i < n; i++) {
-        delay[i] = 1000 + bench_rand(&rng) % 1000000;
-        UV_CHECK(uv_timer_init(&loop, &t[i]));
-    }
-    uint64_t start_ns = 0;
-    uint64_t stop_ns = 0;
-    uint64_t cold_start = 0;
-    uint64_t cold_stop = 0;
-    for (int pass = bench_warmup ? 0 : 1; pass < 2; pass++) {
-        fired = 0;
-        uint64_t t0 = bench_now_ns();
-        for (uint64_t i = 0; i < n; i++) {
-            uv_timer_start(&t[i], never_cb, delay[i], 0);
-        }
-        uint64_t t1 = bench_now_ns();
-        for (uint64_t i = 0; i < n; i += 97) {
-            BENCH_CHECK(uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " not active", i);
-        }
-        uint64_t t2 = bench_now_ns();
-        for (uint64_t i = 0; i < n; i++) {
-            uv_timer_stop(&t[i]);
-        }
-        uint64_t t3 = bench_now_ns();
-        uv_run(&loop, UV_RUN_NOWAIT);
-        BENCH_CHECK(fired == 0, "%" PRIu64 " stopped timers fired", fired);
-        for (uint64_t i = 0; i < n; i += 97) {
-            BENCH_CHECK(!uv_is_active((uv_handle_t *)&t[i]), "timer %" PRIu64 " still active", i);
-        }
-        if (pass == 0) {
-            cold_start = t1 - t0;
-            cold_stop = t3 - t2;
-        } else {
-            start_ns = t1 - t0;
-            stop_ns = t3 - t2;
-        }
-    }
-    bench_report("timer_start", n, (double)start_ns / (double)n, "cold_ns %.2f",
-                 (double)cold_start / (double)n);
-    bench_report("timer_stop", n, (double)stop_ns / (double)n, "cold_ns %.2f",
-                 (double)cold_stop / (double)n);
-    loop_finish();
-    free(t);
-    free(delay);
-}
-
-static uint64_t zero_next;
-static uint64_t zero_violations;
-static uint64_t zero_total;
-static uint64_t zero_end;
 
 static void zero_cb(uv_timer_t *t)
 {
-    uint64_t seq = (uint64_t)(uintptr_t)t->data;
-    if (seq != zero_next) {
-        zero_violations++;
-    }
-    zero_next = seq + 1;
-    if (++fired == zero_total) {
-        zero_end = bench_now_ns();
-    }
-}
-
-static void w_timers_zero(uint64_t n)
-{
-    uv_timer_t *t = bench_alloc(n, sizeof(*t));
-    fired = 0;
-    zero_next = 0;
-    zero_violations = 0;
-    zero_total = n;
-    UV_CHECK(uv_loop_init(&loop));
-    for (uint64_t i = 0; i < n; i++) {
-        UV_CHECK(uv_timer_init(&loop, &t[i]));
-        t[i].data = (void *)(uintptr_t)i;
-    }
-    uint64_t cold = 0;
-    uint64_t warm = 0;
-    for (int pass = bench_warmup ? 0 : 1; pass < 2; pass++) {
-        fired = 0;
-        zero_next = 0;
-        zero_violations = 0;
-        uint64_t t0 = bench_now_ns();
-        for (uint64_t i = 0; i < n; i++) {
-            uv_timer_start(&t[i], zero_cb, 0, 0);
-        }
-        uv_run(&loop, UV_RUN_DEFAULT);
-        BENCH_CHECK(fired == n, "fired %" PRIu64 " of %" PRIu64, fired, n);
-        if (pass == 0) {
-            cold = zero_end - t0;
-        } else {
-            warm = zero_end - t0;
-        }
-    }
-    bench_report("timers_zero", n, (double)warm / (double)n, "order_viol %" PRIu64 " cold_ns %.2f",
-                 zero_violations, (double)cold / (double)n);
-    loop_finish();
-    free(t);
+    bench_timer_zero((uint64_t)(uintptr_t)t->data);
 }
 
 static void spread_cb(uv_timer_t *t)
@@ -318,187 +106,159 @@ static void spread_cb(uv_timer_t *t)
     bench_spread_fire((uint64_t)(uintptr_t)t->data);
 }
 
-static void w_timers_spread(uint64_t n)
+static uv_timer_cb timer_cb(enum bench_timer_kind kind)
 {
-    uv_timer_t *t = bench_alloc(n, sizeof(*t));
-    uint64_t rng = 7;
-    bench_spread_init(n);
-    UV_CHECK(uv_loop_init(&loop));
-    for (uint64_t i = 0; i < n; i++) {
-        UV_CHECK(uv_timer_init(&loop, &t[i]));
-        t[i].data = (void *)(uintptr_t)i;
-    }
-    /* Warm-up pass, as every program does: start and stop every timer once. */
-    for (uint64_t i = 0; bench_warmup && i < n; i++) {
-        uv_timer_start(&t[i], spread_cb, 1000000, 0);
-    }
-    for (uint64_t i = 0; bench_warmup && i < n; i++) {
-        uv_timer_stop(&t[i]);
-    }
-    uv_update_time(&loop);
-    uint64_t c0 = bench_thread_cpu_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t d = 1 + bench_rand(&rng) % 100;
-        bench_spread_schedule(i, d);
-        uv_timer_start(&t[i], spread_cb, d, 0);
-        bench_spread_scheduled(i, d);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uint64_t cpu = bench_thread_cpu_ns() - c0;
-    bench_spread_report(n, cpu);
-    loop_finish();
-    free(t);
+    return kind == BENCH_TIMER_NEVER ? never_cb : kind == BENCH_TIMER_ZERO ? zero_cb : spread_cb;
 }
 
-/* ---- zero-delay self-rescheduling chains ---- */
+static struct peer_timers peer_timers_new(uint64_t n, enum bench_timer_kind kind)
+{
+    struct peer_timers h = {bench_alloc(n, sizeof(*h.t)), NULL};
+    if (kind != BENCH_TIMER_ZERO) {
+        h.delay = bench_alloc(n, sizeof(*h.delay));
+    }
+    return h;
+}
 
-static uint64_t chain_left;
-static uint64_t chain_end;
+static void peer_timer_init(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                            enum bench_timer_kind kind)
+{
+    if (kind != BENCH_TIMER_ZERO) {
+        h->delay[i] = delay_ms;
+    }
+    UV_CHECK(uv_timer_init(&loop, &h->t[i]));
+    if (kind != BENCH_TIMER_NEVER) {
+        h->t[i].data = (void *)(uintptr_t)i;
+    }
+}
+
+static void peer_timer_start(struct peer_timers *h, uint64_t i, enum bench_timer_kind kind)
+{
+    uv_timer_start(&h->t[i], timer_cb(kind), kind == BENCH_TIMER_ZERO ? 0 : h->delay[i], 0);
+}
+
+static void peer_timer_arm(struct peer_timers *h, uint64_t i, uint64_t delay_ms,
+                           enum bench_timer_kind kind)
+{
+    uv_timer_start(&h->t[i], timer_cb(kind), delay_ms, 0);
+}
+
+static void peer_timer_stop(struct peer_timers *h, uint64_t i)
+{
+    uv_timer_stop(&h->t[i]);
+}
+
+static int peer_timer_active(struct peer_timers *h, uint64_t i)
+{
+    return uv_is_active((uv_handle_t *)&h->t[i]);
+}
+
+static void peer_timers_free(struct peer_timers *h)
+{
+    free(h->t);
+    free(h->delay);
+}
+
+static void peer_update_time(void)
+{
+    uv_update_time(&loop);
+}
+
+/* ---- chains: uv_idle (runs once per iteration), uv_timer restarted at 0 ---- */
+
 static uv_idle_t idle;
 static uv_timer_t chain_timer;
 
 static void idle_cb(uv_idle_t *h)
 {
-    if (--chain_left == 0) {
-        chain_end = bench_now_ns();
+    if (bench_chain_step()) {
         uv_idle_stop(h);
     }
 }
 
-static void w_chain_immediate(uint64_t n)
+static void peer_chain_immediate_new(void)
 {
-    UV_CHECK(uv_loop_init(&loop));
     UV_CHECK(uv_idle_init(&loop, &idle));
-    chain_left = n;
-    uint64_t t0 = bench_now_ns();
+}
+
+static void peer_chain_immediate_start(void)
+{
     uv_idle_start(&idle, idle_cb);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    BENCH_CHECK(chain_left == 0, "%" PRIu64 " steps left", chain_left);
-    bench_report("chain_immediate", n, (double)(chain_end - t0) / (double)n, "idiom uv_idle");
-    loop_finish();
 }
 
 static void chain_timer_cb(uv_timer_t *t)
 {
-    if (--chain_left == 0) {
-        chain_end = bench_now_ns();
+    if (bench_chain_step()) {
         return;
     }
     uv_timer_start(t, chain_timer_cb, 0, 0);
 }
 
-static void w_chain_timer(uint64_t n)
+static void peer_chain_timer_new(void)
 {
-    UV_CHECK(uv_loop_init(&loop));
     UV_CHECK(uv_timer_init(&loop, &chain_timer));
-    chain_left = n;
-    uint64_t t0 = bench_now_ns();
-    uv_timer_start(&chain_timer, chain_timer_cb, 0, 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    BENCH_CHECK(chain_left == 0, "%" PRIu64 " steps left", chain_left);
-    bench_report("chain_timer", n, (double)(chain_end - t0) / (double)n,
-                 "starves_io 1 idiom uv_timer(runs-again-in-same-timer-phase)");
-    loop_finish();
 }
 
-/* ---- fd ping-pong over a socketpair (uv_poll) ---- */
+static void peer_chain_timer_start(void)
+{
+    uv_timer_start(&chain_timer, chain_timer_cb, 0, 0);
+}
 
-static int sv[2];
+/* ---- fd ping-pong: uv_poll ---- */
+
 static uv_poll_t poll_a;
 static uv_poll_t poll_b;
-static uint64_t pp_count;
-static uint64_t pp_total;
-static uint64_t pp_end;
-
-static void make_pair(int nonblock_b)
-{
-    BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", strerror(errno));
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
-    if (nonblock_b) {
-        fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    }
-}
-
-static void send_byte(int fd, unsigned char b)
-{
-    BENCH_CHECK(write(fd, &b, 1) == 1, "write: %s", strerror(errno));
-}
 
 static void pp_a_cb(uv_poll_t *h, int status, int events)
 {
-    unsigned char b = 0;
     BENCH_CHECK(status == 0 && (events & UV_READABLE), "poll a status %d", status);
-    BENCH_CHECK(read(sv[0], &b, 1) == 1, "read a: %s", strerror(errno));
-    BENCH_CHECK(b == (unsigned char)pp_count, "echo %u != %u", b, (unsigned char)pp_count);
-    if (++pp_count == pp_total) {
-        pp_end = bench_now_ns();
+    if (bench_pp_a(&bench_sv[0])) {
         uv_poll_stop(h);
         if (uv_is_active((uv_handle_t *)&poll_b)) {
             uv_poll_stop(&poll_b);
         }
-        return;
     }
-    send_byte(sv[0], (unsigned char)pp_count);
 }
 
 static void pp_b_cb(uv_poll_t *h, int status, int events)
 {
     (void)h;
-    unsigned char b = 0;
     BENCH_CHECK(status == 0 && (events & UV_READABLE), "poll b status %d", status);
-    BENCH_CHECK(read(sv[1], &b, 1) == 1, "read b: %s", strerror(errno));
-    send_byte(sv[1], b);
+    bench_pp_b(&bench_sv[1]);
 }
 
-static void *echo_peer(void *arg)
+static void peer_pp_watch(int with_b)
 {
-    uint64_t n = *(uint64_t *)arg;
-    for (uint64_t i = 0; i < n; i++) {
-        unsigned char b = 0;
-        if (read(sv[1], &b, 1) != 1) {
-            break;
-        }
-        send_byte(sv[1], b);
-    }
-    return NULL;
-}
-
-static void pingpong(const char *name, int threaded, uint64_t n)
-{
-    pthread_t peer;
-    make_pair(!threaded);
-    pp_count = 0;
-    pp_total = n;
-    UV_CHECK(uv_loop_init(&loop));
-    UV_CHECK(uv_poll_init(&loop, &poll_a, sv[0]));
+    UV_CHECK(uv_poll_init(&loop, &poll_a, bench_sv[0]));
     UV_CHECK(uv_poll_start(&poll_a, UV_READABLE, pp_a_cb));
-    if (threaded) {
-        pthread_create(&peer, NULL, echo_peer, &pp_total);
-    } else {
-        UV_CHECK(uv_poll_init(&loop, &poll_b, sv[1]));
+    if (with_b) {
+        UV_CHECK(uv_poll_init(&loop, &poll_b, bench_sv[1]));
         UV_CHECK(uv_poll_start(&poll_b, UV_READABLE, pp_b_cb));
     }
-    uint64_t t0 = bench_now_ns();
-    send_byte(sv[0], 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (threaded) {
-        pthread_join(peer, NULL);
+}
+
+/* ---- signal: uv_signal ---- */
+
+static uv_signal_t sig_h;
+
+static void sig_cb(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    if (bench_sig_delivered(1)) {
+        uv_signal_stop(h);
+        uv_close((uv_handle_t *)h, NULL);
     }
-    BENCH_CHECK(pp_count == n, "%" PRIu64 " of %" PRIu64 " round trips", pp_count, n);
-    bench_report(name, n, (double)(pp_end - t0) / (double)n, "idiom uv_poll");
-    loop_finish();
-    close(sv[0]);
-    close(sv[1]);
 }
 
-static void w_fd_local(uint64_t n)
+static void sig_watch(int signum)
 {
-    pingpong("fd_pingpong_local", 0, n);
+    UV_CHECK(uv_signal_init(&loop, &sig_h));
+    UV_CHECK(uv_signal_start(&sig_h, sig_cb, signum));
 }
 
-static void w_fd_thread(uint64_t n)
+static void w_signal_rt(uint64_t n)
 {
-    pingpong("fd_pingpong_thread", 1, n);
+    bench_signal_rt(n, sig_watch, "uv_signal");
 }
 
 /* ---- worker pool: uv_queue_work ---- */
@@ -537,7 +297,7 @@ static void w_pool_batch(uint64_t n)
     jobs = bench_alloc(n, sizeof(*jobs));
     pool_done = 0;
     pool_total = n;
-    UV_CHECK(uv_loop_init(&loop));
+    peer_loop_new();
     for (uint64_t i = 0; i < n; i++) {
         jobs[i].req.data = &jobs[i];
         jobs[i].in = i;
@@ -561,7 +321,7 @@ static void w_pool_batch(uint64_t n)
     }
     bench_report("pool_batch", n, (double)warm / (double)n, "threads %s cold_ns %.2f",
                  getenv("UV_THREADPOOL_SIZE"), (double)cold / (double)n);
-    loop_finish();
+    peer_loop_finish();
     free(jobs);
 }
 
@@ -588,7 +348,7 @@ static void w_pool_rt(uint64_t n)
     pool_samples = bench_alloc(n, sizeof(*pool_samples));
     pool_done = 0;
     pool_total = n;
-    UV_CHECK(uv_loop_init(&loop));
+    peer_loop_new();
     for (uint64_t i = 0; i < n; i++) {
         jobs[i].req.data = &jobs[i];
         jobs[i].in = i;
@@ -610,55 +370,9 @@ static void w_pool_rt(uint64_t n)
     uint64_t p50 = bench_quantile(pool_samples, n, 0.5, 0);
     bench_report("pool_rt", n, (double)p50, "p10_ns %" PRIu64 " p99_ns %" PRIu64,
                  bench_quantile(pool_samples, n, 0.1, 1), bench_quantile(pool_samples, n, 0.99, 1));
-    loop_finish();
+    peer_loop_finish();
     free(jobs);
     free(pool_samples);
-}
-
-/* ---- signal delivered to an idle loop ---- */
-
-static uv_signal_t sig_h;
-
-static void sig_cb(uv_signal_t *h, int signum)
-{
-    (void)signum;
-    if (bench_sig_delivered(1)) {
-        uv_signal_stop(h);
-        uv_close((uv_handle_t *)h, NULL);
-    }
-}
-
-static void w_signal_rt(uint64_t n)
-{
-    UV_CHECK(uv_loop_init(&loop));
-    UV_CHECK(uv_signal_init(&loop, &sig_h));
-    UV_CHECK(uv_signal_start(&sig_h, sig_cb, SIGUSR1));
-    pthread_t th;
-    bench_sig_start(&th, SIGUSR1, n);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    bench_sig_finish(th, "uv_signal");
-    loop_finish();
-}
-
-/* ---- memory: libuv's handles are caller-owned, so their size is the cost ---- */
-
-static void w_mem_timer(uint64_t n)
-{
-    (void)n;
-    bench_report_bytes("mem_timer", 1, (double)sizeof(uv_timer_t), "sizeof(uv_timer_t)");
-}
-
-static void w_mem_task(uint64_t n)
-{
-    (void)n;
-    bench_report_bytes("mem_task", 1, (double)sizeof(struct bench_item),
-                       "mutex-queue-entry(fn,arg)");
-}
-
-static void w_mem_fd(uint64_t n)
-{
-    (void)n;
-    bench_report_bytes("mem_fd", 1, (double)sizeof(uv_poll_t), "sizeof(uv_poll_t)");
 }
 
 static void w_mem_pool_job(uint64_t n)
@@ -669,22 +383,10 @@ static void w_mem_pool_job(uint64_t n)
 
 static const struct bench_workload workloads[] = {
     {"signal_rt", w_signal_rt, 3000, 300},
-    {"submit_1p", w_submit_1p, 4000000, 500000},
-    {"submit_2p", w_submit_2p, 4000000, 500000},
-    {"rt_spin", w_rt_spin, 20000, 5000},
-    {"rt_sleep", w_rt_sleep, 20000, 3000},
-    {"timer_startstop", w_timer_startstop, 1000000, 100000},
-    {"timers_zero", w_timers_zero, 1000000, 200000},
-    {"timers_spread", w_timers_spread, 100000, 100000},
-    {"chain_immediate", w_chain_immediate, 2000000, 100000},
-    {"chain_timer", w_chain_timer, 2000000, 100000},
-    {"fd_pingpong_local", w_fd_local, 100000, 5000},
-    {"fd_pingpong_thread", w_fd_thread, 100000, 5000},
+    BENCH_PEER_WORKLOADS,
     {"pool_batch", w_pool_batch, 400000, 50000},
     {"pool_rt", w_pool_rt, 20000, 5000},
-    {"mem_timer", w_mem_timer, 1, 1},
-    {"mem_task", w_mem_task, 1, 1},
-    {"mem_fd", w_mem_fd, 1, 1},
+    BENCH_PEER_MEM_WORKLOADS,
     {"mem_pool_job", w_mem_pool_job, 1, 1},
 };
 

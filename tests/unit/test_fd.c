@@ -43,18 +43,85 @@ static void record_cb(struct evl_loop *loop, int fd, int status, unsigned events
     }
 }
 
-static struct evl_loop *new_loop(void)
+/*
+ * The fixture every case starts from: a loop on the backend under test and the fds the case
+ * watches. fix_deinit frees the loop (which must succeed: nothing half-torn-down) and then
+ * closes every fd still open; a case that closes one of them itself uses fix_close, so no
+ * number is closed twice.
+ */
+enum fix_fds {
+    FIX_LOOP_ONLY,  /* the case makes its own fds */
+    FIX_PIPE,       /* p: a non-blocking pipe */
+    FIX_TWO_PIPES,  /* p and q: two non-blocking pipes */
+    FIX_SOCKETPAIR, /* p: a blocking AF_UNIX stream socketpair */
+};
+
+struct fix {
+    struct evl_loop *loop;
+    struct evl_test_clock clock; /* the loop's clock after fix_init_fake_clock */
+    int p[2];
+    int q[2]; /* a second pipe: FIX_TWO_PIPES, or filled by the case */
+};
+
+/* Like fix_init, with the caller's options (test_loop_options() plus what the case needs). */
+static void fix_init_opts(struct fix *f, enum fix_fds fds, const struct evl_loop_options *o)
+{
+    f->loop = NULL;
+    f->p[0] = f->p[1] = f->q[0] = f->q[1] = -1;
+    ASSERT_OK(evl_loop_new(&f->loop, o));
+    if (fds == FIX_PIPE || fds == FIX_TWO_PIPES) {
+        test_pipe(f->p);
+    }
+    if (fds == FIX_TWO_PIPES) {
+        test_pipe(f->q);
+    }
+    if (fds == FIX_SOCKETPAIR) {
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, f->p), 0);
+    }
+}
+
+static void fix_init(struct fix *f, enum fix_fds fds)
 {
     struct evl_loop_options o;
     test_loop_options(&o);
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
-    return loop;
+    fix_init_opts(f, fds, &o);
+}
+
+/* The loop reads f->clock, starting at 1 s: the case moves time with
+ * evl_test_clock_advance_ms(&f->clock, ms). */
+static void fix_init_fake_clock(struct fix *f, enum fix_fds fds)
+{
+    struct evl_loop_options o;
+    test_loop_options(&o);
+    f->clock.now_ns = 1000000000;
+    o.clock = evl_test_clock_read;
+    o.clock_ud = &f->clock;
+    fix_init_opts(f, fds, &o);
+}
+
+static void fix_close(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static void fix_deinit(struct fix *f)
+{
+    ASSERT_OK(evl_loop_free(f->loop));
+    f->loop = NULL;
+    fix_close(&f->p[0]);
+    fix_close(&f->p[1]);
+    fix_close(&f->q[0]);
+    fix_close(&f->q[1]);
 }
 
 BACKEND_TEST(fd_backend_selected)
 {
-    struct evl_loop *loop = new_loop();
+    struct fix f;
+    fix_init(&f, FIX_LOOP_ONLY);
+    struct evl_loop *loop = f.loop;
     enum evl_backend_kind want = test_backend();
     enum evl_backend_kind got = evl_loop_backend(loop);
     if (want == EVL_BACKEND_DEFAULT) {
@@ -62,7 +129,7 @@ BACKEND_TEST(fd_backend_selected)
     } else {
         ASSERT_EQ(got, want);
     }
-    ASSERT_OK(evl_loop_free(loop));
+    fix_deinit(&f);
 }
 
 TEST(backend_parse_names)
@@ -85,9 +152,10 @@ TEST(backend_parse_names)
 
 BACKEND_TEST(fd_pipe_readable)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {.stop_self = 1, .drain = 1};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
     ASSERT_EQ(evl_fd_active(loop, p[0]), 1);
@@ -99,9 +167,7 @@ BACKEND_TEST(fd_pipe_readable)
     ASSERT_EQ(s.status, 0);
     ASSERT_UEQ(s.events, EVL_READABLE);
     ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 /* A socketpair ping: a writes when writable, b reads when readable. */
@@ -133,25 +199,25 @@ static void ping_read_cb(struct evl_loop *loop, int fd, int status, unsigned eve
 
 BACKEND_TEST(fd_socketpair_readiness)
 {
-    struct evl_loop *loop = new_loop();
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fix f;
+    fix_init(&f, FIX_SOCKETPAIR);
+    struct evl_loop *loop = f.loop;
+    int *sv = f.p;
     struct ping p = {.a = sv[0], .b = sv[1]};
     ASSERT_OK(evl_fd_start(loop, sv[1], EVL_READABLE, ping_read_cb, &p));
     ASSERT_OK(evl_fd_start(loop, sv[0], EVL_WRITABLE, ping_write_cb, &p));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(p.wrote, 1);
     ASSERT_STR_EQ(p.got, "ping");
-    ASSERT_OK(evl_loop_free(loop));
-    close(sv[0]);
-    close(sv[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_level_triggered_merged_flags)
 {
-    struct evl_loop *loop = new_loop();
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fix f;
+    fix_init(&f, FIX_SOCKETPAIR);
+    struct evl_loop *loop = f.loop;
+    int *sv = f.p;
     test_write1(sv[1]);
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, sv[0], EVL_READABLE | EVL_WRITABLE, record_cb, &s));
@@ -162,20 +228,18 @@ BACKEND_TEST(fd_level_triggered_merged_flags)
         ASSERT_UEQ(s.events, EVL_READABLE | EVL_WRITABLE);
     }
     ASSERT_OK(evl_fd_stop(loop, sv[0]));
-    ASSERT_OK(evl_loop_free(loop));
-    close(sv[0]);
-    close(sv[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_hangup_and_error)
 {
-    struct evl_loop *loop = new_loop();
-    int a[2];
-    int b[2];
-    test_pipe(a);
-    test_pipe(b);
-    close(a[1]);
-    close(b[0]);
+    struct fix f;
+    fix_init(&f, FIX_TWO_PIPES);
+    struct evl_loop *loop = f.loop;
+    int *a = f.p;
+    int *b = f.q;
+    fix_close(&a[1]);
+    fix_close(&b[0]);
     struct seen hup = {.stop_self = 1};
     struct seen err = {.stop_self = 1};
     ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &hup));
@@ -187,16 +251,15 @@ BACKEND_TEST(fd_hangup_and_error)
     ASSERT_EQ(err.calls, 1);
     ASSERT_EQ(err.status, 0);
     ASSERT_TRUE(err.events & EVL_ERROR);
-    ASSERT_OK(evl_loop_free(loop));
-    close(a[0]);
-    close(b[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_modify_read_to_write)
 {
-    struct evl_loop *loop = new_loop();
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fix f;
+    fix_init(&f, FIX_SOCKETPAIR);
+    struct evl_loop *loop = f.loop;
+    int *sv = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, sv[0], EVL_READABLE, record_cb, &s));
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
@@ -212,24 +275,23 @@ BACKEND_TEST(fd_modify_read_to_write)
     ASSERT_ERR(EVL_EINVAL, evl_fd_modify(loop, sv[0], EVL_HANGUP));
     ASSERT_ERR(EVL_ENOENT, evl_fd_modify(loop, sv[1], EVL_READABLE));
     ASSERT_OK(evl_fd_stop(loop, sv[0]));
-    ASSERT_OK(evl_loop_free(loop));
-    close(sv[0]);
-    close(sv[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_stop_and_close_in_own_callback)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     test_write1(p[1]);
     struct seen s = {.stop_self = 1, .close_self = 1};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(s.calls, 1);
     ASSERT_FALSE(evl_loop_alive(loop));
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[1]);
+    p[0] = -1; /* closed by the callback */
+    fix_deinit(&f);
 }
 
 /*
@@ -272,7 +334,9 @@ static void sibling_cb(struct evl_loop *loop, int fd, int status, unsigned event
 
 BACKEND_TEST(fd_stop_sibling_in_same_batch)
 {
-    struct evl_loop *loop = new_loop();
+    struct fix f;
+    fix_init(&f, FIX_LOOP_ONLY);
+    struct evl_loop *loop = f.loop;
     struct sibling sb;
     memset(&sb, 0, sizeof(sb));
     for (int i = 0; i < 2; i++) {
@@ -289,7 +353,7 @@ BACKEND_TEST(fd_stop_sibling_in_same_batch)
     ASSERT_EQ(sb.calls[0] + sb.calls[1], 1);
     ASSERT_EQ(sb.fresh_calls, 0);
     ASSERT_OK(evl_fd_stop(loop, sb.fresh[0]));
-    ASSERT_OK(evl_loop_free(loop));
+    fix_deinit(&f);
     int survivor = sb.calls[0] ? 0 : 1;
     close(sb.pipes[survivor][0]);
     close(sb.pipes[survivor][1]);
@@ -319,22 +383,18 @@ static void queue_micro_cb(struct evl_loop *loop, int fd, int status, unsigned e
 
 BACKEND_TEST(fd_checkpoint_after_each_callback)
 {
-    struct evl_loop *loop = new_loop();
-    int a[2];
-    int b[2];
-    test_pipe(a);
-    test_pipe(b);
+    struct fix f;
+    fix_init(&f, FIX_TWO_PIPES);
+    struct evl_loop *loop = f.loop;
+    int *a = f.p;
+    int *b = f.q;
     test_write1(a[1]);
     test_write1(b[1]);
     ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, queue_micro_cb, NULL));
     ASSERT_OK(evl_fd_start(loop, b[0], EVL_READABLE, queue_micro_cb, NULL));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_STR_EQ(order, "FmFm");
-    ASSERT_OK(evl_loop_free(loop));
-    close(a[0]);
-    close(a[1]);
-    close(b[0]);
-    close(b[1]);
+    fix_deinit(&f);
 }
 
 static void *other_thread_start(void *arg)
@@ -351,9 +411,10 @@ static void *other_thread_start(void *arg)
 
 BACKEND_TEST(fd_argument_errors)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_ERR(EVL_EINVAL, evl_fd_start(NULL, p[0], EVL_READABLE, record_cb, &s));
     ASSERT_ERR(EVL_EINVAL, evl_fd_start(loop, p[0], EVL_READABLE, NULL, &s));
@@ -382,16 +443,15 @@ BACKEND_TEST(fd_argument_errors)
     ASSERT_OK(evl_fd_stop(loop, p[0]));
     ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, p[0]));
     ASSERT_EQ(s.calls, 0); /* failed calls never run the callback */
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_ref_unref)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
     ASSERT_TRUE(evl_loop_alive(loop));
@@ -407,9 +467,7 @@ BACKEND_TEST(fd_ref_unref)
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
     ASSERT_EQ(s.calls, 1);
     /* Freeing the loop with an unref'd registration drops it. */
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_thousand_at_once)
@@ -427,7 +485,9 @@ BACKEND_TEST(fd_thousand_at_once)
             TEST_SKIP("cannot raise RLIMIT_NOFILE");
         }
     }
-    struct evl_loop *loop = new_loop();
+    struct fix f;
+    fix_init(&f, FIX_LOOP_ONLY);
+    struct evl_loop *loop = f.loop;
     static int p[PIPES][2];
     static struct seen s[PIPES][2];
     memset(s, 0, sizeof(s));
@@ -463,7 +523,7 @@ BACKEND_TEST(fd_thousand_at_once)
         ASSERT_EQ(s[i][1].calls, 1);
         ASSERT_UEQ(s[i][1].events, EVL_WRITABLE);
     }
-    ASSERT_OK(evl_loop_free(loop));
+    fix_deinit(&f);
     for (int i = 0; i < PIPES; i++) {
         close(p[i][0]);
         close(p[i][1]);
@@ -472,21 +532,16 @@ BACKEND_TEST(fd_thousand_at_once)
 
 BACKEND_TEST(fd_timeout_fires)
 {
-    struct evl_test_clock clock = {.now_ns = 1000000000};
-    struct evl_loop_options o;
-    test_loop_options(&o);
-    o.clock = evl_test_clock_read;
-    o.clock_ud = &clock;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init_fake_clock(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
-    evl_test_clock_advance_ms(&clock, 49);
+    evl_test_clock_advance_ms(&f.clock, 49);
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
     ASSERT_EQ(s.calls, 0);
-    evl_test_clock_advance_ms(&clock, 1);
+    evl_test_clock_advance_ms(&f.clock, 1);
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(s.calls, 1);
     ASSERT_EQ(s.status, EVL_ETIMEDOUT);
@@ -494,29 +549,22 @@ BACKEND_TEST(fd_timeout_fires)
     ASSERT_EQ(evl_fd_active(loop, p[0]), 0); /* stopped by the loop */
     ASSERT_ERR(EVL_ENOENT, evl_fd_stop(loop, p[0]));
     ASSERT_FALSE(evl_loop_alive(loop));
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_timeout_cancelled_by_readiness)
 {
-    struct evl_test_clock clock = {.now_ns = 1000000000};
-    struct evl_loop_options o;
-    test_loop_options(&o);
-    o.clock = evl_test_clock_read;
-    o.clock_ud = &clock;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init_fake_clock(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {.drain = 1};
     ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
     test_write1(p[1]);
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_ONCE), 1);
     ASSERT_EQ(s.calls, 1);
     ASSERT_EQ(s.status, 0);
-    evl_test_clock_advance_ms(&clock, 500);
+    evl_test_clock_advance_ms(&f.clock, 500);
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
     ASSERT_EQ(s.calls, 1); /* no late EVL_ETIMEDOUT */
     ASSERT_EQ(evl_fd_active(loop, p[0]), 1);
@@ -524,26 +572,19 @@ BACKEND_TEST(fd_timeout_cancelled_by_readiness)
     ASSERT_OK(evl_fd_start_timeout(loop, p[1], EVL_WRITABLE, 10, record_cb, &s));
     ASSERT_OK(evl_fd_stop(loop, p[1]));
     ASSERT_OK(evl_fd_stop(loop, p[0]));
-    evl_test_clock_advance_ms(&clock, 500);
+    evl_test_clock_advance_ms(&f.clock, 500);
     ASSERT_FALSE(evl_loop_alive(loop));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(s.calls, 1);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_timeout_follows_ref)
 {
-    struct evl_test_clock clock = {.now_ns = 1000000000};
-    struct evl_loop_options o;
-    test_loop_options(&o);
-    o.clock = evl_test_clock_read;
-    o.clock_ud = &clock;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init_fake_clock(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 50, record_cb, &s));
     ASSERT_TRUE(evl_loop_alive(loop));
@@ -551,12 +592,10 @@ BACKEND_TEST(fd_timeout_follows_ref)
     ASSERT_FALSE(evl_loop_alive(loop)); /* the timeout's timer is unref'd with it */
     ASSERT_OK(evl_fd_ref(loop, p[0]));
     ASSERT_TRUE(evl_loop_alive(loop));
-    evl_test_clock_advance_ms(&clock, 50);
+    evl_test_clock_advance_ms(&f.clock, 50);
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(s.status, EVL_ETIMEDOUT);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 /* Restarting from the timeout callback works: the registration is already gone. */
@@ -574,23 +613,23 @@ static void restart_on_timeout(struct evl_loop *loop, int fd, int status, unsign
 
 BACKEND_TEST(fd_timeout_restart_from_callback) /* labels: real-time */
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start_timeout(loop, p[0], EVL_READABLE, 10, restart_on_timeout, &s));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(s.calls, 3);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_close_before_stop)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     test_write1(p[1]);
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
@@ -599,24 +638,23 @@ BACKEND_TEST(fd_close_before_stop)
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
     ASSERT_EQ(s.calls, 0);
     /* The loop still works. */
-    int q[2];
+    int *q = f.q;
     test_pipe(q);
     test_write1(q[1]);
     struct seen t = {.stop_self = 1};
     ASSERT_OK(evl_fd_start(loop, q[0], EVL_READABLE, record_cb, &t));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_EQ(t.calls, 1);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[1]);
-    close(q[0]);
-    close(q[1]);
+    p[0] = -1; /* closed above */
+    fix_deinit(&f);
 }
 
 BACKEND_TEST(fd_closed_under_live_registration)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
     close(p[0]);
@@ -637,29 +675,27 @@ BACKEND_TEST(fd_closed_under_live_registration)
         ASSERT_OK(evl_fd_stop(loop, p[0]));
     }
     ASSERT_FALSE(evl_loop_alive(loop));
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[1]);
+    p[0] = -1; /* closed above */
+    fix_deinit(&f);
 }
 
 /* Closing a registered fd without stopping it, then getting the same number back from the
  * kernel: epoll can tell the number names another file now; poll cannot (docs/platforms.md). */
 BACKEND_TEST(fd_closed_and_number_reused)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen old = {0};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &old));
     int num = p[0];
-    close(p[0]);
-    int q[2];
+    fix_close(&p[0]);
+    int *q = f.q;
     test_pipe(q);
     if (q[0] != num) {
         ASSERT_OK(evl_fd_stop(loop, num));
-        ASSERT_OK(evl_loop_free(loop));
-        close(p[1]);
-        close(q[0]);
-        close(q[1]);
+        fix_deinit(&f);
         TEST_SKIP("the kernel did not reuse the lowest fd number");
     }
     struct seen fresh = {.drain = 1};
@@ -686,10 +722,7 @@ BACKEND_TEST(fd_closed_and_number_reused)
         ASSERT_EQ(old.calls, 0);
     }
     ASSERT_OK(evl_fd_stop(loop, q[0]));
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[1]);
-    close(q[0]);
-    close(q[1]);
+    fix_deinit(&f);
 }
 
 /* A loop blocked in the poller (a never-ready fd, no deadline) is woken by a task from
@@ -714,9 +747,10 @@ static void *submit_stop_later(void *arg)
 
 BACKEND_TEST(fd_poller_woken_by_submit)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     blocked_fd = p[0];
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
@@ -726,9 +760,7 @@ BACKEND_TEST(fd_poller_woken_by_submit)
     ASSERT_EQ(pthread_join(t, NULL), 0);
     ASSERT_EQ(s.calls, 0);
     ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 static int count_open_fds(void)
@@ -752,9 +784,10 @@ BACKEND_TEST(fd_no_leak_over_repeated_loops)
         TEST_SKIP("no /proc/self/fd");
     }
     for (int round = 0; round < 20; round++) {
-        struct evl_loop *loop = new_loop();
-        int p[2];
-        test_pipe(p);
+        struct fix f;
+        fix_init(&f, FIX_PIPE);
+        struct evl_loop *loop = f.loop;
+        int *p = f.p;
         test_write1(p[1]);
         struct seen s = {.stop_self = 1};
         ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
@@ -765,9 +798,7 @@ BACKEND_TEST(fd_no_leak_over_repeated_loops)
             ASSERT_OK(evl_fd_start(loop, p[1], EVL_WRITABLE, record_cb, &s));
             ASSERT_OK(evl_fd_unref(loop, p[1]));
         }
-        ASSERT_OK(evl_loop_free(loop));
-        close(p[0]);
-        close(p[1]);
+        fix_deinit(&f);
         ASSERT_EQ(count_open_fds(), base);
     }
 }
@@ -775,9 +806,10 @@ BACKEND_TEST(fd_no_leak_over_repeated_loops)
 BACKEND_TEST(fd_start_out_of_memory)
 {
     for (uint64_t k = 1; k <= 8; k++) {
-        struct evl_loop *loop = new_loop();
-        int p[2];
-        test_pipe(p);
+        struct fix f;
+        fix_init(&f, FIX_PIPE);
+        struct evl_loop *loop = f.loop;
+        int *p = f.p;
         test_write1(p[1]);
         struct seen s = {0};
         evl_alloc_fail_at(k, 0);
@@ -793,23 +825,20 @@ BACKEND_TEST(fd_start_out_of_memory)
         }
         ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 0);
         ASSERT_EQ(s.calls, 0);
-        ASSERT_OK(evl_loop_free(loop));
-        close(p[0]);
-        close(p[1]);
+        fix_deinit(&f);
     }
 }
 
 BACKEND_TEST(fd_start_on_closed_loop)
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_loop_close(loop));
     ASSERT_ERR(EVL_ECLOSED, evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }
 
 /* ---- fast path ----------------------------------------------------------------------------- */
@@ -840,12 +869,11 @@ BACKEND_TEST(fd_fast_path_switch_logged)
     o.log = switch_log_cb;
     o.log_ud = &sl;
     o.log_level = EVL_LOG_DEBUG;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
-    int a[2];
-    int b[2];
-    test_pipe(a);
-    test_pipe(b);
+    struct fix f;
+    fix_init_opts(&f, FIX_TWO_PIPES, &o);
+    struct evl_loop *loop = f.loop;
+    int *a = f.p;
+    int *b = f.q;
     struct seen s = {0};
     ASSERT_NULL(loop->io_hooks);
     ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &s));
@@ -865,11 +893,7 @@ BACKEND_TEST(fd_fast_path_switch_logged)
     ASSERT_EQ(atomic_load(&sl.to_poller), 2);
     ASSERT_OK(evl_fd_stop(loop, a[0]));
     ASSERT_EQ(atomic_load(&sl.to_fast), 2);
-    ASSERT_OK(evl_loop_free(loop));
-    close(a[0]);
-    close(a[1]);
-    close(b[0]);
-    close(b[1]);
+    fix_deinit(&f);
 }
 
 /*
@@ -965,7 +989,9 @@ BACKEND_TEST(fd_fast_path_switch_race)
     o.log = switch_log_cb;
     o.log_ud = &sl;
     o.log_level = EVL_LOG_DEBUG;
-    ASSERT_OK(evl_loop_new(&r.loop, &o));
+    struct fix f;
+    fix_init_opts(&f, FIX_LOOP_ONLY, &o);
+    r.loop = f.loop;
     for (int t = 0; t < RACE_THREADS; t++) {
         for (int i = 0; i < RACE_PIPES; i++) {
             test_pipe(r.pipes[t][i]);
@@ -991,7 +1017,7 @@ BACKEND_TEST(fd_fast_path_switch_race)
     ASSERT_NULL(r.loop->io_hooks); /* every pipe ended stopped */
     ASSERT_GE(atomic_load(&sl.to_poller), 1);
     ASSERT_EQ(atomic_load(&sl.to_poller), atomic_load(&sl.to_fast));
-    ASSERT_OK(evl_loop_free(r.loop));
+    fix_deinit(&f);
     for (int t = 0; t < RACE_THREADS; t++) {
         for (int i = 0; i < RACE_PIPES; i++) {
             close(r.pipes[t][i][0]);
@@ -1057,8 +1083,9 @@ static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct 
     struct evl_loop_options o;
     test_loop_options(&o);
     o.spin_ns = spin_ns;
-    struct evl_loop *loop = NULL;
-    ASSERT_OK(evl_loop_new(&loop, &o));
+    struct fix f;
+    fix_init_opts(&f, FIX_LOOP_ONLY, &o);
+    struct evl_loop *loop = f.loop;
     ASSERT_OK(evl_fd_start(loop, p.sv[0], EVL_READABLE, spin_pp_cb, &p));
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, spin_pp_peer, &p), 0);
@@ -1069,7 +1096,7 @@ static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct 
     close(p.sv[1]);
     ASSERT_EQ(p.count, rounds);
     evl__loop_get_stats(loop, st);
-    ASSERT_OK(evl_loop_free(loop));
+    fix_deinit(&f);
     ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
 }
 
@@ -1135,9 +1162,10 @@ static void spin_idle_timer(struct evl_loop *loop, uint64_t id, void *arg)
 
 BACKEND_TEST(fd_spin_stays_off_on_idle_loop) /* labels: real-time */
 {
-    struct evl_loop *loop = new_loop();
-    int p[2];
-    test_pipe(p);
+    struct fix f;
+    fix_init(&f, FIX_PIPE);
+    struct evl_loop *loop = f.loop;
+    int *p = f.p;
     struct seen s = {0};
     ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, record_cb, &s));
     struct spin_idle si = {p[0], 0};
@@ -1150,7 +1178,5 @@ BACKEND_TEST(fd_spin_stays_off_on_idle_loop) /* labels: real-time */
     ASSERT_UGE(st.sleeps, 8);
     ASSERT_UEQ(st.spins, 0);
     ASSERT_UEQ(st.io_spins, 0);
-    ASSERT_OK(evl_loop_free(loop));
-    close(p[0]);
-    close(p[1]);
+    fix_deinit(&f);
 }

@@ -1,0 +1,4 @@
+#ifndef COMPILER_H
+#define COMPILER_H
+#include "evl/api.h"
+#endif

@@ -1,0 +1,5 @@
+struct timers {
+    int count;
+    int *heap;
+};
+int timers_count(const struct timers *t);

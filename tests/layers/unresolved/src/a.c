@@ -1,0 +1,2 @@
+#include "made_here.h"
+#include "missing.h"

@@ -1,0 +1,5 @@
+#ifndef LOW_H
+#define LOW_H
+
+#include "high/high.h"
+#endif
