@@ -100,22 +100,16 @@ static uint32_t to_epoll(uint32_t events)
     return e;
 }
 
-static uint32_t from_epoll(uint32_t e)
+/* The evl flags are the epoll bits shifted: IN|PRI -> READABLE, OUT -> WRITABLE, ERR -> ERROR,
+ * HUP|RDHUP -> HANGUP, without a branch per flag (this runs for every ready fd). */
+_Static_assert(EPOLLIN == 0x1 && EPOLLPRI == 0x2 && EPOLLOUT == 0x4 && EPOLLERR == 0x8 &&
+                   EPOLLHUP == 0x10 && EPOLLRDHUP == 0x2000,
+               "epoll bits moved");
+_Static_assert(EVL_READABLE == 1 && EVL_WRITABLE == 2 && EVL_ERROR == 4 && EVL_HANGUP == 8,
+               "evl event bits moved");
+static inline uint32_t from_epoll(uint32_t e)
 {
-    uint32_t events = 0;
-    if (e & (EPOLLIN | EPOLLPRI)) {
-        events |= EVL_READABLE;
-    }
-    if (e & EPOLLOUT) {
-        events |= EVL_WRITABLE;
-    }
-    if (e & EPOLLERR) {
-        events |= EVL_ERROR;
-    }
-    if (e & (EPOLLHUP | EPOLLRDHUP)) {
-        events |= EVL_HANGUP;
-    }
-    return events;
+    return (e & EPOLLIN) | ((e >> 1) & 0xfu) | ((e >> 10) & EVL_HANGUP);
 }
 
 /* epoll_ctl's errno as an evl code. The ones io.c acts on keep their evl codes (EVL_EBADF,
