@@ -525,14 +525,15 @@ static int io_alive(const struct evl_loop *loop)
     return io && io->refs > 0;
 }
 
-/* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint. */
-static void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status, unsigned events,
-                       void *arg)
+/* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint
+ * (the inline test skips the call when nothing is queued and no hook listens). */
+static inline void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status,
+                              unsigned events, void *arg)
 {
     loop->cb_depth++;
     cb(loop, fd, status, events, arg);
     loop->cb_depth--;
-    evl__loop_checkpoint(loop);
+    evl__loop_after_callback(loop);
 }
 
 static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
@@ -545,9 +546,13 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         return n;
     }
     int called = 0;
-    struct evl__budget budget;
-    evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
-                      n > 1 && evl__budget_precise(loop));
+    /* The batch budget matters only between callbacks: a batch of one (the common case of a
+     * busy loop) never starts it. */
+    struct evl__budget budget = {0};
+    if (n > 1) {
+        evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
+                          evl__budget_precise(loop));
+    }
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].tag;
         if (tag == IO_WAKE_TAG) {
@@ -589,7 +594,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         /* The rest stays ready (level-triggered) and is seen by the next wait; the batch
          * budget lets due timers run in between (epoll rotates its ready list, so the same
          * fds do not always come first). */
-        if (evl__loop_interrupted(loop) || evl__budget_spent(loop, &budget, 1)) {
+        if (i + 1 < n && (evl__loop_interrupted(loop) || evl__budget_spent(loop, &budget, 1))) {
             break;
         }
     }
