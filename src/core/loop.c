@@ -198,17 +198,22 @@ static int ring_nonempty(const struct evl__ring *r)
     return r->head != r->tail;
 }
 
-int evl_loop_alive(const struct evl_loop *loop)
+/* evl_loop_alive without the NULL check, inline for the run loop, which asks every
+ * iteration. The long-lived reasons first (references, timers, fds), the queues last: a loop
+ * kept alive by a registration answers in a few loads. */
+static inline int loop_alive(const struct evl_loop *loop)
 {
-    if (!loop) {
-        return 0;
-    }
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           loop->timers.ref_count > 0 || evl__loop_micro_pending(loop) ||
-           ring_nonempty(&loop->pending) || ring_nonempty(&loop->closeq) ||
-           evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
+           loop->timers.ref_count > 0 || (loop->io_hooks && loop->io_hooks->alive(loop)) ||
+           evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
+           ring_nonempty(&loop->closeq) || evl__submitq_pending(l);
+}
+
+int evl_loop_alive(const struct evl_loop *loop)
+{
+    return loop ? loop_alive(loop) : 0;
 }
 
 /* Drops the queued microtasks, letting their owner release what each one holds. */
@@ -594,7 +599,7 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
         if (evl__submitq_pending_locked(loop) || atomic_load(&loop->stop) ||
             (!drain && atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) ||
             (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
-            (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
+            (!drain && timeout_ns < 0 && !loop_alive(loop))) {
             timeout_ns = 0;
         } else {
             slept = 1;
@@ -655,7 +660,7 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
     if (runnable_now(loop) || evl__submitq_pending(loop)) {
         return 0;
     }
-    if (!evl_loop_alive(loop)) {
+    if (!loop_alive(loop)) {
         return 0;
     }
     /* A fresh read: deadlines set by the callbacks of this iteration are exact. */
@@ -737,7 +742,7 @@ static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
     }
     /* Unref'd immediates run only while something else keeps the loop going, as in Node:
      * when the last ref'd work has run, the run ends before the check phase. */
-    if (loop->timers.imm_head != UINT32_MAX && (mode != EVL_RUN_DEFAULT || evl_loop_alive(loop))) {
+    if (loop->timers.imm_head != UINT32_MAX && (mode != EVL_RUN_DEFAULT || loop_alive(loop))) {
         evl__immediates_run(loop);
         if (evl__loop_interrupted(loop)) {
             return;
@@ -814,7 +819,7 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             atomic_exchange(&loop->stop, 0)) {
             break;
         }
-        if (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop)) {
+        if (mode == EVL_RUN_DEFAULT && !loop_alive(loop)) {
             break;
         }
         iterate(loop, mode);
@@ -826,7 +831,7 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             break;
         }
         if (mode != EVL_RUN_DEFAULT) {
-            more = evl_loop_alive(loop);
+            more = loop_alive(loop);
             break;
         }
     }
