@@ -663,6 +663,9 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
     if (!loop_alive(loop)) {
         return 0;
     }
+    if (!evl__timers_any(&loop->timers)) {
+        return -1; /* no deadline: no clock read */
+    }
     /* A fresh read: deadlines set by the callbacks of this iteration are exact. */
     uint64_t now = evl__loop_clock(loop);
     return evl__timers_timeout(loop, now);
