@@ -565,8 +565,8 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         if ((uint32_t)fd >= io->cap || io->regs[fd].gen != gen) {
             continue; /* stopped (or stopped and started again) since the batch was taken */
         }
-        if (called == 0 && loop->spin_ns == 0) {
-            loop->io_ready_ns = evl__monotonic_ns(); /* the adaptive spin's fd gap */
+        if (called == 0 && loop->io_ready_ns == 0) {
+            loop->io_ready_ns = evl__monotonic_ns(); /* asked for: the adaptive spin's fd gap */
         }
         struct io_reg *reg = &io->regs[fd];
         evl_fd_cb cb = reg->cb;

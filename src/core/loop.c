@@ -345,16 +345,18 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
  *
  * The I/O spin is the same idea for fd readiness, with its own average (io_est) and back-off
  * (io_skip, io_backoff): the gap of an episode is until the fd callbacks began (io_ready_ns,
- * stamped by io_wait), exact for a spin's poll, wake-up latency included for a sleep (no
- * writer stamps fds), hence wider bounds: it polls only while io_est is at most
- * EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS.
- * An episode that ends any other way (timeout, task, nothing) counts as long. Both spins run
- * as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the
- * backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
- * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
- * poll that ran callbacks ends the poll phase at once, without another wait, so a
- * registration still gets at most one callback per iteration. Never past the poll timeout;
- * not while terminating (drain). A fixed spin_ns polls the fds too.
+ * which io_wait stamps when the loop cleared it), exact for a spin's poll, wake-up latency
+ * included for a sleep (no writer stamps fds), hence wider bounds: it polls only while io_est is at
+ * most EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS. An
+ * episode that ends any other way (timeout, task, nothing) counts as long. Both spins run as one
+ * loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the backend
+ * without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all their guarantees
+ * (generation checks, a checkpoint after each, stop seen between them). A poll that ran callbacks
+ * ends the poll phase at once, without another wait, so a registration still gets at most one
+ * callback per iteration. Never past the poll timeout; not while terminating (drain). A fixed
+ * spin_ns polls the fds too. The spin reads the clock only once its first look missed: work found
+ * at once counts as a zero gap, so a loop that is never idle for long pays no clock read per
+ * iteration.
  */
 static void spin_learn(uint32_t *est, uint64_t gap)
 {
@@ -485,36 +487,44 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
 
 enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
 
-/* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
- * poll_io, polling the fds without blocking (which runs their callbacks). Returns what
- * ended the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop
- * was stopped or is terminating (no lesson). */
+/* Spins up to limit ns (and the timeout), watching for submitted work and, if poll_io,
+ * polling the fds without blocking (which runs their callbacks). Returns what ended the spin
+ * and in *gap how long the work took to come (for fds: until their callbacks began). The
+ * clock is read from the first miss on, which sets *start: work found by the first look
+ * counts as a zero gap and costs no clock read. SPIN_STOP: the loop was stopped or is
+ * terminating (no lesson). */
 static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
-                                      uint64_t start, int poll_io, uint64_t *seen)
+                                      int poll_io, uint64_t *start, uint64_t *gap)
 {
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
+    int missed = 0;
     for (;;) {
         if (evl__loop_interrupted(loop)) {
             return SPIN_STOP;
         }
         if (spin_found(loop)) {
-            *seen = evl__monotonic_ns();
+            uint64_t seen = evl__monotonic_ns();
+            *gap = missed && seen > *start ? seen - *start : 0;
             /* A quick first look: a lone request after an idle spell goes almost at once. */
-            spin_let_batch_grow(loop, *seen, 4);
+            spin_let_batch_grow(loop, seen, 4);
             return SPIN_TASK;
         }
         if (poll_io) {
             /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
              * Callbacks that ran end the spin and this poll phase, so a registration still
-             * gets at most one callback per iteration. */
+             * gets at most one callback per iteration. After a miss, io_wait stamps when
+             * the callbacks begin (io_ready_ns = 0 asks for it). */
             int n = loop->io_hooks->wait(loop, 0);
             if (n > 0) {
-                *seen = loop->io_ready_ns;
+                *gap = missed && loop->io_ready_ns > *start ? loop->io_ready_ns - *start : 0;
                 return SPIN_IO;
             }
             if (n < 0) {
+                if (!missed) {
+                    *start = evl__monotonic_ns();
+                }
                 return SPIN_MISS; /* the blocking wait that follows reports the error */
             }
         } else {
@@ -524,7 +534,15 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
                 evl__cpu_relax();
             }
         }
-        if (evl__monotonic_ns() - start >= limit) {
+        uint64_t now = evl__monotonic_ns();
+        if (!missed) {
+            missed = 1;
+            *start = now;
+            if (poll_io) {
+                loop->io_ready_ns = 0;
+            }
+        }
+        if (now - *start >= limit) {
             return SPIN_MISS;
         }
     }
@@ -541,24 +559,25 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
     uint64_t idle_start = 0;
     int io_learns = 0; /* this episode teaches the I/O spin (adaptive, fds polled, no drain) */
     if (timeout_ns != 0 && loop->spin_ns != EVL_SPIN_OFF) {
-        idle_start = evl__monotonic_ns();
         io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
         uint64_t task_budget = spin_budget(loop);
         uint64_t io_budget = io_spin_budget(loop, drain);
         uint64_t budget = task_budget > io_budget ? task_budget : io_budget;
-        if (budget) {
+        if (!budget) {
+            idle_start = evl__monotonic_ns();
+        } else {
             loop->spins++;
             loop->io_spins += io_budget != 0;
-            uint64_t seen = 0;
+            uint64_t gap = 0;
             enum spin_result r =
-                spin_for_work(loop, timeout_ns, budget, idle_start, io_budget != 0, &seen);
+                spin_for_work(loop, timeout_ns, budget, io_budget != 0, &idle_start, &gap);
             if (r == SPIN_IO) {
                 /* The fds' callbacks ran: this poll phase is over, without a sleep. */
                 loop->spin_hits++;
                 loop->io_spin_hits++;
                 loop->io_backoff = 0;
-                if (io_learns && seen >= idle_start) {
-                    spin_learn(&loop->io_est, seen - idle_start);
+                if (io_learns) {
+                    spin_learn(&loop->io_est, gap);
                 }
                 spin_learn(&loop->spin_est, EVL__SPIN_LONG_NS);
                 return;
@@ -569,7 +588,7 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
             } else if (r == SPIN_TASK) {
                 loop->spin_hits++;
                 loop->spin_backoff = 0;
-                spin_learn(&loop->spin_est, seen - idle_start);
+                spin_learn(&loop->spin_est, gap);
                 if (io_learns) {
                     spin_learn(&loop->io_est, EVL__SPIN_LONG_NS);
                 }
@@ -607,6 +626,9 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
     }
     int called = 0; /* fd callbacks the wait ran */
     if (loop->io_hooks) {
+        if (io_learns && idle_start) {
+            loop->io_ready_ns = 0; /* asks io_wait to stamp when the callbacks begin */
+        }
         called = loop->io_hooks->wait(loop, timeout_ns);
         if (called < 0) {
             evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));

@@ -494,7 +494,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t io_est;       /* I/O spin: average ns from going idle to fd callbacks */
     uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
     uint32_t io_backoff;   /* ... and the next back-off after a miss */
-    uint64_t io_ready_ns;  /* monotonic time the last I/O wait began its callbacks (adaptive) */
+    uint64_t io_ready_ns;  /* monotonic time an I/O wait began its callbacks (0: stamp next) */
     struct evl__ring ticks;
     struct evl__ring micro;
     struct evl__ring pending;
