@@ -848,6 +848,9 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             break;
         }
         iterate(loop, mode);
+        if (mode == EVL_RUN_DEFAULT) {
+            continue; /* the checks at the top come next */
+        }
         if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
             continue;
         }
@@ -855,10 +858,8 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             atomic_exchange(&loop->stop, 0)) {
             break;
         }
-        if (mode != EVL_RUN_DEFAULT) {
-            more = loop_alive(loop);
-            break;
-        }
+        more = loop_alive(loop);
+        break;
     }
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);
