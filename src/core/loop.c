@@ -666,7 +666,7 @@ static void poll_phase(struct evl_loop *loop, int64_t timeout_ns, int drain)
 }
 
 /* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
-static int runnable_now(const struct evl_loop *loop)
+static inline int runnable_now(const struct evl_loop *loop)
 {
     return evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
            ring_nonempty(&loop->closeq) || loop->timers.imm_count > 0 ||
