@@ -362,8 +362,11 @@ static void spin_learn(uint32_t *est, uint64_t gap)
 {
     uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
     uint32_t e = *est;
+    if (g == e) {
+        return; /* settled (a loop that always finds its work at once) */
+    }
     /* An average over about the last four idle episodes. */
-    *est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+    *est = g > e ? e + (g - e) / 4 : e - (e - g) / 4;
 }
 
 /* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
