@@ -51,7 +51,6 @@ struct evl__io {
     struct io_reg *regs; /* indexed by fd; cap entries */
     uint32_t cap;
     uint32_t count;         /* registrations */
-    uint32_t refs;          /* ref'd registrations */
     uint32_t gen;           /* last generation handed out */
     struct io_stale *stale; /* owners to notify; nstale of stale_cap */
     uint32_t nstale;
@@ -65,12 +64,10 @@ static inline uint64_t make_tag(uint32_t gen, int fd)
 }
 
 static int io_wait(struct evl_loop *loop, int64_t timeout_ns);
-static int io_alive(const struct evl_loop *loop);
 static void io_teardown(struct evl_loop *loop);
 
 static const struct evl__io_hooks io_hooks = {
     .wait = io_wait,
-    .alive = io_alive,
     .teardown = io_teardown,
 };
 
@@ -136,6 +133,7 @@ static void io_destroy(struct evl_loop *loop)
     evl__loop_free(loop, io);
     loop->io = NULL;
     loop->io_hooks = NULL;
+    loop->io_refs = 0;
 }
 
 /* Teardown: registrations are dropped without callbacks, like timers (their fds stay the
@@ -259,7 +257,7 @@ static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
                 io->ops->name);
     }
     if (reg->ref) {
-        io->refs--;
+        loop->io_refs--;
     }
     memset(reg, 0, sizeof(*reg));
     io->count--;
@@ -411,7 +409,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     reg->gen = gen;
     reg->events = (uint8_t)events;
     reg->ref = 1;
-    io->refs++;
+    loop->io_refs++;
     io->count++;
     if (io->count == 1) {
         loop->io_hooks = &io_hooks;
@@ -484,12 +482,11 @@ static int set_ref(struct evl_loop *loop, int fd, int on)
     if (reg->ref == on) {
         return 0;
     }
-    struct evl__io *io = loop->io;
     reg->ref = (uint8_t)on;
     if (on) {
-        io->refs++;
+        loop->io_refs++;
     } else {
-        io->refs--;
+        loop->io_refs--;
     }
     /* The timeout belongs to the registration: it keeps the loop alive only if that does. */
     if (reg->timer_id) {
@@ -518,12 +515,6 @@ int evl_fd_active(const struct evl_loop *loop, int fd)
 }
 
 /* ---- the poll phase ------------------------------------------------------------------------- */
-
-static int io_alive(const struct evl_loop *loop)
-{
-    const struct evl__io *io = loop->io;
-    return io && io->refs > 0;
-}
 
 /* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint
  * (the inline test skips the call when nothing is queued and no hook listens). */

@@ -206,9 +206,8 @@ static inline int loop_alive(const struct evl_loop *loop)
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           loop->timers.ref_count > 0 || (loop->io_hooks && loop->io_hooks->alive(loop)) ||
-           evl__loop_micro_pending(loop) || ring_nonempty(&loop->pending) ||
-           ring_nonempty(&loop->closeq) || evl__submitq_pending(l);
+           loop->timers.ref_count > 0 || loop->io_refs > 0 || evl__loop_micro_pending(loop) ||
+           ring_nonempty(&loop->pending) || ring_nonempty(&loop->closeq) || evl__submitq_pending(l);
 }
 
 int evl_loop_alive(const struct evl_loop *loop)

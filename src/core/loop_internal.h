@@ -388,8 +388,6 @@ struct evl__io_hooks {
      * evl__loop_wakeup_drain(loop). Returns the number of fd callbacks it ran (>= 0; the
      * loop's adaptive spin learns from it), or < 0 (EVL_E*) on error. */
     int (*wait)(struct evl_loop *loop, int64_t timeout_ns);
-    /* Nonzero while ref'd fd registrations exist (keeps the loop alive). */
-    int (*alive)(const struct evl_loop *loop);
     /* Releases the backend's state (loop thread, during teardown, after teardown hooks). */
     void (*teardown)(struct evl_loop *loop);
 };
@@ -512,9 +510,12 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct sig_loop *signals;
     struct child_loop *children;
 
-    /* Seam 1: set by the I/O backend. */
+    /* Seam 1: set by the I/O backend. io_refs counts the ref'd fd registrations (io.c keeps
+     * it), which keep the loop alive: a plain field, because the run loop asks every
+     * iteration. */
     const struct evl__io_hooks *io_hooks;
     void *io;
+    uint32_t io_refs;
 
     /* Configuration (read-only after evl_loop_new). */
     struct evl_allocator alloc;
