@@ -1,6 +1,6 @@
 /*
  * What the backends share: the table that picks one by kind, allocation through the loop's
- * allocator, and timeout conversion.
+ * allocator, and the clock their EINTR retries use.
  */
 #include "backend/backend.h"
 
@@ -33,15 +33,6 @@ void evl__backend_release(struct evl_loop *loop, void *p)
     } else {
         evl_free(p);
     }
-}
-
-int evl__backend_timeout_ms(int64_t timeout_ns)
-{
-    if (timeout_ns < 0) {
-        return -1;
-    }
-    int64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
-    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 
 int64_t evl__backend_remaining(int64_t timeout_ns, uint64_t start_ns)

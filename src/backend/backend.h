@@ -83,8 +83,16 @@ void *evl__backend_realloc(struct evl_loop *loop, void *p, size_t n);
 void evl__backend_release(struct evl_loop *loop, void *p);
 
 /* Converts a timeout in ns (< 0: forever) to poll()'s milliseconds, rounding up so a timer
- * is never woken for early. */
-int evl__backend_timeout_ms(int64_t timeout_ns);
+ * is never woken for early. Inline with the two common cases first: every poll of a busy loop
+ * passes 0 or -1, and the division is for real sleeps only. */
+static inline int evl__backend_timeout_ms(int64_t timeout_ns)
+{
+    if (timeout_ns <= 0) {
+        return timeout_ns < 0 ? -1 : 0;
+    }
+    int64_t ms = timeout_ns / 1000000 + (timeout_ns % 1000000 != 0);
+    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
 
 /* The part of timeout_ns left since start_ns, both on evl__monotonic_ns (base/clock.h: a
  * backend waits in real time whatever the loop's clock), for retrying EINTR; < 0 stays < 0. */

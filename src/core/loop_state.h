@@ -110,7 +110,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__spin spin;
-    uint64_t io_ready_ns; /* monotonic time the last I/O wait began its callbacks (adaptive) */
+    uint64_t io_ready_ns; /* monotonic time an I/O wait began its callbacks (0: stamp next) */
     struct evl__checkpoint cp;
     struct evl__ring pending; /* deferred: evl__loop_defer_pending */
     struct evl__ring closeq;  /* deferred: evl__loop_defer_close */
@@ -126,6 +126,9 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Seam 1: set by the I/O backend. */
     const struct evl__io_hooks *io_hooks;
     void *io;
+    /* Ref'd fd registrations, which keep the loop alive (written by io.c only; a plain field
+     * because the run loop asks every iteration). */
+    uint32_t io_refs;
 
     /* Configuration (read-only after evl_loop_new). */
     struct evl__alloc alloc;

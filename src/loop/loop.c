@@ -147,17 +147,22 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     return 0;
 }
 
-int evl_loop_alive(const struct evl_loop *loop)
+/* evl_loop_alive without the NULL check, inline for the run loop, which asks every
+ * iteration. The long-lived reasons first (references, timers, fds), the queues last: a loop
+ * kept alive by a registration answers in a few loads. */
+static inline int loop_alive(const struct evl_loop *loop)
 {
-    if (!loop) {
-        return 0;
-    }
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           evl__timers_alive(&loop->timers) || evl__loop_micro_pending(loop) ||
+           evl__timers_alive(&loop->timers) || loop->io_refs > 0 || evl__loop_micro_pending(loop) ||
            evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
-           evl__submitq_pending(l) || (loop->io_hooks && loop->io_hooks->alive(loop));
+           evl__submitq_pending(l);
+}
+
+int evl_loop_alive(const struct evl_loop *loop)
+{
+    return loop ? loop_alive(loop) : 0;
 }
 
 /* Terminates the loop on the calling (loop) thread. drop: close semantics. */
@@ -211,7 +216,7 @@ int evl_loop_free(struct evl_loop *loop)
         sched_yield(); /* the last in-flight item is finishing its wake-up write */
     }
     if (atomic_load(&loop->state) != EVL_LOOP_TERMINATED) {
-        if (!atomic_load(&loop->closing) && evl_loop_alive(loop)) {
+        if (!atomic_load(&loop->closing) && loop_alive(loop)) {
             return EVL_EBUSY;
         }
         finalize(loop, 1);
@@ -268,7 +273,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         if (evl__submitq_pending_locked(loop) || atomic_load(&loop->stop) ||
             (!drain && atomic_load(&loop->state) >= EVL_LOOP_TERMINATING) ||
             (drain && (atomic_load(&loop->closing) || atomic_load(&loop->inflight) == 0)) ||
-            (!drain && timeout_ns < 0 && !evl_loop_alive(loop))) {
+            (!drain && timeout_ns < 0 && !loop_alive(loop))) {
             timeout_ns = 0;
         } else {
             slept = 1;
@@ -293,7 +298,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
 }
 
 /* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
-static int runnable_now(const struct evl_loop *loop)
+static inline int runnable_now(const struct evl_loop *loop)
 {
     return evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
            evl__ring_nonempty(&loop->closeq) || evl__immediates_pending(&loop->timers) ||
@@ -309,8 +314,11 @@ static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
     if (runnable_now(loop) || evl__submitq_pending(loop)) {
         return 0;
     }
-    if (!evl_loop_alive(loop)) {
+    if (!loop_alive(loop)) {
         return 0;
+    }
+    if (!evl__timers_any(&loop->timers)) {
+        return -1;
     }
     /* A fresh read: deadlines set by the callbacks of this iteration are exact. */
     uint64_t now = evl__loop_clock(loop);
@@ -417,8 +425,7 @@ static int check_phase(struct evl_loop *loop, enum evl_run_mode mode)
     }
     /* Unref'd immediates run only while something else keeps the loop going, as in Node:
      * when the last ref'd work has run, the run ends before the check phase. */
-    if (!evl__immediates_queued(&loop->timers) ||
-        (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop))) {
+    if (!evl__immediates_queued(&loop->timers) || (mode == EVL_RUN_DEFAULT && !loop_alive(loop))) {
         return 0;
     }
     evl__immediates_run(loop);
@@ -511,10 +518,13 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             atomic_exchange(&loop->stop, 0)) {
             break;
         }
-        if (mode == EVL_RUN_DEFAULT && !evl_loop_alive(loop)) {
+        if (mode == EVL_RUN_DEFAULT && !loop_alive(loop)) {
             break;
         }
         iterate(loop, mode);
+        if (mode == EVL_RUN_DEFAULT) {
+            continue; /* the checks at the top come next */
+        }
         if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
             continue;
         }
@@ -522,10 +532,8 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
             atomic_exchange(&loop->stop, 0)) {
             break;
         }
-        if (mode != EVL_RUN_DEFAULT) {
-            more = evl_loop_alive(loop);
-            break;
-        }
+        more = loop_alive(loop);
+        break;
     }
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);

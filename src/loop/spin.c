@@ -16,12 +16,12 @@
  *
  * The I/O spin is the same idea for fd readiness, with its own average (spin.io_est) and
  * back-off (spin.io_skip, spin.io_backoff): the gap of an episode is until the fd callbacks began
- * (io_ready_ns, stamped by io_wait), exact for a spin's poll, wake-up latency included for a sleep
- * (no writer stamps fds), hence wider bounds: it polls only while io_est is at most
- * EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most EVL__IO_SPIN_CAP_NS.
- * An episode that ends any other way (timeout, task, nothing) counts as long. Both spins run
- * as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due, polls the
- * backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
+ * (io_ready_ns, which io_wait stamps when the spin cleared it), exact for a spin's poll, wake-up
+ * latency included for a sleep (no writer stamps fds), hence wider bounds: it polls only while
+ * io_est is at most EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most
+ * EVL__IO_SPIN_CAP_NS. An episode that ends any other way (timeout, task, nothing) counts as long.
+ * Both spins run as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due,
+ * polls the backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
  * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
  * poll that ran callbacks ends the poll phase at once, without another wait, so a
  * registration still gets at most one callback per iteration. Never past the poll timeout;
@@ -47,8 +47,11 @@ static void spin_learn(uint32_t *est, uint64_t gap)
 {
     uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
     uint32_t e = *est;
+    if (g == e) {
+        return; /* settled (a loop that always finds its work at once) */
+    }
     /* An average over about the last four idle episodes. */
-    *est = g >= e ? e + (g - e) / 4 : e - (e - g) / 4;
+    *est = g > e ? e + (g - e) / 4 : e - (e - g) / 4;
 }
 
 /* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
@@ -221,6 +224,9 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain,
     uint64_t idle_start = evl__monotonic_ns();
     ep->idle_start = idle_start;
     ep->io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
+    if (ep->io_learns) {
+        loop->io_ready_ns = 0; /* asks io_wait to stamp when its first callback begins */
+    }
     uint64_t task_budget = spin_budget(loop);
     uint64_t io_budget = io_spin_budget(loop, drain);
     uint64_t budget = task_budget > io_budget ? task_budget : io_budget;

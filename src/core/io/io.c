@@ -53,7 +53,6 @@ struct evl__io {
     struct io_reg *regs; /* indexed by fd; cap entries */
     uint32_t cap;
     uint32_t count;         /* registrations */
-    uint32_t refs;          /* ref'd registrations */
     uint32_t gen;           /* last generation handed out */
     struct io_stale *stale; /* owners to notify; nstale of stale_cap */
     uint32_t nstale;
@@ -67,12 +66,10 @@ static inline uint64_t make_tag(uint32_t gen, int fd)
 }
 
 static int io_wait(struct evl_loop *loop, int64_t timeout_ns);
-static int io_alive(const struct evl_loop *loop);
 static void io_teardown(struct evl_loop *loop);
 
 static const struct evl__io_hooks io_hooks = {
     .wait = io_wait,
-    .alive = io_alive,
     .teardown = io_teardown,
 };
 
@@ -138,6 +135,7 @@ static void io_destroy(struct evl_loop *loop)
     evl__loop_free(loop, io);
     loop->io = NULL;
     loop->io_hooks = NULL;
+    loop->io_refs = 0;
 }
 
 /* Teardown: registrations are dropped without callbacks, like timers (their fds stay the
@@ -261,7 +259,7 @@ static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
                 io->ops->name);
     }
     if (reg->ref) {
-        io->refs--;
+        loop->io_refs--;
     }
     memset(reg, 0, sizeof(*reg));
     io->count--;
@@ -413,7 +411,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     reg->gen = gen;
     reg->events = (uint8_t)events;
     reg->ref = 1;
-    io->refs++;
+    loop->io_refs++;
     io->count++;
     if (io->count == 1) {
         loop->io_hooks = &io_hooks;
@@ -486,12 +484,11 @@ static int set_ref(struct evl_loop *loop, int fd, int on)
     if (reg->ref == on) {
         return 0;
     }
-    struct evl__io *io = loop->io;
     reg->ref = (uint8_t)on;
     if (on) {
-        io->refs++;
+        loop->io_refs++;
     } else {
-        io->refs--;
+        loop->io_refs--;
     }
     /* The timeout belongs to the registration: it keeps the loop alive only if that does. */
     if (reg->timer_id) {
@@ -521,20 +518,15 @@ int evl_fd_active(const struct evl_loop *loop, int fd)
 
 /* ---- the poll phase ------------------------------------------------------------------------- */
 
-static int io_alive(const struct evl_loop *loop)
-{
-    const struct evl__io *io = loop->io;
-    return io && io->refs > 0;
-}
-
-/* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint. */
-static void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status, unsigned events,
-                       void *arg)
+/* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint
+ * (the inline test skips the call when nothing is queued and no hook listens). */
+static inline void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status,
+                              unsigned events, void *arg)
 {
     loop->cb_depth++;
     cb(loop, fd, status, events, arg);
     loop->cb_depth--;
-    evl__loop_checkpoint(loop);
+    evl__loop_after_callback(loop);
 }
 
 static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
@@ -547,9 +539,13 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         return n;
     }
     int called = 0;
-    struct evl__budget budget;
-    evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
-                      n > 1 && evl__budget_precise(loop));
+    /* The batch budget matters only between callbacks: a batch of one (the common case of a
+     * busy loop) never starts it. */
+    struct evl__budget budget = {0};
+    if (n > 1) {
+        evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
+                          evl__budget_precise(loop));
+    }
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].tag;
         if (tag == IO_WAKE_TAG) {
@@ -562,8 +558,8 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         if ((uint32_t)fd >= io->cap || io->regs[fd].gen != gen) {
             continue; /* stopped (or stopped and started again) since the batch was taken */
         }
-        if (called == 0 && loop->spin_ns == 0) {
-            loop->io_ready_ns = evl__monotonic_ns(); /* the adaptive spin's fd gap */
+        if (called == 0 && loop->io_ready_ns == 0) {
+            loop->io_ready_ns = evl__monotonic_ns(); /* asked for: the adaptive spin's fd gap */
         }
         struct io_reg *reg = &io->regs[fd];
         evl_fd_cb cb = reg->cb;
@@ -591,7 +587,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         /* The rest stays ready (level-triggered) and is seen by the next wait; the batch
          * budget lets due timers run in between (epoll rotates its ready list, so the same
          * fds do not always come first). */
-        if (evl__loop_interrupted(loop) || evl__budget_spent(loop, &budget, 1)) {
+        if (i + 1 < n && (evl__loop_interrupted(loop) || evl__budget_spent(loop, &budget, 1))) {
             break;
         }
     }

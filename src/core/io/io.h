@@ -18,8 +18,6 @@ struct evl__io_hooks {
      * evl__loop_wakeup_drain(loop). Returns the number of fd callbacks it ran (>= 0; the
      * loop's adaptive spin learns from it), or < 0 (EVL_E*) on error. */
     int (*wait)(struct evl_loop *loop, int64_t timeout_ns);
-    /* Nonzero while ref'd fd registrations exist (keeps the loop alive). */
-    int (*alive)(const struct evl_loop *loop);
     /* Releases the backend's state (loop thread, during teardown, after teardown hooks). */
     void (*teardown)(struct evl_loop *loop);
 };
