@@ -284,6 +284,7 @@ int evl_loop_free(struct evl_loop *loop)
     }
     evl__submitq_deinit(loop);
     evl__overload_deinit(loop);
+    evl__obs_free(loop);
     evl__timers_deinit(loop);
     evl__ring_free(loop, &loop->ticks);
     evl__ring_free(loop, &loop->micro);

@@ -546,7 +546,12 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t shutdown_deadline;
     /* Submitted tasks dropped by close or an expired shutdown deadline. */
     _Atomic uint64_t discarded;
+    /* Observability (src/core/metrics): struct evl__obs *, bit 0 set while metrics record. */
+    _Atomic uintptr_t obs;
 };
+
+/* Frees the observability state (src/core/metrics/obs.c); called by evl_loop_free. */
+void evl__obs_free(struct evl_loop *loop);
 
 /* CLOCK_MONOTONIC in ns, whatever options.clock is (spin accounting). Thread-safe. */
 uint64_t evl__monotonic_ns(void);
