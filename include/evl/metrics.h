@@ -47,10 +47,10 @@ enum evl_metrics_queue {
 
 /* Why a sleeping loop woke up. */
 enum evl_metrics_wake {
-    EVL_METRICS_WAKE_TASK = 0,    /* a task or timer message from another thread */
-    EVL_METRICS_WAKE_TIMER = 1,   /* the wait timed out for a timer deadline */
-    EVL_METRICS_WAKE_IO = 2,      /* fd readiness (signals and child exits included) */
-    EVL_METRICS_WAKE_OTHER = 3,   /* stop, shutdown, unref, or a spurious return */
+    EVL_METRICS_WAKE_TASK = 0,  /* a task or timer message from another thread */
+    EVL_METRICS_WAKE_TIMER = 1, /* the wait timed out for a timer deadline */
+    EVL_METRICS_WAKE_IO = 2,    /* fd readiness (signals and child exits included) */
+    EVL_METRICS_WAKE_OTHER = 3, /* stop, shutdown, unref, or a spurious return */
     EVL_METRICS_WAKES = 4
 };
 
@@ -112,11 +112,11 @@ struct evl_metrics_kind_stats {
 
 /* A queue gauge. */
 struct evl_metrics_queue_stats {
-    uint64_t depth;     /* at the last observation */
-    uint64_t max;       /* highest observed */
-    double avg;         /* exponentially weighted moving average (weight 1/16 per sample) */
-    uint64_t refusals;  /* admission refusals counted against this queue */
-    uint64_t observed;  /* observations */
+    uint64_t depth;    /* at the last observation */
+    uint64_t max;      /* highest observed */
+    double avg;        /* exponentially weighted moving average (weight 1/16 per sample) */
+    uint64_t refusals; /* admission refusals counted against this queue */
+    uint64_t observed; /* observations */
 };
 
 /* A whole snapshot. Plain data: the caller owns it. */
@@ -131,8 +131,8 @@ struct evl_metrics_snapshot {
     struct evl_metrics_queue_stats queue[EVL_METRICS_QUEUES];
     /* The loop. */
     uint64_t iterations;
-    uint64_t idle_ns;  /* time blocked in the poll phase's wait */
-    uint64_t busy_ns;  /* time from the end of one wait to the start of the next */
+    uint64_t idle_ns;   /* time blocked in the poll phase's wait */
+    uint64_t busy_ns;   /* time from the end of one wait to the start of the next */
     double utilization; /* busy / (busy + idle), as Node's eventLoopUtilization() */
     uint64_t wakeups[EVL_METRICS_WAKES];
     uint64_t fastpath_enter; /* transitions from the poller to the fast path */

@@ -235,13 +235,15 @@ static void process(struct conn *c)
         respond_text(c, req.status, evl__http_reason(req.status), NULL);
         return;
     }
-    /* Keep what followed the head (a pipelined request) for after the response. */
+    int found = req.path_len == 8 && memcmp(req.path, "/metrics", 8) == 0;
+    /* Keep what followed the head (a pipelined request) for after the response; req's
+     * pointers into the buffer are stale from here on. */
     memmove(c->in, c->in + req.head_len, c->inlen - req.head_len);
     c->inlen -= req.head_len;
     if (!req.keep_alive) {
         c->close_after = 1;
     }
-    if (req.path_len != 8 || memcmp(req.path, "/metrics", 8) != 0) {
+    if (!found) {
         if (req.method == EVL__HTTP_OTHER) {
             respond_text(c, 405, "Method Not Allowed\n", "Allow: GET, HEAD\r\n");
         } else {
@@ -259,8 +261,7 @@ static void process(struct conn *c)
         respond_text(c, 500, "Internal Server Error\n", NULL);
         return;
     }
-    respond(c, 200, EVL_METRICS_CONTENT_TYPE, srv->scratch, len, req.method == EVL__HTTP_GET,
-            NULL);
+    respond(c, 200, EVL_METRICS_CONTENT_TYPE, srv->scratch, len, req.method == EVL__HTTP_GET, NULL);
 }
 
 static void on_conn(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)

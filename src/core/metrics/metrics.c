@@ -136,7 +136,7 @@ uint64_t evl__hist_quantile(const struct evl__hist *h, double q)
 /* ---- recording (loop thread) --------------------------------------------------------------- */
 
 const uint64_t evl__delay_bounds_ns[EVL__DELAY_BOUNDS] = {
-    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,  100000000,
+    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,   100000000,
     250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 
 void evl__metrics_delay_add(struct evl__metrics *m, uint64_t ns)
@@ -260,8 +260,8 @@ void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int for
     if (!m->dirty) {
         return;
     }
-    if (!force && now - m->last_publish_ns <
-                      atomic_load_explicit(&m->publish_ns, memory_order_relaxed)) {
+    if (!force &&
+        now - m->last_publish_ns < atomic_load_explicit(&m->publish_ns, memory_order_relaxed)) {
         return;
     }
     pull_foreign(loop, m);

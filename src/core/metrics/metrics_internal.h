@@ -138,10 +138,10 @@ struct evl__obs {
     struct evl_loop *loop;
     _Atomic(struct evl__metrics *) metrics;
     struct evl__metrics_server *server;
-    int server_hooked; /* the server's teardown hook is registered */
-    struct evl__context *context;  /* context slots and the current correlation id */
-    struct evl__logger *logger;    /* structured logger (log.c), NULL: the loop's hook */
-    _Atomic uint64_t uuid_last;    /* UUIDv7 monotonic state: unix ms << 12 | counter */
+    int server_hooked;            /* the server's teardown hook is registered */
+    struct evl__context *context; /* context slots and the current correlation id */
+    struct evl__logger *logger;   /* structured logger (log.c), NULL: the loop's hook */
+    _Atomic uint64_t uuid_last;   /* UUIDv7 monotonic state: unix ms << 12 | counter */
 };
 
 /* Frees the structured logger (log.c). */
@@ -207,8 +207,7 @@ static inline void evl__metrics_cb_end(struct evl_loop *loop, enum evl_metrics_k
         return;
     }
     struct evl__obs *obs = evl__obs_peek(loop);
-    evl__metrics_sample_end(atomic_load_explicit(&obs->metrics, memory_order_relaxed), kind,
-                            token);
+    evl__metrics_sample_end(atomic_load_explicit(&obs->metrics, memory_order_relaxed), kind, token);
 }
 
 /* Around the poll phase's wait. may_block: the wait may sleep (timeout != 0); the state is

@@ -120,8 +120,7 @@ static void render(struct out *o, const struct evl__mdata *d, const char *loop_n
         put(o, "evl_callback_duration_seconds_count{%s,kind=\"%s\"} %llu\n", lp, kind_names[k],
             (unsigned long long)h->n);
     }
-    family(o, "evl_callback_duration_max_seconds", "gauge",
-           "Longest timed callback, by kind.");
+    family(o, "evl_callback_duration_max_seconds", "gauge", "Longest timed callback, by kind.");
     for (unsigned k = 0; k < EVL_METRICS_KINDS; k++) {
         put(o, "evl_callback_duration_max_seconds{%s,kind=\"%s\"} %.9g\n", lp, kind_names[k],
             secs(d->kind[k].h.max));
@@ -138,8 +137,7 @@ static void render(struct out *o, const struct evl__mdata *d, const char *loop_n
 
     family(o, "evl_loop_iterations_total", "counter", "Loop iterations.");
     put(o, "evl_loop_iterations_total{%s} %llu\n", lp, (unsigned long long)d->iterations);
-    family(o, "evl_loop_idle_seconds_total", "counter",
-           "Time blocked in the poll phase's wait.");
+    family(o, "evl_loop_idle_seconds_total", "counter", "Time blocked in the poll phase's wait.");
     put(o, "evl_loop_idle_seconds_total{%s} %.9g\n", lp, secs(d->idle_ns));
     family(o, "evl_loop_busy_seconds_total", "counter",
            "Time outside the poll phase's wait (running callbacks and the loop itself).");
@@ -187,8 +185,7 @@ static void render(struct out *o, const struct evl__mdata *d, const char *loop_n
     family(o, "evl_queue_depth_avg", "gauge",
            "Moving average of the queue depth (weight 1/16 per observation), by queue.");
     for (unsigned q = 0; q < EVL_METRICS_QUEUES; q++) {
-        put(o, "evl_queue_depth_avg{%s,queue=\"%s\"} %.6g\n", lp, queue_names[q],
-            d->queue[q].avg);
+        put(o, "evl_queue_depth_avg{%s,queue=\"%s\"} %.6g\n", lp, queue_names[q], d->queue[q].avg);
     }
     family(o, "evl_queue_refusals_total", "counter",
            "Admissions refused by a bound, rate or limit, by queue.");
