@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(evl__http_parse(buf, n, cap, &part) == EVL__HTTP_INCOMPLETE);
         }
     } else if (r == EVL__HTTP_BAD) {
-        check(req.status == 400 || req.status == 431 || req.status == 413 ||
-              req.status == 505);
+        check(req.status == 400 || req.status == 431 || req.status == 413 || req.status == 505);
     } else {
         check(r == EVL__HTTP_INCOMPLETE && size < cap);
     }

@@ -165,11 +165,13 @@ TEST(get_metrics_200)
     struct response r;
     request(s.port, GET_METRICS, &r);
     ASSERT_EQ(r.status, 200);
-    ASSERT_NOT_NULL(strstr(r.headers, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+    ASSERT_NOT_NULL(
+        strstr(r.headers, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
     ASSERT_NOT_NULL(strstr(r.headers, "Connection: keep-alive\r\n"));
     ASSERT_NOT_NULL(strstr(r.body, "# TYPE evl_callbacks_total counter\n"));
     ASSERT_NOT_NULL(strstr(r.body, "evl_callbacks_total{loop=\"test \\\"a\\\"\",kind=\"timer\"} "));
-    ASSERT_NOT_NULL(strstr(r.body, "evl_loop_delay_seconds_bucket{loop=\"test \\\"a\\\"\",le=\"+Inf\"}"));
+    ASSERT_NOT_NULL(
+        strstr(r.body, "evl_loop_delay_seconds_bucket{loop=\"test \\\"a\\\"\",le=\"+Inf\"}"));
     ASSERT_EQ(r.body[r.body_len - 1], '\n');
     free(r.body);
     request(s.port, "GET /metrics?debug=1 HTTP/1.0\r\n\r\n", &r);
