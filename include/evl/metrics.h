@@ -66,7 +66,9 @@ struct evl_metrics_options {
     /* The longest a cross-thread snapshot may lag behind a busy loop: the loop publishes
      * at most this often while callbacks run, and always before it sleeps. 0: 1 ms. */
     uint64_t publish_ns;
-    const char *name; /* the `loop` label in Prometheus output (copied); NULL: "default" */
+    /* The `loop` label in Prometheus output (copied, up to 63 bytes); NULL: "default". Set
+     * by the first enable, or by a later one on the loop thread. */
+    const char *name;
 };
 
 /* Fills *options with the defaults. Thread-safe. */
@@ -203,10 +205,20 @@ EVL_API int evl_metrics_serve_port(struct evl_loop *loop);
  * Errors: EVL_EINVAL, EVL_EPERM, EVL_ENOENT (not serving). */
 EVL_API int evl_metrics_serve_stop(struct evl_loop *loop);
 
-/* Counters of the server: connections accepted, requests answered per status class. */
+/* Counters of the server. */
 struct evl_metrics_serve_stats {
-    uint64_t accepted, rejected, requests, status_2xx, status_4xx, timeouts, open;
+    uint64_t accepted;   /* connections accepted */
+    uint64_t rejected;   /* connections closed at once: max_connections reached */
+    uint64_t requests;   /* responses sent */
+    uint64_t status_2xx; /* ... by class */
+    uint64_t status_4xx;
+    uint64_t status_5xx;
+    uint64_t timeouts; /* connections that hit a deadline (408 or closed) */
+    uint64_t open;     /* connections open now */
 };
+
+/* Copies the server's counters. Loop thread only.
+ * Errors: EVL_EINVAL, EVL_EPERM, EVL_ENOENT (not serving). */
 EVL_API int evl_metrics_serve_stats(struct evl_loop *loop, struct evl_metrics_serve_stats *out);
 
 /* The calling thread's CPU time in ns (CLOCK_THREAD_CPUTIME_ID), 0 if unavailable. */

@@ -90,7 +90,7 @@ int evl_log_level_parse(const char *name, int *out)
 static struct evl__logger *logger_of(const struct evl_loop *loop)
 {
     struct evl__obs *obs = evl__obs_peek(loop);
-    return obs ? obs->logger : NULL;
+    return obs ? atomic_load_explicit(&obs->logger, memory_order_acquire) : NULL;
 }
 
 static struct evl__logger *logger_get(struct evl_loop *loop)
@@ -99,17 +99,22 @@ static struct evl__logger *logger_get(struct evl_loop *loop)
     if (obs == NULL) {
         return NULL;
     }
-    if (obs->logger == NULL) {
-        struct evl__logger *lg = evl__loop_malloc(loop, sizeof(*lg));
-        if (lg == NULL) {
-            return NULL;
-        }
-        memset(lg, 0, sizeof(*lg));
-        atomic_init(&lg->level, loop->log_level);
-        atomic_init(&lg->min_sink_level, EVL_LOG_OFF);
-        obs->logger = lg;
+    struct evl__logger *cur = atomic_load(&obs->logger);
+    if (cur != NULL) {
+        return cur;
     }
-    return obs->logger;
+    struct evl__logger *lg = evl__loop_malloc(loop, sizeof(*lg));
+    if (lg == NULL) {
+        return NULL;
+    }
+    memset(lg, 0, sizeof(*lg));
+    atomic_init(&lg->level, loop->log_level);
+    atomic_init(&lg->min_sink_level, EVL_LOG_OFF);
+    if (!atomic_compare_exchange_strong(&obs->logger, &cur, lg)) {
+        evl__loop_free(loop, lg); /* evl_logger_set_level on another thread won */
+        return cur;
+    }
+    return lg;
 }
 
 void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg)

@@ -58,8 +58,8 @@ static void s_release(void *ud, void *value)
     free(value);
 }
 
-static const struct evl_context_hooks hooks = {sizeof(struct evl_context_hooks), s_capture,
-                                               s_enter, s_leave, s_release};
+static const struct evl_context_hooks hooks = {sizeof(struct evl_context_hooks), s_capture, s_enter,
+                                               s_leave, s_release};
 
 static int current(const struct store *s)
 {
@@ -304,8 +304,8 @@ TEST(uuid_v7_layout_and_order)
     for (int i = 0; i < 20000; i++) {
         unsigned char id[16];
         ASSERT_OK(evl_correlation_new(loop, id));
-        ASSERT_EQ(id[6] >> 4, 7);      /* version */
-        ASSERT_EQ(id[8] >> 6, 2);      /* variant 10 */
+        ASSERT_EQ(id[6] >> 4, 7);           /* version */
+        ASSERT_EQ(id[8] >> 6, 2);           /* variant 10 */
         ASSERT_GT(memcmp(id, prev, 16), 0); /* strictly increasing */
         memcpy(prev, id, 16);
         if (i == 0) {

@@ -197,7 +197,8 @@ TEST(redaction_before_any_sink)
     ASSERT_OK(evl_logger_add_fd(loop, pj[1], EVL_LOG_FORMAT_JSON, EVL_LOG_DEBUG));
     ASSERT_OK(evl_logger_add_fd(loop, pl[1], EVL_LOG_FORMAT_LOGFMT, EVL_LOG_DEBUG));
     ASSERT_OK(evl_logger_add_callback(loop, capture_cb, &c, EVL_LOG_DEBUG));
-    EVL_LOG_EVENT(loop, EVL_LOG_WARN, "http", "request", "GET /login?user=a&password=hunter2 key=" SECRET,
+    EVL_LOG_EVENT(loop, EVL_LOG_WARN, "http", "request",
+                  "GET /login?user=a&password=hunter2 key=" SECRET,
                   EVL_LF_STR("authorization", "Bearer " SECRET),
                   EVL_LF_STR("url", "https://x/?password=hunter2&a=1"),
                   EVL_LF_STR("twice", SECRET " and sk_test_ABCDEFGH12345"));

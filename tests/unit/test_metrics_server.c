@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -62,6 +63,31 @@ static void serve_finish(struct server *s)
     pthread_join(s->thread, &rc);
     ASSERT_EQ((intptr_t)rc, 0);
     ASSERT_OK(evl_loop_free(s->loop));
+}
+
+struct stats_req {
+    struct evl_metrics_serve_stats st;
+    _Atomic int done;
+};
+
+static void stats_task(struct evl_loop *loop, void *arg)
+{
+    struct stats_req *r = arg;
+    ASSERT_OK(evl_metrics_serve_stats(loop, &r->st));
+    atomic_store(&r->done, 1);
+}
+
+/* The server's counters, read on the loop thread. */
+static void server_stats(struct server *s, struct evl_metrics_serve_stats *out)
+{
+    struct stats_req r;
+    memset(&r, 0, sizeof(r));
+    ASSERT_OK(evl_loop_submit(s->loop, stats_task, &r));
+    while (!atomic_load(&r.done)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    *out = r.st;
 }
 
 static int client(int port)
@@ -369,6 +395,13 @@ TEST(connection_limit)
     free(r.body);
     int c = client(s.port);
     ASSERT_TRUE(peer_closed(c));
+    struct evl_metrics_serve_stats st;
+    server_stats(&s, &st);
+    ASSERT_UEQ(st.accepted, 2);
+    ASSERT_UEQ(st.rejected, 1);
+    ASSERT_UEQ(st.open, 2);
+    ASSERT_UEQ(st.requests, 2);
+    ASSERT_UEQ(st.status_2xx, 2);
     close(c);
     close(a);
     close(b);

@@ -160,8 +160,10 @@ static void respond(struct conn *c, int status, const char *ctype, const char *b
     srv->st.requests++;
     if (status < 300) {
         srv->st.status_2xx++;
-    } else {
+    } else if (status < 500) {
         srv->st.status_4xx++;
+    } else {
+        srv->st.status_5xx++;
     }
     char head[512];
     int hn = snprintf(head, sizeof(head),

@@ -367,7 +367,8 @@ void evl_metrics_options_init(struct evl_metrics_options *options)
     options->publish_ns = DEFAULT_PUBLISH_NS;
 }
 
-static void apply_options(struct evl__metrics *m, const struct evl_metrics_options *o)
+/* name: also set the label (never while another thread may be reading it). */
+static void apply_options(struct evl__metrics *m, const struct evl_metrics_options *o, int name)
 {
     uint32_t every = o->sample_every ? o->sample_every : DEFAULT_SAMPLE_EVERY;
     atomic_store(&m->sample_every, every);
@@ -376,7 +377,7 @@ static void apply_options(struct evl__metrics *m, const struct evl_metrics_optio
     atomic_store(&m->publish_ns, o->publish_ns ? o->publish_ns : DEFAULT_PUBLISH_NS);
     uint32_t res = o->delay_resolution_ms;
     atomic_store(&m->want_delay_res_ms, res == UINT32_MAX ? 0 : res);
-    if (o->name != NULL) {
+    if (name && o->name != NULL) {
         size_t n = strlen(o->name);
         if (n >= sizeof(m->name)) {
             n = sizeof(m->name) - 1;
@@ -415,7 +416,7 @@ int evl_metrics_enable(struct evl_loop *loop, const struct evl_metrics_options *
         }
         memset(fresh, 0, sizeof(*fresh));
         memcpy(fresh->name, "default", sizeof("default"));
-        apply_options(fresh, &o);
+        apply_options(fresh, &o, 1);
         fresh->countdown = atomic_load(&fresh->sample_every);
         fresh->cpu_countdown = o.cpu_sample_every ? o.cpu_sample_every : 1;
         fresh->live.enabled = 1;
@@ -423,12 +424,12 @@ int evl_metrics_enable(struct evl_loop *loop, const struct evl_metrics_options *
         if (!atomic_compare_exchange_strong(&obs->metrics, &none, fresh)) {
             evl__loop_free(loop, fresh); /* a concurrent enable won; apply ours to it */
             m = none;
-            apply_options(m, &o);
+            apply_options(m, &o, 0);
         } else {
             m = fresh;
         }
     } else {
-        apply_options(m, &o);
+        apply_options(m, &o, evl__loop_on_thread(loop));
     }
     atomic_fetch_or(&loop->obs, (uintptr_t)1);
     if (evl__loop_on_thread(loop)) {

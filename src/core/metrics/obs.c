@@ -39,7 +39,7 @@ void evl__obs_free(struct evl_loop *loop)
         return;
     }
     evl__context_free(loop, obs->context);
-    evl__logger_free(loop, obs->logger);
+    evl__logger_free(loop, atomic_load(&obs->logger));
     struct evl__metrics *m = atomic_load(&obs->metrics);
     if (m != NULL) {
         evl__loop_free(loop, m);
