@@ -138,10 +138,10 @@ struct evl__obs {
     struct evl_loop *loop;
     _Atomic(struct evl__metrics *) metrics;
     struct evl__metrics_server *server;
-    int server_hooked;            /* the server's teardown hook is registered */
-    struct evl__context *context; /* context slots and the current correlation id */
-    struct evl__logger *logger;   /* structured logger (log.c), NULL: the loop's hook */
-    _Atomic uint64_t uuid_last;   /* UUIDv7 monotonic state: unix ms << 12 | counter */
+    int server_hooked;                    /* the server's teardown hook is registered */
+    struct evl__context *context;         /* context slots and the current correlation id */
+    _Atomic(struct evl__logger *) logger; /* structured logger (log.c); NULL: none yet */
+    _Atomic uint64_t uuid_last;           /* UUIDv7 monotonic state: unix ms << 12 | counter */
 };
 
 /* Frees the structured logger (log.c). */
