@@ -545,6 +545,7 @@ int evl_metrics_serve_ex(struct evl_loop *loop, const char *address,
         goto close_fd;
     }
     struct sockaddr_storage bound;
+    memset(&bound, 0, sizeof(bound));
     socklen_t bl = sizeof(bound);
     if (getsockname(fd, (struct sockaddr *)&bound, &bl) != 0) {
         rc = evl_err_from_errno(errno);

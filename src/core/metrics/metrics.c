@@ -23,9 +23,9 @@
 #include <time.h>
 
 #define DEFAULT_SAMPLE_EVERY 16u
-#define DEFAULT_SLOW_NS      (50u * 1000u * 1000u)
+#define DEFAULT_SLOW_NS      ((uint64_t)50 * 1000 * 1000)
 #define DEFAULT_DELAY_RES_MS 10u
-#define DEFAULT_PUBLISH_NS   (1000u * 1000u)
+#define DEFAULT_PUBLISH_NS   ((uint64_t)1000 * 1000)
 #define QUEUE_EWMA_SHIFT     4 /* moving average weight 1/16 */
 
 /* ---- histogram ----------------------------------------------------------------------------- */
@@ -300,6 +300,9 @@ static void on_delay_probe(struct evl_loop *loop, uint64_t id, void *arg)
 {
     (void)id;
     struct evl__metrics *m = arg;
+    if (m == NULL) {
+        return;
+    }
     uint64_t now = evl_loop_now_ns(loop);
     if (evl__metrics_on(loop) == m) {
         evl__metrics_delay_add(m, now > m->delay_expected ? now - m->delay_expected : 0);
@@ -347,7 +350,7 @@ static int install_loop_parts(struct evl_loop *loop, struct evl__metrics *m)
 static void install_task(struct evl_loop *loop, void *arg)
 {
     struct evl__metrics *m = arg;
-    if (evl__metrics_on(loop) == m) {
+    if (m != NULL && evl__metrics_on(loop) == m) {
         if (install_loop_parts(loop, m) != 0) {
             evl_log(loop, EVL_LOG_WARN, "metrics", "cannot install the publish hook");
         }
