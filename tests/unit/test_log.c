@@ -432,3 +432,45 @@ TEST(configuration_errors)
     ASSERT_ERR(EVL_EINVAL, evl_log_level_parse("loud", &level));
     ASSERT_OK(evl_loop_free(loop));
 }
+
+TEST(json_lines_parse_as_json)
+{
+    if (system("command -v node >/dev/null 2>&1") != 0) {
+        TEST_SKIP("node not installed");
+    }
+    struct evl_loop *loop = new_loop(EVL_LOG_DEBUG);
+    char path[] = "/tmp/evl_json_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_OK(evl_logger_add_fd(loop, fd, EVL_LOG_FORMAT_JSON, EVL_LOG_DEBUG));
+    ASSERT_OK(evl_logger_add_redaction(loop, "x+", "\"\\\n"));
+    const char *tricky[] = {"",
+                            "\"quoted\" \\ back",
+                            "ctl \001\002\037\177 end",
+                            "tab\tcr\rnl\n",
+                            "utf-8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+                            "xxx redacted xx"};
+    for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+        EVL_LOG_EVENT(loop, EVL_LOG_INFO, tricky[i], tricky[i], tricky[i],
+                      EVL_LF_STR(tricky[i], tricky[i]), EVL_LF_DOUBLE("nan", 0.0 / 0.0),
+                      EVL_LF_INT("min", INT64_MIN), EVL_LF_UINT("max", UINT64_MAX),
+                      EVL_LF_ERROR("sys", EVL_ESYS(2)));
+    }
+    char *big = malloc(30000);
+    for (int i = 0; i < 29999; i++) {
+        big[i] = (char)(i % 3 == 0 ? '\xc3' : i % 3 == 1 ? '\xa9' : '"');
+    }
+    big[29999] = '\0';
+    evl_log_event(loop, EVL_LOG_INFO, "c", "big", big, NULL, 0);
+    free(big);
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "node -e \"const l=require('fs').readFileSync('%s','utf8').split('\\n');"
+             "l.pop();for(const s of l)JSON.parse(s);if(l.length!==7)process.exit(3)\"",
+             path);
+    int st = system(cmd);
+    unlink(path);
+    ASSERT_EQ(st, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
