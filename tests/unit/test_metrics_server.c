@@ -537,3 +537,32 @@ TEST(serve_ipv6) /* labels: real-time */
     ASSERT_OK(evl_metrics_serve_stop(loop));
     ASSERT_OK(evl_loop_free(loop));
 }
+
+static void unref_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_loop_unref(loop));
+}
+
+TEST(teardown_closes_open_connections)
+{
+    struct server s;
+    serve_start(&s, NULL);
+    int fd = client(s.port);
+    send_all(fd, GET_METRICS, strlen(GET_METRICS));
+    struct response r;
+    read_response(fd, &r, 0);
+    ASSERT_EQ(r.status, 200);
+    free(r.body);
+    int idle = client(s.port); /* accepted, never sends */
+    /* Open connections keep nothing alive: dropping the test's ref ends the run. */
+    ASSERT_OK(evl_loop_submit(s.loop, unref_task, NULL));
+    void *rc = NULL;
+    pthread_join(s.thread, &rc);
+    ASSERT_EQ((intptr_t)rc, 0);
+    ASSERT_OK(evl_loop_free(s.loop)); /* teardown stops the server, closing both */
+    ASSERT_TRUE(peer_closed(fd));
+    ASSERT_TRUE(peer_closed(idle));
+    close(fd);
+    close(idle);
+}
