@@ -566,3 +566,31 @@ TEST(teardown_closes_open_connections)
     close(fd);
     close(idle);
 }
+
+TEST(deep_pipelining)
+{
+    struct server s;
+    serve_start(&s, NULL);
+    enum { N = 250 };
+    static const char one[] = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+    char *all = malloc(N * (sizeof(one) - 1) + 1);
+    for (int i = 0; i < N; i++) {
+        memcpy(all + (size_t)i * (sizeof(one) - 1), one, sizeof(one) - 1);
+    }
+    int fd = client(s.port);
+    send_all(fd, all, N * (sizeof(one) - 1)); /* one buffer's worth, answered in order */
+    for (int i = 0; i < N; i++) {
+        struct response r;
+        read_response(fd, &r, 0);
+        ASSERT_EQ(r.status, 404);
+        free(r.body);
+    }
+    send_all(fd, GET_METRICS, strlen(GET_METRICS));
+    struct response r;
+    read_response(fd, &r, 0);
+    ASSERT_EQ(r.status, 200);
+    free(r.body);
+    free(all);
+    close(fd);
+    serve_finish(&s);
+}

@@ -115,38 +115,38 @@ static int flush(struct conn *c)
     return 1;
 }
 
-static void process(struct conn *c);
+/* Results of respond and response_done. */
+enum { CONN_CLOSED = -1, CONN_READY = 0, CONN_SENDING = 1 };
 
-/* After a response went out: close, or wait for the next request. */
-static void response_done(struct conn *c)
+/* After a response went out: close, or wait for the next request (CONN_READY: the caller
+ * answers a pipelined request already read, if any). */
+static int response_done(struct conn *c)
 {
     evl__loop_free(c->srv->loop, c->out);
     c->out = NULL;
     c->outlen = c->outoff = 0;
     if (c->close_after) {
         conn_close(c);
-        return;
+        return CONN_CLOSED;
     }
     if (c->writing) {
         c->writing = 0;
         if (evl_fd_modify(c->srv->loop, c->fd, EVL_READABLE) != 0) {
             conn_close(c);
-            return;
+            return CONN_CLOSED;
         }
     }
     c->in_request = c->inlen > 0;
     if (arm(c, c->in_request ? c->srv->o.request_timeout_ms : c->srv->o.idle_timeout_ms) != 0) {
         conn_close(c);
-        return;
+        return CONN_CLOSED;
     }
-    if (c->inlen > 0) {
-        process(c); /* a pipelined request already read */
-    }
+    return CONN_READY;
 }
 
 /* Queues a response and starts sending it. body may be NULL (len 0, or HEAD). */
-static void respond(struct conn *c, int status, const char *ctype, const char *body,
-                    size_t body_len, int send_body, const char *extra)
+static int respond(struct conn *c, int status, const char *ctype, const char *body, size_t body_len,
+                   int send_body, const char *extra)
 {
     struct evl__metrics_server *srv = c->srv;
     struct evl_loop *loop = srv->loop;
@@ -175,7 +175,7 @@ static void respond(struct conn *c, int status, const char *ctype, const char *b
     c->out = evl__loop_malloc(loop, (size_t)hn + blen);
     if (c->out == NULL) {
         conn_close(c);
-        return;
+        return CONN_CLOSED;
     }
     memcpy(c->out, head, (size_t)hn);
     if (blen != 0) {
@@ -186,20 +186,22 @@ static void respond(struct conn *c, int status, const char *ctype, const char *b
     int r = flush(c);
     if (r < 0) {
         conn_close(c);
-    } else if (r == 1) {
-        response_done(c);
-    } else {
-        c->writing = 1;
-        if (evl_fd_modify(loop, c->fd, EVL_WRITABLE) != 0 ||
-            arm(c, srv->o.request_timeout_ms) != 0) {
-            conn_close(c);
-        }
+        return CONN_CLOSED;
     }
+    if (r == 1) {
+        return response_done(c);
+    }
+    c->writing = 1;
+    if (evl_fd_modify(loop, c->fd, EVL_WRITABLE) != 0 || arm(c, srv->o.request_timeout_ms) != 0) {
+        conn_close(c);
+        return CONN_CLOSED;
+    }
+    return CONN_SENDING;
 }
 
-static void respond_text(struct conn *c, int status, const char *text, const char *extra)
+static int respond_text(struct conn *c, int status, const char *text, const char *extra)
 {
-    respond(c, status, "text/plain; charset=utf-8", text, strlen(text), 1, extra);
+    return respond(c, status, "text/plain; charset=utf-8", text, strlen(text), 1, extra);
 }
 
 static int render_metrics(struct evl__metrics_server *srv, size_t *len)
@@ -223,19 +225,19 @@ static int render_metrics(struct evl__metrics_server *srv, size_t *len)
     }
 }
 
-/* Parses and answers the request at the start of c->in, if complete. */
-static void process(struct conn *c)
+/* Answers the request at the start of c->in if it is complete. CONN_READY: the
+ * connection can take another request (what is left of c->in is its start). */
+static int answer_one(struct conn *c)
 {
     struct evl__metrics_server *srv = c->srv;
     struct evl__http_request req;
     int r = evl__http_parse(c->in, c->inlen, srv->o.max_request_bytes, &req);
     if (r == EVL__HTTP_INCOMPLETE) {
-        return;
+        return CONN_SENDING; /* nothing to answer yet: wait for more bytes */
     }
     if (r == EVL__HTTP_BAD) {
         c->inlen = 0;
-        respond_text(c, req.status, evl__http_reason(req.status), NULL);
-        return;
+        return respond_text(c, req.status, evl__http_reason(req.status), NULL);
     }
     int found = req.path_len == 8 && memcmp(req.path, "/metrics", 8) == 0;
     /* Keep what followed the head (a pipelined request) for after the response; req's
@@ -245,25 +247,28 @@ static void process(struct conn *c)
     if (!req.keep_alive) {
         c->close_after = 1;
     }
-    if (!found) {
-        if (req.method == EVL__HTTP_OTHER) {
-            respond_text(c, 405, "Method Not Allowed\n", "Allow: GET, HEAD\r\n");
-        } else {
-            respond_text(c, 404, "Not Found\n", NULL);
-        }
-        return;
-    }
     if (req.method == EVL__HTTP_OTHER) {
-        respond_text(c, 405, "Method Not Allowed\n", "Allow: GET, HEAD\r\n");
-        return;
+        return respond_text(c, 405, "Method Not Allowed\n", "Allow: GET, HEAD\r\n");
+    }
+    if (!found) {
+        return respond_text(c, 404, "Not Found\n", NULL);
     }
     size_t len = 0;
     if (render_metrics(srv, &len) != 0) {
         c->close_after = 1;
-        respond_text(c, 500, "Internal Server Error\n", NULL);
-        return;
+        return respond_text(c, 500, "Internal Server Error\n", NULL);
     }
-    respond(c, 200, EVL_METRICS_CONTENT_TYPE, srv->scratch, len, req.method == EVL__HTTP_GET, NULL);
+    return respond(c, 200, EVL_METRICS_CONTENT_TYPE, srv->scratch, len, req.method == EVL__HTTP_GET,
+                   NULL);
+}
+
+/* Answers every complete request read so far, in order, one at a time: a loop rather than
+ * recursion, so pipelined requests cost no stack. Stops at an incomplete request, a
+ * response still being sent, or a closed connection. */
+static void process(struct conn *c)
+{
+    while (c->inlen > 0 && answer_one(c) == CONN_READY) {
+    }
 }
 
 static void on_conn(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
@@ -279,8 +284,8 @@ static void on_conn(struct evl_loop *loop, int fd, int status, unsigned events, 
         int r = flush(c);
         if (r < 0) {
             conn_close(c);
-        } else if (r == 1) {
-            response_done(c);
+        } else if (r == 1 && response_done(c) == CONN_READY) {
+            process(c); /* pipelined requests read before the response went out */
         }
         return;
     }
@@ -323,7 +328,7 @@ static void on_deadline(struct evl_loop *loop, uint64_t id, void *arg)
     }
     c->inlen = 0;
     c->close_after = 1;
-    respond_text(c, 408, "Request Timeout\n", NULL);
+    (void)respond_text(c, 408, "Request Timeout\n", NULL);
 }
 
 static void accept_one(struct evl__metrics_server *srv, int fd)
