@@ -19,5 +19,7 @@
 #include "evl/signal.h"
 #include "evl/process.h"
 #include "evl/overload.h"
+#include "evl/metrics.h"
+#include "evl/context.h"
 
 #endif

@@ -6,7 +6,7 @@ want=(cmake:cmake gcc:gcc g++:g++ make:make pkg-config:pkg-config git:git)
 want_files=(/usr/share/duktape/duktape.c:duktape-dev)
 for what in "$@"; do
   case "$what" in
-    test) want+=(clang:clang valgrind:valgrind node:nodejs npm:npm)
+    test) want+=(clang:clang valgrind:valgrind node:nodejs npm:npm curl:curl promtool:prometheus)
           want_files+=(/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev) ;;
     bench) want+=(gnuplot:gnuplot-nox node:nodejs valgrind:valgrind)
            want_files+=(/usr/include/uv.h:libuv1-dev /usr/include/ev.h:libev-dev

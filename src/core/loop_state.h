@@ -5,8 +5,8 @@
  * header forward-declares struct evl_loop instead.
  *
  * Members and their owners:
- *   q            submit queue        core/loop_internal.h (submit.c)
- *   timers       timers, immediates  core/loop_internal.h (timer.c)
+ *   q            submit queue        core/loop_state.h (submit.c)
+ *   timers       timers, immediates  core/loop_state.h (timer.c)
  *   cp           checkpoint          core/checkpoint/checkpoint.h
  *   io_hooks, io I/O backend         core/io/io.h (io.c fills them)
  *   phase_hooks  phase hooks         core/hook/hook.h
@@ -161,6 +161,8 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t shutdown_deadline;
     /* Submitted tasks dropped by close or an expired shutdown deadline. */
     _Atomic uint64_t discarded;
+    /* Observability (src/core/metrics): struct evl__obs *, bit 0 set while metrics record. */
+    _Atomic uintptr_t obs;
 };
 
 /* The clock (fresh read). */

@@ -12,6 +12,7 @@
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
 #include "core/loop_state.h"
+#include "core/metrics/metrics_internal.h"
 #include "loop/spin.h"
 
 #include <limits.h>
@@ -223,6 +224,7 @@ int evl_loop_free(struct evl_loop *loop)
     }
     evl__submitq_deinit(loop);
     evl__overload_deinit(loop);
+    evl__obs_free(loop);
     evl__timers_deinit(loop);
     evl__checkpoint_deinit(loop);
     evl__ring_free(loop, &loop->pending);

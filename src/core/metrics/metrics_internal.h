@@ -1,0 +1,309 @@
+/*
+ * Private interface of the metrics module: the recording points the loop calls and the
+ * state behind them. Each recording point starts with the "enabled" test (one load and one
+ * predictable branch of loop->obs); everything after it runs only while metrics record.
+ *
+ * Recording points are loop thread only and write plain (non-atomic) fields of the live
+ * state; other threads read the published copy (see evl__metrics_publish), so the hot path
+ * takes no lock and makes no atomic read-modify-write.
+ */
+#ifndef EVL_CORE_METRICS_INTERNAL_H
+#define EVL_CORE_METRICS_INTERNAL_H
+
+#include "core/loop_state.h"
+#include "evl/metrics.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- log-bucketed histogram ---------------------------------------------------------------
+ * Values (ns) below 16 have a bucket each; above, every power of two is split into 16 equal
+ * buckets, so a bucket's width is at most 1/16 of its lower bound and its midpoint is within
+ * 1/32 (3.125%) of any value in it. Values from 2^40 ns (about 18 minutes) share the last
+ * bucket; the exact maximum is kept apart. The first EVL__HIST_EXACT values are also kept
+ * as they are, so quantiles of small samples are exact. */
+#define EVL__HIST_SUB_BITS 4
+#define EVL__HIST_SUB      (1u << EVL__HIST_SUB_BITS)
+#define EVL__HIST_MAX_EXP  40
+#define EVL__HIST_BUCKETS  ((EVL__HIST_MAX_EXP - EVL__HIST_SUB_BITS + 1) * EVL__HIST_SUB)
+#define EVL__HIST_EXACT    64
+
+struct evl__hist {
+    uint64_t n;
+    uint64_t sum;
+    uint64_t min;
+    uint64_t max;
+    double sumsq; /* for the standard deviation (loop delay) */
+    uint64_t exact[EVL__HIST_EXACT];
+    uint64_t b[EVL__HIST_BUCKETS];
+};
+
+static inline unsigned evl__hist_index(uint64_t v)
+{
+    if (v < EVL__HIST_SUB) {
+        return (unsigned)v;
+    }
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    if (e >= EVL__HIST_MAX_EXP) {
+        return EVL__HIST_BUCKETS - 1;
+    }
+    return (e - EVL__HIST_SUB_BITS + 1) * EVL__HIST_SUB +
+           (unsigned)((v >> (e - EVL__HIST_SUB_BITS)) & (EVL__HIST_SUB - 1));
+}
+
+/* Lowest value of bucket i, and its width. */
+uint64_t evl__hist_bucket_low(unsigned i);
+uint64_t evl__hist_bucket_width(unsigned i);
+void evl__hist_add(struct evl__hist *h, uint64_t v);
+/* The nearest-rank quantile q (0 < q <= 1): exact while n <= EVL__HIST_EXACT, else the
+ * midpoint of the bucket holding that rank, clamped to [min, max]. 0 when empty. */
+uint64_t evl__hist_quantile(const struct evl__hist *h, double q);
+
+/* Bucket bounds of the exported loop-delay histogram, ns (Prometheus `le`). */
+#define EVL__DELAY_BOUNDS 13
+extern const uint64_t evl__delay_bounds_ns[EVL__DELAY_BOUNDS];
+
+/* ---- the recorded data (live on the loop thread, and the published copy) ---------------- */
+struct evl__kind_data {
+    uint64_t count;
+    uint64_t sampled;
+    uint64_t slow;
+    uint64_t cpu_sampled;
+    uint64_t cpu_ns;
+    struct evl__hist h;
+};
+
+struct evl__queue_data {
+    uint64_t depth;
+    uint64_t max;
+    uint64_t observed;
+    uint64_t refusals;
+    double avg;
+};
+
+struct evl__mdata {
+    uint64_t published_ns;
+    uint64_t enabled;
+    uint64_t sample_every;
+    uint64_t slow_ns;
+    uint64_t iterations;
+    uint64_t idle_ns;
+    uint64_t busy_ns;
+    uint64_t wakeups[EVL_METRICS_WAKES];
+    uint64_t fast_enter;
+    uint64_t fast_leave;
+    uint64_t promises_created;
+    uint64_t promises_settled;
+    uint64_t promises_pending;
+    uint64_t unhandled;
+    uint64_t handled_late;
+    struct evl__queue_data queue[EVL_METRICS_QUEUES];
+    struct evl__hist delay;
+    uint64_t delay_le[EVL__DELAY_BOUNDS]; /* Prometheus buckets: values <= each bound */
+    struct evl__kind_data kind[EVL_METRICS_KINDS];
+};
+
+#define EVL__MDATA_WORDS (sizeof(struct evl__mdata) / sizeof(uint64_t))
+
+struct evl__metrics {
+    struct evl__mdata live; /* loop thread */
+    /* Loop-thread bookkeeping. */
+    uint32_t countdown;     /* callbacks until the next timed one */
+    uint32_t cpu_countdown; /* timed callbacks until the next CPU-timed one */
+    int in_cpu;             /* a CPU-timed callback is running (no nested CPU timing) */
+    int dirty;              /* live differs from the published copy */
+    int hooked;             /* publish hook and delay probe installed */
+    uint64_t cpu_start;
+    uint64_t poll_start_ns; /* 0: not in a wait */
+    uint64_t busy_start_ns;
+    uint64_t last_publish_ns;
+    uint64_t delay_timer;    /* the lateness probe's timer id, 0 if none */
+    uint64_t delay_expected; /* loop clock ns the probe is due */
+    uint32_t delay_res_ms;
+    /* Settings, written by any thread (evl_metrics_enable), read relaxed by the loop. */
+    _Atomic uint32_t sample_every;
+    _Atomic uint32_t cpu_sample_every;
+    _Atomic uint64_t slow_ns;
+    _Atomic uint64_t publish_ns;
+    _Atomic uint32_t want_delay_res_ms;
+    char name[64];
+    /* Published copy under a sequence lock: odd while being written. */
+    _Atomic uint32_t seq;
+    _Atomic uint64_t pub[EVL__MDATA_WORDS];
+};
+
+/* What hangs off loop->obs (allocated once, freed by evl_loop_free). */
+struct evl__obs {
+    struct evl_loop *loop;
+    _Atomic(struct evl__metrics *) metrics;
+    struct evl__metrics_server *server;
+    int server_hooked;                    /* the server's teardown hook is registered */
+    struct evl__context *context;         /* context slots and the current correlation id */
+    _Atomic(struct evl__logger *) logger; /* structured logger (log.c); NULL: none yet */
+    _Atomic uint64_t uuid_last;           /* UUIDv7 monotonic state: unix ms << 12 | counter */
+};
+
+/* Frees the structured logger (log.c). */
+void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg);
+
+/* The loop's observability block, created on first use (any thread). NULL: no memory. */
+struct evl__obs *evl__obs_get(struct evl_loop *loop);
+/* Frees the observability state; called by evl_loop_free. */
+void evl__obs_free(struct evl_loop *loop);
+/* The block if it exists (never creates). */
+static inline struct evl__obs *evl__obs_peek(const struct evl_loop *loop)
+{
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
+    return (struct evl__obs *)(v & ~(uintptr_t)1);
+}
+
+/* The metrics state while recording, else NULL: the one branch of every recording point. */
+static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
+{
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
+    if (__builtin_expect((v & 1) == 0, 1)) {
+        return NULL;
+    }
+    return atomic_load_explicit(&((struct evl__obs *)(v - 1))->metrics, memory_order_relaxed);
+}
+
+/* Adds one loop-delay sample (ns). */
+void evl__metrics_delay_add(struct evl__metrics *m, uint64_t ns);
+/* Out-of-line halves of the recording points (only reached while recording). */
+uint64_t evl__metrics_sample_start(struct evl__metrics *m);
+void evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token);
+void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m, int may_block);
+void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause);
+void evl__metrics_queue_slow(struct evl__metrics *m, unsigned q, uint64_t depth);
+/* Publishes the live state for other threads if it changed and (unless force) publish_ns
+ * passed since the last publication. Loop thread. */
+void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int force);
+
+/*
+ * Around every user callback:
+ *     uint64_t t = evl__metrics_cb_begin(loop, EVL_METRICS_TIMER);
+ *     fn(loop, arg);
+ *     evl__metrics_cb_end(loop, EVL_METRICS_TIMER, t);
+ * begin counts the callback and, for one in sample_every, returns a nonzero token holding
+ * the start time; end then records the duration (and CPU time when sampled). Loop thread.
+ */
+static inline uint64_t evl__metrics_cb_begin(struct evl_loop *loop, enum evl_metrics_kind kind)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m == NULL) {
+        return 0;
+    }
+    m->live.kind[kind].count++;
+    m->dirty = 1;
+    if (--m->countdown != 0) {
+        return 0;
+    }
+    return evl__metrics_sample_start(m);
+}
+
+static inline void evl__metrics_cb_end(struct evl_loop *loop, enum evl_metrics_kind kind,
+                                       uint64_t token)
+{
+    if (token == 0) {
+        return;
+    }
+    struct evl__obs *obs = evl__obs_peek(loop);
+    evl__metrics_sample_end(atomic_load_explicit(&obs->metrics, memory_order_relaxed), kind, token);
+}
+
+/* Around the poll phase's wait. may_block: the wait may sleep (timeout != 0); the state is
+ * then published first, so a snapshot from another thread is current while the loop
+ * sleeps. cause: why the wait returned (enum evl_metrics_wake). Loop thread. */
+static inline void evl__metrics_poll_begin(struct evl_loop *loop, int may_block)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        evl__metrics_poll_begin_slow(loop, m, may_block);
+    }
+}
+
+static inline void evl__metrics_poll_end(struct evl_loop *loop, enum evl_metrics_wake cause)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        evl__metrics_poll_end_slow(m, (unsigned)cause);
+    }
+}
+
+/* One loop iteration began. Loop thread. */
+static inline void evl__metrics_iteration(struct evl_loop *loop)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        m->live.iterations++;
+        m->dirty = 1;
+    }
+}
+
+/* A queue's depth as seen now. Loop thread. */
+static inline void evl__metrics_queue_depth(struct evl_loop *loop, enum evl_metrics_queue q,
+                                            uint64_t depth)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        evl__metrics_queue_slow(m, (unsigned)q, depth);
+    }
+}
+
+/* An admission refusal against queue q. Loop thread. */
+static inline void evl__metrics_refusal(struct evl_loop *loop, enum evl_metrics_queue q)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        m->live.queue[q].refusals++;
+        m->dirty = 1;
+    }
+}
+
+/* A timer ran late_ns after its deadline (the event-loop delay histogram). Loop thread. */
+static inline void evl__metrics_timer_late(struct evl_loop *loop, uint64_t late_ns)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        evl__metrics_delay_add(m, late_ns);
+    }
+}
+
+/* The loop entered (enter 1) or left (0) the fast path that skips the poller. */
+static inline void evl__metrics_fastpath(struct evl_loop *loop, int enter)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        if (enter) {
+            m->live.fast_enter++;
+        } else {
+            m->live.fast_leave++;
+        }
+        m->dirty = 1;
+    }
+}
+
+/* An unhandled rejection was reported (late 0), or a rejection was handled late (1). */
+static inline void evl__metrics_rejection(struct evl_loop *loop, int late)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        if (late) {
+            m->live.handled_late++;
+        } else {
+            m->live.unhandled++;
+        }
+        m->dirty = 1;
+    }
+}
+
+/* Builds a public snapshot from recorded data (shared by the snapshot and the writer). */
+void evl__metrics_fill(const struct evl__mdata *d, struct evl_metrics_snapshot *out);
+/* Copies the current data: live on the loop thread, else the published copy. Returns 0, or
+ * EVL_ENOENT when the loop never enabled metrics. */
+int evl__metrics_read(struct evl_loop *loop, struct evl__mdata *out, char *name, size_t name_cap);
+/* evl_metrics_write_prometheus without the argument checks (the server's renderer). */
+int evl__metrics_render(struct evl_loop *loop, char *buf, size_t cap, size_t *needed);
+
+#endif
