@@ -2,7 +2,7 @@
  * setTimeout/setInterval/setImmediate and their clears, queueMicrotask, process.nextTick.
  *
  * Kept in one file because the timer functions share the id map and the Timeout/Immediate
- * record pool; the split into containers belongs to the architecture restructuring.
+ * records; the containers themselves (the map, the record pool) live elsewhere.
  *
  * A Timeout or Immediate object holds its callback and arguments in hidden properties and is
  * kept alive by one registry handle while the loop has it pending. The C record
@@ -12,11 +12,16 @@
  *
  * The hot path (setTimeout + clearTimeout) goes through the engine fast paths of
  * engine/duk_engine.h: the object is born with its hidden properties in a table of the right
- * size, and the id is read and negated in place. That took a set+clear pair from ~5,500 to
- * ~1,000 adapter instructions; the public API remains the fallback and the path for the rare
- * methods (ref, refresh, ...).
+ * size, and the id is read and negated in place; the public API remains the fallback and the
+ * path for the rare methods (ref, refresh, ...).
  */
-#include "duktape/duk_private.h"
+#include "duktape/timers.h"
+
+#include "duktape/engine/duk_engine.h"
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/limits.h"
+#include "duktape/process.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,7 +49,6 @@ struct evl_duk_timer {
     uint64_t id;
     uint32_t ref; /* registry handle of the Timeout/Immediate object */
     uint8_t kind;
-    struct evl_duk_timer *next_spare; /* in d->timer_spare while unused */
 };
 
 struct evl_duk_task {
@@ -150,16 +154,14 @@ static void map_remove(struct evl_duk *d, struct evl_duk_timer *t)
     }
 }
 
-/* Spare records kept for reuse: enough for any steady churn, bounded so that a burst of
- * pending timers does not pin its memory forever. */
-#define TIMER_SPARE_MAX 256
+/* Records kept for reuse (d->timer_pool): enough for any steady churn, bounded so that a
+ * burst of pending timers does not pin its memory forever. */
+#define TIMER_POOL_MAX 256
 
 static struct evl_duk_timer *timer_alloc(struct evl_duk *d)
 {
-    struct evl_duk_timer *t = d->timer_spare;
+    struct evl_duk_timer *t = evl__duk_pool_get(&d->timer_pool);
     if (t) {
-        d->timer_spare = t->next_spare;
-        d->timer_nspare--;
         memset(t, 0, sizeof(*t));
         return t;
     }
@@ -168,11 +170,7 @@ static struct evl_duk_timer *timer_alloc(struct evl_duk *d)
 
 static void timer_release(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    if (d->timer_nspare < TIMER_SPARE_MAX) {
-        t->next_spare = d->timer_spare;
-        d->timer_spare = t;
-        d->timer_nspare++;
-    } else {
+    if (!evl__duk_pool_put(&d->timer_pool, t)) {
         evl_free(t);
     }
 }
@@ -182,7 +180,7 @@ static void timer_release(struct evl_duk *d, struct evl_duk_timer *t)
 static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
 {
     map_remove(d, t);
-    evl__duk_unref(d->ctx, t->ref);
+    evl__duk_unref(d, t->ref);
     timer_release(d, t);
 }
 
@@ -198,12 +196,7 @@ void evl__duk_timers_release(struct evl_duk *d)
     evl_free(d->timers);
     d->timers = NULL;
     d->timers_cap = d->timers_len = d->timers_used = 0;
-    while (d->timer_spare) {
-        struct evl_duk_timer *t = d->timer_spare;
-        d->timer_spare = t->next_spare;
-        evl_free(t);
-    }
-    d->timer_nspare = 0;
+    evl__duk_pool_drain(&d->timer_pool, evl_free);
     /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
     struct evl_duk_task *task = d->tasks;
     while (task) {
@@ -259,7 +252,7 @@ static void throw_evl_error(duk_context *ctx, int rc)
 static void warn_overflow(struct evl_duk *d, double ms)
 {
     duk_context *ctx = d->ctx;
-    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_push_ref(d, d->internals_ref);
     duk_get_prop_string(ctx, -1, "process");
     duk_remove(ctx, -2);
     duk_get_prop_string(ctx, -1, "emitWarning");
@@ -309,7 +302,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
     }
     t->d = d;
     t->kind = (uint8_t)kind;
-    t->ref = evl__duk_ref(ctx, obj_idx);
+    t->ref = evl__duk_ref(d, obj_idx);
     if (!t->ref) {
         evl_free(t);
         return EVL_ENOMEM;
@@ -327,7 +320,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
         }
     }
     if (rc != 0) {
-        evl__duk_unref(ctx, t->ref);
+        evl__duk_unref(d, t->ref);
         timer_release(d, t);
         return rc;
     }
@@ -352,7 +345,7 @@ static void fire(struct evl_loop *loop, uint64_t id, void *arg)
     struct evl_duk_timer *t = arg;
     struct evl_duk *d = t->d;
     duk_context *ctx = d->ctx;
-    evl__duk_push_ref(ctx, t->ref);
+    evl__duk_push_ref(d, t->ref);
     duk_idx_t obj = duk_get_top_index(ctx);
     if (t->kind != KIND_INTERVAL) {
         timer_forget(d, t);
@@ -665,8 +658,8 @@ static void run_task(struct evl_loop *loop, void *arg)
     uint32_t ref = task->ref;
     int with_args = task->with_args;
     evl_free(task);
-    evl__duk_push_ref(ctx, ref);
-    evl__duk_unref(ctx, ref);
+    evl__duk_push_ref(d, ref);
+    evl__duk_unref(d, ref);
     duk_idx_t nargs = 0;
     if (with_args) {
         duk_idx_t arr = duk_get_top_index(ctx);
@@ -697,7 +690,7 @@ static int queue_task(struct evl_duk *d, int next_tick, int with_args)
     }
     task->d = d;
     task->with_args = (uint8_t)with_args;
-    task->ref = evl__duk_ref(ctx, -1);
+    task->ref = evl__duk_ref(d, -1);
     duk_pop(ctx);
     if (!task->ref) {
         evl_free(task);
@@ -706,7 +699,7 @@ static int queue_task(struct evl_duk *d, int next_tick, int with_args)
     int rc = next_tick ? evl_next_tick(d->loop, run_task, task)
                        : evl_queue_microtask(d->loop, run_task, task);
     if (rc != 0) {
-        evl__duk_unref(ctx, task->ref);
+        evl__duk_unref(d, task->ref);
         evl_free(task);
         return rc;
     }
@@ -732,7 +725,7 @@ static duk_ret_t js_queue_microtask(duk_context *ctx)
     return 0;
 }
 
-duk_ret_t evl__duk_next_tick_native(duk_context *ctx)
+static duk_ret_t next_tick_native(duk_context *ctx)
 {
     struct evl_duk *d = binding_or_throw(ctx);
     duk_idx_t top = duk_get_top(ctx);
@@ -864,6 +857,8 @@ static void intern_keys(struct evl_duk *d)
 int evl__duk_timers_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
+    evl__duk_pool_init(&d->timer_pool, TIMER_POOL_MAX);
+    d->cancel_timers = evl__duk_timers_release;
     intern_keys(d);
 
     d->timeout_proto = make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
@@ -901,6 +896,19 @@ int evl__duk_timers_install(struct evl_duk *d)
     duk_def_prop(ctx, ip,
                  DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
                      DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_pop(ctx);
+
+    evl__duk_push_natives(d);
+    duk_push_c_function(ctx, next_tick_native, DUK_VARARGS);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, 1);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "nextTick");
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_put_prop_string(ctx, -2, "nextTick");
     duk_pop(ctx);
 
     duk_push_global_object(ctx);
