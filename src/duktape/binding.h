@@ -12,11 +12,11 @@
 #ifndef EVL_DUK_BINDING_H
 #define EVL_DUK_BINDING_H
 
+#include "container/hash.h"
 #include "duktape/pool.h"
 #include "evl_duktape.h"
 
 struct evl_duk_task;
-struct evl_duk_timer;
 struct evl_duk_heap_state;
 struct evl_duk_sigwatch;
 struct evl_duk_settle_token;
@@ -42,8 +42,7 @@ struct evl_duk {
     /* Timers (timers.c): the loop id -> record map; records recycled through a pool; the
      * prototypes and interned hidden keys of Timeout/Immediate objects (kept reachable by
      * the stash). */
-    struct evl_duk_timer **timers;
-    uint32_t timers_cap, timers_len, timers_used;
+    struct evl__hash timers;
     struct evl__duk_pool timer_pool;
     void *timeout_proto, *immediate_proto;
     void *key_cb, *key_id, *key_delay, *key_args;

@@ -28,6 +28,7 @@
  */
 #include "duktape/promise.h"
 
+#include "container/hash.h"
 #include "duktape/bootstrap.h"
 #include "duktape/error.h"
 #include "duktape/exec.h"
@@ -43,23 +44,8 @@
 #define KEY_RESOLVERS  DUK_HIDDEN_SYMBOL("r") /* thenable resolve fn -> evl_promise_resolvers */
 #define KEY_PEER       DUK_HIDDEN_SYMBOL("f") /* thenable reject fn -> its resolve fn */
 
-/* What a table entry's C pointer is. */
+/* What a by_c entry's C pointer is. */
 enum held_kind { HELD_PROMISE = 1, HELD_RESOLVERS = 2 };
-
-/* An entry of a pointer map. In by_c: key is the C object, object the JS object (Duktape heap
- * pointer, borrowed: the finalizer removes the entry). In by_obj: key is the wrapper, object
- * its C promise. */
-struct held {
-    void *key; /* NULL = free */
-    void *object;
-    uint32_t kind; /* enum held_kind; 0 in a never-used slot, kept in deleted ones */
-};
-
-/* Open addressing with linear probing and tombstones. */
-struct ptrmap {
-    struct held *slots;
-    size_t cap, len, used;
-};
 
 /* Per-binding state (d->promises), found through the binding or the loop's thenable-hook
  * ud. */
@@ -78,8 +64,8 @@ struct evl_duk_promises {
     uint32_t live_values; /* registry handles held for settlement values */
     /* Held C objects by C pointer, and wrappers' C promises by wrapper (heap pointer): a
      * wrapper has no own property at all, so making one allocates no property table. */
-    struct ptrmap by_c;
-    struct ptrmap by_obj;
+    struct evl__hash by_c;
+    struct evl__hash by_obj;
 };
 
 /* ---- Finding the state ------------------------------------------------------------------ */
@@ -190,91 +176,38 @@ static void push_value(struct evl_duk_promises *ps, void *v, struct evl_promise 
 
 /* ---- Held C objects -------------------------------------------------------------------- */
 
-static size_t held_hash(const void *key, size_t cap)
+/* Two maps (container/hash.h): by_c from the C object to its JS object (a Duktape heap
+ * pointer, borrowed: the finalizer removes the entry), with the low bit of the value set
+ * for HELD_RESOLVERS (heap pointers are aligned); by_obj from a wrapper to its C promise. */
+
+static uint64_t held_key(const void *p)
 {
-    uint64_t x = (uint64_t)(uintptr_t)key;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return (size_t)x & (cap - 1);
+    return (uint64_t)(uintptr_t)p;
 }
 
-static struct held *held_find(const struct ptrmap *m, const void *key)
+static void *held_value(void *object, enum held_kind kind)
 {
-    if (!m->cap) {
+    return (void *)((uintptr_t)object | (kind == HELD_RESOLVERS ? 1u : 0u));
+}
+
+static void *held_object(void *v)
+{
+    return (void *)((uintptr_t)v & ~(uintptr_t)1);
+}
+
+static enum held_kind held_kind_of(void *v)
+{
+    return ((uintptr_t)v & 1u) ? HELD_RESOLVERS : HELD_PROMISE;
+}
+
+/* The JS object held for the C object c if it is of kind, else NULL. */
+static void *held_find(const struct evl_duk_promises *ps, const void *c, enum held_kind kind)
+{
+    void *v;
+    if (!evl__hash_get(&ps->by_c, held_key(c), &v) || held_kind_of(v) != kind) {
         return NULL;
     }
-    size_t i = held_hash(key, m->cap);
-    for (;;) {
-        struct held *h = &m->slots[i];
-        if (h->key == key) {
-            return h;
-        }
-        if (!h->key && h->kind == 0) {
-            return NULL;
-        }
-        i = (i + 1) & (m->cap - 1);
-    }
-}
-
-static int held_grow(struct ptrmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 256;
-    if (m->len * 2 < m->cap) {
-        cap = m->cap; /* Mostly deleted slots: rehash at the same size. */
-    }
-    struct held *n = evl_calloc(cap, sizeof(*n));
-    if (!n) {
-        return EVL_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        struct held *h = &m->slots[i];
-        if (h->key) {
-            size_t j = held_hash(h->key, cap);
-            while (n[j].key) {
-                j = (j + 1) & (cap - 1);
-            }
-            n[j] = *h;
-        }
-    }
-    evl_free(m->slots);
-    m->slots = n;
-    m->cap = cap;
-    m->used = m->len;
-    return 0;
-}
-
-static int held_put(struct ptrmap *m, void *key, void *object, enum held_kind kind)
-{
-    if ((m->used + 1) * 4 >= m->cap * 3 && held_grow(m) != 0) {
-        return EVL_ENOMEM;
-    }
-    size_t i = held_hash(key, m->cap);
-    while (m->slots[i].key) {
-        i = (i + 1) & (m->cap - 1);
-    }
-    if (m->slots[i].kind == 0) {
-        m->used++;
-    }
-    m->slots[i].key = key;
-    m->slots[i].object = object;
-    m->slots[i].kind = kind;
-    m->len++;
-    return 0;
-}
-
-static void held_remove(struct ptrmap *m, struct held *h)
-{
-    /* A tombstone: key NULL, kind kept nonzero so probing continues past it. */
-    h->key = NULL;
-    h->object = NULL;
-    m->len--;
-}
-
-static void map_free(struct ptrmap *m)
-{
-    evl_free(m->slots);
-    memset(m, 0, sizeof(*m));
+    return held_object(v);
 }
 
 /* ---- Wrappers ----------------------------------------------------------------------------- */
@@ -283,22 +216,22 @@ static void map_free(struct ptrmap *m)
 static struct evl_promise *promise_at(struct evl_duk_promises *ps, duk_idx_t idx)
 {
     void *obj = duk_get_heapptr(ps->ctx, idx);
-    if (!obj) {
+    void *p;
+    if (!obj || !evl__hash_get(&ps->by_obj, held_key(obj), &p)) {
         return NULL;
     }
-    struct held *h = held_find(&ps->by_obj, obj);
-    return h ? h->object : NULL;
+    return p;
 }
 
 /* Records that the object obj wraps p (the caller's reference moves to the maps). */
 static int wrapper_record(struct evl_duk_promises *ps, void *obj, struct evl_promise *p)
 {
     evl_promise_mark_exposed(p);
-    if (held_put(&ps->by_c, p, obj, HELD_PROMISE) != 0) {
+    if (evl__hash_put(&ps->by_c, held_key(p), held_value(obj, HELD_PROMISE)) != 0) {
         return EVL_ENOMEM;
     }
-    if (held_put(&ps->by_obj, obj, p, HELD_PROMISE) != 0) {
-        held_remove(&ps->by_c, held_find(&ps->by_c, p));
+    if (evl__hash_put(&ps->by_obj, held_key(obj), p) != 0) {
+        (void)evl__hash_remove(&ps->by_c, held_key(p), NULL);
         return EVL_ENOMEM;
     }
     return 0;
@@ -328,9 +261,9 @@ static void push_new_wrapper(struct evl_duk_promises *ps, struct evl_promise *p)
 /* Pushes the wrapper of p (borrowed), making one if p has none yet. */
 static void push_promise(struct evl_duk_promises *ps, struct evl_promise *p)
 {
-    struct held *h = held_find(&ps->by_c, p);
-    if (h && h->kind == HELD_PROMISE) {
-        duk_push_heapptr(ps->ctx, h->object);
+    void *obj = held_find(ps, p, HELD_PROMISE);
+    if (obj) {
+        duk_push_heapptr(ps->ctx, obj);
         return;
     }
     push_new_wrapper(ps, evl_promise_retain(p));
@@ -344,15 +277,13 @@ static duk_ret_t wrapper_finalizer(duk_context *ctx)
         return 0; /* Teardown already released every held reference. */
     }
     void *obj = duk_get_heapptr(ctx, 0);
-    struct held *h = held_find(&ps->by_obj, obj);
-    if (!h) {
+    void *pv;
+    if (!evl__hash_remove(&ps->by_obj, held_key(obj), &pv)) {
         return 0;
     }
-    struct evl_promise *p = h->object;
-    held_remove(&ps->by_obj, h);
-    struct held *c = held_find(&ps->by_c, p);
-    if (c && c->object == obj) {
-        held_remove(&ps->by_c, c);
+    struct evl_promise *p = pv;
+    if (held_find(ps, p, HELD_PROMISE) == obj) {
+        (void)evl__hash_remove(&ps->by_c, held_key(p), NULL);
     }
     evl_promise_release(p);
     return 0;
@@ -778,9 +709,8 @@ static duk_ret_t thenable_resolve_finalizer(duk_context *ctx)
     if (!ps) {
         return 0;
     }
-    struct held *h = held_find(&ps->by_c, r);
-    if (h && h->object == duk_get_heapptr(ctx, 0)) {
-        held_remove(&ps->by_c, h);
+    if (held_find(ps, r, HELD_RESOLVERS) == duk_get_heapptr(ctx, 0)) {
+        (void)evl__hash_remove(&ps->by_c, held_key(r), NULL);
         evl_promise_resolvers_release(r);
     }
     return 0;
@@ -802,7 +732,8 @@ static duk_ret_t call_then_body(duk_context *ctx, void *udata)
     /* resolve: holds the resolvers (one reference, released by its finalizer). */
     duk_push_c_function(ctx, thenable_resolving_fn, 1);
     duk_set_magic(ctx, -1, 0);
-    if (held_put(&ps->by_c, a->resolvers, duk_get_heapptr(ctx, -1), HELD_RESOLVERS) != 0) {
+    if (evl__hash_put(&ps->by_c, held_key(a->resolvers),
+                      held_value(duk_get_heapptr(ctx, -1), HELD_RESOLVERS)) != 0) {
         return DUK_RET_RANGE_ERROR;
     }
     evl_promise_resolvers_retain(a->resolvers);
@@ -1630,13 +1561,15 @@ int evl__duk_promise_install(struct evl_duk *d)
     ps->d = d;
     ps->ctx = ctx;
     ps->loop = loop;
+    evl__hash_init(&ps->by_c, NULL);
+    evl__hash_init(&ps->by_obj, NULL);
     if (duk_safe_call(ctx, install_body, ps, 0, 1) != DUK_EXEC_SUCCESS) {
         duk_pop(ctx);
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
-        map_free(&ps->by_c);
-        map_free(&ps->by_obj);
+        evl__hash_deinit(&ps->by_c);
+        evl__hash_deinit(&ps->by_obj);
         evl_free(ps);
         return EVL_ENOMEM;
     }
@@ -1653,6 +1586,8 @@ int evl__duk_promise_install(struct evl_duk *d)
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
+        evl__hash_deinit(&ps->by_c);
+        evl__hash_deinit(&ps->by_obj);
         evl_free(ps);
         return rc;
     }
@@ -1677,21 +1612,21 @@ void evl__duk_promise_release(struct evl_duk *d)
         duk_pop(ctx);
     }
     /* Wrappers outliving the binding become inert: they are no longer in by_obj. */
-    for (size_t i = 0; i < ps->by_c.cap; i++) {
-        struct held *h = &ps->by_c.slots[i];
-        if (!h->key) {
-            continue;
-        }
-        if (ctx && h->kind == HELD_RESOLVERS) {
-            duk_push_heapptr(ctx, h->object);
+    uint32_t cursor = 0;
+    uint64_t key;
+    void *v;
+    while (evl__hash_next(&ps->by_c, &cursor, &key, &v)) {
+        void *c = (void *)(uintptr_t)key;
+        if (ctx && held_kind_of(v) == HELD_RESOLVERS) {
+            duk_push_heapptr(ctx, held_object(v));
             duk_push_pointer(ctx, NULL);
             duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
             duk_pop(ctx);
         }
-        if (h->kind == HELD_PROMISE) {
-            evl_promise_release(h->key);
+        if (held_kind_of(v) == HELD_PROMISE) {
+            evl_promise_release(c);
         } else {
-            evl_promise_resolvers_release(h->key);
+            evl_promise_resolvers_release(c);
         }
     }
     if (!ctx) {
@@ -1701,8 +1636,8 @@ void evl__duk_promise_release(struct evl_duk *d)
         duk_pop(ps->ctx);
     }
     d->promises = NULL;
-    map_free(&ps->by_c);
-    map_free(&ps->by_obj);
+    evl__hash_deinit(&ps->by_c);
+    evl__hash_deinit(&ps->by_obj);
     evl_free(ps);
 }
 
@@ -1720,9 +1655,9 @@ int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p)
     if (evl_promise_loop(p) != ps->loop) {
         return EVL_EINVAL;
     }
-    struct held *h = held_find(&ps->by_c, p);
-    if (h && h->kind == HELD_PROMISE) {
-        duk_push_heapptr(ctx, h->object);
+    void *obj = held_find(ps, p, HELD_PROMISE);
+    if (obj) {
+        duk_push_heapptr(ctx, obj);
         return 0;
     }
     duk_push_object(ctx);

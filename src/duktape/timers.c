@@ -17,6 +17,8 @@
  */
 #include "duktape/timers.h"
 
+#include "container/hash.h"
+
 #include "duktape/engine/duk_engine.h"
 #include "duktape/bootstrap.h"
 #include "duktape/error.h"
@@ -58,100 +60,22 @@ struct evl_duk_task {
     struct evl_duk_task *prev, *next;
 };
 
-#define TOMBSTONE (&tombstone_marker)
-static struct evl_duk_timer tombstone_marker;
-
-/* ---- id -> record map (open addressing; ids are sequential, so id & mask spreads well) - */
-
-static uint32_t map_slot(uint64_t id, uint32_t mask)
-{
-    return (uint32_t)((id ^ (id >> 29)) & mask);
-}
+/* ---- id -> record map (d->timers, container/hash.h) ----------------------------------- */
 
 static struct evl_duk_timer *map_find(struct evl_duk *d, uint64_t id)
 {
-    if (!d->timers_cap) {
-        return NULL;
-    }
-    uint32_t mask = d->timers_cap - 1;
-    for (uint32_t i = map_slot(id, mask);; i = (i + 1) & mask) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (!t) {
-            return NULL;
-        }
-        if (t != TOMBSTONE && t->id == id) {
-            return t;
-        }
-    }
-}
-
-static int map_grow(struct evl_duk *d)
-{
-    uint32_t cap = d->timers_cap ? d->timers_cap : 64;
-    if (d->timers_len * 2 >= cap) {
-        cap *= 2;
-    }
-    struct evl_duk_timer **nt = evl_calloc(cap, sizeof(struct evl_duk_timer *));
-    if (!nt) {
-        return EVL_ENOMEM;
-    }
-    for (uint32_t i = 0; i < d->timers_cap; i++) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (t && t != TOMBSTONE) {
-            uint32_t j = map_slot(t->id, cap - 1);
-            while (nt[j]) {
-                j = (j + 1) & (cap - 1);
-            }
-            nt[j] = t;
-        }
-    }
-    evl_free(d->timers);
-    d->timers = nt;
-    d->timers_cap = cap;
-    d->timers_used = d->timers_len;
-    return 0;
+    void *t;
+    return evl__hash_get(&d->timers, id, &t) ? t : NULL;
 }
 
 static int map_insert(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    if ((d->timers_used + 1) * 4 > d->timers_cap * 3) {
-        int rc = map_grow(d);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    uint32_t mask = d->timers_cap - 1;
-    uint32_t i = map_slot(t->id, mask);
-    while (d->timers[i] && d->timers[i] != TOMBSTONE) {
-        i = (i + 1) & mask;
-    }
-    if (!d->timers[i]) {
-        d->timers_used++;
-    }
-    d->timers[i] = t;
-    d->timers_len++;
-    return 0;
+    return evl__hash_put(&d->timers, t->id, t);
 }
 
 static void map_remove(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    uint32_t mask = d->timers_cap - 1;
-    for (uint32_t i = map_slot(t->id, mask);; i = (i + 1) & mask) {
-        if (d->timers[i] == t) {
-            /* A following empty slot lets us free this one for real. */
-            if (!d->timers[(i + 1) & mask]) {
-                d->timers[i] = NULL;
-                d->timers_used--;
-            } else {
-                d->timers[i] = TOMBSTONE;
-            }
-            d->timers_len--;
-            return;
-        }
-        if (!d->timers[i]) {
-            return;
-        }
-    }
+    (void)evl__hash_remove(&d->timers, t->id, NULL);
 }
 
 /* Records kept for reuse (d->timer_pool): enough for any steady churn, bounded so that a
@@ -186,16 +110,14 @@ static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
 
 void evl__duk_timers_release(struct evl_duk *d)
 {
-    for (uint32_t i = 0; i < d->timers_cap; i++) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (t && t != TOMBSTONE) {
-            (void)evl_timer_clear(d->loop, t->id);
-            evl_free(t);
-        }
+    uint32_t cursor = 0;
+    uint64_t id;
+    void *t;
+    while (evl__hash_next(&d->timers, &cursor, &id, &t)) {
+        (void)evl_timer_clear(d->loop, id);
+        evl_free(t);
     }
-    evl_free(d->timers);
-    d->timers = NULL;
-    d->timers_cap = d->timers_len = d->timers_used = 0;
+    evl__hash_deinit(&d->timers);
     evl__duk_pool_drain(&d->timer_pool, evl_free);
     /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
     struct evl_duk_task *task = d->tasks;
@@ -293,7 +215,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
                int rearm)
 {
     duk_context *ctx = d->ctx;
-    if (!rearm && d->max_timers && d->timers_len >= d->max_timers) {
+    if (!rearm && d->max_timers && evl__hash_count(&d->timers) >= d->max_timers) {
         return EVL_ELIMIT;
     }
     struct evl_duk_timer *t = timer_alloc(d);
@@ -857,6 +779,7 @@ static void intern_keys(struct evl_duk *d)
 int evl__duk_timers_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
+    evl__hash_init(&d->timers, NULL);
     evl__duk_pool_init(&d->timer_pool, TIMER_POOL_MAX);
     d->cancel_timers = evl__duk_timers_release;
     intern_keys(d);
