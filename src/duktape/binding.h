@@ -47,8 +47,10 @@ struct evl_duk {
     void *timeout_proto, *immediate_proto;
     void *key_cb, *key_id, *key_delay, *key_args;
     void *firing; /* the Timeout/Immediate whose callback runs now (its _destroyed is false) */
-    /* nextTick and queueMicrotask jobs not run yet (orphaned on uninstall). */
+    /* nextTick and queueMicrotask jobs not run yet (orphaned on uninstall); their records
+     * are recycled through a pool. */
     struct evl_duk_task *tasks;
+    struct evl__duk_pool task_pool;
     /* Cancels the timers when the run terminates: registered by timers.c, so that the
      * uncaught-error policy below it does not depend on it. */
     void (*cancel_timers)(struct evl_duk *d);

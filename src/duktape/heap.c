@@ -4,6 +4,8 @@
  */
 #include "duktape/heap.h"
 
+#include "duktape/engine/duk_engine.h"
+
 #include "duktape/pool.h"
 
 #include <pthread.h>
@@ -27,9 +29,9 @@
 #define CLASS_DEPTH 64           /* blocks kept per class */
 
 struct evl_duk_heap_state {
+    struct evl_duk_heap_head head; /* first: heap.h reads the binding through it */
     uint64_t max_bytes;
     uint64_t live_bytes;
-    struct evl_duk *duk; /* the binding, set by evl_duk_install */
     struct evl_duk_heap_state *next;
     struct evl__duk_pool spare[CLASS_COUNT];
 };
@@ -66,7 +68,7 @@ struct evl_duk *evl__duk_heap_state_binding(void *udata)
     pthread_mutex_lock(&heaps_lock);
     for (struct evl_duk_heap_state *p = heaps; p; p = p->next) {
         if (p == udata) {
-            d = p->duk;
+            d = p->head.duk;
             break;
         }
     }
@@ -74,15 +76,10 @@ struct evl_duk *evl__duk_heap_state_binding(void *udata)
     return d;
 }
 
-struct evl_duk *evl__duk_heap_state_duk(const struct evl_duk_heap_state *hs)
-{
-    return hs->duk;
-}
-
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d)
 {
     pthread_mutex_lock(&heaps_lock);
-    hs->duk = d;
+    hs->head.duk = d;
     pthread_mutex_unlock(&heaps_lock);
 }
 
@@ -205,12 +202,7 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
 
 struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx)
 {
-    duk_memory_functions funcs;
-    duk_get_memory_functions(ctx, &funcs);
-    if (funcs.alloc_func != duk_alloc_cb) {
-        return NULL;
-    }
-    return funcs.udata;
+    return evl__duk_heap_udata_of(ctx, duk_alloc_cb);
 }
 
 int evl_duk_heap_free(duk_context *ctx)

@@ -99,13 +99,19 @@ static void timer_release(struct evl_duk *d, struct evl_duk_timer *t)
     }
 }
 
+/* Drops a record already out of the map: registry handle, memory. */
+static void timer_drop(struct evl_duk *d, struct evl_duk_timer *t)
+{
+    evl__duk_unref(d, t->ref);
+    timer_release(d, t);
+}
+
 /* Forgets a pending record: map entry, registry handle, memory. The loop side must already
  * be done (fired one-shot) or cleared. */
 static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
 {
     map_remove(d, t);
-    evl__duk_unref(d, t->ref);
-    timer_release(d, t);
+    timer_drop(d, t);
 }
 
 void evl__duk_timers_release(struct evl_duk *d)
@@ -119,6 +125,7 @@ void evl__duk_timers_release(struct evl_duk *d)
     }
     evl__hash_deinit(&d->timers);
     evl__duk_pool_drain(&d->timer_pool, evl_free);
+    evl__duk_pool_drain(&d->task_pool, evl_free);
     /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
     struct evl_duk_task *task = d->tasks;
     while (task) {
@@ -387,10 +394,10 @@ static uint64_t id_of(struct evl_duk *d, duk_idx_t idx)
 
 static void clear_id(struct evl_duk *d, uint64_t id)
 {
-    struct evl_duk_timer *t = id ? map_find(d, id) : NULL;
-    if (t) {
+    void *t; /* found and removed in one probe */
+    if (id && evl__hash_remove(&d->timers, id, &t)) {
         (void)evl_timer_clear(d->loop, id);
-        timer_forget(d, t);
+        timer_drop(d, t);
     }
 }
 
@@ -554,6 +561,27 @@ static duk_ret_t js_to_primitive(duk_context *ctx)
 
 /* ---- nextTick and queueMicrotask -------------------------------------------------------- */
 
+/* Job records are recycled through d->task_pool like Timeout records. An orphaned job (its
+ * binding gone) frees its record itself. */
+#define TASK_POOL_MAX 256
+
+static struct evl_duk_task *task_alloc(struct evl_duk *d)
+{
+    struct evl_duk_task *task = evl__duk_pool_get(&d->task_pool);
+    if (task) {
+        memset(task, 0, sizeof(*task));
+        return task;
+    }
+    return evl_calloc(1, sizeof(*task));
+}
+
+static void task_release(struct evl_duk *d, struct evl_duk_task *task)
+{
+    if (!evl__duk_pool_put(&d->task_pool, task)) {
+        evl_free(task);
+    }
+}
+
 static void task_unlink(struct evl_duk *d, struct evl_duk_task *task)
 {
     if (task->prev) {
@@ -579,7 +607,7 @@ static void run_task(struct evl_loop *loop, void *arg)
     duk_context *ctx = d->ctx;
     uint32_t ref = task->ref;
     int with_args = task->with_args;
-    evl_free(task);
+    task_release(d, task);
     evl__duk_push_ref(d, ref);
     evl__duk_unref(d, ref);
     duk_idx_t nargs = 0;
@@ -605,7 +633,7 @@ static void run_task(struct evl_loop *loop, void *arg)
 static int queue_task(struct evl_duk *d, int next_tick, int with_args)
 {
     duk_context *ctx = d->ctx;
-    struct evl_duk_task *task = evl_calloc(1, sizeof(*task));
+    struct evl_duk_task *task = task_alloc(d);
     if (!task) {
         duk_pop(ctx);
         return EVL_ENOMEM;
@@ -615,14 +643,14 @@ static int queue_task(struct evl_duk *d, int next_tick, int with_args)
     task->ref = evl__duk_ref(d, -1);
     duk_pop(ctx);
     if (!task->ref) {
-        evl_free(task);
+        task_release(d, task);
         return EVL_ENOMEM;
     }
     int rc = next_tick ? evl_next_tick(d->loop, run_task, task)
                        : evl_queue_microtask(d->loop, run_task, task);
     if (rc != 0) {
         evl__duk_unref(d, task->ref);
-        evl_free(task);
+        task_release(d, task);
         return rc;
     }
     task->next = d->tasks;
@@ -781,6 +809,7 @@ int evl__duk_timers_install(struct evl_duk *d)
     duk_context *ctx = d->ctx;
     evl__hash_init(&d->timers, NULL);
     evl__duk_pool_init(&d->timer_pool, TIMER_POOL_MAX);
+    evl__duk_pool_init(&d->task_pool, TASK_POOL_MAX);
     d->cancel_timers = evl__duk_timers_release;
     intern_keys(d);
 
