@@ -176,7 +176,6 @@ int evl__duk_module_install(struct evl_duk *d)
 
 static duk_ret_t module_install_safe(duk_context *ctx, void *udata)
 {
-    (void)ctx;
     int rc = evl__duk_module_install(udata);
     duk_push_int(ctx, rc);
     return 1;
