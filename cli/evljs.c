@@ -1,8 +1,7 @@
-/* evljs: run a JavaScript file or expression on an evl loop inside Duktape. All behaviour
- * lives in the adapter (src/duktape/runtime.c) so that it is tested like the rest of it. */
-#include "evl_duktape.h"
+/* evljs: run a JavaScript file or expression on an evl loop inside Duktape (cli/run.c). */
+#include "run.h"
 
 int main(int argc, char **argv)
 {
-    return evl_duk_main(argc, argv);
+    return evljs_main(argc, argv);
 }

@@ -164,14 +164,54 @@ EVL_API void evl_duk_unref(duk_context *ctx, uint32_t ref);
  */
 EVL_API int evl_duk_call_method(duk_context *ctx, duk_idx_t nargs);
 
-/*
- * The evljs command line: `evljs [options] <file.js> [args...]`, `-e CODE`, `-` (stdin).
- * Creates a loop and a heap, runs the script as a CommonJS main module, runs the loop until
- * no ref'd work is left (emitting 'beforeExit' and 'exit'), frees everything and returns the
- * exit status (process.exitCode, 1 after an uncaught error, 2 on a usage error).
- * Must be called from the thread that will run the loop.
+/* ---- Running a program as Node does (what the evljs command line, cli/, is made of) ----
+ * A host that runs a whole program rather than embedding scripts calls, in order:
+ * evl_duk_install_require, evl_duk_run_main (or evl_duk_run_eval), then runs the loop and
+ * emits 'beforeExit' each time it runs dry (evl_duk_emit), and ends with evl_duk_exit.
+ * cli/run.c is the reference sequence.
  */
-EVL_API int evl_duk_main(int argc, char **argv);
+
+/*
+ * Installs require() and the CommonJS module loader (files are read relative to the
+ * requiring module; node:-prefixed core modules). Opt-in: evl_duk_install does not call it,
+ * so an embedded heap reads no files unless the host asks. Value stack: unchanged. Loop
+ * thread only. Errors: EVL_ENOENT (not installed), EVL_ENOMEM.
+ */
+EVL_API int evl_duk_install_require(duk_context *ctx);
+
+/*
+ * Runs the file at path as the CommonJS main module (require.main), or code as a global
+ * program named name ("[eval]", "[stdin]"), as one guarded entry into JS: the execution
+ * limit applies and an exception (a missing file, a syntax error) takes the uncaught-error
+ * policy. path, code and name are borrowed for the call. Value stack: unchanged. Loop thread
+ * only. Returns 0, EVL_EEXCEPTION (the program threw: the policy has handled it),
+ * EVL_ECLOSED (the run is over). Errors: EVL_EINVAL (NULL, or require() not installed),
+ * EVL_ENOENT (not installed).
+ */
+EVL_API int evl_duk_run_main(duk_context *ctx, const char *path);
+EVL_API int evl_duk_run_eval(duk_context *ctx, const char *code, const char *name);
+
+/*
+ * Emits a process event with the nargs values on top of the value stack as its arguments:
+ * [... arg1..argN] -> [...]. Listeners run as one guarded entry (an exception takes the
+ * uncaught-error policy and skips the remaining listeners). Loop thread only. Returns the
+ * number of listeners called, EVL_EEXCEPTION (a listener threw) or EVL_ECLOSED (the run is
+ * over: none was called). Errors: EVL_ENOENT (not installed: the arguments are popped).
+ */
+EVL_API int evl_duk_emit(duk_context *ctx, const char *event, duk_idx_t nargs);
+
+/* process.exitCode as an exit status (0..255; 0 when unset or not a number), or EVL_ENOENT.
+ * Loop thread only. */
+EVL_API int evl_duk_exit_code(duk_context *ctx);
+
+/*
+ * Node's normal end of a process: runs the 'exit' listeners once (process._exiting is true
+ * first; a listener that throws takes the uncaught-error policy) and terminates the run
+ * with process.exitCode (see evl_duk_terminated). Does nothing on a run that is already
+ * over. *status (may be NULL) gets the run's exit status. Loop thread only, outside JS
+ * callbacks. Errors: EVL_ENOENT, EVL_ERECURSE.
+ */
+EVL_API int evl_duk_exit(duk_context *ctx, int *status);
 
 /* ---- Promise interop (src/duktape/promise.c) ----------------------------------------------
  * The JS Promise of an installed heap is the C evl_promise: a JS Promise object is a wrapper

@@ -9,7 +9,7 @@
  *
  * Loop thread only, like the rest of the adapter.
  */
-#include "duktape/internal.h"
+#include "duktape/error.h"
 
 #include <string.h>
 

@@ -6,17 +6,12 @@
  * re-throwing until control is back in C, and we keep saying "timeout" until the outermost
  * guarded entry returns. The same mechanism unwinds the stack after process.exit().
  */
-#include "duktape/duk_private.h"
+#include "duktape/exec.h"
+
+#include "duktape/engine/duk_engine.h"
+#include "duktape/heap.h"
 
 #include <string.h>
-#include <time.h>
-
-uint64_t evl__duk_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int evl__duk_exec_check(void *udata)
 {
@@ -48,17 +43,8 @@ int evl__duk_exec_check(void *udata)
 
 void evl__duk_exec_attach(struct evl_duk *d)
 {
-    d->hs = evl__duk_heap_state(d->ctx);
     if (d->hs) {
-        evl__duk_heap_state_bind(d->hs, d);
-    }
-}
-
-void evl__duk_exec_detach(struct evl_duk *d)
-{
-    if (d->hs) {
-        evl__duk_heap_state_bind(d->hs, NULL);
-        d->hs = NULL;
+        evl__duk_engine_set_exec_check(evl__duk_exec_check);
     }
 }
 
@@ -82,6 +68,16 @@ void evl__duk_exec_leave(struct evl_duk *d)
 int evl__duk_exec_tripped(struct evl_duk *d)
 {
     return d->unwinding || d->timed_out;
+}
+
+const char *evl__duk_timeout_code(struct evl_duk *d)
+{
+    return d->runtime_tripped ? "ERR_EVL_LIMIT_RUNTIME" : "ERR_EVL_LIMIT_CPU";
+}
+
+const char *evl__duk_timeout_message(struct evl_duk *d)
+{
+    return d->runtime_tripped ? EVL__DUK_RUNTIME_MSG : NULL;
 }
 
 int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)

@@ -2,7 +2,11 @@
  * Duktape heaps that allocate through the evl allocator, with an optional byte cap so a
  * runaway script fails with a RangeError instead of exhausting the process.
  */
-#include "duktape/duk_private.h"
+#include "duktape/heap.h"
+
+#include "duktape/engine/duk_engine.h"
+
+#include "duktape/pool.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -15,26 +19,21 @@
 /*
  * Small blocks are recycled per heap: a script that churns objects (a Timeout per
  * setTimeout, a promise per then) frees and allocates the same few sizes over and over, and
- * a free list per 16-byte size class serves them in a few instructions instead of a trip
+ * a pool (pool.h) per 16-byte size class serves them in a few instructions instead of a trip
  * through the evl allocator and malloc. Such blocks are allocated at their class's full size
- * so any block in a class fits any request of that class. The lists are bounded and are
- * emptied when the heap is destroyed; cached blocks do not count against the byte cap.
+ * so any block in a class fits any request of that class. The pools are bounded and are
+ * drained when the heap is destroyed; pooled blocks do not count against the byte cap.
  */
 #define CLASS_GRAIN ((size_t)16)
 #define CLASS_COUNT ((size_t)16) /* payloads up to 256 bytes */
 #define CLASS_DEPTH 64           /* blocks kept per class */
 
-struct spare_block {
-    struct spare_block *next;
-};
-
 struct evl_duk_heap_state {
+    struct evl_duk_heap_head head; /* first: heap.h reads the binding through it */
     uint64_t max_bytes;
     uint64_t live_bytes;
-    struct evl_duk *duk; /* the binding, set by evl_duk_install */
     struct evl_duk_heap_state *next;
-    struct spare_block *spare[CLASS_COUNT];
-    uint32_t nspare[CLASS_COUNT];
+    struct evl__duk_pool spare[CLASS_COUNT];
 };
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,7 +68,7 @@ struct evl_duk *evl__duk_heap_state_binding(void *udata)
     pthread_mutex_lock(&heaps_lock);
     for (struct evl_duk_heap_state *p = heaps; p; p = p->next) {
         if (p == udata) {
-            d = p->duk;
+            d = p->head.duk;
             break;
         }
     }
@@ -80,7 +79,7 @@ struct evl_duk *evl__duk_heap_state_binding(void *udata)
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d)
 {
     pthread_mutex_lock(&heaps_lock);
-    hs->duk = d;
+    hs->head.duk = d;
     pthread_mutex_unlock(&heaps_lock);
 }
 
@@ -110,11 +109,8 @@ static void *duk_alloc_cb(void *udata, duk_size_t size)
     }
     struct duk_block *b;
     size_t c = size_class(size);
-    if (c < CLASS_COUNT && hs->spare[c]) {
-        b = (struct duk_block *)hs->spare[c];
-        hs->spare[c] = hs->spare[c]->next;
-        hs->nspare[c]--;
-    } else {
+    b = c < CLASS_COUNT ? evl__duk_pool_get(&hs->spare[c]) : NULL;
+    if (!b) {
         b = evl_malloc(sizeof(*b) + capacity(size));
         if (!b) {
             return NULL;
@@ -134,11 +130,7 @@ static void duk_free_cb(void *udata, void *ptr)
     struct duk_block *b = (struct duk_block *)ptr - 1;
     hs->live_bytes -= b->size;
     size_t c = size_class(b->size);
-    if (c < CLASS_COUNT && hs->nspare[c] < CLASS_DEPTH) {
-        struct spare_block *s = (struct spare_block *)b;
-        s->next = hs->spare[c];
-        hs->spare[c] = s;
-        hs->nspare[c]++;
+    if (c < CLASS_COUNT && evl__duk_pool_put(&hs->spare[c], b)) {
         return;
     }
     evl_free(b);
@@ -147,12 +139,7 @@ static void duk_free_cb(void *udata, void *ptr)
 static void free_spares(struct evl_duk_heap_state *hs)
 {
     for (size_t c = 0; c < CLASS_COUNT; c++) {
-        while (hs->spare[c]) {
-            struct spare_block *s = hs->spare[c];
-            hs->spare[c] = s->next;
-            evl_free(s);
-        }
-        hs->nspare[c] = 0;
+        evl__duk_pool_drain(&hs->spare[c], evl_free);
     }
 }
 
@@ -199,6 +186,9 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
         return EVL_ENOMEM;
     }
     hs->max_bytes = options ? options->max_heap_bytes : 0;
+    for (size_t c = 0; c < CLASS_COUNT; c++) {
+        evl__duk_pool_init(&hs->spare[c], CLASS_DEPTH);
+    }
     duk_context *ctx = duk_create_heap(duk_alloc_cb, duk_realloc_cb, duk_free_cb, hs, NULL);
     if (!ctx) {
         free_spares(hs);
@@ -206,19 +196,13 @@ int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *optio
         return EVL_ENOMEM;
     }
     heaps_add(hs);
-    evl__duk_engine_set_exec_check(evl__duk_exec_check);
     *out = ctx;
     return 0;
 }
 
 struct evl_duk_heap_state *evl__duk_heap_state(duk_context *ctx)
 {
-    duk_memory_functions funcs;
-    duk_get_memory_functions(ctx, &funcs);
-    if (funcs.alloc_func != duk_alloc_cb) {
-        return NULL;
-    }
-    return funcs.udata;
+    return evl__duk_heap_udata_of(ctx, duk_alloc_cb);
 }
 
 int evl_duk_heap_free(duk_context *ctx)

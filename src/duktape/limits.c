@@ -8,7 +8,10 @@
  * the run with status 1 even if a listener handled it: the limit is the embedder's, not the
  * script's, to lift.
  */
-#include "duktape/duk_private.h"
+#include "duktape/limits.h"
+
+#include "duktape/exec.h"
+#include "duktape/process.h"
 
 #include <string.h>
 
@@ -55,8 +58,6 @@ static void fatal_limit(struct evl_duk *d, const char *code, const char *msg)
     }
 }
 
-static const char runtime_msg[] = "the run exceeded its wall-time budget (max runtime)";
-
 static void runtime_expired(struct evl_loop *loop, uint64_t id, void *arg)
 {
     (void)loop;
@@ -68,7 +69,7 @@ static void runtime_expired(struct evl_loop *loop, uint64_t id, void *arg)
     }
     d->run_deadline_ns = 0;
     d->runtime_exceeded = 1;
-    fatal_limit(d, "ERR_EVL_LIMIT_RUNTIME", runtime_msg);
+    fatal_limit(d, "ERR_EVL_LIMIT_RUNTIME", EVL__DUK_RUNTIME_MSG);
 }
 
 static void limit_hook(struct evl_loop *loop, enum evl_limit_kind kind, void *ud)
@@ -132,16 +133,6 @@ int evl_duk_set_max_microtasks(duk_context *ctx, uint32_t n)
     evl_loop_set_limit_hook(d->loop, n ? limit_hook : NULL, n ? d : NULL);
     d->owns_limit_hook = n != 0;
     return 0;
-}
-
-const char *evl__duk_timeout_code(struct evl_duk *d)
-{
-    return d->runtime_tripped ? "ERR_EVL_LIMIT_RUNTIME" : "ERR_EVL_LIMIT_CPU";
-}
-
-const char *evl__duk_timeout_message(struct evl_duk *d)
-{
-    return d->runtime_tripped ? runtime_msg : NULL;
 }
 
 void evl__duk_limits_release(struct evl_duk *d)

@@ -2,7 +2,11 @@
  * CommonJS require(): the algorithm is in js/module.js; this file gives it file access and
  * compilation with a file name (so errors name file and line).
  */
-#include "duktape/duk_private.h"
+#include "duktape/module.h"
+
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/process.h"
 
 #include "evl_js_module.h"
 #include "evl_js_stdlib.h"
@@ -153,23 +157,78 @@ int evl__duk_module_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     evl__duk_push_natives(d);
-    duk_push_c_function(ctx, native_read_file, 1);
-    duk_put_prop_string(ctx, -2, "readFile");
-    duk_push_c_function(ctx, native_stat, 1);
-    duk_put_prop_string(ctx, -2, "stat");
-    duk_push_c_function(ctx, native_realpath, 1);
-    duk_put_prop_string(ctx, -2, "realpath");
-    duk_push_c_function(ctx, native_compile, 3);
-    duk_put_prop_string(ctx, -2, "compile");
+    evl__duk_put_native(ctx, "readFile", native_read_file, 1);
+    evl__duk_put_native(ctx, "stat", native_stat, 1);
+    evl__duk_put_native(ctx, "realpath", native_realpath, 1);
+    evl__duk_put_native(ctx, "compile", native_compile, 3);
     duk_pop(ctx);
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
-    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_push_ref(d, d->internals_ref);
     evl__duk_run_bootstrap(ctx, evl_js_module, evl_js_module_len, 3);
     /* The core modules require() offers (each built on first use). */
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
-    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_push_ref(d, d->internals_ref);
     evl__duk_run_bootstrap(ctx, evl_js_stdlib, evl_js_stdlib_len, 3);
     return 0;
+}
+
+static duk_ret_t module_install_safe(duk_context *ctx, void *udata)
+{
+    int rc = evl__duk_module_install(udata);
+    duk_push_int(ctx, rc);
+    return 1;
+}
+
+int evl_duk_install_require(duk_context *ctx)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    int rc = EVL_ENOMEM;
+    if (duk_safe_call(ctx, module_install_safe, d, 0, 1) == DUK_EXEC_SUCCESS) {
+        rc = duk_get_int(ctx, -1);
+    }
+    duk_pop(ctx);
+    return rc;
+}
+
+/* Calls internals[runner](a, b) as one guarded entry. Value stack unchanged. */
+static int run_program(duk_context *ctx, const char *runner, const char *a, const char *b)
+{
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (!d) {
+        return EVL_ENOENT;
+    }
+    if (!evl__duk_push_internal(d, runner)) {
+        return EVL_EINVAL; /* require() is not installed */
+    }
+    duk_push_undefined(ctx);
+    duk_push_string(ctx, a);
+    if (b) {
+        duk_push_string(ctx, b);
+    } else {
+        duk_push_undefined(ctx);
+    }
+    int rc = evl__duk_call_method_guarded(d, 2);
+    duk_pop(ctx);
+    return rc;
+}
+
+int evl_duk_run_main(duk_context *ctx, const char *path)
+{
+    if (!path) {
+        return EVL_EINVAL;
+    }
+    return run_program(ctx, "runMain", path, NULL);
+}
+
+int evl_duk_run_eval(duk_context *ctx, const char *code, const char *name)
+{
+    if (!code || !name) {
+        return EVL_EINVAL;
+    }
+    return run_program(ctx, "runEval", code, name);
 }

@@ -3,7 +3,11 @@
  * emission from C. Also performance.now()/timeOrigin, which Duktape provides without a time
  * origin.
  */
-#include "duktape/duk_private.h"
+#include "duktape/process.h"
+
+#include "duktape/bootstrap.h"
+#include "duktape/engine/duk_engine.h"
+#include "duktape/error.h"
 
 #include "evl_js_events.h"
 #include "evl_js_process.h"
@@ -25,31 +29,6 @@ extern char **environ;
 void evl__duk_flush_stdout(void)
 {
     fflush(stdout);
-}
-
-void evl__duk_push_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len)
-{
-    /* The bytecode is read in place (an external buffer), never copied: duk_load_function
-     * replaces the buffer with the function it describes. */
-    duk_push_external_buffer(ctx);
-    duk_config_buffer(ctx, -1, (void *)(uintptr_t)bytecode, len);
-    duk_load_function(ctx);
-}
-
-void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
-                            duk_idx_t nargs)
-{
-    evl__duk_push_bootstrap(ctx, bytecode, len);
-    duk_insert(ctx, -1 - nargs);
-    duk_call(ctx, nargs);
-    duk_pop(ctx);
-}
-
-void evl__duk_push_natives(struct evl_duk *d)
-{
-    evl__duk_push_ref(d->ctx, d->internals_ref);
-    duk_get_prop_string(d->ctx, -1, "native");
-    duk_remove(d->ctx, -2);
 }
 
 /* ---- natives ------------------------------------------------------------------------------ */
@@ -123,26 +102,12 @@ static duk_ret_t native_isatty(duk_context *ctx)
     return 1;
 }
 
-/* Sets process._exiting = true. Value stack unchanged. */
-static void mark_exiting(struct evl_duk *d)
-{
-    duk_context *ctx = d->ctx;
-    d->exiting = 1;
-    evl__duk_push_ref(ctx, d->internals_ref);
-    duk_get_prop_string(ctx, -1, "process");
-    if (duk_is_object(ctx, -1)) {
-        duk_push_true(ctx);
-        duk_put_prop_string(ctx, -2, "_exiting");
-    }
-    duk_pop_2(ctx);
-}
-
 /* native.exit(code): Node's process.exit. Never returns normally. */
 static duk_ret_t native_exit(duk_context *ctx)
 {
     struct evl_duk *d = binding(ctx);
     if (!duk_is_undefined(ctx, 0) && !duk_is_null(ctx, 0)) {
-        evl__duk_push_ref(ctx, d->internals_ref);
+        evl__duk_push_ref(d, d->internals_ref);
         duk_get_prop_string(ctx, -1, "process");
         duk_dup(ctx, 0);
         duk_put_prop_string(ctx, -2, "exitCode");
@@ -152,7 +117,7 @@ static duk_ret_t native_exit(duk_context *ctx)
         /* Like Node's process.exit, the listeners run in the caller's stack: an error one
          * of them throws leaves process.exit() as an ordinary exception (and 'exit' comes
          * again when the run ends). */
-        mark_exiting(d);
+        evl__duk_mark_exiting(d);
         if (evl__duk_push_internal(d, "emit")) {
             duk_push_undefined(ctx);
             duk_push_string(ctx, "exit");
@@ -259,12 +224,6 @@ static duk_ret_t native_heap_bytes(duk_context *ctx)
     return 1;
 }
 
-static void put_native(duk_context *ctx, const char *name, duk_c_function fn, duk_idx_t nargs)
-{
-    duk_push_c_function(ctx, fn, nargs);
-    duk_put_prop_string(ctx, -2, name);
-}
-
 static void push_env(duk_context *ctx)
 {
     duk_push_object(ctx);
@@ -279,33 +238,22 @@ static void push_env(duk_context *ctx)
     }
 }
 
-static void push_natives(struct evl_duk *d)
+/* Adds the process natives to the natives object on top of the stack. */
+static void add_natives(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     struct utsname un;
-    duk_push_object(ctx);
-    put_native(ctx, "write", native_write, 2);
-    put_native(ctx, "isatty", native_isatty, 1);
-    put_native(ctx, "exit", native_exit, 1);
-    put_native(ctx, "hrtime", native_hrtime, 0);
-    put_native(ctx, "hrnow", native_hrnow, 0);
-    put_native(ctx, "cwd", native_cwd, 0);
-    put_native(ctx, "abort", native_abort, 0);
-    put_native(ctx, "umask", native_umask, 1);
-    put_native(ctx, "ids", native_ids, 0);
-    put_native(ctx, "cpuUsage", native_cpu_usage, 0);
-    put_native(ctx, "heapBytes", native_heap_bytes, 0);
-    evl__duk_signal_natives(ctx);
-    duk_push_c_function(ctx, evl__duk_next_tick_native, DUK_VARARGS);
-    duk_push_string(ctx, "length");
-    duk_push_int(ctx, 1);
-    duk_def_prop(ctx, -3,
-                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
-    duk_push_string(ctx, "name");
-    duk_push_string(ctx, "nextTick");
-    duk_def_prop(ctx, -3,
-                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
-    duk_put_prop_string(ctx, -2, "nextTick");
+    evl__duk_put_native(ctx, "write", native_write, 2);
+    evl__duk_put_native(ctx, "isatty", native_isatty, 1);
+    evl__duk_put_native(ctx, "exit", native_exit, 1);
+    evl__duk_put_native(ctx, "hrtime", native_hrtime, 0);
+    evl__duk_put_native(ctx, "hrnow", native_hrnow, 0);
+    evl__duk_put_native(ctx, "cwd", native_cwd, 0);
+    evl__duk_put_native(ctx, "abort", native_abort, 0);
+    evl__duk_put_native(ctx, "umask", native_umask, 1);
+    evl__duk_put_native(ctx, "ids", native_ids, 0);
+    evl__duk_put_native(ctx, "cpuUsage", native_cpu_usage, 0);
+    evl__duk_put_native(ctx, "heapBytes", native_heap_bytes, 0);
     duk_push_array(ctx);
     duk_push_string(ctx, "evljs");
     duk_put_prop_index(ctx, -2, 0);
@@ -337,14 +285,10 @@ int evl__duk_process_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     d->time_origin_ns = evl__duk_now_ns();
-    duk_push_object(ctx); /* internals */
-    d->internals_ref = evl__duk_ref(ctx, -1);
-    if (!d->internals_ref) {
-        duk_pop(ctx);
-        return EVL_ENOMEM;
-    }
-    push_natives(d);
-    duk_put_prop_string(ctx, -2, "native");
+    evl__duk_push_ref(d, d->internals_ref);
+    evl__duk_push_natives(d);
+    add_natives(d);
+    duk_pop(ctx);
     /* events first: process is an EventEmitter. */
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
@@ -392,96 +336,6 @@ int evl__duk_perf_install(struct evl_duk *d)
     return 0;
 }
 
-/* ---- emission and exit ----------------------------------------------------------------------- */
-
-int evl__duk_emit(struct evl_duk *d, const char *event, duk_idx_t nargs)
-{
-    duk_context *ctx = d->ctx;
-    duk_idx_t base = duk_get_top(ctx) - nargs;
-    if (!evl__duk_push_internal(d, "emit")) {
-        duk_pop_n(ctx, nargs);
-        return 0;
-    }
-    duk_insert(ctx, base);
-    duk_push_undefined(ctx);
-    duk_insert(ctx, base + 1);
-    duk_push_string(ctx, event);
-    duk_insert(ctx, base + 2);
-    int count = 0;
-    if (evl__duk_call_method_guarded(d, nargs + 1) == 0) {
-        count = duk_get_int(ctx, -1);
-    }
-    duk_pop(ctx);
-    return count;
-}
-
-int evl__duk_listener_count(struct evl_duk *d, const char *event)
-{
-    duk_context *ctx = d->ctx;
-    if (!evl__duk_push_internal(d, "listenerCount")) {
-        return 0;
-    }
-    duk_push_string(ctx, event);
-    int count = 0;
-    if (duk_pcall(ctx, 1) == DUK_EXEC_SUCCESS) {
-        count = duk_get_int(ctx, -1);
-    }
-    duk_pop(ctx);
-    return count;
-}
-
-int evl__duk_exit_code(struct evl_duk *d)
-{
-    return evl__duk_exit_code_or(d, 0);
-}
-
-int evl__duk_exit_code_or(struct evl_duk *d, int unset)
-{
-    duk_context *ctx = d->ctx;
-    evl__duk_push_ref(ctx, d->internals_ref);
-    duk_get_prop_string(ctx, -1, "process");
-    int code = unset;
-    if (duk_is_object(ctx, -1)) {
-        duk_get_prop_string(ctx, -1, "exitCode");
-        if (duk_is_number(ctx, -1) || duk_is_string(ctx, -1)) {
-            code = (int)(duk_to_int32(ctx, -1) & 0xff);
-        }
-        duk_pop(ctx);
-    }
-    duk_pop_2(ctx);
-    return code;
-}
-
-void evl__duk_exit(struct evl_duk *d)
-{
-    if (d->terminated) {
-        return;
-    }
-    /* As in Node, 'exit' is emitted at the end of every run, even after a process.exit()
-     * whose listeners threw; process.exitCode is left as the script set it (undefined
-     * means 0). A listener that throws takes the uncaught path, which skips the remaining
-     * listeners and keeps process.exitCode. */
-    mark_exiting(d);
-    duk_push_int(d->ctx, evl__duk_exit_code(d));
-    evl__duk_emit(d, "exit", 1);
-    evl__duk_terminate(d, evl__duk_exit_code(d));
-}
-
-void evl__duk_exit_with(struct evl_duk *d, int status)
-{
-    if (d->terminated) {
-        return;
-    }
-    evl__duk_push_ref(d->ctx, d->internals_ref);
-    duk_get_prop_string(d->ctx, -1, "process");
-    if (duk_is_object(d->ctx, -1)) {
-        duk_push_int(d->ctx, status);
-        duk_put_prop_string(d->ctx, -2, "exitCode");
-    }
-    duk_pop_2(d->ctx);
-    evl__duk_exit(d);
-}
-
 struct argv_args {
     struct evl_duk *d;
     int argc;
@@ -491,7 +345,7 @@ struct argv_args {
 static duk_ret_t set_argv_safe(duk_context *ctx, void *udata)
 {
     const struct argv_args *a = udata;
-    evl__duk_push_ref(ctx, a->d->internals_ref);
+    evl__duk_push_ref(a->d, a->d->internals_ref);
     duk_get_prop_string(ctx, -1, "process");
     duk_push_array(ctx);
     for (int i = 0; i < a->argc; i++) {

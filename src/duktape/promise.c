@@ -12,11 +12,11 @@
  * reactions, the capability protocol and the natives share private records and invariants
  * (a wrapper owns exactly one reference); splitting them would export those records.
  *
- * Values. A settlement value is a handle into this file's value table (a JS array in the
- * heap stash) encoded as an odd pointer, (handle << 1) | 1, so it can never be mistaken for a
- * C pointer (which the evl allocator aligns); NULL is undefined. Values that are not ours
- * (C code settling a promise with its own data) reach JS as evl_error-derived Error objects
- * when they are the evl_error reason of their promise, else as Duktape pointers.
+ * Values. A settlement value is a handle of the adapter's value registry (registry.h)
+ * encoded as an odd pointer, (handle << 2) | 1, so it can never be mistaken for a C pointer
+ * (which the evl allocator aligns); small integers are kept inline; NULL is undefined. Values that
+ * are not ours (C code settling a promise with its own data) reach JS as evl_error-derived Error
+ * objects when they are the evl_error reason of their promise, else as Duktape pointers.
  *
  * Lifetimes. Wrappers and the resolving functions given to thenables hold C references; a
  * table keyed by the C pointer finds the JS object (so pushing a C promise twice gives the
@@ -26,7 +26,13 @@
  *
  * Everything here runs on the loop thread.
  */
-#include "duktape/duk_private.h"
+#include "duktape/promise.h"
+
+#include "container/hash.h"
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/exec.h"
+#include "duktape/process.h"
 
 #include "evl_js_promise.h"
 
@@ -38,83 +44,44 @@
 #define KEY_RESOLVERS  DUK_HIDDEN_SYMBOL("r") /* thenable resolve fn -> evl_promise_resolvers */
 #define KEY_PEER       DUK_HIDDEN_SYMBOL("f") /* thenable reject fn -> its resolve fn */
 
-/* What a table entry's C pointer is. */
+/* What a by_c entry's C pointer is. */
 enum held_kind { HELD_PROMISE = 1, HELD_RESOLVERS = 2 };
 
-/* An entry of a pointer map. In by_c: key is the C object, object the JS object (Duktape heap
- * pointer, borrowed: the finalizer removes the entry). In by_obj: key is the wrapper, object
- * its C promise. */
-struct held {
-    void *key; /* NULL = free */
-    void *object;
-    uint32_t kind; /* enum held_kind; 0 in a never-used slot, kept in deleted ones */
-};
-
-/* Open addressing with linear probing and tombstones. */
-struct ptrmap {
-    struct held *slots;
-    size_t cap, len, used;
-};
-
-/* Per-binding state, found through the loop's thenable-hook ud, the heap stash, or a
- * one-entry per-thread cache. */
-struct pstate {
+/* Per-binding state (d->promises), found through the binding or the loop's thenable-hook
+ * ud. */
+struct evl_duk_promises {
     struct evl_duk *d;
     duk_context *ctx;
     struct evl_loop *loop;
     /* Heap pointers kept alive by the stash object (STASH_PROMISES). */
     void *stash_obj;
-    void *values;      /* the value table: a JS array */
-    void *proto;       /* Promise.prototype */
-    void *ctor;        /* Promise */
-    void *then_fn;     /* the original Promise.prototype.then */
-    void *helpers;     /* the bootstrap's object */
-    void *res_final;   /* finalizer of thenable resolve functions */
-    void *species_key; /* Symbol.species (defined by us where the engine lacks it) */
-    /* Value table free list. */
-    uint32_t *free_slots;
-    uint32_t nfree, cap_free;
-    uint32_t next_slot;
-    uint32_t live_values;
+    void *proto;          /* Promise.prototype */
+    void *ctor;           /* Promise */
+    void *then_fn;        /* the original Promise.prototype.then */
+    void *helpers;        /* the bootstrap's object */
+    void *res_final;      /* finalizer of thenable resolve functions */
+    void *species_key;    /* Symbol.species (defined by us where the engine lacks it) */
+    uint32_t live_values; /* registry handles held for settlement values */
     /* Held C objects by C pointer, and wrappers' C promises by wrapper (heap pointer): a
      * wrapper has no own property at all, so making one allocates no property table. */
-    struct ptrmap by_c;
-    struct ptrmap by_obj;
+    struct evl__hash by_c;
+    struct evl__hash by_obj;
 };
-
-static _Thread_local struct {
-    duk_context *ctx;
-    struct pstate *ps;
-} tls_cache;
 
 /* ---- Finding the state ------------------------------------------------------------------ */
 
-static struct pstate *state_of(duk_context *ctx)
+static struct evl_duk_promises *state_of(duk_context *ctx)
 {
-    if (tls_cache.ctx == ctx && tls_cache.ps) {
-        return tls_cache.ps;
-    }
-    duk_push_heap_stash(ctx);
-    struct pstate *ps = NULL;
-    if (duk_get_prop_literal(ctx, -1, STASH_PROMISES)) {
-        duk_get_prop_literal(ctx, -1, "ptr");
-        ps = duk_get_pointer(ctx, -1);
-        duk_pop(ctx);
-    }
-    duk_pop_2(ctx);
-    if (ps) {
-        tls_cache.ctx = ctx;
-        tls_cache.ps = ps;
-    }
-    return ps;
+    struct evl_duk *d = evl__duk_get(ctx);
+    return d ? d->promises : NULL;
 }
 
-static struct pstate *state_of_loop(struct evl_loop *loop)
+static struct evl_duk_promises *state_of_loop(struct evl_loop *loop)
 {
     return loop ? evl_loop_thenable_ud(loop) : NULL;
 }
 
-/* ---- The value table ----------------------------------------------------------------------- */
+/* ---- Settlement values ----------------------------------------------------------------------- */
 
 /* Odd pointers are JS values: ...01 a value-table slot, ...11 a small integer kept inline
  * (no table entry, no Duktape property access: the common case of chains of numbers). */
@@ -145,7 +112,7 @@ static int32_t decode_int(void *v)
 
 /* Stores the value at idx and returns its encoded handle; NULL for undefined. Sets *ok to 0
  * on allocation failure. Value stack unchanged. May throw (out of memory). */
-static void *value_new(struct pstate *ps, duk_idx_t idx, int *ok)
+static void *value_new(struct evl_duk_promises *ps, duk_idx_t idx, int *ok)
 {
     duk_context *ctx = ps->ctx;
     *ok = 1;
@@ -158,64 +125,40 @@ static void *value_new(struct pstate *ps, duk_idx_t idx, int *ok)
             return encode_int((int32_t)d);
         }
     }
-    uint32_t slot;
-    if (ps->nfree > 0) {
-        slot = ps->free_slots[--ps->nfree];
-    } else {
-        if (ps->next_slot >= (UINT32_MAX >> 2)) {
-            *ok = 0;
-            return NULL;
-        }
-        slot = ps->next_slot++;
+    uint32_t ref = evl__duk_ref(ps->d, idx);
+    if (!ref || ref > (UINT32_MAX >> 2)) {
+        evl__duk_unref(ps->d, ref);
+        *ok = 0;
+        return NULL;
     }
-    idx = duk_normalize_index(ctx, idx);
-    duk_push_heapptr(ctx, ps->values);
-    duk_dup(ctx, idx);
-    duk_put_prop_index(ctx, -2, slot);
-    duk_pop(ctx);
     ps->live_values++;
-    return encode_slot(slot);
+    return encode_slot(ref);
 }
 
-static void value_free(struct pstate *ps, void *v)
+static void value_free(struct evl_duk_promises *ps, void *v)
 {
     if (!IS_SLOT(v)) {
         return;
     }
-    uint32_t slot = decode_slot(v);
-    duk_context *ctx = ps->ctx;
-    duk_push_heapptr(ctx, ps->values);
-    duk_push_undefined(ctx);
-    duk_put_prop_index(ctx, -2, slot);
-    duk_pop(ctx);
+    evl__duk_unref(ps->d, decode_slot(v));
     ps->live_values--;
-    if (ps->nfree == ps->cap_free) {
-        uint32_t cap = ps->cap_free ? ps->cap_free * 2 : 256;
-        uint32_t *n = evl_realloc(ps->free_slots, cap * sizeof(*n));
-        if (!n) {
-            return; /* The slot is simply never reused. */
-        }
-        ps->free_slots = n;
-        ps->cap_free = cap;
-    }
-    ps->free_slots[ps->nfree++] = slot;
 }
 
 /* The destructor handed to the C core with every value we create. After teardown (no state
  * on the loop any more) the table is gone with the heap binding, so there is nothing to do. */
 static void value_dtor(struct evl_loop *loop, void *v)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     if (ps) {
         value_free(ps, v);
     }
 }
 
-static void push_error_from(struct pstate *ps, const struct evl_error *err);
+static void push_error_from(struct evl_duk_promises *ps, const struct evl_error *err);
 
 /* Pushes the JS value of a C settlement value (+1). src, if not NULL, is the promise it
  * came from, used to recognise an evl_error reason made by C code. */
-static void push_value(struct pstate *ps, void *v, struct evl_promise *src)
+static void push_value(struct evl_duk_promises *ps, void *v, struct evl_promise *src)
 {
     duk_context *ctx = ps->ctx;
     if (!v) {
@@ -223,9 +166,7 @@ static void push_value(struct pstate *ps, void *v, struct evl_promise *src)
     } else if (IS_INT(v)) {
         duk_push_int(ctx, decode_int(v));
     } else if (IS_SLOT(v)) {
-        duk_push_heapptr(ctx, ps->values);
-        duk_get_prop_index(ctx, -1, decode_slot(v));
-        duk_remove(ctx, -2);
+        evl__duk_push_ref(ps->d, decode_slot(v));
     } else if (src && (const void *)evl_promise_reason_as_error(src) == v) {
         push_error_from(ps, v);
     } else {
@@ -235,115 +176,62 @@ static void push_value(struct pstate *ps, void *v, struct evl_promise *src)
 
 /* ---- Held C objects -------------------------------------------------------------------- */
 
-static size_t held_hash(const void *key, size_t cap)
+/* Two maps (container/hash.h): by_c from the C object to its JS object (a Duktape heap
+ * pointer, borrowed: the finalizer removes the entry), with the low bit of the value set
+ * for HELD_RESOLVERS (heap pointers are aligned); by_obj from a wrapper to its C promise. */
+
+static uint64_t held_key(const void *p)
 {
-    uint64_t x = (uint64_t)(uintptr_t)key;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return (size_t)x & (cap - 1);
+    return (uint64_t)(uintptr_t)p;
 }
 
-static struct held *held_find(const struct ptrmap *m, const void *key)
+static void *held_value(void *object, enum held_kind kind)
 {
-    if (!m->cap) {
+    return (void *)((uintptr_t)object | (kind == HELD_RESOLVERS ? 1u : 0u));
+}
+
+static void *held_object(void *v)
+{
+    return (void *)((uintptr_t)v & ~(uintptr_t)1);
+}
+
+static enum held_kind held_kind_of(void *v)
+{
+    return ((uintptr_t)v & 1u) ? HELD_RESOLVERS : HELD_PROMISE;
+}
+
+/* The JS object held for the C object c if it is of kind, else NULL. */
+static void *held_find(const struct evl_duk_promises *ps, const void *c, enum held_kind kind)
+{
+    void *v;
+    if (!evl__hash_get(&ps->by_c, held_key(c), &v) || held_kind_of(v) != kind) {
         return NULL;
     }
-    size_t i = held_hash(key, m->cap);
-    for (;;) {
-        struct held *h = &m->slots[i];
-        if (h->key == key) {
-            return h;
-        }
-        if (!h->key && h->kind == 0) {
-            return NULL;
-        }
-        i = (i + 1) & (m->cap - 1);
-    }
-}
-
-static int held_grow(struct ptrmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 256;
-    if (m->len * 2 < m->cap) {
-        cap = m->cap; /* Mostly deleted slots: rehash at the same size. */
-    }
-    struct held *n = evl_calloc(cap, sizeof(*n));
-    if (!n) {
-        return EVL_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        struct held *h = &m->slots[i];
-        if (h->key) {
-            size_t j = held_hash(h->key, cap);
-            while (n[j].key) {
-                j = (j + 1) & (cap - 1);
-            }
-            n[j] = *h;
-        }
-    }
-    evl_free(m->slots);
-    m->slots = n;
-    m->cap = cap;
-    m->used = m->len;
-    return 0;
-}
-
-static int held_put(struct ptrmap *m, void *key, void *object, enum held_kind kind)
-{
-    if ((m->used + 1) * 4 >= m->cap * 3 && held_grow(m) != 0) {
-        return EVL_ENOMEM;
-    }
-    size_t i = held_hash(key, m->cap);
-    while (m->slots[i].key) {
-        i = (i + 1) & (m->cap - 1);
-    }
-    if (m->slots[i].kind == 0) {
-        m->used++;
-    }
-    m->slots[i].key = key;
-    m->slots[i].object = object;
-    m->slots[i].kind = kind;
-    m->len++;
-    return 0;
-}
-
-static void held_remove(struct ptrmap *m, struct held *h)
-{
-    /* A tombstone: key NULL, kind kept nonzero so probing continues past it. */
-    h->key = NULL;
-    h->object = NULL;
-    m->len--;
-}
-
-static void map_free(struct ptrmap *m)
-{
-    evl_free(m->slots);
-    memset(m, 0, sizeof(*m));
+    return held_object(v);
 }
 
 /* ---- Wrappers ----------------------------------------------------------------------------- */
 
 /* The C promise of the wrapper at idx, or NULL if idx is not a live wrapper. */
-static struct evl_promise *promise_at(struct pstate *ps, duk_idx_t idx)
+static struct evl_promise *promise_at(struct evl_duk_promises *ps, duk_idx_t idx)
 {
     void *obj = duk_get_heapptr(ps->ctx, idx);
-    if (!obj) {
+    void *p;
+    if (!obj || !evl__hash_get(&ps->by_obj, held_key(obj), &p)) {
         return NULL;
     }
-    struct held *h = held_find(&ps->by_obj, obj);
-    return h ? h->object : NULL;
+    return p;
 }
 
 /* Records that the object obj wraps p (the caller's reference moves to the maps). */
-static int wrapper_record(struct pstate *ps, void *obj, struct evl_promise *p)
+static int wrapper_record(struct evl_duk_promises *ps, void *obj, struct evl_promise *p)
 {
     evl_promise_mark_exposed(p);
-    if (held_put(&ps->by_c, p, obj, HELD_PROMISE) != 0) {
+    if (evl__hash_put(&ps->by_c, held_key(p), held_value(obj, HELD_PROMISE)) != 0) {
         return EVL_ENOMEM;
     }
-    if (held_put(&ps->by_obj, obj, p, HELD_PROMISE) != 0) {
-        held_remove(&ps->by_c, held_find(&ps->by_c, p));
+    if (evl__hash_put(&ps->by_obj, held_key(obj), p) != 0) {
+        (void)evl__hash_remove(&ps->by_c, held_key(p), NULL);
         return EVL_ENOMEM;
     }
     return 0;
@@ -351,7 +239,7 @@ static int wrapper_record(struct pstate *ps, void *obj, struct evl_promise *p)
 
 /* Makes the wrapper at idx (an object with Promise.prototype) own p (takes the caller's
  * reference). On failure p is released and an error is thrown. */
-static void wrapper_bind(struct pstate *ps, duk_idx_t idx, struct evl_promise *p)
+static void wrapper_bind(struct evl_duk_promises *ps, duk_idx_t idx, struct evl_promise *p)
 {
     duk_context *ctx = ps->ctx;
     if (wrapper_record(ps, duk_get_heapptr(ctx, idx), p) != 0) {
@@ -361,7 +249,7 @@ static void wrapper_bind(struct pstate *ps, duk_idx_t idx, struct evl_promise *p
 }
 
 /* Pushes a new wrapper owning p (the caller's reference moves to it). */
-static void push_new_wrapper(struct pstate *ps, struct evl_promise *p)
+static void push_new_wrapper(struct evl_duk_promises *ps, struct evl_promise *p)
 {
     duk_context *ctx = ps->ctx;
     duk_push_object(ctx);
@@ -371,11 +259,11 @@ static void push_new_wrapper(struct pstate *ps, struct evl_promise *p)
 }
 
 /* Pushes the wrapper of p (borrowed), making one if p has none yet. */
-static void push_promise(struct pstate *ps, struct evl_promise *p)
+static void push_promise(struct evl_duk_promises *ps, struct evl_promise *p)
 {
-    struct held *h = held_find(&ps->by_c, p);
-    if (h && h->kind == HELD_PROMISE) {
-        duk_push_heapptr(ps->ctx, h->object);
+    void *obj = held_find(ps, p, HELD_PROMISE);
+    if (obj) {
+        duk_push_heapptr(ps->ctx, obj);
         return;
     }
     push_new_wrapper(ps, evl_promise_retain(p));
@@ -384,20 +272,18 @@ static void push_promise(struct pstate *ps, struct evl_promise *p)
 /* Finalizer shared by every wrapper (inherited from Promise.prototype). */
 static duk_ret_t wrapper_finalizer(duk_context *ctx)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         return 0; /* Teardown already released every held reference. */
     }
     void *obj = duk_get_heapptr(ctx, 0);
-    struct held *h = held_find(&ps->by_obj, obj);
-    if (!h) {
+    void *pv;
+    if (!evl__hash_remove(&ps->by_obj, held_key(obj), &pv)) {
         return 0;
     }
-    struct evl_promise *p = h->object;
-    held_remove(&ps->by_obj, h);
-    struct held *c = held_find(&ps->by_c, p);
-    if (c && c->object == obj) {
-        held_remove(&ps->by_c, c);
+    struct evl_promise *p = pv;
+    if (held_find(ps, p, HELD_PROMISE) == obj) {
+        (void)evl__hash_remove(&ps->by_c, held_key(p), NULL);
     }
     evl_promise_release(p);
     return 0;
@@ -406,7 +292,7 @@ static duk_ret_t wrapper_finalizer(duk_context *ctx)
 /* Nonzero if the value at idx is one of our promises whose "then" is the original one: it
  * can then be adopted natively (the C core's own two-turn adoption). *out gets it. Reads
  * "then" once, as the resolution procedure does. */
-static int native_thenable(struct pstate *ps, duk_idx_t idx, struct evl_promise **out)
+static int native_thenable(struct evl_duk_promises *ps, duk_idx_t idx, struct evl_promise **out)
 {
     duk_context *ctx = ps->ctx;
     struct evl_promise *p = promise_at(ps, idx);
@@ -430,7 +316,7 @@ static int native_thenable(struct pstate *ps, duk_idx_t idx, struct evl_promise 
  */
 static int call_catching(struct evl_duk *d, duk_idx_t nargs)
 {
-    duk_context *ctx = evl__duk_ctx(d);
+    duk_context *ctx = d->ctx;
     if (evl__duk_terminated(d)) {
         duk_pop_n(ctx, nargs + 2);
         duk_push_undefined(ctx);
@@ -519,7 +405,7 @@ static const struct settle_ops result_ops = {ops_result_resolve, ops_result_reso
 
 /* resolve(target, value at idx) through the resolution procedure: our promises are adopted
  * natively, anything else goes to the core (which asks our thenable hook). */
-static void settle_resolve(struct pstate *ps, const struct settle_ops *ops, void *target,
+static void settle_resolve(struct evl_duk_promises *ps, const struct settle_ops *ops, void *target,
                            duk_idx_t idx)
 {
     struct evl_promise *q;
@@ -543,7 +429,7 @@ static void noop_task(struct evl_loop *loop, void *arg)
     (void)arg;
 }
 
-static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void *target,
+static void settle_reject(struct evl_duk_promises *ps, const struct settle_ops *ops, void *target,
                           duk_idx_t idx)
 {
     int ok;
@@ -567,7 +453,7 @@ static void settle_reject(struct pstate *ps, const struct settle_ops *ops, void 
 /* Pushes a JS error for an evl_error: TypeError for EVL_ETYPE, AggregateError (with its
  * reasons) for EVL_EAGGREGATE, else Error in Node's shape (evl__duk_error_shape: code, and
  * errno and syscall for a system error). */
-static void push_error_from(struct pstate *ps, const struct evl_error *err)
+static void push_error_from(struct evl_duk_promises *ps, const struct evl_error *err)
 {
     duk_context *ctx = ps->ctx;
     int code = evl_error_code(err);
@@ -611,7 +497,7 @@ struct reaction {
 static void reaction_dtor(struct evl_loop *loop, void *arg)
 {
     struct reaction *r = arg;
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     if (ps) {
         value_free(ps, r->on_fulfilled);
         value_free(ps, r->on_rejected);
@@ -620,7 +506,7 @@ static void reaction_dtor(struct evl_loop *loop, void *arg)
 }
 
 struct reaction_call {
-    struct pstate *ps;
+    struct evl_duk_promises *ps;
     void *fn;
     void *value;
     int with_value; /* 0 for finally's callback, which gets no argument */
@@ -631,7 +517,7 @@ struct reaction_call {
 static duk_ret_t reaction_body(duk_context *ctx, void *udata)
 {
     struct reaction_call *rc = udata;
-    struct pstate *ps = rc->ps;
+    struct evl_duk_promises *ps = rc->ps;
     push_value(ps, rc->fn, NULL);
     duk_push_undefined(ctx);
     int argc = 0;
@@ -651,7 +537,8 @@ static duk_ret_t reaction_body(duk_context *ctx, void *udata)
     return 0;
 }
 
-static void run_reaction(struct pstate *ps, void *fn, void *value, struct evl_result *result)
+static void run_reaction(struct evl_duk_promises *ps, void *fn, void *value,
+                         struct evl_result *result)
 {
     struct reaction_call rc = {ps, fn, value, 1, result};
     if (duk_safe_call(ps->ctx, reaction_body, &rc, 0, 1) != DUK_EXEC_SUCCESS) {
@@ -671,7 +558,7 @@ static void run_reaction(struct pstate *ps, void *fn, void *value, struct evl_re
 static void on_fulfilled_cb(struct evl_loop *loop, void *value, void *arg,
                             struct evl_result *result)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     struct reaction *r = arg;
     if (ps && !evl__duk_terminated(ps->d)) {
         run_reaction(ps, r->on_fulfilled, value, result);
@@ -682,7 +569,7 @@ static void on_fulfilled_cb(struct evl_loop *loop, void *value, void *arg,
 
 static void on_rejected_cb(struct evl_loop *loop, void *value, void *arg, struct evl_result *result)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     struct reaction *r = arg;
     if (ps && !evl__duk_terminated(ps->d)) {
         run_reaction(ps, r->on_rejected, value, result);
@@ -697,7 +584,7 @@ static void on_rejected_cb(struct evl_loop *loop, void *value, void *arg, struct
 static void on_fulfilled_only_cb(struct evl_loop *loop, void *value, void *arg,
                                  struct evl_result *result)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     if (ps && !evl__duk_terminated(ps->d)) {
         run_reaction(ps, arg, value, result);
     } else {
@@ -708,7 +595,7 @@ static void on_fulfilled_only_cb(struct evl_loop *loop, void *value, void *arg,
 static void on_rejected_only_cb(struct evl_loop *loop, void *value, void *arg,
                                 struct evl_result *result)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     if (ps && !evl__duk_terminated(ps->d)) {
         run_reaction(ps, arg, value, result);
     } else {
@@ -719,7 +606,7 @@ static void on_rejected_only_cb(struct evl_loop *loop, void *value, void *arg,
 /* finally's callback: called with no argument; its outcome is waited for by the core. */
 static void on_finally_cb(struct evl_loop *loop, void *arg, struct evl_result *result)
 {
-    struct pstate *ps = state_of_loop(loop);
+    struct evl_duk_promises *ps = state_of_loop(loop);
     if (ps && !evl__duk_terminated(ps->d)) {
         struct reaction_call rc = {ps, arg, NULL, 0, result};
         if (duk_safe_call(ps->ctx, reaction_body, &rc, 0, 1) != DUK_EXEC_SUCCESS &&
@@ -746,7 +633,7 @@ static duk_ret_t get_then_body(duk_context *ctx, void *udata)
 static int hook_get_then(struct evl_loop *loop, void *ud, void *value, void **then_out,
                          evl_dtor_cb *then_dtor)
 {
-    struct pstate *ps = ud;
+    struct evl_duk_promises *ps = ud;
     (void)loop;
     if (!IS_SLOT(value) || evl__duk_terminated(ps->d)) {
         return EVL_THENABLE_NO;
@@ -783,7 +670,7 @@ static int hook_get_then(struct evl_loop *loop, void *ud, void *value, void **th
 /* The resolving functions handed to a thenable's then: magic 0 resolve, 1 reject. */
 static duk_ret_t thenable_resolving_fn(duk_context *ctx)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     duk_push_current_function(ctx);
     if (duk_get_magic(ctx, -1) == 1) {
         duk_get_prop_literal(ctx, -1, KEY_PEER);
@@ -818,20 +705,19 @@ static duk_ret_t thenable_resolve_finalizer(duk_context *ctx)
     }
     duk_push_pointer(ctx, NULL);
     duk_put_prop_literal(ctx, 0, KEY_RESOLVERS);
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         return 0;
     }
-    struct held *h = held_find(&ps->by_c, r);
-    if (h && h->object == duk_get_heapptr(ctx, 0)) {
-        held_remove(&ps->by_c, h);
+    if (held_find(ps, r, HELD_RESOLVERS) == duk_get_heapptr(ctx, 0)) {
+        (void)evl__hash_remove(&ps->by_c, held_key(r), NULL);
         evl_promise_resolvers_release(r);
     }
     return 0;
 }
 
 struct call_then_args {
-    struct pstate *ps;
+    struct evl_duk_promises *ps;
     void *value;
     void *then_fn;
     struct evl_promise_resolvers *resolvers;
@@ -840,13 +726,14 @@ struct call_then_args {
 static duk_ret_t call_then_body(duk_context *ctx, void *udata)
 {
     struct call_then_args *a = udata;
-    struct pstate *ps = a->ps;
+    struct evl_duk_promises *ps = a->ps;
     push_value(ps, a->then_fn, NULL);
     push_value(ps, a->value, NULL);
     /* resolve: holds the resolvers (one reference, released by its finalizer). */
     duk_push_c_function(ctx, thenable_resolving_fn, 1);
     duk_set_magic(ctx, -1, 0);
-    if (held_put(&ps->by_c, a->resolvers, duk_get_heapptr(ctx, -1), HELD_RESOLVERS) != 0) {
+    if (evl__hash_put(&ps->by_c, held_key(a->resolvers),
+                      held_value(duk_get_heapptr(ctx, -1), HELD_RESOLVERS)) != 0) {
         return DUK_RET_RANGE_ERROR;
     }
     evl_promise_resolvers_retain(a->resolvers);
@@ -870,7 +757,7 @@ static duk_ret_t call_then_body(duk_context *ctx, void *udata)
 static void hook_call_then(struct evl_loop *loop, void *ud, void *value, void *then_fn,
                            struct evl_promise_resolvers *resolvers)
 {
-    struct pstate *ps = ud;
+    struct evl_duk_promises *ps = ud;
     (void)loop;
     if (evl__duk_terminated(ps->d)) {
         return;
@@ -892,7 +779,7 @@ static void hook_call_then(struct evl_loop *loop, void *ud, void *value, void *t
 static duk_ret_t unhandled_body(duk_context *ctx, void *udata)
 {
     struct evl_promise *p = udata;
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     struct evl_duk *d = ps->d;
     push_value(ps, evl_promise_value(p), p); /* reason */
     duk_dup(ctx, -1);
@@ -918,7 +805,7 @@ static duk_ret_t unhandled_body(duk_context *ctx, void *udata)
 
 static void hook_unhandled(struct evl_loop *loop, struct evl_promise *p, void *ud)
 {
-    struct pstate *ps = ud;
+    struct evl_duk_promises *ps = ud;
     if (evl__duk_terminated(ps->d)) {
         return;
     }
@@ -936,7 +823,7 @@ static void hook_unhandled(struct evl_loop *loop, struct evl_promise *p, void *u
 
 static duk_ret_t handled_later_body(duk_context *ctx, void *udata)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     push_promise(ps, udata);
     (void)evl__duk_emit(ps->d, "rejectionHandled", 1);
     return 0;
@@ -944,7 +831,7 @@ static duk_ret_t handled_later_body(duk_context *ctx, void *udata)
 
 static void hook_handled_later(struct evl_loop *loop, struct evl_promise *p, void *ud)
 {
-    struct pstate *ps = ud;
+    struct evl_duk_promises *ps = ud;
     (void)loop;
     if (evl__duk_terminated(ps->d)) {
         return;
@@ -955,16 +842,16 @@ static void hook_handled_later(struct evl_loop *loop, struct evl_promise *p, voi
 
 /* ---- Native functions --------------------------------------------------------------------- */
 
-static struct pstate *state_or_throw(duk_context *ctx)
+static struct evl_duk_promises *state_or_throw(duk_context *ctx)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         (void)duk_error(ctx, DUK_ERR_TYPE_ERROR, "Promise is not available (adapter removed)");
     }
     return ps;
 }
 
-static struct evl_promise *this_promise_or_throw(struct pstate *ps, const char *method)
+static struct evl_promise *this_promise_or_throw(struct evl_duk_promises *ps, const char *method)
 {
     duk_context *ctx = ps->ctx;
     duk_push_this(ctx);
@@ -984,7 +871,7 @@ static void throw_code(duk_context *ctx, int rc)
 }
 
 /* Creates a pending promise and pushes its wrapper. */
-static struct evl_promise *push_pending(struct pstate *ps)
+static struct evl_promise *push_pending(struct evl_duk_promises *ps)
 {
     struct evl_promise *p = NULL;
     int rc = evl_promise_new(ps->loop, &p);
@@ -1047,7 +934,7 @@ static duk_ret_t js_make_builtin(duk_context *ctx)
 /* natives.isPromise(value): ECMA-262 IsPromise (one of our wrappers). */
 static duk_ret_t js_is_promise(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_push_boolean(ctx, promise_at(ps, 0) != NULL);
     return 1;
 }
@@ -1060,7 +947,7 @@ static duk_ret_t js_is_constructor(duk_context *ctx)
 }
 
 /* Pushes helpers[name] (+1). */
-static void push_helper(struct pstate *ps, const char *name)
+static void push_helper(struct evl_duk_promises *ps, const char *name)
 {
     duk_push_heapptr(ps->ctx, ps->helpers);
     duk_get_prop_string(ps->ctx, -1, name);
@@ -1070,7 +957,7 @@ static void push_helper(struct pstate *ps, const char *name)
 /* Throws TypeError unless `this` is an object (the statics' first step); returns 1 when it is
  * %Promise% itself (the native fast path), 0 for another constructor (the bootstrap's
  * NewPromiseCapability path). */
-static int this_is_intrinsic(struct pstate *ps, const char *method)
+static int this_is_intrinsic(struct evl_duk_promises *ps, const char *method)
 {
     duk_context *ctx = ps->ctx;
     duk_push_this(ctx);
@@ -1083,7 +970,8 @@ static int this_is_intrinsic(struct pstate *ps, const char *method)
 }
 
 /* Calls helpers[name](this, args 0..nargs-1) and returns its result (the generic path). */
-static duk_ret_t call_helper_with_this(struct pstate *ps, const char *name, duk_idx_t nargs)
+static duk_ret_t call_helper_with_this(struct evl_duk_promises *ps, const char *name,
+                                       duk_idx_t nargs)
 {
     duk_context *ctx = ps->ctx;
     duk_set_top(ctx, nargs);
@@ -1102,7 +990,7 @@ static duk_ret_t own_resolving_fn(duk_context *ctx)
     if (duk_is_constructor_call(ctx)) {
         return duk_error(ctx, DUK_ERR_TYPE_ERROR, "not a constructor");
     }
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     duk_push_current_function(ctx);
     int reject = duk_get_magic(ctx, -1) == 1;
     if (!ps) {
@@ -1141,7 +1029,7 @@ static duk_ret_t js_promise_ctor(duk_context *ctx)
         return duk_error(ctx, DUK_ERR_TYPE_ERROR,
                          "Promise constructor cannot be invoked without 'new'");
     }
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     if (!duk_is_callable(ctx, 0)) {
         return duk_error(ctx, DUK_ERR_TYPE_ERROR, "Promise resolver %s is not a function",
                          duk_is_object(ctx, 0) ? "[object]" : duk_safe_to_string(ctx, 0));
@@ -1167,7 +1055,8 @@ static duk_ret_t js_promise_ctor(duk_context *ctx)
 }
 
 /* then(onFulfilled, onRejected) on the C promise p: pushes the derived promise. */
-static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, duk_idx_t on_r)
+static void push_then(struct evl_duk_promises *ps, struct evl_promise *p, duk_idx_t on_f,
+                      duk_idx_t on_r)
 {
     duk_context *ctx = ps->ctx;
     int has_f = duk_is_callable(ctx, on_f);
@@ -1220,7 +1109,7 @@ static void push_then(struct pstate *ps, struct evl_promise *p, duk_idx_t on_f, 
  * 1 when it is %Promise% (the native path). Throws TypeError for a non-object constructor or
  * a species that is not a constructor; a throwing getter propagates.
  */
-static int push_species(struct pstate *ps)
+static int push_species(struct evl_duk_promises *ps)
 {
     duk_context *ctx = ps->ctx;
     duk_push_this(ctx);
@@ -1252,7 +1141,7 @@ static int push_species(struct pstate *ps)
 
 static duk_ret_t js_then(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_set_top(ctx, 2);
     struct evl_promise *p = this_promise_or_throw(ps, "then");
     if (push_species(ps)) {
@@ -1273,7 +1162,7 @@ static duk_ret_t js_then(duk_context *ctx)
  * another species (the bootstrap's reaction steps settle that one). */
 static duk_ret_t js_then_raw(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     struct evl_promise *p = this_promise_or_throw(ps, "then");
     push_then(ps, p, 0, 1);
     return 1;
@@ -1281,7 +1170,7 @@ static duk_ret_t js_then_raw(duk_context *ctx)
 
 static duk_ret_t js_catch(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_push_this(ctx); /* 1 */
     struct evl_promise *p;
     if (native_thenable(ps, 1, &p)) {
@@ -1311,7 +1200,7 @@ static duk_ret_t js_catch(duk_context *ctx)
 
 static duk_ret_t js_finally(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_set_top(ctx, 1);
     duk_push_this(ctx);
     struct evl_promise *p = promise_at(ps, -1);
@@ -1361,7 +1250,7 @@ static duk_ret_t js_finally(duk_context *ctx)
 
 static duk_ret_t js_resolve(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_set_top(ctx, 1);
     int intrinsic = this_is_intrinsic(ps, "PromiseResolve");
     /* PromiseResolve(C, x): x itself when it is a promise whose constructor is C. */
@@ -1385,7 +1274,7 @@ static duk_ret_t js_resolve(duk_context *ctx)
 
 static duk_ret_t js_reject(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_set_top(ctx, 1);
     if (!this_is_intrinsic(ps, "PromiseReject")) {
         return call_helper_with_this(ps, "rejectWith", 1);
@@ -1397,7 +1286,7 @@ static duk_ret_t js_reject(duk_context *ctx)
 
 static duk_ret_t js_with_resolvers(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_set_top(ctx, 0);
     if (!this_is_intrinsic(ps, "Promise.withResolvers")) {
         return call_helper_with_this(ps, "withResolversOf", 0);
@@ -1417,7 +1306,7 @@ static duk_ret_t js_with_resolvers(duk_context *ctx)
 
 static duk_ret_t js_try(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_idx_t nargs = duk_get_top(ctx);
     if (!this_is_intrinsic(ps, "Promise.try")) {
         duk_push_array(ctx);
@@ -1455,7 +1344,7 @@ static duk_ret_t js_try(duk_context *ctx)
 /* all (magic 0), allSettled (1), any (2), race (3): the bootstrap's spec algorithms. */
 static duk_ret_t js_combinator(duk_context *ctx)
 {
-    struct pstate *ps = state_or_throw(ctx);
+    struct evl_duk_promises *ps = state_or_throw(ctx);
     duk_push_current_function(ctx);
     int kind = duk_get_magic(ctx, -1);
     duk_pop(ctx);
@@ -1514,7 +1403,7 @@ static void def_value(duk_context *ctx, duk_idx_t obj, const char *name, duk_uin
  * does not mark a rejection handled, as in Node. */
 static duk_ret_t js_promise_state(duk_context *ctx)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     struct evl_promise *p = ps ? promise_at(ps, 0) : NULL;
     if (!p) {
         return 0;
@@ -1540,16 +1429,11 @@ static duk_ret_t js_species_getter(duk_context *ctx)
 
 static duk_ret_t install_body(duk_context *ctx, void *udata)
 {
-    struct pstate *ps = udata;
+    struct evl_duk_promises *ps = udata;
     /* The stash object keeps every heap pointer below alive. */
     duk_push_heap_stash(ctx);
     duk_push_object(ctx); /* stash object */
     ps->stash_obj = duk_get_heapptr(ctx, -1);
-    duk_push_pointer(ctx, ps);
-    duk_put_prop_literal(ctx, -2, "ptr");
-    duk_push_array(ctx);
-    ps->values = duk_get_heapptr(ctx, -1);
-    duk_put_prop_literal(ctx, -2, "values");
     duk_dup(ctx, -1);
     duk_put_prop_literal(ctx, -3, STASH_PROMISES);
     duk_remove(ctx, -2); /* [stash_obj] */
@@ -1650,7 +1534,7 @@ static duk_ret_t install_body(duk_context *ctx, void *udata)
     def_value(ctx, -2, "AggregateError", ATTR_BUILTIN);
     duk_pop(ctx);
 
-    evl__duk_push_ref(ctx, ps->d->internals_ref);
+    evl__duk_push_ref(ps->d, ps->d->internals_ref);
     duk_push_c_function(ctx, js_promise_state, 1);
     duk_put_prop_literal(ctx, -2, "promiseState");
     duk_pop(ctx);
@@ -1665,26 +1549,27 @@ static duk_ret_t install_body(duk_context *ctx, void *udata)
 
 int evl__duk_promise_install(struct evl_duk *d)
 {
-    struct evl_loop *loop = evl__duk_loop(d);
-    duk_context *ctx = evl__duk_ctx(d);
+    struct evl_loop *loop = d->loop;
+    duk_context *ctx = d->ctx;
     if (evl_loop_thenable_ud(loop)) {
         return EVL_EBUSY; /* One heap's Promise per loop: the hooks are loop-wide. */
     }
-    struct pstate *ps = evl_calloc(1, sizeof(*ps));
+    struct evl_duk_promises *ps = evl_calloc(1, sizeof(*ps));
     if (!ps) {
         return EVL_ENOMEM;
     }
     ps->d = d;
     ps->ctx = ctx;
     ps->loop = loop;
-    ps->next_slot = 1;
+    evl__hash_init(&ps->by_c, NULL);
+    evl__hash_init(&ps->by_obj, NULL);
     if (duk_safe_call(ctx, install_body, ps, 0, 1) != DUK_EXEC_SUCCESS) {
         duk_pop(ctx);
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
-        map_free(&ps->by_c);
-        map_free(&ps->by_obj);
+        evl__hash_deinit(&ps->by_c);
+        evl__hash_deinit(&ps->by_obj);
         evl_free(ps);
         return EVL_ENOMEM;
     }
@@ -1701,44 +1586,47 @@ int evl__duk_promise_install(struct evl_duk *d)
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
+        evl__hash_deinit(&ps->by_c);
+        evl__hash_deinit(&ps->by_obj);
         evl_free(ps);
         return rc;
     }
+    d->promises = ps;
     return 0;
 }
 
 void evl__duk_promise_release(struct evl_duk *d)
 {
-    struct evl_loop *loop = evl__duk_loop(d);
-    struct pstate *ps = evl_loop_thenable_ud(loop);
+    struct evl_loop *loop = d->loop;
+    struct evl_duk_promises *ps = evl_loop_thenable_ud(loop);
     if (!ps || ps->d != d) {
         return;
     }
     /* Unhook first: from now on destructors of our values find no state and do nothing. */
     (void)evl_loop_set_thenable_hooks(loop, NULL);
     (void)evl_loop_set_rejection_hooks(loop, NULL, NULL, NULL);
-    duk_context *ctx = evl__duk_ctx(d) ? ps->ctx : NULL; /* NULL: the heap is being destroyed */
+    duk_context *ctx = d->ctx ? ps->ctx : NULL; /* NULL: the heap is being destroyed */
     if (ctx) {
         duk_push_heap_stash(ctx);
         duk_del_prop_literal(ctx, -1, STASH_PROMISES);
         duk_pop(ctx);
     }
     /* Wrappers outliving the binding become inert: they are no longer in by_obj. */
-    for (size_t i = 0; i < ps->by_c.cap; i++) {
-        struct held *h = &ps->by_c.slots[i];
-        if (!h->key) {
-            continue;
-        }
-        if (ctx && h->kind == HELD_RESOLVERS) {
-            duk_push_heapptr(ctx, h->object);
+    uint32_t cursor = 0;
+    uint64_t key;
+    void *v;
+    while (evl__hash_next(&ps->by_c, &cursor, &key, &v)) {
+        void *c = (void *)(uintptr_t)key;
+        if (ctx && held_kind_of(v) == HELD_RESOLVERS) {
+            duk_push_heapptr(ctx, held_object(v));
             duk_push_pointer(ctx, NULL);
             duk_put_prop_literal(ctx, -2, KEY_RESOLVERS);
             duk_pop(ctx);
         }
-        if (h->kind == HELD_PROMISE) {
-            evl_promise_release(h->key);
+        if (held_kind_of(v) == HELD_PROMISE) {
+            evl_promise_release(c);
         } else {
-            evl_promise_resolvers_release(h->key);
+            evl_promise_resolvers_release(c);
         }
     }
     if (!ctx) {
@@ -1747,13 +1635,9 @@ void evl__duk_promise_release(struct evl_duk *d)
         duk_del_prop_literal(ps->ctx, -1, STASH_PROMISES);
         duk_pop(ps->ctx);
     }
-    if (tls_cache.ps == ps) {
-        tls_cache.ctx = NULL;
-        tls_cache.ps = NULL;
-    }
-    map_free(&ps->by_c);
-    map_free(&ps->by_obj);
-    evl_free(ps->free_slots);
+    d->promises = NULL;
+    evl__hash_deinit(&ps->by_c);
+    evl__hash_deinit(&ps->by_obj);
     evl_free(ps);
 }
 
@@ -1764,16 +1648,16 @@ int evl_duk_push_promise(duk_context *ctx, struct evl_promise *p)
     if (!ctx || !p) {
         return EVL_EINVAL;
     }
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         return EVL_ENOENT;
     }
     if (evl_promise_loop(p) != ps->loop) {
         return EVL_EINVAL;
     }
-    struct held *h = held_find(&ps->by_c, p);
-    if (h && h->kind == HELD_PROMISE) {
-        duk_push_heapptr(ctx, h->object);
+    void *obj = held_find(ps, p, HELD_PROMISE);
+    if (obj) {
+        duk_push_heapptr(ctx, obj);
         return 0;
     }
     duk_push_object(ctx);
@@ -1792,7 +1676,7 @@ struct evl_promise *evl_duk_get_promise(duk_context *ctx, duk_idx_t idx)
     if (!ctx || !duk_is_valid_index(ctx, idx)) {
         return NULL;
     }
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     return ps ? promise_at(ps, idx) : NULL;
 }
 
@@ -1801,7 +1685,7 @@ int evl_duk_value_new(duk_context *ctx, duk_idx_t idx, void **value, evl_dtor_cb
     if (!ctx || !value || !dtor || !duk_is_valid_index(ctx, idx)) {
         return EVL_EINVAL;
     }
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         return EVL_ENOENT;
     }
@@ -1820,7 +1704,7 @@ int evl_duk_push_value(duk_context *ctx, void *value)
     if (!ctx) {
         return EVL_EINVAL;
     }
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     if (!ps) {
         return EVL_ENOENT;
     }
@@ -1830,6 +1714,6 @@ int evl_duk_push_value(duk_context *ctx, void *value)
 
 size_t evl__duk_promise_live_values(duk_context *ctx)
 {
-    struct pstate *ps = state_of(ctx);
+    struct evl_duk_promises *ps = state_of(ctx);
     return ps ? ps->live_values : 0;
 }

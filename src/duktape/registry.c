@@ -4,7 +4,9 @@
  * garbage collector sees them; C code holds only the handle. Freed handles are reused so
  * the array stays dense.
  */
-#include "duktape/duk_private.h"
+#include "duktape/registry.h"
+
+#include "duktape/engine/duk_engine.h"
 
 #include <string.h>
 
@@ -44,12 +46,9 @@ void evl__duk_registry_release(struct evl_duk *d)
     d->live_refs = 0;
 }
 
-uint32_t evl__duk_ref(duk_context *ctx, duk_idx_t idx)
+uint32_t evl__duk_ref(struct evl_duk *d, duk_idx_t idx)
 {
-    struct evl_duk *d = evl__duk_get(ctx);
-    if (!d) {
-        return 0;
-    }
+    duk_context *ctx = d->ctx;
     uint32_t ref;
     if (d->nfree > 0) {
         ref = d->free_refs[--d->nfree];
@@ -82,10 +81,10 @@ uint32_t evl__duk_ref(duk_context *ctx, duk_idx_t idx)
     return ref;
 }
 
-void evl__duk_push_ref(duk_context *ctx, uint32_t ref)
+void evl__duk_push_ref(struct evl_duk *d, uint32_t ref)
 {
-    struct evl_duk *d = evl__duk_get(ctx);
-    if (!d || !d->registry || ref == 0) {
+    duk_context *ctx = d->ctx;
+    if (!d->registry || ref == 0) {
         duk_push_undefined(ctx);
         return;
     }
@@ -98,10 +97,10 @@ void evl__duk_push_ref(duk_context *ctx, uint32_t ref)
     duk_pop(ctx);
 }
 
-void evl__duk_unref(duk_context *ctx, uint32_t ref)
+void evl__duk_unref(struct evl_duk *d, uint32_t ref)
 {
-    struct evl_duk *d = evl__duk_get(ctx);
-    if (!d || !d->registry || ref == 0 || ref >= d->next_ref) {
+    duk_context *ctx = d->ctx;
+    if (!d->registry || ref == 0 || ref >= d->next_ref) {
         return;
     }
     if (!(d->live[ref / 8] & (1u << (ref % 8)))) {
@@ -136,7 +135,7 @@ int evl__duk_push_internal(struct evl_duk *d, const char *name)
     if (!d->internals_ref) {
         return 0;
     }
-    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_push_ref(d, d->internals_ref);
     duk_get_prop_string(ctx, -1, name);
     duk_remove(ctx, -2);
     if (!duk_is_function(ctx, -1)) {
@@ -148,15 +147,24 @@ int evl__duk_push_internal(struct evl_duk *d, const char *name)
 
 uint32_t evl_duk_ref(duk_context *ctx, duk_idx_t idx)
 {
-    return evl__duk_ref(ctx, idx);
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    return d ? evl__duk_ref(d, idx) : 0;
 }
 
 void evl_duk_push_ref(duk_context *ctx, uint32_t ref)
 {
-    evl__duk_push_ref(ctx, ref);
+    struct evl_duk *d = evl__duk_get(ctx);
+    if (!d) {
+        duk_push_undefined(ctx);
+        return;
+    }
+    evl__duk_push_ref(d, ref);
 }
 
 void evl_duk_unref(duk_context *ctx, uint32_t ref)
 {
-    evl__duk_unref(ctx, ref);
+    struct evl_duk *d = ctx ? evl__duk_get(ctx) : NULL;
+    if (d) {
+        evl__duk_unref(d, ref);
+    }
 }

@@ -6,7 +6,9 @@
  * argument is a token in the binding's list, so a settlement that arrives after the heap
  * was uninstalled or destroyed only destroys the C value.
  */
-#include "duktape/duk_private.h"
+#include "duktape/settle.h"
+
+#include "duktape/process.h"
 
 #include "evl/errno.h"
 

@@ -11,7 +11,11 @@
  *   native.signalUnwatch(id)       stops it
  *   native.kill(pid, signum)       kill(2); throws Node's system error ("kill ESRCH")
  */
-#include "duktape/duk_private.h"
+#include "duktape/signals.h"
+
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/process.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -72,6 +76,16 @@ static struct evl_duk *binding_or_throw(duk_context *ctx)
     return d;
 }
 
+static int sigwatch_live(struct evl_duk *d, uint64_t id)
+{
+    for (const struct evl_duk_sigwatch *x = d->sigwatches; x; x = x->next) {
+        if (x->id == id) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void on_signal(struct evl_loop *loop, uint64_t id, int signum, uint32_t count, void *arg)
 {
     (void)loop;
@@ -83,25 +97,15 @@ static void on_signal(struct evl_loop *loop, uint64_t id, int signum, uint32_t c
     uint32_t fn_ref = w->fn_ref;
     uint64_t wid = w->id;
     for (uint32_t i = 0; i < count && !evl__duk_terminated(d); i++) {
-        evl__duk_push_ref(d->ctx, fn_ref);
+        evl__duk_push_ref(d, fn_ref);
         duk_push_undefined(d->ctx);
         duk_push_string(d->ctx, signal_name(signum));
         (void)evl__duk_call_method_guarded(d, 1);
         duk_pop(d->ctx);
-        if (!evl__duk_sigwatch_live(d, wid)) {
+        if (!sigwatch_live(d, wid)) {
             break;
         }
     }
-}
-
-int evl__duk_sigwatch_live(struct evl_duk *d, uint64_t id)
-{
-    for (const struct evl_duk_sigwatch *x = d->sigwatches; x; x = x->next) {
-        if (x->id == id) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static duk_ret_t native_signal_watch(duk_context *ctx)
@@ -115,10 +119,10 @@ static duk_ret_t native_signal_watch(duk_context *ctx)
     }
     w->d = d;
     w->signum = signum;
-    w->fn_ref = evl__duk_ref(ctx, 1);
+    w->fn_ref = evl__duk_ref(d, 1);
     int rc = w->fn_ref ? evl_signal_start(d->loop, signum, on_signal, w, &w->id) : EVL_ENOMEM;
     if (rc != 0) {
-        evl__duk_unref(ctx, w->fn_ref);
+        evl__duk_unref(d, w->fn_ref);
         evl_free(w);
         /* Node: uv_signal_start's error, e.g. EINVAL for SIGKILL and SIGSTOP. */
         int code = rc == EVL_EINVAL ? EVL_ESYS(EINVAL) : rc;
@@ -138,7 +142,7 @@ static void sigwatch_free(struct evl_duk *d, struct evl_duk_sigwatch *w)
 {
     (void)evl_signal_stop(d->loop, w->id);
     if (d->ctx) {
-        evl__duk_unref(d->ctx, w->fn_ref);
+        evl__duk_unref(d, w->fn_ref);
     }
     evl_free(w);
 }
@@ -173,20 +177,21 @@ static duk_ret_t native_kill(duk_context *ctx)
     return 0;
 }
 
-void evl__duk_signal_natives(duk_context *ctx)
+int evl__duk_signals_install(struct evl_duk *d)
 {
+    duk_context *ctx = d->ctx;
+    evl__duk_push_natives(d);
     duk_push_object(ctx);
     for (size_t i = 0; i < sizeof(signal_table) / sizeof(signal_table[0]); i++) {
         duk_push_int(ctx, signal_table[i].signum);
         duk_put_prop_string(ctx, -2, signal_table[i].name);
     }
     duk_put_prop_string(ctx, -2, "signals");
-    duk_push_c_function(ctx, native_signal_watch, 2);
-    duk_put_prop_string(ctx, -2, "signalWatch");
-    duk_push_c_function(ctx, native_signal_unwatch, 1);
-    duk_put_prop_string(ctx, -2, "signalUnwatch");
-    duk_push_c_function(ctx, native_kill, 2);
-    duk_put_prop_string(ctx, -2, "kill");
+    evl__duk_put_native(ctx, "signalWatch", native_signal_watch, 2);
+    evl__duk_put_native(ctx, "signalUnwatch", native_signal_unwatch, 1);
+    evl__duk_put_native(ctx, "kill", native_kill, 2);
+    duk_pop(ctx);
+    return 0;
 }
 
 void evl__duk_signals_release(struct evl_duk *d)

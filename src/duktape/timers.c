@@ -2,7 +2,7 @@
  * setTimeout/setInterval/setImmediate and their clears, queueMicrotask, process.nextTick.
  *
  * Kept in one file because the timer functions share the id map and the Timeout/Immediate
- * record pool; the split into containers belongs to the architecture restructuring.
+ * records; the containers themselves (the map, the record pool) live elsewhere.
  *
  * A Timeout or Immediate object holds its callback and arguments in hidden properties and is
  * kept alive by one registry handle while the loop has it pending. The C record
@@ -12,11 +12,18 @@
  *
  * The hot path (setTimeout + clearTimeout) goes through the engine fast paths of
  * engine/duk_engine.h: the object is born with its hidden properties in a table of the right
- * size, and the id is read and negated in place. That took a set+clear pair from ~5,500 to
- * ~1,000 adapter instructions; the public API remains the fallback and the path for the rare
- * methods (ref, refresh, ...).
+ * size, and the id is read and negated in place; the public API remains the fallback and the
+ * path for the rare methods (ref, refresh, ...).
  */
-#include "duktape/duk_private.h"
+#include "duktape/timers.h"
+
+#include "container/hash.h"
+
+#include "duktape/engine/duk_engine.h"
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/limits.h"
+#include "duktape/process.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,7 +51,6 @@ struct evl_duk_timer {
     uint64_t id;
     uint32_t ref; /* registry handle of the Timeout/Immediate object */
     uint8_t kind;
-    struct evl_duk_timer *next_spare; /* in d->timer_spare while unused */
 };
 
 struct evl_duk_task {
@@ -54,112 +60,32 @@ struct evl_duk_task {
     struct evl_duk_task *prev, *next;
 };
 
-#define TOMBSTONE (&tombstone_marker)
-static struct evl_duk_timer tombstone_marker;
-
-/* ---- id -> record map (open addressing; ids are sequential, so id & mask spreads well) - */
-
-static uint32_t map_slot(uint64_t id, uint32_t mask)
-{
-    return (uint32_t)((id ^ (id >> 29)) & mask);
-}
+/* ---- id -> record map (d->timers, container/hash.h) ----------------------------------- */
 
 static struct evl_duk_timer *map_find(struct evl_duk *d, uint64_t id)
 {
-    if (!d->timers_cap) {
-        return NULL;
-    }
-    uint32_t mask = d->timers_cap - 1;
-    for (uint32_t i = map_slot(id, mask);; i = (i + 1) & mask) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (!t) {
-            return NULL;
-        }
-        if (t != TOMBSTONE && t->id == id) {
-            return t;
-        }
-    }
-}
-
-static int map_grow(struct evl_duk *d)
-{
-    uint32_t cap = d->timers_cap ? d->timers_cap : 64;
-    if (d->timers_len * 2 >= cap) {
-        cap *= 2;
-    }
-    struct evl_duk_timer **nt = evl_calloc(cap, sizeof(struct evl_duk_timer *));
-    if (!nt) {
-        return EVL_ENOMEM;
-    }
-    for (uint32_t i = 0; i < d->timers_cap; i++) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (t && t != TOMBSTONE) {
-            uint32_t j = map_slot(t->id, cap - 1);
-            while (nt[j]) {
-                j = (j + 1) & (cap - 1);
-            }
-            nt[j] = t;
-        }
-    }
-    evl_free(d->timers);
-    d->timers = nt;
-    d->timers_cap = cap;
-    d->timers_used = d->timers_len;
-    return 0;
+    void *t;
+    return evl__hash_get(&d->timers, id, &t) ? t : NULL;
 }
 
 static int map_insert(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    if ((d->timers_used + 1) * 4 > d->timers_cap * 3) {
-        int rc = map_grow(d);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    uint32_t mask = d->timers_cap - 1;
-    uint32_t i = map_slot(t->id, mask);
-    while (d->timers[i] && d->timers[i] != TOMBSTONE) {
-        i = (i + 1) & mask;
-    }
-    if (!d->timers[i]) {
-        d->timers_used++;
-    }
-    d->timers[i] = t;
-    d->timers_len++;
-    return 0;
+    return evl__hash_put(&d->timers, t->id, t);
 }
 
 static void map_remove(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    uint32_t mask = d->timers_cap - 1;
-    for (uint32_t i = map_slot(t->id, mask);; i = (i + 1) & mask) {
-        if (d->timers[i] == t) {
-            /* A following empty slot lets us free this one for real. */
-            if (!d->timers[(i + 1) & mask]) {
-                d->timers[i] = NULL;
-                d->timers_used--;
-            } else {
-                d->timers[i] = TOMBSTONE;
-            }
-            d->timers_len--;
-            return;
-        }
-        if (!d->timers[i]) {
-            return;
-        }
-    }
+    (void)evl__hash_remove(&d->timers, t->id, NULL);
 }
 
-/* Spare records kept for reuse: enough for any steady churn, bounded so that a burst of
- * pending timers does not pin its memory forever. */
-#define TIMER_SPARE_MAX 256
+/* Records kept for reuse (d->timer_pool): enough for any steady churn, bounded so that a
+ * burst of pending timers does not pin its memory forever. */
+#define TIMER_POOL_MAX 256
 
 static struct evl_duk_timer *timer_alloc(struct evl_duk *d)
 {
-    struct evl_duk_timer *t = d->timer_spare;
+    struct evl_duk_timer *t = evl__duk_pool_get(&d->timer_pool);
     if (t) {
-        d->timer_spare = t->next_spare;
-        d->timer_nspare--;
         memset(t, 0, sizeof(*t));
         return t;
     }
@@ -168,13 +94,16 @@ static struct evl_duk_timer *timer_alloc(struct evl_duk *d)
 
 static void timer_release(struct evl_duk *d, struct evl_duk_timer *t)
 {
-    if (d->timer_nspare < TIMER_SPARE_MAX) {
-        t->next_spare = d->timer_spare;
-        d->timer_spare = t;
-        d->timer_nspare++;
-    } else {
+    if (!evl__duk_pool_put(&d->timer_pool, t)) {
         evl_free(t);
     }
+}
+
+/* Drops a record already out of the map: registry handle, memory. */
+static void timer_drop(struct evl_duk *d, struct evl_duk_timer *t)
+{
+    evl__duk_unref(d, t->ref);
+    timer_release(d, t);
 }
 
 /* Forgets a pending record: map entry, registry handle, memory. The loop side must already
@@ -182,28 +111,21 @@ static void timer_release(struct evl_duk *d, struct evl_duk_timer *t)
 static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
 {
     map_remove(d, t);
-    evl__duk_unref(d->ctx, t->ref);
-    timer_release(d, t);
+    timer_drop(d, t);
 }
 
 void evl__duk_timers_release(struct evl_duk *d)
 {
-    for (uint32_t i = 0; i < d->timers_cap; i++) {
-        struct evl_duk_timer *t = d->timers[i];
-        if (t && t != TOMBSTONE) {
-            (void)evl_timer_clear(d->loop, t->id);
-            evl_free(t);
-        }
-    }
-    evl_free(d->timers);
-    d->timers = NULL;
-    d->timers_cap = d->timers_len = d->timers_used = 0;
-    while (d->timer_spare) {
-        struct evl_duk_timer *t = d->timer_spare;
-        d->timer_spare = t->next_spare;
+    uint32_t cursor = 0;
+    uint64_t id;
+    void *t;
+    while (evl__hash_next(&d->timers, &cursor, &id, &t)) {
+        (void)evl_timer_clear(d->loop, id);
         evl_free(t);
     }
-    d->timer_nspare = 0;
+    evl__hash_deinit(&d->timers);
+    evl__duk_pool_drain(&d->timer_pool, evl_free);
+    evl__duk_pool_drain(&d->task_pool, evl_free);
     /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
     struct evl_duk_task *task = d->tasks;
     while (task) {
@@ -259,7 +181,7 @@ static void throw_evl_error(duk_context *ctx, int rc)
 static void warn_overflow(struct evl_duk *d, double ms)
 {
     duk_context *ctx = d->ctx;
-    evl__duk_push_ref(ctx, d->internals_ref);
+    evl__duk_push_ref(d, d->internals_ref);
     duk_get_prop_string(ctx, -1, "process");
     duk_remove(ctx, -2);
     duk_get_prop_string(ctx, -1, "emitWarning");
@@ -300,7 +222,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
                int rearm)
 {
     duk_context *ctx = d->ctx;
-    if (!rearm && d->max_timers && d->timers_len >= d->max_timers) {
+    if (!rearm && d->max_timers && evl__hash_count(&d->timers) >= d->max_timers) {
         return EVL_ELIMIT;
     }
     struct evl_duk_timer *t = timer_alloc(d);
@@ -309,7 +231,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
     }
     t->d = d;
     t->kind = (uint8_t)kind;
-    t->ref = evl__duk_ref(ctx, obj_idx);
+    t->ref = evl__duk_ref(d, obj_idx);
     if (!t->ref) {
         evl_free(t);
         return EVL_ENOMEM;
@@ -327,7 +249,7 @@ static int arm(struct evl_duk *d, duk_idx_t obj_idx, enum timer_kind kind, uint6
         }
     }
     if (rc != 0) {
-        evl__duk_unref(ctx, t->ref);
+        evl__duk_unref(d, t->ref);
         timer_release(d, t);
         return rc;
     }
@@ -352,7 +274,7 @@ static void fire(struct evl_loop *loop, uint64_t id, void *arg)
     struct evl_duk_timer *t = arg;
     struct evl_duk *d = t->d;
     duk_context *ctx = d->ctx;
-    evl__duk_push_ref(ctx, t->ref);
+    evl__duk_push_ref(d, t->ref);
     duk_idx_t obj = duk_get_top_index(ctx);
     if (t->kind != KIND_INTERVAL) {
         timer_forget(d, t);
@@ -472,10 +394,10 @@ static uint64_t id_of(struct evl_duk *d, duk_idx_t idx)
 
 static void clear_id(struct evl_duk *d, uint64_t id)
 {
-    struct evl_duk_timer *t = id ? map_find(d, id) : NULL;
-    if (t) {
+    void *t; /* found and removed in one probe */
+    if (id && evl__hash_remove(&d->timers, id, &t)) {
         (void)evl_timer_clear(d->loop, id);
-        timer_forget(d, t);
+        timer_drop(d, t);
     }
 }
 
@@ -639,6 +561,27 @@ static duk_ret_t js_to_primitive(duk_context *ctx)
 
 /* ---- nextTick and queueMicrotask -------------------------------------------------------- */
 
+/* Job records are recycled through d->task_pool like Timeout records. An orphaned job (its
+ * binding gone) frees its record itself. */
+#define TASK_POOL_MAX 256
+
+static struct evl_duk_task *task_alloc(struct evl_duk *d)
+{
+    struct evl_duk_task *task = evl__duk_pool_get(&d->task_pool);
+    if (task) {
+        memset(task, 0, sizeof(*task));
+        return task;
+    }
+    return evl_calloc(1, sizeof(*task));
+}
+
+static void task_release(struct evl_duk *d, struct evl_duk_task *task)
+{
+    if (!evl__duk_pool_put(&d->task_pool, task)) {
+        evl_free(task);
+    }
+}
+
 static void task_unlink(struct evl_duk *d, struct evl_duk_task *task)
 {
     if (task->prev) {
@@ -664,9 +607,9 @@ static void run_task(struct evl_loop *loop, void *arg)
     duk_context *ctx = d->ctx;
     uint32_t ref = task->ref;
     int with_args = task->with_args;
-    evl_free(task);
-    evl__duk_push_ref(ctx, ref);
-    evl__duk_unref(ctx, ref);
+    task_release(d, task);
+    evl__duk_push_ref(d, ref);
+    evl__duk_unref(d, ref);
     duk_idx_t nargs = 0;
     if (with_args) {
         duk_idx_t arr = duk_get_top_index(ctx);
@@ -690,24 +633,24 @@ static void run_task(struct evl_loop *loop, void *arg)
 static int queue_task(struct evl_duk *d, int next_tick, int with_args)
 {
     duk_context *ctx = d->ctx;
-    struct evl_duk_task *task = evl_calloc(1, sizeof(*task));
+    struct evl_duk_task *task = task_alloc(d);
     if (!task) {
         duk_pop(ctx);
         return EVL_ENOMEM;
     }
     task->d = d;
     task->with_args = (uint8_t)with_args;
-    task->ref = evl__duk_ref(ctx, -1);
+    task->ref = evl__duk_ref(d, -1);
     duk_pop(ctx);
     if (!task->ref) {
-        evl_free(task);
+        task_release(d, task);
         return EVL_ENOMEM;
     }
     int rc = next_tick ? evl_next_tick(d->loop, run_task, task)
                        : evl_queue_microtask(d->loop, run_task, task);
     if (rc != 0) {
-        evl__duk_unref(ctx, task->ref);
-        evl_free(task);
+        evl__duk_unref(d, task->ref);
+        task_release(d, task);
         return rc;
     }
     task->next = d->tasks;
@@ -732,7 +675,7 @@ static duk_ret_t js_queue_microtask(duk_context *ctx)
     return 0;
 }
 
-duk_ret_t evl__duk_next_tick_native(duk_context *ctx)
+static duk_ret_t next_tick_native(duk_context *ctx)
 {
     struct evl_duk *d = binding_or_throw(ctx);
     duk_idx_t top = duk_get_top(ctx);
@@ -864,6 +807,10 @@ static void intern_keys(struct evl_duk *d)
 int evl__duk_timers_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
+    evl__hash_init(&d->timers, NULL);
+    evl__duk_pool_init(&d->timer_pool, TIMER_POOL_MAX);
+    evl__duk_pool_init(&d->task_pool, TASK_POOL_MAX);
+    d->cancel_timers = evl__duk_timers_release;
     intern_keys(d);
 
     d->timeout_proto = make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);
@@ -901,6 +848,19 @@ int evl__duk_timers_install(struct evl_duk *d)
     duk_def_prop(ctx, ip,
                  DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_CLEAR_ENUMERABLE |
                      DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_pop(ctx);
+
+    evl__duk_push_natives(d);
+    duk_push_c_function(ctx, next_tick_native, DUK_VARARGS);
+    duk_push_string(ctx, "length");
+    duk_push_int(ctx, 1);
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "nextTick");
+    duk_def_prop(ctx, -3,
+                 DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE | DUK_DEFPROP_SET_CONFIGURABLE);
+    duk_put_prop_string(ctx, -2, "nextTick");
     duk_pop(ctx);
 
     duk_push_global_object(ctx);

@@ -13,7 +13,11 @@
  * points above U+FFFF that C code pushed. The encoders accept both; the decoders produce
  * CESU-8 so that `length` and charCodeAt see UTF-16 code units as the specifications expect.
  */
-#include "duktape/duk_private.h"
+#include "duktape/web.h"
+
+#include "duktape/bootstrap.h"
+#include "duktape/engine/duk_engine.h"
+#include "duktape/error.h"
 
 #include "evl_js_web_abort.h"
 #include "evl_js_web_clone.h"
@@ -693,12 +697,6 @@ static duk_ret_t native_is_c_function(duk_context *ctx)
 
 /* ---- install ------------------------------------------------------------------------------ */
 
-static void put_fn(duk_context *ctx, const char *name, duk_c_function fn, duk_idx_t nargs)
-{
-    duk_push_c_function(ctx, fn, nargs);
-    duk_put_prop_string(ctx, -2, name);
-}
-
 /* Pushes the natives object the web preludes receive (+1): the natives above plus the shared
  * ones they need (the monotonic clock, nextTick). */
 static void push_web_natives(struct evl_duk *d)
@@ -709,17 +707,17 @@ static void push_web_natives(struct evl_duk *d)
     duk_put_prop_string(ctx, -2, "slotKey");
     duk_push_string(ctx, WEB_CLONE_KEY);
     duk_put_prop_string(ctx, -2, "cloneKey");
-    put_fn(ctx, "atob", native_atob, 1);
-    put_fn(ctx, "btoa", native_btoa, 1);
-    put_fn(ctx, "randomFill", native_random_fill, 1);
-    put_fn(ctx, "randomUUID", native_random_uuid, 0);
-    put_fn(ctx, "utf8Encode", native_utf8_encode, 1);
-    put_fn(ctx, "encodeInto", native_encode_into, 2);
-    put_fn(ctx, "decode", native_decode, 5);
-    put_fn(ctx, "isCFunction", native_is_c_function, 1);
-    put_fn(ctx, "copyPrimitives", native_copy_primitives, 7);
-    put_fn(ctx, "cloneFlat", native_clone_flat, 1);
-    put_fn(ctx, "classTag", native_class_tag, 1);
+    evl__duk_put_native(ctx, "atob", native_atob, 1);
+    evl__duk_put_native(ctx, "btoa", native_btoa, 1);
+    evl__duk_put_native(ctx, "randomFill", native_random_fill, 1);
+    evl__duk_put_native(ctx, "randomUUID", native_random_uuid, 0);
+    evl__duk_put_native(ctx, "utf8Encode", native_utf8_encode, 1);
+    evl__duk_put_native(ctx, "encodeInto", native_encode_into, 2);
+    evl__duk_put_native(ctx, "decode", native_decode, 5);
+    evl__duk_put_native(ctx, "isCFunction", native_is_c_function, 1);
+    evl__duk_put_native(ctx, "copyPrimitives", native_copy_primitives, 7);
+    evl__duk_put_native(ctx, "cloneFlat", native_clone_flat, 1);
+    evl__duk_put_native(ctx, "classTag", native_class_tag, 1);
     evl__duk_push_natives(d);
     duk_get_prop_string(ctx, -1, "hrnow");
     duk_put_prop_string(ctx, -3, "hrnow");

@@ -6,7 +6,6 @@
 #ifndef EVL_TEST_DUK_ENV_H
 #define EVL_TEST_DUK_ENV_H
 
-#include "duktape/internal.h"
 #include "evl_duktape.h"
 #include "evl_test.h"
 

@@ -2,7 +2,9 @@
  * code (the errno name) and syscall when the failing call is known; an evl error carries its
  * EVL_E* code and nothing else. */
 #include "duk_env.h"
-#include "duktape/duk_private.h"
+#include "duktape/bootstrap.h"
+#include "duktape/error.h"
+#include "duktape/module.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The JS Promise is the C evl_promise: interop in both directions, thenable adoption through
  * the core's hook, rejection tracking, and no leak in any teardown order. */
-#include "duktape/internal.h"
+#include "duktape/promise.h"
 #include "evl_duktape.h"
 #include "evl_test.h"
 

@@ -1,47 +1,49 @@
 /* The stash registry and the binding's lifetime. */
 #include "duk_env.h"
+#include "duktape/registry.h"
 
 TEST(registry_preserves_identity_undefined_and_null)
 {
     struct duk_env e;
     env_open(&e, 1, 0);
     duk_context *ctx = e.ctx;
+    struct evl_duk *d = evl__duk_get(ctx);
     env_eval(&e, "function P() {} var obj = new P(); obj.tag = 7;");
     duk_get_global_string(ctx, "obj");
-    uint32_t r_obj = evl__duk_ref(ctx, -1);
+    uint32_t r_obj = evl__duk_ref(d, -1);
     duk_push_undefined(ctx);
-    uint32_t r_undef = evl__duk_ref(ctx, -1);
+    uint32_t r_undef = evl__duk_ref(d, -1);
     duk_push_null(ctx);
-    uint32_t r_null = evl__duk_ref(ctx, -1);
+    uint32_t r_null = evl__duk_ref(d, -1);
     duk_pop_3(ctx);
     ASSERT_EQ(duk_get_top(ctx), 0);
     ASSERT_TRUE(r_obj && r_undef && r_null);
     ASSERT_TRUE(r_obj != r_undef && r_undef != r_null);
 
     duk_gc(ctx, 0);
-    evl__duk_push_ref(ctx, r_obj);
+    evl__duk_push_ref(d, r_obj);
     duk_get_global_string(ctx, "obj");
     ASSERT_TRUE(duk_strict_equals(ctx, -1, -2));
     duk_pop_2(ctx);
-    evl__duk_push_ref(ctx, r_undef);
+    evl__duk_push_ref(d, r_undef);
     ASSERT_TRUE(duk_is_undefined(ctx, -1));
-    evl__duk_push_ref(ctx, r_null);
+    evl__duk_push_ref(d, r_null);
     ASSERT_TRUE(duk_is_null(ctx, -1));
     duk_pop_2(ctx);
 
     /* Released handles are reused; releasing twice or an unknown handle is harmless. */
-    evl__duk_unref(ctx, r_undef);
-    evl__duk_unref(ctx, r_undef);
-    evl__duk_unref(ctx, 99999);
+    evl__duk_unref(d, r_undef);
+    evl__duk_unref(d, r_undef);
+    evl__duk_unref(d, 99999);
     duk_push_int(ctx, 5);
-    uint32_t again = evl__duk_ref(ctx, -1);
+    uint32_t again = evl__duk_ref(d, -1);
     duk_pop(ctx);
     ASSERT_EQ(again, r_undef);
     duk_push_int(ctx, 6);
-    uint32_t fresh = evl__duk_ref(ctx, -1);
+    uint32_t fresh = evl__duk_ref(d, -1);
     duk_pop(ctx);
     ASSERT_TRUE(fresh != again);
-    evl__duk_push_ref(ctx, again);
+    evl__duk_push_ref(d, again);
     ASSERT_EQ(duk_get_int(ctx, -1), 5);
     duk_pop(ctx);
     ASSERT_EQ(duk_get_top(ctx), 0);
@@ -53,23 +55,24 @@ TEST(registry_keeps_values_alive_across_gc)
     struct duk_env e;
     env_open(&e, 1, 0);
     duk_context *ctx = e.ctx;
+    struct evl_duk *d = evl__duk_get(ctx);
     uint32_t refs[200];
     for (int i = 0; i < 200; i++) {
         duk_push_object(ctx);
         duk_push_int(ctx, i);
         duk_put_prop_string(ctx, -2, "i");
-        refs[i] = evl__duk_ref(ctx, -1);
+        refs[i] = evl__duk_ref(d, -1);
         duk_pop(ctx);
     }
     duk_gc(ctx, 0);
     duk_gc(ctx, 0);
     for (int i = 0; i < 200; i++) {
-        evl__duk_push_ref(ctx, refs[i]);
+        evl__duk_push_ref(d, refs[i]);
         duk_get_prop_string(ctx, -1, "i");
         ASSERT_EQ(duk_get_int(ctx, -1), i);
         duk_pop_2(ctx);
         if (i % 2 == 0) {
-            evl__duk_unref(ctx, refs[i]);
+            evl__duk_unref(d, refs[i]);
         }
     }
     env_close(&e);

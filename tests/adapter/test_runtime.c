@@ -1,6 +1,7 @@
-/* The evljs runtime (evl_duk_main): exit statuses, beforeExit/exit, usage errors. Output
- * goes to the test's stdout; the statuses and the leak check are what is asserted. */
+/* The evljs command line (cli/run.c, evljs_main): exit statuses, beforeExit/exit, usage errors.
+ * Output goes to the test's stdout; the statuses and the leak check are what is asserted. */
 #include "duk_env.h"
+#include "run.h"
 
 /* argv strings are not modified; the cast only satisfies main()'s signature. */
 #define S(x) ((char *)(uintptr_t)(x))
@@ -8,7 +9,7 @@
 static int run_e(const char *code)
 {
     char *argv[] = {S("evljs"), S("-e"), S(code), NULL};
-    return evl_duk_main(3, argv);
+    return evljs_main(3, argv);
 }
 
 TEST(exit_status_defaults_to_zero_and_follows_exit_code)
@@ -44,21 +45,21 @@ TEST(before_exit_may_schedule_more_work)
 TEST(usage_errors_exit_with_2)
 {
     char *a1[] = {S("evljs"), NULL};
-    ASSERT_EQ(evl_duk_main(1, a1), 2);
+    ASSERT_EQ(evljs_main(1, a1), 2);
     char *a2[] = {S("evljs"), S("--no-such-option"), S("x.js"), NULL};
-    ASSERT_EQ(evl_duk_main(3, a2), 2);
+    ASSERT_EQ(evljs_main(3, a2), 2);
     char *a3[] = {S("evljs"), S("-e"), NULL};
-    ASSERT_EQ(evl_duk_main(2, a3), 2);
+    ASSERT_EQ(evljs_main(2, a3), 2);
     char *a4[] = {S("evljs"), S("--timeout-ms=abc"), S("x.js"), NULL};
-    ASSERT_EQ(evl_duk_main(3, a4), 2);
+    ASSERT_EQ(evljs_main(3, a4), 2);
     char *a5[] = {S("evljs"), S("--help"), NULL};
-    ASSERT_EQ(evl_duk_main(2, a5), 0);
+    ASSERT_EQ(evljs_main(2, a5), 0);
 }
 
 TEST(timeout_option_interrupts_infinite_loop) /* labels: real-time */
 {
     char *argv[] = {S("evljs"), S("--timeout-ms=100"), S("-e"), S("while (true) {}"), NULL};
-    ASSERT_EQ(evl_duk_main(4, argv), 1);
+    ASSERT_EQ(evljs_main(4, argv), 1);
 }
 
 TEST(max_heap_option_turns_exhaustion_into_range_error)
@@ -68,11 +69,11 @@ TEST(max_heap_option_turns_exhaustion_into_range_error)
         S("var a = []; try { for (;;) { a.push('x' + a.length); } }"
           " catch (e) { a = null; process.exitCode = e instanceof RangeError ? 4 : 5; }"),
         NULL};
-    ASSERT_EQ(evl_duk_main(4, argv), 4);
+    ASSERT_EQ(evljs_main(4, argv), 4);
 }
 
 TEST(missing_script_is_an_uncaught_error)
 {
     char *argv[] = {S("evljs"), S("/nonexistent/evl/script.js"), NULL};
-    ASSERT_EQ(evl_duk_main(2, argv), 1);
+    ASSERT_EQ(evljs_main(2, argv), 1);
 }

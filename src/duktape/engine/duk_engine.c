@@ -57,6 +57,12 @@ int evl__duk_exec_timeout_check(void *udata)
     return fn ? fn(udata) : 0;
 }
 
+void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc)
+{
+    duk_heap *heap = ((duk_hthread *)ctx)->heap;
+    return heap->alloc_func == alloc ? heap->heap_udata : NULL;
+}
+
 void evl__duk_force_interrupt(duk_context *ctx)
 {
     duk_hthread *thr = (duk_hthread *)ctx;

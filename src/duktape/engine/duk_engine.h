@@ -16,6 +16,10 @@ typedef int (*evl__duk_exec_check_cb)(void *udata);
  * engine call at every interrupt) forwards to; NULL means never interrupt. Thread-safe. */
 void evl__duk_engine_set_exec_check(evl__duk_exec_check_cb fn);
 
+/* The udata of ctx's heap if the heap allocates with alloc, else NULL: what
+ * duk_get_memory_functions gives, without copying all four fields. */
+void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc);
+
 /* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
  * process.exit() unwinds at once instead of up to 256k instructions later. */
 void evl__duk_force_interrupt(duk_context *ctx);

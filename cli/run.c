@@ -1,13 +1,16 @@
 /*
- * The evljs runtime (evl_duk_main): option parsing, the main module, and Node's end of
- * process sequence. cli/evljs.c only calls evl_duk_main.
+ * The evljs command line (evljs_main): option parsing, the usage text, the main module or
+ * the program from -e / stdin, and Node's end-of-process sequence. It uses only the public
+ * API of the adapter (include/evl_duktape.h), as any host running whole programs would.
  *
  * Sequence: run the main script (one guarded entry, so the execution limit and the
  * uncaught-exception policy apply); run the loop; whenever it runs out of ref'd work emit
  * 'beforeExit' (listeners may schedule more work, which keeps the run going); then emit
  * 'exit' and return process.exitCode. process.exit() and fatal errors end the run early.
  */
-#include "duktape/duk_private.h"
+#include "run.h"
+
+#include "evl_duktape.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -222,96 +225,82 @@ static int read_stdin(char **out)
 }
 
 /* Runs the main script as one guarded entry. Returns 0, or an EVL_E* on setup failure. */
-static int run_main(struct evl_duk *d, const struct run_options *o)
+static int run_main(duk_context *ctx, const struct run_options *o)
 {
-    duk_context *ctx = d->ctx;
-    char *source = NULL;
-    if (o->eval_code || strcmp(o->script, "-") == 0) {
-        if (!o->eval_code) {
-            int rc = read_stdin(&source);
-            if (rc != 0) {
-                return rc;
-            }
-        }
-        if (!evl__duk_push_internal(d, "runEval")) {
-            evl_free(source);
-            return EVL_EINVAL;
-        }
-        duk_push_undefined(ctx);
-        duk_push_string(ctx, o->eval_code ? o->eval_code : source);
-        duk_push_string(ctx, o->eval_code ? "[eval]" : "[stdin]");
-        evl_free(source);
-    } else {
-        if (!evl__duk_push_internal(d, "runMain")) {
-            return EVL_EINVAL;
-        }
-        duk_push_undefined(ctx);
-        duk_push_string(ctx, o->script);
-        duk_push_undefined(ctx);
+    if (!o->eval_code && strcmp(o->script, "-") != 0) {
+        int rc = evl_duk_run_main(ctx, o->script);
+        return rc == EVL_EEXCEPTION || rc == EVL_ECLOSED ? 0 : rc;
     }
-    (void)evl__duk_call_method_guarded(d, 2);
-    duk_pop(ctx);
-    return 0;
+    char *source = NULL;
+    if (!o->eval_code) {
+        int rc = read_stdin(&source);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    int rc = evl_duk_run_eval(ctx, o->eval_code ? o->eval_code : source,
+                              o->eval_code ? "[eval]" : "[stdin]");
+    evl_free(source);
+    return rc == EVL_EEXCEPTION || rc == EVL_ECLOSED ? 0 : rc;
+}
+
+/* The state of the end-of-process sequence. */
+struct run {
+    duk_context *ctx;
+    struct evl_loop *loop;
+    int before_exit_more; /* 'beforeExit' listeners left ref'd work behind */
+};
+
+static int terminated(const struct run *r)
+{
+    return evl_duk_terminated(r->ctx, NULL) == 1;
 }
 
 /* Runs after the 'beforeExit' task and its checkpoint: is there more to do (Node asks
  * uv_loop_alive at this point; jobs queued by the listeners have already run)? */
 static void before_exit_check(struct evl_loop *loop, void *arg)
 {
-    struct evl_duk *d = arg;
-    d->before_exit_more = evl_loop_alive(loop);
+    struct run *r = arg;
+    r->before_exit_more = evl_loop_alive(loop);
 }
 
 /* Emits 'beforeExit' as a loop callback, so the checkpoint after it runs the jobs its
  * listeners queue, exactly as for any other callback. */
 static void before_exit_task(struct evl_loop *loop, void *arg)
 {
-    struct evl_duk *d = arg;
-    duk_context *ctx = d->ctx;
-    if (!evl__duk_push_internal(d, "emit")) {
-        return;
-    }
-    duk_push_undefined(ctx);
-    duk_push_string(ctx, "beforeExit");
-    duk_push_int(ctx, evl__duk_exit_code(d));
-    int rc = evl__duk_call_method_guarded(d, 2);
-    duk_pop(ctx);
-    if (rc == EVL_EEXCEPTION && !d->terminated) {
+    struct run *r = arg;
+    duk_push_int(r->ctx, evl_duk_exit_code(r->ctx));
+    int rc = evl_duk_emit(r->ctx, "beforeExit", 1);
+    if (rc == EVL_EEXCEPTION && !terminated(r)) {
         /* Node emits 'beforeExit' again when a listener threw and 'uncaughtException'
          * handled the error: the interrupted emission does not count as the loop's end. */
-        d->before_exit_more = 1;
+        r->before_exit_more = 1;
         return;
     }
-    if (!d->terminated && evl_loop_submit(loop, before_exit_check, d) != 0) {
-        d->before_exit_more = 0;
+    if (!terminated(r) && evl_loop_submit(loop, before_exit_check, r) != 0) {
+        r->before_exit_more = 0;
     }
 }
 
 /* Runs the loop until no ref'd work is left, with Node's 'beforeExit' semantics: emitted
  * each time the loop runs dry; if its listeners leave ref'd work behind, the run goes on
  * and 'beforeExit' comes again when that work is done. */
-static void run_loop(struct evl_duk *d)
+static void run_loop(struct run *r)
 {
-    while (!d->terminated) {
-        int rc = evl_loop_run(d->loop, EVL_RUN_DEFAULT);
-        if (rc < 0 || d->terminated) {
+    while (!terminated(r)) {
+        int rc = evl_loop_run(r->loop, EVL_RUN_DEFAULT);
+        if (rc < 0 || terminated(r)) {
             break;
         }
-        d->before_exit_more = 0;
-        if (evl_loop_submit(d->loop, before_exit_task, d) != 0) {
+        r->before_exit_more = 0;
+        if (evl_loop_submit(r->loop, before_exit_task, r) != 0) {
             break;
         }
-        rc = evl_loop_run(d->loop, EVL_RUN_DEFAULT);
-        if (rc < 0 || d->terminated || !d->before_exit_more) {
+        rc = evl_loop_run(r->loop, EVL_RUN_DEFAULT);
+        if (rc < 0 || terminated(r) || !r->before_exit_more) {
             break;
         }
     }
-}
-
-static duk_ret_t module_install_safe(duk_context *ctx, void *udata)
-{
-    (void)ctx;
-    return evl__duk_module_install(udata) == 0 ? 0 : DUK_RET_ERROR;
 }
 
 static int apply_backend(struct evl_loop_options *lo)
@@ -356,7 +345,7 @@ static int set_argv(duk_context *ctx, int argc, char **argv, const struct run_op
     return rc;
 }
 
-int evl_duk_main(int argc, char **argv)
+int evljs_main(int argc, char **argv)
 {
     /* As Node: a write to a closed pipe fails with EPIPE instead of killing the process. */
     signal(SIGPIPE, SIG_IGN);
@@ -393,23 +382,19 @@ int evl_duk_main(int argc, char **argv)
     }
     /* The command line is a process: an uncaught error ends it, as in Node. */
     (void)evl_duk_set_error_policy(ctx, EVL_DUK_POLICY_NODE, NULL, NULL);
-    struct evl_duk *d = evl__duk_get(ctx);
-    if (duk_safe_call(ctx, module_install_safe, d, 0, 1) != 0 ||
-        set_argv(ctx, argc, argv, &o) != 0 || apply_limits(ctx, &o) != 0) {
+    if (evl_duk_install_require(ctx) != 0 || set_argv(ctx, argc, argv, &o) != 0 ||
+        apply_limits(ctx, &o) != 0) {
         fprintf(stderr, "evljs: cannot set up the runtime\n");
         goto free_heap;
     }
-    duk_pop(ctx);
-    rc = run_main(d, &o);
+    rc = run_main(ctx, &o);
     if (rc != 0) {
         fprintf(stderr, "evljs: %s\n", evl_strerror(rc));
         goto free_heap;
     }
-    run_loop(d);
-    if (!d->terminated) {
-        evl__duk_exit(d);
-    }
-    status = d->exit_status;
+    struct run r = {ctx, loop, 0};
+    run_loop(&r);
+    (void)evl_duk_exit(ctx, &status);
 free_heap:
     fflush(stdout);
     evl_duk_heap_free(ctx);
