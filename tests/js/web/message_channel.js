@@ -20,6 +20,11 @@ ch.port2.onmessage = function (e) {
         ' origin=' + JSON.stringify(e.origin) + ' source=' + e.source + ' ports=' + e.ports.length + ' frozen=' + Object.isFrozen(e.ports) +
         ' class=' + Object.prototype.toString.call(e));
     Promise.resolve().then(function () { log.push('microtask after ' + JSON.stringify(e.data)); });
+    // The next steps start from the last delivery, so a slow run of the main script (a
+    // sanitizer build) cannot move a timer ahead of the deliveries.
+    if (e.data === 'opts') {
+        setTimeout(startCh2, 20);
+    }
 };
 Promise.resolve().then(function () { log.push('microtask before delivery'); });
 log.push('sync');
@@ -28,11 +33,12 @@ log.push('sync');
 var ch2 = new MessageChannel();
 ch2.port1.addEventListener('message', function (e) { log.push('ch2 ' + e.data); });
 ch2.port2.postMessage('queued until start');
-setTimeout(function () {
+function startCh2() {
     log.push('starting ch2');
     ch2.port1.start();
     ch2.port1.start();
-}, 20);
+    setTimeout(transferCh3, 20);
+}
 
 // Transfer of a port through postMessage: the receiver gets a working port, the original
 // is detached (posting to it does nothing).
@@ -48,11 +54,12 @@ ch3.port2.onmessage = function (e) {
         inner.port2.close();
     };
 };
-setTimeout(function () {
+function transferCh3() {
     ch3.port1.postMessage({ port: inner.port1 }, [inner.port1]);
     inner.port2.postMessage('via transferred port');
     check('post on detached port', function () { return inner.port1.postMessage('lost'); });
-}, 40);
+    setTimeout(closeAll, 40);
+}
 
 // Errors.
 check('post no args', function () { return ch.port1.postMessage(); });
@@ -97,10 +104,10 @@ check('data attr', function () { return h.attrs(MessageEvent.prototype, 'data');
 check('toStringTag', function () { return [Object.prototype.toString.call(ch), Object.prototype.toString.call(ch.port1)]; });
 
 // Open ports with listeners keep the process alive until everything above is closed.
-setTimeout(function () {
+function closeAll() {
     ch.port1.close();
     ch2.port1.close();
-}, 80);
+}
 process.on('exit', function () {
     console.log(log.join('\n'));
 });
