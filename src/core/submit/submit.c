@@ -481,6 +481,11 @@ static EVL__ALWAYS_INLINE int submit_task(struct evl_loop *loop, evl_task_cb fn,
             return 0;
         }
         if (r == PUSHED_WAKE) {
+            /* evl__loop_wake_now's first test, inline: while the loop sleeps, a streaming
+             * producer finds this sleep already woken on every push after the first. */
+            if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
+                return 0;
+            }
             return wake_pushed(loop);
         }
     }
