@@ -45,31 +45,17 @@ uint32_t evl__id_table_take_ovf(struct evl__id_table *t, uint64_t id)
     return evl__hash_remove(&t->ovf, id, &v) ? val_idx(v) : EVL__TIMER_NONE;
 }
 
-/* Moves the record in *slot to the overflow map, which has room. */
-static void displace(struct evl__id_table *t, const struct evl__timer *recs, const uint32_t *slot)
-{
-    int rc = evl__hash_put(&t->ovf, recs[*slot - 1].id, idx_val(*slot - 1));
-    EVL__ASSERT(rc == 0);
-    (void)rc;
-}
-
-/* Places record idx in the primary table, moving the older id that holds its slot to the
- * overflow map, which has room. Inline: growth places every entry. */
-static inline void place(struct evl__id_table *t, const struct evl__timer *recs, uint32_t idx)
-{
-    uint32_t *slot = &t->slots[recs[idx].id & t->mask];
-    if (*slot != 0) {
-        displace(t, recs, slot);
-    }
-    *slot = idx + 1;
-}
-
 int evl__id_table_put_collided(struct evl__id_table *t, const struct evl__timer *recs, uint32_t idx)
 {
     if (evl__hash_reserve(&t->ovf, 1) != 0) {
         return EVL_ENOMEM;
     }
-    place(t, recs, idx);
+    /* The older id that holds the slot moves to the overflow map (now with room). */
+    uint32_t *slot = &t->slots[recs[idx].id & t->mask];
+    int rc = evl__hash_put(&t->ovf, recs[*slot - 1].id, idx_val(*slot - 1));
+    EVL__ASSERT(rc == 0);
+    (void)rc;
+    *slot = idx + 1;
     EVL__CHECK_WALK(t->mask, evl__id_table_check(t, recs, UINT32_MAX));
     return 0;
 }
@@ -81,46 +67,56 @@ int evl__id_table_grow(struct evl__id_table *t, const struct evl__timer *recs, u
         return 0;
     }
     const struct evl_allocator *a = t->ovf.alloc;
-    uint32_t *slots = evl__mem_alloc(a, (size_t)size * sizeof(*slots));
-    if (!slots) {
-        return EVL_ENOMEM;
-    }
-    memset(slots, 0, (size_t)size * sizeof(*slots));
-    /* Ids that share a slot of the new table shared one of the old (a = b mod 2S implies
-     * a = b mod S), so the entries the new table cannot hold are at most as many as the
-     * overflow map holds now: room for that many makes every placement below infallible. */
+    /* An overflow entry that finds its new primary slot taken stays in the overflow map, so
+     * the new map needs room for at most as many entries as the old one holds: reserved before
+     * anything changes, which makes every placement below infallible and lets a failure leave
+     * the table as it was. */
     struct evl__hash ovf;
     evl__hash_init(&ovf, a);
     if (evl__hash_reserve(&ovf, evl__hash_count(&t->ovf)) != 0) {
-        evl__mem_free(a, slots);
         return EVL_ENOMEM;
     }
-    uint32_t *old_slots = t->slots;
-    struct evl__hash old_ovf = t->ovf;
-    t->slots = slots;
-    t->mask = size - 1;
-    t->ovf = ovf;
-    /* Placement written out with locals: a store into the table may alias t->mask, which the
-     * compiler would otherwise reload for every entry. */
+    uint32_t *slots = evl__mem_realloc(a, t->slots, (size_t)size * sizeof(*slots));
+    if (!slots) {
+        evl__hash_deinit(&ovf);
+        return EVL_ENOMEM;
+    }
+    /* Grown in place: an id in old slot i maps to a new slot congruent to i modulo the old
+     * size, which only slot i's entry can claim. So the old slots keep their entries or hand
+     * them to a zeroed new slot without any collision, and neither the old half is cleared
+     * again nor a second table held during the move. Written with locals: a store into the
+     * table may alias t->mask, which the compiler would otherwise reload for every entry. */
+    memset(slots + old_size, 0, (size_t)(size - old_size) * sizeof(*slots));
     uint32_t mask = size - 1;
     for (uint32_t i = 0; i < old_size; i++) {
-        uint32_t v = old_slots[i];
+        uint32_t v = slots[i];
         if (v != 0) {
-            uint32_t *slot = &slots[recs[v - 1].id & mask];
-            if (*slot != 0) {
-                displace(t, recs, slot);
+            uint32_t j = (uint32_t)recs[v - 1].id & mask;
+            if (j != i) {
+                slots[j] = v;
+                slots[i] = 0;
             }
-            *slot = v;
         }
     }
+    struct evl__hash old_ovf = t->ovf;
+    t->slots = slots;
+    t->mask = mask;
+    t->ovf = ovf;
     uint32_t cur = 0;
     uint64_t id;
     void *v;
     while (evl__hash_next(&old_ovf, &cur, &id, &v)) {
-        place(t, recs, val_idx(v));
+        uint32_t *slot = &slots[id & mask];
+        if (*slot == 0) {
+            *slot = val_idx(v) + 1;
+        } else {
+            int rc = evl__hash_put(&t->ovf, id, v);
+            EVL__ASSERT(rc == 0);
+            (void)rc;
+        }
     }
-    evl__mem_free(a, old_slots);
     evl__hash_deinit(&old_ovf);
+    EVL__CHECK_WALK(mask, evl__id_table_check(t, recs, UINT32_MAX));
     return 0;
 }
 

@@ -26,7 +26,8 @@ static inline int run_before(const struct evl__timer_runs *rs, uint32_t a, uint3
     return (int32_t)(x->front_seq - y->front_seq) < 0;
 }
 
-static void heap_up(struct evl__timer_runs *rs, uint32_t i)
+/* Sifts run heap[i] up among its ancestors. */
+static void heap_up_from(struct evl__timer_runs *rs, uint32_t i)
 {
     uint8_t ri = rs->heap[i];
     while (i > 0) {
@@ -43,7 +44,20 @@ static void heap_up(struct evl__timer_runs *rs, uint32_t i)
     rs->run[ri].hpos = i;
 }
 
-static void heap_down(struct evl__timer_runs *rs, uint32_t i)
+/* Moves run heap[i] up to its place. The root (the first run to become non-empty, the
+ * common case of a program with one delay) only records its position: that test is inline,
+ * the sift out of line. */
+static inline void heap_up(struct evl__timer_runs *rs, uint32_t i)
+{
+    if (i == 0) {
+        rs->run[rs->heap[0]].hpos = 0;
+    } else {
+        heap_up_from(rs, i);
+    }
+}
+
+/* Sifts run heap[i] down among its descendants. */
+static void heap_down_from(struct evl__timer_runs *rs, uint32_t i)
 {
     uint8_t ri = rs->heap[i];
     uint32_t n = rs->heap_len;
@@ -66,14 +80,32 @@ static void heap_down(struct evl__timer_runs *rs, uint32_t i)
     rs->run[ri].hpos = i;
 }
 
-static void heap_remove(struct evl__timer_runs *rs, uint32_t i)
+/* Moves run heap[i] (at its hpos) down to its place. A run without children (a single run,
+ * the common case of a program with one or two delays) is already there: that test is
+ * inline, the sift out of line. */
+static inline void heap_down(struct evl__timer_runs *rs, uint32_t i)
+{
+    if (i * 2 + 1 < rs->heap_len) {
+        heap_down_from(rs, i);
+    }
+}
+
+/* Fills heap slot i, left by a removed run, with the last run and sifts that into place. */
+static void heap_refill(struct evl__timer_runs *rs, uint32_t i, uint32_t last)
+{
+    rs->heap[i] = rs->heap[last];
+    rs->run[rs->heap[i]].hpos = i;
+    heap_down(rs, i);
+    heap_up(rs, i);
+}
+
+/* Drops the run at heap slot i. Removing the last slot (always so with a single run) moves
+ * nothing: that test is inline, the refill out of line. */
+static inline void heap_remove(struct evl__timer_runs *rs, uint32_t i)
 {
     uint32_t last = --rs->heap_len;
     if (i != last) {
-        rs->heap[i] = rs->heap[last];
-        rs->run[rs->heap[i]].hpos = i;
-        heap_down(rs, i);
-        heap_up(rs, i);
+        heap_refill(rs, i, last);
     }
 }
 

@@ -45,8 +45,12 @@
  * sleep: the fence the loop then pays is then spread over at least as many tasks. */
 #define EVL__BIAS_AFTER 4096u
 
-/* push_fast's answer when the full path must decide. */
+/* push_fast's answers: queued; nothing done, the full path must decide; queued, and the loop
+ * must be woken (a separate answer so that the caller's wake-up is a tail call and the fast
+ * path saves no registers). */
+#define PUSHED      0
 #define NOT_HANDLED 1
+#define PUSHED_WAKE 2
 
 void evl__task_ex_marker(struct evl_loop *loop, void *arg)
 {
@@ -58,7 +62,10 @@ void evl__task_ex_marker(struct evl_loop *loop, void *arg)
 /* The lane of the calling thread: assigned once per thread, round robin, so the first
  * EVL__LANES producer threads of a process get lanes of their own. */
 static _Atomic unsigned lane_counter;
-static _Thread_local unsigned lane_of_thread; /* lane + 1; 0 = not assigned yet */
+/* lane + 1; 0 = not assigned yet. Initial-exec: read at a fixed offset from the thread
+ * pointer, where the default model for position-independent code calls __tls_get_addr on
+ * every submission (and that call alone makes the fast path save and restore registers). */
+static _Thread_local unsigned lane_of_thread __attribute__((tls_model("initial-exec")));
 
 static inline unsigned thread_lane(void)
 {
@@ -421,7 +428,8 @@ static EVL__NOINLINE int submit_one(struct evl_loop *loop, evl_task_cb fn, void 
 /*
  * The fast path of a one-slot push from another thread: the calling thread owns its lane, or
  * the lane is locked and its lock free; admission is open and the chunk (and credit) has room
- * at ptail. Returns 0 (queued) or NOT_HANDLED (nothing done: submit() decides).
+ * at ptail. Returns PUSHED, PUSHED_WAKE (queued while the loop sleeps: the caller wakes it) or
+ * NOT_HANDLED (nothing done: submit() decides).
  */
 static EVL__ALWAYS_INLINE int push_fast(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
@@ -437,10 +445,7 @@ static EVL__ALWAYS_INLINE int push_fast(struct evl_loop *loop, evl_task_cb fn, v
             atomic_signal_fence(memory_order_seq_cst);
             int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
             atomic_store_explicit(&l->busy, 0, memory_order_release);
-            if (sleeping) {
-                evl__loop_wake_now(loop);
-            }
-            return 0;
+            return sleeping ? PUSHED_WAKE : PUSHED;
         }
         atomic_store_explicit(&l->busy, 0, memory_order_release);
     } else if (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire) == 0) {
@@ -451,14 +456,40 @@ static EVL__ALWAYS_INLINE int push_fast(struct evl_loop *loop, evl_task_cb fn, v
             evl__lanes_push_here(l, l->ptail, fn, arg);
             int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
             evl__submit_unlock(&l->lock);
-            if (sleeping) {
-                evl__loop_wake_now(loop);
-            }
-            return 0;
+            return sleeping ? PUSHED_WAKE : PUSHED;
         }
         evl__submit_unlock(&l->lock);
     }
     return NOT_HANDLED;
+}
+
+/* Wakes the loop after a fast-path push; returns the push's result (0). */
+EVL__NOINLINE static int wake_pushed(struct evl_loop *loop)
+{
+    evl__loop_wake_now(loop);
+    return 0;
+}
+
+/* A one-slot submission from any thread: the fast path where it applies, else the full one.
+ * Every call in it is a tail call. */
+static EVL__ALWAYS_INLINE int submit_task(struct evl_loop *loop, evl_task_cb fn, void *arg,
+                                          uint64_t timeout_ns)
+{
+    if (!evl__loop_on_thread(loop)) {
+        int r = push_fast(loop, fn, arg);
+        if (r == PUSHED) {
+            return 0;
+        }
+        if (r == PUSHED_WAKE) {
+            /* evl__loop_wake_now's first test, inline: while the loop sleeps, a streaming
+             * producer finds this sleep already woken on every push after the first. */
+            if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed)) {
+                return 0;
+            }
+            return wake_pushed(loop);
+        }
+    }
+    return submit_one(loop, fn, arg, timeout_ns);
 }
 
 int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
@@ -466,10 +497,7 @@ int evl_loop_submit(struct evl_loop *loop, evl_task_cb fn, void *arg)
     if (!loop || !fn) {
         return EVL_EINVAL;
     }
-    if (!evl__loop_on_thread(loop) && push_fast(loop, fn, arg) == 0) {
-        return 0;
-    }
-    return submit_one(loop, fn, arg, 0);
+    return submit_task(loop, fn, arg, 0);
 }
 
 /* Submission with every option: discard callback (may be NULL), internal, wait. */
@@ -500,10 +528,7 @@ int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb disc
         return EVL_EINVAL;
     }
     if (!discard) {
-        if (!evl__loop_on_thread(loop) && push_fast(loop, fn, arg) == 0) {
-            return 0;
-        }
-        return submit_one(loop, fn, arg, timeout_ns);
+        return submit_task(loop, fn, arg, timeout_ns);
     }
     return submit_full(loop, fn, discard, arg, 0, timeout_ns);
 }
