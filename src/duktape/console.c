@@ -6,11 +6,27 @@
 
 #include "evl_js_console.h"
 
+/* native.extraKeys(value, all) -> array of non-index keys, or undefined (see duk_engine.h). */
+static duk_ret_t native_extra_keys(duk_context *ctx)
+{
+    return evl__duk_push_extra_keys(ctx, 0, duk_to_boolean(ctx, 1)) ? 1 : 0;
+}
+
+/* native.proxyTarget(value) -> the target of a Proxy, or undefined. */
+static duk_ret_t native_proxy_target(duk_context *ctx)
+{
+    return evl__duk_push_proxy_target(ctx, 0) ? 1 : 0;
+}
+
 int evl__duk_console_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     duk_push_global_object(ctx);
     evl__duk_push_natives(d);
+    duk_push_c_function(ctx, native_extra_keys, 2);
+    duk_put_prop_literal(ctx, -2, "extraKeys");
+    duk_push_c_function(ctx, native_proxy_target, 1);
+    duk_put_prop_literal(ctx, -2, "proxyTarget");
     evl__duk_push_ref(ctx, d->internals_ref);
     duk_push_boolean(ctx, !(d->flags & EVL_DUK_NO_CONSOLE));
     evl__duk_run_bootstrap(ctx, evl_js_console, evl_js_console_len, 4);
