@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Hostile scripts: each case file starts with a header line
-#   // hostile: status=N [args=...] [ulimit=KB] [guard=S] [main=FILE] [stdout=ERE] [stderr=ERE]
+#   // hostile: status=N [args=...] [ulimit=KB] [guard=S] [main=FILE] [stdout=ERE] [stderr=ERE] [nostderr=ERE]
 # and must end with exactly that exit status, never by a signal or by the guard (30 s unless
 # guard= says otherwise), with
 # stdout/stderr matching the patterns (grep -E). main=FILE runs a generated fixture from
 # $HOSTILE_DIR instead of the case itself (sources that cannot be kept as text in the repo);
-# ulimit caps the address space (ulimit -v, KB) for the uncapped-heap cases.
+# ulimit caps the address space (ulimit -v, KB) for the uncapped-heap cases; nostderr names
+# what stderr must not contain (every case: no DoubleError, no assertion, no sanitizer report).
 # Usage: run.sh EVLJS CASE.js
 set -u
 evljs=$1
@@ -18,7 +19,7 @@ case "$header" in
 esac
 field() { # field NAME: the value of NAME= in the header (up to the next ' key=' or the end)
     printf '%s\n' "${header#// hostile:}" |
-        sed -n -E "s/.*(^| )$1=(.*)/\2/p" | sed -E 's/ (status|args|ulimit|guard|main|stdout|stderr)=.*//'
+        sed -n -E "s/.*(^| )$1=(.*)/\2/p" | sed -E 's/ (status|args|ulimit|guard|main|stdout|stderr|nostderr)=.*//'
 }
 want_status=$(field status)
 args=$(field args)
@@ -28,6 +29,7 @@ guard=${guard:-30}
 main=$(field main)
 want_out=$(field stdout)
 want_err=$(field stderr)
+bad_err=$(field nostderr)
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -72,5 +74,8 @@ if [ -n "$want_out" ] && ! grep -Eq -- "$want_out" "$dir/out"; then
 fi
 if [ -n "$want_err" ] && ! grep -Eq -- "$want_err" "$dir/err"; then
     fail "stderr does not match /$want_err/"
+fi
+if grep -Eq -- "DoubleError|Assertion|AddressSanitizer|runtime error:${bad_err:+|$bad_err}" "$dir/err"; then
+    fail "stderr has a forbidden report"
 fi
 echo "ok $name (status $got, ${ms} ms)"

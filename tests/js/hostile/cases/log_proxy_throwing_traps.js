@@ -1,4 +1,4 @@
-// hostile: status=0 stdout=^done$
+// hostile: status=0 stdout=^\{ a: 1 \}$
 var p = new Proxy({ a: 1 }, {
     get: function () { throw new Error('trap'); },
     ownKeys: function () { throw new Error('trap'); },
