@@ -19,16 +19,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads a whole file into an evl buffer (+1, NUL-terminated). Returns 0, EVL_ENOMEM or a
- * system code with the failing call's name in *syscall ("open" or "read"). */
+/* The largest module source require() reads. Bigger files are refused with EFBIG before any
+ * byte is read: the buffer is allocated outside the JS heap (so --max-heap cannot bound it)
+ * and compiling such a source would need several times its size again. */
+#define EVL_DUK_MODULE_MAX_BYTES ((size_t)128 << 20)
+
+/* Reads a whole regular file into an evl buffer (+1, NUL-terminated). Returns 0, EVL_ENOMEM
+ * or a system code with the failing call's name in *syscall: "open" (also EINVAL for what is
+ * not a regular file or directory: devices, FIFOs and sockets never end or block), "read"
+ * (also EISDIR, and EFBIG above EVL_DUK_MODULE_MAX_BYTES). */
 int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char **syscall)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO without a writer would block forever. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         *syscall = "open";
         return evl_err_from_errno(errno);
     }
-    size_t cap = 4096, len = 0;
+    struct stat st;
+    int refuse = 0;
+    if (fstat(fd, &st) != 0) {
+        refuse = errno;
+        *syscall = "fstat";
+    } else if (S_ISDIR(st.st_mode)) {
+        refuse = EISDIR;
+        *syscall = "read";
+    } else if (!S_ISREG(st.st_mode)) {
+        refuse = EINVAL;
+        *syscall = "open";
+    } else if ((uint64_t)st.st_size > EVL_DUK_MODULE_MAX_BYTES) {
+        refuse = EFBIG;
+        *syscall = "read";
+    }
+    if (refuse) {
+        close(fd);
+        return evl_err_from_errno(refuse);
+    }
+    size_t cap = (size_t)st.st_size + 4096, len = 0;
     char *buf = evl_malloc(cap);
     if (!buf) {
         close(fd);
@@ -60,6 +87,12 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char
             break;
         }
         len += (size_t)n;
+        if (len > EVL_DUK_MODULE_MAX_BYTES) { /* the file grew while being read */
+            evl_free(buf);
+            close(fd);
+            *syscall = "read";
+            return evl_err_from_errno(EFBIG);
+        }
     }
     close(fd);
     buf[len] = '\0';
@@ -68,6 +101,79 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char
         *len_out = len;
     }
     return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s[i..len) (1..4), or 0 when it is invalid there: the
+ * WHATWG decoder's rules (no overlongs, surrogates or code points above U+10FFFF); *bad gets
+ * how many bytes one U+FFFD replaces (the maximal subpart, at least 1). */
+static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, size_t *bad)
+{
+    unsigned char c = s[i];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        need = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    size_t k = 1;
+    for (; k <= need; k++) {
+        if (i + k >= len || s[i + k] < lo || s[i + k] > hi) {
+            *bad = k;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return k;
+}
+
+/* Pushes buf[0..len) as a string decoded as UTF-8 the way Node reads a source file: each
+ * invalid sequence becomes U+FFFD. Raw invalid bytes must never reach the engine: a string
+ * starting with 0x80-0xff is one of Duktape's internal symbols. Throws on allocation failure. */
+static void push_utf8_lossy(duk_context *ctx, const unsigned char *buf, size_t len)
+{
+    size_t i = 0, bad = 0, invalid = 0;
+    while (i < len) {
+        size_t n = utf8_seq(buf, len, i, &bad);
+        if (n == 0) {
+            invalid++;
+            n = bad;
+        }
+        i += n;
+    }
+    if (invalid == 0) {
+        duk_push_lstring(ctx, (const char *)buf, len);
+        return;
+    }
+    unsigned char *out = duk_push_fixed_buffer(ctx, len + 2 * invalid);
+    size_t o = 0;
+    for (i = 0; i < len;) {
+        size_t n = utf8_seq(buf, len, i, &bad);
+        if (n == 0) {
+            out[o++] = 0xef;
+            out[o++] = 0xbf;
+            out[o++] = 0xbd;
+            i += bad;
+        } else {
+            memcpy(out + o, buf + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    duk_push_lstring(ctx, (const char *)out, o);
+    duk_remove(ctx, -2);
 }
 
 /* native.readFile(path) -> string; throws what fs.readFileSync throws in Node:
@@ -107,8 +213,13 @@ static duk_ret_t native_read_file(duk_context *ctx)
                           (unsigned char)buf[2] == 0xbf
                       ? 3
                       : 0;
-    duk_push_lstring(ctx, buf + skip, len - skip);
+    /* The evl buffer must not leak if pushing throws (out of memory): copy it into a heap
+     * buffer first, which the engine owns. */
+    unsigned char *copy = duk_push_fixed_buffer(ctx, len - skip);
+    memcpy(copy, buf + skip, len - skip);
     evl_free(buf);
+    push_utf8_lossy(ctx, copy, len - skip);
+    duk_remove(ctx, -2);
     return 1;
 }
 

@@ -121,7 +121,7 @@ static duk_ret_t native_exit(duk_context *ctx)
         if (evl__duk_push_internal(d, "emit")) {
             duk_push_undefined(ctx);
             duk_push_string(ctx, "exit");
-            duk_push_int(ctx, evl__duk_exit_code(d));
+            evl__duk_push_exit_listener_code(d, 0);
             duk_call_method(ctx, 2);
             duk_pop(ctx);
         }

@@ -47,6 +47,9 @@ int evl__duk_terminated(struct evl_duk *d);
 
 /* Sets process._exiting = true. Value stack unchanged. */
 void evl__duk_mark_exiting(struct evl_duk *d);
+/* Pushes the value 'exit' listeners receive (process.exitCode as set, or 0; as_number:
+ * converted to an int32, as at the natural end of a run). */
+void evl__duk_push_exit_listener_code(struct evl_duk *d, int as_number);
 /* Runs 'exit' listeners once (process._exiting = true first), then terminates with
  * process.exitCode. Value stack unchanged. */
 void evl__duk_exit(struct evl_duk *d);

@@ -386,7 +386,8 @@ static uint64_t id_of(struct evl_duk *d, duk_idx_t idx)
         v = fabs(stored_id(d, idx));
     } else if (duk_is_number(ctx, idx)) {
         v = duk_get_number(ctx, idx);
-    } else if (duk_is_string(ctx, idx)) {
+    } else if (duk_is_string(ctx, idx) && !duk_is_symbol(ctx, idx)) {
+        /* Symbols count as strings to the engine but cannot become numbers: not an id. */
         v = duk_to_number(ctx, idx);
     }
     return id_from_number(v);

@@ -26,6 +26,36 @@ void evl__duk_mark_exiting(struct evl_duk *d)
     duk_pop_2(ctx);
 }
 
+/* Pushes what Node's 'exit' listeners receive: process.exitCode as set (256, '7'...; the
+ * status keeps only its low 8 bits), as an int32 when the run ends by itself (as_number),
+ * or 0 when it is unset. exitCode is the non-configurable accessor of js/process.js holding
+ * only validated values, so reading and converting it runs no script code. */
+void evl__duk_push_exit_listener_code(struct evl_duk *d, int as_number)
+{
+    duk_context *ctx = d->ctx;
+    evl__duk_push_ref(d, d->internals_ref);
+    duk_get_prop_string(ctx, -1, "process");
+    if (duk_is_object(ctx, -1)) {
+        duk_get_prop_string(ctx, -1, "exitCode");
+    } else {
+        duk_push_undefined(ctx);
+    }
+    if (!duk_get_boolean_default(ctx, -1, 0) && !duk_is_number(ctx, -1) &&
+        !duk_is_string(ctx, -1)) {
+        duk_pop(ctx);
+        duk_push_int(ctx, 0);
+    } else if (as_number) {
+        duk_push_int(ctx, duk_to_int32(ctx, -1)); /* Node converts it to an int32 */
+        duk_remove(ctx, -2);
+    }
+    if (duk_is_number(ctx, -1) && duk_get_number(ctx, -1) == 0) {
+        duk_pop(ctx);
+        duk_push_int(ctx, 0); /* -0 and '0' become 0, as `exitCode || 0` gives */
+    }
+    duk_remove(ctx, -2);
+    duk_remove(ctx, -2);
+}
+
 /* ---- guarded calls ------------------------------------------------------------------- */
 
 int evl__duk_call_method_guarded(struct evl_duk *d, duk_idx_t nargs)
@@ -366,7 +396,7 @@ void evl__duk_exit(struct evl_duk *d)
      * means 0). A listener that throws takes the uncaught path, which skips the remaining
      * listeners and keeps process.exitCode. */
     evl__duk_mark_exiting(d);
-    duk_push_int(d->ctx, evl__duk_exit_code(d));
+    evl__duk_push_exit_listener_code(d, 1);
     evl__duk_emit(d, "exit", 1);
     evl__duk_terminate(d, evl__duk_exit_code(d));
 }

@@ -346,3 +346,73 @@ void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx)
     /* avoid_side_effects = 1: the internal class, never Symbol.toStringTag (no getter runs). */
     duk_push_class_string_tval(thr, duk_require_tval(ctx, idx), 1);
 }
+
+static int extra_key_listed(duk_heap *heap, duk_hobject *obj, duk_uint_fast32_t i, int all)
+{
+    duk_hstring *key = DUK_HOBJECT_E_GET_KEY(heap, obj, i);
+    return key && !DUK_HSTRING_HAS_SYMBOL(key) && !DUK_HSTRING_HAS_ARRIDX(key) &&
+           (all || DUK_HOBJECT_E_SLOT_IS_ENUMERABLE(heap, obj, i));
+}
+
+/* Index properties live outside the entry part only in these two layouts: an array with its
+ * array part, and a buffer object (its indices are virtual). -1 for any other object. */
+static long extra_key_count(duk_heap *heap, duk_hobject *obj, int all)
+{
+    if (!obj || DUK_HOBJECT_IS_PROXY(obj)) {
+        return -1;
+    }
+    int array_part = DUK_HOBJECT_GET_CLASS_NUMBER(obj) == DUK_HOBJECT_CLASS_ARRAY &&
+                     DUK_HOBJECT_HAS_EXOTIC_ARRAY(obj) && DUK_HOBJECT_HAS_ARRAY_PART(obj);
+    if (!array_part && !DUK_HOBJECT_IS_BUFOBJ(obj)) {
+        return -1;
+    }
+    long count = 0;
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(obj); i < n; i++) {
+        count += extra_key_listed(heap, obj, i, all);
+    }
+    return count;
+}
+
+int evl__duk_push_extra_keys(duk_context *ctx, duk_idx_t idx, int all)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    duk_heap *heap = thr->heap;
+    idx = duk_require_normalize_index(ctx, idx);
+    long count = extra_key_count(heap, duk_get_hobject(ctx, idx), all);
+    if (count < 0) {
+        return 0;
+    }
+    /* The allocation may run a garbage collection that compacts the object (moving entries
+     * or dropping its array part): count again and give up on any change. The fill below
+     * allocates nothing. */
+    duk_harray *a = duk_push_harray_with_size(thr, (duk_uint32_t)count);
+    duk_hobject *dst = (duk_hobject *)a;
+    duk_hobject *obj = duk_get_hobject(ctx, idx);
+    if (extra_key_count(heap, obj, all) != count) {
+        duk_pop(ctx);
+        return 0;
+    }
+    duk_uint_fast32_t o = 0;
+    for (duk_uint_fast32_t i = 0, n = DUK_HOBJECT_GET_ENEXT(obj); i < n; i++) {
+        if (extra_key_listed(heap, obj, i, all)) {
+            duk_tval *to = DUK_HOBJECT_A_GET_VALUE_PTR(heap, dst, o++);
+            DUK_TVAL_SET_STRING(to, DUK_HOBJECT_E_GET_KEY(heap, obj, i));
+            DUK_TVAL_INCREF(thr, to);
+        }
+    }
+    return 1;
+}
+
+int evl__duk_push_proxy_target(duk_context *ctx, duk_idx_t idx)
+{
+    duk_hobject *obj = duk_get_hobject(ctx, idx);
+    if (!obj || !DUK_HOBJECT_IS_PROXY(obj)) {
+        return 0;
+    }
+    duk_hobject *target = ((duk_hproxy *)obj)->target;
+    if (!target) {
+        return 0;
+    }
+    duk_push_hobject((duk_hthread *)ctx, target);
+    return 1;
+}

@@ -75,4 +75,16 @@ int evl__duk_clone_flat(duk_context *ctx, duk_idx_t idx);
  * at the tag). Runs no script code. */
 void evl__duk_push_class_tag(duk_context *ctx, duk_idx_t idx);
 
+/* For an array that keeps its elements in an array part, or a typed array / buffer object,
+ * pushes (+1) an array of its own string keys that are not array indices, in Object.keys
+ * order (enumerable ones only unless all), and returns 1: util.inspect needs those without
+ * enumerating every index. For anything else (sparse arrays, proxies, other objects) pushes
+ * nothing and returns 0. Runs no script code; throws on allocation failure. */
+int evl__duk_push_extra_keys(duk_context *ctx, duk_idx_t idx, int all);
+
+/* If the value at idx is a Proxy, pushes its target (+1) and returns 1; otherwise pushes
+ * nothing and returns 0. Runs no trap: util.inspect shows a proxy as its target, as Node
+ * does by default. */
+int evl__duk_push_proxy_target(duk_context *ctx, duk_idx_t idx);
+
 #endif

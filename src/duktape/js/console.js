@@ -178,6 +178,11 @@
      * enumerable symbols, in Node's order. */
     function getKeys(value, showHidden) {
         var keys = showHidden ? Object.getOwnPropertyNames(value) : Object.keys(value);
+        pushSymbols(value, keys, showHidden);
+        return keys;
+    }
+
+    function pushSymbols(value, keys, showHidden) {
         if (typeof Object.getOwnPropertySymbols === 'function') {
             var syms = Object.getOwnPropertySymbols(value);
             for (var i = 0; i < syms.length; i++) {
@@ -187,7 +192,32 @@
                 }
             }
         }
-        return keys;
+    }
+
+    /* The engine lists index keys first, in ascending order: the extra keys are the tail of
+     * `all` after its last index key (found from the end: they are few). Truncates
+     * indexKeys, the enumerable keys, to its index prefix. */
+    function extraKeysOf(indexKeys, all) {
+        var first = all.length;
+        while (first > 0 && !isIndexKey(all[first - 1])) {
+            first--;
+        }
+        var extra = all.slice(first);
+        var firstIndexEnd = indexKeys.length;
+        while (firstIndexEnd > 0 && !isIndexKey(indexKeys[firstIndexEnd - 1])) {
+            firstIndexEnd--;
+        }
+        indexKeys.length = firstIndexEnd;
+        return extra;
+    }
+
+    /* A canonical array index: "0" or digits without a leading zero, below 2^32 - 1. */
+    function isIndexKey(k) {
+        if (typeof k !== 'string' || k.length > 10) {
+            return false;
+        }
+        var c = k.charCodeAt(0);
+        return c >= 48 && c <= 57 && numericRegExp.test(k) && Number(k) < 4294967295;
     }
 
     function stackOf(err) {
@@ -263,6 +293,13 @@
         if (value === null) {
             return 'null';
         }
+        /* A Proxy is shown as its target, without running any of its traps (Node's default,
+         * showProxy: false; like Node, one level: a target that is itself a proxy is used
+         * through its traps). */
+        var target = native.proxyTarget ? native.proxyTarget(value) : undefined;
+        if (target !== undefined) {
+            value = target;
+        }
         /* util.inspect.custom, as Node: called with (depth, options, inspect); a string result
          * is used as is, anything else (other than the value itself) is inspected. */
         var custom;
@@ -324,13 +361,22 @@
         var isArrayType = false;
         var noEntries = false;
         var typedName;
+        var arrayIndexKeys;
 
         if (Array.isArray(value)) {
             var prefix = constructor !== 'Array' || tag !== ''
                 ? getPrefix(constructor, tag, 'Array', '(' + value.length + ')') : '';
-            keys = getKeys(value, ctx.showHidden).filter(function (k) {
-                return typeof k !== 'string' || !numericRegExp.test(k) || Number(k) >= 4294967295;
-            });
+            /* One enumeration serves both the extra keys and the sparse-array walk: the
+             * engine lists index keys first, in ascending order, so the extra keys are the
+             * tail after the last index key (found from the end: they are few). */
+            keys = native.extraKeys ? native.extraKeys(value, ctx.showHidden) : undefined;
+            if (keys === undefined) {
+                /* No array part (a sparse array): enumerating costs what is present. */
+                arrayIndexKeys = Object.keys(value);
+                keys = extraKeysOf(arrayIndexKeys,
+                    ctx.showHidden ? Object.getOwnPropertyNames(value) : arrayIndexKeys);
+            }
+            pushSymbols(value, keys, ctx.showHidden);
             if (ctx.showHidden) {
                 keys = keys.filter(function (k) {
                     return k !== 'length';
@@ -343,9 +389,14 @@
             isArrayType = true;
             formatter = formatArray;
         } else if ((typedName = typedArrayName(value)) !== null) {
-            keys = getKeys(value, false).filter(function (k) {
-                return typeof k !== 'string' || !numericRegExp.test(k);
-            });
+            keys = native.extraKeys ? native.extraKeys(value, false) : undefined;
+            if (keys === undefined) {
+                keys = getKeys(value, false).filter(function (k) {
+                    return typeof k !== 'string' || !numericRegExp.test(k);
+                });
+            } else {
+                pushSymbols(value, keys, false);
+            }
             var tprefix = getPrefix(constructor, tag, typedName, '(' + value.length + ')');
             braces = [tprefix + '[', ']'];
             if (value.length === 0 && keys.length === 0) {
@@ -460,7 +511,7 @@
         recurseTimes += 1;
         ctx.seen.push(value);
         ctx.currentDepth = recurseTimes;
-        var output = formatter(ctx, value, recurseTimes);
+        var output = formatter(ctx, value, recurseTimes, arrayIndexKeys);
         for (var i = 0; i < keys.length; i++) {
             output.push(formatProperty(ctx, value, recurseTimes, keys[i], false));
         }
@@ -481,31 +532,58 @@
         return [];
     }
 
-    function formatArray(ctx, value, recurseTimes) {
+    function remainingText(n) {
+        return '... ' + n + ' more item' + (n > 1 ? 's' : '');
+    }
+
+    /* Node's formatArray: the dense prefix directly, then (at the first hole) a walk over the
+     * index keys, so the cost follows what is printed and the number of keys present, never
+     * the length: a 2^32-2 hole is one step. */
+    function formatArray(ctx, value, recurseTimes, indexKeys) {
         var valLen = value.length;
         var len = Math.min(Math.max(0, ctx.maxArrayLength), valLen);
         var output = [];
-        var i = 0;
-        while (i < len) {
+        for (var i = 0; i < len; i++) {
             if (!hasOwn.call(value, i)) {
-                var j = i;
-                while (j < valLen && !hasOwn.call(value, j)) {
-                    j++;
+                if (indexKeys === undefined) {
+                    /* A hole inside the array part: list the elements present. */
+                    indexKeys = Object.keys(value);
+                    extraKeysOf(indexKeys, []);
                 }
-                var holes = j - i;
-                output.push('<' + holes + ' empty item' + (holes > 1 ? 's' : '') + '>');
-                i = j;
-                if (output.length >= len) {
-                    break;
-                }
-                continue;
+                return formatSparseArray(ctx, value, recurseTimes, len, output, i, indexKeys);
             }
             output.push(formatProperty(ctx, value, recurseTimes, i, true));
-            i++;
         }
-        var remaining = valLen - i;
-        if (remaining > 0) {
-            output.push('... ' + remaining + ' more item' + (remaining > 1 ? 's' : ''));
+        if (valLen > len) {
+            output.push(remainingText(valLen - len));
+        }
+        return output;
+    }
+
+    function formatSparseArray(ctx, value, recurseTimes, maxLength, output, i, keys) {
+        var index = i;
+        /* keys[0..i-1] are "0".."i-1": the elements already printed. */
+        for (; i < keys.length && output.length < maxLength; i++) {
+            var key = keys[i];
+            var tmp = +key;
+            if (String(index) !== key) {
+                var emptyItems = tmp - index;
+                output.push('<' + emptyItems + ' empty item' + (emptyItems > 1 ? 's' : '') + '>');
+                index = tmp;
+                if (output.length === maxLength) {
+                    break;
+                }
+            }
+            output.push(formatProperty(ctx, value, recurseTimes, key, true));
+            index++;
+        }
+        var remaining = value.length - index;
+        if (output.length !== maxLength) {
+            if (remaining > 0) {
+                output.push('<' + remaining + ' empty item' + (remaining > 1 ? 's' : '') + '>');
+            }
+        } else if (remaining > 0) {
+            output.push(remainingText(remaining));
         }
         return output;
     }

@@ -179,6 +179,24 @@
         return require;
     }
 
+    /* The file's text, or an error that says why it cannot be a module: the reader refuses
+     * what is not a regular file (a device or FIFO would never end or would block) and
+     * sources above its size cap. The system error's code, errno and syscall are kept. */
+    function readSource(filename) {
+        try {
+            return native.readFile(filename);
+        } catch (err) {
+            if (err && err.code === 'EINVAL') {
+                err.message = "Cannot load module '" + filename + "': not a regular file (" +
+                    err.message + ')';
+            } else if (err && err.code === 'EFBIG') {
+                err.message = "Cannot load module '" + filename + "': larger than the " +
+                    '128 MiB module size limit (' + err.message + ')';
+            }
+            throw err;
+        }
+    }
+
     function load(mod, filename) {
         mod.filename = filename;
         mod.path = dirname(filename);
@@ -188,7 +206,7 @@
         }
         var ok = false;
         try {
-            var source = native.readFile(filename);
+            var source = readSource(filename);
             if (/\.json$/.test(filename)) {
                 try {
                     mod.exports = JSON.parse(source);

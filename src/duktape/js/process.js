@@ -384,7 +384,8 @@
         }
         try {
             var text = native.readFile(file).split('\n')[line - 1];
-            return text === undefined ? '' : text + '\n';
+            /* The message reaches stderr as a C string: a NUL would cut off the error. */
+            return text === undefined ? '' : text.replace(/\u0000/g, '\u2400') + '\n';
         } catch (e) {
             return '';
         }

@@ -1,0 +1,2 @@
+// hostile: status=5
+process.exit('5');

@@ -1,0 +1,2 @@
+// hostile: status=15
+setTimeout(function () {}, { valueOf: function () { process.exit(15); } });

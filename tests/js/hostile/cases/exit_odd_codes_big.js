@@ -1,0 +1,3 @@
+// hostile: status=44 stdout=^ok$
+console.log('ok');
+process.exit(300);

@@ -1,0 +1,2 @@
+// hostile: status=255
+process.exit(-1);

@@ -1,0 +1,2 @@
+// hostile: status=1 stderr=ERR_INVALID_ARG_TYPE
+process.exit('abc');

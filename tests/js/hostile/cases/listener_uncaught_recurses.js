@@ -1,0 +1,3 @@
+// hostile: status=7 stderr=RangeError
+process.on('uncaughtException', function r() { r(); });
+throw new Error('first');

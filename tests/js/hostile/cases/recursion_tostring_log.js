@@ -1,0 +1,3 @@
+// hostile: status=1 stderr=RangeError
+var o = { toString: function () { return String(this); } };
+console.log('%s', o);
