@@ -156,9 +156,9 @@ static inline int loop_alive(const struct evl_loop *loop)
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
     return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           evl__timers_alive(&loop->timers) || loop->io_refs > 0 || evl__loop_micro_pending(loop) ||
-           evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
-           evl__submitq_pending(l);
+           evl__timers_alive(&loop->timers) || evl__io_alive(&loop->io) ||
+           evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+           evl__ring_nonempty(&loop->closeq) || evl__submitq_pending(l);
 }
 
 int evl_loop_alive(const struct evl_loop *loop)
@@ -188,12 +188,7 @@ static void finalize(struct evl_loop *loop, int drop)
     /* Hooks run with admission closed; anything they queued anyway is dropped. */
     evl__checkpoint_drop(loop, 0);
     evl__timers_cancel_all(loop);
-    if (loop->io_hooks) {
-        if (loop->io_hooks->teardown) {
-            loop->io_hooks->teardown(loop);
-        }
-        loop->io_hooks = NULL;
-    }
+    evl__io_finalize(loop, &loop->io);
     loop->tearing_down = 0;
     atomic_store_explicit(&loop->sleeping, 0, memory_order_seq_cst);
     atomic_store_explicit(&loop->state, EVL_LOOP_TERMINATED, memory_order_seq_cst);
@@ -282,8 +277,8 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
-    if (loop->io_hooks) {
-        called = loop->io_hooks->wait(loop, timeout_ns);
+    if (evl__io_active(&loop->io)) {
+        called = evl__io_wait(loop, &loop->io, timeout_ns);
         if (called < 0) {
             evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));
         }
@@ -394,7 +389,7 @@ static int poll_phase(struct evl_loop *loop, enum evl_run_mode mode)
 {
     evl__timers_poll_ctl(loop); /* so the timeout sees timers set meanwhile */
     int64_t timeout = poll_timeout(loop, mode);
-    if (timeout == 0 && !loop->io_hooks) {
+    if (timeout == 0 && !evl__io_active(&loop->io)) {
         if (mode != EVL_RUN_NOWAIT && !runnable_now(loop)) {
             evl__spin_batch(loop);
         }

@@ -16,13 +16,13 @@
  *
  * The I/O spin is the same idea for fd readiness, with its own average (spin.io_est) and
  * back-off (spin.io_skip, spin.io_backoff): the gap of an episode is until the fd callbacks began
- * (io_ready_ns, which io_wait stamps when the spin cleared it), exact for a spin's poll, wake-up
+ * (io.ready_ns, which io_wait stamps when the spin cleared it), exact for a spin's poll, wake-up
  * latency included for a sleep (no writer stamps fds), hence wider bounds: it polls only while
  * io_est is at most EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most
  * EVL__IO_SPIN_CAP_NS. An episode that ends any other way (timeout, task, nothing) counts as long.
  * Both spins run as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due,
- * polls the backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
- * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
+ * polls the backend without blocking (evl__io_wait(loop, &loop->io, 0)), which runs ready callbacks
+ * with all their guarantees (generation checks, a checkpoint after each, stop seen between them). A
  * poll that ran callbacks ends the poll phase at once, without another wait, so a
  * registration still gets at most one callback per iteration. Never past the poll timeout;
  * not while terminating (drain). A fixed spin_ns polls the fds too.
@@ -93,7 +93,7 @@ static uint64_t spin_budget(struct evl_loop *loop)
  * terminating loop (drain) does not: it waits only for tasks and in-flight work. */
 static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
 {
-    if (!loop->io_hooks || drain || loop->spin_ns == EVL_SPIN_OFF) {
+    if (!evl__io_active(&loop->io) || drain || loop->spin_ns == EVL_SPIN_OFF) {
         return 0;
     }
     if (loop->spin_ns != 0) {
@@ -181,9 +181,9 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
             /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
              * Callbacks that ran end the spin and this poll phase, so a registration still
              * gets at most one callback per iteration. */
-            int n = loop->io_hooks->wait(loop, 0);
+            int n = evl__io_wait(loop, &loop->io, 0);
             if (n > 0) {
-                *seen = loop->io_ready_ns;
+                *seen = evl__io_ready_ns(&loop->io);
                 return SPIN_IO;
             }
             if (n < 0) {
@@ -223,9 +223,9 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain,
     ep->io_learns = 0;
     uint64_t idle_start = evl__monotonic_ns();
     ep->idle_start = idle_start;
-    ep->io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
+    ep->io_learns = loop->spin_ns == 0 && evl__io_active(&loop->io) && !drain;
     if (ep->io_learns) {
-        loop->io_ready_ns = 0; /* asks io_wait to stamp when its first callback begins */
+        evl__io_stamp_next(&loop->io); /* io_wait stamps when its first callback begins */
     }
     uint64_t task_budget = spin_budget(loop);
     uint64_t io_budget = io_spin_budget(loop, drain);
@@ -291,8 +291,9 @@ void evl__spin_learn_episode(struct evl_loop *loop, const struct evl__spin_episo
         /* Until the fd callbacks began (wake-up latency included), or long if the episode
          * ended any other way (timeout, task, nothing). */
         uint64_t io_gap = EVL__SPIN_LONG_NS;
-        if (called > 0 && loop->io_ready_ns >= idle_start) {
-            io_gap = loop->io_ready_ns - idle_start;
+        uint64_t ready = evl__io_ready_ns(&loop->io);
+        if (called > 0 && ready >= idle_start) {
+            io_gap = ready - idle_start;
         }
         spin_learn(&loop->spin.io_est, io_gap);
     }
