@@ -48,8 +48,8 @@
 /* The adaptive spin's state (src/loop/spin.c): averages of the idle gaps and back-offs, for
  * submitted tasks and for fds, and the counters tests read. */
 struct evl__spin {
-    uint64_t spins;        /* spins before sleeping (adaptive or fixed) */
-    uint64_t spin_hits;    /* ... that found work */
+    uint64_t task_spins;   /* spins before sleeping that watched tasks only */
+    uint64_t task_hits;    /* spins (either kind) that found tasks */
     uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
     uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
     uint32_t spin_backoff; /* ... and the next back-off after a miss */

@@ -819,8 +819,8 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->wake_writes = atomic_load(&loop->wake_writes);
     out->sleeps = loop->sleeps;
     out->iterations = loop->iterations;
-    out->spins = loop->spin.spins;
-    out->spin_hits = loop->spin.spin_hits;
+    out->spins = loop->spin.task_spins + loop->spin.io_spins;
+    out->spin_hits = loop->spin.task_hits + loop->spin.io_spin_hits;
     out->io_spins = loop->spin.io_spins;
     out->io_spin_hits = loop->spin.io_spin_hits;
 }
