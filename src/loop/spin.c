@@ -28,7 +28,10 @@
  * not while terminating (drain). A fixed spin_ns polls the fds too. The first poll of the fds
  * is spin.h's inline first look, before any clock read: fds found ready at once teach a zero
  * gap, so a loop whose peers answer within the iteration pays neither a call nor a clock
- * read for its spin; the timed spin here starts only after that look missed.
+ * read for its spin; the timed spin here starts only after that look missed. The adaptive
+ * I/O spin also stops after EVL__IO_SPIN_MAX_POLLS polls: a peer thread that needs the loop's CPU
+ * to answer (on a busy machine, or pinned there) is held up by every microsecond of spin, and
+ * unlike a producer's task no stamp tells the loop where the fd's writer runs.
  */
 #include "loop/spin.h"
 
@@ -42,7 +45,11 @@
 #define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
 /* The I/O spin's bounds (see io_spin_budget). Its gaps are measured to when the fd
  * callbacks began, scheduler wake-up latency included, hence the wider bounds. */
-#define EVL__IO_SPIN_CAP_NS 50000u /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
+#define EVL__IO_SPIN_CAP_NS 50000u
+/* ... and at most this many polls of the fds (the inline first look included): each is a
+ * system call, and a peer that answers on the loop's own CPU can run only once the loop
+ * sleeps, so a long spin only delays it. */
+#define EVL__IO_SPIN_MAX_POLLS 8 /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
 
 /* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
 static void spin_back_off(uint32_t *skip, uint32_t *backoff)
@@ -148,16 +155,22 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
 enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
 
 /* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
- * poll_io, polling the fds without blocking (which runs their callbacks); looked: the fds
- * were just polled, so the first round only looks at the tasks. Returns what ended the spin;
- * *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop was stopped or is
- * terminating (no lesson). */
+ * poll_io, polling the fds without blocking (which runs their callbacks) at most max_polls
+ * times, after which it watches the tasks alone up to task_limit; looked: the fds were just
+ * polled (one of the polls), so the first round only looks at the tasks. Returns what ended
+ * the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop was
+ * stopped or is terminating (no lesson). */
 static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
-                                      uint64_t start, int poll_io, int looked, uint64_t *seen)
+                                      uint64_t task_limit, uint64_t start, int poll_io,
+                                      uint32_t max_polls, int looked, uint64_t *seen)
 {
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
+    if (timeout >= 0 && (uint64_t)timeout < task_limit) {
+        task_limit = (uint64_t)timeout;
+    }
+    uint32_t polls = (uint32_t)looked;
     for (;; looked = 0) {
         if (evl__loop_interrupted(loop)) {
             return SPIN_STOP;
@@ -167,6 +180,10 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
             /* A quick first look: a lone request after an idle spell goes almost at once. */
             spin_let_batch_grow(loop, *seen, 4);
             return SPIN_TASK;
+        }
+        if (poll_io && !looked && polls++ == max_polls) {
+            poll_io = 0; /* enough polls: the tasks alone, for what is left of their spin */
+            limit = task_limit;
         }
         if (poll_io && !looked) {
             /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
@@ -232,8 +249,9 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain, int lo
         s->task_spins++;
     }
     uint64_t seen = 0;
-    enum spin_result r =
-        spin_for_work(loop, *timeout_ns, budget, idle_start, io_budget != 0, looked, &seen);
+    uint32_t max_polls = loop->spin_ns == 0 ? EVL__IO_SPIN_MAX_POLLS : UINT32_MAX;
+    enum spin_result r = spin_for_work(loop, *timeout_ns, budget, task_budget, idle_start,
+                                       io_budget != 0, max_polls, looked, &seen);
     if (r == SPIN_IO) {
         s->io_spin_hits++;
         s->io_backoff = 0;
