@@ -8,7 +8,7 @@
  *   q            submit queue        core/loop_state.h (submit.c)
  *   timers       timers, immediates  core/loop_state.h (timer.c)
  *   cp           checkpoint          core/checkpoint/checkpoint.h
- *   io_hooks, io I/O backend         core/io/io.h (io.c fills them)
+ *   io           I/O (fds, backend)  core/io/io.h (io.c)
  *   phase_hooks  phase hooks         core/hook/hook.h
  *   ovl, budgets overload controls   core/overload.h
  *   spin         adaptive spin       src/loop/spin.c
@@ -48,8 +48,8 @@
 /* The adaptive spin's state (src/loop/spin.c): averages of the idle gaps and back-offs, for
  * submitted tasks and for fds, and the counters tests read. */
 struct evl__spin {
-    uint64_t spins;        /* spins before sleeping (adaptive or fixed) */
-    uint64_t spin_hits;    /* ... that found work */
+    uint64_t task_spins;   /* spins before sleeping that watched tasks only */
+    uint64_t task_hits;    /* spins (either kind) that found tasks */
     uint32_t spin_est;     /* adaptive spin: average ns from going idle to the next task */
     uint32_t spin_skip;    /* adaptive spin: idle episodes left without spinning (back-off) */
     uint32_t spin_backoff; /* ... and the next back-off after a miss */
@@ -110,7 +110,6 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__spin spin;
-    uint64_t io_ready_ns; /* monotonic time an I/O wait began its callbacks (0: stamp next) */
     struct evl__checkpoint cp;
     struct evl__ring pending; /* deferred: evl__loop_defer_pending */
     struct evl__ring closeq;  /* deferred: evl__loop_defer_close */
@@ -123,12 +122,8 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct sig_loop *signals;
     struct child_loop *children;
 
-    /* Seam 1: set by the I/O backend. */
-    const struct evl__io_hooks *io_hooks;
-    void *io;
-    /* Ref'd fd registrations, which keep the loop alive (written by io.c only; a plain field
-     * because the run loop asks every iteration). */
-    uint32_t io_refs;
+    /* Seam 1: the I/O subsystem (io.c). */
+    struct evl__io_state io;
 
     /* Configuration (read-only after evl_loop_new). */
     struct evl__alloc alloc;

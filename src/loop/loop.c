@@ -148,17 +148,18 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     return 0;
 }
 
-/* evl_loop_alive without the NULL check, inline for the run loop, which asks every
- * iteration. The long-lived reasons first (references, timers, fds), the queues last: a loop
- * kept alive by a registration answers in a few loads. */
+/* evl_loop_alive without the NULL check, inline for the run loop, which asks up to three
+ * times an iteration. The long-lived reasons first, those a busy loop most often has leading
+ * (ref'd timers or immediates, fds, then references and in-flight work), the queues last: a
+ * loop kept alive by a timer or a registration answers in one or two loads. */
 static inline int loop_alive(const struct evl_loop *loop)
 {
     struct evl_loop *l = (struct evl_loop *)(uintptr_t)loop; /* pending() reads only */
-    return atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
+    return evl__timers_alive(&loop->timers) || evl__io_alive(&loop->io) ||
+           atomic_load_explicit(&loop->refs, memory_order_relaxed) > 0 ||
            atomic_load_explicit(&loop->inflight, memory_order_relaxed) > 0 ||
-           evl__timers_alive(&loop->timers) || loop->io_refs > 0 || evl__loop_micro_pending(loop) ||
-           evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
-           evl__submitq_pending(l);
+           evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+           evl__ring_nonempty(&loop->closeq) || evl__submitq_pending(l);
 }
 
 int evl_loop_alive(const struct evl_loop *loop)
@@ -188,12 +189,7 @@ static void finalize(struct evl_loop *loop, int drop)
     /* Hooks run with admission closed; anything they queued anyway is dropped. */
     evl__checkpoint_drop(loop, 0);
     evl__timers_cancel_all(loop);
-    if (loop->io_hooks) {
-        if (loop->io_hooks->teardown) {
-            loop->io_hooks->teardown(loop);
-        }
-        loop->io_hooks = NULL;
-    }
+    evl__io_finalize(loop, &loop->io);
     loop->tearing_down = 0;
     atomic_store_explicit(&loop->sleeping, 0, memory_order_seq_cst);
     atomic_store_explicit(&loop->state, EVL_LOOP_TERMINATED, memory_order_seq_cst);
@@ -282,8 +278,8 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
-    if (loop->io_hooks) {
-        called = loop->io_hooks->wait(loop, timeout_ns);
+    if (evl__io_active(&loop->io)) {
+        called = evl__io_wait(loop, &loop->io, timeout_ns);
         if (called < 0) {
             evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));
         }
@@ -299,21 +295,26 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
     evl__spin_end(loop, &ep, slept, called);
 }
 
-/* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
+/* Nonzero if a callback other than a submitted task or an fd's can run without waiting.
+ * Immediates first: a loop that keeps one queued (a setImmediate chain) answers in one load. */
 static inline int runnable_now(const struct evl_loop *loop)
 {
-    return evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
-           evl__ring_nonempty(&loop->closeq) || evl__immediates_pending(&loop->timers) ||
+    return evl__immediates_pending(&loop->timers) || evl__loop_micro_pending(loop) ||
+           evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
            (loop->phase_hooks && evl__phase_hooks_idle(loop));
 }
 
-/* How long the poll phase may block. */
+/* poll_timeout's answer when the poll phase must not wait and has no reason to let a
+ * producer's batch grow either (NOWAIT, or a callback other than a task can run now). */
+#define POLL_RUNNABLE (-2)
+
+/* How long the poll phase may block (< 0: until woken), or POLL_RUNNABLE. */
 static int64_t poll_timeout(struct evl_loop *loop, enum evl_run_mode mode)
 {
-    if (mode == EVL_RUN_NOWAIT || evl__loop_interrupted(loop)) {
-        return 0;
+    if (mode == EVL_RUN_NOWAIT || runnable_now(loop)) {
+        return POLL_RUNNABLE;
     }
-    if (runnable_now(loop) || evl__submitq_pending(loop)) {
+    if (evl__loop_interrupted(loop) || evl__submitq_pending(loop)) {
         return 0;
     }
     if (!loop_alive(loop)) {
@@ -347,9 +348,10 @@ static void run_ring(struct evl_loop *loop, struct evl__ring *r)
 /* Microtasks queued before the run, or left by a capped checkpoint. */
 static int leftovers_phase(struct evl_loop *loop)
 {
-    if (evl__loop_micro_pending(loop)) {
-        evl__loop_checkpoint(loop);
+    if (!evl__loop_micro_pending(loop)) {
+        return 0;
     }
+    evl__loop_checkpoint(loop);
     return evl__loop_interrupted(loop);
 }
 
@@ -394,10 +396,13 @@ static int poll_phase(struct evl_loop *loop, enum evl_run_mode mode)
 {
     evl__timers_poll_ctl(loop); /* so the timeout sees timers set meanwhile */
     int64_t timeout = poll_timeout(loop, mode);
-    if (timeout == 0 && !loop->io_hooks) {
-        if (mode != EVL_RUN_NOWAIT && !runnable_now(loop)) {
-            evl__spin_batch(loop);
+    if (timeout == POLL_RUNNABLE) {
+        if (!evl__io_active(&loop->io)) {
+            return 0;
         }
+        timeout = 0; /* the fds are still polled, without blocking */
+    } else if (timeout == 0 && !evl__io_active(&loop->io)) {
+        evl__spin_batch(loop);
         return 0;
     }
     wait_for_work(loop, timeout, 0);
@@ -824,8 +829,8 @@ void evl__loop_get_stats(struct evl_loop *loop, struct evl__loop_stats *out)
     out->wake_writes = atomic_load(&loop->wake_writes);
     out->sleeps = loop->sleeps;
     out->iterations = loop->iterations;
-    out->spins = loop->spin.spins;
-    out->spin_hits = loop->spin.spin_hits;
+    out->spins = loop->spin.task_spins + loop->spin.io_spins;
+    out->spin_hits = loop->spin.task_hits + loop->spin.io_spin_hits;
     out->io_spins = loop->spin.io_spins;
     out->io_spin_hits = loop->spin.io_spin_hits;
 }

@@ -16,16 +16,22 @@
  *
  * The I/O spin is the same idea for fd readiness, with its own average (spin.io_est) and
  * back-off (spin.io_skip, spin.io_backoff): the gap of an episode is until the fd callbacks began
- * (io_ready_ns, which io_wait stamps when the spin cleared it), exact for a spin's poll, wake-up
+ * (io.ready_ns, which io_wait stamps when the spin cleared it), exact for a spin's poll, wake-up
  * latency included for a sleep (no writer stamps fds), hence wider bounds: it polls only while
  * io_est is at most EVL__IO_SPIN_EST_MAX_NS, for 2 x io_est + EVL__SPIN_MIN_NS, at most
  * EVL__IO_SPIN_CAP_NS. An episode that ends any other way (timeout, task, nothing) counts as long.
  * Both spins run as one loop (spin_for_work): it looks at the lanes and, if the I/O spin is due,
- * polls the backend without blocking (io_hooks->wait(loop, 0)), which runs ready callbacks with all
- * their guarantees (generation checks, a checkpoint after each, stop seen between them). A
+ * polls the backend without blocking (evl__io_wait(loop, &loop->io, 0)), which runs ready callbacks
+ * with all their guarantees (generation checks, a checkpoint after each, stop seen between them). A
  * poll that ran callbacks ends the poll phase at once, without another wait, so a
  * registration still gets at most one callback per iteration. Never past the poll timeout;
- * not while terminating (drain). A fixed spin_ns polls the fds too.
+ * not while terminating (drain). A fixed spin_ns polls the fds too. The first poll of the fds
+ * is spin.h's inline first look, before any clock read: fds found ready at once teach a zero
+ * gap, so a loop whose peers answer within the iteration pays neither a call nor a clock
+ * read for its spin; the timed spin here starts only after that look missed. The adaptive
+ * I/O spin also stops after EVL__IO_SPIN_MAX_POLLS polls: a peer thread that needs the loop's CPU
+ * to answer (on a busy machine, or pinned there) is held up by every microsecond of spin, and
+ * unlike a producer's task no stamp tells the loop where the fd's writer runs.
  */
 #include "loop/spin.h"
 
@@ -34,25 +40,16 @@
 /* The adaptive spin's bounds (see spin_budget). */
 #define EVL__SPIN_CAP_NS      20000u
 #define EVL__SPIN_MIN_NS      2000u
-#define EVL__SPIN_LONG_NS     80000u /* 4 x the cap: a long or unknown gap */
 #define EVL__SPIN_BACKOFF_MAX 64u
 #define EVL__SPIN_BATCH       1024u /* a streaming producer's batch */
 #define EVL__SPIN_BATCH_NS    5000u /* ... or this long */
 /* The I/O spin's bounds (see io_spin_budget). Its gaps are measured to when the fd
  * callbacks began, scheduler wake-up latency included, hence the wider bounds. */
-#define EVL__IO_SPIN_EST_MAX_NS 40000u /* spin for fds only while their gap averages <= this */
-#define EVL__IO_SPIN_CAP_NS     50000u /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
-
-static void spin_learn(uint32_t *est, uint64_t gap)
-{
-    uint32_t g = gap > EVL__SPIN_LONG_NS ? EVL__SPIN_LONG_NS : (uint32_t)gap;
-    uint32_t e = *est;
-    if (g == e) {
-        return; /* settled (a loop that always finds its work at once) */
-    }
-    /* An average over about the last four idle episodes. */
-    *est = g > e ? e + (g - e) / 4 : e - (e - g) / 4;
-}
+#define EVL__IO_SPIN_CAP_NS 50000u
+/* ... and at most this many polls of the fds (the inline first look included): each is a
+ * system call, and a peer that answers on the loop's own CPU can run only once the loop
+ * sleeps, so a long spin only delays it. */
+#define EVL__IO_SPIN_MAX_POLLS 8 /* ... for 2 x the average + EVL__SPIN_MIN_NS, at most */
 
 /* A spin that found nothing: skip the next 1, 2, 4 ... 64 chances to spin. */
 static void spin_back_off(uint32_t *skip, uint32_t *backoff)
@@ -93,7 +90,7 @@ static uint64_t spin_budget(struct evl_loop *loop)
  * terminating loop (drain) does not: it waits only for tasks and in-flight work. */
 static uint64_t io_spin_budget(struct evl_loop *loop, int drain)
 {
-    if (!loop->io_hooks || drain || loop->spin_ns == EVL_SPIN_OFF) {
+    if (!evl__io_active(&loop->io) || drain || loop->spin_ns == EVL_SPIN_OFF) {
         return 0;
     }
     if (loop->spin_ns != 0) {
@@ -158,16 +155,23 @@ static void spin_let_batch_grow(struct evl_loop *loop, uint64_t seen, int pauses
 enum spin_result { SPIN_MISS, SPIN_TASK, SPIN_IO, SPIN_STOP };
 
 /* Spins up to limit ns (and the timeout) from start, watching for submitted work and, if
- * poll_io, polling the fds without blocking (which runs their callbacks). Returns what
- * ended the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop
- * was stopped or is terminating (no lesson). */
+ * poll_io, polling the fds without blocking (which runs their callbacks) at most max_polls
+ * times, after which it watches the tasks alone up to task_limit; looked: the fds were just
+ * polled (one of the polls), so the first round only looks at the tasks. Returns what ended
+ * the spin; *seen is when (for fds: when their callbacks began). SPIN_STOP: the loop was
+ * stopped or is terminating (no lesson). */
 static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, uint64_t limit,
-                                      uint64_t start, int poll_io, uint64_t *seen)
+                                      uint64_t task_limit, uint64_t start, int poll_io,
+                                      uint32_t max_polls, int looked, uint64_t *seen)
 {
     if (timeout >= 0 && (uint64_t)timeout < limit) {
         limit = (uint64_t)timeout;
     }
-    for (;;) {
+    if (timeout >= 0 && (uint64_t)timeout < task_limit) {
+        task_limit = (uint64_t)timeout;
+    }
+    uint32_t polls = (uint32_t)looked;
+    for (;; looked = 0) {
         if (evl__loop_interrupted(loop)) {
             return SPIN_STOP;
         }
@@ -177,19 +181,23 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
             spin_let_batch_grow(loop, *seen, 4);
             return SPIN_TASK;
         }
-        if (poll_io) {
+        if (poll_io && !looked && polls++ == max_polls) {
+            poll_io = 0; /* enough polls: the tasks alone, for what is left of their spin */
+            limit = task_limit;
+        }
+        if (poll_io && !looked) {
             /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
              * Callbacks that ran end the spin and this poll phase, so a registration still
              * gets at most one callback per iteration. */
-            int n = loop->io_hooks->wait(loop, 0);
+            int n = evl__io_wait(loop, &loop->io, 0);
             if (n > 0) {
-                *seen = loop->io_ready_ns;
+                *seen = evl__io_ready_ns(&loop->io);
                 return SPIN_IO;
             }
             if (n < 0) {
                 return SPIN_MISS; /* the blocking wait that follows reports the error */
             }
-        } else {
+        } else if (!poll_io) {
             /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote
              * since costs the producer a cache miss on its next submit. */
             for (int i = 0; i < 4; i++) {
@@ -217,15 +225,16 @@ void evl__spin_batch_wait(struct evl_loop *loop)
     }
 }
 
-int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain,
+int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain, int looked,
                    struct evl__spin_episode *ep)
 {
-    ep->io_learns = 0;
+    /* After a first look that missed, the gap is counted from here (a zero gap otherwise);
+     * the fds it polled had no callback to stamp. */
     uint64_t idle_start = evl__monotonic_ns();
     ep->idle_start = idle_start;
-    ep->io_learns = loop->spin_ns == 0 && loop->io_hooks && !drain;
+    ep->io_learns = loop->spin_ns == 0 && evl__io_active(&loop->io) && !drain;
     if (ep->io_learns) {
-        loop->io_ready_ns = 0; /* asks io_wait to stamp when its first callback begins */
+        evl__io_stamp_next(&loop->io); /* io_wait stamps when its first callback begins */
     }
     uint64_t task_budget = spin_budget(loop);
     uint64_t io_budget = io_spin_budget(loop, drain);
@@ -234,30 +243,33 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain,
         return 0;
     }
     struct evl__spin *s = &loop->spin;
-    s->spins++;
-    s->io_spins += io_budget != 0;
+    if (io_budget) {
+        s->io_spins++;
+    } else {
+        s->task_spins++;
+    }
     uint64_t seen = 0;
-    enum spin_result r =
-        spin_for_work(loop, *timeout_ns, budget, idle_start, io_budget != 0, &seen);
+    uint32_t max_polls = loop->spin_ns == 0 ? EVL__IO_SPIN_MAX_POLLS : UINT32_MAX;
+    enum spin_result r = spin_for_work(loop, *timeout_ns, budget, task_budget, idle_start,
+                                       io_budget != 0, max_polls, looked, &seen);
     if (r == SPIN_IO) {
-        s->spin_hits++;
         s->io_spin_hits++;
         s->io_backoff = 0;
         if (ep->io_learns && seen >= idle_start) {
-            spin_learn(&s->io_est, seen - idle_start);
+            evl__spin_learn(&s->io_est, seen - idle_start);
         }
-        spin_learn(&s->spin_est, EVL__SPIN_LONG_NS);
+        evl__spin_learn(&s->spin_est, EVL__SPIN_LONG_NS);
         return 1;
     }
     if (r == SPIN_STOP) {
         *timeout_ns = 0; /* the caller sees why */
         ep->idle_start = 0;
     } else if (r == SPIN_TASK) {
-        s->spin_hits++;
+        s->task_hits++;
         s->spin_backoff = 0;
-        spin_learn(&s->spin_est, seen - idle_start);
+        evl__spin_learn(&s->spin_est, seen - idle_start);
         if (ep->io_learns) {
-            spin_learn(&s->io_est, EVL__SPIN_LONG_NS);
+            evl__spin_learn(&s->io_est, EVL__SPIN_LONG_NS);
         }
         *timeout_ns = 0;
         ep->idle_start = 0;
@@ -286,14 +298,15 @@ void evl__spin_learn_episode(struct evl_loop *loop, const struct evl__spin_episo
             gap = w - idle_start; /* when the task came, not when the loop saw it */
         }
     }
-    spin_learn(&loop->spin.spin_est, gap);
+    evl__spin_learn(&loop->spin.spin_est, gap);
     if (ep->io_learns) {
         /* Until the fd callbacks began (wake-up latency included), or long if the episode
          * ended any other way (timeout, task, nothing). */
         uint64_t io_gap = EVL__SPIN_LONG_NS;
-        if (called > 0 && loop->io_ready_ns >= idle_start) {
-            io_gap = loop->io_ready_ns - idle_start;
+        uint64_t ready = evl__io_ready_ns(&loop->io);
+        if (called > 0 && ready >= idle_start) {
+            io_gap = ready - idle_start;
         }
-        spin_learn(&loop->spin.io_est, io_gap);
+        evl__spin_learn(&loop->spin.io_est, io_gap);
     }
 }

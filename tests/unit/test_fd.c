@@ -875,16 +875,16 @@ BACKEND_TEST(fd_fast_path_switch_logged)
     int *a = f.p;
     int *b = f.q;
     struct seen s = {0};
-    ASSERT_NULL(loop->io_hooks);
+    ASSERT_NULL(loop->io.hooks);
     ASSERT_OK(evl_fd_start(loop, a[0], EVL_READABLE, record_cb, &s));
-    ASSERT_NOT_NULL(loop->io_hooks);
+    ASSERT_NOT_NULL(loop->io.hooks);
     ASSERT_OK(evl_fd_start(loop, b[0], EVL_READABLE, record_cb, &s));
     ASSERT_EQ(atomic_load(&sl.to_poller), 1);
     ASSERT_OK(evl_fd_stop(loop, a[0]));
-    ASSERT_NOT_NULL(loop->io_hooks);
+    ASSERT_NOT_NULL(loop->io.hooks);
     ASSERT_EQ(atomic_load(&sl.to_fast), 0);
     ASSERT_OK(evl_fd_stop(loop, b[0]));
-    ASSERT_NULL(loop->io_hooks); /* back to the loop's own sleep */
+    ASSERT_NULL(loop->io.hooks); /* back to the loop's own sleep */
     ASSERT_EQ(atomic_load(&sl.to_fast), 1);
     /* The backend instance is kept: switching back costs no allocation. */
     uint64_t blocks = evl_test_live_blocks();
@@ -1014,7 +1014,7 @@ BACKEND_TEST(fd_fast_path_switch_race)
     ASSERT_EQ(r.toggles, RACE_THREADS * RACE_ROUNDS);
     ASSERT_EQ(r.plain, RACE_THREADS * RACE_ROUNDS);
     ASSERT_EQ(r.done, RACE_THREADS);
-    ASSERT_NULL(r.loop->io_hooks); /* every pipe ended stopped */
+    ASSERT_NULL(r.loop->io.hooks); /* every pipe ended stopped */
     ASSERT_GE(atomic_load(&sl.to_poller), 1);
     ASSERT_EQ(atomic_load(&sl.to_poller), atomic_load(&sl.to_fast));
     fix_deinit(&f);

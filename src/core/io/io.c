@@ -1,6 +1,6 @@
 /*
- * File-descriptor readiness: the public fd API, the loop's I/O hooks (seam 1 in
- * loop_internal.h) and the fast-path switch.
+ * File-descriptor readiness: the public fd API, the loop's I/O hooks and state (io.h,
+ * struct evl_loop's member `io`) and the fast-path switch.
  *
  * Registrations live in a table indexed by fd number (one registration per fd). Each start
  * takes a fresh 32-bit generation, and the backend tag of a registration is
@@ -11,7 +11,7 @@
  * Fast path: with no registration the loop sleeps on its own wake-up primitive, which is
  * cheaper than any poller. The backend instance is created by the first registration ever
  * and kept until teardown (re-creating an epoll fd for each short-lived registration would
- * cost more than it saves), but loop->io_hooks, the pointer that routes the poll phase to
+ * cost more than it saves), but loop->io.hooks, the pointer that routes the poll phase to
  * it, is set only while at least one fd is registered.
  */
 #include "core/io/io.h"
@@ -123,7 +123,7 @@ enum evl_backend_kind evl_loop_backend(const struct evl_loop *loop)
 
 static void io_destroy(struct evl_loop *loop)
 {
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     if (!io) {
         return;
     }
@@ -133,9 +133,9 @@ static void io_destroy(struct evl_loop *loop)
     evl__loop_free(loop, io->regs);
     evl__loop_free(loop, io->stale);
     evl__loop_free(loop, io);
-    loop->io = NULL;
-    loop->io_hooks = NULL;
-    loop->io_refs = 0;
+    loop->io.impl = NULL;
+    loop->io.hooks = NULL;
+    loop->io.refs = 0;
 }
 
 /* Teardown: registrations are dropped without callbacks, like timers (their fds stay the
@@ -177,7 +177,7 @@ static int io_create(struct evl_loop *loop, struct evl__io **out)
     if (rc != 0) {
         goto fail_free_backend;
     }
-    loop->io = io;
+    loop->io.impl = io;
     *out = io;
     return 0;
 
@@ -190,7 +190,7 @@ fail_free_io:
 
 int evl__io_embed(struct evl_loop *loop)
 {
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     if (!io) {
         int rc = io_create(loop, &io);
         if (rc != 0) {
@@ -203,7 +203,7 @@ int evl__io_embed(struct evl_loop *loop)
     /* The backend fd reports the wake-up fd and the registered fds, but only a wait on the
      * backend drains them: from now on the poll phase always waits there. */
     io->embedded = true;
-    loop->io_hooks = &io_hooks;
+    loop->io.hooks = &io_hooks;
     return io->ops->pollable_fd(io->be);
 }
 
@@ -239,7 +239,7 @@ static int check_loop(const struct evl_loop *loop)
 /* The registration for fd, or NULL. */
 static struct io_reg *find_reg(const struct evl_loop *loop, int fd)
 {
-    const struct evl__io *io = loop->io;
+    const struct evl__io *io = loop->io.impl;
     if (!io || fd < 0 || (uint32_t)fd >= io->cap || io->regs[fd].gen == 0) {
         return NULL;
     }
@@ -259,12 +259,12 @@ static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
                 io->ops->name);
     }
     if (reg->ref) {
-        loop->io_refs--;
+        loop->io.refs--;
     }
     memset(reg, 0, sizeof(*reg));
     io->count--;
     if (io->count == 0 && !io->embedded) {
-        loop->io_hooks = NULL;
+        loop->io.hooks = NULL;
         evl_log(loop, EVL_LOG_DEBUG, "io",
                 "poll phase switched to the fast-path sleep: last fd registration removed "
                 "(fd %d)",
@@ -282,7 +282,7 @@ static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
     evl_fd_cb cb = reg->cb;
     void *cb_arg = reg->arg;
     reg->timer_id = 0; /* fired: nothing to clear */
-    reg_stop(loop, loop->io, fd);
+    reg_stop(loop, loop->io.impl, fd);
     /* The timer phase counts the depth and runs the checkpoint around this callback. */
     cb(loop, fd, EVL_ETIMEDOUT, 0, cb_arg);
 }
@@ -291,7 +291,7 @@ static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
 static void notify_stale(struct evl_loop *loop, void *arg)
 {
     (void)arg;
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     /* Index loop: a callback may retire more (appending, maybe moving the array). */
     for (uint32_t i = 0; io && i < io->nstale; i++) {
         struct io_stale note = io->stale[i];
@@ -299,7 +299,7 @@ static void notify_stale(struct evl_loop *loop, void *arg)
         note.cb(loop, note.fd, EVL_EBADF, EVL_ERROR, note.arg);
         loop->cb_depth--;
         evl__loop_checkpoint(loop);
-        io = loop->io;
+        io = loop->io.impl;
     }
     if (io) {
         io->nstale = 0;
@@ -364,7 +364,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
         return EVL_EBADF;
     }
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     if (find_reg(loop, fd)) {
         rc = retire_stale(loop, io, fd);
         if (rc != 0) {
@@ -411,10 +411,10 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     reg->gen = gen;
     reg->events = (uint8_t)events;
     reg->ref = 1;
-    loop->io_refs++;
+    loop->io.refs++;
     io->count++;
     if (io->count == 1) {
-        loop->io_hooks = &io_hooks;
+        loop->io.hooks = &io_hooks;
         evl_log(loop, EVL_LOG_DEBUG, "io",
                 "poll phase switched to %s: first fd registration added (fd %d)", io->ops->name,
                 fd);
@@ -446,7 +446,7 @@ int evl_fd_modify(struct evl_loop *loop, int fd, unsigned events)
     if (!reg) {
         return EVL_ENOENT;
     }
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     rc = io->ops->modify(io->be, fd, events, make_tag(reg->gen, fd));
     if (rc == EVL_ENOENT) {
         rc = EVL_EBADF; /* the kernel forgot the fd: it was closed */
@@ -467,7 +467,7 @@ int evl_fd_stop(struct evl_loop *loop, int fd)
     if (!find_reg(loop, fd)) {
         return EVL_ENOENT;
     }
-    reg_stop(loop, loop->io, fd);
+    reg_stop(loop, loop->io.impl, fd);
     return 0;
 }
 
@@ -486,9 +486,9 @@ static int set_ref(struct evl_loop *loop, int fd, int on)
     }
     reg->ref = (uint8_t)on;
     if (on) {
-        loop->io_refs++;
+        loop->io.refs++;
     } else {
-        loop->io_refs--;
+        loop->io.refs--;
     }
     /* The timeout belongs to the registration: it keeps the loop alive only if that does. */
     if (reg->timer_id) {
@@ -531,7 +531,7 @@ static inline void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int s
 
 static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
 {
-    struct evl__io *io = loop->io;
+    struct evl__io *io = loop->io.impl;
     const struct evl__backend_event *evs = NULL;
     int n = io->ops->wait(io->be, timeout_ns, &evs);
     evl__loop_after_sleep(loop);
@@ -558,8 +558,8 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         if ((uint32_t)fd >= io->cap || io->regs[fd].gen != gen) {
             continue; /* stopped (or stopped and started again) since the batch was taken */
         }
-        if (called == 0 && loop->io_ready_ns == 0) {
-            loop->io_ready_ns = evl__monotonic_ns(); /* asked for: the adaptive spin's fd gap */
+        if (called == 0 && loop->io.ready_ns == 0) {
+            loop->io.ready_ns = evl__monotonic_ns(); /* asked for: the adaptive spin's fd gap */
         }
         struct io_reg *reg = &io->regs[fd];
         evl_fd_cb cb = reg->cb;
