@@ -9,7 +9,7 @@
  * into each other (EVL__HOT_INLINE), so they share one translation unit. Everything off that
  * path lives in the module's other files (see promise.h).
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "core/loop_state.h"
 #include "evl/alloc.h"
