@@ -341,7 +341,8 @@ __attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, cons
     va_list ap;
     va_start(ap, fmt);
     size_t room = b->cap - b->len;
-    /* va_start is just above; clang-analyzer 14 misreads the x86-64 va_list array type. */
+    /* va_start is just above; clang-analyzer reports a false "uninitialized va_list" on the
+     * x86-64 va_list array type. */
     int n =
         vsnprintf(b->p + b->len, room, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     va_end(ap);
@@ -773,7 +774,8 @@ void evl_log(const struct evl_loop *loop, int level, const char *component, cons
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    /* va_start is just above; clang-analyzer 14 misreads the x86-64 va_list array type. */
+    /* va_start is just above; clang-analyzer reports a false "uninitialized va_list" on the
+     * x86-64 va_list array type. */
     vsnprintf(msg, sizeof(msg), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     va_end(ap);
     evl_log_event(loop, level, component, NULL, msg, NULL, 0);
