@@ -5,7 +5,7 @@
 //   up:         a file including a file on a higher floor
 //   unmatched:  a file no floor line matches
 //   unresolved: a quoted include that names no file in the tree and is not listed as generated
-//   owner:      outside a member's owner directory, a field of that member of struct evl_loop
+//   owner:      outside a member's owners (folders or files), a field of that member of struct evl_loop
 //               read or written (`loop->timers.x`); only its address (`&loop->timers`) may
 //               be passed on, to the owner's own functions
 // Exit status: 0 when clean or when the table says `enforce: no` (violations then print as
@@ -107,8 +107,8 @@ function readTable(file) {
             return;
         }
         const words = line.split(/\s+/);
-        if (words.length !== 2) {
-            usage(`${where}: expected two words, got "${line}"`);
+        if (section === 'floors' ? words.length !== 2 : words.length < 2) {
+            usage(`${where}: expected ${section === 'floors' ? 'two words' : 'a member and its owners'}, got "${line}"`);
         }
         if (section === 'floors') {
             if (!/^\d+$/.test(words[0])) {
@@ -116,7 +116,9 @@ function readTable(file) {
             }
             t.floors.push({floor: Number(words[0]), glob: words[1], re: globToRegExp(words[1])});
         } else {
-            t.owners.push({member: words[0], dir: words[1].replace(/\/?$/, '/')});
+            // An owner is a folder (everything below it) or, naming a .c/.h file, that file.
+            const paths = words.slice(1).map((w) => (/\.[ch]$/.test(w) ? w : w.replace(/\/?$/, '/')));
+            t.owners.push({member: words[0], paths});
         }
     });
     if (t.scan.length === 0) {
@@ -338,7 +340,7 @@ for (const o of T.owners) {
     const re = new RegExp(`(&\\s*)?\\b(?:\\w+\\s*(?:->|\\.)\\s*)*\\w*loop\\s*->\\s*${o.member}\\b` +
                             '(\\s*(?:\\.|->)\\s*\\w+|\\s*\\[)?', 'g');
     for (const [rel, info] of files) {
-        if (rel.startsWith(o.dir)) {
+        if (o.paths.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p))) {
             continue;
         }
         info.code.split('\n').forEach((line, idx) => {
@@ -348,7 +350,7 @@ for (const o of T.owners) {
                 }
                 const use = m[0].replace(/^&\s*/, '').replace(/\s+/g, '');
                 violations.push(`owner: ${rel}:${idx + 1} uses ${use}` +
-                                ` outside ${o.dir} (the owner of loop->${o.member})`);
+                                ` outside ${o.paths.join(' ')} (the owner of loop->${o.member})`);
             }
         });
     }

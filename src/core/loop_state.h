@@ -4,15 +4,21 @@
  * the loop (src/loop/) and the subsystems' .c files include this header; a subsystem's own
  * header forward-declares struct evl_loop instead.
  *
- * Members and their owners:
- *   q            submit queue        core/loop_state.h (submit.c)
- *   timers       timers, immediates  core/loop_state.h (timer.c)
- *   cp           checkpoint          core/checkpoint/checkpoint.h
- *   io           I/O (fds, backend)  core/io/io.h (io.c)
- *   phase_hooks  phase hooks         core/hook/hook.h
- *   ovl, budgets overload controls   core/overload.h
- *   spin         adaptive spin       src/loop/spin.c
- *   the rest     the loop            src/loop/loop.c
+ * Members and the subsystems that own them (scripts/layers.txt [owners], checked by
+ * scripts/check-layers.sh: outside its owner a member is only passed on by address):
+ *   q                            submit queue        core/submit/submit.h
+ *   timers                       timers, immediates  core/timer/timer.h
+ *   cp                           checkpoint          core/checkpoint/checkpoint.h
+ *   io                           I/O (fds, backend)  core/io/io.h
+ *   phase_hooks                  phase hooks         core/hook/hook.h
+ *   signals, children            signal and child watchers  core/signal/, core/child/
+ *   promise_state, pool_state    promises, worker pool      core/promise/, core/pool/
+ *   ovl, budgets                 overload controls   core/overload/overload.h
+ *   obs                          observability       core/metrics/metrics_internal.h
+ *   spin                         adaptive spin       src/loop/spin.h
+ *   the rest                     the loop            src/loop/loop.c; the subsystems read
+ *                                cb_depth, admission_closed, tearing_down and max_micro
+ *                                through the evl__loop_* queries below
  *
  * The loop's services (below the struct): thread identity, the clock, wake-up and sleep,
  * in-flight work, teardown hooks, deferred pending/close callbacks, stats, and the inline
@@ -104,9 +110,8 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* Loop-thread fields. */
     alignas(EVL__CACHELINE) uint64_t now; /* clock read at the start of the current phase */
     uint32_t cb_depth;                    /* > 0 inside a callback */
-    int in_checkpoint;                    /* checkpoint's (read by pool.c and rejection.c) */
     int admission_closed;                 /* set at finalization: microtasks are refused */
-    int tearing_down;
+    int tearing_down;                     /* teardown hooks are running */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__spin spin;
@@ -134,7 +139,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t spin_ns;
     uint32_t max_tasks;
     uint64_t max_task_ns;
-    uint32_t max_micro; /* checkpoint's cap (set by overload.c) */
+    uint32_t max_micro; /* microtasks per checkpoint (options; evl_loop_set_checkpoint_cap) */
     evl_log_cb log;
     void *log_ud;
     int log_level;
@@ -145,10 +150,6 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     void *promise_state;
     /* The worker pool's per-loop state (src/core/pool/), created by the first pool submit. */
     void *pool_state;
-    /* Called by close for every microtask it drops, so the owner of the task's argument can
-     * release it (promise jobs hold references). NULL: dropped silently. */
-    void (*micro_discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
-
     /* Overload controls (src/core/overload.c): NULL unless an option asks for one. */
     struct evl__overload *ovl;
     struct evl__budgets budgets;
@@ -230,12 +231,53 @@ int evl__loop_closing(const struct evl_loop *loop);
 int evl__loop_defer_pending(struct evl_loop *loop, evl_task_cb fn, void *arg);
 int evl__loop_defer_close(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
+/* ---- the loop's own state, as the subsystems see it (they never read these fields) ---- */
+
+/* Brackets a user callback with the depth counter that refuses re-entrant run/free; for
+ * callbacks of another shape than evl_task_cb (evl__loop_call below). */
+static inline void evl__loop_enter_callback(struct evl_loop *loop)
+{
+    loop->cb_depth++;
+}
+static inline void evl__loop_leave_callback(struct evl_loop *loop)
+{
+    loop->cb_depth--;
+}
+
 /* Runs a user callback with the depth counter that refuses re-entrant run/free. */
 static inline void evl__loop_call(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     loop->cb_depth++;
     fn(loop, arg);
     loop->cb_depth--;
+}
+
+/* Nonzero inside a user callback. */
+static inline int evl__loop_in_callback(const struct evl_loop *loop)
+{
+    return loop->cb_depth > 0;
+}
+
+/* Nonzero once finalization closed admission: new microtasks and work are refused. */
+static inline int evl__loop_admission_closed(const struct evl_loop *loop)
+{
+    return loop->admission_closed;
+}
+
+/* Nonzero while the teardown hooks run (subsystems refuse new registrations). */
+static inline int evl__loop_tearing_down(const struct evl_loop *loop)
+{
+    return loop->tearing_down;
+}
+
+/* The checkpoint's cap: microtasks one checkpoint may run before it reports a runaway. */
+static inline uint32_t evl__loop_max_micro(const struct evl_loop *loop)
+{
+    return loop->max_micro;
+}
+static inline void evl__loop_set_max_micro(struct evl_loop *loop, uint32_t n)
+{
+    loop->max_micro = n;
 }
 
 /* Nonzero if the current phase must end early (stop, shutdown or close requested). */

@@ -27,7 +27,7 @@ static int queue_check(struct evl_loop *loop, evl_task_cb fn)
     if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
-    if (loop->admission_closed) {
+    if (evl__loop_admission_closed(loop)) {
         return EVL_ECLOSED;
     }
     return 0;
@@ -68,26 +68,26 @@ static void run_hooks(struct evl_loop *loop)
     for (uint32_t i = 0; i < loop->cp.nhooks; i++) {
         struct evl__hook h = loop->cp.hooks[i];
         if (h.cb) {
-            loop->cb_depth++;
+            evl__loop_enter_callback(loop);
             h.cb(loop, h.ud);
-            loop->cb_depth--;
+            evl__loop_leave_callback(loop);
         }
     }
     if (loop->cp.user_hook.cb) {
         struct evl__hook h = loop->cp.user_hook;
-        loop->cb_depth++;
+        evl__loop_enter_callback(loop);
         h.cb(loop, h.ud);
-        loop->cb_depth--;
+        evl__loop_leave_callback(loop);
     }
 }
 
 void evl__loop_checkpoint(struct evl_loop *loop)
 {
-    if (loop->in_checkpoint) {
+    if (loop->cp.running) {
         return; /* the outer checkpoint drains whatever this one would */
     }
-    loop->in_checkpoint = 1;
-    uint64_t budget = loop->max_micro;
+    loop->cp.running = 1;
+    uint64_t budget = evl__loop_max_micro(loop);
     uint64_t ran = 0;
     for (;;) {
         while (evl__checkpoint_pending(&loop->cp)) {
@@ -110,7 +110,7 @@ void evl__loop_checkpoint(struct evl_loop *loop)
             break;
         }
     }
-    loop->in_checkpoint = 0;
+    loop->cp.running = 0;
     return;
 capped:
     /* A runaway chain: yield to the loop instead of hanging; the rest runs at the next
@@ -118,9 +118,9 @@ capped:
     /* The details at debug level: the warning below is the rate-limited one. */
     evl_log(loop, EVL_LOG_DEBUG, "loop",
             "checkpoint cap of %u callbacks reached; %u nextTick and %u microtasks deferred",
-            (unsigned)loop->max_micro, (unsigned)evl__ring_count(&loop->cp.ticks),
+            (unsigned)evl__loop_max_micro(loop), (unsigned)evl__ring_count(&loop->cp.ticks),
             (unsigned)evl__ring_count(&loop->cp.micro));
-    loop->in_checkpoint = 0;
+    loop->cp.running = 0;
     /* Counted, and the limit hook told (an embedder may end a runaway script here). */
     (void)evl__loop_limit_hit(loop, EVL__LIMIT_MICROTASKS);
 }
@@ -166,8 +166,8 @@ void evl__checkpoint_drop(struct evl_loop *loop, int discard)
     evl__ring_clear(&loop->cp.ticks);
     while (discard && evl__ring_nonempty(r)) {
         struct evl__task t = evl__ring_shift(r);
-        if (loop->micro_discard) {
-            loop->micro_discard(loop, t.fn, t.arg);
+        if (loop->cp.discard) {
+            loop->cp.discard(loop, t.fn, t.arg);
         }
     }
     evl__ring_clear(r);

@@ -28,9 +28,27 @@ struct evl__checkpoint {
     struct evl__ring ticks; /* nextTick */
     struct evl__ring micro; /* microtasks */
     uint32_t nhooks;
+    int running;                /* 1 inside evl__loop_checkpoint (nested calls return) */
     struct evl__hook user_hook; /* evl_loop_set_checkpoint_hook */
     struct evl__hook hooks[EVL__MAX_CHECKPOINT_HOOKS];
+    /* Called by close for every microtask it drops, so the owner of the task's argument can
+     * release it (promise jobs hold references). NULL: dropped silently. */
+    void (*discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
 };
+
+/* Nonzero while a checkpoint is draining (a callback it runs is "inside the checkpoint"). */
+static inline int evl__checkpoint_running(const struct evl__checkpoint *cp)
+{
+    return cp->running;
+}
+
+/* Sets the function close hands every dropped microtask to (NULL: none). */
+static inline void evl__checkpoint_set_discard(struct evl__checkpoint *cp,
+                                               void (*fn)(struct evl_loop *loop, evl_task_cb fn,
+                                                          void *arg))
+{
+    cp->discard = fn;
+}
 
 /* Nonzero while nextTick callbacks or microtasks are queued. */
 static inline int evl__checkpoint_pending(const struct evl__checkpoint *cp)
@@ -65,7 +83,7 @@ int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, v
 void evl__loop_remove_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
 
 /* Teardown: drops every queued nextTick callback and microtask. Each microtask is handed to
- * the discard function (loop->micro_discard) so its owner can release what it holds, when
+ * the discard function (evl__checkpoint_set_discard) so its owner can release what it holds, when
  * discard is nonzero; otherwise dropped silently (admission is closed by then). */
 void evl__checkpoint_drop(struct evl_loop *loop, int discard);
 

@@ -115,9 +115,9 @@ static bool try_reap(struct child_loop *c, struct child_watch *w)
     uint64_t id = w->id;
     pid_t pid = w->pid;
     evl__loop_free(loop, w);
-    loop->cb_depth++;
+    evl__loop_enter_callback(loop);
     cb(loop, id, pid, code, sig, arg);
-    loop->cb_depth--;
+    evl__loop_leave_callback(loop);
     evl__loop_after_callback(loop);
     return true;
 }
@@ -232,7 +232,7 @@ static int check_loop(struct evl_loop *loop)
         return EVL_EPERM;
     }
     if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop) ||
-        loop->tearing_down) {
+        evl__loop_tearing_down(loop)) {
         return EVL_ECLOSED;
     }
     return 0;

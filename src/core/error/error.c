@@ -53,8 +53,9 @@ static int error_vnew(struct evl_error **out, int code, const char *fmt, va_list
     }
     err->code = code;
     if (fmt) {
-        /* Measure, then format into a buffer of exactly that size. clang-analyzer 14
-         * misreads the x86-64 va_list array type. */
+        /* Measure, then format into a buffer of exactly that size. (The NOLINTs:
+         * clang-analyzer reports a false "uninitialized va_list" on the x86-64 va_list array
+         * type.) */
         va_list measure;
         va_copy(measure, ap);
         // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)

@@ -87,7 +87,7 @@ int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, voi
         return rc;
     }
     if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop) ||
-        loop->tearing_down) {
+        evl__loop_tearing_down(loop)) {
         return EVL_ECLOSED;
     }
     struct evl__phase_hooks *h = loop->phase_hooks;
@@ -176,9 +176,9 @@ void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind)
         if ((e.kinds & (unsigned)kind) == 0) {
             continue;
         }
-        loop->cb_depth++;
+        evl__loop_enter_callback(loop);
         e.cb(loop, kind, e.arg);
-        loop->cb_depth--;
+        evl__loop_leave_callback(loop);
         evl__loop_after_callback(loop);
         if (evl__loop_interrupted(loop) || loop->phase_hooks != h) {
             break;

@@ -32,7 +32,8 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
     va_start(ap, fmt);
     size_t room = o->len < o->cap ? o->cap - o->len : 0;
     char *dst = room ? o->buf + o->len : NULL;
-    /* va_start is just above; clang-analyzer 14 misreads the x86-64 va_list array type. */
+    /* va_start is just above; clang-analyzer reports a false "uninitialized va_list" on the
+     * x86-64 va_list array type. */
     int n = vsnprintf(dst, room, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     va_end(ap);
     if (n > 0) {

@@ -285,7 +285,7 @@ int evl_loop_set_checkpoint_cap(struct evl_loop *loop, uint32_t n)
     if (!evl__loop_on_thread(loop)) {
         return EVL_EPERM;
     }
-    loop->max_micro = n ? n : 10000000;
+    evl__loop_set_max_micro(loop, n ? n : 10000000);
     return 0;
 }
 

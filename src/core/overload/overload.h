@@ -42,6 +42,12 @@ struct evl__budgets {
     void *hook_ud;
 };
 
+/* A sandbox limit (0: none), for the subsystem that counts what it limits. */
+static inline uint32_t evl__budget_limit(const struct evl__budgets *b, enum evl__limit_kind kind)
+{
+    return b->limit[kind];
+}
+
 /* Counts and logs (rate-limited warn) a refusal by a sandbox limit; returns EVL_ELIMIT.
  * Thread-safe. */
 int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind);

@@ -7,7 +7,7 @@
 #include "core/pool/pool.h"
 
 #include "core/loop_state.h"
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 #include "evl/alloc.h"
 #include "evl/errno.h"
 
@@ -30,7 +30,7 @@ static struct evl__pool_loop *pool_loop_get(struct evl_loop *loop)
     if (pl) {
         return pl;
     }
-    if (loop->admission_closed || loop->tearing_down) {
+    if (evl__loop_admission_closed(loop) || evl__loop_tearing_down(loop)) {
         return NULL;
     }
     pl = evl_calloc(1, sizeof(*pl));
@@ -256,8 +256,8 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (!pl) {
         return EVL_ENOMEM;
     }
-    if (loop->budgets.limit[EVL__LIMIT_POOL_JOBS] &&
-        pl->pool_jobs >= loop->budgets.limit[EVL__LIMIT_POOL_JOBS]) {
+    uint32_t cap = evl__budget_limit(&loop->budgets, EVL__LIMIT_POOL_JOBS);
+    if (cap != 0 && pl->pool_jobs >= cap) {
         return evl__loop_limit_hit(loop, EVL__LIMIT_POOL_JOBS); /* sandbox limit */
     }
     struct evl__pool_job *job = pl->free_jobs;
@@ -303,7 +303,7 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
      * batch. Outside any callback nothing would run that microtask before the loop blocks,
      * so the job goes at once (after any collected ones, keeping submission order).
      */
-    if (loop->cb_depth == 0 && !loop->in_checkpoint) {
+    if (!evl__loop_in_callback(loop) && !evl__checkpoint_running(&loop->cp)) {
         publish(pl);
         if (!evl__pool_push(pool, job, job)) {
             cancel_unpublished(pl, job);

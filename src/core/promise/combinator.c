@@ -4,7 +4,7 @@
  * remaining-elements counter that starts at 1 and is decremented after the loop. Following
  * the structure (not just the results) is what makes settle turns match Node.
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "evl/alloc.h"
 #include "evl/errno.h"

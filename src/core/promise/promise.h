@@ -9,6 +9,9 @@
  *   rejection.c   HostPromiseRejectionTracker and the checkpoint hook that reports
  *   values.c      value lists (struct evl_values) and the aggregate error
  *   state.c       the per-loop state: creation, hooks, statistics, registry, teardown
+ *
+ * It knows no layout of struct evl_loop; the inline paths that read the loop's members are
+ * in promise_internal.h.
  */
 #ifndef EVL_CORE_PROMISE_PROMISE_H
 #define EVL_CORE_PROMISE_PROMISE_H
@@ -21,19 +24,9 @@
 #include "evl/promise.h"
 
 #include "core/error/error.h"
-#include "core/loop_state.h"
 
 #include <pthread.h>
 #include <stdbool.h>
-
-/* evl_queue_microtask without the argument and thread checks (callers are on the loop). */
-static inline int evl__queue_job(struct evl_loop *loop, evl_task_cb fn, void *arg)
-{
-    if (loop->admission_closed) {
-        return EVL_ECLOSED;
-    }
-    return evl__checkpoint_queue(loop, &loop->cp, fn, arg);
-}
 
 /* Promise flags: the state lives in the two low bits. */
 enum {
@@ -214,34 +207,9 @@ struct evl__pstate {
  * teardown began). */
 struct evl__pstate *evl__pstate_create(struct evl_loop *loop);
 
-/* The state of loop, created on first use (NULL on allocation failure). */
-static inline struct evl__pstate *evl__pstate_get(struct evl_loop *loop)
-{
-    struct evl__pstate *ps = loop->promise_state;
-    return ps ? ps : evl__pstate_create(loop);
-}
-
-/* The checks of a public entry point that takes a loop: the loop's state in *ps_out, or
- * EVL_EINVAL, EVL_EPERM (another thread), EVL_ECLOSED, EVL_ENOMEM. */
-static inline int evl__pstate_check(struct evl_loop *loop, struct evl__pstate **ps_out)
-{
-    if (!loop) {
-        return EVL_EINVAL;
-    }
-    if (!evl__loop_on_thread(loop)) {
-        return EVL_EPERM;
-    }
-    struct evl__pstate *ps = evl__pstate_get(loop);
-    if (!ps) {
-        return loop->admission_closed ? EVL_ECLOSED : EVL_ENOMEM;
-    }
-    *ps_out = ps;
-    return 0;
-}
-
 /* promise.c: frees the state and its record slabs (no promise is live any more). */
 void evl__pstate_free(struct evl__pstate *ps);
-/* promise.c: the loop's micro_discard hook (close drops queued promise jobs). */
+/* promise.c: the checkpoint's discard function (close drops queued promise jobs). */
 void evl__promise_micro_discard(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
 /* Site capture: takes and clears the calling thread's pending site. */

@@ -5,7 +5,7 @@
  * the same checkpoint is never reported, and a promise reported as unhandled that gets a
  * handler later produces a handled-later report.
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "core/loop_state.h"
 #include "evl/alloc.h"
@@ -45,7 +45,8 @@ static void noop_job(struct evl_loop *loop, void *arg)
 static void ensure_checkpoint(struct evl__pstate *ps)
 {
     struct evl_loop *loop = ps->loop;
-    if (loop->cb_depth == 0 && !loop->in_checkpoint && !evl__loop_micro_pending(loop)) {
+    if (!evl__loop_in_callback(loop) && !evl__checkpoint_running(&loop->cp) &&
+        !evl__loop_micro_pending(loop)) {
         (void)evl_queue_microtask(loop, noop_job, NULL);
     }
 }

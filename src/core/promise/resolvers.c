@@ -3,7 +3,7 @@
  * functions a thenable job hands to then) on the loop thread, and struct evl_resolver, which
  * settles a promise from any thread by hopping onto its loop with evl_loop_submit.
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "evl/alloc.h"
 #include "evl/errno.h"

@@ -3,7 +3,7 @@
  * reports rejections and the teardown that releases it; the per-loop settings (thenable
  * hooks, registry) and statistics. Loop thread only.
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "evl/alloc.h"
 #include "evl/errno.h"
@@ -16,7 +16,7 @@ static void pstate_teardown(struct evl_loop *loop, void *arg);
 struct evl__pstate *evl__pstate_create(struct evl_loop *loop)
 {
     /* A terminated (or terminating) loop gets no new state: its teardown already ran. */
-    if (loop->admission_closed || loop->tearing_down) {
+    if (evl__loop_admission_closed(loop) || evl__loop_tearing_down(loop)) {
         return NULL;
     }
     struct evl__pstate *ps = evl_calloc(1, sizeof(*ps));
@@ -36,7 +36,7 @@ struct evl__pstate *evl__pstate_create(struct evl_loop *loop)
         evl__loop_remove_checkpoint_hook(loop, evl__rejection_checkpoint, ps);
         goto fail_free_state;
     }
-    loop->micro_discard = evl__promise_micro_discard;
+    evl__checkpoint_set_discard(&loop->cp, evl__promise_micro_discard);
     loop->promise_state = ps;
     return ps;
 
@@ -153,7 +153,7 @@ static void pstate_teardown(struct evl_loop *loop, void *arg)
     evl__resolvers_loop_teardown(ps);
     evl__rejection_deinit(ps);
     loop->promise_state = NULL;
-    loop->micro_discard = NULL;
+    evl__checkpoint_set_discard(&loop->cp, NULL);
     if (ps->stats.live != 0) {
         /* Promises still referenced point at ps: it stays until the last one is released
          * (which must happen before evl_loop_free). Debug builds name their creation sites. */

@@ -3,7 +3,7 @@
  * aggregate error. Each entry shares the value of a settled promise (+1 on its owner), so
  * a list never copies or destroys a value itself.
  */
-#include "core/promise/promise.h"
+#include "core/promise/promise_internal.h"
 
 #include "core/error/error.h"
 #include "evl/alloc.h"

@@ -296,9 +296,9 @@ static void deliver(struct evl_loop *loop, int fd, int status, unsigned events, 
         }
         uint32_t n = w->seen;
         w->seen = 0;
-        loop->cb_depth++;
+        evl__loop_enter_callback(loop);
         w->cb(loop, w->id, w->signum, n, w->arg);
-        loop->cb_depth--;
+        evl__loop_leave_callback(loop);
         evl__loop_after_callback(loop);
         if (evl__loop_interrupted(loop)) {
             /* What is owed stays in seen; the event fd is made readable again so that the
@@ -337,7 +337,7 @@ int evl_signal_start(struct evl_loop *loop, int signum, evl_signal_cb cb, void *
         return EVL_EINVAL;
     }
     if (evl_loop_state(loop) == EVL_LOOP_TERMINATED || evl__loop_closing(loop) ||
-        loop->tearing_down) {
+        evl__loop_tearing_down(loop)) {
         return EVL_ECLOSED;
     }
     struct sig_loop *s = NULL;
