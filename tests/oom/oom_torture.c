@@ -33,6 +33,9 @@ struct oom_case {
 
 static struct oom_case *cases;
 
+/* Adapter cases: a separate name so the build registers them only with the adapter. */
+#define OOM_DUK_CASE OOM_CASE
+
 #define OOM_CASE(name)                                                  \
     static int oom_##name(void);                                        \
     static struct oom_case oom_case_##name = {#name, oom_##name, NULL}; \
@@ -1078,6 +1081,58 @@ out:
     evl_error_free(a);
     return rc;
 }
+
+/* ---- Duktape adapter (public API only) --------------------------------------------------------
+ */
+
+#ifdef EVL_OOM_DUKTAPE
+#include "evl_duktape.h"
+
+/* Heap creation, install and a script using a timer, a promise and a microtask. An
+ * allocation failure must surface as EVL_ENOMEM from the C calls or as a JS RangeError. */
+static int duk_script_case(const char *src)
+{
+    struct evl_loop *loop = NULL;
+    duk_context *ctx = NULL;
+    int rc = 0;
+    OOM_TRY(evl_loop_new(&loop, NULL));
+    OOM_TRY(evl_duk_heap_new(&ctx, NULL));
+    OOM_TRY(evl_duk_install(ctx, loop, 0));
+    if (duk_peval_string(ctx, src) != 0) {
+        OOM_CHECK(failing);
+        OOM_CHECK(duk_is_error(ctx, -1));
+        OOM_CHECK(duk_get_error_code(ctx, -1) == DUK_ERR_RANGE_ERROR);
+        duk_pop(ctx);
+        rc = EVL_ENOMEM;
+        goto out;
+    }
+    duk_pop(ctx);
+    OOM_CHECK(evl_loop_run(loop, EVL_RUN_DEFAULT) >= 0);
+    duk_get_global_string(ctx, "out");
+    const char *got = duk_safe_to_string(ctx, -1);
+    if (strcmp(got, "2,3,1") != 0) {
+        /* A callback that failed for lack of memory reported its RangeError. */
+        OOM_CHECK(failing);
+        rc = EVL_ENOMEM;
+    }
+    duk_pop(ctx);
+out:
+    if (ctx) {
+        OOM_CHECK(evl_duk_heap_free(ctx) == 0);
+    }
+    finish_loop(loop);
+    return rc;
+}
+
+OOM_DUK_CASE(duk_install_script)
+{
+    return duk_script_case("var out = [];"
+                           "setTimeout(function () { out.push(1); }, 0);"
+                           "Promise.resolve(2).then(function (v) { out.push(v); });"
+                           "queueMicrotask(function () { out.push(3); });"
+                           "out.length");
+}
+#endif
 
 /* ---- driver -----------------------------------------------------------------------------------
  */
