@@ -93,7 +93,7 @@ struct handler {
 struct mpromise {
     int state;
     int value;
-    int reactions[256];
+    int reactions[2048]; /* bounded by MAX_OPS: at most 3 pairs per op plus adoptions */
     int nreact;
     int rf;                   /* its own resolving functions (new promises), or its capability's */
     struct evl_promise *real; /* while held */
