@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz format format-check \
+.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz oom format format-check \
         tidy cppcheck install clean deps check-layers
 
 all: build
@@ -72,11 +72,17 @@ fuzz:
 	@for t in $$(ls tests/fuzz/fuzz_*.c | xargs -n1 basename | sed 's/\.c$$//'); do \
 	  cmake --build --preset fuzz -j$(JOBS) --target $$t >/dev/null || exit 1; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  if [ -d tests/fuzz/corpus/$$t ]; then cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; fi; \
 	  if ! build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	       -artifact_prefix=build-fuzz/ \
+	       -timeout=10 -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t \
 	       >build-fuzz/$$t.log 2>&1; then tail -n 40 build-fuzz/$$t.log; exit 1; fi; \
 	  grep -E 'number_of_executed_units' build-fuzz/$$t.log; \
 	done
+
+# Out-of-memory torture: every allocation of each case in tests/oom failed in turn.
+oom: build
+	cd $(BUILD) && ctest -L oom $(CTEST_FLAGS)
 
 # Includes point down the floors of scripts/layers.txt, with no cycles (docs/style.md).
 check-layers:

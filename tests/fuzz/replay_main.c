@@ -1,6 +1,6 @@
 /*
  * Runs a libFuzzer target without libFuzzer, so every fuzz target is also a regular test:
- *   fuzz_x FILE...            replays the given inputs (a saved crash, a corpus)
+ *   fuzz_x FILE|DIR...        replays the given inputs (a saved crash, a corpus directory)
  *   fuzz_x --random N SEED    feeds N pseudo-random inputs from a fixed seed
  * The fuzz preset links the same target with -fsanitize=fuzzer instead of this file.
  */
@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "evl/alloc.h"
 
@@ -50,6 +52,32 @@ static int replay_file(const char *path)
     return 0;
 }
 
+/* Every regular file of a corpus directory, in name order so runs are reproducible. */
+static int replay_dir(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0) {
+        perror(dir);
+        return 1;
+    }
+    int status = 0;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+        if (names[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            status |= replay_file(path);
+            count++;
+        }
+        free(names[i]);
+    }
+    free(names);
+    printf("replayed %d corpus inputs from %s\n", count, dir);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--random") == 0) {
@@ -57,7 +85,12 @@ int main(int argc, char **argv)
     }
     int status = 0;
     for (int i = 1; i < argc; i++) {
-        status |= replay_file(argv[i]);
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            status |= replay_dir(argv[i]);
+        } else {
+            status |= replay_file(argv[i]);
+        }
     }
     return status;
 }

@@ -357,7 +357,9 @@ void evl__promise_free(struct evl_promise *p)
 static void reaction_job(struct evl_loop *loop, void *arg);
 
 /* The job of rx could not be queued: the loop is closed (or out of memory), so it can never
- * run and the reaction is dropped the way a reaction of a freed pending promise is. */
+ * run and the reaction is dropped the way a reaction of a freed pending promise is. Out of
+ * memory, the derived promise is rejected with the error, as if the handler had thrown it:
+ * a dropped reaction would leave it pending for ever. */
 __attribute__((noinline)) static void enqueue_failed(struct evl_promise *p,
                                                      struct evl__reaction *rx, int rc)
 {
@@ -365,6 +367,11 @@ __attribute__((noinline)) static void enqueue_failed(struct evl_promise *p,
     if (rc != EVL_ECLOSED) {
         evl_log(ps->loop, EVL_LOG_ERROR, "promise", "cannot queue a promise job: %s",
                 evl_strerror(rc));
+        struct evl_promise *d = evl__rx_derived(rx);
+        if (d && !(d->flags & EVL__P_RESOLVED)) {
+            d->flags |= EVL__P_RESOLVED;
+            evl__promise_do_reject(d, evl__promise_error_val(rc, "cannot queue a promise job"));
+        }
     }
     evl__promise_release(p);
     drop_reaction(ps, rx);
