@@ -144,6 +144,13 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
         evl__loop_free(loop, raw);
         return rc;
     }
+    if (o.metrics) {
+        rc = evl_metrics_enable(loop, o.metrics);
+        if (rc != 0) {
+            evl_loop_free(loop);
+            return rc;
+        }
+    }
     *out = loop;
     return 0;
 }
@@ -248,6 +255,21 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
     evl__wakeup_drain(&loop->wakeup);
 }
 
+/* Why a wait returned (enum evl_metrics_wake), for the wake-up counters. */
+static unsigned wake_cause(struct evl_loop *loop, int called, int64_t timeout_ns)
+{
+    if (called > 0) {
+        return EVL_METRICS_WAKE_IO;
+    }
+    if (evl__submitq_pending(loop)) {
+        return EVL_METRICS_WAKE_TASK;
+    }
+    if (timeout_ns > 0 && evl__timers_any(&loop->timers)) {
+        return EVL_METRICS_WAKE_TIMER;
+    }
+    return EVL_METRICS_WAKE_OTHER;
+}
+
 /*
  * Waits for work, up to timeout_ns (< 0: until woken), spinning first when that pays
  * (spin.c). Before blocking the loop announces itself asleep (seq_cst), then re-checks every
@@ -282,6 +304,11 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        /* Publish before a wait that may last (a short one is followed by another chance). */
+        evl__metrics_poll_begin_slow(loop, m, timeout_ns < 0 || timeout_ns >= 1000000);
+    }
     if (loop->io_hooks) {
         called = loop->io_hooks->wait(loop, timeout_ns);
         if (called < 0) {
@@ -294,6 +321,9 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         } else if (rc < 0) {
             evl_log(loop, EVL_LOG_ERROR, "loop", "wait failed: %s", evl_strerror(rc));
         }
+    }
+    if (m != NULL) {
+        evl__metrics_poll_end_slow(m, wake_cause(loop, called, timeout_ns));
     }
     evl__loop_after_sleep(loop);
     evl__spin_end(loop, &ep, slept, called);
@@ -447,6 +477,7 @@ static void close_phase(struct evl_loop *loop)
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
+    evl__metrics_iteration(loop);
     if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
         poll_phase(loop, mode) || tasks_phase(loop) || check_phase(loop, mode)) {
         return;
@@ -537,6 +568,7 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         more = loop_alive(loop);
         break;
     }
+    evl__metrics_run_end(loop);
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);
     return more;

@@ -26,4 +26,7 @@ struct evl__io_hooks {
  * fd); returns that fd, or EVL_ENOSYS when the backend has none. */
 int evl__io_embed(struct evl_loop *loop);
 
+/* fd registrations (the metrics' fds queue). Loop thread. */
+uint32_t evl__io_count(const struct evl_loop *loop);
+
 #endif
