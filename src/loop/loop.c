@@ -312,14 +312,16 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
     if (loop->io_hooks) {
         called = loop->io_hooks->wait(loop, timeout_ns);
         if (called < 0) {
-            evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));
+            EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "I/O wait failed",
+                          EVL_LF_ERROR("err", called));
         }
     } else if (timeout_ns != 0) {
         int rc = evl__wakeup_wait(&loop->wakeup, timeout_ns);
         if (rc == 1) {
             evl__loop_wakeup_drain(loop);
         } else if (rc < 0) {
-            evl_log(loop, EVL_LOG_ERROR, "loop", "wait failed: %s", evl_strerror(rc));
+            EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "wait failed",
+                          EVL_LF_ERROR("err", rc));
         }
     }
     if (m != NULL) {
@@ -539,6 +541,9 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
     atomic_store_explicit(&loop->owner, evl__thread_id(), memory_order_relaxed);
     int st = EVL_LOOP_AWAKE;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
+    if (mode == EVL_RUN_DEFAULT) { /* a host stepping the loop would log every step */
+        EVL_LOG_EVENT(loop, EVL_LOG_INFO, "loop", "start", NULL, EVL_LF_STR("mode", "default"));
+    }
     int more = 0;
     for (;;) {
         if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
@@ -569,6 +574,13 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         break;
     }
     evl__metrics_run_end(loop);
+    if (mode == EVL_RUN_DEFAULT) {
+        EVL_LOG_EVENT(
+            loop, EVL_LOG_INFO, "loop", "stop", NULL, EVL_LF_STR("mode", "default"),
+            EVL_LF_UINT("discarded", atomic_load(&loop->discarded)),
+            EVL_LF_BOOL("terminated", atomic_load_explicit(&loop->state, memory_order_relaxed) ==
+                                          EVL_LOOP_TERMINATED));
+    }
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);
     return more;

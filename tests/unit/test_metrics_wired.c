@@ -235,3 +235,44 @@ TEST(slow_callback_logged_as_warning) /* labels: real-time */
     ASSERT_UEQ(s.kind[EVL_METRICS_TASK].slow, 1);
     ASSERT_OK(evl_loop_free(loop));
 }
+
+struct events {
+    int start, stop, unhandled;
+};
+
+static void event_sink(void *ud, const struct evl_log_record *r)
+{
+    struct events *e = ud;
+    if (r->event == NULL) {
+        return;
+    }
+    if (strcmp(r->event, "start") == 0 && strcmp(r->component, "loop") == 0) {
+        e->start++;
+    } else if (strcmp(r->event, "stop") == 0 && strcmp(r->component, "loop") == 0) {
+        e->stop++;
+    } else if (strcmp(r->event, "unhandled_rejection") == 0) {
+        ASSERT_EQ(r->level, EVL_LOG_WARN);
+        e->unhandled++;
+    }
+}
+
+TEST(loop_events_and_unhandled_rejection_counted)
+{
+    struct evl_loop *loop = new_loop_with_metrics(1, UINT64_MAX, NULL);
+    struct events e;
+    memset(&e, 0, sizeof(e));
+    ASSERT_OK(evl_logger_set_level(loop, EVL_LOG_INFO));
+    ASSERT_OK(evl_logger_add_callback(loop, event_sink, &e, EVL_LOG_INFO));
+    struct evl_promise *p = NULL;
+    static char reason[] = "disk";
+    ASSERT_OK(evl_promise_rejected(loop, reason, NULL, &p));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(e.start, 1);
+    ASSERT_EQ(e.stop, 1);
+    ASSERT_EQ(e.unhandled, 1);
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    ASSERT_UEQ(s.unhandled_rejections, 1);
+    evl_promise_release(p);
+    ASSERT_OK(evl_loop_free(loop));
+}
