@@ -32,12 +32,30 @@ static uint64_t cached_clock(void *ud)
     return cached_instant;
 }
 
+/* EVL_BENCH_METRICS=1 runs every workload with metrics on at their defaults (=N: timing one
+ * callback in N), so bench/run measures the recording cost against a run without. */
+static const struct evl_metrics_options *bench_metrics(void)
+{
+    static struct evl_metrics_options mo;
+    const char *v = getenv("EVL_BENCH_METRICS");
+    if (v == NULL || *v == '\0' || strcmp(v, "0") == 0) {
+        return NULL;
+    }
+    evl_metrics_options_init(&mo);
+    unsigned long every = strtoul(v, NULL, 10);
+    if (every > 1) {
+        mo.sample_every = (uint32_t)every;
+    }
+    return &mo;
+}
+
 static struct evl_loop *loop_new(uint32_t spin_ns)
 {
     struct evl_loop_options o;
     struct evl_loop *loop = NULL;
     evl_loop_options_init(&o);
     o.spin_ns = spin_ns;
+    o.metrics = bench_metrics();
     if (use_cached_clock) {
         cached_instant = bench_now_ns();
         o.clock = cached_clock;
@@ -121,6 +139,7 @@ static void submit_run(const char *name, unsigned producers, uint64_t n)
         struct evl_loop_options o;
         evl_loop_options_init(&o);
         o.max_queued_tasks = submit_bound;
+        o.metrics = bench_metrics();
         EVL_CHECK(evl_loop_new(&shared_loop, &o));
     } else {
         shared_loop = loop_new(0);

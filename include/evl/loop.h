@@ -90,6 +90,8 @@ typedef void (*evl_log_cb)(void *ud, int level, const char *component, const cha
  * Loop options. Always initialise with evl_loop_options_init(): the first field records the
  * struct's size so that later versions can add fields without breaking old callers.
  */
+struct evl_metrics_options;
+
 struct evl_loop_options {
     size_t size;                           /* sizeof(struct evl_loop_options) */
     const struct evl_allocator *allocator; /* NULL: the process-wide allocator */
@@ -127,6 +129,10 @@ struct evl_loop_options {
     uint32_t max_immediates; /* pending immediates */
     uint32_t max_fds;        /* fd registrations */
     uint32_t max_pool_jobs;  /* pool jobs submitted and not yet completed */
+
+    /* Metrics (include/evl/metrics.h): non-NULL enables them at creation with these options
+     * (copied; borrowed for the call), as evl_metrics_enable would. NULL: off. */
+    const struct evl_metrics_options *metrics;
 };
 
 /* Fills *options with defaults. Thread-safe. */

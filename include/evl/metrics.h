@@ -57,14 +57,16 @@ enum evl_metrics_wake {
 /* Run-time settings. Initialise with evl_metrics_options_init. */
 struct evl_metrics_options {
     size_t size;               /* sizeof(struct evl_metrics_options) */
-    uint32_t sample_every;     /* time 1 callback in N (latency); 0: default 16; 1: all */
+    uint32_t sample_every;     /* time 1 callback in N (latency); 0: default 64; 1: all */
     uint32_t cpu_sample_every; /* thread CPU time for 1 callback in N; 0: off (default 0) */
     uint64_t slow_ns;          /* a timed callback at least this long is slow; 0: 50 ms */
     /* Lateness probe (Node's monitorEventLoopDelay): a timer every resolution ms whose
-     * lateness feeds the loop-delay histogram. 0: off (default 10 ms; UINT32_MAX: off). */
+     * lateness feeds the loop-delay histogram, as the timed timers' lateness always does.
+     * 0 (default) or UINT32_MAX: no probe (an idle probe timer costs every iteration a
+     * clock read). */
     uint32_t delay_resolution_ms;
     /* The longest a cross-thread snapshot may lag behind a busy loop: the loop publishes
-     * at most this often while callbacks run, and always before it sleeps. 0: 1 ms. */
+     * at most this often while callbacks run, and always before it sleeps. 0: 50 ms. */
     uint64_t publish_ns;
     /* The `loop` label in Prometheus output (copied, up to 63 bytes); NULL: "default". Set
      * by the first enable, or by a later one on the loop thread. */

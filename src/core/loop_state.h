@@ -31,6 +31,7 @@
 #include "evl/errno.h"
 #include "evl/log.h"
 #include "evl/loop.h"
+#include "evl/metrics.h"
 #include "evl/overload.h"
 #include "evl/task.h"
 #include "evl/timer.h"
@@ -278,6 +279,44 @@ static inline uint32_t evl__loop_max_micro(const struct evl_loop *loop)
 static inline void evl__loop_set_max_micro(struct evl_loop *loop, uint32_t n)
 {
     loop->max_micro = n;
+}
+
+/* The metrics module's halves of evl__loop_cb_enter/leave (src/core/metrics/metrics.c),
+ * reached only while metrics record. kind: enum evl_metrics_kind. */
+uint64_t evl__metrics_cb_begin_slow(struct evl_loop *loop, unsigned kind);
+void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token);
+/* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
+void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns);
+
+/*
+ * Brackets one user callback of a kind (enum evl_metrics_kind) with the depth counter and
+ * the metrics recording point: while metrics are off that is one load and one predictable
+ * branch of loop->obs. Pass the token enter returns to leave.
+ */
+static inline uint64_t evl__loop_cb_enter(struct evl_loop *loop, unsigned kind)
+{
+    loop->cb_depth++;
+    if (__builtin_expect((atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0, 0)) {
+        return evl__metrics_cb_begin_slow(loop, kind);
+    }
+    return 0;
+}
+
+static inline void evl__loop_cb_leave(struct evl_loop *loop, unsigned kind, uint64_t token)
+{
+    loop->cb_depth--;
+    if (__builtin_expect(token != 0, 0)) {
+        evl__metrics_cb_end_slow(loop, kind, token);
+    }
+}
+
+/* evl__loop_call for a callback of a kind that metrics count. */
+static inline void evl__loop_call_kind(struct evl_loop *loop, unsigned kind, evl_task_cb fn,
+                                       void *arg)
+{
+    uint64_t t = evl__loop_cb_enter(loop, kind);
+    fn(loop, arg);
+    evl__loop_cb_leave(loop, kind, t);
 }
 
 /* Nonzero if the current phase must end early (stop, shutdown or close requested). */

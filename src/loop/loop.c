@@ -144,6 +144,13 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
         evl__loop_free(loop, raw);
         return rc;
     }
+    if (o.metrics) {
+        rc = evl_metrics_enable(loop, o.metrics);
+        if (rc != 0) {
+            evl_loop_free(loop);
+            return rc;
+        }
+    }
     *out = loop;
     return 0;
 }
@@ -244,6 +251,21 @@ void evl__loop_wakeup_drain(struct evl_loop *loop)
     evl__wakeup_drain(&loop->wakeup);
 }
 
+/* Why a wait returned (enum evl_metrics_wake), for the wake-up counters. */
+static unsigned wake_cause(struct evl_loop *loop, int called, int64_t timeout_ns)
+{
+    if (called > 0) {
+        return EVL_METRICS_WAKE_IO;
+    }
+    if (evl__submitq_pending(loop)) {
+        return EVL_METRICS_WAKE_TASK;
+    }
+    if (timeout_ns > 0 && evl__timers_any(&loop->timers)) {
+        return EVL_METRICS_WAKE_TIMER;
+    }
+    return EVL_METRICS_WAKE_OTHER;
+}
+
 /*
  * Waits for work, up to timeout_ns (< 0: until woken), spinning first when that pays
  * (spin.c). Before blocking the loop announces itself asleep (seq_cst), then re-checks every
@@ -278,18 +300,28 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        /* Publish before a wait that may last (a short one is followed by another chance). */
+        evl__metrics_poll_begin_slow(loop, m, timeout_ns < 0 || timeout_ns >= 1000000);
+    }
     if (evl__io_active(&loop->io)) {
         called = evl__io_wait(loop, &loop->io, timeout_ns);
         if (called < 0) {
-            evl_log(loop, EVL_LOG_ERROR, "loop", "I/O wait failed: %s", evl_strerror(called));
+            EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "I/O wait failed",
+                          EVL_LF_ERROR("err", called));
         }
     } else if (timeout_ns != 0) {
         int rc = evl__wakeup_wait(&loop->wakeup, timeout_ns);
         if (rc == 1) {
             evl__loop_wakeup_drain(loop);
         } else if (rc < 0) {
-            evl_log(loop, EVL_LOG_ERROR, "loop", "wait failed: %s", evl_strerror(rc));
+            EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "wait failed",
+                          EVL_LF_ERROR("err", rc));
         }
+    }
+    if (m != NULL) {
+        evl__metrics_poll_end_slow(m, wake_cause(loop, called, timeout_ns));
     }
     evl__loop_after_sleep(loop);
     evl__spin_end(loop, &ep, slept, called);
@@ -452,6 +484,7 @@ static void close_phase(struct evl_loop *loop)
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
+    evl__metrics_iteration(loop);
     if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
         poll_phase(loop, mode) || tasks_phase(loop) || check_phase(loop, mode)) {
         return;
@@ -513,6 +546,9 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
     atomic_store_explicit(&loop->owner, evl__thread_id(), memory_order_relaxed);
     int st = EVL_LOOP_AWAKE;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_RUNNING);
+    if (mode == EVL_RUN_DEFAULT) { /* a host stepping the loop would log every step */
+        EVL_LOG_EVENT(loop, EVL_LOG_INFO, "loop", "start", NULL, EVL_LF_STR("mode", "default"));
+    }
     int more = 0;
     for (;;) {
         if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
@@ -541,6 +577,14 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         }
         more = loop_alive(loop);
         break;
+    }
+    evl__metrics_run_end(loop);
+    if (mode == EVL_RUN_DEFAULT) {
+        EVL_LOG_EVENT(
+            loop, EVL_LOG_INFO, "loop", "stop", NULL, EVL_LF_STR("mode", "default"),
+            EVL_LF_UINT("discarded", atomic_load(&loop->discarded)),
+            EVL_LF_BOOL("terminated", atomic_load_explicit(&loop->state, memory_order_relaxed) ==
+                                          EVL_LOOP_TERMINATED));
     }
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);

@@ -52,14 +52,14 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
 }
 
 /* Runs one entry of a ring; returns 0 when the ring is empty. */
-static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r)
+static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind)
 {
     if (!evl__ring_nonempty(r)) {
         return 0;
     }
     /* Copy out before calling: the callback may push and grow the ring. */
     struct evl__task t = evl__ring_shift(r);
-    evl__loop_call(loop, t.fn, t.arg);
+    evl__loop_call_kind(loop, kind, t.fn, t.arg);
     return 1;
 }
 
@@ -91,12 +91,12 @@ void evl__loop_checkpoint(struct evl_loop *loop)
     uint64_t ran = 0;
     for (;;) {
         while (evl__checkpoint_pending(&loop->cp)) {
-            while (ring_run_one(loop, &loop->cp.ticks)) {
+            while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK)) {
                 if (++ran >= budget) {
                     goto capped;
                 }
             }
-            while (ring_run_one(loop, &loop->cp.micro)) {
+            while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK)) {
                 if (++ran >= budget) {
                     goto capped;
                 }

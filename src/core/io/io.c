@@ -523,9 +523,9 @@ int evl_fd_active(const struct evl_loop *loop, int fd)
 static inline void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status,
                               unsigned events, void *arg)
 {
-    loop->cb_depth++;
+    uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_IO);
     cb(loop, fd, status, events, arg);
-    loop->cb_depth--;
+    evl__loop_cb_leave(loop, EVL_METRICS_IO, mt);
     evl__loop_after_callback(loop);
 }
 
@@ -592,4 +592,10 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
         }
     }
     return called;
+}
+
+uint32_t evl__io_count(const struct evl_loop *loop)
+{
+    const struct evl__io *io = loop->io.impl;
+    return io ? io->count : 0;
 }

@@ -85,4 +85,7 @@ static inline void evl__io_finalize(struct evl_loop *loop, struct evl__io_state 
  * fd); returns that fd, or EVL_ENOSYS when the backend has none. */
 int evl__io_embed(struct evl_loop *loop);
 
+/* fd registrations (the metrics' fds queue). Loop thread. */
+uint32_t evl__io_count(const struct evl_loop *loop);
+
 #endif

@@ -11,6 +11,7 @@
  * reader always sees one whole publication, never a torn mix.
  */
 #include "core/metrics/metrics_internal.h"
+#include "core/pool/pool.h"
 
 #include "evl/errno.h"
 #include "evl/overload.h"
@@ -22,10 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_SAMPLE_EVERY 16u
+#define DEFAULT_SAMPLE_EVERY 64u
 #define DEFAULT_SLOW_NS      ((uint64_t)50 * 1000 * 1000)
-#define DEFAULT_DELAY_RES_MS 10u
-#define DEFAULT_PUBLISH_NS   ((uint64_t)1000 * 1000)
+#define DEFAULT_PUBLISH_NS   ((uint64_t)50 * 1000 * 1000)
 #define QUEUE_EWMA_SHIFT     4 /* moving average weight 1/16 */
 
 /* ---- histogram ----------------------------------------------------------------------------- */
@@ -174,7 +174,7 @@ uint64_t evl__metrics_sample_start(struct evl__metrics *m)
     return (evl__monotonic_ns() << 1) | (uint64_t)cpu;
 }
 
-void evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token)
+uint64_t evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token)
 {
     uint64_t now = evl__monotonic_ns();
     uint64_t start = token >> 1;
@@ -192,6 +192,49 @@ void evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t tok
         m->in_cpu = 0;
     }
     m->dirty = 1;
+    return d;
+}
+
+static const char *const kind_names[EVL_METRICS_KINDS] = {
+    "task", "timer", "immediate", "io", "microtask", "nexttick", "pool"};
+
+uint64_t evl__metrics_cb_begin_slow(struct evl_loop *loop, unsigned kind)
+{
+    return evl__metrics_cb_begin(loop, (enum evl_metrics_kind)kind);
+}
+
+void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token)
+{
+    struct evl__obs *obs = evl__obs_peek(loop);
+    struct evl__metrics *m = atomic_load_explicit(&obs->metrics, memory_order_relaxed);
+    uint64_t d = evl__metrics_sample_end(m, kind, token);
+    uint64_t slow = atomic_load_explicit(&m->slow_ns, memory_order_relaxed);
+    if (d >= slow) {
+        EVL_LOG_EVENT(loop, EVL_LOG_WARN, kind_names[kind], "slow_callback", NULL,
+                      EVL_LF_STR("kind", kind_names[kind]), EVL_LF_DURATION("duration", d),
+                      EVL_LF_DURATION("threshold", slow));
+    }
+}
+
+void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    /* The lateness probe records its own lateness against its own schedule. */
+    if (m != NULL && id != m->delay_timer) {
+        evl__metrics_delay_add(m, late_ns);
+    }
+}
+
+void evl__metrics_iteration_slow(struct evl_loop *loop, struct evl__metrics *m)
+{
+    evl__metrics_publish(loop, m, 0);
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_SUBMIT, evl__submitq_queued(loop));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_MICROTASK, evl__ring_count(&loop->cp.micro));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_NEXTTICK, evl__ring_count(&loop->cp.ticks));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_TIMERS, loop->timers.live);
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_IMMEDIATES, loop->timers.imm_count);
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_FDS, evl__io_count(loop));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_POOL, evl__pool_jobs_pending(loop));
 }
 
 void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m, int may_block)
@@ -287,15 +330,6 @@ void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int for
 
 /* ---- enable, the publish hook and the lateness probe ------------------------------------- */
 
-static void on_prepare(struct evl_loop *loop, enum evl_hook_kind kind, void *arg)
-{
-    (void)kind;
-    struct evl__metrics *m = arg;
-    if (evl__metrics_on(loop) == m) {
-        evl__metrics_publish(loop, m, 0);
-    }
-}
-
 static void on_delay_probe(struct evl_loop *loop, uint64_t id, void *arg)
 {
     (void)id;
@@ -322,10 +356,8 @@ static void stop_probe(struct evl_loop *loop, struct evl__metrics *m)
 static int install_loop_parts(struct evl_loop *loop, struct evl__metrics *m)
 {
     if (!m->hooked) {
-        int rc = evl_loop_add_hook(loop, EVL_HOOK_PREPARE, on_prepare, m);
-        if (rc != 0 && rc != EVL_EEXIST) {
-            return rc;
-        }
+        /* Publication happens at the loop's own recording points (iterations and the poll
+         * wait); a phase hook would put every iteration on the hooks' slower path. */
         m->hooked = 1;
         m->busy_start_ns = evl__monotonic_ns();
     }
@@ -366,7 +398,7 @@ void evl_metrics_options_init(struct evl_metrics_options *options)
     options->size = sizeof(*options);
     options->sample_every = DEFAULT_SAMPLE_EVERY;
     options->slow_ns = DEFAULT_SLOW_NS;
-    options->delay_resolution_ms = DEFAULT_DELAY_RES_MS;
+    options->delay_resolution_ms = 0;
     options->publish_ns = DEFAULT_PUBLISH_NS;
 }
 

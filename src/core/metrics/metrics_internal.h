@@ -172,7 +172,10 @@ static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
 void evl__metrics_delay_add(struct evl__metrics *m, uint64_t ns);
 /* Out-of-line halves of the recording points (only reached while recording). */
 uint64_t evl__metrics_sample_start(struct evl__metrics *m);
-void evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token);
+/* Records a timed callback's duration (returned, ns). */
+uint64_t evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token);
+/* Samples every queue's depth and publishes if due (see evl__metrics_iteration). */
+void evl__metrics_iteration_slow(struct evl_loop *loop, struct evl__metrics *m);
 void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m, int may_block);
 void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause);
 void evl__metrics_queue_slow(struct evl__metrics *m, unsigned q, uint64_t depth);
@@ -231,13 +234,29 @@ static inline void evl__metrics_poll_end(struct evl_loop *loop, enum evl_metrics
     }
 }
 
-/* One loop iteration began. Loop thread. */
+/* A busy loop turns thousands of times a millisecond: queue depths are sampled (and a
+ * publication considered) at the first iteration and every EVL__METRICS_ITER_SAMPLE after. */
+#define EVL__METRICS_ITER_SAMPLE 256u
+
+/* One loop iteration began: counts it and samples every queue's depth. Loop thread. */
 static inline void evl__metrics_iteration(struct evl_loop *loop)
 {
     struct evl__metrics *m = evl__metrics_on(loop);
     if (m != NULL) {
-        m->live.iterations++;
         m->dirty = 1;
+        if ((++m->live.iterations & (EVL__METRICS_ITER_SAMPLE - 1)) == 1) {
+            evl__metrics_iteration_slow(loop, m);
+        }
+    }
+}
+
+/* evl_loop_run returns: publishes what the run recorded, so another thread's snapshot of
+ * a loop that is no longer run is complete. Loop thread. */
+static inline void evl__metrics_run_end(struct evl_loop *loop)
+{
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL) {
+        evl__metrics_publish(loop, m, 1);
     }
 }
 

@@ -151,7 +151,6 @@ static void job_settle(struct evl__pool_job *job, int rc, void *value, evl_dtor_
 /* The completion task of one run of finished jobs (linked by next), in completion order. */
 void evl__pool_jobs_complete(struct evl_loop *loop, void *arg)
 {
-    (void)loop;
     struct evl__pool_job *job = arg;
     struct evl__pool_loop *pl = job->pl;
     size_t n = 0;
@@ -167,7 +166,10 @@ void evl__pool_jobs_complete(struct evl_loop *loop, void *arg)
             __builtin_prefetch(next->p->value, 1);
         }
         job_unlink(job);
+        /* One pool completion per job (the run of them also counts as one submitted task). */
+        uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_POOL);
         job_settle(job, job->rc, job->value, job->dtor);
+        evl__loop_cb_leave(loop, EVL_METRICS_POOL, mt);
         job_recycle(pl, job);
         job = next;
         n++;
@@ -419,4 +421,10 @@ static void pool_loop_teardown(struct evl_loop *loop, void *arg)
     }
     loop->pool_state = NULL;
     evl_free(pl);
+}
+
+size_t evl__pool_jobs_pending(const struct evl_loop *loop)
+{
+    const struct evl__pool_loop *pl = loop->pool_state;
+    return pl ? pl->pool_jobs : 0;
 }

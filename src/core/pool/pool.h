@@ -131,6 +131,8 @@ void evl__pool_unqueue(struct evl_pool *pool, struct evl__pool_job *job);
 /* jobs.c: the completion task of a run of one loop's finished jobs (linked by next) and its
  * discard callback (the loop closed before it ran). */
 void evl__pool_jobs_complete(struct evl_loop *loop, void *arg);
+/* Pool jobs submitted on this loop and not yet completed (metrics). Loop thread. */
+size_t evl__pool_jobs_pending(const struct evl_loop *loop);
 void evl__pool_jobs_discard(struct evl_loop *loop, void *arg);
 
 #endif

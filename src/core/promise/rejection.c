@@ -8,6 +8,7 @@
 #include "core/promise/promise_internal.h"
 
 #include "core/loop_state.h"
+#include "core/metrics/metrics_internal.h"
 #include "evl/alloc.h"
 #include "evl/errno.h"
 #include "evl/log.h"
@@ -103,17 +104,29 @@ static void describe(struct evl_promise *p, char *buf, size_t len)
 static void default_unhandled(struct evl_loop *loop, struct evl_promise *p, void *ud)
 {
     (void)ud;
+    if (!evl_log_enabled(loop, EVL_LOG_WARN)) {
+        return;
+    }
     char buf[256];
     describe(p, buf, sizeof(buf));
-    evl_log(loop, EVL_LOG_WARN, "promise", "unhandled promise rejection: %s", buf);
+    char msg[320];
+    snprintf(msg, sizeof(msg), "unhandled promise rejection: %s", buf);
+    EVL_LOG_EVENT(loop, EVL_LOG_WARN, "promise", "unhandled_rejection", msg,
+                  EVL_LF_STR("reason", buf));
 }
 
 static void default_handled_later(struct evl_loop *loop, struct evl_promise *p, void *ud)
 {
     (void)ud;
+    if (!evl_log_enabled(loop, EVL_LOG_WARN)) {
+        return;
+    }
     char buf[256];
     describe(p, buf, sizeof(buf));
-    evl_log(loop, EVL_LOG_WARN, "promise", "promise rejection was handled asynchronously: %s", buf);
+    char msg[320];
+    snprintf(msg, sizeof(msg), "promise rejection was handled asynchronously: %s", buf);
+    EVL_LOG_EVENT(loop, EVL_LOG_WARN, "promise", "rejection_handled_late", msg,
+                  EVL_LF_STR("reason", buf));
 }
 
 int evl_loop_set_rejection_hooks(struct evl_loop *loop, evl_rejection_cb on_unhandled,
@@ -159,6 +172,7 @@ void evl__rejection_checkpoint(struct evl_loop *loop, void *ud)
     evl_rejection_cb on_unhandled = ps->on_unhandled ? ps->on_unhandled : default_unhandled;
     void *hook_ud = ps->rejection_ud;
     for (size_t i = 0; i < n_handled; i++) {
+        evl__metrics_rejection(loop, 1);
         on_handled(loop, handled[i], hook_ud);
         evl__promise_release(handled[i]);
     }
@@ -167,6 +181,7 @@ void evl__rejection_checkpoint(struct evl_loop *loop, void *ud)
         p->flags &= ~(uint32_t)EVL__P_TRACKED;
         if (!(p->flags & EVL__P_HANDLED)) {
             p->flags |= EVL__P_REPORTED;
+            evl__metrics_rejection(loop, 0);
             on_unhandled(loop, p, hook_ud);
         }
         evl__promise_release(p);

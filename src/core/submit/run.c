@@ -106,7 +106,7 @@ struct run_state {
 /* Runs one task; returns nonzero when the phase must end (stop, close or a batch bound). */
 static inline int run_one(struct evl_loop *loop, struct run_state *rs, evl_task_cb fn, void *arg)
 {
-    evl__loop_call(loop, fn, arg);
+    evl__loop_call_kind(loop, EVL_METRICS_TASK, fn, arg);
     evl__loop_after_callback(loop);
     if (atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
         atomic_load_explicit(&loop->closing, memory_order_relaxed)) {
@@ -136,7 +136,7 @@ static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state
                 t = evl__lanes_take(l, &q->spare); /* published together with its marker */
             }
             k++;
-            evl__loop_call(loop, t.fn, t.arg);
+            evl__loop_call_kind(loop, EVL_METRICS_TASK, t.fn, t.arg);
             evl__loop_after_callback(loop);
             stop = atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
                    atomic_load_explicit(&loop->closing, memory_order_relaxed);

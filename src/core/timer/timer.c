@@ -608,9 +608,12 @@ void evl__timers_run(struct evl_loop *loop)
         void *arg = r->arg;
         uint64_t id = r->id;
         T->nesting = level;
-        loop->cb_depth++;
+        uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_TIMER);
+        if (mt != 0) {
+            evl__metrics_timer_sampled(loop, id, now - r->deadline);
+        }
         cb(loop, id, arg);
-        loop->cb_depth--;
+        evl__loop_cb_leave(loop, EVL_METRICS_TIMER, mt);
         evl__loop_after_callback(loop);
         T->nesting = 0;
         r = &T->pool.recs[idx]; /* the pool may have moved */
@@ -663,9 +666,9 @@ void evl__immediates_run(struct evl_loop *loop)
         evl_timer_cb cb = r->cb;
         void *arg = r->arg;
         uint64_t id = r->id;
-        loop->cb_depth++;
+        uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_IMMEDIATE);
         cb(loop, id, arg);
-        loop->cb_depth--;
+        evl__loop_cb_leave(loop, EVL_METRICS_IMMEDIATE, mt);
         evl__loop_after_callback(loop);
         evl__timer_pool_put(&T->pool, idx);
         idx = next;
