@@ -33,6 +33,19 @@ int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r)
     return 0;
 }
 
+int evl__ring_push_grow(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, void *arg)
+{
+    int rc = evl__ring_grow(loop, r);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl__task *slot = &r->buf[r->tail & r->mask];
+    slot->fn = fn;
+    slot->arg = arg;
+    r->tail++;
+    return 0;
+}
+
 void evl__ring_free(struct evl_loop *loop, struct evl__ring *r)
 {
     EVL__ASSERT(evl__ring_check(r) == 0);

@@ -55,22 +55,24 @@ static inline int evl__ring_nonempty(const struct evl__ring *r)
  * EVL_ENOMEM. */
 int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r);
 
+/* Grows the ring, then appends (the cold path of evl__ring_push). Returns 0 or EVL_ENOMEM. */
+int evl__ring_push_grow(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn, void *arg);
+
 /* Appends a task. Inline because it is the whole cost of a microtask: the hot path is a
- * fullness test, two stores and an index bump; growth is out of line. */
+ * fullness test, two stores and an index bump. Growth is a tail call, so the hot path
+ * saves no registers. */
 static inline int evl__ring_push(struct evl_loop *loop, struct evl__ring *r, evl_task_cb fn,
                                  void *arg)
 {
+    uint32_t tail = r->tail;
     /* An unallocated ring (buf == NULL, mask 0) takes the growth path too. */
-    if (r->tail - r->head == r->mask + 1 || !r->buf) {
-        int rc = evl__ring_grow(loop, r);
-        if (rc != 0) {
-            return rc;
-        }
+    if (__builtin_expect(tail - r->head == r->mask + 1 || !r->buf, 0)) {
+        return evl__ring_push_grow(loop, r, fn, arg);
     }
-    struct evl__task *slot = &r->buf[r->tail & r->mask];
+    struct evl__task *slot = &r->buf[tail & r->mask];
     slot->fn = fn;
     slot->arg = arg;
-    r->tail++;
+    r->tail = tail + 1;
     return 0;
 }
 

@@ -288,6 +288,12 @@ void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t tok
 /* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
 void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns);
 
+/* Nonzero while metrics record (one relaxed load): a drain of many callbacks reads it once. */
+static inline int evl__loop_metrics_recording(const struct evl_loop *loop)
+{
+    return (atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0;
+}
+
 /*
  * Brackets one user callback of a kind (enum evl_metrics_kind) with the depth counter and
  * the metrics recording point: while metrics are off that is one load and one predictable

@@ -51,15 +51,20 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
     return evl__ring_push(loop, &loop->cp.ticks, fn, arg);
 }
 
-/* Runs one entry of a ring; returns 0 when the ring is empty. */
-static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind)
+/* Runs one entry of a ring; returns 0 when the ring is empty. rec: metrics record (read once
+ * per checkpoint, so a microtask costs no load of the metrics switch). */
+static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind, int rec)
 {
     if (!evl__ring_nonempty(r)) {
         return 0;
     }
     /* Copy out before calling: the callback may push and grow the ring. */
     struct evl__task t = evl__ring_shift(r);
-    evl__loop_call_kind(loop, kind, t.fn, t.arg);
+    if (rec) {
+        evl__loop_call_kind(loop, kind, t.fn, t.arg);
+    } else {
+        evl__loop_call(loop, t.fn, t.arg);
+    }
     return 1;
 }
 
@@ -89,14 +94,15 @@ void evl__loop_checkpoint(struct evl_loop *loop)
     loop->cp.running = 1;
     uint64_t budget = evl__loop_max_micro(loop);
     uint64_t ran = 0;
+    const int rec = evl__loop_metrics_recording(loop);
     for (;;) {
         while (evl__checkpoint_pending(&loop->cp)) {
-            while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK)) {
+            while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK, rec)) {
                 if (++ran >= budget) {
                     goto capped;
                 }
             }
-            while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK)) {
+            while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK, rec)) {
                 if (++ran >= budget) {
                     goto capped;
                 }
