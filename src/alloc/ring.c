@@ -20,9 +20,11 @@ int evl__ring_grow(struct evl_loop *loop, struct evl__ring *r)
     if (!nb) {
         return EVL_ENOMEM;
     }
-    /* Unwrap the old contents to the front of the new buffer. */
-    for (uint32_t i = 0; i < count; i++) {
-        nb[i] = r->buf[(r->head + i) & r->mask];
+    /* Unwrap the old contents to the front of the new buffer (an unallocated ring has none). */
+    if (r->buf) {
+        for (uint32_t i = 0; i < count; i++) {
+            nb[i] = r->buf[(r->head + i) & r->mask];
+        }
     }
     evl__loop_free(loop, r->buf);
     r->buf = nb;
