@@ -1,5 +1,8 @@
 /*
  * The loop: lifecycle, the phases of one iteration, stop/shutdown/close and liveness.
+ * Kept in one file because the phases, the run loop and termination share the loop's state
+ * machine and its liveness test, which must read as one sequence; the heuristics (spin.c) and
+ * every subsystem's policy live elsewhere.
  *
  * One iteration (iterate(); docs/design.md has the diagram):
  *   leftovers (checkpoint) -> timers -> pending -> prepare -> poll (spin.c, then sleep) ->

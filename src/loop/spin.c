@@ -186,7 +186,7 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
             limit = task_limit;
         }
         if (poll_io && !looked) {
-            /* A system call (~0.2-1 us) between two looks at the lanes: no pauses needed.
+            /* A system call between two looks at the lanes already spaces them: no pauses.
              * Callbacks that ran end the spin and this poll phase, so a registration still
              * gets at most one callback per iteration. */
             int n = evl__io_wait(loop, &loop->io, 0);
@@ -198,8 +198,8 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
                 return SPIN_MISS; /* the blocking wait that follows reports the error */
             }
         } else if (!poll_io) {
-            /* Poll every few pauses (~0.1 us): each poll of a lane the producer wrote
-             * since costs the producer a cache miss on its next submit. */
+            /* Look at the lanes only every few pauses: each look at a lane the producer
+             * wrote since costs the producer a cache miss on its next submit. */
             for (int i = 0; i < 4; i++) {
                 evl__cpu_relax();
             }

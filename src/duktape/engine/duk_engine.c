@@ -8,9 +8,9 @@
  * include below is resolved in the build tree.
  *
  * Why these exist: through the public API, creating a Timeout object with three hidden
- * properties costs ~2,000 instructions (each put searches the object, grows its property
- * table and interns the key), and one registry slot write ~300. The functions here do the
- * same work directly: an object born with a property table of the right size, keys that are
+ * properties is three generic puts (each searches the object, grows its property table and
+ * interns the key), and a registry slot write goes through the value stack. The functions here do
+ * the same work directly: an object born with a property table of the right size, keys that are
  * already interned, and slot writes with the engine's own reference-count macros. Each
  * keeps the semantics of the public call it replaces (same property attributes, same
  * refcount side effects); callers fall back to the public API whenever a precondition

@@ -21,7 +21,7 @@ void evl__duk_engine_set_exec_check(evl__duk_exec_check_cb fn);
 void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc);
 
 /* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
- * process.exit() unwinds at once instead of up to 256k instructions later. */
+ * process.exit() unwinds at once instead of at the next periodic interrupt. */
 void evl__duk_force_interrupt(duk_context *ctx);
 
 /*

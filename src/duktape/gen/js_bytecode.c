@@ -1,9 +1,9 @@
 /*
- * Build-time generator: compiles one of the adapter's bootstrap scripts (src/duktape/js/*.js)
- * with the same Duktape build and configuration the library uses, and writes the function it
- * evaluates to as Duktape bytecode in a C header. Loading bytecode at start-up instead of
- * compiling ~1,600 lines of JavaScript is most of what makes `evljs -e ''` start in a few
- * milliseconds.
+ * Build-time generator: compiles one of the adapter's bootstrap scripts (the .js files of
+ * src/duktape/js/) with the same Duktape build and configuration the library uses, and writes
+ * the function it evaluates to as Duktape bytecode in a C header. Loading bytecode at start-up
+ * instead of compiling the bootstrap scripts removes most of evljs's start-up time
+ * (docs/performance.md, the spawn rows).
  *
  *   js_bytecode <input.js> <symbol> <script name> <output.h>
  *
