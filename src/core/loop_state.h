@@ -354,7 +354,7 @@ static inline void evl__loop_after_callback(struct evl_loop *loop)
 /* Applies queued cross-thread timer messages if there are any (one relaxed load). */
 static inline void evl__timers_poll_ctl(struct evl_loop *loop)
 {
-    if (atomic_load_explicit(&loop->q.ctl_pending, memory_order_relaxed)) {
+    if (evl__submitq_ctl_pending(&loop->q)) {
         evl__timers_apply_ctl(loop, 0);
     }
 }

@@ -14,6 +14,7 @@
  * makes. The "runner" word (CAS 0 -> thread id) decides who may run the loop: a second
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
+#include "core/hook/hook_internal.h"
 #include "core/loop_state.h"
 #include "core/metrics/metrics_internal.h"
 #include "loop/spin.h"
@@ -336,7 +337,7 @@ static inline int runnable_now(const struct evl_loop *loop)
 {
     return evl__immediates_pending(&loop->timers) || evl__loop_micro_pending(loop) ||
            evl__ring_nonempty(&loop->pending) || evl__ring_nonempty(&loop->closeq) ||
-           (loop->phase_hooks && evl__phase_hooks_idle(loop));
+           (evl__phase_hooks_any(loop) && evl__phase_hooks_idle(loop));
 }
 
 /* poll_timeout's answer when the poll phase must not wait and has no reason to let a
@@ -416,7 +417,7 @@ static int pending_phase(struct evl_loop *loop)
 /* The idle and prepare hooks. */
 static int prepare_phase(struct evl_loop *loop)
 {
-    if (!loop->phase_hooks) {
+    if (!evl__phase_hooks_any(loop)) {
         return 0;
     }
     evl__phase_hooks_run(loop, EVL_HOOK_IDLE);
@@ -459,7 +460,7 @@ static int tasks_phase(struct evl_loop *loop)
  * has run, the run ends before the check phase. */
 static int check_phase(struct evl_loop *loop, enum evl_run_mode mode)
 {
-    if (loop->phase_hooks) {
+    if (evl__phase_hooks_any(loop)) {
         evl__phase_hooks_run(loop, EVL_HOOK_CHECK);
         if (evl__loop_interrupted(loop)) {
             return 1;

@@ -107,8 +107,7 @@ static inline void evl__spin_end(struct evl_loop *loop, const struct evl__spin_e
  * better taken as a batch than one by one; waits briefly for the batch to grow. */
 static inline void evl__spin_batch(struct evl_loop *loop)
 {
-    if (loop->spin_ns != EVL_SPIN_OFF &&
-        atomic_load_explicit(&loop->q.used, memory_order_relaxed) != 0) {
+    if (loop->spin_ns != EVL_SPIN_OFF && evl__submitq_lanes_used(&loop->q) != 0) {
         evl__spin_batch_wait(loop);
     }
 }

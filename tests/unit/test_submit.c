@@ -335,7 +335,7 @@ TEST(loop_thread_submit_fast_path)
     for (int i = 0; i < 1000; i++) {
         ASSERT_OK(evl_loop_submit(loop, unbounded, NULL));
     }
-    ASSERT_UEQ(atomic_load(&loop->q.used), 0); /* no lane was used */
+    ASSERT_UEQ(evl__submitq_lanes_used(&loop->q), 0); /* no lane was used */
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_UEQ(runs, 1000);
     struct evl__loop_stats st;

@@ -56,6 +56,16 @@ static inline int evl__checkpoint_pending(const struct evl__checkpoint *cp)
     return cp->ticks.head != cp->ticks.tail || cp->micro.head != cp->micro.tail;
 }
 
+/* Queued microtasks and nextTick callbacks (metrics' queue depths). */
+static inline uint32_t evl__checkpoint_micro_count(const struct evl__checkpoint *cp)
+{
+    return evl__ring_count(&cp->micro);
+}
+static inline uint32_t evl__checkpoint_tick_count(const struct evl__checkpoint *cp)
+{
+    return evl__ring_count(&cp->ticks);
+}
+
 /* Nonzero if a checkpoint now would do anything (queued work or hooks to run): the test
  * that keeps the checkpoint after a callback inline and free when there is nothing to do. */
 static inline int evl__checkpoint_due(const struct evl__checkpoint *cp)

@@ -295,9 +295,9 @@ static void notify_stale(struct evl_loop *loop, void *arg)
     /* Index loop: a callback may retire more (appending, maybe moving the array). */
     for (uint32_t i = 0; io && i < io->nstale; i++) {
         struct io_stale note = io->stale[i];
-        loop->cb_depth++;
+        evl__loop_enter_callback(loop);
         note.cb(loop, note.fd, EVL_EBADF, EVL_ERROR, note.arg);
-        loop->cb_depth--;
+        evl__loop_leave_callback(loop);
         evl__loop_checkpoint(loop);
         io = loop->io.impl;
     }
@@ -355,7 +355,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
         return EVL_EINVAL;
     }
     if (atomic_load_explicit(&loop->state, memory_order_relaxed) >= EVL_LOOP_TERMINATING ||
-        loop->tearing_down || loop->admission_closed) {
+        evl__loop_tearing_down(loop) || evl__loop_admission_closed(loop)) {
         return EVL_ECLOSED;
     }
     if (with_timeout && timeout_ms > EVL_TIMER_DELAY_MAX) {
@@ -371,7 +371,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
             return rc;
         }
     }
-    uint32_t lim = loop->budgets.limit[EVL__LIMIT_FDS];
+    uint32_t lim = evl__budget_limit(&loop->budgets, EVL__LIMIT_FDS);
     if (lim && io && io->count >= lim) {
         return evl__loop_limit_hit(loop, EVL__LIMIT_FDS);
     }
@@ -543,8 +543,8 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
      * busy loop) never starts it. */
     struct evl__budget budget = {0};
     if (n > 1) {
-        evl__budget_begin(loop, &budget, loop->budgets.max_io, loop->budgets.max_io_ns,
-                          evl__budget_precise(loop));
+        evl__budget_begin(loop, &budget, evl__budget_max_io(&loop->budgets),
+                          evl__budget_max_io_ns(&loop->budgets), evl__budget_precise(loop));
     }
     for (int i = 0; i < n; i++) {
         uint64_t tag = evs[i].tag;

@@ -229,10 +229,10 @@ void evl__metrics_iteration_slow(struct evl_loop *loop, struct evl__metrics *m)
 {
     evl__metrics_publish(loop, m, 0);
     evl__metrics_queue_slow(m, EVL_METRICS_Q_SUBMIT, evl__submitq_queued(loop));
-    evl__metrics_queue_slow(m, EVL_METRICS_Q_MICROTASK, evl__ring_count(&loop->cp.micro));
-    evl__metrics_queue_slow(m, EVL_METRICS_Q_NEXTTICK, evl__ring_count(&loop->cp.ticks));
-    evl__metrics_queue_slow(m, EVL_METRICS_Q_TIMERS, loop->timers.live);
-    evl__metrics_queue_slow(m, EVL_METRICS_Q_IMMEDIATES, loop->timers.imm_count);
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_MICROTASK, evl__checkpoint_micro_count(&loop->cp));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_NEXTTICK, evl__checkpoint_tick_count(&loop->cp));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_TIMERS, evl__timers_live(&loop->timers));
+    evl__metrics_queue_slow(m, EVL_METRICS_Q_IMMEDIATES, evl__immediates_count(&loop->timers));
     evl__metrics_queue_slow(m, EVL_METRICS_Q_FDS, evl__io_count(loop));
     evl__metrics_queue_slow(m, EVL_METRICS_Q_POOL, evl__pool_jobs_pending(loop));
 }

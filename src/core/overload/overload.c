@@ -436,8 +436,7 @@ static int room_for(struct evl__overload *v, unsigned li, uint32_t n)
 
 static int admission_closed(struct evl_loop *loop, unsigned li)
 {
-    return (atomic_load_explicit(&loop->q.lanes[li].closed, memory_order_seq_cst) &
-            (EVL__ADMIT_CLOSED | EVL__ADMIT_EXTERNAL)) != 0;
+    return evl__submitq_lane_closed(&loop->q, li);
 }
 
 /*

@@ -50,6 +50,25 @@ static inline uint32_t evl__budget_limit(const struct evl__budgets *b, enum evl_
 
 /* Counts and logs (rate-limited warn) a refusal by a sandbox limit; returns EVL_ELIMIT.
  * Thread-safe. */
+/* The immediates' and the fd callbacks' per-iteration budgets: counts (UINT32_MAX: no bound)
+ * and times (UINT64_MAX: no bound). */
+static inline uint32_t evl__budget_max_imm(const struct evl__budgets *b)
+{
+    return b->max_imm;
+}
+static inline uint64_t evl__budget_max_imm_ns(const struct evl__budgets *b)
+{
+    return b->max_imm_ns;
+}
+static inline uint32_t evl__budget_max_io(const struct evl__budgets *b)
+{
+    return b->max_io;
+}
+static inline uint64_t evl__budget_max_io_ns(const struct evl__budgets *b)
+{
+    return b->max_io_ns;
+}
+
 int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind);
 
 /*

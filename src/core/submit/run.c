@@ -10,7 +10,7 @@
 #include "core/submit/submit.h"
 
 #include "core/loop_state.h"
-#include "core/overload/overload.h"
+#include "core/overload/overload_internal.h"
 
 #include <string.h>
 
@@ -141,7 +141,7 @@ static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state
             stop = atomic_load_explicit(&loop->stop, memory_order_relaxed) ||
                    atomic_load_explicit(&loop->closing, memory_order_relaxed);
         } while (!stop && k < budget && evl__lanes_head(l) != tail);
-        if (loop->ovl) {
+        if (evl__overload_active(loop)) {
             /* Space for producers kept out by the bound, once per stretch. */
             evl__overload_release(loop, (uint32_t)(l - q->lanes), evl__lanes_head(l) - head0);
         }
@@ -213,7 +213,7 @@ static uint64_t discard_lane(struct evl_loop *loop, struct evl__lane *l)
             evl__loop_call(loop, discard, t.arg);
         }
     }
-    if (loop->ovl) {
+    if (evl__overload_active(loop)) {
         evl__overload_release(loop, (uint32_t)(l - q->lanes), evl__lanes_head(l) - head0);
     }
     return n;
@@ -321,7 +321,7 @@ void evl__submitq_close_external(struct evl_loop *loop)
     if (biased) {
         wait_owners(q);
     }
-    if (loop->ovl) {
+    if (evl__overload_active(loop)) {
         evl__overload_wake_all(loop); /* producers waiting for space get EVL_ECLOSED */
     }
 }

@@ -37,7 +37,7 @@
 #include "core/submit/submit.h"
 
 #include "core/loop_state.h"
-#include "core/overload/overload.h"
+#include "core/overload/overload_internal.h"
 
 #include <string.h>
 
@@ -300,7 +300,7 @@ static int push_admitted(struct evl_loop *loop, struct evl__lane *l, unsigned li
     if (admit_refused(atomic_load_explicit(&l->closed, memory_order_relaxed), internal)) {
         return EVL_ECLOSED;
     }
-    int bounded = loop->ovl && loop->ovl->limit;
+    int bounded = evl__overload_bounded(loop);
     if (bounded && l->credit - l->ptail < (uint32_t)n) {
         uint32_t need = (uint32_t)n - (l->credit - l->ptail);
         uint32_t got = evl__overload_charge(loop, li, need, internal);
@@ -325,7 +325,7 @@ static int submit(struct evl_loop *loop, const struct evl__lane_slot *t, int n, 
                   uint64_t timeout_ns)
 {
     if (evl__loop_on_thread(loop)) {
-        if (loop->q.closed || loop->admission_closed) {
+        if (loop->q.closed || evl__loop_admission_closed(loop)) {
             return EVL_ECLOSED;
         }
         return push_local(loop, t, n);
@@ -341,7 +341,7 @@ static int submit(struct evl_loop *loop, const struct evl__lane_slot *t, int n, 
     int waiting = 0; /* in the waiters' queue (overload.c) */
     struct evl__waiter w;
     uint64_t until = 0;
-    if (loop->ovl && !internal && loop->ovl->has_rate) {
+    if (!internal && evl__overload_rated(loop)) {
         rc = evl__overload_rate_admit(loop);
         if (rc != 0) {
             return rc;
@@ -400,9 +400,9 @@ static int submit(struct evl_loop *loop, const struct evl__lane_slot *t, int n, 
         evl__overload_wait_leave(loop, &w); /* the next waiter's turn */
     }
     if (rc != 0 && token) {
-        evl__bucket_refund(&loop->ovl->rate); /* a refused call takes no token */
+        evl__overload_rate_refund(loop); /* a refused call takes no token */
     }
-    if (rc != 0 && loop->ovl && !internal) {
+    if (rc != 0 && evl__overload_active(loop) && !internal) {
         evl__overload_refused(loop, rc);
     }
     if (rc == 0) {

@@ -126,6 +126,27 @@ static inline int evl__submitq_has_work(struct evl__submitq *q)
 /* Tasks queued in the lanes (published, not yet taken); any thread (a snapshot). */
 uint64_t evl__submitq_queued(struct evl_loop *loop);
 
+/* Nonzero if cross-thread timer messages wait to be applied (one relaxed load: a hint the
+ * timer phase reads at its start). */
+static inline int evl__submitq_ctl_pending(struct evl__submitq *q)
+{
+    return atomic_load_explicit(&q->ctl_pending, memory_order_relaxed);
+}
+
+/* The lanes that ever had a producer (bit i: lane i), read as a hint. */
+static inline uint32_t evl__submitq_lanes_used(struct evl__submitq *q)
+{
+    return atomic_load_explicit(&q->used, memory_order_relaxed);
+}
+
+/* Nonzero if lane li refuses producers (closed, or closed to other threads). seq_cst: a
+ * waiting producer must see a close that happened before its wake-up. */
+static inline int evl__submitq_lane_closed(struct evl__submitq *q, unsigned li)
+{
+    return (atomic_load_explicit(&q->lanes[li].closed, memory_order_seq_cst) &
+            (EVL__ADMIT_CLOSED | EVL__ADMIT_EXTERNAL)) != 0;
+}
+
 /* Once per process, before the first loop's queue is used: sets up the asymmetric fence the
  * biased lanes rely on (lanes stay locked where it is unavailable). Thread-safe. */
 void evl__submit_global_init(void);

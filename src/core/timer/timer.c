@@ -91,7 +91,8 @@ void evl__timers_deinit(struct evl_loop *loop)
 EVL__NOINLINE static int limit_reserve(struct evl_loop *loop, enum evl__limit_kind kind)
 {
     _Atomic uint32_t *held = &loop->timers.held[kind];
-    if (atomic_fetch_add_explicit(held, 1, memory_order_relaxed) >= loop->budgets.limit[kind]) {
+    if (atomic_fetch_add_explicit(held, 1, memory_order_relaxed) >=
+        evl__budget_limit(&loop->budgets, kind)) {
         atomic_fetch_sub_explicit(held, 1, memory_order_relaxed);
         return evl__loop_limit_hit(loop, kind);
     }
@@ -101,7 +102,7 @@ EVL__NOINLINE static int limit_reserve(struct evl_loop *loop, enum evl__limit_ki
 /* Gives back one of `kind` (when its limit is set). */
 static inline void limit_release(struct evl_loop *loop, enum evl__limit_kind kind)
 {
-    if (loop->budgets.limit[kind] != 0) {
+    if (evl__budget_limit(&loop->budgets, kind) != 0) {
         atomic_fetch_sub_explicit(&loop->timers.held[kind], 1, memory_order_relaxed);
     }
 }
@@ -125,10 +126,10 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     struct evl__timers *T = &loop->timers;
     uint32_t foreign = atomic_load(&T->foreign_sets);
     uint32_t held[2] = {atomic_load(&T->held[0]), atomic_load(&T->held[1])};
-    if (loop->budgets.limit[EVL__LIMIT_TIMERS] != 0) {
+    if (evl__budget_limit(&loop->budgets, EVL__LIMIT_TIMERS) != 0) {
         held[0] -= T->live; /* what stays held belongs to sets still queued */
     }
-    if (loop->budgets.limit[EVL__LIMIT_IMMEDIATES] != 0) {
+    if (evl__budget_limit(&loop->budgets, EVL__LIMIT_IMMEDIATES) != 0) {
         held[1] -= T->imm_count;
     }
     evl__timers_deinit(loop);
@@ -257,7 +258,7 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
 {
     struct evl__timers *T = &loop->timers;
     enum evl__limit_kind kind = (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS;
-    if (!reserved && loop->budgets.limit[kind] != 0) {
+    if (!reserved && evl__budget_limit(&loop->budgets, kind) != 0) {
         int rc = limit_reserve(loop, kind);
         if (rc != 0) {
             return rc;
@@ -307,7 +308,7 @@ int evl__timers_arm_queued(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, 
 int evl__timers_reserve(struct evl_loop *loop, uint64_t flags)
 {
     enum evl__limit_kind kind = (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS;
-    return loop->budgets.limit[kind] != 0 ? limit_reserve(loop, kind) : 0;
+    return evl__budget_limit(&loop->budgets, kind) != 0 ? limit_reserve(loop, kind) : 0;
 }
 
 void evl__timers_unreserve(struct evl_loop *loop, uint64_t flags)
@@ -324,7 +325,7 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
     if (!loop || !cb) {
         return EVL_EINVAL;
     }
-    if (loop->admission_closed ||
+    if (evl__loop_admission_closed(loop) ||
         atomic_load_explicit(&loop->state, memory_order_acquire) == EVL_LOOP_TERMINATED) {
         return EVL_ECLOSED;
     }
@@ -640,7 +641,8 @@ void evl__immediates_run(struct evl_loop *loop)
     T->imm_tail = NONE;
     /* The batch budget: past it, the rest waits (first in line) while due timers run. */
     struct evl__budget budget;
-    evl__budget_begin(loop, &budget, loop->budgets.max_imm, loop->budgets.max_imm_ns,
+    evl__budget_begin(loop, &budget, evl__budget_max_imm(&loop->budgets),
+                      evl__budget_max_imm_ns(&loop->budgets),
                       idx != tail && evl__budget_precise(loop));
     int spent = 0;
     while (idx != NONE) {

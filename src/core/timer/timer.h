@@ -106,6 +106,16 @@ static inline int evl__immediates_pending(const struct evl__timers *T)
     return T->imm_count > 0;
 }
 
+/* Pending timers and intervals, and pending immediates (metrics' queue depths). */
+static inline uint32_t evl__timers_live(const struct evl__timers *T)
+{
+    return T->live;
+}
+static inline uint32_t evl__immediates_count(const struct evl__timers *T)
+{
+    return T->imm_count;
+}
+
 /* Nonzero if the immediate list holds anything, cancelled entries included (the check phase
  * has work: running or freeing them). */
 static inline int evl__immediates_queued(const struct evl__timers *T)
