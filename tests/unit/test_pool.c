@@ -238,9 +238,16 @@ static void close_task(struct evl_loop *loop, void *arg)
     ASSERT_OK(evl_loop_close(loop));
 }
 
+/* Opens the gate 20 ms after the loop (arg) began to close: counting from the close, not from
+ * the thread's start, so a loaded host that delays the loop thread cannot let the blocked
+ * work finish, and the worker take its next item, before the close has cancelled them. */
 static void *open_gate_after_20ms(void *arg)
 {
-    (void)arg;
+    struct evl_loop *loop = arg;
+    struct timespec poll = {0, 1000 * 1000};
+    while (evl_loop_state(loop) < EVL_LOOP_TERMINATING) {
+        nanosleep(&poll, NULL);
+    }
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
     gate_release();
@@ -278,7 +285,7 @@ TEST(close_cancels_queued_work_without_running_it) /* labels: real-time */
     wait_for_blocked(1);
     ASSERT_OK(evl_loop_submit(loop, close_task, NULL));
     pthread_t gate;
-    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, loop), 0);
     run_loop(loop);
     expect_six_cancelled(loop, pool, ps, gate);
 }
@@ -545,7 +552,7 @@ TEST(close_cancels_work_a_worker_took_in_a_batch) /* labels: real-time */
     ASSERT_OK(evl_loop_submit(loop, submit_six_blocked, pool));
     ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
     pthread_t gate;
-    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, loop), 0);
     run_loop(loop);
     expect_six_cancelled(loop, pool, taken_ps, gate);
 }
@@ -670,7 +677,7 @@ TEST(close_keeps_a_running_jobs_argument_until_its_work_returns) /* labels: real
     ASSERT_OK(evl_loop_submit(loop, submit_owned_then_close, pool));
     ASSERT_OK(evl_loop_submit(loop, close_when_blocked, NULL));
     pthread_t gate;
-    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, NULL), 0);
+    ASSERT_EQ(pthread_create(&gate, NULL, open_gate_after_20ms, loop), 0);
     run_loop(loop);
     ASSERT_EQ(pthread_join(gate, NULL), 0);
     ASSERT_EQ(atomic_load(&owned_freed_after_return), 1);
