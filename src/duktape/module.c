@@ -216,7 +216,9 @@ static duk_ret_t native_read_file(duk_context *ctx)
     /* The evl buffer must not leak if pushing throws (out of memory): copy it into a heap
      * buffer first, which the engine owns. */
     unsigned char *copy = duk_push_fixed_buffer(ctx, len - skip);
-    memcpy(copy, buf + skip, len - skip);
+    if (len > skip) {
+        memcpy(copy, buf + skip, len - skip); /* an empty file may come with no buffer */
+    }
     evl_free(buf);
     push_utf8_lossy(ctx, copy, len - skip);
     duk_remove(ctx, -2);
