@@ -6,7 +6,7 @@
  * count, so threads logging meanwhile read them without a lock. A record is formatted into
  * a stack buffer and handed to each fd sink with a single write(2).
  *
- * One file although long: the sink tables, redaction and the three renderers (JSON, logfmt,
+ * Kept in one file because the sink tables, redaction and the three renderers (JSON, logfmt,
  * plain) are the stages of one record's path through evl_log_event, and share its private
  * buffer and prepared-record types; none has a user outside that path.
  */

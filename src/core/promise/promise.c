@@ -4,9 +4,9 @@
  * comments where a function implements one, so the code can be read side by side with the
  * specification.
  *
- * Longer than the module's other files on purpose: the path of one link (record allocation,
- * then, settlement, the job, release) is a set of small functions the compiler must inline
- * into each other (EVL__HOT_INLINE), so they share one translation unit. Everything off that
+ * Kept in one file because the path of one link (record allocation, then, settlement, the
+ * job, release) is a set of small functions the compiler must inline into each other
+ * (EVL__HOT_INLINE), so they share one translation unit. Everything off that
  * path lives in the module's other files (see promise.h).
  */
 #include "core/promise/promise_internal.h"
@@ -795,7 +795,9 @@ struct evl_promise *evl_result_source(const struct evl_result *result)
     return result ? result->source : NULL;
 }
 
-int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
+/* The shared start of evl_promise_new/resolved/rejected: checks, then a pending record. */
+static EVL__ALWAYS_INLINE int promise_start(struct evl_loop *loop, struct evl_promise **out,
+                                            struct evl_promise **p)
 {
     struct evl__pstate *ps = NULL;
     if (!out) {
@@ -805,9 +807,16 @@ int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
     if (rc != 0) {
         return rc;
     }
-    struct evl_promise *p = evl__promise_alloc(ps, 1);
-    if (!p) {
-        return EVL_ENOMEM;
+    *p = evl__promise_alloc(ps, 1);
+    return *p ? 0 : EVL_ENOMEM;
+}
+
+int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
+{
+    struct evl_promise *p = NULL;
+    int rc = promise_start(loop, out, &p);
+    if (rc != 0) {
+        return rc;
     }
     *out = p;
     return 0;
@@ -816,17 +825,10 @@ int(evl_promise_new)(struct evl_loop *loop, struct evl_promise **out)
 int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
                           struct evl_promise **out)
 {
-    struct evl__pstate *ps = NULL;
-    if (!out) {
-        return EVL_EINVAL;
-    }
-    int rc = evl__pstate_check(loop, &ps);
+    struct evl_promise *p = NULL;
+    int rc = promise_start(loop, out, &p);
     if (rc != 0) {
         return rc;
-    }
-    struct evl_promise *p = evl__promise_alloc(ps, 1);
-    if (!p) {
-        return EVL_ENOMEM;
     }
     p->flags |= EVL__P_RESOLVED;
     struct evl__val v = {value, dtor, NULL};
@@ -837,26 +839,16 @@ int(evl_promise_resolved)(struct evl_loop *loop, void *value, evl_dtor_cb dtor,
 
 struct evl_promise *evl_promise_resolved_promise(struct evl_promise *p)
 {
-    if (p) {
-        p->refs++;
-    }
-    return p;
+    return evl_promise_retain(p);
 }
 
 int(evl_promise_rejected)(struct evl_loop *loop, void *reason, evl_dtor_cb dtor,
                           struct evl_promise **out)
 {
-    struct evl__pstate *ps = NULL;
-    if (!out) {
-        return EVL_EINVAL;
-    }
-    int rc = evl__pstate_check(loop, &ps);
+    struct evl_promise *p = NULL;
+    int rc = promise_start(loop, out, &p);
     if (rc != 0) {
         return rc;
-    }
-    struct evl_promise *p = evl__promise_alloc(ps, 1);
-    if (!p) {
-        return EVL_ENOMEM;
     }
     p->flags |= EVL__P_RESOLVED;
     struct evl__val v = {reason, dtor, NULL};
