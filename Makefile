@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz oom format format-check \
+.PHONY: all build demo test test-unit test-asan test-tsan test-valgrind bench fuzz oom soak format format-check \
         tidy cppcheck install clean deps check-layers
 
 all: build
@@ -83,6 +83,12 @@ fuzz:
 # Out-of-memory torture: every allocation of each case in tests/oom failed in turn.
 oom: build
 	cd $(BUILD) && ctest -L oom $(CTEST_FLAGS)
+
+# Soak: evljs and a C program churning timers, fds, pool jobs and promises for SOAK_SECONDS,
+# their RSS and open fds sampled; fails on growth (scripts/soak.sh, docs/testing.md).
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh $(BUILD)
 
 # Includes point down the floors of scripts/layers.txt, with no cycles (docs/style.md).
 check-layers:
