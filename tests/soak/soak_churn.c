@@ -269,6 +269,16 @@ static void tick_cb(struct evl_loop *l, uint64_t id, void *arg)
     (void)id;
     (void)arg;
     c.ticks++;
+    if (c.ticks % 10000 == 0) {
+        /* The library's own live bytes next to what the sampler sees from outside (RSS
+         * also counts the C library's arenas and the workers' stacks). */
+        struct evl_alloc_stats st;
+        evl_alloc_stats(&st);
+        printf("soak_churn: tick %" PRIu64 ": %" PRIu64 " live blocks, %" PRIu64
+               " live bytes (peak %" PRIu64 ")\n",
+               c.ticks, st.live_blocks, st.live_bytes, st.peak_bytes);
+        fflush(stdout);
+    }
     uint64_t ids[TICK_TIMERS];
     for (int i = 0; i < TICK_TIMERS; i++) {
         CHECK(evl_timer_set(l, timer_cb, NULL, rnd(20), 0, &ids[i]) == 0);
