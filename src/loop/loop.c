@@ -638,6 +638,12 @@ int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
         atomic_store(&loop->runner, 0);
         return EVL_ECLOSED;
     }
+    /* The first run picks the loop thread for good: its callbacks, fds and promises are
+     * that thread's (the runner exchange orders this read after the last run's writes). */
+    if (loop->iterations > 0 && !evl__loop_on_thread(loop)) {
+        atomic_store(&loop->runner, 0);
+        return EVL_EPERM;
+    }
     int rc = run_claimed(loop, mode);
     atomic_store(&loop->runner, 0);
     return rc;

@@ -28,21 +28,21 @@
 /* ---- the faulty system calls ------------------------------------------------------------ */
 
 struct faults {
-    int eventfd_errno;       /* eventfd fails with it */
-    int pipe_errno;          /* pipe fails with it */
-    int epoll_create_errno;  /* epoll_create1 fails with it */
-    int ctl_errno;           /* epoll_ctl of op ctl_op fails with it ... */
-    int ctl_op;              /* ... EPOLL_CTL_ADD/MOD/DEL */
-    int ctl_spare_fd;        /* ... except for this fd (-1: none) */
-    _Atomic int wait_fails;  /* the next n epoll_wait/ppoll/poll calls fail ... */
-    int wait_errno;          /* ... with this errno */
-    _Atomic int saturate;    /* wake-up writes find the channel full (real EAGAIN) */
-    _Atomic int wake_fd;     /* the wake-up write end, for saturate */
-    int wake_is_pipe;        /* ... a pipe (else an eventfd) */
-    _Atomic long eagain;     /* wake-up writes that got EAGAIN */
-    _Atomic long writes;     /* wake-up writes */
-    _Atomic long eintr;      /* waits that returned EINTR (real signals) */
-    _Atomic long waits;      /* waits made */
+    int eventfd_errno;      /* eventfd fails with it */
+    int pipe_errno;         /* pipe fails with it */
+    int epoll_create_errno; /* epoll_create1 fails with it */
+    int ctl_errno;          /* epoll_ctl of op ctl_op fails with it ... */
+    int ctl_op;             /* ... EPOLL_CTL_ADD/MOD/DEL */
+    int ctl_spare_fd;       /* ... except for this fd (-1: none) */
+    _Atomic int wait_fails; /* the next n epoll_wait/ppoll/poll calls fail ... */
+    int wait_errno;         /* ... with this errno */
+    _Atomic int saturate;   /* wake-up writes find the channel full (real EAGAIN) */
+    _Atomic int wake_fd;    /* the wake-up write end, for saturate */
+    int wake_is_pipe;       /* ... a pipe (else an eventfd) */
+    _Atomic long eagain;    /* wake-up writes that got EAGAIN */
+    _Atomic long writes;    /* wake-up writes */
+    _Atomic long eintr;     /* waits that returned EINTR (real signals) */
+    _Atomic long waits;     /* waits made */
 };
 static struct faults F = {.ctl_spare_fd = -1, .wake_fd = -1};
 
@@ -402,7 +402,7 @@ TEST(fault_epoll_ctl_add_fails)
         int err;
         int code;
     } cases[] = {
-        {EPERM, EVL_ESYS(EPERM)}, {ENOSPC, EVL_ELIMIT}, {ENOMEM, EVL_ENOMEM},
+        {EPERM, EVL_ESYS(EPERM)}, {ENOSPC, EVL_ELIMIT},       {ENOMEM, EVL_ENOMEM},
         {EBADF, EVL_EBADF},       {EINVAL, EVL_ESYS(EINVAL)},
     };
     struct evl_loop *loop = new_loop(EVL_BACKEND_EPOLL);
@@ -418,8 +418,7 @@ TEST(fault_epoll_ctl_add_fails)
          * added first): the backend goes again, with its epoll fd. */
         int fds = open_fds();
         ASSERT_ERR(cases[i].code, evl_fd_start(loop, p[0], EVL_READABLE, fd_cb, &s));
-        ASSERT_ERR(cases[i].code,
-                   evl_fd_start_timeout(loop, p[0], EVL_READABLE, 1, fd_cb, &s));
+        ASSERT_ERR(cases[i].code, evl_fd_start_timeout(loop, p[0], EVL_READABLE, 1, fd_cb, &s));
         ASSERT_EQ(open_fds(), fds);
         ASSERT_EQ(evl_fd_active(loop, p[0]), 0);
         ASSERT_FALSE(evl_loop_alive(loop));
@@ -604,8 +603,7 @@ static void run_storm(enum evl_backend_kind backend, int with_fd)
     for (int i = 1; i <= STORM_TIMERS; i++) {
         /* Each set measured from start_ns: the deadline is start + 50 ms * i or later. */
         uint64_t elapsed_ms = (evl_loop_now_ns(st.loop) - st.start_ns) / 1000000u;
-        ASSERT_OK(evl_timer_set(st.loop, storm_timer, &st, (uint64_t)i * 50 - elapsed_ms, 0,
-                                NULL));
+        ASSERT_OK(evl_timer_set(st.loop, storm_timer, &st, (uint64_t)i * 50 - elapsed_ms, 0, NULL));
     }
     pthread_t sig_thread, writer;
     ASSERT_EQ(pthread_create(&sig_thread, NULL, storm_signaller, &st), 0);
