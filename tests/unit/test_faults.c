@@ -487,8 +487,9 @@ TEST(fault_epoll_ctl_modify_and_remove_fail)
 
 /* A thread signals the loop thread every 100 us for about a second while the loop sleeps on
  * timers and on a pipe that another thread writes now and then; tasks arrive from a third
- * thread. Every timer fires no earlier than its deadline and at most STORM_LATE_MS after it,
- * every fd write is seen, every task runs, and no call fails. */
+ * thread. Every timer fires no earlier than its deadline and at most STORM_LATE_MS after it
+ * (ten times that under valgrind), every fd write is seen, every task runs, and no call
+ * fails. */
 #define STORM_TIMERS  20
 #define STORM_LATE_MS 100
 
@@ -619,7 +620,9 @@ static void run_storm(enum evl_backend_kind backend, int with_fd)
             (double)st.worst_late_ns / 1e6);
     ASSERT_EQ(st.fired, STORM_TIMERS);
     ASSERT_EQ(st.early_ns, 0);
-    ASSERT_LT(st.worst_late_ns, (int64_t)STORM_LATE_MS * 1000000);
+    /* valgrind runs one thread at a time, and the signaller competes with the loop. */
+    int64_t bound_ms = evl_test_under_valgrind() ? 10 * STORM_LATE_MS : STORM_LATE_MS;
+    ASSERT_LT(st.worst_late_ns, bound_ms * 1000000);
     ASSERT_EQ(st.tasks[0], atomic_load(&st.writes));
     if (with_fd) {
         ASSERT_GT(st.reads, 0);
@@ -821,6 +824,13 @@ static void *eagain_producer(void *arg)
     return NULL;
 }
 
+static void *one_submit(void *arg)
+{
+    struct eagain_run *er = arg;
+    ASSERT_OK(evl_loop_submit_ex(er->loop, count_task, count_discard, er->counters));
+    return NULL;
+}
+
 static void eagain_case(enum evl_backend_kind backend, int use_pipe, int with_fd)
 {
     if (use_pipe) {
@@ -841,11 +851,22 @@ static void eagain_case(enum evl_backend_kind backend, int use_pipe, int with_fd
         ASSERT_OK(evl_fd_start(er.loop, p[0], EVL_READABLE, fd_cb, &s));
     }
     ASSERT_OK(evl_loop_ref(er.loop));
+    /* First without a race: the loop announces a sleep (as an embedding host's poll would)
+     * and is not running, so the one wake-up write surely meets the full channel; the run
+     * that follows is woken by it and runs the task. */
+    ASSERT_EQ(evl_loop_next_timeout_ns(er.loop), -1);
+    pthread_t one;
+    ASSERT_EQ(pthread_create(&one, NULL, one_submit, &er), 0);
+    ASSERT_EQ(pthread_join(one, NULL), 0);
+    ASSERT_EQ(atomic_load(&F.writes), 1);
+    ASSERT_EQ(atomic_load(&F.eagain), 1);
+    ASSERT_EQ(evl_loop_run(er.loop, EVL_RUN_ONCE), 1);
+    ASSERT_EQ(atomic_load(&er.counters[0]), 1);
     pthread_t t[EAGAIN_PRODUCERS];
     for (int i = 0; i < EAGAIN_PRODUCERS; i++) {
         ASSERT_EQ(pthread_create(&t[i], NULL, eagain_producer, &er), 0);
     }
-    long want = (long)EAGAIN_PRODUCERS * EAGAIN_TASKS;
+    long want = (long)EAGAIN_PRODUCERS * EAGAIN_TASKS + 1;
     uint64_t deadline = evl_loop_now_ns(er.loop) + 20000000000u;
     while (atomic_load(&er.counters[0]) < want && evl_loop_now_ns(er.loop) < deadline) {
         ASSERT_TRUE(evl_loop_run(er.loop, EVL_RUN_ONCE) >= 0);
@@ -859,12 +880,14 @@ static void eagain_case(enum evl_backend_kind backend, int use_pipe, int with_fd
     evl__loop_get_stats(er.loop, &stats);
     fprintf(stderr, "wake-up writes %ld, EAGAIN %ld, sleeps %ju\n", atomic_load(&F.writes),
             atomic_load(&F.eagain), (uintmax_t)stats.sleeps);
-    /* A write races with the loop's drain between the fill and itself, so not every one
-     * meets a full channel; most do. */
-    ASSERT_GT(atomic_load(&F.eagain), 0);
+    /* Later writes race with the loop's drain between the fill and themselves, so not
+     * every one meets a full channel (most do); the channel is readable either way. */
+    ASSERT_GE(atomic_load(&F.eagain), 1);
     ASSERT_LE(atomic_load(&F.eagain), atomic_load(&F.writes));
     ASSERT_UEQ(stats.wake_writes, (uint64_t)atomic_load(&F.writes));
-    ASSERT_ULE(stats.wake_writes, stats.sleeps); /* at most one per sleep */
+    /* At most one per sleep: the loop's own, plus the announcement above (a host's sleep,
+     * which the loop does not count). */
+    ASSERT_ULE(stats.wake_writes, stats.sleeps + 1);
     ASSERT_EQ(atomic_load(&errors_logged), 0);
     if (with_fd) {
         ASSERT_OK(evl_fd_stop(er.loop, p[0]));
