@@ -250,6 +250,13 @@ static void count_discard(struct evl_loop *loop, void *arg)
     atomic_fetch_add((_Atomic long *)arg + 1, 1); /* counters[1]: discarded */
 }
 
+static void count_timer(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    ++*(int *)arg;
+}
+
 static void sleep_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
@@ -784,6 +791,21 @@ BACKEND_TEST(fault_fd_closed_with_dup_open)
         ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
         ASSERT_EQ(fresh.calls, 1);
         ASSERT_EQ(fresh.status, 0);
+        char c;
+        ASSERT_EQ(read(num, &c, 1), 1); /* the new file is quiet again */
+        /* The old file is still readable through dup_fd and no remove can reach its entry:
+         * the loop moved to a fresh epoll set, so it does not wake every wait for nothing. A
+         * 30 ms timer takes a few iterations, not thousands. */
+        ASSERT_OK(evl_fd_unref(loop, num));
+        int fired = 0;
+        struct evl__loop_stats before, after;
+        evl__loop_get_stats(loop, &before);
+        ASSERT_OK(evl_timer_set(loop, count_timer, &fired, 30, 0, NULL));
+        ASSERT_EQ(evl_loop_run(loop, EVL_RUN_DEFAULT), 0);
+        evl__loop_get_stats(loop, &after);
+        ASSERT_EQ(fired, 1);
+        ASSERT_ULT(after.iterations - before.iterations, 20);
+        ASSERT_EQ(fresh.calls, 1);
     } else {
         ASSERT_ERR(EVL_EEXIST, rc);
         ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
