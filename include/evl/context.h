@@ -79,7 +79,8 @@ struct evl_context_scope {
 };
 
 /* Makes frame's context current (frame NULL: the empty context: no correlation id, slots
- * entered with NULL). Scopes nest; leave them in reverse order. */
+ * entered with NULL). Scopes nest; leave them in reverse order. A NULL loop or scope
+ * switches nothing (and leave then restores nothing). */
 EVL_API void evl_context_enter(struct evl_loop *loop, struct evl_context_frame *frame,
                                struct evl_context_scope *scope);
 EVL_API void evl_context_leave(struct evl_loop *loop, struct evl_context_scope *scope);
@@ -101,7 +102,8 @@ EVL_API int evl_correlation_set(struct evl_loop *loop, const unsigned char id[16
  * current (or not on the loop thread). */
 EVL_API int evl_correlation_get(const struct evl_loop *loop, unsigned char id[16]);
 
-/* Formats id as 36 characters plus NUL ("0190b6b2-..."). Thread-safe. */
+/* Formats id as 36 characters plus NUL ("0190b6b2-..."); a NULL id gives "", a NULL out
+ * nothing. Thread-safe. */
 EVL_API void evl_uuid_format(const unsigned char id[16], char out[37]);
 
 /* Parses the 36-character form (either case). Errors: EVL_EINVAL. Thread-safe. */

@@ -158,7 +158,11 @@ EVL_API int evl_loop_free(struct evl_loop *loop);
  * Runs the loop. Loop thread only (the first caller becomes the loop thread).
  * Returns 0, or 1 from ONCE/NOWAIT when ref'd work remains.
  * Errors: EVL_ERECURSE (from inside a callback), EVL_EBUSY (already running on another
- * thread), EVL_ECLOSED (terminated), EVL_EINVAL.
+ * thread), EVL_EPERM (the loop already ran on another thread), EVL_ECLOSED (terminated),
+ * EVL_EINVAL, or a system code (errno.h) when the poll
+ * phase's wait failed other than by a signal (epoll_wait/poll: EVL_ESYS(ENOMEM) ...; also
+ * logged as the "poll_error" event): the run returns after the iteration, as after a stop,
+ * and everything queued stays queued, so the caller may run again or close the loop.
  */
 EVL_API int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode);
 

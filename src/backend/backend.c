@@ -1,6 +1,6 @@
 /*
  * What the backends share: the table that picks one by kind, allocation through the loop's
- * allocator, and the clock their EINTR retries use.
+ * allocator, the loop's system calls, and the clock their EINTR retries use.
  */
 #include "backend/backend.h"
 
@@ -33,6 +33,11 @@ void evl__backend_release(struct evl_loop *loop, void *p)
     } else {
         evl_free(p);
     }
+}
+
+const struct evl__sys *evl__backend_sys(struct evl_loop *loop)
+{
+    return loop ? evl__loop_sys(loop) : &evl__sys_default;
 }
 
 int64_t evl__backend_remaining(int64_t timeout_ns, uint64_t start_ns)

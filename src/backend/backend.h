@@ -20,6 +20,7 @@
 #ifndef EVL_BACKEND_BACKEND_H
 #define EVL_BACKEND_BACKEND_H
 
+#include "backend/sys.h"
 #include "evl/io.h"
 #include "evl/loop.h"
 
@@ -38,7 +39,8 @@ struct evl__backend_ops {
     const char *name;
     enum evl_backend_kind kind;
     /* Creates a backend instance in *state. Memory comes from loop's allocator (the
-     * process-wide one when loop is NULL, which is how the backend tests use it).
+     * process-wide one when loop is NULL, which is how the backend tests use it), system
+     * calls from loop's table (evl__backend_sys).
      * Returns 0, EVL_ENOMEM or a system code (EVL_ESYS(EMFILE) ...). */
     int (*init)(void **state, struct evl_loop *loop);
     /* Releases everything init and later calls acquired. */
@@ -81,6 +83,10 @@ extern const struct evl__backend_ops evl__backend_poll;
 /* Allocation for backends: through the loop's allocator, or the process-wide one. */
 void *evl__backend_realloc(struct evl_loop *loop, void *p, size_t n);
 void evl__backend_release(struct evl_loop *loop, void *p);
+
+/* The system calls a backend instance makes (sys.h): loop's table, the real calls for a NULL
+ * loop. Read once by init and kept in the instance. */
+const struct evl__sys *evl__backend_sys(struct evl_loop *loop);
 
 /* Converts a timeout in ns (< 0: forever) to poll()'s milliseconds, rounding up so a timer
  * is never woken for early. Inline with the two common cases first: every poll of a busy loop

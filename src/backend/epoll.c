@@ -29,6 +29,7 @@
 
 struct epoll_state {
     struct evl_loop *loop;
+    const struct evl__sys *sys;
     int epfd;
     uint32_t count; /* fds added */
     uint32_t cap;   /* capacity of evs and out */
@@ -73,11 +74,12 @@ static int epoll_init(void **state, struct evl_loop *loop)
         return EVL_ENOMEM;
     }
     s->loop = loop;
+    s->sys = evl__backend_sys(loop);
     s->count = 0;
     s->cap = 0;
     s->evs = NULL;
     s->out = NULL;
-    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->epfd = s->sys->epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {
         int rc = evl_err_from_errno(errno); /* EMFILE, ENFILE, ENOMEM */
         epoll_backend_free(s);
@@ -141,7 +143,7 @@ static int epoll_add(void *state, int fd, uint32_t events, uint64_t tag)
 {
     struct epoll_state *s = state;
     struct epoll_event ev = {.events = to_epoll(events), .data = {.u64 = tag}};
-    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (s->sys->epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
         return ctl_error(errno);
     }
     s->count++;
@@ -152,7 +154,7 @@ static int epoll_modify(void *state, int fd, uint32_t events, uint64_t tag)
 {
     struct epoll_state *s = state;
     struct epoll_event ev = {.events = to_epoll(events), .data = {.u64 = tag}};
-    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+    if (s->sys->epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
         return ctl_error(errno);
     }
     return 0;
@@ -164,7 +166,7 @@ static int epoll_remove(void *state, int fd)
     /* A non-NULL event keeps kernels before 2.6.9 happy; it is ignored. */
     struct epoll_event ev = {.events = 0, .data = {.u64 = 0}};
     s->count--;
-    if (epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, &ev) != 0) {
+    if (s->sys->epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, &ev) != 0) {
         /* EBADF: closed already (the kernel dropped it). ENOENT: closed and the number
          * reused by another file. Either way nothing is left to remove. */
         return EVL_EBADF;
@@ -199,7 +201,8 @@ static EPOLL_RARE int epoll_wait_again(struct epoll_state *s, int64_t timeout_ns
             return evl_err_from_errno(errno);
         }
         timeout_ns = evl__backend_remaining(timeout_ns, start_ns);
-        int n = epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));
+        int n =
+            s->sys->epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));
         if (n >= 0) {
             return n;
         }
@@ -216,7 +219,7 @@ static int epoll_backend_wait(void *state, int64_t timeout_ns,
         epoll_make_room(s);
     }
     uint64_t start = timeout_ns > 0 ? evl__monotonic_ns() : 0;
-    int n = epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));
+    int n = s->sys->epoll_wait(s->epfd, s->evs, (int)s->cap, evl__backend_timeout_ms(timeout_ns));
     if (n < 0) {
         n = epoll_wait_again(s, timeout_ns, start);
         if (n < 0) {

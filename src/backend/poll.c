@@ -21,6 +21,7 @@
 
 struct poll_state {
     struct evl_loop *loop;
+    const struct evl__sys *sys;
     struct pollfd *pfds; /* n used of cap */
     uint64_t *tags;      /* parallel to pfds */
     uint32_t n;
@@ -95,7 +96,7 @@ static int poll_init(void **state, struct evl_loop *loop)
     if (!s) {
         return EVL_ENOMEM;
     }
-    *s = (struct poll_state){.loop = loop};
+    *s = (struct poll_state){.loop = loop, .sys = evl__backend_sys(loop)};
     if (grow_sets(s, POLL_MIN_CAP) != 0 || grow_slots(s, 0) != 0 ||
         grow_out(s, POLL_MIN_CAP) != 0) {
         poll_backend_free(s);
@@ -221,9 +222,9 @@ static int poll_backend_wait(void *state, int64_t timeout_ns,
             ts.tv_nsec = (long)(timeout_ns % 1000000000);
             tsp = &ts;
         }
-        rc = ppoll(s->pfds, (nfds_t)s->n, tsp, NULL);
+        rc = s->sys->ppoll(s->pfds, (nfds_t)s->n, tsp, NULL);
 #else
-        rc = poll(s->pfds, (nfds_t)s->n, evl__backend_timeout_ms(timeout_ns));
+        rc = s->sys->poll(s->pfds, (nfds_t)s->n, evl__backend_timeout_ms(timeout_ns));
 #endif
         if (rc >= 0) {
             break;

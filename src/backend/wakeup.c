@@ -31,12 +31,13 @@ static int set_flags(int fd)
     return 0;
 }
 
-int evl__wakeup_open(struct evl__wakeup *w)
+int evl__wakeup_open(struct evl__wakeup *w, const struct evl__sys *sys)
 {
     w->rfd = -1;
     w->wfd = -1;
+    w->sys = sys;
 #ifdef EVL__HAVE_EVENTFD
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = sys->eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd >= 0) {
         w->rfd = fd;
         w->wfd = fd;
@@ -50,7 +51,7 @@ int evl__wakeup_open(struct evl__wakeup *w)
     }
 #endif
     int p[2];
-    if (pipe(p) != 0) {
+    if (sys->pipe(p) != 0) {
         return evl_err_from_errno(errno);
     }
     if (set_flags(p[0]) != 0 || set_flags(p[1]) != 0) {
@@ -83,7 +84,7 @@ void evl__wakeup_signal(struct evl__wakeup *w)
     do {
         /* An eventfd needs exactly 8 bytes; a pipe takes any of them. EAGAIN means the
          * channel is already full, hence already readable: nothing is lost. */
-        n = write(w->wfd, &one, sizeof(one));
+        n = w->sys->write(w->wfd, &one, sizeof(one));
     } while (n < 0 && errno == EINTR);
 }
 
@@ -91,7 +92,7 @@ void evl__wakeup_drain(struct evl__wakeup *w)
 {
     uint64_t buf[8];
     for (;;) {
-        ssize_t n = read(w->rfd, buf, w->rfd == w->wfd ? sizeof(buf[0]) : sizeof(buf));
+        ssize_t n = w->sys->read(w->rfd, buf, w->rfd == w->wfd ? sizeof(buf[0]) : sizeof(buf));
         if (n > 0 && w->rfd != w->wfd && (size_t)n == sizeof(buf)) {
             continue; /* a pipe may hold more */
         }
@@ -114,7 +115,7 @@ int evl__wakeup_wait(struct evl__wakeup *w, int64_t timeout_ns)
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
         tsp = &ts;
     }
-    rc = ppoll(&pfd, 1, tsp, NULL);
+    rc = w->sys->ppoll(&pfd, 1, tsp, NULL);
 #else
     int ms = -1;
     if (timeout_ns >= 0) {
@@ -122,7 +123,7 @@ int evl__wakeup_wait(struct evl__wakeup *w, int64_t timeout_ns)
         int64_t m = (timeout_ns + 999999) / 1000000;
         ms = m > 0x7fffffff ? 0x7fffffff : (int)m;
     }
-    rc = poll(&pfd, 1, ms);
+    rc = w->sys->poll(&pfd, 1, ms);
 #endif
     if (rc < 0) {
         return errno == EINTR ? 0 : evl_err_from_errno(errno);

@@ -113,6 +113,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t cb_depth;                    /* > 0 inside a callback */
     int admission_closed;                 /* set at finalization: microtasks are refused */
     int tearing_down;                     /* teardown hooks are running */
+    int poll_err; /* the last poll-phase wait failed with it: evl_loop_run returns it */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__spin spin;

@@ -86,6 +86,12 @@ static int options_copy(struct evl_loop_options *dst, const struct evl_loop_opti
 
 int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
 {
+    return evl__loop_new_sys(out, options, NULL);
+}
+
+int evl__loop_new_sys(struct evl_loop **out, const struct evl_loop_options *options,
+                      const struct evl__sys *sys)
+{
     if (!out) {
         return EVL_EINVAL;
     }
@@ -136,7 +142,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     evl__submit_global_init();
     evl__submitq_init(loop);
     evl__timers_init(loop);
-    rc = evl__wakeup_open(&loop->wakeup);
+    rc = evl__wakeup_open(&loop->wakeup, sys ? sys : &evl__sys_default);
     if (rc != 0) {
         evl__loop_free(loop, raw);
         return rc;
@@ -249,6 +255,11 @@ int evl__wakeup_fd(struct evl_loop *loop)
     return loop->wakeup.rfd;
 }
 
+const struct evl__sys *evl__loop_sys(const struct evl_loop *loop)
+{
+    return loop->wakeup.sys;
+}
+
 void evl__loop_wakeup_drain(struct evl_loop *loop)
 {
     evl__loop_after_sleep(loop);
@@ -268,6 +279,18 @@ static unsigned wake_cause(struct evl_loop *loop, int called, int64_t timeout_ns
         return EVL_METRICS_WAKE_TIMER;
     }
     return EVL_METRICS_WAKE_OTHER;
+}
+
+/* A wait failed for a reason other than a signal: a retry could fail the same way at once,
+ * so evl_loop_run returns err (as a stop would, from the poll phase) and its caller decides:
+ * run again, or close. Nothing queued is touched. A drain (shutdown) is not interrupted by a
+ * stop, so run_claimed reads the error there itself. */
+static EVL__NOINLINE void poll_failed(struct evl_loop *loop, int err, int drain)
+{
+    loop->poll_err = err;
+    if (!drain) {
+        atomic_store_explicit(&loop->stop, 1, memory_order_seq_cst);
+    }
 }
 
 /*
@@ -314,6 +337,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         if (called < 0) {
             EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "I/O wait failed",
                           EVL_LF_ERROR("err", called));
+            poll_failed(loop, called, drain);
         }
     } else if (timeout_ns != 0) {
         int rc = evl__wakeup_wait(&loop->wakeup, timeout_ns);
@@ -322,6 +346,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         } else if (rc < 0) {
             EVL_LOG_EVENT(loop, EVL_LOG_ERROR, "loop", "poll_error", "wait failed",
                           EVL_LF_ERROR("err", rc));
+            poll_failed(loop, rc, drain);
         }
     }
     if (m != NULL) {
@@ -556,7 +581,7 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
     int more = 0;
     for (;;) {
         if (atomic_load_explicit(&loop->state, memory_order_acquire) >= EVL_LOOP_TERMINATING) {
-            if (terminate_step(loop)) {
+            if (terminate_step(loop) || loop->poll_err) {
                 break;
             }
             continue;
@@ -592,6 +617,10 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
     }
     st = EVL_LOOP_RUNNING;
     atomic_compare_exchange_strong(&loop->state, &st, EVL_LOOP_AWAKE);
+    if (loop->poll_err) {
+        more = loop->poll_err;
+        loop->poll_err = 0;
+    }
     return more;
 }
 
@@ -608,6 +637,12 @@ int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
     if (atomic_load(&loop->state) == EVL_LOOP_TERMINATED) {
         atomic_store(&loop->runner, 0);
         return EVL_ECLOSED;
+    }
+    /* The first run picks the loop thread for good: its callbacks, fds and promises are
+     * that thread's (the runner exchange orders this read after the last run's writes). */
+    if (loop->iterations > 0 && !evl__loop_on_thread(loop)) {
+        atomic_store(&loop->runner, 0);
+        return EVL_EPERM;
     }
     int rc = run_claimed(loop, mode);
     atomic_store(&loop->runner, 0);

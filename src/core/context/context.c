@@ -178,6 +178,9 @@ void evl_context_release(struct evl_loop *loop, struct evl_context_frame *frame)
 void evl_context_enter(struct evl_loop *loop, struct evl_context_frame *frame,
                        struct evl_context_scope *scope)
 {
+    if (scope == NULL) {
+        return; /* nowhere to keep what would be replaced: switch nothing */
+    }
     memset(scope, 0, sizeof(*scope));
     struct evl__context *c = loop ? ctx_of(loop) : NULL;
     if (c == NULL) {
@@ -309,6 +312,13 @@ int evl__context_correlation_text(const struct evl_loop *loop, char out[37])
 void evl_uuid_format(const unsigned char id[16], char out[37])
 {
     static const char hex[] = "0123456789abcdef";
+    if (out == NULL) {
+        return;
+    }
+    if (id == NULL) {
+        out[0] = '\0';
+        return;
+    }
     size_t j = 0;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10) {

@@ -58,6 +58,7 @@ struct evl__io {
     uint32_t nstale;
     uint32_t stale_cap;
     bool embedded; /* a host polls the backend fd: the poll phase always goes through it */
+    bool rebuild;  /* a retired registration's file may linger in the kernel's set */
 };
 
 static inline uint64_t make_tag(uint32_t gen, int fd)
@@ -287,11 +288,48 @@ static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
     cb(loop, fd, EVL_ETIMEDOUT, 0, cb_arg);
 }
 
-/* Pending phase: tells the owners of registrations retired by retire_stale(). */
+/* Moves every registration (and the wake-up fd) to a new backend instance, leaving behind
+ * entries the old one holds for files closed under live registrations. On failure the old
+ * instance stays, which is only slower. */
+static EVL__NOINLINE void io_rebuild(struct evl_loop *loop, struct evl__io *io)
+{
+    io->rebuild = false;
+    void *be = NULL;
+    int rc = io->ops->init(&be, loop);
+    if (rc == 0) {
+        rc = io->ops->add(be, evl__wakeup_fd(loop), EVL_READABLE, IO_WAKE_TAG);
+    }
+    for (uint32_t fd = 0; rc == 0 && fd < io->cap; fd++) {
+        const struct io_reg *reg = &io->regs[fd];
+        if (reg->gen != 0) {
+            rc = io->ops->add(be, (int)fd, reg->events, make_tag(reg->gen, (int)fd));
+            if (rc == EVL_EBADF) {
+                rc = 0; /* closed under its registration: the old set had dropped it too */
+            }
+        }
+    }
+    if (rc != 0) {
+        if (be) {
+            io->ops->free(be);
+        }
+        evl_log(loop, EVL_LOG_WARN, "io", "could not rebuild the %s set: %s", io->ops->name,
+                evl_strerror(rc));
+        return;
+    }
+    io->ops->free(io->be);
+    io->be = be;
+}
+
+/* Pending phase: tells the owners of registrations retired by retire_stale(), after moving
+ * to a fresh set if asked (here no wait's batch is being walked, so the old instance and
+ * its event array can go). */
 static void notify_stale(struct evl_loop *loop, void *arg)
 {
     (void)arg;
     struct evl__io *io = loop->io.impl;
+    if (io && io->rebuild) {
+        io_rebuild(loop, io);
+    }
     /* Index loop: a callback may retire more (appending, maybe moving the array). */
     for (uint32_t i = 0; io && i < io->nstale; i++) {
         struct io_stale note = io->stale[i];
@@ -341,6 +379,10 @@ static int retire_stale(struct evl_loop *loop, struct evl__io *io, int fd)
             "is stopped and gets EVL_EBADF",
             fd);
     reg_stop(loop, io, fd);
+    /* epoll keeps the old file in its set while a dup of it is open elsewhere, under a
+     * number that now names another file, so no remove can reach it: its readiness would
+     * wake every wait for nothing. notify_stale moves to a fresh set first. */
+    io->rebuild = !io->embedded;
     return 0;
 }
 

@@ -54,6 +54,9 @@ int evl_loop_set_thenable_hooks(struct evl_loop *loop, const struct evl_thenable
     if (rc != 0) {
         return rc;
     }
+    if (hooks && hooks->get_then && !hooks->call_then) {
+        return EVL_EINVAL; /* the first thenable found would call NULL */
+    }
     if (hooks) {
         ps->thenable = *hooks;
         ps->has_thenable = hooks->get_then != NULL;

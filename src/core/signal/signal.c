@@ -120,15 +120,16 @@ static void deliver(struct evl_loop *loop, int fd, int status, unsigned events, 
 
 static int open_event_fd(struct sig_loop *s)
 {
+    const struct evl__sys *sys = evl__loop_sys(s->loop);
 #if defined(__linux__)
-    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int fd = sys->eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd >= 0) {
         s->rfd = s->wfd = fd;
         return 0;
     }
 #endif
     int p[2];
-    if (pipe(p) != 0) {
+    if (sys->pipe(p) != 0) {
         return evl_err_from_errno(errno);
     }
     for (int i = 0; i < 2; i++) {
