@@ -73,8 +73,8 @@ static void put_quantiles(duk_context *ctx, const struct evl_metrics_quantiles *
 }
 
 /* Keys of the snapshot's arrays, in enum order (camelCase, as JavaScript names go). */
-static const char *const kind_keys[EVL_METRICS_KINDS] = {
-    "task", "timer", "immediate", "io", "microtask", "nextTick", "pool"};
+static const char *const kind_keys[EVL_METRICS_KINDS] = {"task",      "timer",    "immediate", "io",
+                                                         "microtask", "nextTick", "pool"};
 static const char *const queue_keys[EVL_METRICS_QUEUES] = {
     "submit", "microtask", "nextTick", "timers", "immediates", "fds", "pool"};
 static const char *const wake_keys[EVL_METRICS_WAKES] = {"task", "timer", "io", "other"};
