@@ -82,8 +82,8 @@ TEST(blocking_wait_counts_as_idle) /* labels: real-time */
     ASSERT_OK(evl_metrics_idle_time(loop, &idle, &start));
     ASSERT_UGE(start, before);
     ASSERT_ULE(start, after);
-    ASSERT_UGE(idle, 30000000u);         /* most of the 40 ms was spent waiting */
-    ASSERT_ULE(idle, after - start);     /* never more than the run */
+    ASSERT_UGE(idle, 30000000u);     /* most of the 40 ms was spent waiting */
+    ASSERT_ULE(idle, after - start); /* never more than the run */
     ASSERT_OK(evl_loop_free(loop));
 }
 

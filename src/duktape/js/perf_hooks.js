@@ -95,383 +95,389 @@
         define(perfProto, 'eventLoopUtilization', eventLoopUtilization);
     }
 
-    /* ---- HDR histogram (the layout Node's hdr_histogram uses) ---------------------------- */
+    /* The histogram classes are built on the first require('perf_hooks'): start-up pays
+     * only for eventLoopUtilization and process.metrics. Returns monitorEventLoopDelay. */
+    function histogramApi() {
+        /* ---- HDR histogram (the layout Node's hdr_histogram uses) ---------------------------- */
 
-    var UNIT_MAG = 9;          /* floor(log2(1000)): lowest discernible value 1000 ns */
-    var SUB_HALF_MAG = 10;     /* 3 significant figures: 2048 sub-buckets, half 1024 */
-    var SUB_HALF = 1024;
-    var INT64_MAX = 9223372036854775807;
+        var UNIT_MAG = 9;          /* floor(log2(1000)): lowest discernible value 1000 ns */
+        var SUB_HALF_MAG = 10;     /* 3 significant figures: 2048 sub-buckets, half 1024 */
+        var SUB_HALF = 1024;
+        var INT64_MAX = 9223372036854775807;
 
-    function pow2(n) {
-        return Math.pow(2, n);
-    }
-
-    /* Number of bits of a non-negative integer value (exact: powers of two are exact). */
-    function bitLength(v) {
-        var n = 0;
-        var p = 1;
-        while (p <= v) {
-            p *= 2;
-            n++;
+        function pow2(n) {
+            return Math.pow(2, n);
         }
-        return n;
-    }
 
-    function bucketOf(v) {
-        var b = bitLength(v) - (UNIT_MAG + SUB_HALF_MAG + 1);
-        return b > 0 ? b : 0;
-    }
-
-    function countsIndex(v) {
-        var b = bucketOf(v);
-        var sub = Math.floor(v / pow2(b + UNIT_MAG));
-        return b * SUB_HALF + sub;
-    }
-
-    function valueAtIndex(i) {
-        var b = Math.floor(i / SUB_HALF) - 1;
-        var sub = (i % SUB_HALF) + SUB_HALF;
-        if (b < 0) {
-            sub -= SUB_HALF;
-            b = 0;
-        }
-        return sub * pow2(b + UNIT_MAG);
-    }
-
-    function rangeSize(v) {
-        return pow2(bucketOf(v) + UNIT_MAG);
-    }
-
-    function lowestEquivalent(v) {
-        var b = bucketOf(v);
-        return Math.floor(v / pow2(b + UNIT_MAG)) * pow2(b + UNIT_MAG);
-    }
-
-    function highestEquivalent(v) {
-        return lowestEquivalent(v) + rangeSize(v) - 1;
-    }
-
-    function medianEquivalent(v) {
-        return lowestEquivalent(v) + Math.floor(rangeSize(v) / 2);
-    }
-
-    function Hdr() {
-        this.reset();
-    }
-
-    Hdr.prototype.reset = function () {
-        this.counts = Object.create(null); /* counts index -> count, recorded ones only */
-        this.order = [];                    /* the indices in counts, ascending */
-        this.total = 0;
-        this.minValue = INT64_MAX;
-        this.maxValue = 0;
-        this.exceeds = 0;
-        this.prev = 0;
-    };
-
-    Hdr.prototype.record = function (v) {
-        if (!(v >= 0) || v > INT64_MAX) {
-            return false;
-        }
-        var i = countsIndex(v);
-        if (this.counts[i] === undefined) {
-            this.counts[i] = 0;
-            /* Insert keeping the order: few distinct buckets, mostly appended. */
-            var k = this.order.length;
-            while (k > 0 && this.order[k - 1] > i) {
-                k--;
+        /* Number of bits of a non-negative integer value (exact: powers of two are exact). */
+        function bitLength(v) {
+            var n = 0;
+            var p = 1;
+            while (p <= v) {
+                p *= 2;
+                n++;
             }
-            this.order.splice(k, 0, i);
+            return n;
         }
-        this.counts[i]++;
-        this.total++;
-        if (v < this.minValue && v !== 0) {
-            this.minValue = v;
-        }
-        if (v > this.maxValue) {
-            this.maxValue = v;
-        }
-        return true;
-    };
 
-    /* Node's Histogram::RecordDelta: the time since the previous call, from the second on. */
-    Hdr.prototype.recordDelta = function () {
-        var now = native.hrns();
-        if (this.prev > 0 && now > this.prev) {
-            if (!this.record(now - this.prev)) {
-                this.exceeds++;
+        function bucketOf(v) {
+            var b = bitLength(v) - (UNIT_MAG + SUB_HALF_MAG + 1);
+            return b > 0 ? b : 0;
+        }
+
+        function countsIndex(v) {
+            var b = bucketOf(v);
+            var sub = Math.floor(v / pow2(b + UNIT_MAG));
+            return b * SUB_HALF + sub;
+        }
+
+        function valueAtIndex(i) {
+            var b = Math.floor(i / SUB_HALF) - 1;
+            var sub = (i % SUB_HALF) + SUB_HALF;
+            if (b < 0) {
+                sub -= SUB_HALF;
+                b = 0;
             }
+            return sub * pow2(b + UNIT_MAG);
         }
-        this.prev = now;
-    };
 
-    Hdr.prototype.min = function () {
-        if (this.counts[0] > 0) {
-            return 0;
+        function rangeSize(v) {
+            return pow2(bucketOf(v) + UNIT_MAG);
         }
-        return this.minValue === INT64_MAX ? INT64_MAX : lowestEquivalent(this.minValue);
-    };
 
-    Hdr.prototype.max = function () {
-        return this.maxValue === 0 ? 0 : highestEquivalent(this.maxValue);
-    };
-
-    Hdr.prototype.mean = function () {
-        var sum = 0;
-        for (var k = 0; k < this.order.length; k++) {
-            var i = this.order[k];
-            sum += this.counts[i] * medianEquivalent(valueAtIndex(i));
+        function lowestEquivalent(v) {
+            var b = bucketOf(v);
+            return Math.floor(v / pow2(b + UNIT_MAG)) * pow2(b + UNIT_MAG);
         }
-        return sum / this.total;
-    };
 
-    Hdr.prototype.stddev = function () {
-        var mean = this.mean();
-        var dev = 0;
-        for (var k = 0; k < this.order.length; k++) {
-            var i = this.order[k];
-            var d = medianEquivalent(valueAtIndex(i)) - mean;
-            dev += d * d * this.counts[i];
+        function highestEquivalent(v) {
+            return lowestEquivalent(v) + rangeSize(v) - 1;
         }
-        return Math.sqrt(dev / this.total);
-    };
 
-    /* hdr_value_at_percentile: the highest value equivalent to the one at that rank. */
-    Hdr.prototype.percentile = function (p) {
-        var want = Math.floor((Math.min(p, 100) / 100) * this.total + 0.5);
-        if (want < 1) {
-            want = 1;
+        function medianEquivalent(v) {
+            return lowestEquivalent(v) + Math.floor(rangeSize(v) / 2);
         }
-        var value = 0;
-        var seen = 0;
-        for (var k = 0; k < this.order.length; k++) {
-            seen += this.counts[this.order[k]];
-            if (seen >= want) {
-                value = valueAtIndex(this.order[k]);
-                break;
+
+        function Hdr() {
+            this.reset();
+        }
+
+        Hdr.prototype.reset = function () {
+            this.counts = Object.create(null); /* counts index -> count, recorded ones only */
+            this.order = [];                    /* the indices in counts, ascending */
+            this.total = 0;
+            this.minValue = INT64_MAX;
+            this.maxValue = 0;
+            this.exceeds = 0;
+            this.prev = 0;
+        };
+
+        Hdr.prototype.record = function (v) {
+            if (!(v >= 0) || v > INT64_MAX) {
+                return false;
             }
-        }
-        return highestEquivalent(value);
-    };
+            var i = countsIndex(v);
+            if (this.counts[i] === undefined) {
+                this.counts[i] = 0;
+                /* Insert keeping the order: few distinct buckets, mostly appended. */
+                var k = this.order.length;
+                while (k > 0 && this.order[k - 1] > i) {
+                    k--;
+                }
+                this.order.splice(k, 0, i);
+            }
+            this.counts[i]++;
+            this.total++;
+            if (v < this.minValue && v !== 0) {
+                this.minValue = v;
+            }
+            if (v > this.maxValue) {
+                this.maxValue = v;
+            }
+            return true;
+        };
 
-    /* The percentile iteration Node's percentiles() reports (one tick per half distance):
-     * calls fn(percentile, value) with the lowest value equivalent to each. */
-    Hdr.prototype.percentiles = function (fn) {
-        var next = 0;
-        var cumulative = 0;
-        var value = 0;
-        for (var k = 0; k < this.order.length; k++) {
-            var i = this.order[k];
-            cumulative += this.counts[i];
-            value = valueAtIndex(i);
-            while (next <= (100 * cumulative) / this.total) {
-                fn(next, value);
+        /* Node's Histogram::RecordDelta: the time since the previous call, from the second on. */
+        Hdr.prototype.recordDelta = function () {
+            var now = native.hrns();
+            if (this.prev > 0 && now > this.prev) {
+                if (!this.record(now - this.prev)) {
+                    this.exceeds++;
+                }
+            }
+            this.prev = now;
+        };
+
+        Hdr.prototype.min = function () {
+            if (this.counts[0] > 0) {
+                return 0;
+            }
+            return this.minValue === INT64_MAX ? INT64_MAX : lowestEquivalent(this.minValue);
+        };
+
+        Hdr.prototype.max = function () {
+            return this.maxValue === 0 ? 0 : highestEquivalent(this.maxValue);
+        };
+
+        Hdr.prototype.mean = function () {
+            var sum = 0;
+            for (var k = 0; k < this.order.length; k++) {
+                var i = this.order[k];
+                sum += this.counts[i] * medianEquivalent(valueAtIndex(i));
+            }
+            return sum / this.total;
+        };
+
+        Hdr.prototype.stddev = function () {
+            var mean = this.mean();
+            var dev = 0;
+            for (var k = 0; k < this.order.length; k++) {
+                var i = this.order[k];
+                var d = medianEquivalent(valueAtIndex(i)) - mean;
+                dev += d * d * this.counts[i];
+            }
+            return Math.sqrt(dev / this.total);
+        };
+
+        /* hdr_value_at_percentile: the highest value equivalent to the one at that rank. */
+        Hdr.prototype.percentile = function (p) {
+            var want = Math.floor((Math.min(p, 100) / 100) * this.total + 0.5);
+            if (want < 1) {
+                want = 1;
+            }
+            var value = 0;
+            var seen = 0;
+            for (var k = 0; k < this.order.length; k++) {
+                seen += this.counts[this.order[k]];
+                if (seen >= want) {
+                    value = valueAtIndex(this.order[k]);
+                    break;
+                }
+            }
+            return highestEquivalent(value);
+        };
+
+        /* The percentile iteration Node's percentiles() reports (one tick per half distance):
+         * calls fn(percentile, value) with the lowest value equivalent to each. */
+        Hdr.prototype.percentiles = function (fn) {
+            var next = 0;
+            var cumulative = 0;
+            var value = 0;
+            for (var k = 0; k < this.order.length; k++) {
+                var i = this.order[k];
+                cumulative += this.counts[i];
+                value = valueAtIndex(i);
+                while (next <= (100 * cumulative) / this.total) {
+                    fn(next, value);
+                    if (cumulative >= this.total) {
+                        break;
+                    }
+                    var ticks = pow2(Math.floor(Math.log(100 / (100 - next)) / Math.log(2)) + 1);
+                    next += 100 / ticks;
+                }
                 if (cumulative >= this.total) {
                     break;
                 }
-                var ticks = pow2(Math.floor(Math.log(100 / (100 - next)) / Math.log(2)) + 1);
-                next += 100 / ticks;
             }
-            if (cumulative >= this.total) {
-                break;
-            }
-        }
-        fn(100, value);
-    };
-
-    /* ---- Histogram, IntervalHistogram (ELDHistogram) ------------------------------------- */
-
-    var kHandle = Symbol('kHandle');
-    var kEnabled = Symbol('kEnabled');
-    var kMap = Symbol('kMap');
-    var kTimer = Symbol('kTimer');
-    var constructing = false;
-
-    /*
-     * What `percentiles` returns: Duktape has no Map, so a read-only object with Map's
-     * reading interface (size, get, has, forEach; keys/values/entries give arrays), keys in
-     * ascending percentile order. One per histogram, refilled on each read, as Node reuses
-     * its map.
-     */
-    function PercentileMap() {
-        define(this, '_keys', []);
-        define(this, '_values', []);
-    }
-    Object.defineProperty(PercentileMap.prototype, 'size', {
-        get: function () { return this._keys.length; },
-        enumerable: false,
-        configurable: true
-    });
-    define(PercentileMap.prototype, 'get', function get(key) {
-        var i = this._keys.indexOf(key);
-        return i < 0 ? undefined : this._values[i];
-    });
-    define(PercentileMap.prototype, 'has', function has(key) {
-        return this._keys.indexOf(key) >= 0;
-    });
-    define(PercentileMap.prototype, 'forEach', function forEach(fn, thisArg) {
-        for (var i = 0; i < this._keys.length; i++) {
-            fn.call(thisArg, this._values[i], this._keys[i], this);
-        }
-    });
-    define(PercentileMap.prototype, 'keys', function keys() {
-        return this._keys.slice();
-    });
-    define(PercentileMap.prototype, 'values', function values() {
-        return this._values.slice();
-    });
-    define(PercentileMap.prototype, 'entries', function entries() {
-        var out = [];
-        for (var i = 0; i < this._keys.length; i++) {
-            out.push([this._keys[i], this._values[i]]);
-        }
-        return out;
-    });
-    define(PercentileMap.prototype, 'toJSON', function toJSON() {
-        var o = {};
-        this.forEach(function (v, k) { o[k] = v; });
-        return o;
-    });
-
-    function handle(self) {
-        var h = self !== null && self !== undefined ? self[kHandle] : undefined;
-        if (h === undefined) {
-            throw invalidThis('Histogram');
-        }
-        return h;
-    }
-
-    function Histogram() {
-        if (!constructing) {
-            throw illegalConstructor();
-        }
-    }
-
-    function getter(name, fn) {
-        Object.defineProperty(Histogram.prototype, name, {
-            get: fn, enumerable: false, configurable: true
-        });
-    }
-
-    getter('count', function () { return handle(this).total; });
-    getter('min', function () { return handle(this).min(); });
-    getter('max', function () { return handle(this).max(); });
-    getter('mean', function () { return handle(this).mean(); });
-    getter('exceeds', function () { return handle(this).exceeds; });
-    getter('stddev', function () { return handle(this).stddev(); });
-    getter('percentiles', function () {
-        var h = handle(this);
-        var map = this[kMap];
-        map._keys.length = 0;
-        map._values.length = 0;
-        h.percentiles(function (p, v) {
-            map._keys.push(p);
-            map._values.push(v);
-        });
-        return map;
-    });
-    define(Histogram.prototype, 'percentile', function percentile(p) {
-        var h = handle(this);
-        if (typeof p !== 'number') {
-            throw invalidArgType('percentile', 'number', p);
-        }
-        if (p !== p || p <= 0 || p > 100) {
-            throw outOfRange('percentile', '> 0 && <= 100', p);
-        }
-        return h.percentile(p);
-    });
-    define(Histogram.prototype, 'reset', function reset() {
-        handle(this).reset();
-    });
-    define(Histogram.prototype, 'toJSON', function toJSON() {
-        return {
-            count: this.count,
-            min: this.min,
-            max: this.max,
-            mean: this.mean,
-            exceeds: this.exceeds,
-            stddev: this.stddev,
-            percentiles: this.percentiles.toJSON()
+            fn(100, value);
         };
-    });
 
-    function ELDHistogram() {
-        if (!constructing) {
-            throw illegalConstructor();
+        /* ---- Histogram, IntervalHistogram (ELDHistogram) ------------------------------------- */
+
+        var kHandle = Symbol('kHandle');
+        var kEnabled = Symbol('kEnabled');
+        var kMap = Symbol('kMap');
+        var kTimer = Symbol('kTimer');
+        var constructing = false;
+
+        /*
+         * What `percentiles` returns: Duktape has no Map, so a read-only object with Map's
+         * reading interface (size, get, has, forEach; keys/values/entries give arrays), keys in
+         * ascending percentile order. One per histogram, refilled on each read, as Node reuses
+         * its map.
+         */
+        function PercentileMap() {
+            define(this, '_keys', []);
+            define(this, '_values', []);
         }
-        Histogram.call(this);
+        Object.defineProperty(PercentileMap.prototype, 'size', {
+            get: function () { return this._keys.length; },
+            enumerable: false,
+            configurable: true
+        });
+        define(PercentileMap.prototype, 'get', function get(key) {
+            var i = this._keys.indexOf(key);
+            return i < 0 ? undefined : this._values[i];
+        });
+        define(PercentileMap.prototype, 'has', function has(key) {
+            return this._keys.indexOf(key) >= 0;
+        });
+        define(PercentileMap.prototype, 'forEach', function forEach(fn, thisArg) {
+            for (var i = 0; i < this._keys.length; i++) {
+                fn.call(thisArg, this._values[i], this._keys[i], this);
+            }
+        });
+        define(PercentileMap.prototype, 'keys', function keys() {
+            return this._keys.slice();
+        });
+        define(PercentileMap.prototype, 'values', function values() {
+            return this._values.slice();
+        });
+        define(PercentileMap.prototype, 'entries', function entries() {
+            var out = [];
+            for (var i = 0; i < this._keys.length; i++) {
+                out.push([this._keys[i], this._values[i]]);
+            }
+            return out;
+        });
+        define(PercentileMap.prototype, 'toJSON', function toJSON() {
+            var o = {};
+            this.forEach(function (v, k) { o[k] = v; });
+            return o;
+        });
+
+        function handle(self) {
+            var h = self !== null && self !== undefined ? self[kHandle] : undefined;
+            if (h === undefined) {
+                throw invalidThis('Histogram');
+            }
+            return h;
+        }
+
+        function Histogram() {
+            if (!constructing) {
+                throw illegalConstructor();
+            }
+        }
+
+        function getter(name, fn) {
+            Object.defineProperty(Histogram.prototype, name, {
+                get: fn, enumerable: false, configurable: true
+            });
+        }
+
+        getter('count', function () { return handle(this).total; });
+        getter('min', function () { return handle(this).min(); });
+        getter('max', function () { return handle(this).max(); });
+        getter('mean', function () { return handle(this).mean(); });
+        getter('exceeds', function () { return handle(this).exceeds; });
+        getter('stddev', function () { return handle(this).stddev(); });
+        getter('percentiles', function () {
+            var h = handle(this);
+            var map = this[kMap];
+            map._keys.length = 0;
+            map._values.length = 0;
+            h.percentiles(function (p, v) {
+                map._keys.push(p);
+                map._values.push(v);
+            });
+            return map;
+        });
+        define(Histogram.prototype, 'percentile', function percentile(p) {
+            var h = handle(this);
+            if (typeof p !== 'number') {
+                throw invalidArgType('percentile', 'number', p);
+            }
+            if (p !== p || p <= 0 || p > 100) {
+                throw outOfRange('percentile', '> 0 && <= 100', p);
+            }
+            return h.percentile(p);
+        });
+        define(Histogram.prototype, 'reset', function reset() {
+            handle(this).reset();
+        });
+        define(Histogram.prototype, 'toJSON', function toJSON() {
+            return {
+                count: this.count,
+                min: this.min,
+                max: this.max,
+                mean: this.mean,
+                exceeds: this.exceeds,
+                stddev: this.stddev,
+                percentiles: this.percentiles.toJSON()
+            };
+        });
+
+        function ELDHistogram() {
+            if (!constructing) {
+                throw illegalConstructor();
+            }
+            Histogram.call(this);
+        }
+        ELDHistogram.prototype = Object.create(Histogram.prototype);
+        define(ELDHistogram.prototype, 'constructor', ELDHistogram);
+        define(Histogram.prototype, 'constructor', Histogram);
+
+        define(ELDHistogram.prototype, 'enable', function enable() {
+            if (this === null || this === undefined || this[kEnabled] === undefined) {
+                throw invalidThis('ELDHistogram');
+            }
+            var was = this[kEnabled];
+            this[kEnabled] = true;
+            if (!was) {
+                var h = this[kHandle];
+                /* As libuv's timer under Node's histogram: unref'd, never keeps the loop alive;
+                 * its first run records nothing (no previous run to measure from). */
+                var t = setIntervalFn(function () { h.recordDelta(); }, this[kTimer].resolution);
+                t.unref();
+                this[kTimer].timer = t;
+            }
+            return !was;
+        });
+        define(ELDHistogram.prototype, 'disable', function disable() {
+            if (this === null || this === undefined || this[kEnabled] === undefined) {
+                throw invalidThis('ELDHistogram');
+            }
+            var was = this[kEnabled];
+            this[kEnabled] = false;
+            if (was) {
+                clearIntervalFn(this[kTimer].timer);
+                this[kTimer].timer = null;
+            }
+            return was;
+        });
+
+        /* Node's setInterval coerces delays above 2^31 - 1 to 1 ms; its histogram's libuv
+         * timer does not. 2^31 - 1 ms (24.8 days) keeps "practically never" meaning that. */
+        var MAX_DELAY = 2147483647;
+
+        function monitorEventLoopDelay(options) {
+            if (options === undefined) {
+                options = {};
+            }
+            if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+                throw invalidArgType('options', 'object', options);
+            }
+            var resolution = options.resolution;
+            if (resolution === undefined) {
+                resolution = 10;
+            }
+            if (typeof resolution !== 'number') {
+                throw invalidArgType('options.resolution', 'number', resolution);
+            }
+            if (!isInteger(resolution)) {
+                throw outOfRange('options.resolution', 'an integer', resolution);
+            }
+            if (resolution < 1 || resolution > 9007199254740991) {
+                throw outOfRange('options.resolution', '>= 1 && <= 9007199254740991', resolution);
+            }
+            constructing = true;
+            var h;
+            try {
+                h = new ELDHistogram();
+            } finally {
+                constructing = false;
+            }
+            h[kEnabled] = false;
+            h[kHandle] = new Hdr();
+            h[kMap] = new PercentileMap();
+            h[kTimer] = { resolution: Math.min(resolution, MAX_DELAY), timer: null };
+            return h;
+        }
+        define(monitorEventLoopDelay, 'length', 0);
+
+        return monitorEventLoopDelay;
     }
-    ELDHistogram.prototype = Object.create(Histogram.prototype);
-    define(ELDHistogram.prototype, 'constructor', ELDHistogram);
-    define(Histogram.prototype, 'constructor', Histogram);
-
-    define(ELDHistogram.prototype, 'enable', function enable() {
-        if (this === null || this === undefined || this[kEnabled] === undefined) {
-            throw invalidThis('ELDHistogram');
-        }
-        var was = this[kEnabled];
-        this[kEnabled] = true;
-        if (!was) {
-            var h = this[kHandle];
-            /* As libuv's timer under Node's histogram: unref'd, never keeps the loop alive;
-             * its first run records nothing (no previous run to measure from). */
-            var t = setIntervalFn(function () { h.recordDelta(); }, this[kTimer].resolution);
-            t.unref();
-            this[kTimer].timer = t;
-        }
-        return !was;
-    });
-    define(ELDHistogram.prototype, 'disable', function disable() {
-        if (this === null || this === undefined || this[kEnabled] === undefined) {
-            throw invalidThis('ELDHistogram');
-        }
-        var was = this[kEnabled];
-        this[kEnabled] = false;
-        if (was) {
-            clearIntervalFn(this[kTimer].timer);
-            this[kTimer].timer = null;
-        }
-        return was;
-    });
-
-    /* Node's setInterval coerces delays above 2^31 - 1 to 1 ms; its histogram's libuv
-     * timer does not. 2^31 - 1 ms (24.8 days) keeps "practically never" meaning that. */
-    var MAX_DELAY = 2147483647;
-
-    function monitorEventLoopDelay(options) {
-        if (options === undefined) {
-            options = {};
-        }
-        if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-            throw invalidArgType('options', 'object', options);
-        }
-        var resolution = options.resolution;
-        if (resolution === undefined) {
-            resolution = 10;
-        }
-        if (typeof resolution !== 'number') {
-            throw invalidArgType('options.resolution', 'number', resolution);
-        }
-        if (!isInteger(resolution)) {
-            throw outOfRange('options.resolution', 'an integer', resolution);
-        }
-        if (resolution < 1 || resolution > 9007199254740991) {
-            throw outOfRange('options.resolution', '>= 1 && <= 9007199254740991', resolution);
-        }
-        constructing = true;
-        var h;
-        try {
-            h = new ELDHistogram();
-        } finally {
-            constructing = false;
-        }
-        h[kEnabled] = false;
-        h[kHandle] = new Hdr();
-        h[kMap] = new PercentileMap();
-        h[kTimer] = { resolution: Math.min(resolution, MAX_DELAY), timer: null };
-        return h;
-    }
-    define(monitorEventLoopDelay, 'length', 0);
 
     /* ---- the perf_hooks module ------------------------------------------------------------- */
 
@@ -491,7 +497,7 @@
         for (var k in exported) {
             m[k] = exported[k];
         }
-        m.monitorEventLoopDelay = monitorEventLoopDelay;
+        m.monitorEventLoopDelay = histogramApi();
         m.performance = performance;
         return m;
     };
