@@ -13,7 +13,7 @@ TEST(install_turns_on_idle_accounting)
     uint64_t idle = 1;
     uint64_t start = 1;
     ASSERT_OK(evl_metrics_idle_time(e.loop, &idle, &start));
-    ASSERT_UEQ(0, start); /* not run yet */
+    ASSERT_UEQ(0, start);                      /* not run yet */
     ASSERT_EQ(0, evl_metrics_enabled(e.loop)); /* full metrics stay off */
     env_close(&e);
 }
@@ -28,7 +28,9 @@ TEST(elu_on_the_plain_performance_object) /* labels: real-time */
                   "undefined function -1");
     ASSERT_STR_EQ(env_str(&e, "JSON.stringify(performance.eventLoopUtilization())"),
                   "{\"idle\":0,\"active\":0,\"utilization\":0}");
-    env_eval(&e, "var u = null; setTimeout(function () { u = performance.eventLoopUtilization(); }, 30);");
+    env_eval(
+        &e,
+        "var u = null; setTimeout(function () { u = performance.eventLoopUtilization(); }, 30);");
     ASSERT_OK(evl_loop_run(e.loop, EVL_RUN_DEFAULT));
     ASSERT_STR_EQ(env_str(&e, "String(u.idle >= 20 && u.active > 0 && u.utilization > 0 &&"
                               " u.utilization < 1)"),
@@ -47,8 +49,9 @@ TEST(metrics_enabled_by_the_embedder)
     ASSERT_OK(evl_metrics_enable(e.loop, &mo));
     env_eval(&e, "for (var i = 0; i < 3; i++) setImmediate(function () {});");
     env_run_fake(&e);
-    ASSERT_STR_EQ(env_str(&e, "var m = process.metrics(); [m.enabled, m.sampleEvery,"
-                              " m.callbacks.immediate.count, m.callbacks.immediate.sampled].join()"),
+    ASSERT_STR_EQ(env_str(&e,
+                          "var m = process.metrics(); [m.enabled, m.sampleEvery,"
+                          " m.callbacks.immediate.count, m.callbacks.immediate.sampled].join()"),
                   "true,1,3,3");
     env_eval(&e, "process.metrics.disable()");
     ASSERT_EQ(0, evl_metrics_enabled(e.loop));

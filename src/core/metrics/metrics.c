@@ -512,7 +512,7 @@ int evl_metrics_idle_enable(struct evl_loop *loop)
     /* Enabled while a run is in progress: the accounting starts now. */
     if ((was & EVL__OBS_IDLE) == 0 && atomic_load(&loop->runner) != 0) {
         uint64_t none = 0;
-        atomic_compare_exchange_strong(&obs->idle_start_ns, &none, evl__monotonic_ns());
+        (void)atomic_compare_exchange_strong(&obs->idle_start_ns, &none, evl__monotonic_ns());
     }
     return 0;
 }

@@ -416,8 +416,9 @@
             this[kEnabled] = true;
             if (!was) {
                 var h = this[kHandle];
-                /* As libuv's timer under Node's histogram: unref'd, never keeps the loop alive;
-                 * its first run records nothing (no previous run to measure from). */
+                /* As libuv's timer under Node's histogram: unref'd, never keeps the loop alive.
+                 * The first run after creation or reset() records nothing (nothing to measure
+                 * from); after a disable() it measures from the last run before it, as Node. */
                 var t = setIntervalFn(function () { h.recordDelta(); }, this[kTimer].resolution);
                 t.unref();
                 this[kTimer].timer = t;
