@@ -1,6 +1,8 @@
 // monitorEventLoopDelay records the time between the runs of its own timer: a callback that
-// blocks the loop for 120 ms shows up as a delay of at least that much; the ordinary ticks
-// stay near the resolution. After disable() nothing more is recorded; reset() empties it.
+// blocks the loop for 120 ms shows up as a delay of at least that much. (No lower bound
+// near the resolution: after a late run Node's libuv timer re-arms from the phase's cached
+// time and may run again at once.) After disable() nothing more is recorded; reset()
+// empties it.
 var ph = require('perf_hooks');
 var h = ph.monitorEventLoopDelay({ resolution: 10 });
 console.log(h.enable());
@@ -11,7 +13,7 @@ setTimeout(function () {
     var n = h.count;
     console.log('count >= 5', n >= 5, 'exceeds', h.exceeds);
     console.log('max >= 110 ms', h.max >= 110e6, 'max < 2 s', h.max < 2e9);
-    console.log('min >= 5 ms', h.min >= 5e6, 'min <= max', h.min <= h.max);
+    console.log('min > 0', h.min > 0, 'min <= max', h.min <= h.max);
     console.log('mean between', h.mean >= h.min && h.mean <= h.max, 'stddev > 0', h.stddev > 0);
     console.log('p100 is max', h.percentile(100) === h.max, 'p50 <= p99', h.percentile(50) <= h.percentile(99));
     var keys = [];
@@ -32,8 +34,8 @@ setTimeout(function () {
         // Enabled again after a reset: the first run records nothing (no earlier run).
         console.log(h.enable());
         setTimeout(function () {
-            console.log('recording again', h.count >= 1, h.min >= 5e6, h.max < 1e9);
+            console.log('recording again', h.count >= 1, h.min > 0, h.max < 1e9);
             h.disable();
-        }, 60);
+        }, 150);
     }, 50);
 }, 300);
