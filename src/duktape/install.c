@@ -14,6 +14,7 @@
 #include "duktape/exec.h"
 #include "duktape/heap.h"
 #include "duktape/limits.h"
+#include "duktape/perf_hooks.h"
 #include "duktape/process.h"
 #include "duktape/promise.h"
 #include "duktape/registry.h"
@@ -135,6 +136,9 @@ static duk_ret_t install_all(duk_context *ctx, void *udata)
     }
     if (rc == 0 && (d->flags & EVL_DUK_WEB)) {
         rc = evl__duk_web_install(d);
+    }
+    if (rc == 0) {
+        rc = evl__duk_perf_hooks_install(d); /* after web: it extends the final performance */
     }
     if (rc == 0 && (d->flags & EVL_DUK_NODE_GLOBALS)) {
         remove_non_node_globals(ctx);

@@ -332,6 +332,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         /* Publish before a wait that may last (a short one is followed by another chance). */
         evl__metrics_poll_begin_slow(loop, m, timeout_ns < 0 || timeout_ns >= 1000000);
     }
+    uint64_t idle_token = evl__idle_begin(loop, timeout_ns);
     if (evl__io_active(&loop->io)) {
         called = evl__io_wait(loop, &loop->io, timeout_ns);
         if (called < 0) {
@@ -349,6 +350,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
             poll_failed(loop, rc, drain);
         }
     }
+    evl__idle_end(loop, idle_token);
     if (m != NULL) {
         evl__metrics_poll_end_slow(m, wake_cause(loop, called, timeout_ns));
     }
@@ -644,6 +646,7 @@ int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
         atomic_store(&loop->runner, 0);
         return EVL_EPERM;
     }
+    evl__idle_run_begin(loop);
     int rc = run_claimed(loop, mode);
     atomic_store(&loop->runner, 0);
     return rc;

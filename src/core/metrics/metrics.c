@@ -499,6 +499,60 @@ int evl_metrics_enabled(const struct evl_loop *loop)
     return loop != NULL && (atomic_load(&loop->obs) & 1) != 0;
 }
 
+int evl_metrics_idle_enable(struct evl_loop *loop)
+{
+    if (loop == NULL) {
+        return EVL_EINVAL;
+    }
+    struct evl__obs *obs = evl__obs_get(loop);
+    if (obs == NULL) {
+        return EVL_ENOMEM;
+    }
+    uintptr_t was = atomic_fetch_or(&loop->obs, EVL__OBS_IDLE);
+    /* Enabled while a run is in progress: the accounting starts now. */
+    if ((was & EVL__OBS_IDLE) == 0 && atomic_load(&loop->runner) != 0) {
+        uint64_t none = 0;
+        (void)atomic_compare_exchange_strong(&obs->idle_start_ns, &none, evl__monotonic_ns());
+    }
+    return 0;
+}
+
+int evl_metrics_idle_time(const struct evl_loop *loop, uint64_t *idle_ns, uint64_t *start_ns)
+{
+    if (loop == NULL || idle_ns == NULL) {
+        return EVL_EINVAL;
+    }
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
+    if ((v & EVL__OBS_IDLE) == 0) {
+        return EVL_ENOENT;
+    }
+    const struct evl__obs *obs = (const struct evl__obs *)(v & ~EVL__OBS_FLAGS);
+    *idle_ns = atomic_load_explicit(&obs->idle_ns, memory_order_relaxed);
+    if (start_ns != NULL) {
+        *start_ns = atomic_load_explicit(&obs->idle_start_ns, memory_order_relaxed);
+    }
+    return 0;
+}
+
+void evl__idle_add(struct evl_loop *loop, uint64_t since_ns)
+{
+    struct evl__obs *obs = evl__obs_peek(loop);
+    uint64_t now = evl__monotonic_ns();
+    if (now > since_ns) {
+        /* Single writer: a load and a store, no read-modify-write. */
+        uint64_t idle = atomic_load_explicit(&obs->idle_ns, memory_order_relaxed);
+        atomic_store_explicit(&obs->idle_ns, idle + (now - since_ns), memory_order_relaxed);
+    }
+}
+
+void evl__idle_run_begin_slow(struct evl_loop *loop)
+{
+    struct evl__obs *obs = evl__obs_peek(loop);
+    if (atomic_load_explicit(&obs->idle_start_ns, memory_order_relaxed) == 0) {
+        atomic_store_explicit(&obs->idle_start_ns, evl__monotonic_ns(), memory_order_relaxed);
+    }
+}
+
 int evl_metrics_reset(struct evl_loop *loop)
 {
     if (loop == NULL) {

@@ -142,7 +142,16 @@ struct evl__obs {
     struct evl__context *context;         /* context slots and the current correlation id */
     _Atomic(struct evl__logger *) logger; /* structured logger (log.c); NULL: none yet */
     _Atomic uint64_t uuid_last;           /* UUIDv7 monotonic state: unix ms << 12 | counter */
+    /* Idle-time accounting (evl_metrics_idle_enable), written by the loop thread only and
+     * read by any thread: relaxed atomics, plain moves on the architectures we build for. */
+    _Atomic uint64_t idle_ns;       /* time blocked in the poll wait */
+    _Atomic uint64_t idle_start_ns; /* CLOCK_MONOTONIC time of the first run tracked; 0: none */
 };
+
+/* Flag bits in the low bits of loop->obs (the block is at least 8-byte aligned). */
+#define EVL__OBS_METRICS ((uintptr_t)1) /* metrics record */
+#define EVL__OBS_IDLE    ((uintptr_t)2) /* idle-time accounting is on */
+#define EVL__OBS_FLAGS   (EVL__OBS_METRICS | EVL__OBS_IDLE)
 
 /* Frees the structured logger (log.c). */
 void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg);
@@ -155,17 +164,52 @@ void evl__obs_free(struct evl_loop *loop);
 static inline struct evl__obs *evl__obs_peek(const struct evl_loop *loop)
 {
     uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
-    return (struct evl__obs *)(v & ~(uintptr_t)1);
+    return (struct evl__obs *)(v & ~EVL__OBS_FLAGS);
 }
 
 /* The metrics state while recording, else NULL: the one branch of every recording point. */
 static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
 {
     uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
-    if (__builtin_expect((v & 1) == 0, 1)) {
+    if (__builtin_expect((v & EVL__OBS_METRICS) == 0, 1)) {
         return NULL;
     }
-    return atomic_load_explicit(&((struct evl__obs *)(v - 1))->metrics, memory_order_relaxed);
+    return atomic_load_explicit(&((struct evl__obs *)(v & ~EVL__OBS_FLAGS))->metrics,
+                                memory_order_relaxed);
+}
+
+/*
+ * Idle-time accounting around the poll phase's wait, as libuv's UV_METRICS_IDLE_TIME: only
+ * a wait that may block (timeout != 0) reads the clock, so a busy loop pays one load and
+ * one predictable branch per poll phase. begin returns the token for end (0: not timed).
+ * Loop thread.
+ */
+void evl__idle_add(struct evl_loop *loop, uint64_t since_ns);
+void evl__idle_run_begin_slow(struct evl_loop *loop);
+
+static inline uint64_t evl__idle_begin(const struct evl_loop *loop, int64_t timeout_ns)
+{
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_relaxed);
+    if (__builtin_expect((v & EVL__OBS_IDLE) == 0, 1) || timeout_ns == 0) {
+        return 0;
+    }
+    return evl__monotonic_ns();
+}
+
+static inline void evl__idle_end(struct evl_loop *loop, uint64_t token)
+{
+    if (token != 0) {
+        evl__idle_add(loop, token);
+    }
+}
+
+/* evl_loop_run begins: the first tracked run sets the loop's start time. Loop thread. */
+static inline void evl__idle_run_begin(struct evl_loop *loop)
+{
+    if (__builtin_expect(
+            (atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_IDLE) != 0, 0)) {
+        evl__idle_run_begin_slow(loop);
+    }
 }
 
 /* Adds one loop-delay sample (ns). */
