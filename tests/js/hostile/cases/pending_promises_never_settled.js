@@ -1,3 +1,3 @@
-// hostile: status=0 stdout=^end$
+// hostile: status=0 guard=80 stdout=^end$
 for (var i = 0; i < 1000000; i++) new Promise(function () {}).then(function () {});
 console.log('end');
