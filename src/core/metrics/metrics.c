@@ -49,7 +49,7 @@ uint64_t evl__hist_bucket_width(unsigned i)
     return (uint64_t)1 << (e - EVL__HIST_SUB_BITS);
 }
 
-void evl__hist_add(struct evl__hist *h, uint64_t v)
+unsigned evl__hist_add(struct evl__hist *h, uint64_t v)
 {
     if (h->n < EVL__HIST_EXACT) {
         h->exact[h->n] = v;
@@ -63,7 +63,9 @@ void evl__hist_add(struct evl__hist *h, uint64_t v)
     h->n++;
     h->sum += v;
     h->sumsq += (double)v * (double)v;
-    h->b[evl__hist_index(v)]++;
+    unsigned i = evl__hist_index(v);
+    h->b[i]++;
+    return i;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -145,9 +147,8 @@ const uint64_t evl__delay_bounds_ns[EVL__DELAY_BOUNDS] = {
  * next publication. */
 static void tracked_add(struct evl__metrics *m, unsigned which, struct evl__hist *h, uint64_t v)
 {
-    evl__hist_add(h, v);
+    uint32_t i = evl__hist_add(h, v);
     struct evl__hist_track *t = &m->track[which];
-    uint32_t i = evl__hist_index(v);
     if (i < t->lo) {
         t->lo = i;
     }

@@ -55,7 +55,8 @@ static inline unsigned evl__hist_index(uint64_t v)
 /* Lowest value of bucket i, and its width. */
 uint64_t evl__hist_bucket_low(unsigned i);
 uint64_t evl__hist_bucket_width(unsigned i);
-void evl__hist_add(struct evl__hist *h, uint64_t v);
+/* Adds v; returns the index of its bucket. */
+unsigned evl__hist_add(struct evl__hist *h, uint64_t v);
 /* The nearest-rank quantile q (0 < q <= 1): exact while n <= EVL__HIST_EXACT, else the
  * midpoint of the bucket holding that rank, clamped to [min, max]. 0 when empty. */
 uint64_t evl__hist_quantile(const struct evl__hist *h, double q);
