@@ -475,7 +475,7 @@ static void publish_delta(struct evl__metrics *m)
         t->pub_n = h->n;
         t->lo = UINT32_MAX;
         t->hi = 0;
-        at = b + EVL__HIST_BUCKETS;
+        at = b + (size_t)EVL__HIST_BUCKETS;
     }
     publish_words(m, at, EVL__MDATA_WORDS);
 }
