@@ -6,8 +6,8 @@
  *
  * Off by default. While off, each recording point costs the loop one predictable branch.
  * While on, counts are exact; the latency and CPU time of a callback are measured for one
- * callback in `sample_every` (and CPU time for one in `cpu_sample_every`), so the clock is
- * read rarely on a busy loop.
+ * callback in `sample_every` of each kind (and CPU time for one timed callback in
+ * `cpu_sample_every`), so the clock is read rarely on a busy loop.
  */
 #ifndef EVL_METRICS_H
 #define EVL_METRICS_H
@@ -57,7 +57,7 @@ enum evl_metrics_wake {
 /* Run-time settings. Initialise with evl_metrics_options_init. */
 struct evl_metrics_options {
     size_t size;               /* sizeof(struct evl_metrics_options) */
-    uint32_t sample_every;     /* time 1 callback in N (latency); 0: default 64; 1: all */
+    uint32_t sample_every;     /* time 1 callback in N of each kind; 0: default 64; 1: all */
     uint32_t cpu_sample_every; /* thread CPU time for 1 callback in N; 0: off (default 0) */
     uint64_t slow_ns;          /* a timed callback at least this long is slow; 0: 50 ms */
     /* Lateness probe (Node's monitorEventLoopDelay): a timer every resolution ms whose

@@ -67,6 +67,17 @@ struct evl__spin {
     uint32_t io_backoff;   /* ... and the next back-off after a miss */
 };
 
+/* The metrics' countdowns (src/core/metrics/): callbacks of each kind (enum evl_metrics_kind)
+ * until that kind's next timed one, and iterations until the next queue sample. They move
+ * only while metrics record, and only on the loop thread, which arms them when it applies
+ * an enable (until then they wrap, and only count). Counting down is the whole cost of a
+ * recording point that times nothing: the metrics module turns what each countdown used
+ * since it was armed into the exact totals (evl__metrics_fold). */
+struct evl__mtick {
+    uint32_t left[EVL_METRICS_KINDS];
+    uint32_t iter_left;
+};
+
 /* Teardown hooks (evl__loop_at_teardown). */
 #define EVL__MAX_TEARDOWN_HOOKS 16
 struct evl__teardown {
@@ -116,6 +127,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     int poll_err; /* the last poll-phase wait failed with it: evl_loop_run returns it */
     uint64_t sleeps;
     uint64_t iterations;
+    struct evl__mtick mtick; /* metrics countdowns (core/metrics) */
     struct evl__spin spin;
     struct evl__checkpoint cp;
     struct evl__ring pending; /* deferred: evl__loop_defer_pending */
@@ -283,7 +295,8 @@ static inline void evl__loop_set_max_micro(struct evl_loop *loop, uint32_t n)
 }
 
 /* The metrics module's halves of evl__loop_cb_enter/leave (src/core/metrics/metrics.c),
- * reached only while metrics record. kind: enum evl_metrics_kind. */
+ * reached only for a callback that is timed (or arms its kind's countdown). kind: enum
+ * evl_metrics_kind. */
 uint64_t evl__metrics_cb_begin_slow(struct evl_loop *loop, unsigned kind);
 void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token);
 /* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
@@ -296,17 +309,30 @@ static inline int evl__loop_metrics_recording(const struct evl_loop *loop)
 }
 
 /*
+ * The metrics recording point before a callback of a kind: while metrics are off, one load
+ * and one predictable branch of loop->obs; while they record, the kind's countdown is
+ * decremented in place, and only the callback that takes it to zero (one in sample_every)
+ * leaves the inline path, to be timed. Returns the token for evl__loop_cb_leave: nonzero
+ * when the callback is timed.
+ */
+static inline uint64_t evl__loop_metrics_begin(struct evl_loop *loop, unsigned kind)
+{
+    if (__builtin_expect((atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0, 0) &&
+        __builtin_expect(--loop->mtick.left[kind] == 0, 0)) {
+        return evl__metrics_cb_begin_slow(loop, kind);
+    }
+    return 0;
+}
+
+/*
  * Brackets one user callback of a kind (enum evl_metrics_kind) with the depth counter and
- * the metrics recording point: while metrics are off that is one load and one predictable
- * branch of loop->obs. Pass the token enter returns to leave.
+ * the metrics recording point (evl__loop_metrics_begin). Pass the token enter returns to
+ * leave.
  */
 static inline uint64_t evl__loop_cb_enter(struct evl_loop *loop, unsigned kind)
 {
     loop->cb_depth++;
-    if (__builtin_expect((atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0, 0)) {
-        return evl__metrics_cb_begin_slow(loop, kind);
-    }
-    return 0;
+    return evl__loop_metrics_begin(loop, kind);
 }
 
 static inline void evl__loop_cb_leave(struct evl_loop *loop, unsigned kind, uint64_t token)

@@ -33,6 +33,20 @@ static void snap(struct evl_loop *loop, struct evl_metrics_snapshot *s)
     ASSERT_OK(evl_metrics_snapshot(loop, s));
 }
 
+struct foreign {
+    struct evl_loop *loop;
+    struct evl_metrics_snapshot s;
+    int rc;
+};
+
+static void *foreign_snapshot(void *arg)
+{
+    struct foreign *f = arg;
+    f->s.size = sizeof(f->s);
+    f->rc = evl_metrics_snapshot(f->loop, &f->s);
+    return NULL;
+}
+
 static void enable(struct evl_loop *loop, uint32_t every, uint64_t slow_ns)
 {
     struct evl_metrics_options o;
@@ -144,9 +158,189 @@ TEST(counts_exact_latency_sampled)
     ASSERT_UEQ(s.sample_every, 4);
     ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].count, 100);
     ASSERT_UEQ(s.kind[EVL_METRICS_IO].count, 7);
-    /* one in four callbacks, counted across kinds: 107 / 4 */
-    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].sampled + s.kind[EVL_METRICS_IO].sampled, 26);
+    /* one in four callbacks of each kind: the 4th, 8th, ... 100th; the 4th I/O callback */
+    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].sampled, 25);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IO].sampled, 1);
     ASSERT_UEQ(s.kind[EVL_METRICS_TIMER].count, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void run_kind(struct evl_loop *loop, enum evl_metrics_kind kind)
+{
+    evl__metrics_cb_end(loop, kind, evl__metrics_cb_begin(loop, kind));
+}
+
+TEST(counts_exact_between_samples)
+{
+    struct evl_loop *loop = new_loop();
+    enable(loop, 5, 0);
+    struct evl_metrics_snapshot s;
+    for (int i = 0; i < 23; i++) {
+        run_kind(loop, EVL_METRICS_IMMEDIATE);
+        if (i % 3 == 0) {
+            run_kind(loop, EVL_METRICS_IO);
+        }
+        if (i == 11) { /* between two timed callbacks of either kind */
+            snap(loop, &s);
+            ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].count, 12);
+            ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].sampled, 2); /* the 5th and 10th */
+            ASSERT_UEQ(s.kind[EVL_METRICS_IO].count, 4);
+            ASSERT_UEQ(s.kind[EVL_METRICS_IO].sampled, 0);
+        }
+    }
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].count, 23);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].sampled, 4);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IO].count, 8);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IO].sampled, 1);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 0);
+    /* Another thread sees the same exact counts once they are published. */
+    evl__metrics_publish(loop, state(loop), 1);
+    struct foreign f;
+    memset(&f, 0, sizeof(f));
+    f.loop = loop;
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, foreign_snapshot, &f), 0);
+    pthread_join(th, NULL);
+    ASSERT_OK(f.rc);
+    ASSERT_UEQ(f.s.kind[EVL_METRICS_IMMEDIATE].count, 23);
+    ASSERT_UEQ(f.s.kind[EVL_METRICS_IO].count, 8);
+    ASSERT_UEQ(f.s.kind[EVL_METRICS_IO].sampled, 1);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(reset_keeps_counts_exact)
+{
+    struct evl_loop *loop = new_loop();
+    enable(loop, 4, 0);
+    for (int i = 0; i < 6; i++) {
+        run_kind(loop, EVL_METRICS_TASK);
+        evl__metrics_iteration(loop);
+    }
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 6);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 1);
+    ASSERT_UEQ(s.iterations, 6);
+    ASSERT_OK(evl_metrics_reset(loop)); /* two callbacks into the countdown */
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 0);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 0);
+    ASSERT_UEQ(s.iterations, 0);
+    for (int i = 0; i < 3; i++) {
+        run_kind(loop, EVL_METRICS_TASK);
+        evl__metrics_iteration(loop);
+    }
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 3);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 1); /* the 8th since enabling */
+    ASSERT_UEQ(s.iterations, 3);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+TEST(smaller_sample_every_applies_at_once)
+{
+    struct evl_loop *loop = new_loop();
+    enable(loop, 1000, 0);
+    for (int i = 0; i < 10; i++) {
+        run_kind(loop, EVL_METRICS_TIMER);
+    }
+    enable(loop, 2, 0); /* on the loop thread: the countdowns are cut to 2 */
+    for (int i = 0; i < 4; i++) {
+        run_kind(loop, EVL_METRICS_TIMER);
+    }
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TIMER].count, 14);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TIMER].sampled, 2);
+    ASSERT_UEQ(s.sample_every, 2);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void *set_every_2(void *arg)
+{
+    struct evl_loop *loop = arg;
+    struct evl_metrics_options o;
+    evl_metrics_options_init(&o);
+    o.sample_every = 2;
+    o.delay_resolution_ms = UINT32_MAX;
+    intptr_t rc = evl_metrics_enable(loop, &o);
+    return (void *)rc;
+}
+
+TEST(sample_every_from_another_thread_applies_within_iterations)
+{
+    struct evl_loop *loop = new_loop();
+    enable(loop, 1000, 0);
+    evl__metrics_iteration(loop); /* the first iteration samples the queues */
+    pthread_t th;
+    void *rc = NULL;
+    ASSERT_EQ(pthread_create(&th, NULL, set_every_2, loop), 0);
+    pthread_join(th, &rc);
+    ASSERT_EQ((intptr_t)rc, 0);
+    /* The loop has not run the task that applies the options: the old countdown holds for
+     * the rest of this stretch of iterations. */
+    for (unsigned i = 1; i < EVL__METRICS_ITER_SAMPLE; i++) {
+        evl__metrics_iteration(loop);
+    }
+    run_kind(loop, EVL_METRICS_TASK);
+    run_kind(loop, EVL_METRICS_TASK);
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 0);
+    evl__metrics_iteration(loop); /* the next queue sample cuts the countdowns */
+    run_kind(loop, EVL_METRICS_TASK);
+    run_kind(loop, EVL_METRICS_TASK);
+    snap(loop, &s);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 4);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 1);
+    ASSERT_UEQ(s.iterations, EVL__METRICS_ITER_SAMPLE + 1);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* runs the options task */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Every word of the published copy equals the live data's. */
+static void assert_published_whole(struct evl__metrics *m)
+{
+    const unsigned char *live = (const unsigned char *)&m->live;
+    for (size_t i = 0; i < EVL__MDATA_WORDS; i++) {
+        uint64_t w;
+        memcpy(&w, live + i * sizeof(w), sizeof(w));
+        ASSERT_UEQ(atomic_load(&m->pub[i]), w);
+    }
+}
+
+TEST(publication_copies_every_change)
+{
+    struct evl_loop *loop = new_loop();
+    enable(loop, 1, 0);
+    struct evl__metrics *m = state(loop);
+    /* Delay values spread over many buckets, past the exact prefix, in three publications,
+     * and timed callbacks of two kinds in between. */
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < 50; i++) {
+            evl__metrics_timer_late(loop, (uint64_t)((i * 7919u + round * 104729u) % 100000u) *
+                                              ((uint64_t)1 << (i % 20)));
+            run_kind(loop, round == 1 ? EVL_METRICS_POOL : EVL_METRICS_MICROTASK);
+        }
+        evl__metrics_iteration(loop);
+        evl__metrics_publish(loop, m, 1);
+        assert_published_whole(m);
+    }
+    ASSERT_OK(evl_metrics_reset(loop));
+    evl__metrics_timer_late(loop, 42);
+    evl__metrics_publish(loop, m, 1);
+    assert_published_whole(m);
+    struct foreign f;
+    memset(&f, 0, sizeof(f));
+    f.loop = loop;
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, foreign_snapshot, &f), 0);
+    pthread_join(th, NULL);
+    ASSERT_OK(f.rc);
+    ASSERT_UEQ(f.s.delay_count, 1);
+    ASSERT_UEQ(f.s.delay_q.p99, 42);
+    ASSERT_UEQ(f.s.kind[EVL_METRICS_MICROTASK].count, 0);
     ASSERT_OK(evl_loop_free(loop));
 }
 
@@ -356,20 +550,6 @@ TEST(snapshot_from_another_thread_is_consistent)
     ASSERT_EQ(r.torn, 0);
     ASSERT_GE(r.reads, 100);
     ASSERT_OK(evl_loop_free(loop));
-}
-
-struct foreign {
-    struct evl_loop *loop;
-    struct evl_metrics_snapshot s;
-    int rc;
-};
-
-static void *foreign_snapshot(void *arg)
-{
-    struct foreign *f = arg;
-    f->s.size = sizeof(f->s);
-    f->rc = evl_metrics_snapshot(f->loop, &f->s);
-    return NULL;
 }
 
 /* The submit batch runner counts it (a task kind callback). */

@@ -141,6 +141,55 @@ TEST(counts_exact_with_default_sampling)
     ASSERT_OK(evl_loop_free(loop));
 }
 
+static void queue_50_microtasks(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 50; i++) {
+        ASSERT_OK(evl_queue_microtask(loop, nop_task, NULL));
+    }
+}
+
+/* Phases that run a batch of one kind: each callback is counted, one in 16 of each kind is
+ * timed, and a snapshot taken from a callback mid-batch already counts it. */
+static void snapshot_mid_batch(struct evl_loop *loop, uint64_t id, void *arg)
+{
+    (void)id;
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    *(uint64_t *)arg = s.kind[EVL_METRICS_IMMEDIATE].count;
+}
+
+TEST(batches_counted_exactly)
+{
+    struct evl_test_clock clock = {1000000000};
+    struct evl_loop *loop = new_loop_with_metrics(16, UINT64_MAX, &clock);
+    uint64_t seen = 0;
+    for (int i = 0; i < 100; i++) {
+        ASSERT_OK(evl_immediate_set(loop, i == 36 ? snapshot_mid_batch : nop_timer,
+                                    i == 36 ? &seen : NULL, NULL));
+    }
+    for (int i = 0; i < 40; i++) {
+        ASSERT_OK(evl_timer_set(loop, nop_timer, NULL, 5, 0, NULL));
+    }
+    ASSERT_OK(evl_loop_submit(loop, queue_50_microtasks, NULL));
+    ASSERT_TRUE(evl_loop_run(loop, EVL_RUN_NOWAIT) >= 0); /* the task, microtasks, immediates */
+    evl_test_clock_advance_ms(&clock, 5);
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT)); /* the 40 timers in one run */
+    struct evl_metrics_snapshot s;
+    snap(loop, &s);
+    ASSERT_UEQ(seen, 37);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].count, 100);
+    ASSERT_UEQ(s.kind[EVL_METRICS_IMMEDIATE].sampled, 6);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TIMER].count, 40);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TIMER].sampled, 2);
+    ASSERT_UEQ(s.kind[EVL_METRICS_MICROTASK].count, 50);
+    ASSERT_UEQ(s.kind[EVL_METRICS_MICROTASK].sampled, 3);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].count, 1);
+    ASSERT_UEQ(s.kind[EVL_METRICS_TASK].sampled, 0);
+    ASSERT_UEQ(s.delay_count, 2); /* lateness of the timed timers */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
 TEST(queue_depths_observed_each_iteration)
 {
     struct evl_test_clock clock = {1000000000};

@@ -51,8 +51,7 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
     return evl__ring_push(loop, &loop->cp.ticks, fn, arg);
 }
 
-/* Runs one entry of a ring; returns 0 when the ring is empty. rec: metrics record (read once
- * per checkpoint, so a microtask costs no load of the metrics switch). */
+/* Runs one entry of a ring; returns 0 when the ring is empty. rec: metrics record. */
 static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind, int rec)
 {
     if (!evl__ring_nonempty(r)) {
@@ -66,6 +65,25 @@ static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsig
         evl__loop_call(loop, t.fn, t.arg);
     }
     return 1;
+}
+
+/* Runs nextTick callbacks, then microtasks, until both are empty; returns 1 when *ran
+ * reached budget first. */
+static EVL__ALWAYS_INLINE int drain(struct evl_loop *loop, uint64_t budget, uint64_t *ran, int rec)
+{
+    while (evl__checkpoint_pending(&loop->cp)) {
+        while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK, rec)) {
+            if (++*ran >= budget) {
+                return 1;
+            }
+        }
+        while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK, rec)) {
+            if (++*ran >= budget) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 static void run_hooks(struct evl_loop *loop)
@@ -94,19 +112,12 @@ void evl__loop_checkpoint(struct evl_loop *loop)
     loop->cp.running = 1;
     uint64_t budget = evl__loop_max_micro(loop);
     uint64_t ran = 0;
+    /* Metrics are read once per checkpoint, and each drain is compiled for one answer, so
+     * a microtask costs no test of the switch. */
     const int rec = evl__loop_metrics_recording(loop);
     for (;;) {
-        while (evl__checkpoint_pending(&loop->cp)) {
-            while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK, rec)) {
-                if (++ran >= budget) {
-                    goto capped;
-                }
-            }
-            while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK, rec)) {
-                if (++ran >= budget) {
-                    goto capped;
-                }
-            }
+        if (rec ? drain(loop, budget, &ran, 1) : drain(loop, budget, &ran, 0)) {
+            goto capped;
         }
         if (loop->cp.nhooks == 0 && !loop->cp.user_hook.cb) {
             break;

@@ -49,7 +49,7 @@ uint64_t evl__hist_bucket_width(unsigned i)
     return (uint64_t)1 << (e - EVL__HIST_SUB_BITS);
 }
 
-void evl__hist_add(struct evl__hist *h, uint64_t v)
+unsigned evl__hist_add(struct evl__hist *h, uint64_t v)
 {
     if (h->n < EVL__HIST_EXACT) {
         h->exact[h->n] = v;
@@ -63,7 +63,9 @@ void evl__hist_add(struct evl__hist *h, uint64_t v)
     h->n++;
     h->sum += v;
     h->sumsq += (double)v * (double)v;
-    h->b[evl__hist_index(v)]++;
+    unsigned i = evl__hist_index(v);
+    h->b[i]++;
+    return i;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -135,13 +137,40 @@ uint64_t evl__hist_quantile(const struct evl__hist *h, double q)
 
 /* ---- recording (loop thread) --------------------------------------------------------------- */
 
+static void publish_at(struct evl_loop *loop, struct evl__metrics *m, int force, uint64_t now);
+
 const uint64_t evl__delay_bounds_ns[EVL__DELAY_BOUNDS] = {
     1000000,   2500000,   5000000,    10000000,   25000000,   50000000,   100000000,
     250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000};
 
+/* Adds v to histogram `which` (EVL__TRACK_DELAY or a kind) and notes the bucket for the
+ * next publication. */
+static void tracked_add(struct evl__metrics *m, unsigned which, struct evl__hist *h, uint64_t v)
+{
+    uint32_t i = evl__hist_add(h, v);
+    struct evl__hist_track *t = &m->track[which];
+    if (i < t->lo) {
+        t->lo = i;
+    }
+    if (i > t->hi) {
+        t->hi = i;
+    }
+}
+
+/* Nothing touched since the last publication. */
+static void track_clear(struct evl__metrics *m)
+{
+    for (unsigned i = 0; i < EVL__TRACKS; i++) {
+        const struct evl__hist *h = i == EVL__TRACK_DELAY ? &m->live.delay : &m->live.kind[i].h;
+        m->track[i].pub_n = h->n;
+        m->track[i].lo = UINT32_MAX;
+        m->track[i].hi = 0;
+    }
+}
+
 void evl__metrics_delay_add(struct evl__metrics *m, uint64_t ns)
 {
-    evl__hist_add(&m->live.delay, ns);
+    tracked_add(m, EVL__TRACK_DELAY, &m->live.delay, ns);
     for (unsigned i = EVL__DELAY_BOUNDS; i-- > 0 && ns <= evl__delay_bounds_ns[i];) {
         m->live.delay_le[i]++;
     }
@@ -157,10 +186,45 @@ uint64_t evl_thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Token: start time << 1, bit 0 set when CPU time is measured too. */
-uint64_t evl__metrics_sample_start(struct evl__metrics *m)
+/* sample_every as a countdown's start value. */
+static uint32_t every_of(const struct evl__metrics *m)
 {
-    m->countdown = atomic_load_explicit(&m->sample_every, memory_order_relaxed);
+    uint32_t every = atomic_load_explicit(&m->sample_every, memory_order_relaxed);
+    return every == 0 ? 1 : every;
+}
+
+/* live.kind[k].count += what kind k's countdown used since it was armed (modulo 2^32: a
+ * countdown that was never armed wraps below zero, and it is folded far more often than
+ * every 2^32 callbacks). */
+static int fold_kind(struct evl_loop *loop, struct evl__metrics *m, unsigned k)
+{
+    uint32_t left = loop->mtick.left[k];
+    if (left == m->armed[k]) {
+        return 0;
+    }
+    m->live.kind[k].count += (uint32_t)(m->armed[k] - left);
+    m->armed[k] = left;
+    return 1;
+}
+
+int evl__metrics_fold(struct evl_loop *loop, struct evl__metrics *m)
+{
+    int moved = 0;
+    for (unsigned k = 0; k < EVL_METRICS_KINDS; k++) {
+        moved |= fold_kind(loop, m, k);
+    }
+    uint32_t left = loop->mtick.iter_left;
+    if (left != m->iter_armed) {
+        m->live.iterations += (uint32_t)(m->iter_armed - left);
+        m->iter_armed = left;
+        moved = 1;
+    }
+    return moved;
+}
+
+/* Token: start time << 1, bit 0 set when CPU time is measured too. */
+static uint64_t sample_start(struct evl__metrics *m)
+{
     int cpu = 0;
     uint32_t every = atomic_load_explicit(&m->cpu_sample_every, memory_order_relaxed);
     if (every != 0 && !m->in_cpu && --m->cpu_countdown == 0) {
@@ -181,7 +245,7 @@ uint64_t evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t
     uint64_t d = now > start ? now - start : 0;
     struct evl__kind_data *k = &m->live.kind[kind];
     k->sampled++;
-    evl__hist_add(&k->h, d);
+    tracked_add(m, kind, &k->h, d);
     if (d >= atomic_load_explicit(&m->slow_ns, memory_order_relaxed)) {
         k->slow++;
     }
@@ -198,9 +262,42 @@ uint64_t evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t
 static const char *const kind_names[EVL_METRICS_KINDS] = {
     "task", "timer", "immediate", "io", "microtask", "nexttick", "pool"};
 
+/* The kind's countdown reached zero: this callback is the Nth since it was armed. Counts
+ * what the countdown covered, re-arms it with the current sample_every and times this one. */
 uint64_t evl__metrics_cb_begin_slow(struct evl_loop *loop, unsigned kind)
 {
-    return evl__metrics_cb_begin(loop, (enum evl_metrics_kind)kind);
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m == NULL) {
+        return 0;
+    }
+    (void)fold_kind(loop, m, kind);
+    loop->mtick.left[kind] = m->armed[kind] = every_of(m);
+    m->dirty = 1;
+    return sample_start(m);
+}
+
+/* Arms the countdowns (the loop thread's part of the first enable): every kind's first timed
+ * callback is its sample_every-th, the queues are sampled at the next iteration. */
+static void arm_countdowns(struct evl_loop *loop, struct evl__metrics *m)
+{
+    (void)evl__metrics_fold(loop, m);
+    uint32_t every = every_of(m);
+    for (unsigned k = 0; k < EVL_METRICS_KINDS; k++) {
+        loop->mtick.left[k] = m->armed[k] = every;
+    }
+    loop->mtick.iter_left = m->iter_armed = 1;
+}
+
+/* A smaller sample_every applies at once to countdowns armed with a larger one. */
+static void clamp_countdowns(struct evl_loop *loop, struct evl__metrics *m)
+{
+    uint32_t every = every_of(m);
+    for (unsigned k = 0; k < EVL_METRICS_KINDS; k++) {
+        if (loop->mtick.left[k] > every) {
+            (void)fold_kind(loop, m, k);
+            loop->mtick.left[k] = m->armed[k] = every;
+        }
+    }
 }
 
 void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token)
@@ -225,8 +322,17 @@ void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t lat
     }
 }
 
-void evl__metrics_iteration_slow(struct evl_loop *loop, struct evl__metrics *m)
+void evl__metrics_iteration_slow(struct evl_loop *loop)
 {
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m == NULL) {
+        return;
+    }
+    (void)evl__metrics_fold(loop, m);
+    loop->mtick.iter_left = m->iter_armed = EVL__METRICS_ITER_SAMPLE;
+    /* A sample_every made smaller from another thread applies within
+     * EVL__METRICS_ITER_SAMPLE iterations, not only once the longer countdowns ran out. */
+    clamp_countdowns(loop, m);
     evl__metrics_publish(loop, m, 0);
     evl__metrics_queue_slow(m, EVL_METRICS_Q_SUBMIT, evl__submitq_queued(loop));
     evl__metrics_queue_slow(m, EVL_METRICS_Q_MICROTASK, evl__checkpoint_micro_count(&loop->cp));
@@ -246,7 +352,7 @@ void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m,
     m->busy_start_ns = 0;
     m->poll_start_ns = now;
     m->dirty = 1;
-    evl__metrics_publish(loop, m, may_block);
+    publish_at(loop, m, may_block, now);
 }
 
 void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause)
@@ -297,9 +403,89 @@ static void pull_foreign(struct evl_loop *loop, struct evl__metrics *m)
     }
 }
 
-void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int force)
+/* The published copy's words [from, to) from live. */
+static void publish_words(struct evl__metrics *m, size_t from, size_t to)
 {
-    uint64_t now = evl__monotonic_ns();
+    const unsigned char *src = (const unsigned char *)&m->live;
+    for (size_t i = from; i < to; i++) {
+        uint64_t w;
+        memcpy(&w, src + i * sizeof(uint64_t), sizeof(w));
+        atomic_store_explicit(&m->pub[i], w, memory_order_relaxed);
+    }
+}
+
+#define WORD_OF(off) ((off) / sizeof(uint64_t))
+
+_Static_assert(sizeof(struct evl__mdata) % sizeof(uint64_t) == 0, "mdata is whole words");
+_Static_assert(offsetof(struct evl__hist, exact) + sizeof(((struct evl__hist *)0)->exact) ==
+                       offsetof(struct evl__hist, b) &&
+                   offsetof(struct evl__hist, b) + sizeof(((struct evl__hist *)0)->b) ==
+                       sizeof(struct evl__hist),
+               "a histogram ends with its exact values, then its buckets");
+_Static_assert(offsetof(struct evl__mdata, delay) < offsetof(struct evl__mdata, kind),
+               "the delay histogram comes before the kinds'");
+_Static_assert(offsetof(struct evl__kind_data, h) + sizeof(struct evl__hist) ==
+                   sizeof(struct evl__kind_data),
+               "a kind's histogram ends its record");
+
+/* Word offset of histogram `which` (track order) in struct evl__mdata. */
+static size_t hist_word(unsigned which)
+{
+    if (which == EVL__TRACK_DELAY) {
+        return WORD_OF(offsetof(struct evl__mdata, delay));
+    }
+    return WORD_OF(offsetof(struct evl__mdata, kind) + which * sizeof(struct evl__kind_data) +
+                   offsetof(struct evl__kind_data, h));
+}
+
+/*
+ * Copies live into the published copy: every word but the histograms' exact values and
+ * buckets, and of those only what changed since the last copy (the histograms are most of
+ * the data and change only with a timed callback or a delay sample), so publishing before
+ * each sleep stays cheap. The words not copied already hold their live values.
+ */
+static void publish_delta(struct evl__metrics *m)
+{
+    if (m->full) {
+        publish_words(m, 0, EVL__MDATA_WORDS);
+        m->full = 0;
+        track_clear(m);
+        return;
+    }
+    /* Histograms in address order: the delay's, then the kinds'. */
+    static const unsigned order[EVL__TRACKS] = {EVL__TRACK_DELAY, 0, 1, 2, 3, 4, 5, 6};
+    _Static_assert(EVL_METRICS_KINDS == 7, "order lists every kind");
+    size_t at = 0;
+    for (unsigned j = 0; j < EVL__TRACKS; j++) {
+        unsigned which = order[j];
+        const struct evl__hist *h =
+            which == EVL__TRACK_DELAY ? &m->live.delay : &m->live.kind[which].h;
+        struct evl__hist_track *t = &m->track[which];
+        size_t exact = hist_word(which) + WORD_OF(offsetof(struct evl__hist, exact));
+        size_t b = exact + EVL__HIST_EXACT;
+        publish_words(m, at, exact); /* what precedes, and the histogram's counters */
+        uint64_t n0 = t->pub_n < EVL__HIST_EXACT ? t->pub_n : EVL__HIST_EXACT;
+        uint64_t n1 = h->n < EVL__HIST_EXACT ? h->n : EVL__HIST_EXACT;
+        if (n1 > n0) {
+            publish_words(m, exact + n0, exact + n1);
+        }
+        if (t->lo <= t->hi) {
+            publish_words(m, b + t->lo, b + t->hi + 1);
+        }
+        t->pub_n = h->n;
+        t->lo = UINT32_MAX;
+        t->hi = 0;
+        at = b + (size_t)EVL__HIST_BUCKETS;
+    }
+    publish_words(m, at, EVL__MDATA_WORDS);
+}
+
+/* evl__metrics_publish with the clock already read. */
+static void publish_at(struct evl_loop *loop, struct evl__metrics *m, int force, uint64_t now)
+{
+    if (evl__metrics_fold(loop, m)) {
+        m->dirty = 1;
+    }
     if (!m->dirty) {
         return;
     }
@@ -311,21 +497,18 @@ void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int for
     m->live.published_ns = now;
     m->live.sample_every = atomic_load_explicit(&m->sample_every, memory_order_relaxed);
     m->live.slow_ns = atomic_load_explicit(&m->slow_ns, memory_order_relaxed);
-    uint64_t words[64];
-    const unsigned char *src = (const unsigned char *)&m->live;
     uint32_t s = atomic_load_explicit(&m->seq, memory_order_relaxed);
     atomic_store_explicit(&m->seq, s + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    for (size_t i = 0; i < EVL__MDATA_WORDS; i += 64) {
-        size_t n = EVL__MDATA_WORDS - i < 64 ? EVL__MDATA_WORDS - i : 64;
-        memcpy(words, src + i * sizeof(uint64_t), n * sizeof(uint64_t));
-        for (size_t j = 0; j < n; j++) {
-            atomic_store_explicit(&m->pub[i + j], words[j], memory_order_relaxed);
-        }
-    }
+    publish_delta(m);
     atomic_store_explicit(&m->seq, s + 2, memory_order_release);
     m->last_publish_ns = now;
     m->dirty = 0;
+}
+
+void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int force)
+{
+    publish_at(loop, m, force, evl__monotonic_ns());
 }
 
 /* ---- enable, the publish hook and the lateness probe ------------------------------------- */
@@ -360,6 +543,9 @@ static int install_loop_parts(struct evl_loop *loop, struct evl__metrics *m)
          * wait); a phase hook would put every iteration on the hooks' slower path. */
         m->hooked = 1;
         m->busy_start_ns = evl__monotonic_ns();
+        arm_countdowns(loop, m);
+    } else {
+        clamp_countdowns(loop, m);
     }
     uint32_t res = atomic_load_explicit(&m->want_delay_res_ms, memory_order_relaxed);
     if (res != m->delay_res_ms || (res != 0 && m->delay_timer == 0)) {
@@ -452,7 +638,7 @@ int evl_metrics_enable(struct evl_loop *loop, const struct evl_metrics_options *
         memset(fresh, 0, sizeof(*fresh));
         memcpy(fresh->name, "default", sizeof("default"));
         apply_options(fresh, &o, 1);
-        fresh->countdown = atomic_load(&fresh->sample_every);
+        fresh->full = 1;
         fresh->cpu_countdown = o.cpu_sample_every ? o.cpu_sample_every : 1;
         fresh->live.enabled = 1;
         struct evl__metrics *none = NULL;
@@ -566,6 +752,7 @@ int evl_metrics_reset(struct evl_loop *loop)
     if (m == NULL) {
         return EVL_ENOENT;
     }
+    (void)evl__metrics_fold(loop, m); /* the countdowns' balance belongs to what is dropped */
     struct evl__queue_data q[EVL_METRICS_QUEUES];
     memcpy(q, m->live.queue, sizeof(q));
     uint64_t enabled = m->live.enabled;
@@ -583,6 +770,7 @@ int evl_metrics_reset(struct evl_loop *loop)
         m->poll_start_ns = evl__monotonic_ns();
     }
     m->dirty = 1;
+    m->full = 1;
     evl__metrics_publish(loop, m, 1);
     return 0;
 }
@@ -604,6 +792,7 @@ int evl__metrics_read(struct evl_loop *loop, struct evl__mdata *out, char *name,
         snprintf(name, name_cap, "%s", m->name);
     }
     if (evl__loop_on_thread(loop)) {
+        (void)evl__metrics_fold(loop, m);
         *out = m->live;
         out->published_ns = evl__monotonic_ns();
         out->enabled = evl_metrics_enabled(loop);

@@ -55,7 +55,8 @@ static inline unsigned evl__hist_index(uint64_t v)
 /* Lowest value of bucket i, and its width. */
 uint64_t evl__hist_bucket_low(unsigned i);
 uint64_t evl__hist_bucket_width(unsigned i);
-void evl__hist_add(struct evl__hist *h, uint64_t v);
+/* Adds v; returns the index of its bucket. */
+unsigned evl__hist_add(struct evl__hist *h, uint64_t v);
 /* The nearest-rank quantile q (0 < q <= 1): exact while n <= EVL__HIST_EXACT, else the
  * midpoint of the bucket holding that rank, clamped to [min, max]. 0 when empty. */
 uint64_t evl__hist_quantile(const struct evl__hist *h, double q);
@@ -106,14 +107,31 @@ struct evl__mdata {
 
 #define EVL__MDATA_WORDS (sizeof(struct evl__mdata) / sizeof(uint64_t))
 
+/* What publication has to copy of one histogram besides its counters: the exact values
+ * from pub_n on, and the buckets lo..hi (none when lo > hi) touched since the last copy. */
+struct evl__hist_track {
+    uint64_t pub_n;
+    uint32_t lo;
+    uint32_t hi;
+};
+
+/* The histograms in track order: the kinds', then the loop delay's. */
+#define EVL__TRACK_DELAY EVL_METRICS_KINDS
+#define EVL__TRACKS      (EVL_METRICS_KINDS + 1)
+
 struct evl__metrics {
-    struct evl__mdata live; /* loop thread */
-    /* Loop-thread bookkeeping. */
-    uint32_t countdown;     /* callbacks until the next timed one */
+    struct evl__mdata live; /* loop thread; the counts behind loop->mtick lag (see armed) */
+    /* Loop-thread bookkeeping. The exact count of a kind is live.kind[k].count + armed[k] -
+     * loop->mtick.left[k]: the countdown's start value minus what is left of it (iterations
+     * likewise with iter_armed); evl__metrics_fold moves that difference into live. */
+    uint32_t armed[EVL_METRICS_KINDS];
+    uint32_t iter_armed;
     uint32_t cpu_countdown; /* timed callbacks until the next CPU-timed one */
     int in_cpu;             /* a CPU-timed callback is running (no nested CPU timing) */
     int dirty;              /* live differs from the published copy */
-    int hooked;             /* publish hook and delay probe installed */
+    int full;               /* the next publication copies every word (after a reset) */
+    struct evl__hist_track track[EVL__TRACKS];
+    int hooked; /* publish hook and delay probe installed */
     uint64_t cpu_start;
     uint64_t poll_start_ns; /* 0: not in a wait */
     uint64_t busy_start_ns;
@@ -214,12 +232,13 @@ static inline void evl__idle_run_begin(struct evl_loop *loop)
 
 /* Adds one loop-delay sample (ns). */
 void evl__metrics_delay_add(struct evl__metrics *m, uint64_t ns);
-/* Out-of-line halves of the recording points (only reached while recording). */
-uint64_t evl__metrics_sample_start(struct evl__metrics *m);
 /* Records a timed callback's duration (returned, ns). */
 uint64_t evl__metrics_sample_end(struct evl__metrics *m, unsigned kind, uint64_t token);
+/* Moves the counts the loop's countdowns consumed into live (so live is exact); returns
+ * nonzero if any count moved. Loop thread. */
+int evl__metrics_fold(struct evl_loop *loop, struct evl__metrics *m);
 /* Samples every queue's depth and publishes if due (see evl__metrics_iteration). */
-void evl__metrics_iteration_slow(struct evl_loop *loop, struct evl__metrics *m);
+void evl__metrics_iteration_slow(struct evl_loop *loop);
 void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m, int may_block);
 void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause);
 void evl__metrics_queue_slow(struct evl__metrics *m, unsigned q, uint64_t depth);
@@ -228,25 +247,18 @@ void evl__metrics_queue_slow(struct evl__metrics *m, unsigned q, uint64_t depth)
 void evl__metrics_publish(struct evl_loop *loop, struct evl__metrics *m, int force);
 
 /*
- * Around every user callback:
+ * Around every user callback (the loop uses evl__loop_cb_enter/leave, which add the depth
+ * counter to these):
  *     uint64_t t = evl__metrics_cb_begin(loop, EVL_METRICS_TIMER);
  *     fn(loop, arg);
  *     evl__metrics_cb_end(loop, EVL_METRICS_TIMER, t);
- * begin counts the callback and, for one in sample_every, returns a nonzero token holding
- * the start time; end then records the duration (and CPU time when sampled). Loop thread.
+ * begin counts the callback and, for one in sample_every of each kind, returns a nonzero
+ * token holding the start time; end then records the duration (and CPU time when sampled).
+ * Loop thread.
  */
 static inline uint64_t evl__metrics_cb_begin(struct evl_loop *loop, enum evl_metrics_kind kind)
 {
-    struct evl__metrics *m = evl__metrics_on(loop);
-    if (m == NULL) {
-        return 0;
-    }
-    m->live.kind[kind].count++;
-    m->dirty = 1;
-    if (--m->countdown != 0) {
-        return 0;
-    }
-    return evl__metrics_sample_start(m);
+    return evl__loop_metrics_begin(loop, (unsigned)kind);
 }
 
 static inline void evl__metrics_cb_end(struct evl_loop *loop, enum evl_metrics_kind kind,
@@ -282,15 +294,13 @@ static inline void evl__metrics_poll_end(struct evl_loop *loop, enum evl_metrics
  * publication considered) at the first iteration and every EVL__METRICS_ITER_SAMPLE after. */
 #define EVL__METRICS_ITER_SAMPLE 256u
 
-/* One loop iteration began: counts it and samples every queue's depth. Loop thread. */
+/* One loop iteration began: counts it (a countdown, as for callbacks) and, at the first and
+ * then every EVL__METRICS_ITER_SAMPLE, samples every queue's depth. Loop thread. */
 static inline void evl__metrics_iteration(struct evl_loop *loop)
 {
-    struct evl__metrics *m = evl__metrics_on(loop);
-    if (m != NULL) {
-        m->dirty = 1;
-        if ((++m->live.iterations & (EVL__METRICS_ITER_SAMPLE - 1)) == 1) {
-            evl__metrics_iteration_slow(loop, m);
-        }
+    if (__builtin_expect((atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0, 0) &&
+        __builtin_expect(--loop->mtick.iter_left == 0, 0)) {
+        evl__metrics_iteration_slow(loop);
     }
 }
 
