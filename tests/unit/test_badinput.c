@@ -758,6 +758,14 @@ TEST(badinput_metrics)
     ASSERT_ERR(EVL_ENOENT, evl_metrics_serve_stats(loop, &ss));
     ASSERT_ERR(EVL_EINVAL, evl_metrics_serve_stats(NULL, &ss));
     (void)evl_thread_cpu_ns();
+    uint64_t idle = 0;
+    ASSERT_ERR(EVL_EINVAL, evl_metrics_idle_enable(NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_metrics_idle_time(NULL, &idle, NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_metrics_idle_time(loop, NULL, NULL));
+    ASSERT_ERR(EVL_ENOENT, evl_metrics_idle_time(loop, &idle, NULL)); /* not enabled */
+    ASSERT_OK(evl_metrics_idle_enable(loop));
+    ASSERT_OK(evl_metrics_idle_enable(loop)); /* idempotent */
+    ASSERT_OK(evl_metrics_idle_time(loop, &idle, NULL));
     /* Double disable is harmless. */
     ASSERT_OK(evl_metrics_enable(loop, NULL));
     ASSERT_OK(evl_metrics_disable(loop));
