@@ -105,7 +105,7 @@ static int parse_args(int argc, char **argv, struct run_options *o)
             break;
         }
         if (strncmp(a, "--timeout-ms=", 13) == 0) {
-            if (parse_u64(a + 13, &o->timeout_ms) != 0) {
+            if (parse_u64(a + 13, &o->timeout_ms) != 0 || o->timeout_ms > EVL_TIMER_DELAY_MAX) {
                 fprintf(stderr, "evljs: invalid --timeout-ms value '%s'\n", a + 13);
                 return 2;
             }

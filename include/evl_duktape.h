@@ -72,7 +72,7 @@ EVL_API int evl_duk_uninstall(duk_context *ctx);
  * interrupted with a RangeError "execution timeout" that no JS catch can stop; it is then
  * reported as an uncaught exception. Needs a heap from evl_duk_heap_new. Value stack:
  * unchanged. Loop thread only. Errors: EVL_ENOENT (not installed), EVL_ENOSYS (foreign
- * heap), EVL_ERANGE.
+ * heap), EVL_ERANGE (above EVL_TIMER_DELAY_MAX).
  */
 EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 

@@ -89,8 +89,8 @@ int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)
     if (!d->hs) {
         return EVL_ENOSYS;
     }
-    if (ms > UINT64_MAX / 1000000u) {
-        return EVL_ERANGE;
+    if (ms > EVL_TIMER_DELAY_MAX) {
+        return EVL_ERANGE; /* the deadline (now + ms in ns) must not wrap around */
     }
     d->exec_limit_ns = ms * 1000000u;
     return 0;
