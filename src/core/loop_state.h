@@ -106,6 +106,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t wake_writes;
     _Atomic(uintptr_t) owner;  /* evl__thread_id() of the loop thread */
     _Atomic(uintptr_t) runner; /* thread inside evl_loop_run, or 0 */
+    _Atomic int owner_fixed;   /* a run happened: owner is the loop thread for good */
     void *_Atomic data;
 
     /* Loop-thread fields. */

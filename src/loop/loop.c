@@ -131,6 +131,7 @@ int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *options)
     atomic_init(&loop->inflight, 0);
     atomic_init(&loop->wake_writes, 0);
     atomic_init(&loop->owner, evl__thread_id());
+    atomic_init(&loop->owner_fixed, 0);
     atomic_init(&loop->runner, 0);
     atomic_init(&loop->data, NULL);
     evl__submit_global_init();
@@ -609,6 +610,14 @@ int evl_loop_run(struct evl_loop *loop, enum evl_run_mode mode)
         atomic_store(&loop->runner, 0);
         return EVL_ECLOSED;
     }
+    /* The first run makes its thread the loop thread; moving it later would hand the loop's
+     * thread-only state (timers, queues, the JS heap above it) to a thread that never
+     * synchronised with the one that used it. */
+    if (atomic_load(&loop->owner_fixed) && atomic_load(&loop->owner) != me) {
+        atomic_store(&loop->runner, 0);
+        return EVL_EPERM;
+    }
+    atomic_store(&loop->owner_fixed, 1);
     int rc = run_claimed(loop, mode);
     atomic_store(&loop->runner, 0);
     return rc;
