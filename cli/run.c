@@ -397,6 +397,12 @@ int evljs_main(int argc, char **argv)
     (void)evl_duk_exit(ctx, &status);
 free_heap:
     fflush(stdout);
+    /* The loop ends while the heap is still there: what it drops (queued jobs, promise
+     * reactions) is released into a live binding, which then frees it all. */
+    if (evl_loop_state(loop) != EVL_LOOP_TERMINATED) {
+        (void)evl_loop_close(loop);
+        (void)evl_loop_run(loop, EVL_RUN_NOWAIT);
+    }
     evl_duk_heap_free(ctx);
 free_loop:
     if (evl_loop_free(loop) != 0) {
