@@ -62,6 +62,10 @@ void evl__duk_exec_leave(struct evl_duk *d)
         d->timed_out = 0;
         d->unwinding = 0;
         d->runtime_tripped = 0;
+        if (d->exit_deferred && d->finish_exit) {
+            d->exit_deferred = 0;
+            d->finish_exit(d); /* the stack is unwound: process.exit()'s listeners now */
+        }
     }
 }
 
