@@ -35,6 +35,9 @@ EVL_API void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
 EVL_API int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 
 /* Destroys a heap made by evl_duk_heap_new (uninstalling the binding first if there is one).
+ * nextTick/queueMicrotask jobs the script queued and the loop has not run are freed here if
+ * the loop has terminated (evl_loop_close it first, as evljs does), else by the loop when it
+ * runs them; a loop freed without either keeps them (32 bytes each).
  * The heap's thread only. Errors: EVL_EINVAL (NULL), EVL_ERECURSE (from inside a JS callback
  * of this heap: nothing is freed). */
 EVL_API int evl_duk_heap_free(duk_context *ctx);
