@@ -105,7 +105,7 @@ static int parse_args(int argc, char **argv, struct run_options *o)
             break;
         }
         if (strncmp(a, "--timeout-ms=", 13) == 0) {
-            if (parse_u64(a + 13, &o->timeout_ms) != 0) {
+            if (parse_u64(a + 13, &o->timeout_ms) != 0 || o->timeout_ms > EVL_TIMER_DELAY_MAX) {
                 fprintf(stderr, "evljs: invalid --timeout-ms value '%s'\n", a + 13);
                 return 2;
             }
@@ -397,6 +397,12 @@ int evljs_main(int argc, char **argv)
     (void)evl_duk_exit(ctx, &status);
 free_heap:
     fflush(stdout);
+    /* The loop ends while the heap is still there: what it drops (queued jobs, promise
+     * reactions) is released into a live binding, which then frees it all. */
+    if (evl_loop_state(loop) != EVL_LOOP_TERMINATED) {
+        (void)evl_loop_close(loop);
+        (void)evl_loop_run(loop, EVL_RUN_NOWAIT);
+    }
     evl_duk_heap_free(ctx);
 free_loop:
     if (evl_loop_free(loop) != 0) {

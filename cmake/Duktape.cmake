@@ -1,6 +1,6 @@
 # Debian ships Duktape as an amalgamation. We compile it at build time with our own
-# configuration: the three files are copied into the build tree and only the copy of
-# duk_config.h is edited. Compiling the shipped duktape.c in place would silently use the
+# configuration: the three files are copied into the build tree; the copy of duk_config.h is
+# edited, and the copy of duktape.c gets two execution-limit checks (below). Compiling the shipped duktape.c in place would silently use the
 # unmodified duk_config.h beside it (a quoted include searches the including file's folder
 # first), so the copy is essential. Nothing from Duktape is ever stored in this repository.
 # EVL_DUK_GEN is set by the top-level CMakeLists.txt so install() can see it.
@@ -17,7 +17,30 @@ math(EXPR _duk_major "${_duk_ver} / 10000")
 math(EXPR _duk_minor "${_duk_ver} / 100 % 100")
 math(EXPR _duk_patch "${_duk_ver} % 100")
 set(EVL_DUK_VERSION "${_duk_major}.${_duk_minor}.${_duk_patch}" CACHE INTERNAL "Duktape version")
-configure_file(${EVL_DUKTAPE_DIR}/duktape.c ${EVL_DUK_GEN}/duktape.c COPYONLY)
+# The engine's two long native loops that run no bytecode, the regexp matcher and
+# Array.prototype.sort's comparisons, never reach the interrupt that enforces the execution
+# limit: a catastrophic regexp or a sort over a 1e9-length array-like would run for minutes
+# under --timeout-ms=200. The copy gets the same check every 65,536 steps (a counter and a
+# branch; the clock is read only then), throwing the executor's own "execution timeout".
+set(_evl_duk_native_check
+    "thr_->interrupt_init = 0; thr_->interrupt_counter = 0; DUK_ERROR_RANGE(thr_, \"execution timeout\");")
+file(READ ${EVL_DUKTAPE_DIR}/duktape.c _duk_src)
+function(evl_duk_src_patch from to)
+  string(FIND "${_duk_src}" "${from}" _pos)
+  if(_pos EQUAL -1)
+    message(FATAL_ERROR "duktape.c: expected text '${from}' not found; cannot configure Duktape")
+  endif()
+  string(REPLACE "${from}" "${to}" _out "${_duk_src}")
+  set(_duk_src "${_out}" PARENT_SCOPE)
+endfunction()
+evl_duk_src_patch("re_ctx->steps_count++;"
+  "re_ctx->steps_count++; if ((re_ctx->steps_count & 0xffffUL) == 0UL) { duk_hthread *thr_ = re_ctx->thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
+evl_duk_src_patch("DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) {"
+  "static __thread duk_uint32_t evl__duk_sort_steps; DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) { if ((++evl__duk_sort_steps & 0xffffUL) == 0UL) { duk_hthread *thr_ = thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
+file(WRITE ${EVL_DUK_GEN}/duktape.c.tmp "${_duk_src}")
+unset(_duk_src)
+configure_file(${EVL_DUK_GEN}/duktape.c.tmp ${EVL_DUK_GEN}/duktape.c COPYONLY)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${EVL_DUKTAPE_DIR}/duktape.c)
 configure_file(${EVL_DUKTAPE_DIR}/duktape.h ${EVL_DUK_GEN}/duktape.h COPYONLY)
 
 file(READ ${EVL_DUKTAPE_DIR}/duk_config.h _duk_cfg)

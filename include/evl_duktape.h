@@ -35,6 +35,9 @@ EVL_API void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
 EVL_API int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 
 /* Destroys a heap made by evl_duk_heap_new (uninstalling the binding first if there is one).
+ * nextTick/queueMicrotask jobs the script queued and the loop has not run are freed here if
+ * the loop has terminated (evl_loop_close it first, as evljs does), else by the loop when it
+ * runs them; a loop freed without either keeps them (32 bytes each).
  * The heap's thread only. Errors: EVL_EINVAL (NULL), EVL_ERECURSE (from inside a JS callback
  * of this heap: nothing is freed). */
 EVL_API int evl_duk_heap_free(duk_context *ctx);
@@ -72,7 +75,7 @@ EVL_API int evl_duk_uninstall(duk_context *ctx);
  * interrupted with a RangeError "execution timeout" that no JS catch can stop; it is then
  * reported as an uncaught exception. Needs a heap from evl_duk_heap_new. Value stack:
  * unchanged. Loop thread only. Errors: EVL_ENOENT (not installed), EVL_ENOSYS (foreign
- * heap), EVL_ERANGE.
+ * heap), EVL_ERANGE (above EVL_TIMER_DELAY_MAX).
  */
 EVL_API int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms);
 

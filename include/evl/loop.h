@@ -155,7 +155,7 @@ EVL_API int evl_loop_new(struct evl_loop **out, const struct evl_loop_options *o
 EVL_API int evl_loop_free(struct evl_loop *loop);
 
 /*
- * Runs the loop. Loop thread only (the first caller becomes the loop thread).
+ * Runs the loop. Loop thread only (the first caller becomes the loop thread for good).
  * Returns 0, or 1 from ONCE/NOWAIT when ref'd work remains.
  * Errors: EVL_ERECURSE (from inside a callback), EVL_EBUSY (already running on another
  * thread), EVL_EPERM (the loop already ran on another thread), EVL_ECLOSED (terminated),

@@ -65,6 +65,10 @@ struct evl_duk {
     int terminated;
     int exit_status;
     int exiting; /* 'exit' listeners are running or have run */
+    /* process.exit() too close to the call-stack limit for its listeners: the stack unwinds
+     * first and the outermost entry runs finish_exit (process.c) once it is back in C. */
+    int exit_deferred;
+    void (*finish_exit)(struct evl_duk *d);
     /* What an uncaught error with no listener does (evl_duk_set_error_policy). */
     enum evl_duk_error_policy policy;
     uint64_t exec_limit_ns;

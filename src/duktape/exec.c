@@ -62,6 +62,10 @@ void evl__duk_exec_leave(struct evl_duk *d)
         d->timed_out = 0;
         d->unwinding = 0;
         d->runtime_tripped = 0;
+        if (d->exit_deferred && d->finish_exit) {
+            d->exit_deferred = 0;
+            d->finish_exit(d); /* the stack is unwound: process.exit()'s listeners now */
+        }
     }
 }
 
@@ -89,8 +93,8 @@ int evl_duk_set_exec_limit(duk_context *ctx, uint64_t ms)
     if (!d->hs) {
         return EVL_ENOSYS;
     }
-    if (ms > UINT64_MAX / 1000000u) {
-        return EVL_ERANGE;
+    if (ms > EVL_TIMER_DELAY_MAX) {
+        return EVL_ERANGE; /* the deadline (now + ms in ns) must not wrap around */
     }
     d->exec_limit_ns = ms * 1000000u;
     return 0;

@@ -102,6 +102,31 @@ static duk_ret_t native_isatty(duk_context *ctx)
     return 1;
 }
 
+/* Calls the 'exit' listeners need at least (emit, a listener, console.log and what they
+ * call): process.exit() with less room left defers them until the stack has unwound. */
+#define EXIT_HEADROOM 64
+
+/* The end of a process.exit() deferred for want of stack (d->finish_exit): the outermost
+ * entry returned, so the listeners run at the bottom of the stack, then the run ends with
+ * the code. A listener that throws is an uncaught exception, as when the run ends normally.
+ * Value stack unchanged. */
+static void finish_exit(struct evl_duk *d)
+{
+    duk_context *ctx = d->ctx;
+    if (d->terminated || !ctx) {
+        return;
+    }
+    evl__duk_mark_exiting(d);
+    if (evl__duk_push_internal(d, "emit")) {
+        duk_push_undefined(ctx);
+        duk_push_string(ctx, "exit");
+        evl__duk_push_exit_listener_code(d, 0);
+        (void)evl__duk_call_method_guarded(d, 2);
+        duk_pop(ctx);
+    }
+    evl__duk_terminate(d, evl__duk_exit_code(d));
+}
+
 /* native.exit(code): Node's process.exit. Never returns normally. */
 static duk_ret_t native_exit(duk_context *ctx)
 {
@@ -112,6 +137,18 @@ static duk_ret_t native_exit(duk_context *ctx)
         duk_dup(ctx, 0);
         duk_put_prop_string(ctx, -2, "exitCode");
         duk_pop_2(ctx);
+    }
+    if (!d->exiting && !d->exit_deferred && d->depth > 0 &&
+        evl__duk_call_headroom(ctx) < EXIT_HEADROOM) {
+        /* Too deep for the listeners to run here (they would fail with a RangeError and
+         * the code would be lost): unwind without running any more JS, then finish_exit. */
+        d->exit_deferred = 1;
+        d->unwinding = 1;
+        evl__duk_force_interrupt(ctx);
+        return duk_error(ctx, DUK_ERR_ERROR, "process.exit()");
+    }
+    if (d->exit_deferred) {
+        return duk_error(ctx, DUK_ERR_ERROR, "process.exit()"); /* still unwinding */
     }
     if (!d->exiting) {
         /* Like Node's process.exit, the listeners run in the caller's stack: an error one
@@ -285,6 +322,7 @@ int evl__duk_process_install(struct evl_duk *d)
 {
     duk_context *ctx = d->ctx;
     d->time_origin_ns = evl__duk_now_ns();
+    d->finish_exit = finish_exit;
     evl__duk_push_ref(d, d->internals_ref);
     evl__duk_push_natives(d);
     add_natives(d);

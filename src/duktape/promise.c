@@ -1598,13 +1598,16 @@ int evl__duk_promise_install(struct evl_duk *d)
 void evl__duk_promise_release(struct evl_duk *d)
 {
     struct evl_loop *loop = d->loop;
-    struct evl_duk_promises *ps = evl_loop_thenable_ud(loop);
+    /* Through the binding: a terminated loop no longer knows its hooks' state. */
+    struct evl_duk_promises *ps = d->promises;
     if (!ps || ps->d != d) {
         return;
     }
     /* Unhook first: from now on destructors of our values find no state and do nothing. */
-    (void)evl_loop_set_thenable_hooks(loop, NULL);
-    (void)evl_loop_set_rejection_hooks(loop, NULL, NULL, NULL);
+    if (evl_loop_thenable_ud(loop) == ps) {
+        (void)evl_loop_set_thenable_hooks(loop, NULL);
+        (void)evl_loop_set_rejection_hooks(loop, NULL, NULL, NULL);
+    }
     duk_context *ctx = d->ctx ? ps->ctx : NULL; /* NULL: the heap is being destroyed */
     if (ctx) {
         duk_push_heap_stash(ctx);

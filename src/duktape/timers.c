@@ -114,7 +114,10 @@ static void timer_forget(struct evl_duk *d, struct evl_duk_timer *t)
     timer_drop(d, t);
 }
 
-void evl__duk_timers_release(struct evl_duk *d)
+/* The end of the run (process.exit, an uncaught error): every timer goes. Queued nextTick
+ * and queueMicrotask jobs stay linked: if the loop runs them they only free themselves (the
+ * binding is terminated), and if it drops them instead the final release frees them. */
+static void timers_cancel(struct evl_duk *d)
 {
     uint32_t cursor = 0;
     uint64_t id;
@@ -126,12 +129,25 @@ void evl__duk_timers_release(struct evl_duk *d)
     evl__hash_deinit(&d->timers);
     evl__duk_pool_drain(&d->timer_pool, evl_free);
     evl__duk_pool_drain(&d->task_pool, evl_free);
-    /* Queued jobs cannot be taken back from the loop: orphan them (they free themselves). */
+}
+
+void evl__duk_timers_release(struct evl_duk *d)
+{
+    timers_cancel(d);
+    /* A terminated loop dropped its queues: the jobs still listed will never run. A live one
+     * may still run them, and a queued job cannot be taken back: orphan them (they free
+     * themselves when run; an embedder that frees the loop without running it should
+     * terminate it before freeing the heap, as evljs does). */
+    int dropped = evl_loop_state(d->loop) == EVL_LOOP_TERMINATED;
     struct evl_duk_task *task = d->tasks;
     while (task) {
         struct evl_duk_task *next = task->next;
-        task->d = NULL;
-        task->prev = task->next = NULL;
+        if (dropped) {
+            evl_free(task);
+        } else {
+            task->d = NULL;
+            task->prev = task->next = NULL;
+        }
         task = next;
     }
     d->tasks = NULL;
@@ -609,6 +625,10 @@ static void run_task(struct evl_loop *loop, void *arg)
     uint32_t ref = task->ref;
     int with_args = task->with_args;
     task_release(d, task);
+    if (d->terminated) {
+        evl__duk_unref(d, ref); /* the run ended: no more JS */
+        return;
+    }
     evl__duk_push_ref(d, ref);
     evl__duk_unref(d, ref);
     duk_idx_t nargs = 0;
@@ -811,7 +831,7 @@ int evl__duk_timers_install(struct evl_duk *d)
     evl__hash_init(&d->timers, NULL);
     evl__duk_pool_init(&d->timer_pool, TIMER_POOL_MAX);
     evl__duk_pool_init(&d->task_pool, TASK_POOL_MAX);
-    d->cancel_timers = evl__duk_timers_release;
+    d->cancel_timers = timers_cancel;
     intern_keys(d);
 
     d->timeout_proto = make_proto(ctx, "Timeout", STASH_TIMEOUT_PROTO);

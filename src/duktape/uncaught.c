@@ -290,6 +290,7 @@ int evl_duk_reset(duk_context *ctx)
      * promises) is as the run left it. */
     d->terminated = 0;
     d->exiting = 0;
+    d->exit_deferred = 0;
     d->unwinding = 0;
     d->timed_out = 0;
     d->exit_status = 0;

@@ -55,6 +55,10 @@ TEST(exec_limit_argument_checks)
     env_open(&e, 1, 0);
     ASSERT_OK(evl_duk_set_exec_limit(e.ctx, 0));
     ASSERT_ERR(EVL_ERANGE, evl_duk_set_exec_limit(e.ctx, UINT64_MAX));
+    /* Far enough that now + limit in ns would wrap: refused, not an instant timeout. */
+    ASSERT_ERR(EVL_ERANGE, evl_duk_set_exec_limit(e.ctx, UINT64_MAX / 1000000u));
+    ASSERT_ERR(EVL_ERANGE, evl_duk_set_exec_limit(e.ctx, EVL_TIMER_DELAY_MAX + 1));
+    ASSERT_OK(evl_duk_set_exec_limit(e.ctx, EVL_TIMER_DELAY_MAX));
     ASSERT_ERR(EVL_ENOENT, evl_duk_set_exec_limit(NULL, 10));
     env_close(&e);
 }

@@ -84,3 +84,35 @@ TEST(exit_runs_exit_listeners_once_and_terminates)
     ASSERT_TRUE(strcmp(env_str(&e, "String(exits)"), "1") == 0);
     env_close(&e);
 }
+
+/* The main script queues jobs and ends the run (process.exit or an uncaught throw) before the
+ * checkpoint that would run them. Each job's record (32 bytes) used to be orphaned and then
+ * dropped by the loop without being freed. The harness fails the case on any live block. */
+static void queue_jobs_then_end(struct duk_env *e, const char *end)
+{
+    char code[512];
+    snprintf(code, sizeof(code),
+             "var ran = 0; function f() { ran++; }"
+             "process.nextTick(f); process.nextTick(f, 1, 2); queueMicrotask(f);"
+             "Promise.resolve().then(f); %s",
+             end);
+    (void)evl_duk_run_eval(e->ctx, code, "[eval]"); /* the run ended: its status says how */
+    ASSERT_EQ(evl_duk_terminated(e->ctx, NULL), 1);
+}
+
+TEST(jobs_queued_when_the_run_ends_are_freed_loop_first)
+{
+    const char *ends[] = {"process.exit(3);", "throw new Error('boom');"};
+    for (int i = 0; i < 2; i++) {
+        struct duk_env e;
+        env_open(&e, 1, 0);
+        ASSERT_OK(evl_duk_install_require(e.ctx));
+        queue_jobs_then_end(&e, ends[i]);
+        /* evljs's order: the loop ends (dropping the jobs), then the heap, then the loop. */
+        ASSERT_OK(evl_loop_close(e.loop));
+        (void)evl_loop_run(e.loop, EVL_RUN_NOWAIT); /* EVL_ECLOSED if close finished it */
+        ASSERT_EQ(evl_loop_state(e.loop), EVL_LOOP_TERMINATED);
+        ASSERT_STR_EQ(env_str(&e, "String(ran)"), "0");
+        env_close(&e);
+    }
+}

@@ -188,6 +188,7 @@ static void nested_run(struct evl_loop *loop, void *arg)
 struct other {
     struct evl_loop *loop;
     int rc;
+    int on_thread;
 };
 
 static void *run_other(void *p)
@@ -211,12 +212,53 @@ TEST(run_refusals)
     ASSERT_OK(evl_loop_new(&loop, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_run(loop, (enum evl_run_mode)9));
     ASSERT_OK(evl_loop_submit(loop, nested_run, NULL));
-    struct other o = {loop, 0};
+    struct other o = {loop, 0, 0};
     ASSERT_OK(evl_loop_submit(loop, run_from_other_thread, &o));
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     ASSERT_ERR(EVL_ERECURSE, nested_rc);
     ASSERT_ERR(EVL_ERECURSE, free_rc);
     ASSERT_ERR(EVL_EBUSY, o.rc);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void *run_nowait_thread(void *arg)
+{
+    struct other *o = arg;
+    o->rc = evl_loop_run(o->loop, EVL_RUN_NOWAIT);
+    o->on_thread = evl_loop_on_thread(o->loop);
+    return NULL;
+}
+
+static int run_on_new_thread(struct evl_loop *loop, int *on_thread)
+{
+    struct other o = {loop, 0, 0};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, run_nowait_thread, &o), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    *on_thread = o.on_thread;
+    return o.rc;
+}
+
+TEST(run_from_a_second_thread_after_a_run_is_refused)
+{
+    struct evl_loop *loop;
+    int on_thread = 0;
+    /* Created here, first run elsewhere: that thread becomes the loop thread. */
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(run_on_new_thread(loop, &on_thread));
+    ASSERT_TRUE(on_thread);
+    ASSERT_FALSE(evl_loop_on_thread(loop));
+    /* ... for good: the creating thread may not run it now. (A third thread is not tried
+     * here: a thread made after the first was joined may get the same thread pointer.) */
+    ASSERT_ERR(EVL_EPERM, evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_OK(evl_loop_free(loop));
+    /* Run here first: a later run from another thread does not take the loop over. */
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
+    ASSERT_ERR(EVL_EPERM, run_on_new_thread(loop, &on_thread));
+    ASSERT_FALSE(on_thread);
+    ASSERT_TRUE(evl_loop_on_thread(loop));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_NOWAIT));
     ASSERT_OK(evl_loop_free(loop));
 }
 

@@ -6,6 +6,7 @@
 #include "test_promise_util.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -69,6 +70,85 @@ TEST(pool_settles_on_loop_thread_and_keeps_loop_alive)
     evl_promise_release(a);
     evl_promise_release(b);
     evl_promise_release(c);
+    ASSERT_OK(evl_pool_free(pool));
+    free_loop(loop);
+}
+
+/* Runs on a worker: from here on every allocation fails, so the hand-off of this result to
+ * the loop cannot allocate a task slot. */
+static int work_then_exhaust_memory(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)dtor_out;
+    *value_out = arg;
+    evl_alloc_fail_at(1, 1);
+    return 0;
+}
+
+TEST(result_handed_back_while_memory_is_exhausted_still_settles)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    struct evl_alloc_stats before;
+    evl_alloc_stats(&before);
+    struct evl_promise *p = NULL;
+    ASSERT_OK(evl_pool_submit(pool, loop, work_then_exhaust_memory, S("result"), &p));
+    /* Before the fallback the job was left orphaned and this run never returned. */
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    struct evl_alloc_stats after;
+    evl_alloc_stats(&after);
+    evl_alloc_fail_at(0, 0);
+    ASSERT_TRUE(after.failed_allocs > before.failed_allocs); /* the hand-off did fail */
+    ASSERT_EQ(evl_promise_state(p), EVL_PROMISE_FULFILLED);
+    ASSERT_TRUE(evl_promise_value(p) == S("result"));
+    evl_promise_release(p);
+    ASSERT_OK(evl_pool_free(pool));
+    free_loop(loop);
+}
+
+/* The same run, but the loop closes before it takes the result: the note is discarded with
+ * the loop's other queued work and the promise is rejected, never left pending. */
+static _Atomic int exhausted;
+static void close_now_task(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_loop_close(loop));
+}
+
+static int work_exhaust_and_signal(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)arg;
+    (void)value_out;
+    (void)dtor_out;
+    evl_alloc_fail_at(1, 1);
+    atomic_store(&exhausted, 1);
+    return 0;
+}
+
+TEST(result_queued_without_memory_is_rejected_when_the_loop_closes)
+{
+    struct evl_loop *loop = new_loop();
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    struct evl_promise *p = NULL;
+    ASSERT_OK(evl_pool_submit(pool, loop, work_exhaust_and_signal, NULL, &p));
+    evl_promise_mark_handled(p);
+    while (!atomic_load(&exhausted)) {
+        sched_yield();
+    }
+    /* The worker posts the note right after its work returns (its task allocation failed). */
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    struct evl_alloc_stats st;
+    evl_alloc_stats(&st);
+    evl_alloc_fail_at(0, 0);
+    ASSERT_TRUE(st.failed_allocs > 0);
+    /* The close runs before the note (loop-thread tasks come first in the tasks phase). */
+    ASSERT_OK(evl_loop_submit(loop, close_now_task, NULL));
+    run_loop(loop);
+    ASSERT_EQ(evl_promise_state(p), EVL_PROMISE_REJECTED);
+    ASSERT_EQ(evl_error_code(evl_promise_reason_as_error(p)), EVL_ECANCELED);
+    evl_promise_release(p);
     ASSERT_OK(evl_pool_free(pool));
     free_loop(loop);
 }

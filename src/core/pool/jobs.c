@@ -11,6 +11,8 @@
 #include "evl/alloc.h"
 #include "evl/errno.h"
 
+#include <stddef.h>
+
 /* Jobs a callback collects before they are handed to the pool at once. */
 #define POOL_PUBLISH_MAX 256
 
@@ -194,6 +196,21 @@ void evl__pool_jobs_discard(struct evl_loop *loop, void *arg)
         n++;
     }
     jobs_ended(pl, n);
+}
+
+static struct evl__pool_job *job_of_note(void *arg)
+{
+    return (struct evl__pool_job *)(void *)((char *)arg - offsetof(struct evl__pool_job, note));
+}
+
+void evl__pool_jobs_complete_note(struct evl_loop *loop, void *arg)
+{
+    evl__pool_jobs_complete(loop, job_of_note(arg));
+}
+
+void evl__pool_jobs_discard_note(struct evl_loop *loop, void *arg)
+{
+    evl__pool_jobs_discard(loop, job_of_note(arg));
 }
 
 /* Loop thread: rejects jobs whose pool was closed before they were handed to it. */

@@ -117,7 +117,8 @@ void evl__pool_take_incoming(struct evl_pool *pool)
  * Each loop handed a run is retained (its memory, not its life) until the caller, after
  * unlocking, releases the loops returned in runs: the loop thread may complete the run
  * before the submit call has returned. A run its loop refuses (closing) is left ORPHAN for
- * the loop's teardown, which may be waiting for it. Returns the number of loops in runs.
+ * the loop's teardown, which may be waiting for it; one it cannot take for want of memory
+ * goes as a note, which needs none. Returns the number of loops in runs.
  */
 static size_t hand_off(struct evl_pool *pool, struct evl__pool_job *done, struct evl_loop **runs)
 {
@@ -139,8 +140,16 @@ static size_t hand_off(struct evl_pool *pool, struct evl__pool_job *done, struct
         struct evl_loop *loop = pl->loop;
         evl__loop_mem_retain(loop);
         runs[nruns++] = loop;
-        if (evl__loop_submit_internal(loop, evl__pool_jobs_complete, evl__pool_jobs_discard,
-                                      first) != 0) {
+        int rc =
+            evl__loop_submit_internal(loop, evl__pool_jobs_complete, evl__pool_jobs_discard, first);
+        if (rc != 0 && rc != EVL_ECLOSED) {
+            /* Out of memory for the task: the run goes as a note embedded in its first job,
+             * so the promises still settle and the loop is not kept waiting for them. */
+            first->note.fn = evl__pool_jobs_complete_note;
+            first->note.discard = evl__pool_jobs_discard_note;
+            rc = evl__loop_post_note(loop, &first->note);
+        }
+        if (rc != 0) {
             for (struct evl__pool_job *job = first; job; job = job->next) {
                 atomic_store_explicit(&job->state, EVL__JOB_ORPHAN, memory_order_relaxed);
             }

@@ -27,6 +27,8 @@
  *             free it (their argument destructors run when close drops them);
  *   ORPHAN    the completion submit was refused (loop closing): teardown destroys the result
  *             and rejects with EVL_ECANCELED;
+ *             (a submit that fails for memory is not refused: the run then goes as a note,
+ *             evl__loop_post_note, embedded in its first job, which needs no allocation);
  *   DONE      the completion task owns it (it runs, or its discard callback runs on close).
  *
  * Fairness among workers (batches, stealing) is described in pool.c.
@@ -40,6 +42,7 @@
 #ifndef EVL_CORE_POOL_POOL_H
 #define EVL_CORE_POOL_POOL_H
 
+#include "core/submit/submit.h"
 #include "evl/pool.h"
 
 #include <pthread.h>
@@ -99,6 +102,7 @@ struct evl__pool_job {
     int rc;
     void *value;
     evl_dtor_cb dtor;
+    struct evl__note note; /* the run's completion when a submit fails for memory */
 };
 
 /* A loop's pool state (loop thread only), created by its first pool submit. */
@@ -134,5 +138,8 @@ void evl__pool_jobs_complete(struct evl_loop *loop, void *arg);
 /* Pool jobs submitted on this loop and not yet completed (metrics). Loop thread. */
 size_t evl__pool_jobs_pending(const struct evl_loop *loop);
 void evl__pool_jobs_discard(struct evl_loop *loop, void *arg);
+/* The same two for a run that went as a note (arg: the first job's note). */
+void evl__pool_jobs_complete_note(struct evl_loop *loop, void *arg);
+void evl__pool_jobs_discard_note(struct evl_loop *loop, void *arg);
 
 #endif

@@ -153,6 +153,23 @@ static int run_lane(struct evl_loop *loop, struct evl__lane *l, struct run_state
     return 0;
 }
 
+/* Puts notes not run back at the head of the queue (the phase ended early). */
+static void requeue_notes(struct evl__submitq *q, struct evl__note *list)
+{
+    struct evl__note *last = list;
+    while (last->next) {
+        last = last->next;
+    }
+    evl__submit_lock(&q->lock);
+    last->next = q->note_head;
+    if (!q->note_head) {
+        q->note_tail = last;
+    }
+    q->note_head = list;
+    atomic_store_explicit(&q->note_pending, 1, memory_order_relaxed);
+    evl__submit_unlock(&q->lock);
+}
+
 static void run_all(struct evl_loop *loop, struct run_state *rs)
 {
     struct evl__submitq *q = &loop->q;
@@ -175,6 +192,15 @@ static void run_all(struct evl_loop *loop, struct run_state *rs)
         while (local_pop(q, &t, &discard)) {
             ran++;
             if (run_one(loop, rs, t.fn, t.arg)) {
+                return;
+            }
+        }
+        /* Notes are rare (posted only when a submit could not allocate): all of them. */
+        for (struct evl__note *n = evl__submitq_take_notes(q), *next; n; n = next) {
+            next = n->next;
+            ran++;
+            if (run_one(loop, rs, n->fn, n) && next) {
+                requeue_notes(q, next);
                 return;
             }
         }
@@ -262,7 +288,7 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
     /* Every lane is closed under its lock (used or not: a producer may be taking its first
      * lane right now), so a locked producer either published before, or gets EVL_ECLOSED. */
     lock_all(q);
-    if (!drop && !lanes_empty(q)) {
+    if (!drop && (!lanes_empty(q) || q->note_head)) {
         unlock_all(q);
         return 1;
     }
@@ -282,6 +308,10 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
                 return 1; /* one slipped in before the fence: drain it, then close again */
             }
             evl__submit_lock(&q->lock);
+            if (q->note_head) {
+                evl__submit_unlock(&q->lock);
+                return 1;
+            }
             q->closed = 1;
             evl__submit_unlock(&q->lock);
         }
@@ -302,6 +332,11 @@ int evl__submitq_close(struct evl_loop *loop, int drop)
         if (discard) {
             evl__loop_call(loop, discard, t.arg);
         }
+    }
+    for (struct evl__note *n = evl__submitq_take_notes(q), *next; n; n = next) {
+        next = n->next;
+        dropped++;
+        evl__loop_call(loop, n->discard, n);
     }
     atomic_fetch_add_explicit(&loop->discarded, dropped, memory_order_relaxed);
     return 0;

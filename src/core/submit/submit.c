@@ -93,8 +93,11 @@ int evl__submitq_init(struct evl_loop *loop)
     q->closed = 0;
     q->ctl_head = NULL;
     q->ctl_tail = NULL;
+    q->note_head = NULL;
+    q->note_tail = NULL;
     atomic_init(&q->used, 0);
     atomic_init(&q->ctl_pending, 0);
+    atomic_init(&q->note_pending, 0);
     memset(&q->local, 0, sizeof(q->local));
     q->lspare = NULL;
     q->free = (struct evl__lane_pool){NULL, NULL};
@@ -560,6 +563,44 @@ int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg)
         evl__loop_wake_now(loop);
     }
     return 0;
+}
+
+int evl__loop_post_note(struct evl_loop *loop, struct evl__note *note)
+{
+    struct evl__submitq *q = &loop->q;
+    note->next = NULL;
+    evl__submit_lock(&q->lock);
+    if (q->closed) {
+        evl__submit_unlock(&q->lock);
+        return EVL_ECLOSED;
+    }
+    if (q->note_tail) {
+        q->note_tail->next = note;
+    } else {
+        q->note_head = note;
+    }
+    q->note_tail = note;
+    atomic_store_explicit(&q->note_pending, 1, memory_order_relaxed);
+    int sleeping = atomic_load_explicit(&loop->sleeping, memory_order_relaxed);
+    evl__submit_unlock(&q->lock);
+    if (sleeping) {
+        evl__loop_wake_now(loop);
+    }
+    return 0;
+}
+
+struct evl__note *evl__submitq_take_notes(struct evl__submitq *q)
+{
+    if (!atomic_load_explicit(&q->note_pending, memory_order_relaxed)) {
+        return NULL;
+    }
+    evl__submit_lock(&q->lock);
+    struct evl__note *h = q->note_head;
+    q->note_head = NULL;
+    q->note_tail = NULL;
+    atomic_store_explicit(&q->note_pending, 0, memory_order_relaxed);
+    evl__submit_unlock(&q->lock);
+    return h;
 }
 
 struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop)

@@ -52,6 +52,15 @@ struct evl__ctl {
     struct evl__ctl *next;
 };
 
+/* A library-internal completion queued without allocating: the record belongs to the poster
+ * (embedded in what it completes), so it can be queued when memory is exhausted. fn runs
+ * in the tasks phase like a submitted task; discard runs instead when the loop closes. */
+struct evl__note {
+    struct evl__note *next;
+    evl_task_cb fn;
+    evl_task_cb discard;
+};
+
 /* Padding is deliberate: producer and consumer fields sit on separate cache lines. */
 struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     struct evl__lane lanes[EVL__LANES];
@@ -62,6 +71,9 @@ struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * timer phase, so a clear that returned before the phase began always wins. */
     struct evl__ctl *ctl_head;
     struct evl__ctl *ctl_tail;
+    /* Internal completions queued without allocating (evl__loop_post_note), FIFO. */
+    struct evl__note *note_head;
+    struct evl__note *note_tail;
     /* Chunks the loop finished, for any lane (a new producer thread reuses the chunks of one
      * that exited), oldest first: spliced in by the loop, taken by a producer needing one. */
     struct evl__lane_pool free;
@@ -69,6 +81,7 @@ struct evl__submitq { /* NOLINT(clang-analyzer-optin.performance.Padding) */
      * and seq_cst before sleeping. */
     alignas(64) _Atomic uint32_t used;
     _Atomic int ctl_pending;
+    _Atomic int note_pending;
     /* Consumer side (loop thread only). */
     alignas(64) struct evl__task_list local; /* loop-thread submissions */
     struct evl__task_chunk *lspare;          /* consumed local chunks, reused by the loop thread */
@@ -120,6 +133,7 @@ static inline int evl__submitq_has_work(struct evl__submitq *q)
 {
     return evl__task_list_nonempty(&q->local) ||
            atomic_load_explicit(&q->ctl_pending, memory_order_relaxed) ||
+           atomic_load_explicit(&q->note_pending, memory_order_relaxed) ||
            evl__submitq_scan(q, 0) != 0;
 }
 
@@ -165,6 +179,8 @@ int evl__submitq_pending_locked(struct evl_loop *loop);
  * takes the whole queued list (loop thread; NULL if none). */
 int evl__submitq_post_ctl(struct evl_loop *loop, struct evl__ctl *msg);
 struct evl__ctl *evl__submitq_take_ctl(struct evl_loop *loop);
+/* Takes the whole queued list of notes (loop thread; NULL if none). */
+struct evl__note *evl__submitq_take_notes(struct evl__submitq *q);
 
 /* Closes admission. With drop: takes every queued task and calls its discard callback
  * (each one counted in loop->discarded). Returns nonzero if tasks are still queued (only
@@ -185,6 +201,11 @@ void evl__submitq_gate(struct evl_loop *loop);
  * refused by a bound or rate (pool work is bounded where it is submitted). Thread-safe. */
 int evl__loop_submit_internal(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
                               void *arg);
+/* The allocation-free fallback of evl__loop_submit_internal (the pool's hand-off when a
+ * submit fails for memory): queues note, whose fn (or discard on close) is later called
+ * with note as its argument. EVL_ECLOSED once admission closed for good; never
+ * EVL_ENOMEM. Thread-safe. */
+int evl__loop_post_note(struct evl_loop *loop, struct evl__note *note);
 
 /* Wakes the loop if it is sleeping; at most one wake-up write per sleep. Thread-safe. Call
  * after making the condition the loop must see visible (seq_cst). */

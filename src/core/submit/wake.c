@@ -164,7 +164,7 @@ int evl__submitq_pending_locked(struct evl_loop *loop)
         return 1;
     }
     evl__submit_lock(&q->lock);
-    r = q->ctl_head != NULL;
+    r = q->ctl_head != NULL || q->note_head != NULL;
     evl__submit_unlock(&q->lock);
     return r;
 }

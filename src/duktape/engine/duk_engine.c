@@ -72,6 +72,15 @@ void evl__duk_force_interrupt(duk_context *ctx)
     thr->interrupt_counter = 0;
 }
 
+int evl__duk_call_headroom(duk_context *ctx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    long frames = (long)DUK_USE_CALLSTACK_LIMIT - (long)thr->callstack_top;
+    long native = (long)thr->heap->call_recursion_limit - (long)thr->heap->call_recursion_depth;
+    long room = frames < native ? frames : native;
+    return room < 0 ? 0 : (int)room;
+}
+
 void *evl__duk_push_record(duk_context *ctx, void *proto, void *const *keys, duk_idx_t first,
                            duk_idx_t n)
 {

@@ -24,6 +24,10 @@ void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc);
  * process.exit() unwinds at once instead of at the next periodic interrupt. */
 void evl__duk_force_interrupt(duk_context *ctx);
 
+/* How many more nested calls ctx's thread can make before Duktape's call-stack or C
+ * recursion limit throws a RangeError (the smaller of the two). */
+int evl__duk_call_headroom(duk_context *ctx);
+
 /*
  * Pushes a new extensible plain object (+1) with prototype proto (a heap pointer the caller
  * keeps reachable) and n own properties keys[i] = the value at stack index first + i, all

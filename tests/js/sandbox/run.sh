@@ -111,6 +111,13 @@ bad_options)
     run 2 --max-runtime-ms=0 -e '1'
     run 2 --max-timers=x -e '1'
     run 2 --max-microtasks= -e '1'
+    # Beyond the longest delay a timer can take (2^42 ms): a deadline this far away used to
+    # wrap around and interrupt the first statement, or fail as "cannot set up the runtime".
+    run 2 --timeout-ms=4398046511105 -e '1'
+    run 2 --timeout-ms=18446744073709 -e '1'
+    run 2 --timeout-ms=99999999999999999999 -e '1'
+    run 0 --timeout-ms=4398046511104 -e 'console.log("longest ok")'
+    expect_out "longest ok"
     ;;
 *)
     echo "unknown case $CASE"
