@@ -63,6 +63,11 @@ struct evl_context_frame;
  */
 EVL_API int evl_context_capture(struct evl_loop *loop, struct evl_context_frame **out);
 
+/* Copies the correlation id frame carries into id and returns 1, or returns 0 (none, or
+ * frame NULL). Loop thread (the thread that holds frame). */
+EVL_API int evl_context_frame_correlation(const struct evl_context_frame *frame,
+                                          unsigned char id[16]);
+
 /* Another reference to frame (NULL gives NULL). */
 EVL_API struct evl_context_frame *evl_context_retain(struct evl_context_frame *frame);
 
@@ -72,6 +77,7 @@ EVL_API void evl_context_release(struct evl_loop *loop, struct evl_context_frame
 /* What evl_context_enter replaced: kept on the caller's stack until evl_context_leave. */
 struct evl_context_scope {
     struct evl_context_frame *frame;
+    struct evl_context_frame *previous_frame;
     void *previous[EVL_CONTEXT_MAX_SLOTS];
     unsigned char had_id;
     unsigned char previous_id[16];

@@ -155,7 +155,7 @@ void evl__obs_free(struct evl_loop *loop);
 static inline struct evl__obs *evl__obs_peek(const struct evl_loop *loop)
 {
     uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
-    return (struct evl__obs *)(v & ~(uintptr_t)1);
+    return (struct evl__obs *)(v & ~EVL__OBS_FLAGS);
 }
 
 /* The metrics state while recording, else NULL: the one branch of every recording point. */
@@ -165,7 +165,8 @@ static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
     if (__builtin_expect((v & 1) == 0, 1)) {
         return NULL;
     }
-    return atomic_load_explicit(&((struct evl__obs *)(v - 1))->metrics, memory_order_relaxed);
+    return atomic_load_explicit(&((struct evl__obs *)(v & ~EVL__OBS_FLAGS))->metrics,
+                                memory_order_relaxed);
 }
 
 /* Adds one loop-delay sample (ns). */

@@ -26,7 +26,7 @@ struct evl__obs *evl__obs_get(struct evl_loop *loop)
     if (!atomic_compare_exchange_strong_explicit(&loop->obs, &expected, (uintptr_t)obs,
                                                  memory_order_acq_rel, memory_order_acquire)) {
         evl__loop_free(loop, obs); /* another thread won */
-        return (struct evl__obs *)(expected & ~(uintptr_t)1);
+        return (struct evl__obs *)(expected & ~EVL__OBS_FLAGS);
     }
     return obs;
 }
@@ -34,7 +34,7 @@ struct evl__obs *evl__obs_get(struct evl_loop *loop)
 void evl__obs_free(struct evl_loop *loop)
 {
     uintptr_t v = atomic_exchange(&loop->obs, 0);
-    struct evl__obs *obs = (struct evl__obs *)(v & ~(uintptr_t)1);
+    struct evl__obs *obs = (struct evl__obs *)(v & ~EVL__OBS_FLAGS);
     if (obs == NULL) {
         return;
     }
