@@ -261,6 +261,14 @@ int evl__context_capture_slow(struct evl_loop *loop, struct evl_context_frame **
     return c != NULL ? capture(loop, c, out) : 0;
 }
 
+void evl__context_run_end_slow(struct evl_loop *loop)
+{
+    struct evl__context *c = ctx_of(loop);
+    if (c != NULL && implicit_over(loop, c)) {
+        implicit_restore(loop, c);
+    }
+}
+
 int evl__context_capture_with_id(struct evl_loop *loop, const unsigned char id[16],
                                  struct evl_context_frame **out)
 {

@@ -27,6 +27,16 @@ static inline int evl__context_capture_hot(struct evl_loop *loop, struct evl_con
     return evl__context_capture_slow(loop, out);
 }
 
+/* evl_loop_run returns: an id a scope-less callback set is undone now rather than at the
+ * next read, so nothing made between runs (an error) sees it. */
+void evl__context_run_end_slow(struct evl_loop *loop);
+static inline void evl__context_run_end(struct evl_loop *loop)
+{
+    if (__builtin_expect(evl__loop_context_active(loop), 0)) {
+        evl__context_run_end_slow(loop);
+    }
+}
+
 /*
  * A frame for work given an explicit correlation id (evl_loop_submit_opts): on the loop
  * thread the current context with the id replaced, on another thread a frame holding only
@@ -53,8 +63,7 @@ static inline void evl__context_bracket_enter(struct evl_loop *loop, struct evl_
     }
 }
 
-static inline void evl__context_bracket_leave(struct evl_loop *loop,
-                                              struct evl__context_bracket *b)
+static inline void evl__context_bracket_leave(struct evl_loop *loop, struct evl__context_bracket *b)
 {
     if (__builtin_expect(b->frame != NULL, 0)) {
         evl_context_leave(loop, &b->scope);
@@ -73,8 +82,8 @@ struct evl__context_work;
 struct evl__context_work *evl__context_wrap(struct evl_loop *loop, evl_task_cb fn,
                                             evl_task_cb discard, void *arg,
                                             struct evl_context_frame *frame);
-struct evl__context_work *evl__context_wrap_timer(struct evl_loop *loop, evl_timer_cb cb,
-                                                  void *arg, struct evl_context_frame *frame);
+struct evl__context_work *evl__context_wrap_timer(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                                  struct evl_context_frame *frame);
 /* Frees a wrapper whose work never ran nor was discarded (a refused submit, a failed set):
  * the frame is released, no callback is called. */
 void evl__context_unwrap(struct evl_loop *loop, struct evl__context_work *w);

@@ -45,8 +45,8 @@ struct evl__context_work *evl__context_wrap(struct evl_loop *loop, evl_task_cb f
     return w;
 }
 
-struct evl__context_work *evl__context_wrap_timer(struct evl_loop *loop, evl_timer_cb cb,
-                                                  void *arg, struct evl_context_frame *frame)
+struct evl__context_work *evl__context_wrap_timer(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                                  struct evl_context_frame *frame)
 {
     struct evl__context_work *w = wrap(loop, arg, frame);
     if (w != NULL) {
