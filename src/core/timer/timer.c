@@ -75,7 +75,7 @@ void evl__timers_deinit(struct evl_loop *loop)
     struct evl__timers *T = &loop->timers;
     /* Records still holding a captured context (free records have no callback; a cleared
      * immediate gave its wrapper back when cleared). */
-    for (uint32_t i = 0; i < T->pool.used; i++) {
+    for (uint32_t i = 0; T->wrapped && i < T->pool.used; i++) {
         struct evl__timer *r = &T->pool.recs[i];
         if (r->cb == evl__context_timer_run && !(r->meta & F_CANCELLED)) {
             evl__context_timer_drop(loop, r->arg);
@@ -416,6 +416,8 @@ EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb c
                      id_out);
     if (rc != 0) {
         evl__context_unwrap(loop, w);
+    } else {
+        loop->timers.wrapped = 1; /* teardown looks for wrappers */
     }
     return rc;
 }
