@@ -1072,3 +1072,46 @@ TEST(no_context_schedules_allocate_nothing_extra)
     ASSERT_UEQ(evl_test_live_blocks(), before);
     ASSERT_OK(evl_loop_free(loop));
 }
+
+struct opts_probe {
+    struct store *s;
+    unsigned char given[16];
+    int ok;
+};
+
+static void opts_task(struct evl_loop *loop, void *arg)
+{
+    struct opts_probe *op = arg;
+    unsigned char got[16];
+    op->ok =
+        evl_correlation_get(loop, got) && memcmp(got, op->given, 16) == 0 && current(op->s) == 11;
+}
+
+/* On the loop thread an explicit id replaces the current one; slot values are kept. */
+TEST(submit_opts_on_the_loop_thread_replaces_the_id)
+{
+    struct evl_loop *loop = quiet_loop();
+    struct store s;
+    memset(&s, 0, sizeof(s));
+    int slot = -1;
+    ASSERT_OK(evl_context_add_slot(loop, &hooks, &s, &slot));
+    struct box v = {11};
+    s.current = &v;
+    struct opts_probe op;
+    memset(&op, 0, sizeof(op));
+    op.s = &s;
+    unsigned char ambient[16];
+    ASSERT_OK(evl_correlation_new(loop, ambient));
+    ASSERT_OK(evl_correlation_new(loop, op.given));
+    ASSERT_OK(evl_correlation_set(loop, ambient));
+    struct evl_submit_options o;
+    evl_submit_options_init(&o);
+    o.correlation_id = op.given;
+    ASSERT_OK(evl_loop_submit_opts(loop, opts_task, &op, &o));
+    ASSERT_OK(evl_correlation_set(loop, NULL));
+    s.current = NULL;
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(op.ok, 1);
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(s.releases, s.made);
+}

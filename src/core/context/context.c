@@ -279,21 +279,15 @@ int evl__context_capture_with_id(struct evl_loop *loop, const unsigned char id[1
         if (rc != 0) {
             return rc;
         }
-        if (f != NULL && f->refs > 1) {
-            /* A shared frame: the explicit id needs a copy of its own. */
-            evl_context_release(loop, f);
-            f = NULL;
-        }
-        if (f == NULL || f->nslots == 0) {
-            evl_context_release(loop, f);
-            f = NULL;
-        }
-        if (f != NULL) {
+        /* Slot values are kept with the id replaced. A frame without slots is dropped for
+         * a fresh one below: it may be shared (the current scope's), so it is not edited. */
+        if (f != NULL && f->nslots != 0 && f->refs == 1) {
             f->has_id = 1;
             memcpy(f->id, id, 16);
             *out = f;
             return 0;
         }
+        evl_context_release(loop, f);
     }
     /* Another thread has no context of the loop's to capture: the frame holds the id. */
     f = frame_alloc(loop, 0);
