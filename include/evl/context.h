@@ -5,12 +5,31 @@
  * slots (up to EVL_CONTEXT_MAX_SLOTS) plus one built-in value, the correlation id: a
  * 128-bit id (UUIDv7) that log records carry while it is current.
  *
- * Who calls what: a scheduler (the loop for its tasks, timers and promise reactions, or an
- * embedder for its own queues) calls evl_context_capture when work is queued and keeps the
- * frame with the work; it calls evl_context_enter before the work's callback and
- * evl_context_leave after it, then evl_context_release when the work is done for good (an
- * interval keeps its frame across runs). docs/observability.md says which of the loop's
- * own schedulers do this already.
+ * Who calls what: a scheduler (the loop for its own work, or an embedder for its own
+ * queues) calls evl_context_capture when work is queued and keeps the frame with the work;
+ * it calls evl_context_enter before the work's callback and evl_context_leave after it,
+ * then evl_context_release when the work is done for good (an interval keeps its frame
+ * across runs).
+ *
+ * The loop's own schedulers all do this, on the loop thread:
+ *   evl_loop_submit and its variants   captured at submit (from the loop thread); a task
+ *                                      submitted from another thread carries no context,
+ *                                      or the id given to evl_loop_submit_opts (task.h);
+ *                                      a discarded task's discard callback runs in it too
+ *   evl_timer_set, evl_immediate_set   captured at set; an interval keeps it for every run;
+ *                                      released on clear, at fire (timeouts) or teardown
+ *   evl_queue_microtask, evl_next_tick captured at queue time
+ *   evl_fd_start[_timeout]             captured at start, current around every callback of
+ *                                      the registration, released when it stops
+ *   evl_promise_then/catch (and what   captured by then (HostMakeJobCallback), current
+ *   is built on then: finally, ...)    around the reaction, so a chain carries its id
+ *   evl_pool_submit                    captured at submit, current around the completion
+ *                                      that settles the job's promise
+ * A callback whose work carries no frame runs in the empty context (no id, slots entered
+ * with NULL) whenever a context is current; an id set with evl_correlation_set inside a
+ * callback that entered no scope is that callback's own, undone when it is over.
+ * Cost: while the loop has no slot and no current id (the default) a scheduler's capture is
+ * one load and one predictable branch and allocates nothing.
  *
  * Everything here is loop thread only unless stated otherwise.
  */
@@ -63,6 +82,11 @@ struct evl_context_frame;
  */
 EVL_API int evl_context_capture(struct evl_loop *loop, struct evl_context_frame **out);
 
+/* Copies the correlation id frame carries into id and returns 1, or returns 0 (none, or
+ * frame NULL). Loop thread (the thread that holds frame). */
+EVL_API int evl_context_frame_correlation(const struct evl_context_frame *frame,
+                                          unsigned char id[16]);
+
 /* Another reference to frame (NULL gives NULL). */
 EVL_API struct evl_context_frame *evl_context_retain(struct evl_context_frame *frame);
 
@@ -72,6 +96,7 @@ EVL_API void evl_context_release(struct evl_loop *loop, struct evl_context_frame
 /* What evl_context_enter replaced: kept on the caller's stack until evl_context_leave. */
 struct evl_context_scope {
     struct evl_context_frame *frame;
+    struct evl_context_frame *previous_frame;
     void *previous[EVL_CONTEXT_MAX_SLOTS];
     unsigned char had_id;
     unsigned char previous_id[16];
@@ -94,7 +119,10 @@ EVL_API void evl_context_leave(struct evl_loop *loop, struct evl_context_scope *
  */
 EVL_API int evl_correlation_new(struct evl_loop *loop, unsigned char id[16]);
 
-/* Makes id (NULL: none) the current correlation id; captured frames carry it on.
+/* Makes id (NULL: none) the current correlation id; captured frames carry it on. Inside a
+ * callback that runs in no scope of its own (work scheduled without context) the id lasts
+ * until that callback returns; at top level (outside callbacks) until changed. Evl errors
+ * made on this thread while it is current carry it (evl_error_correlation).
  * Errors: EVL_EINVAL, EVL_EPERM, EVL_ENOMEM. */
 EVL_API int evl_correlation_set(struct evl_loop *loop, const unsigned char id[16]);
 

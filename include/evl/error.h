@@ -71,6 +71,17 @@ EVL_API const struct evl_error *evl_error_cause(const struct evl_error *err);
 EVL_API uint64_t evl_error_correlation_id(const struct evl_error *err);
 EVL_API void *evl_error_context(const struct evl_error *err);
 
+/* The correlation id (UUIDv7, include/evl/context.h) current on the thread that made err,
+ * when one was: copied into id (may be NULL) and 1 returned; 0 when the error carries none.
+ * An error made by libevl or the application inside a callback that runs with an id (a task
+ * submitted with one, a timer or promise reaction it caused) carries it. Thread-safe on an
+ * error no thread mutates. */
+EVL_API int evl_error_correlation(const struct evl_error *err, unsigned char id[16]);
+
+/* Sets (id NULL: clears) the correlation id err carries. Thread-safe on an error no other
+ * thread uses. Errors: EVL_EINVAL (NULL err). */
+EVL_API int evl_error_set_correlation(struct evl_error *err, const unsigned char id[16]);
+
 /* The name of the system call that failed ("connect"), or NULL when not known. Borrowed,
  * valid while err lives. Thread-safe on an error no thread mutates. */
 EVL_API const char *evl_error_syscall(const struct evl_error *err);

@@ -8,6 +8,9 @@
 
 #include "common.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,6 +51,30 @@ EVL_API int evl_loop_submit_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_c
  */
 EVL_API int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
                                  void *arg, uint64_t timeout_ns);
+
+/* Options of evl_loop_submit_opts; evl_submit_options_init fills in the defaults. */
+struct evl_submit_options {
+    size_t size;         /* sizeof(struct evl_submit_options) */
+    evl_task_cb discard; /* as evl_loop_submit_ex (NULL: none) */
+    uint64_t timeout_ns; /* as evl_loop_submit_wait (0: never wait) */
+    /* The correlation id (16 bytes, include/evl/context.h) current while fn runs, and so
+     * carried on to the timers, promise reactions and other work fn schedules, their log
+     * records and errors. NULL: on the loop thread the current context (as every submit
+     * from the loop thread); from another thread none. Copied. */
+    const unsigned char *correlation_id;
+};
+
+/* Defaults: no discard, no wait, no correlation id. NULL is ignored. */
+EVL_API void evl_submit_options_init(struct evl_submit_options *opts);
+
+/*
+ * evl_loop_submit with options (NULL: as evl_loop_submit); the one way to attach a
+ * correlation id to work submitted from another thread, where no context of the loop is
+ * current. Thread-safe. Errors: as evl_loop_submit_wait, plus EVL_EINVAL (bad opts->size)
+ * and EVL_ENOMEM (the id's frame).
+ */
+EVL_API int evl_loop_submit_opts(struct evl_loop *loop, evl_task_cb fn, void *arg,
+                                 const struct evl_submit_options *opts);
 
 /*
  * Queues a microtask (promise-job queue, HTML/ECMAScript). Loop thread only; other threads

@@ -266,6 +266,12 @@ static inline void evl__loop_call(struct evl_loop *loop, evl_task_cb fn, void *a
     loop->cb_depth--;
 }
 
+/* How many user callbacks are running, nested (0 outside any). */
+static inline uint32_t evl__loop_cb_depth(const struct evl_loop *loop)
+{
+    return loop->cb_depth;
+}
+
 /* Nonzero inside a user callback. */
 static inline int evl__loop_in_callback(const struct evl_loop *loop)
 {
@@ -302,44 +308,99 @@ void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t tok
 /* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
 void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns);
 
+/* The low bits of loop->obs (the block is at least 8-byte aligned): metrics record;
+ * idle-time accounting is on (core/metrics); a context is current or slots exist
+ * (core/context: callbacks then enter their captured context, or the empty one). A
+ * callback leaves the inline path only for EVL__OBS_CB_SLOW. */
+#define EVL__OBS_METRICS ((uintptr_t)1)
+#define EVL__OBS_IDLE    ((uintptr_t)2)
+#define EVL__OBS_CONTEXT ((uintptr_t)4)
+#define EVL__OBS_CB_SLOW (EVL__OBS_METRICS | EVL__OBS_CONTEXT)
+#define EVL__OBS_FLAGS   ((uintptr_t)7)
+/* The bit of a callback token that says a context scope was entered (metrics tokens are a
+ * clock reading shifted by one, far below it). */
+#define EVL__CB_TOKEN_CONTEXT (UINT64_C(1) << 63)
+
+/* The context module's halves of evl__loop_cb_enter/leave (src/core/context/context.c),
+ * reached while metrics record or a context is current; they call the metrics halves. */
+uint64_t evl__context_cb_begin_slow(struct evl_loop *loop, unsigned kind);
+void evl__context_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token);
+
 /* Nonzero while metrics record (one relaxed load): a drain of many callbacks reads it once. */
 static inline int evl__loop_metrics_recording(const struct evl_loop *loop)
 {
-    return (atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0;
+    return (atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_METRICS) != 0;
+}
+
+/* Nonzero while metrics record or a context is current (one relaxed load): a callback then
+ * goes through evl__loop_cb_enter's slow half. */
+static inline int evl__loop_obs_slow(const struct evl_loop *loop)
+{
+    return (atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_CB_SLOW) != 0;
+}
+
+/* Nonzero while a context is current or embedder slots exist: a scheduler must capture. */
+static inline int evl__loop_context_active(const struct evl_loop *loop)
+{
+    return (atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_CONTEXT) != 0;
+}
+
+/* Nonzero if a callback token carries a metrics sample (not only a context scope). */
+static inline int evl__loop_cb_sampled(uint64_t token)
+{
+    return (token & ~EVL__CB_TOKEN_CONTEXT) != 0;
 }
 
 /*
- * The metrics recording point before a callback of a kind: while metrics are off, one load
- * and one predictable branch of loop->obs; while they record, the kind's countdown is
- * decremented in place, and only the callback that takes it to zero (one in sample_every)
- * leaves the inline path, to be timed. Returns the token for evl__loop_cb_leave: nonzero
- * when the callback is timed.
+ * The metrics recording point of a callback of a kind, once the caller saw metrics record:
+ * the kind's countdown is decremented in place, and only the callback that takes it to
+ * zero (one in sample_every) leaves the inline path, to be timed. Returns the token for
+ * evl__loop_cb_leave: nonzero when the callback is timed.
  */
-static inline uint64_t evl__loop_metrics_begin(struct evl_loop *loop, unsigned kind)
+static inline uint64_t evl__loop_metrics_tick(struct evl_loop *loop, unsigned kind)
 {
-    if (__builtin_expect((atomic_load_explicit(&loop->obs, memory_order_relaxed) & 1) != 0, 0) &&
-        __builtin_expect(--loop->mtick.left[kind] == 0, 0)) {
+    if (__builtin_expect(--loop->mtick.left[kind] == 0, 0)) {
         return evl__metrics_cb_begin_slow(loop, kind);
     }
     return 0;
 }
 
+/* The metrics recording point alone: one load and one predictable branch while off. */
+static inline uint64_t evl__loop_metrics_begin(struct evl_loop *loop, unsigned kind)
+{
+    if (__builtin_expect(
+            (atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_METRICS) != 0, 0)) {
+        return evl__loop_metrics_tick(loop, kind);
+    }
+    return 0;
+}
+
 /*
- * Brackets one user callback of a kind (enum evl_metrics_kind) with the depth counter and
- * the metrics recording point (evl__loop_metrics_begin). Pass the token enter returns to
- * leave.
+ * Brackets one user callback of a kind (enum evl_metrics_kind) with the depth counter, the
+ * metrics recording point and the context: while metrics are off and no context is current
+ * that is one load and one predictable branch of loop->obs; while only metrics record, the
+ * countdown of evl__loop_metrics_tick. A callback that carries its own captured context
+ * enters it inside this bracket (core/context/context_internal.h); one that does not runs
+ * in the empty context. Pass the token enter returns to leave.
  */
 static inline uint64_t evl__loop_cb_enter(struct evl_loop *loop, unsigned kind)
 {
     loop->cb_depth++;
-    return evl__loop_metrics_begin(loop, kind);
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_relaxed);
+    if (__builtin_expect((v & EVL__OBS_CB_SLOW) != 0, 0)) {
+        if (v & EVL__OBS_CONTEXT) {
+            return evl__context_cb_begin_slow(loop, kind);
+        }
+        return evl__loop_metrics_tick(loop, kind);
+    }
+    return 0;
 }
 
 static inline void evl__loop_cb_leave(struct evl_loop *loop, unsigned kind, uint64_t token)
 {
     loop->cb_depth--;
     if (__builtin_expect(token != 0, 0)) {
-        evl__metrics_cb_end_slow(loop, kind, token);
+        evl__context_cb_end_slow(loop, kind, token);
     }
 }
 

@@ -14,6 +14,7 @@
  * makes. The "runner" word (CAS 0 -> thread id) decides who may run the loop: a second
  * thread gets EVL_EBUSY, a callback on the running thread gets EVL_ERECURSE.
  */
+#include "core/context/context_internal.h"
 #include "core/hook/hook_internal.h"
 #include "core/loop_state.h"
 #include "core/metrics/metrics_internal.h"
@@ -610,6 +611,7 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         break;
     }
     evl__metrics_run_end(loop);
+    evl__context_run_end(loop);
     if (mode == EVL_RUN_DEFAULT) {
         EVL_LOG_EVENT(
             loop, EVL_LOG_INFO, "loop", "stop", NULL, EVL_LF_STR("mode", "default"),

@@ -3,6 +3,7 @@
  * Both queues are rings (base/ring.h), so a microtask costs a store and an index bump.
  */
 #include "core/checkpoint/checkpoint.h"
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 
 #include <string.h>
@@ -33,11 +34,30 @@ static int queue_check(struct evl_loop *loop, evl_task_cb fn)
     return 0;
 }
 
+/* Queues on ring r wrapped with the current context (a context is current). Out of line:
+ * the common queueing never comes here. */
+__attribute__((noinline)) static int queue_wrapped(struct evl_loop *loop, struct evl__ring *r,
+                                                   evl_task_cb fn, void *arg)
+{
+    int rc = evl__context_wrap_micro(loop, &fn, &arg);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = evl__ring_push(loop, r, fn, arg);
+    if (rc != 0 && fn == evl__context_task_run) {
+        evl__context_unwrap(loop, arg);
+    }
+    return rc;
+}
+
 int evl_queue_microtask(struct evl_loop *loop, evl_task_cb fn, void *arg)
 {
     int rc = queue_check(loop, fn);
     if (rc != 0) {
         return rc;
+    }
+    if (__builtin_expect(evl__loop_context_active(loop), 0)) {
+        return queue_wrapped(loop, &loop->cp.micro, fn, arg);
     }
     return evl__ring_push(loop, &loop->cp.micro, fn, arg);
 }
@@ -48,42 +68,28 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
     if (rc != 0) {
         return rc;
     }
+    if (__builtin_expect(evl__loop_context_active(loop), 0)) {
+        return queue_wrapped(loop, &loop->cp.ticks, fn, arg);
+    }
     return evl__ring_push(loop, &loop->cp.ticks, fn, arg);
 }
 
-/* Runs one entry of a ring; returns 0 when the ring is empty. rec: metrics record. */
-static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind, int rec)
+/* Runs one entry of a ring; returns 0 when the ring is empty. The switch is read per entry
+ * (a test of memory, as cheap as one of a register): a microtask may make a context current
+ * for those after it, which must then run in theirs or the empty one. */
+static inline int ring_run_one(struct evl_loop *loop, struct evl__ring *r, unsigned kind)
 {
     if (!evl__ring_nonempty(r)) {
         return 0;
     }
     /* Copy out before calling: the callback may push and grow the ring. */
     struct evl__task t = evl__ring_shift(r);
-    if (rec) {
+    if (__builtin_expect(evl__loop_obs_slow(loop), 0)) {
         evl__loop_call_kind(loop, kind, t.fn, t.arg);
     } else {
         evl__loop_call(loop, t.fn, t.arg);
     }
     return 1;
-}
-
-/* Runs nextTick callbacks, then microtasks, until both are empty; returns 1 when *ran
- * reached budget first. */
-static EVL__ALWAYS_INLINE int drain(struct evl_loop *loop, uint64_t budget, uint64_t *ran, int rec)
-{
-    while (evl__checkpoint_pending(&loop->cp)) {
-        while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK, rec)) {
-            if (++*ran >= budget) {
-                return 1;
-            }
-        }
-        while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK, rec)) {
-            if (++*ran >= budget) {
-                return 1;
-            }
-        }
-    }
-    return 0;
 }
 
 static void run_hooks(struct evl_loop *loop)
@@ -112,12 +118,18 @@ void evl__loop_checkpoint(struct evl_loop *loop)
     loop->cp.running = 1;
     uint64_t budget = evl__loop_max_micro(loop);
     uint64_t ran = 0;
-    /* Metrics are read once per checkpoint, and each drain is compiled for one answer, so
-     * a microtask costs no test of the switch. */
-    const int rec = evl__loop_metrics_recording(loop);
     for (;;) {
-        if (rec ? drain(loop, budget, &ran, 1) : drain(loop, budget, &ran, 0)) {
-            goto capped;
+        while (evl__checkpoint_pending(&loop->cp)) {
+            while (ring_run_one(loop, &loop->cp.ticks, EVL_METRICS_NEXTTICK)) {
+                if (++ran >= budget) {
+                    goto capped;
+                }
+            }
+            while (ring_run_one(loop, &loop->cp.micro, EVL_METRICS_MICROTASK)) {
+                if (++ran >= budget) {
+                    goto capped;
+                }
+            }
         }
         if (loop->cp.nhooks == 0 && !loop->cp.user_hook.cb) {
             break;
@@ -177,16 +189,31 @@ void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, v
     loop->cp.user_hook.ud = ud;
 }
 
+/* Frees the context wrappers among a ring's entries (they are dropped without running). */
+static void drop_wrapped(struct evl_loop *loop, struct evl__ring *r)
+{
+    while (evl__ring_nonempty(r)) {
+        struct evl__task t = evl__ring_shift(r);
+        if (t.fn == evl__context_task_run) {
+            evl__context_unwrap(loop, t.arg);
+        }
+    }
+}
+
 void evl__checkpoint_drop(struct evl_loop *loop, int discard)
 {
     struct evl__ring *r = &loop->cp.micro;
+    drop_wrapped(loop, &loop->cp.ticks);
     evl__ring_clear(&loop->cp.ticks);
     while (discard && evl__ring_nonempty(r)) {
         struct evl__task t = evl__ring_shift(r);
-        if (loop->cp.discard) {
+        if (t.fn == evl__context_task_run) {
+            evl__context_unwrap(loop, t.arg);
+        } else if (loop->cp.discard) {
             loop->cp.discard(loop, t.fn, t.arg);
         }
     }
+    drop_wrapped(loop, r);
     evl__ring_clear(r);
 }
 

@@ -1,12 +1,30 @@
 /*
- * Context hooks and correlation ids (include/evl/context.h).
+ * Context hooks and correlation ids (include/evl/context.h), and the loop's side of
+ * propagation: the bit of loop->obs that sends callbacks through the slow half of
+ * evl__loop_cb_enter while a context is current, the scopes that half enters, and the
+ * restore of an id set by a callback that entered no scope. The schedulers' wrappers are in
+ * propagate.c.
  *
  * A frame holds one captured value per slot that existed at capture time and the
  * correlation id current then. Frames are reference-counted on the loop thread only (no
- * atomics): every scheduler that keeps one runs on the loop thread.
+ * atomics): every scheduler that keeps one runs on the loop thread; a frame made on another
+ * thread for an explicit id (evl__context_frame_for_id) is handed over once, through the
+ * submit queue, before the loop touches it.
+ *
+ * The bit (EVL__OBS_CONTEXT) is set while a correlation id is current, an embedder slot
+ * exists, or an id set by a scope-less callback waits to be undone; it is the one test a
+ * scheduler and a callback site make, so a loop that never uses contexts pays a load and a
+ * predictable branch. Only the loop thread changes it (atomic or/and: other threads flip
+ * the metrics bit of the same word).
+ *
+ * An id set inside a callback that entered no scope (a task scheduled without context)
+ * belongs to that callback only: the state before it is saved (implicit_*), and undone
+ * when the next callback at the same or an outer depth begins, or when the id is read from
+ * an outer depth. That keeps the hot path free of a test after every callback.
  */
-#include "core/context/context.h"
+#include "core/context/context_internal.h"
 
+#include "core/error/error.h"
 #include "core/metrics/metrics_internal.h"
 #include "evl/errno.h"
 
@@ -26,6 +44,29 @@ struct evl__context {
     unsigned live;   /* slots in use */
     int has_id;
     unsigned char id[16];
+    /* The frame the innermost scope entered while it still describes the current state
+     * (no slot values, id unchanged since): capture then shares it instead of allocating. */
+    struct evl_context_frame *cur;
+    unsigned nscopes; /* scopes entered and not left */
+    int flag_on;      /* EVL__OBS_CONTEXT is set in loop->obs */
+    /* An id set by a callback that entered no scope: the callback depth it was set at (0:
+     * none) and the state to restore when that callback is over. */
+    uint32_t implicit_depth;
+    int implicit_had_id;
+    unsigned char implicit_id[16];
+    /* Scopes of callbacks that carry no frame while a context is current (the empty
+     * context), one per nesting level: evl__context_cb_begin_slow/end_slow. */
+    struct evl_context_scope *stack;
+    uint32_t depth;
+    uint32_t cap;
+};
+
+/* What a frame keeps per slot: the value and how to release it (the slot may be gone by
+ * then). */
+struct frame_slot {
+    void *value;
+    void (*release)(void *ud, void *value);
+    void *ud;
 };
 
 struct evl_context_frame {
@@ -33,11 +74,7 @@ struct evl_context_frame {
     uint32_t nslots;
     int has_id;
     unsigned char id[16];
-    /* A value per slot; the hooks are looked up again at release through the slot, so a
-     * frame is only valid on the loop that made it. */
-    void *values[EVL_CONTEXT_MAX_SLOTS];
-    struct evl_context_hooks hooks[EVL_CONTEXT_MAX_SLOTS];
-    void *uds[EVL_CONTEXT_MAX_SLOTS];
+    struct frame_slot slots[]; /* nslots entries */
 };
 
 static struct evl__context *ctx_of(const struct evl_loop *loop)
@@ -63,9 +100,45 @@ static struct evl__context *ctx_get(struct evl_loop *loop)
     return obs->context;
 }
 
+/* Makes the loop's bit and the thread's ambient id (read by evl_error_new) agree with the
+ * context. Loop thread. */
+static void sync_state(struct evl_loop *loop, struct evl__context *c)
+{
+    int want = c->live != 0 || c->has_id || c->implicit_depth != 0;
+    if (want != c->flag_on) {
+        c->flag_on = want;
+        if (want) {
+            atomic_fetch_or_explicit(&loop->obs, EVL__OBS_CONTEXT, memory_order_relaxed);
+        } else {
+            atomic_fetch_and_explicit(&loop->obs, ~EVL__OBS_CONTEXT, memory_order_relaxed);
+        }
+    }
+    evl__error_set_ambient(c->has_id ? c->id : NULL);
+}
+
+/* Undoes an id set by a callback that entered no scope. */
+static void implicit_restore(struct evl_loop *loop, struct evl__context *c)
+{
+    c->has_id = c->implicit_had_id;
+    memcpy(c->id, c->implicit_id, sizeof(c->id));
+    c->implicit_depth = 0;
+    c->cur = NULL;
+    sync_state(loop, c);
+}
+
+/* The callback that set an implicit id returned (we are at an outer depth now). */
+static inline int implicit_over(const struct evl_loop *loop, const struct evl__context *c)
+{
+    return c->implicit_depth != 0 && evl__loop_cb_depth(loop) < c->implicit_depth;
+}
+
 void evl__context_free(struct evl_loop *loop, struct evl__context *ctx)
 {
     if (ctx != NULL) {
+        if (evl__loop_on_thread(loop)) {
+            evl__error_set_ambient(NULL);
+        }
+        evl__loop_free(loop, ctx->stack);
         evl__loop_free(loop, ctx);
     }
 }
@@ -94,6 +167,8 @@ int evl_context_add_slot(struct evl_loop *loop, const struct evl_context_hooks *
                 c->nslots = i + 1;
             }
             c->live++;
+            c->cur = NULL;
+            sync_state(loop, c);
             *slot_out = (int)i;
             return 0;
         }
@@ -118,6 +193,49 @@ int evl_context_remove_slot(struct evl_loop *loop, int slot)
     while (c->nslots > 0 && !c->slots[c->nslots - 1].live) {
         c->nslots--;
     }
+    sync_state(loop, c);
+    return 0;
+}
+
+static struct evl_context_frame *frame_alloc(struct evl_loop *loop, uint32_t nslots)
+{
+    size_t size = sizeof(struct evl_context_frame) + (size_t)nslots * sizeof(struct frame_slot);
+    struct evl_context_frame *f = evl__loop_malloc(loop, size);
+    if (f != NULL) {
+        memset(f, 0, size);
+        f->refs = 1;
+        f->nslots = nslots;
+    }
+    return f;
+}
+
+/* The capture itself (the loop thread, a context current or slots present). */
+static int capture(struct evl_loop *loop, struct evl__context *c, struct evl_context_frame **out)
+{
+    if (implicit_over(loop, c)) {
+        implicit_restore(loop, c);
+    }
+    if (c->live == 0 && !c->has_id) {
+        return 0;
+    }
+    if (c->cur != NULL) {
+        *out = evl_context_retain(c->cur); /* nothing changed since it was entered */
+        return 0;
+    }
+    struct evl_context_frame *f = frame_alloc(loop, c->nslots);
+    if (f == NULL) {
+        return EVL_ENOMEM;
+    }
+    f->has_id = c->has_id;
+    memcpy(f->id, c->id, sizeof(f->id));
+    for (unsigned i = 0; i < c->nslots; i++) {
+        if (c->slots[i].live) {
+            f->slots[i].release = c->slots[i].h.release;
+            f->slots[i].ud = c->slots[i].ud;
+            f->slots[i].value = c->slots[i].h.capture(c->slots[i].ud);
+        }
+    }
+    *out = f;
     return 0;
 }
 
@@ -131,27 +249,66 @@ int evl_context_capture(struct evl_loop *loop, struct evl_context_frame **out)
         return EVL_EPERM;
     }
     struct evl__context *c = ctx_of(loop);
-    if (c == NULL || (c->live == 0 && !c->has_id)) {
+    if (c == NULL) {
         return 0;
     }
-    struct evl_context_frame *f = evl__loop_malloc(loop, sizeof(*f));
+    return capture(loop, c, out);
+}
+
+int evl__context_capture_slow(struct evl_loop *loop, struct evl_context_frame **out)
+{
+    struct evl__context *c = ctx_of(loop);
+    return c != NULL ? capture(loop, c, out) : 0;
+}
+
+void evl__context_run_end_slow(struct evl_loop *loop)
+{
+    struct evl__context *c = ctx_of(loop);
+    if (c != NULL && implicit_over(loop, c)) {
+        implicit_restore(loop, c);
+    }
+}
+
+int evl__context_capture_with_id(struct evl_loop *loop, const unsigned char id[16],
+                                 struct evl_context_frame **out)
+{
+    *out = NULL;
+    struct evl_context_frame *f = NULL;
+    if (evl__loop_on_thread(loop)) {
+        int rc = evl__context_capture_slow(loop, &f);
+        if (rc != 0) {
+            return rc;
+        }
+        /* Slot values are kept with the id replaced. A frame without slots is dropped for
+         * a fresh one below: it may be shared (the current scope's), so it is not edited. */
+        if (f != NULL && f->nslots != 0 && f->refs == 1) {
+            f->has_id = 1;
+            memcpy(f->id, id, 16);
+            *out = f;
+            return 0;
+        }
+        evl_context_release(loop, f);
+    }
+    /* Another thread has no context of the loop's to capture: the frame holds the id. */
+    f = frame_alloc(loop, 0);
     if (f == NULL) {
         return EVL_ENOMEM;
     }
-    memset(f, 0, sizeof(*f));
-    f->refs = 1;
-    f->has_id = c->has_id;
-    memcpy(f->id, c->id, sizeof(f->id));
-    f->nslots = c->nslots;
-    for (unsigned i = 0; i < c->nslots; i++) {
-        if (c->slots[i].live) {
-            f->hooks[i] = c->slots[i].h;
-            f->uds[i] = c->slots[i].ud;
-            f->values[i] = c->slots[i].h.capture(c->slots[i].ud);
-        }
-    }
+    f->has_id = 1;
+    memcpy(f->id, id, 16);
     *out = f;
     return 0;
+}
+
+int evl_context_frame_correlation(const struct evl_context_frame *frame, unsigned char id[16])
+{
+    if (frame == NULL || !frame->has_id) {
+        return 0;
+    }
+    if (id != NULL) {
+        memcpy(id, frame->id, 16);
+    }
+    return 1;
 }
 
 struct evl_context_frame *evl_context_retain(struct evl_context_frame *frame)
@@ -168,11 +325,51 @@ void evl_context_release(struct evl_loop *loop, struct evl_context_frame *frame)
         return;
     }
     for (unsigned i = 0; i < frame->nslots; i++) {
-        if (frame->values[i] != NULL && frame->hooks[i].release != NULL) {
-            frame->hooks[i].release(frame->uds[i], frame->values[i]);
+        if (frame->slots[i].value != NULL && frame->slots[i].release != NULL) {
+            frame->slots[i].release(frame->slots[i].ud, frame->slots[i].value);
         }
     }
     evl__loop_free(loop, frame);
+}
+
+static void enter(struct evl_loop *loop, struct evl__context *c, struct evl_context_frame *frame,
+                  struct evl_context_scope *scope)
+{
+    scope->active = 1;
+    scope->frame = frame;
+    scope->previous_frame = c->cur;
+    scope->had_id = (unsigned char)c->has_id;
+    memcpy(scope->previous_id, c->id, sizeof(c->id));
+    if (frame != NULL && frame->has_id) {
+        c->has_id = 1;
+        memcpy(c->id, frame->id, sizeof(c->id));
+    } else {
+        c->has_id = 0;
+    }
+    c->cur = frame != NULL && frame->nslots == 0 ? frame : NULL;
+    for (unsigned i = 0; i < c->nslots; i++) {
+        if (c->slots[i].live) {
+            void *v = frame != NULL && i < frame->nslots ? frame->slots[i].value : NULL;
+            scope->previous[i] = c->slots[i].h.enter(c->slots[i].ud, v);
+        }
+    }
+    c->nscopes++;
+    sync_state(loop, c);
+}
+
+static void leave(struct evl_loop *loop, struct evl__context *c, struct evl_context_scope *scope)
+{
+    for (unsigned i = c->nslots; i-- > 0;) {
+        if (c->slots[i].live) {
+            c->slots[i].h.leave(c->slots[i].ud, scope->previous[i]);
+        }
+    }
+    c->has_id = scope->had_id;
+    memcpy(c->id, scope->previous_id, sizeof(c->id));
+    c->cur = scope->previous_frame;
+    c->nscopes--;
+    scope->active = 0;
+    sync_state(loop, c);
 }
 
 void evl_context_enter(struct evl_loop *loop, struct evl_context_frame *frame,
@@ -184,24 +381,15 @@ void evl_context_enter(struct evl_loop *loop, struct evl_context_frame *frame,
     memset(scope, 0, sizeof(*scope));
     struct evl__context *c = loop ? ctx_of(loop) : NULL;
     if (c == NULL) {
-        return; /* no slot was ever added and no id was ever set: nothing to switch */
-    }
-    scope->active = 1;
-    scope->frame = frame;
-    scope->had_id = (unsigned char)c->has_id;
-    memcpy(scope->previous_id, c->id, sizeof(c->id));
-    if (frame != NULL && frame->has_id) {
-        c->has_id = 1;
-        memcpy(c->id, frame->id, sizeof(c->id));
-    } else {
-        c->has_id = 0;
-    }
-    for (unsigned i = 0; i < c->nslots; i++) {
-        if (c->slots[i].live) {
-            void *v = frame != NULL && i < frame->nslots ? frame->values[i] : NULL;
-            scope->previous[i] = c->slots[i].h.enter(c->slots[i].ud, v);
+        if (frame == NULL || !frame->has_id || loop == NULL) {
+            return; /* no slot was ever added and no id was ever set: nothing to switch */
+        }
+        c = ctx_get(loop);
+        if (c == NULL) {
+            return;
         }
     }
+    enter(loop, c, frame, scope);
 }
 
 void evl_context_leave(struct evl_loop *loop, struct evl_context_scope *scope)
@@ -209,15 +397,59 @@ void evl_context_leave(struct evl_loop *loop, struct evl_context_scope *scope)
     if (loop == NULL || scope == NULL || !scope->active) {
         return;
     }
-    struct evl__context *c = ctx_of(loop);
-    for (unsigned i = c->nslots; i-- > 0;) {
-        if (c->slots[i].live) {
-            c->slots[i].h.leave(c->slots[i].ud, scope->previous[i]);
-        }
+    leave(loop, ctx_of(loop), scope);
+}
+
+/* ---- the callback bracket's slow half ---------------------------------------------------- */
+
+/* A callback begins while metrics record or a context is current: metrics first, then the
+ * empty context (a callback with a frame enters it inside). */
+uint64_t evl__context_cb_begin_slow(struct evl_loop *loop, unsigned kind)
+{
+    uintptr_t bits = atomic_load_explicit(&loop->obs, memory_order_relaxed);
+    uint64_t token = 0;
+    if (bits & EVL__OBS_METRICS) {
+        token = evl__loop_metrics_tick(loop, kind);
     }
-    c->has_id = scope->had_id;
-    memcpy(c->id, scope->previous_id, sizeof(c->id));
-    scope->active = 0;
+    if (!(bits & EVL__OBS_CONTEXT)) {
+        return token;
+    }
+    struct evl__context *c = ctx_of(loop);
+    if (c == NULL) {
+        return token;
+    }
+    /* A new callback at the depth of the one that set an implicit id: that one is over. */
+    if (c->implicit_depth != 0 && evl__loop_cb_depth(loop) <= c->implicit_depth) {
+        implicit_restore(loop, c);
+    }
+    if (c->live == 0 && !c->has_id) {
+        return token; /* the restore emptied it */
+    }
+    if (c->depth == c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 4;
+        struct evl_context_scope *st = evl__loop_realloc(loop, c->stack, (size_t)cap * sizeof(*st));
+        if (st == NULL) {
+            return token; /* runs in the context around it: better than not at all */
+        }
+        c->stack = st;
+        c->cap = cap;
+    }
+    struct evl_context_scope *sc = &c->stack[c->depth++];
+    enter(loop, c, NULL, sc);
+    return token | EVL__CB_TOKEN_CONTEXT;
+}
+
+void evl__context_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token)
+{
+    if (token & EVL__CB_TOKEN_CONTEXT) {
+        struct evl__context *c = ctx_of(loop);
+        /* Copied out: leave may run hooks that start callbacks and grow the stack. */
+        struct evl_context_scope sc = c->stack[--c->depth];
+        leave(loop, c, &sc);
+    }
+    if (evl__loop_cb_sampled(token)) {
+        evl__metrics_cb_end_slow(loop, kind, token & ~EVL__CB_TOKEN_CONTEXT);
+    }
 }
 
 /* ---- correlation ids ----------------------------------------------------------------------- */
@@ -277,10 +509,22 @@ int evl_correlation_set(struct evl_loop *loop, const unsigned char id[16])
     if (c == NULL) {
         return id ? EVL_ENOMEM : 0;
     }
+    uint32_t depth = evl__loop_cb_depth(loop);
+    if (implicit_over(loop, c)) {
+        implicit_restore(loop, c);
+    }
+    if (depth > 0 && c->nscopes == 0 && c->implicit_depth == 0) {
+        /* A callback that entered no scope: the id is its own, undone when it is over. */
+        c->implicit_depth = depth;
+        c->implicit_had_id = c->has_id;
+        memcpy(c->implicit_id, c->id, sizeof(c->id));
+    }
     c->has_id = id != NULL;
     if (id != NULL) {
         memcpy(c->id, id, sizeof(c->id));
     }
+    c->cur = NULL;
+    sync_state(loop, c);
     return 0;
 }
 
@@ -290,11 +534,21 @@ int evl_correlation_get(const struct evl_loop *loop, unsigned char id[16])
         return 0;
     }
     struct evl__context *c = ctx_of(loop);
-    if (c == NULL || !c->has_id) {
+    if (c == NULL) {
+        return 0;
+    }
+    int has = c->has_id;
+    const unsigned char *cur = c->id;
+    if (implicit_over(loop, c)) {
+        /* The callback that set it is over (undone for real at the next capture). */
+        has = c->implicit_had_id;
+        cur = c->implicit_id;
+    }
+    if (!has) {
         return 0;
     }
     if (id != NULL) {
-        memcpy(id, c->id, sizeof(c->id));
+        memcpy(id, cur, 16);
     }
     return 1;
 }

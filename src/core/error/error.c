@@ -17,12 +17,27 @@ struct evl_error {
     char *message;
     struct evl_error *cause;
     uint64_t correlation_id;
+    int has_correlation;
+    unsigned char correlation[16]; /* the UUIDv7 current when the error was made */
     void *context;
     evl_dtor_cb context_dtor;
     struct evl_values *errors;
     evl_dtor_cb errors_dtor;
     char syscall[EVL_ERROR_SYSCALL_MAX]; /* "" when unknown */
 };
+
+/* The calling thread's current correlation id (evl__error_set_ambient). Thread-local so the
+ * loop thread's id never reaches errors made by other threads. */
+static _Thread_local int ambient_set __attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned char ambient_id[16] __attribute__((tls_model("initial-exec")));
+
+void evl__error_set_ambient(const unsigned char *id)
+{
+    ambient_set = id != NULL;
+    if (id != NULL) {
+        memcpy(ambient_id, id, sizeof(ambient_id));
+    }
+}
 
 /* Returned when even the error cannot be allocated: a static object with no destructor. */
 static struct evl_error nomem_error = {.code = EVL_ENOMEM};
@@ -52,6 +67,10 @@ static int error_vnew(struct evl_error **out, int code, const char *fmt, va_list
         return EVL_ENOMEM;
     }
     err->code = code;
+    if (ambient_set) {
+        err->has_correlation = 1;
+        memcpy(err->correlation, ambient_id, sizeof(err->correlation));
+    }
     if (fmt) {
         /* Measure, then format into a buffer of exactly that size. (The NOLINTs:
          * clang-analyzer reports a false "uninitialized va_list" on the x86-64 va_list array
@@ -178,6 +197,29 @@ const struct evl_error *evl_error_cause(const struct evl_error *err)
 uint64_t evl_error_correlation_id(const struct evl_error *err)
 {
     return err ? err->correlation_id : 0;
+}
+
+int evl_error_correlation(const struct evl_error *err, unsigned char id[16])
+{
+    if (!err || !err->has_correlation) {
+        return 0;
+    }
+    if (id) {
+        memcpy(id, err->correlation, sizeof(err->correlation));
+    }
+    return 1;
+}
+
+int evl_error_set_correlation(struct evl_error *err, const unsigned char id[16])
+{
+    if (!err || err == &nomem_error) {
+        return EVL_EINVAL;
+    }
+    err->has_correlation = id != NULL;
+    if (id) {
+        memcpy(err->correlation, id, sizeof(err->correlation));
+    }
+    return 0;
 }
 
 void *evl_error_context(const struct evl_error *err)

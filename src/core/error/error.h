@@ -22,4 +22,12 @@ int evl__error_is(const void *value, evl_dtor_cb dtor);
  * fresh error from evl__error_make with a destructor. */
 void evl__error_set_errors(struct evl_error *err, struct evl_values *list, evl_dtor_cb dtor);
 
+/*
+ * The correlation id current on the calling thread (16 bytes), or NULL for none: set by the
+ * context module whenever the loop thread's id changes, read by evl_error_new so an error
+ * made while an id is current carries it. The id is copied (a loop freed elsewhere leaves
+ * nothing dangling). Thread-local: another thread never sees the loop thread's id.
+ */
+void evl__error_set_ambient(const unsigned char *id);
+
 #endif

@@ -16,6 +16,7 @@
  */
 #include "core/io/io.h"
 
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 #include "core/overload/overload.h"
 
@@ -33,10 +34,11 @@
 struct io_reg {
     evl_fd_cb cb;
     void *arg;
-    uint64_t timer_id; /* pending evl_fd_start_timeout timer, or 0 */
-    uint32_t gen;      /* 0: no registration */
-    uint8_t events;    /* interest: EVL_READABLE | EVL_WRITABLE */
-    uint8_t ref;       /* keeps the loop alive */
+    struct evl_context_frame *frame; /* captured at start (+1), current around callbacks */
+    uint64_t timer_id;               /* pending evl_fd_start_timeout timer, or 0 */
+    uint32_t gen;                    /* 0: no registration */
+    uint8_t events;                  /* interest: EVL_READABLE | EVL_WRITABLE */
+    uint8_t ref;                     /* keeps the loop alive */
 };
 
 /* A registration found dead (its fd closed and the number reused) whose owner still has to
@@ -44,6 +46,7 @@ struct io_reg {
 struct io_stale {
     evl_fd_cb cb;
     void *arg;
+    struct evl_context_frame *frame; /* the registration's (+1) */
     int fd;
 };
 
@@ -130,6 +133,15 @@ static void io_destroy(struct evl_loop *loop)
     }
     if (io->be) {
         io->ops->free(io->be);
+    }
+    /* Registrations dropped without callbacks still release their captured contexts. */
+    for (uint32_t i = 0; i < io->cap; i++) {
+        if (io->regs[i].gen != 0) {
+            evl_context_release(loop, io->regs[i].frame);
+        }
+    }
+    for (uint32_t i = 0; i < io->nstale; i++) {
+        evl_context_release(loop, io->stale[i].frame);
     }
     evl__loop_free(loop, io->regs);
     evl__loop_free(loop, io->stale);
@@ -262,6 +274,8 @@ static void reg_stop(struct evl_loop *loop, struct evl__io *io, int fd)
     if (reg->ref) {
         loop->io.refs--;
     }
+    /* A callback running for this registration holds its own reference (call_fd_cb). */
+    evl_context_release(loop, reg->frame);
     memset(reg, 0, sizeof(*reg));
     io->count--;
     if (io->count == 0 && !io->embedded) {
@@ -282,10 +296,15 @@ static void timeout_fired(struct evl_loop *loop, uint64_t id, void *arg)
     }
     evl_fd_cb cb = reg->cb;
     void *cb_arg = reg->arg;
+    struct evl_context_frame *frame = evl_context_retain(reg->frame);
     reg->timer_id = 0; /* fired: nothing to clear */
     reg_stop(loop, loop->io.impl, fd);
     /* The timer phase counts the depth and runs the checkpoint around this callback. */
+    struct evl__context_bracket cx;
+    evl__context_bracket_enter(loop, frame, &cx);
     cb(loop, fd, EVL_ETIMEDOUT, 0, cb_arg);
+    evl__context_bracket_leave(loop, &cx);
+    evl_context_release(loop, frame);
 }
 
 /* Moves every registration (and the wake-up fd) to a new backend instance, leaving behind
@@ -333,9 +352,14 @@ static void notify_stale(struct evl_loop *loop, void *arg)
     /* Index loop: a callback may retire more (appending, maybe moving the array). */
     for (uint32_t i = 0; io && i < io->nstale; i++) {
         struct io_stale note = io->stale[i];
+        io->stale[i].frame = NULL; /* this note's reference is released below */
+        struct evl__context_bracket cx;
         evl__loop_enter_callback(loop);
+        evl__context_bracket_enter(loop, note.frame, &cx);
         note.cb(loop, note.fd, EVL_EBADF, EVL_ERROR, note.arg);
+        evl__context_bracket_leave(loop, &cx);
         evl__loop_leave_callback(loop);
+        evl_context_release(loop, note.frame);
         evl__loop_checkpoint(loop);
         io = loop->io.impl;
     }
@@ -372,6 +396,7 @@ static int retire_stale(struct evl_loop *loop, struct evl__io *io, int fd)
     }
     io->stale[io->nstale].cb = reg->cb;
     io->stale[io->nstale].arg = reg->arg;
+    io->stale[io->nstale].frame = evl_context_retain(reg->frame);
     io->stale[io->nstale].fd = fd;
     io->nstale++;
     evl_log(loop, EVL_LOG_WARN, "io",
@@ -433,8 +458,14 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     if (gen == 0) {
         gen = 1; /* 0 means "no registration" */
     }
+    struct evl_context_frame *frame = NULL;
+    rc = evl__context_capture_hot(loop, &frame);
+    if (rc != 0) {
+        return rc;
+    }
     rc = io->ops->add(io->be, fd, events, make_tag(gen, fd));
     if (rc != 0) {
+        evl_context_release(loop, frame);
         return rc;
     }
     uint64_t timer_id = 0;
@@ -442,6 +473,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
         rc = evl_timer_set(loop, timeout_fired, (void *)(intptr_t)fd, timeout_ms, 0, &timer_id);
         if (rc != 0) {
             (void)io->ops->remove(io->be, fd);
+            evl_context_release(loop, frame);
             return rc;
         }
     }
@@ -449,6 +481,7 @@ static int fd_start(struct evl_loop *loop, int fd, unsigned events, int with_tim
     struct io_reg *reg = &io->regs[fd];
     reg->cb = cb;
     reg->arg = arg;
+    reg->frame = frame;
     reg->timer_id = timer_id;
     reg->gen = gen;
     reg->events = (uint8_t)events;
@@ -563,10 +596,13 @@ int evl_fd_active(const struct evl_loop *loop, int fd)
 /* Runs a callback the way the loop runs every callback: counted depth, then a checkpoint
  * (the inline test skips the call when nothing is queued and no hook listens). */
 static inline void call_fd_cb(struct evl_loop *loop, evl_fd_cb cb, int fd, int status,
-                              unsigned events, void *arg)
+                              unsigned events, void *arg, struct evl_context_frame *frame)
 {
     uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_IO);
+    struct evl__context_bracket cx;
+    evl__context_bracket_enter(loop, frame, &cx);
     cb(loop, fd, status, events, arg);
+    evl__context_bracket_leave(loop, &cx);
     evl__loop_cb_leave(loop, EVL_METRICS_IO, mt);
     evl__loop_after_callback(loop);
 }
@@ -611,8 +647,10 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
             /* The fd was closed under a live registration (poll's POLLNVAL). It cannot
              * become ready again, and leaving it in the set would report it forever: stop
              * it, then tell its owner. */
+            struct evl_context_frame *frame = evl_context_retain(reg->frame);
             reg_stop(loop, io, fd);
-            call_fd_cb(loop, cb, fd, EVL_EBADF, EVL_ERROR, arg);
+            call_fd_cb(loop, cb, fd, EVL_EBADF, EVL_ERROR, arg, frame);
+            evl_context_release(loop, frame);
             called++;
         } else {
             unsigned flags = got & (reg->events | EVL_ERROR | EVL_HANGUP);
@@ -623,7 +661,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
                 (void)evl_timer_clear(loop, reg->timer_id);
                 reg->timer_id = 0;
             }
-            call_fd_cb(loop, cb, fd, 0, flags, arg);
+            call_fd_cb(loop, cb, fd, 0, flags, arg, reg->frame);
             called++;
         }
         /* The rest stays ready (level-triggered) and is seen by the next wait; the batch

@@ -166,10 +166,7 @@ struct evl__obs {
     _Atomic uint64_t idle_start_ns; /* CLOCK_MONOTONIC time of the first run tracked; 0: none */
 };
 
-/* Flag bits in the low bits of loop->obs (the block is at least 8-byte aligned). */
-#define EVL__OBS_METRICS ((uintptr_t)1) /* metrics record */
-#define EVL__OBS_IDLE    ((uintptr_t)2) /* idle-time accounting is on */
-#define EVL__OBS_FLAGS   (EVL__OBS_METRICS | EVL__OBS_IDLE)
+/* The flag bits in the low bits of loop->obs (EVL__OBS_*) are defined in core/loop_state.h. */
 
 /* Frees the structured logger (log.c). */
 void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg);

@@ -6,6 +6,7 @@
  */
 #include "core/pool/pool.h"
 
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 #include "core/promise/promise_internal.h"
 #include "evl/alloc.h"
@@ -87,6 +88,8 @@ static void give_ref(struct evl__pool_loop *pl, struct evl_pool *pool)
 static void job_recycle(struct evl__pool_loop *pl, struct evl__pool_job *job)
 {
     struct evl_pool *pool = job->pool;
+    evl_context_release(pl->loop, job->frame);
+    job->frame = NULL;
     job->next = pl->free_jobs;
     pl->free_jobs = job;
     give_ref(pl, pool);
@@ -170,7 +173,10 @@ void evl__pool_jobs_complete(struct evl_loop *loop, void *arg)
         job_unlink(job);
         /* One pool completion per job (the run of them also counts as one submitted task). */
         uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_POOL);
+        struct evl__context_bracket cx;
+        evl__context_bracket_enter(loop, job->frame, &cx);
         job_settle(job, job->rc, job->value, job->dtor);
+        evl__context_bracket_leave(loop, &cx);
         evl__loop_cb_leave(loop, EVL_METRICS_POOL, mt);
         job_recycle(pl, job);
         job = next;
@@ -279,6 +285,11 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     if (cap != 0 && pl->pool_jobs >= cap) {
         return evl__loop_limit_hit(loop, EVL__LIMIT_POOL_JOBS); /* sandbox limit */
     }
+    struct evl_context_frame *frame = NULL;
+    int rc = evl__context_capture_hot(loop, &frame);
+    if (rc != 0) {
+        return rc;
+    }
     struct evl__pool_job *job = pl->free_jobs;
     if (job) {
         pl->free_jobs = job->next;
@@ -286,18 +297,21 @@ int evl_pool_submit(struct evl_pool *pool, struct evl_loop *loop, evl_work_cb wo
     } else {
         job = evl_malloc(sizeof(*job));
         if (!job) {
+            evl_context_release(loop, frame);
             return EVL_ENOMEM;
         }
     }
     struct evl_promise *p = evl__promise_alloc(ps, 1);
     if (!p) {
         evl_free(job);
+        evl_context_release(loop, frame);
         return EVL_ENOMEM;
     }
     job->lprev = NULL;
     job->pool = pool;
     job->pl = pl;
     job->p = p;
+    job->frame = frame;
     job->work = work;
     job->arg = arg;
     atomic_init(&job->state, EVL__JOB_QUEUED);
@@ -390,10 +404,13 @@ static bool teardown_job(struct evl__pool_loop *pl, struct evl__pool_job *job, b
     job_unlink(job);
     struct evl_promise *p = job->p;
     job->p = NULL;
+    struct evl_context_frame *frame = job->frame; /* a canceled job is the worker's to free */
+    job->frame = NULL;
     void *value = state == EVL__JOB_ORPHAN ? job->value : NULL;
     evl_dtor_cb dtor = state == EVL__JOB_ORPHAN ? job->dtor : NULL;
     pthread_mutex_unlock(&pool->lock);
     settle_job_promise(p, EVL_ECANCELED, NULL, NULL);
+    evl_context_release(pl->loop, frame);
     jobs_ended(pl, 1);
     if (state != EVL__JOB_CANCELED) {
         if (dtor) {

@@ -95,7 +95,8 @@ struct evl__pool_job {
     struct evl__pool_job *lnext;
     struct evl_pool *pool; /* +1 */
     struct evl__pool_loop *pl;
-    struct evl_promise *p; /* +1; loop thread */
+    struct evl_promise *p;           /* +1; loop thread */
+    struct evl_context_frame *frame; /* captured at submit (+1); loop thread */
     evl_work_cb work;
     void *arg;
     _Atomic int state; /* enum evl__job_state: pool lock, except TAKEN -> RUNNING */

@@ -11,6 +11,7 @@
  */
 #include "core/promise/promise_internal.h"
 
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 #include "evl/alloc.h"
 #include "evl/errno.h"
@@ -31,9 +32,10 @@
 #endif
 
 /* Pooled records: promises and compact reactions share the 32-byte free list, extended
- * reactions (with on_rejected or an arg destructor) have a 48-byte one. */
+ * reactions (with on_rejected, an arg destructor or a captured context) have a 56-byte
+ * one. */
 #define EVL__SMALL_SIZE 32
-#define EVL__LARGE_SIZE 48
+#define EVL__LARGE_SIZE 56
 #define EVL__SLAB_BYTES 8192
 /* Under sanitizers records go back to the allocator at once, so use-after-free is caught. */
 
@@ -240,8 +242,19 @@ struct evl_promise *evl__promise_alloc(struct evl__pstate *ps, int site)
     return promise_alloc(ps, site);
 }
 
+/* Releases the context a reaction captured (EVL__RX_CTX). */
+static void rx_release_frame(struct evl__pstate *ps, struct evl__reaction *rx)
+{
+    if (rx->dtag & EVL__RX_CTX) {
+        struct evl__reaction_ext *x = (struct evl__reaction_ext *)rx;
+        evl_context_release(ps->loop, x->frame);
+        x->frame = NULL;
+    }
+}
+
 static void drop_reaction(struct evl__pstate *ps, struct evl__reaction *rx)
 {
+    rx_release_frame(ps, rx);
     evl_dtor_cb arg_dtor = evl__rx_arg_dtor(rx);
     if (arg_dtor) {
         arg_dtor(ps->loop, rx->arg);
@@ -707,9 +720,8 @@ static struct evl_promise *lazy_derived(struct evl__pstate *ps, struct evl_promi
 }
 
 /* PromiseReactionJob. */
-static void reaction_job(struct evl_loop *loop, void *arg)
+EVL__HOT_INLINE void reaction_run(struct evl_loop *loop, struct evl__reaction *rx)
 {
-    struct evl__reaction *rx = arg;
     struct evl_promise *src = rx->next;
     struct evl__pstate *ps = src->ps;
     bool ok = (src->flags & EVL__P_STATE) == EVL_PROMISE_FULFILLED;
@@ -736,6 +748,34 @@ static void reaction_job(struct evl_loop *loop, void *arg)
     }
     reaction_free(ps, rx);
     release(src);
+}
+
+static void reaction_run_in_context(struct evl_loop *loop, struct evl__reaction *rx);
+
+static void reaction_job(struct evl_loop *loop, void *arg)
+{
+    struct evl__reaction *rx = arg;
+    if (__builtin_expect((rx->dtag & EVL__RX_CTX) != 0, 0)) {
+        reaction_run_in_context(loop, rx);
+        return;
+    }
+    reaction_run(loop, rx);
+}
+
+/* A reaction whose then captured a context: the job runs inside it (HostCallJobCallback).
+ * It calls the plain job (its tag cleared), so the job's body is inlined once. */
+__attribute__((noinline)) static void reaction_run_in_context(struct evl_loop *loop,
+                                                              struct evl__reaction *rx)
+{
+    struct evl__reaction_ext *x = (struct evl__reaction_ext *)rx;
+    struct evl_context_frame *frame = x->frame; /* the job's reference, released below */
+    x->frame = NULL;
+    rx->dtag &= ~(uintptr_t)EVL__RX_CTX;
+    struct evl_context_scope sc;
+    evl_context_enter(loop, frame, &sc);
+    reaction_job(loop, rx);
+    evl_context_leave(loop, &sc);
+    evl_context_release(loop, frame);
 }
 
 /* ---- Handler outcomes ----------------------------------------------------------------- */
@@ -923,25 +963,27 @@ int evl_promise_reject(struct evl_promise *p, void *reason, evl_dtor_cb dtor)
 
 /* ---- then, catch ----------------------------------------------------------------------- */
 
-EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+/* then's body once the checks passed; frame: the context then captured (+1, moved into the
+ * reaction), NULL on the common path, where the constant drops its branches. */
+EVL__HOT_INLINE int then_body(struct evl_promise *p, evl_reaction_cb on_fulfilled,
                               evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
-                              struct evl_promise **out, int site)
+                              struct evl_promise **out, int site, struct evl_context_frame *frame)
 {
-    if (!p) {
-        return EVL_EINVAL;
-    }
     struct evl__pstate *ps = p->ps;
-    if (!evl__loop_on_thread(ps->loop)) {
-        return EVL_EPERM;
-    }
+    int rc;
     struct evl__reaction *rx;
-    if (on_rejected || arg_dtor) {
+    if (on_rejected || arg_dtor || frame) {
         struct evl__reaction_ext *x = evl__reaction_ext_alloc(ps);
         if (!x) {
+            evl_context_release(ps->loop, frame);
             return EVL_ENOMEM;
         }
         x->on_rejected = on_rejected;
         x->arg_dtor = arg_dtor;
+        x->frame = frame;
+        if (frame) {
+            x->rx.dtag |= EVL__RX_CTX;
+        }
         rx = &x->rx;
     } else {
         rx = reaction_alloc(ps);
@@ -958,6 +1000,7 @@ EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfille
     if (out) {
         d = promise_alloc(ps, site);
         if (!d) {
+            rx_release_frame(ps, rx);
             reaction_free(ps, rx);
             return EVL_ENOMEM;
         }
@@ -965,8 +1008,9 @@ EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfille
     } else {
         rx->dtag |= EVL__RX_LAZY;
     }
-    int rc = perform_then(p, rx);
+    rc = perform_then(p, rx);
     if (rc != 0) {
+        rx_release_frame(ps, rx);
         reaction_free(ps, rx);
         if (d) {
             evl__promise_release(d);
@@ -978,6 +1022,37 @@ EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfille
         *out = d;
     }
     return 0;
+}
+
+/* then while a context is current: captured here (HostMakeJobCallback), so the reaction
+ * runs in the context of the then call. Out of line: the common then never comes here. */
+__attribute__((noinline)) static int
+then_captured(struct evl_promise *p, evl_reaction_cb on_fulfilled, evl_reaction_cb on_rejected,
+              void *arg, evl_dtor_cb arg_dtor, struct evl_promise **out, int site)
+{
+    struct evl_context_frame *frame = NULL;
+    int rc = evl__context_capture_hot(p->ps->loop, &frame);
+    if (rc != 0) {
+        return rc;
+    }
+    return then_body(p, on_fulfilled, on_rejected, arg, arg_dtor, out, site, frame);
+}
+
+EVL__HOT_INLINE int then_impl(struct evl_promise *p, evl_reaction_cb on_fulfilled,
+                              evl_reaction_cb on_rejected, void *arg, evl_dtor_cb arg_dtor,
+                              struct evl_promise **out, int site)
+{
+    if (!p) {
+        return EVL_EINVAL;
+    }
+    struct evl_loop *loop = p->ps->loop;
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    if (__builtin_expect(evl__loop_context_active(loop), 0)) {
+        return then_captured(p, on_fulfilled, on_rejected, arg, arg_dtor, out, site);
+    }
+    return then_body(p, on_fulfilled, on_rejected, arg, arg_dtor, out, site, NULL);
 }
 
 int(evl_promise_then)(struct evl_promise *p, evl_reaction_cb on_fulfilled,

@@ -46,10 +46,11 @@ struct evl__site;
 struct evl__pstate;
 
 /*
- * 32 bytes on LP64, one pooled slot. While pending, value holds the tail of the circular
- * reaction list (tail->next is the head); once settled it holds the value and u says who
- * owns it. The leak registry's node is not here: a promise created with the registry on is
- * a struct evl__site_promise (EVL__P_SITE), so the common record carries no site pointer.
+ * 32 bytes on LP64, one pooled slot (16-byte aligned: the reaction tags fit below it). While
+ * pending, value holds the tail of the circular reaction list (tail->next is the head); once
+ * settled it holds the value and u says who owns it. The leak registry's node is not here: a
+ * promise created with the registry on is a struct evl__site_promise (EVL__P_SITE), so the common
+ * record carries no site pointer.
  */
 struct evl_promise {
     struct evl__pstate *ps;
@@ -68,7 +69,9 @@ enum {
     EVL__RX_EXT = 1u,  /* the record is a struct evl__reaction_ext (48-byte slot) */
     EVL__RX_LAZY = 2u, /* nobody asked for the derived promise: it is made in the job, and
                         * only when the outcome could reject it (rejection tracking) */
-    EVL__RX_TAGS = 3u
+    EVL__RX_CTX = 4u,  /* an extended record whose frame holds the context captured by then
+                        * (HostMakeJobCallback), current around the handler */
+    EVL__RX_TAGS = 7u
 };
 
 /*
@@ -84,10 +87,13 @@ struct evl__reaction {
     void *arg;
 };
 
+struct evl_context_frame;
+
 struct evl__reaction_ext {
     struct evl__reaction rx;
     evl_reaction_cb on_rejected;
     evl_dtor_cb arg_dtor;
+    struct evl_context_frame *frame; /* EVL__RX_CTX: +1 */
 };
 
 static inline struct evl_promise *evl__rx_derived(const struct evl__reaction *rx)
@@ -97,7 +103,7 @@ static inline struct evl_promise *evl__rx_derived(const struct evl__reaction *rx
 
 static inline void evl__rx_set_derived(struct evl__reaction *rx, struct evl_promise *d)
 {
-    rx->dtag = (uintptr_t)d | (rx->dtag & EVL__RX_EXT);
+    rx->dtag = (uintptr_t)d | (rx->dtag & (EVL__RX_EXT | EVL__RX_CTX));
 }
 
 static inline evl_reaction_cb evl__rx_on_rejected(const struct evl__reaction *rx)

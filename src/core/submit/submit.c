@@ -36,6 +36,7 @@
  */
 #include "core/submit/submit.h"
 
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 #include "core/overload/overload_internal.h"
 
@@ -184,6 +185,35 @@ static int push_local(struct evl_loop *loop, const struct evl__lane_slot *t, int
     return 0;
 }
 
+/* A loop-thread submission while a context is current: the task travels wrapped with the
+ * captured frame (and a discard that frees the wrapper). Out of line: the common submit
+ * never comes here. */
+EVL__NOINLINE static int push_local_captured(struct evl_loop *loop, const struct evl__lane_slot *t,
+                                             int n)
+{
+    struct evl_context_frame *f = NULL;
+    int rc = evl__context_capture_hot(loop, &f);
+    if (rc != 0) {
+        return rc;
+    }
+    if (f == NULL) {
+        return push_local(loop, t, n);
+    }
+    evl_task_cb discard = n == 2 ? (evl_task_cb)(uintptr_t)t[0].arg : NULL;
+    struct evl__context_work *w = evl__context_wrap(loop, t[n - 1].fn, discard, t[n - 1].arg, f);
+    if (w == NULL) {
+        return EVL_ENOMEM;
+    }
+    struct evl__lane_slot wt[2] = {
+        {evl__task_ex_marker, (void *)(uintptr_t)evl__context_task_discard},
+        {evl__context_task_run, w}};
+    rc = push_local(loop, wt, 2);
+    if (rc != 0) {
+        evl__context_unwrap(loop, w);
+    }
+    return rc;
+}
+
 /* Nonzero if the lane is biased to a thread other than me: its owner writes the producer
  * fields without the lock, so nobody else may touch them (under the lock: stable). */
 static inline int lane_other_owner(const struct evl__lane *l, uintptr_t me)
@@ -330,6 +360,10 @@ static int submit(struct evl_loop *loop, const struct evl__lane_slot *t, int n, 
     if (evl__loop_on_thread(loop)) {
         if (loop->q.closed || evl__loop_admission_closed(loop)) {
             return EVL_ECLOSED;
+        }
+        if (__builtin_expect(evl__loop_context_active(loop), 0) &&
+            t[n - 1].fn != evl__context_task_run) {
+            return push_local_captured(loop, t, n);
         }
         return push_local(loop, t, n);
     }
@@ -534,6 +568,45 @@ int evl_loop_submit_wait(struct evl_loop *loop, evl_task_cb fn, evl_task_cb disc
         return submit_task(loop, fn, arg, timeout_ns);
     }
     return submit_full(loop, fn, discard, arg, 0, timeout_ns);
+}
+
+void evl_submit_options_init(struct evl_submit_options *opts)
+{
+    if (opts) {
+        memset(opts, 0, sizeof(*opts));
+        opts->size = sizeof(*opts);
+    }
+}
+
+int evl_loop_submit_opts(struct evl_loop *loop, evl_task_cb fn, void *arg,
+                         const struct evl_submit_options *opts)
+{
+    if (!loop || !fn || (opts && opts->size != sizeof(*opts))) {
+        return EVL_EINVAL;
+    }
+    if (!opts) {
+        return submit_task(loop, fn, arg, 0);
+    }
+    if (!opts->correlation_id) {
+        return evl_loop_submit_wait(loop, fn, opts->discard, arg, opts->timeout_ns);
+    }
+    struct evl_context_frame *f = NULL;
+    int rc = evl__context_capture_with_id(loop, opts->correlation_id, &f);
+    if (rc != 0) {
+        return rc;
+    }
+    struct evl__context_work *w = evl__context_wrap(loop, fn, opts->discard, arg, f);
+    if (!w) {
+        return EVL_ENOMEM;
+    }
+    struct evl__lane_slot t[2] = {
+        {evl__task_ex_marker, (void *)(uintptr_t)evl__context_task_discard},
+        {evl__context_task_run, w}};
+    rc = submit(loop, t, 2, 0, opts->timeout_ns);
+    if (rc != 0) {
+        evl__context_unwrap(loop, w); /* refused: nothing ran, arg stays the caller's */
+    }
+    return rc;
 }
 
 int evl__loop_submit_internal(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)

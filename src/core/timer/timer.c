@@ -20,6 +20,7 @@
  */
 #include "core/timer/timer.h"
 
+#include "core/context/context_internal.h"
 #include "core/loop_state.h"
 #include "core/overload/overload.h"
 
@@ -72,6 +73,14 @@ int evl__timers_init(struct evl_loop *loop)
 void evl__timers_deinit(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
+    /* Records still holding a captured context (free records have no callback; a cleared
+     * immediate gave its wrapper back when cleared). */
+    for (uint32_t i = 0; T->wrapped && i < T->pool.used; i++) {
+        struct evl__timer *r = &T->pool.recs[i];
+        if (r->cb == evl__context_timer_run && !(r->meta & F_CANCELLED)) {
+            evl__context_timer_drop(loop, r->arg);
+        }
+    }
     evl__timer_pool_deinit(&T->pool, T->alloc);
     evl__timer_heap_deinit(&T->heap, T->alloc);
     evl__id_table_deinit(&T->ids);
@@ -316,11 +325,18 @@ void evl__timers_unreserve(struct evl_loop *loop, uint64_t flags)
     limit_release(loop, (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS);
 }
 
+/* schedule() while a context is current: the timer's callback is wrapped with the captured
+ * frame (core/context/propagate.c), which makes it current around every run. Out of line:
+ * the common set never comes here. */
+EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                           uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
+                                           uint64_t *id_out);
+
 /* The one path of evl_timer_set and evl_immediate_set (flags: F_IMMEDIATE or 0). Inlined into
  * both, so the constant flags drop the delay policy and the clock from immediates. */
-static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg,
-                                       uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
-                                       uint64_t *id_out)
+static EVL__ALWAYS_INLINE int schedule_in(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                          uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
+                                          int wrapped, uint64_t *id_out)
 {
     if (!loop || !cb) {
         return EVL_EINVAL;
@@ -345,6 +361,9 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
         return evl__timers_set_foreign(loop, cb, arg, delay_ms,
                                        (flags & F_INTERVAL) ? repeat_ms : delay_ms, flags, id_out);
     }
+    if (!wrapped && __builtin_expect(evl__loop_context_active(loop), 0)) {
+        return schedule_captured(loop, cb, arg, delay_ms, repeat_ms, flags, id_out);
+    }
     struct evl__timers *T = &loop->timers;
     uint32_t level = T->nesting;
     uint64_t id;
@@ -365,6 +384,40 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
     rc = arm_new(loop, id, cb, arg, deadline, period, flags, level + 1, 0);
     if (rc == 0 && id_out) {
         *id_out = id;
+    }
+    return rc;
+}
+
+static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                       uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
+                                       uint64_t *id_out)
+{
+    return schedule_in(loop, cb, arg, delay_ms, repeat_ms, flags, 0, id_out);
+}
+
+EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                           uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
+                                           uint64_t *id_out)
+{
+    struct evl_context_frame *f = NULL;
+    int rc = evl__context_capture_hot(loop, &f);
+    if (rc != 0) {
+        return rc;
+    }
+    if (f == NULL) {
+        return schedule_in(loop, cb, arg, delay_ms, repeat_ms, flags, 1, id_out);
+    }
+    struct evl__context_work *w = evl__context_wrap_timer(loop, cb, arg, f);
+    if (w == NULL) {
+        return EVL_ENOMEM;
+    }
+    /* The delays are the caller's, clamped again harmlessly (the policy is idempotent). */
+    rc = schedule_in(loop, evl__context_timer_run, w, delay_ms, repeat_ms, flags & ~F_INTERVAL, 1,
+                     id_out);
+    if (rc != 0) {
+        evl__context_unwrap(loop, w);
+    } else {
+        loop->timers.wrapped = 1; /* teardown looks for wrappers */
     }
     return rc;
 }
@@ -395,6 +448,12 @@ static inline int clear_local(struct evl_loop *loop, uint64_t id)
     struct evl__timer *r = &T->pool.recs[idx];
     if (r->meta & F_REF) {
         T->ref_count--;
+    }
+    if (__builtin_expect(r->cb == evl__context_timer_run, 0) && r->pos != RUNNING) {
+        /* Never runs again: its context goes now (a running interval's goes after its run). */
+        evl__context_timer_drop(loop, r->arg);
+        r->cb = NULL;
+        r->arg = NULL;
     }
     if (r->meta & F_IMMEDIATE) {
         r->meta |= F_CANCELLED; /* freed when the check phase reaches it */
@@ -610,7 +669,7 @@ void evl__timers_run(struct evl_loop *loop)
         uint64_t id = r->id;
         T->nesting = level;
         uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_TIMER);
-        if (mt != 0) {
+        if (evl__loop_cb_sampled(mt)) {
             evl__metrics_timer_sampled(loop, id, now - r->deadline);
         }
         cb(loop, id, arg);

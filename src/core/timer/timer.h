@@ -35,6 +35,7 @@ struct evl__timers {
     uint32_t seq;
     uint32_t ref_count;   /* pending ref'd timers and immediates */
     uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
+    uint32_t wrapped;     /* nonzero once a timer was armed with a captured context */
     uint64_t *tombstones; /* ids cleared on the loop before their foreign set arrived */
     uint32_t tomb_len;
     uint32_t tomb_cap;
