@@ -113,6 +113,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t cb_depth;                    /* > 0 inside a callback */
     int admission_closed;                 /* set at finalization: microtasks are refused */
     int tearing_down;                     /* teardown hooks are running */
+    int shutdown_begun;                   /* the loop thread started terminating */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__spin spin;
@@ -158,9 +159,22 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t shutdown_deadline;
     /* Submitted tasks dropped by close or an expired shutdown deadline. */
     _Atomic uint64_t discarded;
-    /* Observability (src/core/metrics): struct evl__obs *, bit 0 set while metrics record. */
+    /* Observability (src/core/metrics): struct evl__obs * with flags in its low bits
+     * (EVL__OBS_*), so the recording points test one word. */
     _Atomic uintptr_t obs;
 };
+
+/* The flags in loop->obs's low bits (the block is at least 8-byte aligned). */
+#define EVL__OBS_METRICS 1u /* metrics record */
+#define EVL__OBS_AUDIT   2u /* the timer audit is on (evl_log_timer_audit) */
+#define EVL__OBS_HOOKS   4u /* observer hooks are installed (phase_hook.c) */
+#define EVL__OBS_FLAGS   7u
+
+/* The flags of loop->obs (one relaxed load): a recording point tests the ones it serves. */
+static inline unsigned evl__loop_obs_flags(const struct evl_loop *loop)
+{
+    return (unsigned)(atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_FLAGS);
+}
 
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
@@ -287,6 +301,11 @@ uint64_t evl__metrics_cb_begin_slow(struct evl_loop *loop, unsigned kind);
 void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token);
 /* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
 void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns);
+
+/* A timer audit record (log.c): event "create", "fire" or "clear" of timer id, written at
+ * the audit's level while the audit is on (nothing otherwise). Loop thread. */
+void evl__log_timer_audit(struct evl_loop *loop, const char *event, uint64_t id, uint64_t delay_ms,
+                          uint64_t repeat_ms, uint32_t nesting);
 
 /* Nonzero while metrics record (one relaxed load): a drain of many callbacks reads it once. */
 static inline int evl__loop_metrics_recording(const struct evl_loop *loop)

@@ -142,6 +142,7 @@ struct evl__obs {
     struct evl__context *context;         /* context slots and the current correlation id */
     _Atomic(struct evl__logger *) logger; /* structured logger (log.c); NULL: none yet */
     _Atomic uint64_t uuid_last;           /* UUIDv7 monotonic state: unix ms << 12 | counter */
+    int audit_level; /* level of the timer audit's records (EVL_LOG_OFF: off); loop thread */
 };
 
 /* Frees the structured logger (log.c). */
@@ -149,13 +150,16 @@ void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg);
 
 /* The loop's observability block, created on first use (any thread). NULL: no memory. */
 struct evl__obs *evl__obs_get(struct evl_loop *loop);
+/* Sets (creating the block first) or clears one of the EVL__OBS_* flags other than
+ * EVL__OBS_METRICS. Returns 0 or EVL_ENOMEM. */
+int evl__obs_set_flag(struct evl_loop *loop, unsigned flag, int on);
 /* Frees the observability state; called by evl_loop_free. */
 void evl__obs_free(struct evl_loop *loop);
 /* The block if it exists (never creates). */
 static inline struct evl__obs *evl__obs_peek(const struct evl_loop *loop)
 {
     uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_acquire);
-    return (struct evl__obs *)(v & ~(uintptr_t)1);
+    return (struct evl__obs *)(v & ~(uintptr_t)EVL__OBS_FLAGS);
 }
 
 /* The metrics state while recording, else NULL: the one branch of every recording point. */
@@ -165,7 +169,8 @@ static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
     if (__builtin_expect((v & 1) == 0, 1)) {
         return NULL;
     }
-    return atomic_load_explicit(&((struct evl__obs *)(v - 1))->metrics, memory_order_relaxed);
+    return atomic_load_explicit(&((struct evl__obs *)(v & ~(uintptr_t)EVL__OBS_FLAGS))->metrics,
+                                memory_order_relaxed);
 }
 
 /* Adds one loop-delay sample (ns). */

@@ -20,21 +20,39 @@ struct evl__obs *evl__obs_get(struct evl_loop *loop)
     if (obs == NULL) {
         return NULL;
     }
+    if (((uintptr_t)obs & EVL__OBS_FLAGS) != 0) {
+        evl__loop_free(loop, obs); /* an allocator without 8-byte alignment: no room for flags */
+        return NULL;
+    }
     memset(obs, 0, sizeof(*obs));
     obs->loop = loop;
+    obs->audit_level = EVL_LOG_OFF;
     uintptr_t expected = 0;
     if (!atomic_compare_exchange_strong_explicit(&loop->obs, &expected, (uintptr_t)obs,
                                                  memory_order_acq_rel, memory_order_acquire)) {
         evl__loop_free(loop, obs); /* another thread won */
-        return (struct evl__obs *)(expected & ~(uintptr_t)1);
+        return (struct evl__obs *)(expected & ~(uintptr_t)EVL__OBS_FLAGS);
     }
     return obs;
+}
+
+int evl__obs_set_flag(struct evl_loop *loop, unsigned flag, int on)
+{
+    if (!on) {
+        atomic_fetch_and(&loop->obs, ~(uintptr_t)flag);
+        return 0;
+    }
+    if (evl__obs_get(loop) == NULL) {
+        return EVL_ENOMEM;
+    }
+    atomic_fetch_or(&loop->obs, (uintptr_t)flag);
+    return 0;
 }
 
 void evl__obs_free(struct evl_loop *loop)
 {
     uintptr_t v = atomic_exchange(&loop->obs, 0);
-    struct evl__obs *obs = (struct evl__obs *)(v & ~(uintptr_t)1);
+    struct evl__obs *obs = (struct evl__obs *)(v & ~(uintptr_t)EVL__OBS_FLAGS);
     if (obs == NULL) {
         return;
     }
