@@ -65,6 +65,7 @@ struct evl__spin {
     uint32_t io_est;       /* I/O spin: average ns from going idle to fd callbacks */
     uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
     uint32_t io_backoff;   /* ... and the next back-off after a miss */
+    uint32_t fast;         /* adaptive spins engaged: 1 tasks, 2 fds (the fast path) */
 };
 
 /* Teardown hooks (evl__loop_at_teardown). */

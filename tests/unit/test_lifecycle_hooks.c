@@ -139,8 +139,9 @@ TEST(shutdown_hooks_bracket_the_drain)
     struct evl_loop *loop = NULL;
     ASSERT_OK(evl_loop_new(&loop, &o));
     order[0] = '\0';
-    ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_ITERATION_START | EVL_HOOK_ITERATION_END |
-                                          EVL_HOOK_SHUTDOWN_BEGIN | EVL_HOOK_SHUTDOWN_END,
+    ASSERT_OK(evl_loop_add_hook(loop,
+                                EVL_HOOK_ITERATION_START | EVL_HOOK_ITERATION_END |
+                                    EVL_HOOK_SHUTDOWN_BEGIN | EVL_HOOK_SHUTDOWN_END,
                                 observer, NULL));
     ASSERT_OK(evl_loop_submit(loop, shutdown_task, NULL));
     ASSERT_OK(evl_loop_submit(loop, task_note, (void *)(uintptr_t)'d'));
@@ -155,8 +156,8 @@ TEST(close_runs_the_shutdown_hooks_too)
     struct evl_loop *loop = NULL;
     ASSERT_OK(evl_loop_new(&loop, NULL));
     order[0] = '\0';
-    ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_SHUTDOWN_BEGIN | EVL_HOOK_SHUTDOWN_END, observer,
-                                NULL));
+    ASSERT_OK(
+        evl_loop_add_hook(loop, EVL_HOOK_SHUTDOWN_BEGIN | EVL_HOOK_SHUTDOWN_END, observer, NULL));
     ASSERT_OK(evl_loop_close(loop)); /* on the loop thread, not running: finishes here */
     ASSERT_STR_EQ(order, "<>");
     ASSERT_OK(evl_loop_free(loop));
@@ -254,8 +255,8 @@ TEST(lifecycle_kinds_validated)
     ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_AFTER_WAKE, observer, NULL));
     ASSERT_ERR(EVL_EEXIST, evl_loop_add_hook(loop, EVL_HOOK_AFTER_WAKE, observer, NULL));
     ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_BEFORE_SLEEP, observer, NULL)); /* same entry */
-    ASSERT_OK(evl_loop_remove_hook(loop, EVL_HOOK_AFTER_WAKE | EVL_HOOK_BEFORE_SLEEP, observer,
-                                   NULL));
+    ASSERT_OK(
+        evl_loop_remove_hook(loop, EVL_HOOK_AFTER_WAKE | EVL_HOOK_BEFORE_SLEEP, observer, NULL));
     ASSERT_ERR(EVL_ENOENT, evl_loop_remove_hook(loop, EVL_HOOK_AFTER_WAKE, observer, NULL));
     ASSERT_OK(evl_loop_free(loop));
 }

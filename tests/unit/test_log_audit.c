@@ -142,8 +142,7 @@ TEST(nesting_and_interval_runs)
     snprintf(want[k++], 128, "create %llu 1000000 0 1 debug", (unsigned long long)outer);
     snprintf(want[k++], 128, "fire %llu 1000000 0 1 debug", (unsigned long long)outer);
     snprintf(want[k++], 128, "create %llu 0 0 2 debug", (unsigned long long)c.inner);
-    snprintf(want[k++], 128, "create %llu 2000000 2000000 2 debug",
-             (unsigned long long)c.interval);
+    snprintf(want[k++], 128, "create %llu 2000000 2000000 2 debug", (unsigned long long)c.interval);
     snprintf(want[k++], 128, "fire %llu 0 0 2 debug", (unsigned long long)c.inner);
     /* Each run of an interval nests one level deeper (HTML). */
     snprintf(want[k++], 128, "fire %llu 2000000 2000000 2 debug", (unsigned long long)c.interval);
