@@ -309,12 +309,20 @@ static inline int runnable_now(const struct evl_loop *loop);
  * then the metrics' idle start, publishing first before a wait that may last. Returns the
  * metrics state, or NULL. */
 EVL__NOINLINE static struct evl__metrics *wait_begin_observed(struct evl_loop *loop, unsigned obs,
-                                                              int64_t *timeout_ns, int *hooked)
+                                                              int64_t *timeout_ns, int drain,
+                                                              int *hooked)
 {
     if ((obs & EVL__OBS_HOOKS) && *timeout_ns != 0) {
         *hooked = 1;
         evl__phase_hooks_observe(loop, EVL_HOOK_BEFORE_SLEEP);
-        if (runnable_now(loop) || evl__submitq_pending(loop) || evl__loop_interrupted(loop)) {
+        /* Tasks, stop and termination are re-checked after the sleep is announced; what the
+         * hooks may have queued besides must cancel it. A draining loop runs only microtasks
+         * and deferred callbacks (not immediates), so only those count then. */
+        int runnable = drain
+                           ? evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+                                 evl__ring_nonempty(&loop->closeq)
+                           : runnable_now(loop);
+        if (runnable) {
             *timeout_ns = 0;
         }
     }
@@ -360,7 +368,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
     struct evl__metrics *m = NULL;
     int hooked = 0;
     if (__builtin_expect(obs != 0, 0)) {
-        m = wait_begin_observed(loop, obs, &timeout_ns, &hooked);
+        m = wait_begin_observed(loop, obs, &timeout_ns, drain, &hooked);
     }
     if (timeout_ns != 0) {
         /* One sleep episode: re-arm deduplication, then announce. Each wake-up write needs

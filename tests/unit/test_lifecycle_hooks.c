@@ -93,7 +93,7 @@ TEST(sleep_and_wake_hooks_around_a_blocking_wait)
     ASSERT_OK(evl_loop_new(&loop, &o));
     order[0] = '\0';
     ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOKS_LIFECYCLE, observer, NULL));
-    ASSERT_OK(evl_timer_set(loop, timer_note, (void *)(uintptr_t)'t', 5, 0, NULL));
+    ASSERT_OK(evl_timer_set(loop, timer_note, (void *)(uintptr_t)'t', 50, 0, NULL));
     ASSERT_EQ(evl_loop_run(loop, EVL_RUN_DEFAULT), 0);
     /* The first iteration waits for the timer (perhaps twice if woken early); the timer runs
      * in the next iteration, which ends the run. */
@@ -258,5 +258,50 @@ TEST(lifecycle_kinds_validated)
     ASSERT_OK(
         evl_loop_remove_hook(loop, EVL_HOOK_AFTER_WAKE | EVL_HOOK_BEFORE_SLEEP, observer, NULL));
     ASSERT_ERR(EVL_ENOENT, evl_loop_remove_hook(loop, EVL_HOOK_AFTER_WAKE, observer, NULL));
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static int sleep_hooks;
+
+static void count_sleep(struct evl_loop *loop, enum evl_hook_kind kind, void *arg)
+{
+    (void)loop;
+    (void)kind;
+    (void)arg;
+    sleep_hooks++;
+}
+
+static int slow_work(void *arg, void **value_out, evl_dtor_cb *dtor_out)
+{
+    (void)arg;
+    (void)value_out;
+    (void)dtor_out;
+    struct timespec ts = {0, 100 * 1000000L};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* A draining loop waiting for in-flight work sleeps, hook or not: an immediate (which a
+ * drain never runs) does not count as work the before-sleep hook made runnable. */
+TEST(a_draining_loop_still_sleeps_with_a_before_sleep_hook) /* labels: real-time */
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.spin_ns = EVL_SPIN_OFF;
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    struct evl_pool *pool = NULL;
+    ASSERT_OK(evl_pool_new(&pool, 1));
+    sleep_hooks = 0;
+    ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_BEFORE_SLEEP, count_sleep, NULL));
+    struct evl_promise *p = NULL;
+    ASSERT_OK(evl_pool_submit(pool, loop, slow_work, NULL, &p));
+    ASSERT_OK(evl_immediate_set(loop, timer_note, (void *)(uintptr_t)'I', NULL));
+    ASSERT_OK(evl_loop_shutdown(loop)); /* not running, loop thread: drains here */
+    ASSERT_EQ(evl_loop_state(loop), EVL_LOOP_TERMINATED);
+    ASSERT_TRUE(sleep_hooks >= 1);
+    ASSERT_TRUE(sleep_hooks < 50); /* a few sleeps, not a 100 ms busy loop */
+    evl_promise_release(p);
+    ASSERT_OK(evl_pool_free(pool));
     ASSERT_OK(evl_loop_free(loop));
 }

@@ -120,18 +120,19 @@ metrics_not_kept_alive)
     ;;
 metrics_scrape)
     command -v curl >/dev/null 2>&1 || { echo "curl not installed: skipped"; exit 77; }
-    # The script keeps its loop busy with timers and promise jobs for 3 s, then exits 3.
-    timeout 60 "$EVLJS" --metrics-listen=127.0.0.1:0 -e '
-        var n = 0, start = Date.now();
+    # The script keeps its loop busy with timers and promise jobs until SIGUSR2 (sent once
+    # the scrapes are done), then exits 3: no race against a fixed run time on a busy machine.
+    "$EVLJS" --metrics-listen=127.0.0.1:0 -e '
+        var n = 0;
         var iv = setInterval(function () {
             n++;
             Promise.resolve().then(function () {});
-            if (Date.now() - start > 3000) {
-                clearInterval(iv);
-                console.log("ticks>0 " + (n > 0));
-                process.exitCode = 3;
-            }
-        }, 5);' >"$out" 2>"$err" &
+        }, 5);
+        process.on("SIGUSR2", function () {
+            clearInterval(iv);
+            console.log("ticks>0 " + (n > 0));
+            process.exitCode = 3;
+        });' >"$out" 2>"$err" &
     pid=$!
     port=
     for _ in $(seq 1 200); do
@@ -140,7 +141,7 @@ metrics_scrape)
         sleep 0.05
     done
     [ -n "$port" ] || fail "no port announced"
-    sleep 0.3
+    sleep 0.5 # some timer ticks to count
     code=$(curl -sS -o "$body" -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/metrics")
     [ "$code" = "200 text/plain; version=0.0.4; charset=utf-8" ] || fail "scrape answered: $code"
     grep -qE '^evl_callbacks_total\{loop="[^"]*",kind="timer"\} [1-9][0-9]*$' "$body" ||
@@ -157,6 +158,7 @@ metrics_scrape)
     fi
     code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")
     [ "$code" = "404" ] || fail "other path answered $code"
+    kill -USR2 "$pid"
     wait "$pid"
     st=$?
     pid=
