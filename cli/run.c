@@ -28,6 +28,10 @@ struct run_options {
     uint64_t max_timers;
     uint64_t max_microtasks;
     int sandbox;
+    int log_level;              /* --log-level (default warn) */
+    int log_format;             /* --log-format: EVL_LOG_FORMAT_*, 0 for the plain lines */
+    int trace_timers;           /* --trace-timers */
+    const char *metrics_listen; /* --metrics-listen=HOST:PORT */
 };
 
 /* --sandbox: defaults for untrusted scripts, each overridable by its own option. */
@@ -56,6 +60,15 @@ static void usage(FILE *out)
           "  --sandbox           limits for untrusted code: --max-heap=128 --timeout-ms=1000\n"
           "                      --max-runtime-ms=30000 --max-timers=10000\n"
           "                      --max-microtasks=1000000 (each overridable)\n"
+          "  --log-level=LEVEL   loop diagnostics at LEVEL and above on stderr: debug, info,\n"
+          "                      warn (default), error or off\n"
+          "  --log-format=FMT    structured records on stderr, one per line: json or logfmt\n"
+          "  --trace-timers      log every timer's create, fire and clear (id, delay,\n"
+          "                      repeat, nesting) at the selected level\n"
+          "  --metrics-listen=HOST:PORT\n"
+          "                      record loop metrics and serve them (Prometheus text) at\n"
+          "                      http://HOST:PORT/metrics while the script runs (numeric\n"
+          "                      IPv4 or [IPv6] host; port 0 picks one, printed on stderr)\n"
           "  -h, --help          print this help\n"
           "  -v, --version       print the version\n"
           "\n"
@@ -78,11 +91,73 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* A syntax check of --metrics-listen before anything starts: "A.B.C.D:PORT" or
+ * "[IPv6]:PORT", PORT 0-65535. What the address means is for evl_metrics_serve to say. */
+static int valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon == s) {
+        return 0;
+    }
+    uint64_t port;
+    if (parse_u64(colon + 1, &port) != 0 || port > 65535) {
+        return 0;
+    }
+    size_t hl = (size_t)(colon - s);
+    if (s[0] == '[') {
+        return hl > 2 && s[hl - 1] == ']' && memchr(s + 1, ']', hl - 2) == NULL;
+    }
+    for (size_t i = 0; i < hl; i++) {
+        if (!(s[i] == '.' || (s[i] >= '0' && s[i] <= '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The observability options: the loop's logger, the timer audit, the metrics endpoint.
+ * Returns 0, 2 for an address the server rejects (a usage error), or 1. */
+static int apply_observability(struct evl_loop *loop, const struct run_options *o)
+{
+    int rc = 0;
+    if (o->log_format != 0) {
+        rc = evl_logger_add_fd(loop, 2, (enum evl_log_format)o->log_format, o->log_level);
+    }
+    if (rc == 0 && o->trace_timers) {
+        /* At the selected level, so the records print without lowering it. */
+        int level = o->log_level < EVL_LOG_DEBUG   ? EVL_LOG_DEBUG
+                    : o->log_level > EVL_LOG_ERROR ? EVL_LOG_ERROR
+                                                   : o->log_level;
+        rc = evl_log_timer_audit(loop, level);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "evljs: cannot set up logging: %s\n", evl_strerror(rc));
+        return 1;
+    }
+    if (o->metrics_listen == NULL) {
+        return 0;
+    }
+    rc = evl_metrics_enable(loop, NULL);
+    if (rc == 0) {
+        rc = evl_metrics_serve(loop, o->metrics_listen);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "evljs: cannot serve metrics on %s: %s\n", o->metrics_listen,
+                evl_strerror(rc));
+        return rc == EVL_EINVAL ? 2 : 1;
+    }
+    fprintf(stderr, "evljs: metrics on http://%.*s:%d/metrics\n",
+            (int)(strrchr(o->metrics_listen, ':') - o->metrics_listen), o->metrics_listen,
+            evl_metrics_serve_port(loop));
+    return 0;
+}
+
 /* Returns 0, 1 when the process should end with status 0 (help/version), or 2 on a usage
  * error (already reported). */
 static int parse_args(int argc, char **argv, struct run_options *o)
 {
     memset(o, 0, sizeof(*o));
+    o->log_level = EVL_LOG_WARN;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -109,6 +184,43 @@ static int parse_args(int argc, char **argv, struct run_options *o)
                 fprintf(stderr, "evljs: invalid --timeout-ms value '%s'\n", a + 13);
                 return 2;
             }
+            continue;
+        }
+        if (strncmp(a, "--log-level=", 12) == 0) {
+            if (evl_log_level_parse(a + 12, &o->log_level) != 0) {
+                fprintf(stderr,
+                        "evljs: invalid --log-level value '%s' (use debug, info, warn, error or "
+                        "off)\n",
+                        a + 12);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--log-format=", 13) == 0) {
+            if (strcmp(a + 13, "json") == 0) {
+                o->log_format = EVL_LOG_FORMAT_JSON;
+            } else if (strcmp(a + 13, "logfmt") == 0) {
+                o->log_format = EVL_LOG_FORMAT_LOGFMT;
+            } else {
+                fprintf(stderr, "evljs: invalid --log-format value '%s' (use json or logfmt)\n",
+                        a + 13);
+                return 2;
+            }
+            continue;
+        }
+        if (strcmp(a, "--trace-timers") == 0) {
+            o->trace_timers = 1;
+            continue;
+        }
+        if (strncmp(a, "--metrics-listen=", 17) == 0) {
+            if (!valid_listen(a + 17)) {
+                fprintf(stderr,
+                        "evljs: invalid --metrics-listen value '%s' (use HOST:PORT with a "
+                        "numeric IPv4 or [IPv6] host)\n",
+                        a + 17);
+                return 2;
+            }
+            o->metrics_listen = a + 17;
             continue;
         }
         if (strcmp(a, "--sandbox") == 0) {
@@ -356,6 +468,7 @@ int evljs_main(int argc, char **argv)
     }
     struct evl_loop_options lo;
     evl_loop_options_init(&lo);
+    lo.log_level = o.log_level;
     if (apply_backend(&lo) != 0) {
         return 2;
     }
@@ -364,6 +477,11 @@ int evljs_main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "evljs: cannot create the loop: %s\n", evl_strerror(rc));
         return 1;
+    }
+    int orc = apply_observability(loop, &o);
+    if (orc != 0) {
+        (void)evl_loop_free(loop);
+        return orc;
     }
     struct evl_duk_heap_options ho;
     evl_duk_heap_options_init(&ho);

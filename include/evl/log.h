@@ -152,6 +152,26 @@ EVL_API int evl_logger_add_callback(struct evl_loop *loop, evl_log_sink_cb cb, v
 EVL_API int evl_logger_add_redaction(struct evl_loop *loop, const char *pattern,
                                      const char *replacement);
 
+/* ---- Timer audit --------------------------------------------------------------------------
+ * While on, every timer (timeout or interval, not immediate) created on the loop is audited
+ * for its whole life: component "timer", events "create", "fire" (each run of an interval)
+ * and "clear", with fields id (the id evl_timer_set returned; in evl-duktape the number
+ * setTimeout returned), delay and repeat (durations; repeat 0 for a timeout) and nesting (the
+ * HTML timer nesting level: 1 for a timer set outside timer callbacks, one more than the
+ * running timer's inside one). Records are written at `level` through the loop's logger, so
+ * its threshold and sinks apply. Timers created while the audit was off are not audited, and
+ * nothing is written while it is off. Off by default; while off the timer paths pay no more
+ * than without this feature (the test sits on words those paths already read).
+ */
+
+/* Turns the audit on with records at level (EVL_LOG_DEBUG ... EVL_LOG_ERROR), or off
+ * (EVL_LOG_OFF). Loop thread only. Errors: EVL_EINVAL (NULL, negative level), EVL_EPERM
+ * (wrong thread), EVL_ENOMEM. */
+EVL_API int evl_log_timer_audit(struct evl_loop *loop, int level);
+
+/* The audit's level, or EVL_LOG_OFF when it is off. Loop thread. */
+EVL_API int evl_log_timer_audit_level(const struct evl_loop *loop);
+
 #ifdef __cplusplus
 }
 #endif

@@ -284,8 +284,42 @@ EVL_API int evl_loop_next_timeout_ms(struct evl_loop *loop);
  * the loop alive (use evl_loop_ref). Hooks of one kind run in the order they were added; a
  * hook added during a run of its kind runs from the next iteration; one removed during it
  * does not run again.
+ *
+ * Lifecycle (observer) hooks see the loop's life without taking part in it:
+ *   EVL_HOOK_ITERATION_START  first in every iteration (before leftover microtasks);
+ *   EVL_HOOK_ITERATION_END    when the iteration is over: before the next one starts, before
+ *                             the shutdown begins, or when evl_loop_run returns;
+ *   EVL_HOOK_BEFORE_SLEEP     the poll phase is about to block (after any spin), with the
+ *                             wait decided; EVL_HOOK_AFTER_WAKE follows when it returns;
+ *   EVL_HOOK_SHUTDOWN_BEGIN   the loop thread starts terminating (evl_loop_shutdown[_ex],
+ *                             evl_loop_close); runs even though the loop is stopping;
+ *   EVL_HOOK_SHUTDOWN_END     the drain is over, before the teardown hooks release timers and
+ *                             fds (the last point at which the loop's state can be read).
+ * No microtask checkpoint follows an observer hook, and a stop or shutdown does not cut a
+ * run of them short: they are for measuring and logging, not for work. A checkpoint there
+ * would run promise jobs at points where Node runs none (JavaScript could observe an extra
+ * turn between two immediates), and before a sleep it would queue work after the loop
+ * decided how long to wait. Work an observer queues anyway runs at the next checkpoint; a
+ * before-sleep hook that makes work runnable cancels the sleep. While no observer hook is
+ * installed the loop pays nothing for them: the test shares the word the metrics' recording
+ * points already read.
  */
-enum evl_hook_kind { EVL_HOOK_PREPARE = 1, EVL_HOOK_CHECK = 2, EVL_HOOK_IDLE = 4 };
+enum evl_hook_kind {
+    EVL_HOOK_PREPARE = 1,
+    EVL_HOOK_CHECK = 2,
+    EVL_HOOK_IDLE = 4,
+    EVL_HOOK_ITERATION_START = 8,
+    EVL_HOOK_ITERATION_END = 16,
+    EVL_HOOK_BEFORE_SLEEP = 32,
+    EVL_HOOK_AFTER_WAKE = 64,
+    EVL_HOOK_SHUTDOWN_BEGIN = 128,
+    EVL_HOOK_SHUTDOWN_END = 256
+};
+
+/* The lifecycle (observer) kinds. */
+#define EVL_HOOKS_LIFECYCLE                                                      \
+    (EVL_HOOK_ITERATION_START | EVL_HOOK_ITERATION_END | EVL_HOOK_BEFORE_SLEEP | \
+     EVL_HOOK_AFTER_WAKE | EVL_HOOK_SHUTDOWN_BEGIN | EVL_HOOK_SHUTDOWN_END)
 
 typedef void (*evl_hook_cb)(struct evl_loop *loop, enum evl_hook_kind kind, void *arg);
 

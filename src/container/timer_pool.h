@@ -28,6 +28,7 @@
 #define EVL__TIMER_IMMEDIATE   (UINT64_C(1) << 58)
 #define EVL__TIMER_CANCELLED   (UINT64_C(1) << 59) /* cleared, still linked (lazy deletion) */
 #define EVL__TIMER_IN_RUN      (UINT64_C(1) << 60) /* linked in a run (timer_runs.h) */
+#define EVL__TIMER_AUDIT       (UINT64_C(1) << 61) /* created under the timer audit */
 
 struct evl__timer {
     uint64_t deadline; /* ns on the loop clock */

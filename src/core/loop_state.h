@@ -65,6 +65,7 @@ struct evl__spin {
     uint32_t io_est;       /* I/O spin: average ns from going idle to fd callbacks */
     uint32_t io_skip;      /* I/O spin: idle episodes left without polling (back-off) */
     uint32_t io_backoff;   /* ... and the next back-off after a miss */
+    uint32_t fast;         /* adaptive spins engaged: 1 tasks, 2 fds (the fast path) */
 };
 
 /* The metrics' countdowns (src/core/metrics/): callbacks of each kind (enum evl_metrics_kind)
@@ -125,6 +126,7 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     int admission_closed;                 /* set at finalization: microtasks are refused */
     int tearing_down;                     /* teardown hooks are running */
     int poll_err; /* the last poll-phase wait failed with it: evl_loop_run returns it */
+    int shutdown_begun;                   /* the loop thread started terminating */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__mtick mtick; /* metrics countdowns (core/metrics) */
@@ -171,9 +173,28 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     _Atomic uint64_t shutdown_deadline;
     /* Submitted tasks dropped by close or an expired shutdown deadline. */
     _Atomic uint64_t discarded;
-    /* Observability (src/core/metrics): struct evl__obs *, bit 0 set while metrics record. */
+    /* Observability (src/core/metrics): struct evl__obs * with flags in its low bits
+     * (EVL__OBS_*), so the recording points test one word. */
     _Atomic uintptr_t obs;
 };
+
+/* The flags in loop->obs's low bits (the block is aligned to EVL__OBS_ALIGN, obs.c), so a
+ * recording point tests one word: */
+#define EVL__OBS_METRICS ((uintptr_t)1)  /* metrics record */
+#define EVL__OBS_IDLE ((uintptr_t)2)  /* idle-time accounting is on (evl_metrics_idle_enable) */
+#define EVL__OBS_CONTEXT ((uintptr_t)4)  /* a context is current or slots exist (core/context) */
+#define EVL__OBS_AUDIT ((uintptr_t)8)  /* the timer audit is on (evl_log_timer_audit) */
+#define EVL__OBS_HOOKS ((uintptr_t)16) /* observer hooks are installed (phase_hook.c) */
+#define EVL__OBS_FLAGS ((uintptr_t)31)
+#define EVL__OBS_ALIGN ((uintptr_t)32)
+/* A callback leaves evl__loop_cb_enter's inline path only for these. */
+#define EVL__OBS_CB_SLOW (EVL__OBS_METRICS | EVL__OBS_CONTEXT)
+
+/* The flags of loop->obs (one relaxed load): a recording point tests the ones it serves. */
+static inline unsigned evl__loop_obs_flags(const struct evl_loop *loop)
+{
+    return (unsigned)(atomic_load_explicit(&loop->obs, memory_order_relaxed) & EVL__OBS_FLAGS);
+}
 
 /* The clock (fresh read). */
 static inline uint64_t evl__loop_clock(const struct evl_loop *loop)
@@ -308,15 +329,6 @@ void evl__metrics_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t tok
 /* A timer whose callback is being timed ran late_ns after its deadline (the loop delay). */
 void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t late_ns);
 
-/* The low bits of loop->obs (the block is at least 8-byte aligned): metrics record;
- * idle-time accounting is on (core/metrics); a context is current or slots exist
- * (core/context: callbacks then enter their captured context, or the empty one). A
- * callback leaves the inline path only for EVL__OBS_CB_SLOW. */
-#define EVL__OBS_METRICS ((uintptr_t)1)
-#define EVL__OBS_IDLE    ((uintptr_t)2)
-#define EVL__OBS_CONTEXT ((uintptr_t)4)
-#define EVL__OBS_CB_SLOW (EVL__OBS_METRICS | EVL__OBS_CONTEXT)
-#define EVL__OBS_FLAGS   ((uintptr_t)7)
 /* The bit of a callback token that says a context scope was entered (metrics tokens are a
  * clock reading shifted by one, far below it). */
 #define EVL__CB_TOKEN_CONTEXT (UINT64_C(1) << 63)
@@ -325,6 +337,11 @@ void evl__metrics_timer_sampled(struct evl_loop *loop, uint64_t id, uint64_t lat
  * reached while metrics record or a context is current; they call the metrics halves. */
 uint64_t evl__context_cb_begin_slow(struct evl_loop *loop, unsigned kind);
 void evl__context_cb_end_slow(struct evl_loop *loop, unsigned kind, uint64_t token);
+
+/* A timer audit record (log.c): event "create", "fire" or "clear" of timer id, written at
+ * the audit's level while the audit is on (nothing otherwise). Loop thread. */
+void evl__log_timer_audit(struct evl_loop *loop, const char *event, uint64_t id, uint64_t delay_ms,
+                          uint64_t repeat_ms, uint32_t nesting);
 
 /* Nonzero while metrics record (one relaxed load): a drain of many callbacks reads it once. */
 static inline int evl__loop_metrics_recording(const struct evl_loop *loop)

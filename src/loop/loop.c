@@ -185,6 +185,34 @@ int evl_loop_alive(const struct evl_loop *loop)
     return loop ? loop_alive(loop) : 0;
 }
 
+/* The loop thread starts terminating (the first termination step): logged, and the
+ * lifecycle hooks see the open iteration end and the shutdown begin. */
+static void shutdown_begin(struct evl_loop *loop)
+{
+    loop->shutdown_begun = 1;
+    uint64_t deadline = atomic_load_explicit(&loop->shutdown_deadline, memory_order_acquire);
+    uint64_t now = deadline != 0 ? evl__loop_clock(loop) : 0;
+    EVL_LOG_EVENT(loop, EVL_LOG_INFO, "loop", "shutdown_begin", NULL,
+                  EVL_LF_STR("mode", atomic_load(&loop->closing) ? "close" : "drain"),
+                  EVL_LF_DURATION("timeout", deadline > now ? deadline - now : 0),
+                  EVL_LF_UINT("inflight", (uint64_t)atomic_load(&loop->inflight)));
+    if (evl__loop_obs_flags(loop) & EVL__OBS_HOOKS) {
+        evl__phase_hooks_iteration_close(loop);
+        evl__phase_hooks_observe(loop, EVL_HOOK_SHUTDOWN_BEGIN);
+    }
+}
+
+/* The drain is over (finalize, before the teardown hooks). */
+static void shutdown_end(struct evl_loop *loop, int drop)
+{
+    if (evl__loop_obs_flags(loop) & EVL__OBS_HOOKS) {
+        evl__phase_hooks_observe(loop, EVL_HOOK_SHUTDOWN_END);
+    }
+    EVL_LOG_EVENT(loop, EVL_LOG_INFO, "loop", "shutdown_end", NULL,
+                  EVL_LF_STR("mode", drop ? "close" : "drain"),
+                  EVL_LF_UINT("discarded", atomic_load(&loop->discarded)));
+}
+
 /* Terminates the loop on the calling (loop) thread. drop: close semantics. */
 static void finalize(struct evl_loop *loop, int drop)
 {
@@ -199,6 +227,9 @@ static void finalize(struct evl_loop *loop, int drop)
         loop->admission_closed = 1;
     }
     evl__timers_apply_ctl(loop, 1);
+    if (loop->shutdown_begun) {
+        shutdown_end(loop, drop);
+    }
     loop->tearing_down = 1;
     for (uint32_t i = loop->teardown.n; i-- > 0;) {
         evl__loop_call(loop, loop->teardown.hook[i].fn, loop->teardown.hook[i].arg);
@@ -294,6 +325,53 @@ static EVL__NOINLINE void poll_failed(struct evl_loop *loop, int err, int drain)
     }
 }
 
+/* Nonzero if a callback other than a submitted task or an fd's can run without waiting. */
+static inline int runnable_now(const struct evl_loop *loop);
+
+/* The observed half of a wait's start: the before-sleep hooks when the wait may block (work
+ * they made runnable cancels the sleep; *hooked tells the end to run the after-wake hooks),
+ * then the metrics' idle start, publishing first before a wait that may last. Returns the
+ * metrics state, or NULL. */
+EVL__NOINLINE static struct evl__metrics *wait_begin_observed(struct evl_loop *loop, unsigned obs,
+                                                              int64_t *timeout_ns, int drain,
+                                                              int *hooked)
+{
+    if ((obs & EVL__OBS_HOOKS) && *timeout_ns != 0) {
+        *hooked = 1;
+        evl__phase_hooks_observe(loop, EVL_HOOK_BEFORE_SLEEP);
+        /* Tasks, stop and termination are re-checked after the sleep is announced; what the
+         * hooks may have queued besides must cancel it. A draining loop runs only microtasks
+         * and deferred callbacks (not immediates), so only those count then. */
+        int runnable = drain
+                           ? evl__loop_micro_pending(loop) || evl__ring_nonempty(&loop->pending) ||
+                                 evl__ring_nonempty(&loop->closeq)
+                           : runnable_now(loop);
+        if (runnable) {
+            *timeout_ns = 0;
+        }
+    }
+    struct evl__metrics *m = (obs & EVL__OBS_METRICS) ? evl__metrics_on(loop) : NULL;
+    if (m != NULL) {
+        /* A short wait is followed by another chance to publish. */
+        evl__metrics_poll_begin_slow(loop, m, *timeout_ns < 0 || *timeout_ns >= 1000000);
+    }
+    return m;
+}
+
+/* The observed half of a wait's end: the metrics' idle end, then (awake again) the after-wake
+ * hooks if the before-sleep ones ran. */
+EVL__NOINLINE static void wait_end_observed(struct evl_loop *loop, struct evl__metrics *m,
+                                            int hooked, int called, int64_t timeout_ns)
+{
+    if (m != NULL) {
+        evl__metrics_poll_end_slow(m, wake_cause(loop, called, timeout_ns));
+    }
+    if (hooked) {
+        evl__loop_after_sleep(loop);
+        evl__phase_hooks_observe(loop, EVL_HOOK_AFTER_WAKE);
+    }
+}
+
 /*
  * Waits for work, up to timeout_ns (< 0: until woken), spinning first when that pays
  * (spin.c). Before blocking the loop announces itself asleep (seq_cst), then re-checks every
@@ -309,6 +387,13 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         return; /* the fds' callbacks ran while spinning: this poll phase is over */
     }
     int slept = 0;
+    /* One test of the word the metrics and the lifecycle hooks share serves the whole wait. */
+    unsigned obs = evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS);
+    struct evl__metrics *m = NULL;
+    int hooked = 0;
+    if (__builtin_expect(obs != 0, 0)) {
+        m = wait_begin_observed(loop, obs, &timeout_ns, drain, &hooked);
+    }
     if (timeout_ns != 0) {
         /* One sleep episode: re-arm deduplication, then announce. Each wake-up write needs
          * a 0 -> 1 change of wake_pending, so there is at most one per announcement. */
@@ -328,11 +413,6 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
-    struct evl__metrics *m = evl__metrics_on(loop);
-    if (m != NULL) {
-        /* Publish before a wait that may last (a short one is followed by another chance). */
-        evl__metrics_poll_begin_slow(loop, m, timeout_ns < 0 || timeout_ns >= 1000000);
-    }
     uint64_t idle_token = evl__idle_begin(loop, timeout_ns);
     if (evl__io_active(&loop->io)) {
         called = evl__io_wait(loop, &loop->io, timeout_ns);
@@ -352,8 +432,8 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     evl__idle_end(loop, idle_token);
-    if (m != NULL) {
-        evl__metrics_poll_end_slow(m, wake_cause(loop, called, timeout_ns));
+    if (__builtin_expect(obs != 0, 0)) {
+        wait_end_observed(loop, m, hooked, called, timeout_ns);
     }
     evl__loop_after_sleep(loop);
     evl__spin_end(loop, &ep, slept, called);
@@ -511,12 +591,38 @@ static void close_phase(struct evl_loop *loop)
     }
 }
 
+/* The observed start of an iteration: the metrics' count and queue samples, the lifecycle
+ * hooks (the previous iteration's end, then this one's start). One test of loop->obs leads
+ * here, so a loop without metrics and observers pays nothing more. */
+EVL__NOINLINE static void iteration_observed(struct evl_loop *loop)
+{
+    unsigned obs = evl__loop_obs_flags(loop);
+    if (obs & EVL__OBS_METRICS) {
+        evl__metrics_iteration(loop);
+    }
+    if (obs & EVL__OBS_HOOKS) {
+        evl__phase_hooks_iteration_start(loop);
+    }
+}
+
+/* evl_loop_run returns: the open iteration ends for the observers; the metrics publish. */
+EVL__NOINLINE static void run_end_observed(struct evl_loop *loop)
+{
+    unsigned obs = evl__loop_obs_flags(loop);
+    if (obs & EVL__OBS_HOOKS) {
+        evl__phase_hooks_iteration_close(loop);
+    }
+    evl__metrics_run_end(loop);
+}
+
 /* One iteration (docs/design.md), like libuv's uv_run: a checkpoint follows every callback
  * inside the phases. */
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
-    evl__metrics_iteration(loop);
+    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0, 0)) {
+        iteration_observed(loop);
+    }
     if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
         poll_phase(loop, mode) || tasks_phase(loop) || check_phase(loop, mode)) {
         return;
@@ -538,6 +644,9 @@ static int deadline_passed(struct evl_loop *loop, uint64_t deadline)
 /* One step of termination; returns 1 once the loop is TERMINATED. */
 static int terminate_step(struct evl_loop *loop)
 {
+    if (!loop->shutdown_begun) {
+        shutdown_begin(loop);
+    }
     uint64_t deadline = atomic_load_explicit(&loop->shutdown_deadline, memory_order_acquire);
     if (atomic_load(&loop->closing) || deadline_passed(loop, deadline)) {
         finalize(loop, 1);
@@ -610,8 +719,10 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         more = loop_alive(loop);
         break;
     }
-    evl__metrics_run_end(loop);
     evl__context_run_end(loop);
+    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0, 0)) {
+        run_end_observed(loop);
+    }
     if (mode == EVL_RUN_DEFAULT) {
         EVL_LOG_EVENT(
             loop, EVL_LOG_INFO, "loop", "stop", NULL, EVL_LF_STR("mode", "default"),

@@ -35,6 +35,8 @@
  */
 #include "loop/spin.h"
 
+#include "core/metrics/metrics_internal.h"
+
 #include <stdatomic.h>
 
 /* The adaptive spin's bounds (see spin_budget). */
@@ -210,6 +212,50 @@ static enum spin_result spin_for_work(struct evl_loop *loop, int64_t timeout, ui
     }
 }
 
+/*
+ * The fast path: while the adaptive spin is engaged (recent gaps short enough to spin for
+ * them: spin_est for tasks, io_est for fds), the loop catches work without sleeping in the
+ * poller. Each switch is logged (debug, "loop" "fastpath") and counted in the metrics.
+ * Back-off after a miss is not a switch: it skips a few episodes while the average still
+ * says gaps are short. A fixed spin_ns or EVL_SPIN_OFF never switches.
+ */
+static unsigned fast_mode(const struct evl__spin *s)
+{
+    return (s->spin_est <= EVL__SPIN_CAP_NS / 2 ? 1u : 0u) |
+           (s->io_est <= EVL__IO_SPIN_EST_MAX_NS ? 2u : 0u);
+}
+
+EVL__NOINLINE static void fast_switch(struct evl_loop *loop, unsigned now)
+{
+    struct evl__spin *s = &loop->spin;
+    unsigned diff = now ^ s->fast;
+    s->fast = now;
+    for (unsigned bit = 1; bit <= 2; bit <<= 1) {
+        if (!(diff & bit)) {
+            continue;
+        }
+        int enter = (now & bit) != 0;
+        uint32_t est = bit == 1 ? s->spin_est : s->io_est;
+        evl__metrics_fastpath(loop, enter);
+        EVL_LOG_EVENT(loop, EVL_LOG_DEBUG, "loop", "fastpath", NULL,
+                      EVL_LF_STR("direction", enter ? "enter" : "leave"),
+                      EVL_LF_STR("path", bit == 1 ? "task" : "io"),
+                      EVL_LF_STR("reason", enter ? "short_gaps" : "long_gaps"),
+                      EVL_LF_DURATION("gap", est),
+                      EVL_LF_DURATION("threshold",
+                                      bit == 1 ? EVL__SPIN_CAP_NS / 2 : EVL__IO_SPIN_EST_MAX_NS));
+    }
+}
+
+/* After an episode taught the averages: a switch of the fast path? (adaptive spin only) */
+static inline void fast_note(struct evl_loop *loop)
+{
+    unsigned now = fast_mode(&loop->spin);
+    if (__builtin_expect(now != loop->spin.fast, 0) && loop->spin_ns == 0) {
+        fast_switch(loop, now);
+    }
+}
+
 void evl__spin_init(struct evl__spin *s)
 {
     /* No history: an idle loop never spins. */
@@ -259,6 +305,7 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain, int lo
             evl__spin_learn(&s->io_est, seen - idle_start);
         }
         evl__spin_learn(&s->spin_est, EVL__SPIN_LONG_NS);
+        fast_note(loop);
         return 1;
     }
     if (r == SPIN_STOP) {
@@ -273,6 +320,7 @@ int evl__spin_idle(struct evl_loop *loop, int64_t *timeout_ns, int drain, int lo
         }
         *timeout_ns = 0;
         ep->idle_start = 0;
+        fast_note(loop);
     } else if (loop->spin_ns == 0) {
         /* A miss: each spin that was asked for backs off. */
         if (task_budget) {
@@ -309,4 +357,5 @@ void evl__spin_learn_episode(struct evl_loop *loop, const struct evl__spin_episo
         }
         evl__spin_learn(&loop->spin.io_est, io_gap);
     }
+    fast_note(loop);
 }

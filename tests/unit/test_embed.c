@@ -352,7 +352,7 @@ TEST(hooks_run_around_the_poll_phase_with_a_checkpoint_each)
     ASSERT_STR_EQ(order, "PpmTCcmS");
     ASSERT_ERR(EVL_EEXIST, evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_note, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 0, hook_note, NULL));
-    ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 8, hook_note, NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 512, hook_note, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, EVL_HOOK_CHECK, NULL, NULL));
     ASSERT_OK(evl_loop_remove_hook(loop, EVL_HOOK_PREPARE | EVL_HOOK_CHECK, hook_note, NULL));
     ASSERT_ERR(EVL_ENOENT, evl_loop_remove_hook(loop, EVL_HOOK_CHECK, hook_note, NULL));

@@ -11,13 +11,14 @@
 #include "core/hook/hook.h"
 
 #include "core/loop_state.h"
+#include "core/metrics/metrics_internal.h"
 
 #include "evl/errno.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#define ALL_KINDS (EVL_HOOK_PREPARE | EVL_HOOK_CHECK | EVL_HOOK_IDLE)
+#define ALL_KINDS (EVL_HOOK_PREPARE | EVL_HOOK_CHECK | EVL_HOOK_IDLE | EVL_HOOKS_LIFECYCLE)
 
 struct phase_hook {
     evl_hook_cb cb;
@@ -32,8 +33,44 @@ struct evl__phase_hooks {
     uint32_t cap;
     uint32_t running; /* nested runs in progress (a hook may run the loop's checkpoint) */
     uint32_t idle;    /* entries with EVL_HOOK_IDLE */
+    uint32_t observe; /* lifecycle kinds installed, over all entries (EVL__OBS_HOOKS) */
     bool dirty;       /* removed entries wait for compaction */
+    bool iter_open;   /* ITERATION_START ran, ITERATION_END not yet */
 };
+
+static uint32_t lifecycle_kinds(unsigned kinds)
+{
+    return (uint32_t)__builtin_popcount(kinds & (unsigned)EVL_HOOKS_LIFECYCLE);
+}
+
+/* The loop tests EVL__OBS_HOOKS instead of the hooks: keep it set while any is installed. */
+static int observe_add(struct evl_loop *loop, struct evl__phase_hooks *h, unsigned kinds)
+{
+    uint32_t n = lifecycle_kinds(kinds);
+    if (n == 0) {
+        return 0;
+    }
+    if (h->observe == 0) {
+        int rc = evl__obs_set_flag(loop, EVL__OBS_HOOKS, 1);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    h->observe += n;
+    return 0;
+}
+
+static void observe_remove(struct evl_loop *loop, struct evl__phase_hooks *h, unsigned kinds)
+{
+    uint32_t n = lifecycle_kinds(kinds);
+    if (n == 0) {
+        return;
+    }
+    h->observe -= n;
+    if (h->observe == 0) {
+        (void)evl__obs_set_flag(loop, EVL__OBS_HOOKS, 0);
+    }
+}
 
 /* After the last run in progress: kinds added meanwhile take effect, removed entries go. */
 static void compact(struct evl__phase_hooks *h)
@@ -55,6 +92,7 @@ static void hooks_teardown(struct evl_loop *loop, void *arg)
     (void)arg;
     struct evl__phase_hooks *h = loop->phase_hooks;
     loop->phase_hooks = NULL;
+    (void)evl__obs_set_flag(loop, EVL__OBS_HOOKS, 0);
     evl__loop_free(loop, h->v);
     evl__loop_free(loop, h);
 }
@@ -100,6 +138,10 @@ int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, voi
         if ((old->pending & kinds) != 0) {
             return EVL_EEXIST;
         }
+        rc = observe_add(loop, h, kinds);
+        if (rc != 0) {
+            return rc;
+        }
         if (h->running > 0) {
             old->pending |= kinds;
             h->dirty = true;
@@ -133,6 +175,10 @@ int evl_loop_add_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, voi
         h->v = v;
         h->cap = cap;
     }
+    rc = observe_add(loop, h, kinds);
+    if (rc != 0) {
+        return rc;
+    }
     h->v[h->n++] = (struct phase_hook){cb, arg, kinds, 0};
     if (kinds & EVL_HOOK_IDLE) {
         h->idle++;
@@ -154,6 +200,7 @@ int evl_loop_remove_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, 
     if (((e->kinds | e->pending) & kinds & EVL_HOOK_IDLE) != 0) {
         h->idle--;
     }
+    observe_remove(loop, h, (e->kinds | e->pending) & kinds);
     e->kinds &= ~kinds;
     e->pending &= ~kinds;
     if ((e->kinds | e->pending) == 0) {
@@ -196,4 +243,54 @@ void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind)
 int evl__phase_hooks_idle(const struct evl_loop *loop)
 {
     return loop->phase_hooks && loop->phase_hooks->idle > 0;
+}
+
+void evl__phase_hooks_observe(struct evl_loop *loop, enum evl_hook_kind kind)
+{
+    struct evl__phase_hooks *h = loop->phase_hooks;
+    if (h == NULL) {
+        return;
+    }
+    /* Hooks added by this run's callbacks wait for the next; removed ones are skipped. */
+    uint32_t n = h->n;
+    h->running++;
+    for (uint32_t i = 0; i < n; i++) {
+        struct phase_hook e = h->v[i]; /* a callback may grow (move) the array */
+        if ((e.kinds & (unsigned)kind) == 0) {
+            continue;
+        }
+        evl__loop_enter_callback(loop);
+        e.cb(loop, kind, e.arg);
+        evl__loop_leave_callback(loop);
+        if (loop->phase_hooks != h) {
+            return; /* torn down by the callback (the loop was freed from it: refused) */
+        }
+    }
+    h->running--;
+    if (h->running == 0 && h->dirty) {
+        compact(h);
+    }
+}
+
+void evl__phase_hooks_iteration_start(struct evl_loop *loop)
+{
+    struct evl__phase_hooks *h = loop->phase_hooks;
+    if (h == NULL) {
+        return;
+    }
+    if (h->iter_open) {
+        evl__phase_hooks_observe(loop, EVL_HOOK_ITERATION_END);
+    }
+    h->iter_open = true;
+    evl__phase_hooks_observe(loop, EVL_HOOK_ITERATION_START);
+}
+
+void evl__phase_hooks_iteration_close(struct evl_loop *loop)
+{
+    struct evl__phase_hooks *h = loop->phase_hooks;
+    if (h == NULL || !h->iter_open) {
+        return;
+    }
+    h->iter_open = false;
+    evl__phase_hooks_observe(loop, EVL_HOOK_ITERATION_END);
 }

@@ -784,3 +784,53 @@ void evl_log(const struct evl_loop *loop, int level, const char *component, cons
     va_end(ap);
     evl_log_event(loop, level, component, NULL, msg, NULL, 0);
 }
+
+/* ---- the timer audit ------------------------------------------------------------------------ */
+
+int evl_log_timer_audit(struct evl_loop *loop, int level)
+{
+    if (loop == NULL || level < 0) {
+        return EVL_EINVAL;
+    }
+    if (!evl__loop_on_thread(loop)) {
+        return EVL_EPERM;
+    }
+    if (level >= EVL_LOG_OFF) {
+        struct evl__obs *obs = evl__obs_peek(loop);
+        if (obs != NULL) {
+            obs->audit_level = EVL_LOG_OFF;
+        }
+        (void)evl__obs_set_flag(loop, EVL__OBS_AUDIT, 0);
+        evl__timers_set_audit(loop, 0);
+        return 0;
+    }
+    struct evl__obs *obs = evl__obs_get(loop);
+    if (obs == NULL) {
+        return EVL_ENOMEM;
+    }
+    obs->audit_level = level;
+    evl__timers_set_audit(loop, 1);
+    return evl__obs_set_flag(loop, EVL__OBS_AUDIT, 1);
+}
+
+int evl_log_timer_audit_level(const struct evl_loop *loop)
+{
+    if (loop == NULL) {
+        return EVL_LOG_OFF;
+    }
+    struct evl__obs *obs = evl__obs_peek(loop);
+    return obs != NULL ? obs->audit_level : EVL_LOG_OFF;
+}
+
+void evl__log_timer_audit(struct evl_loop *loop, const char *event, uint64_t id, uint64_t delay_ms,
+                          uint64_t repeat_ms, uint32_t nesting)
+{
+    struct evl__obs *obs = evl__obs_peek(loop);
+    if (obs == NULL || obs->audit_level >= EVL_LOG_OFF) {
+        return; /* switched off since the timer was created */
+    }
+    EVL_LOG_EVENT(loop, obs->audit_level, "timer", event, NULL, EVL_LF_UINT("id", id),
+                  EVL_LF_DURATION("delay", delay_ms * UINT64_C(1000000)),
+                  EVL_LF_DURATION("repeat", repeat_ms * UINT64_C(1000000)),
+                  EVL_LF_UINT("nesting", nesting));
+}

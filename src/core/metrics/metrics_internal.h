@@ -153,6 +153,7 @@ struct evl__metrics {
 
 /* What hangs off loop->obs (allocated once, freed by evl_loop_free). */
 struct evl__obs {
+    void *raw; /* what the allocator returned (the block is aligned inside it) */
     struct evl_loop *loop;
     _Atomic(struct evl__metrics *) metrics;
     struct evl__metrics_server *server;
@@ -164,6 +165,7 @@ struct evl__obs {
      * read by any thread: relaxed atomics, plain moves on the architectures we build for. */
     _Atomic uint64_t idle_ns;       /* time blocked in the poll wait */
     _Atomic uint64_t idle_start_ns; /* CLOCK_MONOTONIC time of the first run tracked; 0: none */
+    int audit_level; /* level of the timer audit's records (EVL_LOG_OFF: off); loop thread */
 };
 
 /* The flag bits in the low bits of loop->obs (EVL__OBS_*) are defined in core/loop_state.h. */
@@ -173,6 +175,9 @@ void evl__logger_free(struct evl_loop *loop, struct evl__logger *lg);
 
 /* The loop's observability block, created on first use (any thread). NULL: no memory. */
 struct evl__obs *evl__obs_get(struct evl_loop *loop);
+/* Sets (creating the block first) or clears one of the EVL__OBS_* flags other than
+ * EVL__OBS_METRICS. Returns 0 or EVL_ENOMEM. */
+int evl__obs_set_flag(struct evl_loop *loop, uintptr_t flag, int on);
 /* Frees the observability state; called by evl_loop_free. */
 void evl__obs_free(struct evl_loop *loop);
 /* The block if it exists (never creates). */

@@ -131,6 +131,7 @@ int evl__overload_init(struct evl_loop *loop, const struct evl_loop_options *o)
     v->limit = (uint32_t)slots;
     v->reserve = v->limit / (2 * EVL__LANES);
     v->shared_cap = v->limit - v->reserve * EVL__LANES;
+    v->pressure_mark = v->shared_cap - v->shared_cap / 4;
     /* Credit a producer may hold unused: a quarter of a lane's reserve, so a lane that stays
      * within its reserve never touches the shared pool, and what idle lanes keep back is a
      * small part of the bound. */
@@ -258,6 +259,8 @@ void evl__budgets_init(struct evl_loop *loop, const struct evl_loop_options *o)
 
 int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind)
 {
+    static const char *const queue[EVL__LIMIT_KINDS] = {"timers", "immediates", "fds", "pool",
+                                                        "microtasks"};
     static const char *const what[EVL__LIMIT_KINDS] = {
         "timer refused: options.max_timers reached",
         "immediate refused: options.max_immediates reached",
@@ -267,7 +270,10 @@ int evl__loop_limit_hit(struct evl_loop *loop, enum evl__limit_kind kind)
     };
     struct evl__budgets *b = &loop->budgets;
     uint64_t total = atomic_fetch_add_explicit(&b->hits[kind], 1, memory_order_relaxed) + 1;
-    evl__overload_warn(loop, &b->warn_next_ns[kind], &b->warn_suppressed[kind], what[kind], total);
+    uint64_t limit = kind == EVL__LIMIT_MICROTASKS ? evl__loop_max_micro(loop) : b->limit[kind];
+    struct evl__overload_event ev = {"refused", queue[kind], "limit", limit, 0};
+    evl__overload_warn(loop, &b->warn_next_ns[kind], &b->warn_suppressed[kind], &ev, what[kind],
+                       total);
     if (b->hook && evl__loop_on_thread(loop)) {
         b->hook(loop, (enum evl_limit_kind)kind, b->hook_ud);
     }
@@ -300,7 +306,8 @@ void evl_loop_set_limit_hook(struct evl_loop *loop, evl_limit_cb cb, void *ud)
 /* ---- refusals and the warning ------------------------------------------------------------- */
 
 void evl__overload_warn(struct evl_loop *loop, _Atomic uint64_t *next_ns,
-                        _Atomic uint64_t *suppressed, const char *what, uint64_t total)
+                        _Atomic uint64_t *suppressed, const struct evl__overload_event *ev,
+                        const char *what, uint64_t total)
 {
     uint64_t now = evl__monotonic_ns();
     uint64_t next = atomic_load_explicit(next_ns, memory_order_relaxed);
@@ -311,9 +318,10 @@ void evl__overload_warn(struct evl_loop *loop, _Atomic uint64_t *next_ns,
         return;
     }
     uint64_t held = atomic_exchange_explicit(suppressed, 0, memory_order_relaxed);
-    evl_log(loop, EVL_LOG_WARN, "overload",
-            "%s (%" PRIu64 " refused in all; %" PRIu64 " more since the last warning)", what, total,
-            held);
+    EVL_LOG_EVENT(loop, EVL_LOG_WARN, "overload", ev->event, what, EVL_LF_STR("queue", ev->queue),
+                  EVL_LF_STR("reason", ev->reason), EVL_LF_UINT("limit", ev->limit),
+                  EVL_LF_UINT("depth", ev->depth), EVL_LF_UINT("total", total),
+                  EVL_LF_UINT("suppressed", held));
 }
 
 void evl__overload_refused(struct evl_loop *loop, int rc)
@@ -321,9 +329,12 @@ void evl__overload_refused(struct evl_loop *loop, int rc)
     struct evl__overload *v = loop->ovl;
     const char *what;
     uint64_t total;
+    struct evl__overload_event ev = {"refused", "submit", "bound", v->limit, 0};
     if (rc == EVL_EAGAIN && v->has_rate && retry_after_ns != 0) {
         total = atomic_fetch_add_explicit(&v->refused_rate, 1, memory_order_relaxed) + 1;
         what = "submit refused: rate limit";
+        ev.reason = "rate";
+        ev.limit = 0;
     } else if (rc == EVL_EAGAIN || rc == EVL_ETIMEDOUT) {
         retry_after_ns = 0; /* not a bucket: no token time to tell */
         total = atomic_fetch_add_explicit(&v->refused_full, 1, memory_order_relaxed) + 1;
@@ -337,7 +348,7 @@ void evl__overload_refused(struct evl_loop *loop, int rc)
     } else {
         return;
     }
-    evl__overload_warn(loop, &v->warn_next_ns, &v->warn_suppressed, what, total);
+    evl__overload_warn(loop, &v->warn_next_ns, &v->warn_suppressed, &ev, what, total);
 }
 
 /* ---- rate ----------------------------------------------------------------------------------- */
@@ -360,6 +371,18 @@ int evl__overload_rate_admit(struct evl_loop *loop)
 static inline uint32_t excess(const struct evl__overload *v, uint32_t c)
 {
     return c > v->reserve ? c - v->reserve : 0;
+}
+
+/* The shared pool just filled past its high-water mark: producers outrun the loop. Logged
+ * (rate-limited) on the producer's thread; refusals come next if it goes on. */
+EVL__NOINLINE static void overload_pressure(struct evl_loop *loop, struct evl__overload *v,
+                                            uint32_t used)
+{
+    uint64_t total = atomic_fetch_add_explicit(&v->pressure_total, 1, memory_order_relaxed) + 1;
+    struct evl__overload_event ev = {"queue_pressure", "submit", "high_water", v->limit,
+                                     (uint64_t)used + (uint64_t)v->reserve * EVL__LANES};
+    evl__overload_warn(loop, &v->pressure_next_ns, &v->pressure_suppressed, &ev,
+                       "submit queue above 3/4 of its bound", total);
 }
 
 uint32_t evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t need, int force)
@@ -388,6 +411,9 @@ uint32_t evl__overload_charge(struct evl_loop *loop, unsigned li, uint32_t need,
                            &v->shared, &s, s + xs, memory_order_relaxed, memory_order_relaxed)) {
             break;
         }
+    }
+    if (xs != 0 && s < v->pressure_mark && s + xs >= v->pressure_mark) {
+        overload_pressure(loop, v, s + xs);
     }
     uint32_t old = atomic_fetch_add_explicit(&lane->count, take, memory_order_relaxed);
     /* The loop may have lowered the count meanwhile (giving back its excess): the true
@@ -595,7 +621,8 @@ int evl_submit_group_submit(struct evl_submit_group *g, evl_task_cb fn, evl_task
         uint64_t total = atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed) + 1;
         char what[128];
         snprintf(what, sizeof(what), "submit refused: rate limit of group \"%s\"", g->name);
-        evl__overload_warn(g->loop, &g->warn_next_ns, &g->warn_suppressed, what, total);
+        struct evl__overload_event ev = {"refused", "submit", "group_rate", 0, 0};
+        evl__overload_warn(g->loop, &g->warn_next_ns, &g->warn_suppressed, &ev, what, total);
         return rc;
     }
     rc = evl_loop_submit_ex(g->loop, fn, discard, arg);

@@ -130,6 +130,11 @@ struct evl__overload { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     /* The warning's own rate limit (see evl__overload_warn). */
     _Atomic uint64_t warn_next_ns;
     _Atomic uint64_t warn_suppressed;
+    /* Queue pressure: the shared pool crossed pressure_mark (3/4 of shared_cap). */
+    uint32_t pressure_mark;
+    _Atomic uint64_t pressure_total;
+    _Atomic uint64_t pressure_next_ns;
+    _Atomic uint64_t pressure_suppressed;
     void *raw; /* the allocation holding this aligned struct */
 };
 
@@ -208,12 +213,23 @@ void evl__overload_wake_all(struct evl_loop *loop);
  * the rate-limited warning. Thread-safe. */
 void evl__overload_refused(struct evl_loop *loop, int rc);
 
+/* What a refusal or pressure record says (the fields of its log event). */
+struct evl__overload_event {
+    const char *event;  /* "refused" or "queue_pressure" */
+    const char *queue;  /* "submit", "timers", "immediates", "fds", "pool", "microtasks" */
+    const char *reason; /* "bound", "rate", "group_rate", "limit", "high_water" */
+    uint64_t limit;     /* the bound that refused (slots, count), 0 for a rate */
+    uint64_t depth;     /* the queue's depth when known, else 0 */
+};
+
 /*
- * The rate-limited warning every refusal path logs through: at most one record per second
- * per loop; the records it held back are counted into the next one. what names the limit
- * ("submit queue full"). Thread-safe.
+ * The rate-limited warning every refusal and pressure path logs through: at most one record
+ * per second per counter pair, so a storm of refusals cannot flood the sinks; the records it
+ * held back are counted into the next one (field "suppressed"). what is the message
+ * ("submit refused: queue bound reached"). Component "overload", level warn. Thread-safe.
  */
 void evl__overload_warn(struct evl_loop *loop, _Atomic uint64_t *next_ns,
-                        _Atomic uint64_t *suppressed, const char *what, uint64_t total);
+                        _Atomic uint64_t *suppressed, const struct evl__overload_event *ev,
+                        const char *what, uint64_t total);
 
 #endif

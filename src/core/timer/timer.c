@@ -34,6 +34,7 @@
 #define F_IMMEDIATE EVL__TIMER_IMMEDIATE
 #define F_CANCELLED EVL__TIMER_CANCELLED
 #define F_RUN       EVL__TIMER_IN_RUN
+#define F_AUDIT     EVL__TIMER_AUDIT
 
 /* held[] is indexed by the limit kind. */
 _Static_assert(EVL__LIMIT_TIMERS == 0 && EVL__LIMIT_IMMEDIATES == 1, "held[] layout");
@@ -67,7 +68,25 @@ int evl__timers_init(struct evl_loop *loop)
     atomic_init(&T->foreign_sets, 0);
     atomic_init(&T->held[0], 0);
     atomic_init(&T->held[1], 0);
+    T->policy = loop->clamp == EVL_TIMER_CLAMP_NODE   ? EVL__TPOL_NODE
+                : loop->clamp == EVL_TIMER_CLAMP_HTML ? EVL__TPOL_HTML
+                                                      : 0;
     return 0;
+}
+
+void evl__timers_set_audit(struct evl_loop *loop, int on)
+{
+    struct evl__timers *T = &loop->timers;
+    T->policy = on ? (T->policy | EVL__TPOL_AUDIT) : (T->policy & ~EVL__TPOL_AUDIT);
+}
+
+/* One audit record of record r (its period, nesting and kind from its meta). */
+EVL__NOINLINE static void audit(struct evl_loop *loop, const char *event, uint64_t id,
+                                uint64_t meta)
+{
+    uint64_t period = evl__timer_period(meta);
+    evl__log_timer_audit(loop, event, id, period, (meta & F_INTERVAL) ? period : 0,
+                         evl__timer_nesting(meta));
 }
 
 void evl__timers_deinit(struct evl_loop *loop)
@@ -135,6 +154,7 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     struct evl__timers *T = &loop->timers;
     uint32_t foreign = atomic_load(&T->foreign_sets);
     uint32_t held[2] = {atomic_load(&T->held[0]), atomic_load(&T->held[1])};
+    uint32_t audit_on = T->policy & EVL__TPOL_AUDIT;
     if (evl__budget_limit(&loop->budgets, EVL__LIMIT_TIMERS) != 0) {
         held[0] -= T->live; /* what stays held belongs to sets still queued */
     }
@@ -146,6 +166,7 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     atomic_store(&T->foreign_sets, foreign);
     atomic_store(&T->held[0], held[0]);
     atomic_store(&T->held[1], held[1]);
+    T->policy |= audit_on;
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
@@ -240,9 +261,9 @@ static inline int next_id_local(struct evl_loop *loop, uint64_t *id)
 }
 
 /* Applies the delay policy; returns EVL_ERANGE for a delay the policy cannot represent. */
-static inline int clamp_delay(const struct evl_loop *loop, uint64_t *ms)
+static inline int clamp_delay(uint32_t policy, uint64_t *ms)
 {
-    if (loop->clamp == EVL_TIMER_CLAMP_NODE) {
+    if (policy & EVL__TPOL_NODE) {
         if (*ms < 1 || *ms > UINT64_C(2147483647)) {
             *ms = 1;
         }
@@ -311,7 +332,12 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
 int evl__timers_arm_queued(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
                            uint64_t deadline, uint64_t period, uint64_t flags)
 {
-    return arm_new(loop, id, cb, arg, deadline, period, flags, 1, 1);
+    int audited = !(flags & F_IMMEDIATE) && (loop->timers.policy & EVL__TPOL_AUDIT);
+    int rc = arm_new(loop, id, cb, arg, deadline, period, flags | (audited ? F_AUDIT : 0), 1, 1);
+    if (rc == 0 && audited) {
+        audit(loop, "create", id, evl__timer_meta(period, 1, flags));
+    }
+    return rc;
 }
 
 int evl__timers_reserve(struct evl_loop *loop, uint64_t flags)
@@ -325,30 +351,28 @@ void evl__timers_unreserve(struct evl_loop *loop, uint64_t flags)
     limit_release(loop, (flags & F_IMMEDIATE) ? EVL__LIMIT_IMMEDIATES : EVL__LIMIT_TIMERS);
 }
 
-/* schedule() while a context is current: the timer's callback is wrapped with the captured
- * frame (core/context/propagate.c), which makes it current around every run. Out of line:
- * the common set never comes here. */
+/*
+ * The one path of evl_timer_set and evl_immediate_set (flags: F_IMMEDIATE or 0) after the
+ * argument and state checks. policy: the timers' policy word (EVL__TPOL_*); schedule() passes
+ * a constant 0 for the C default, so that copy keeps none of the policy's branches, and
+ * schedule_policy() the word itself.
+ */
 EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb cb, void *arg,
                                            uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
                                            uint64_t *id_out);
 
-/* The one path of evl_timer_set and evl_immediate_set (flags: F_IMMEDIATE or 0). Inlined into
- * both, so the constant flags drop the delay policy and the clock from immediates. */
-static EVL__ALWAYS_INLINE int schedule_in(struct evl_loop *loop, evl_timer_cb cb, void *arg,
-                                          uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
-                                          int wrapped, uint64_t *id_out)
+/*
+ * (continued) wrapped: the callback is already the context wrapper (or there was nothing
+ * to capture), so no capture is tried again.
+ */
+static EVL__ALWAYS_INLINE int schedule_with(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                            uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
+                                            uint32_t policy, int wrapped, uint64_t *id_out)
 {
-    if (!loop || !cb) {
-        return EVL_EINVAL;
-    }
-    if (evl__loop_admission_closed(loop) ||
-        atomic_load_explicit(&loop->state, memory_order_acquire) == EVL_LOOP_TERMINATED) {
-        return EVL_ECLOSED;
-    }
     if (!(flags & F_IMMEDIATE)) {
-        int rc = clamp_delay(loop, &delay_ms);
+        int rc = clamp_delay(policy, &delay_ms);
         if (rc == 0 && repeat_ms) {
-            rc = clamp_delay(loop, &repeat_ms);
+            rc = clamp_delay(policy, &repeat_ms);
             flags |= F_INTERVAL;
         }
         if (rc != 0) {
@@ -373,7 +397,12 @@ static EVL__ALWAYS_INLINE int schedule_in(struct evl_loop *loop, evl_timer_cb cb
     }
     uint64_t deadline = 0;
     if (!(flags & F_IMMEDIATE)) {
-        delay_ms = html_clamp(loop, level, delay_ms);
+        if ((policy & EVL__TPOL_HTML) && level > 5 && delay_ms < 4) {
+            delay_ms = 4;
+        }
+        if (policy & EVL__TPOL_AUDIT) {
+            flags |= F_AUDIT;
+        }
         uint64_t now = evl__loop_clock(loop); /* fresh: never a cached tick */
         T->now_hint = now;
         deadline = evl__timers_deadline(now, delay_ms);
@@ -385,35 +414,62 @@ static EVL__ALWAYS_INLINE int schedule_in(struct evl_loop *loop, evl_timer_cb cb
     if (rc == 0 && id_out) {
         *id_out = id;
     }
+    if (rc == 0 && (flags & F_AUDIT)) {
+        evl__log_timer_audit(loop, "create", id, delay_ms, (flags & F_INTERVAL) ? repeat_ms : 0,
+                             level + 1);
+    }
     return rc;
+}
+
+/* schedule_with for a timer under a policy other than the C default (Node or HTML clamps,
+ * the audit): out of line, so the default path pays one test for all of them. */
+EVL__NOINLINE static int schedule_policy(struct evl_loop *loop, evl_timer_cb cb, void *arg,
+                                         uint64_t delay_ms, uint64_t repeat_ms, uint64_t *id_out)
+{
+    return schedule_with(loop, cb, arg, delay_ms, repeat_ms, 0, loop->timers.policy, 0, id_out);
 }
 
 static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg,
                                        uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
                                        uint64_t *id_out)
 {
-    return schedule_in(loop, cb, arg, delay_ms, repeat_ms, flags, 0, id_out);
+    if (!loop || !cb) {
+        return EVL_EINVAL;
+    }
+    if (evl__loop_admission_closed(loop) ||
+        atomic_load_explicit(&loop->state, memory_order_acquire) == EVL_LOOP_TERMINATED) {
+        return EVL_ECLOSED;
+    }
+    if (!(flags & F_IMMEDIATE) && __builtin_expect(loop->timers.policy != 0, 0)) {
+        return schedule_policy(loop, cb, arg, delay_ms, repeat_ms, id_out);
+    }
+    return schedule_with(loop, cb, arg, delay_ms, repeat_ms, flags, 0, 0, id_out);
 }
 
+/* schedule_with while a context is current: the timer's callback is wrapped with the
+ * captured frame (core/context/propagate.c), which makes it current around every run. Out
+ * of line: the common set never comes here. */
 EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb cb, void *arg,
                                            uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
                                            uint64_t *id_out)
 {
+    uint32_t policy = (flags & F_IMMEDIATE) ? 0 : loop->timers.policy;
     struct evl_context_frame *f = NULL;
     int rc = evl__context_capture_hot(loop, &f);
     if (rc != 0) {
         return rc;
     }
     if (f == NULL) {
-        return schedule_in(loop, cb, arg, delay_ms, repeat_ms, flags, 1, id_out);
+        return schedule_with(loop, cb, arg, delay_ms, repeat_ms, flags, policy, 1, id_out);
     }
     struct evl__context_work *w = evl__context_wrap_timer(loop, cb, arg, f);
     if (w == NULL) {
         return EVL_ENOMEM;
     }
-    /* The delays are the caller's, clamped again harmlessly (the policy is idempotent). */
-    rc = schedule_in(loop, evl__context_timer_run, w, delay_ms, repeat_ms, flags & ~F_INTERVAL, 1,
-                     id_out);
+    /* The delays were clamped already; the policy clamps them again harmlessly (it is
+     * idempotent), and F_INTERVAL follows from repeat_ms again. */
+    rc = schedule_with(loop, evl__context_timer_run, w, delay_ms, repeat_ms, flags & ~F_INTERVAL,
+                       policy, 1, id_out);
     if (rc != 0) {
         evl__context_unwrap(loop, w);
     } else {
@@ -438,6 +494,45 @@ int evl_immediate_set(struct evl_loop *loop, evl_timer_cb cb, void *arg, uint64_
     return schedule(loop, cb, arg, 0, 0, F_IMMEDIATE, id_out);
 }
 
+/* Clears pending timer idx (not an immediate), already taken out of the id table. */
+static EVL__ALWAYS_INLINE void clear_timer(struct evl_loop *loop, uint32_t idx)
+{
+    struct evl__timers *T = &loop->timers;
+    struct evl__timer *r = &T->pool.recs[idx];
+    live_dec(loop);
+    if (in_heap(T, idx)) {
+        evl__timer_heap_remove(&T->heap, T->pool.recs, r->pos);
+        evl__timer_pool_put(&T->pool, idx);
+    } else if (r->meta & F_RUN) {
+        evl__timer_runs_cancel(&T->runs, &T->pool, idx);
+    } else {
+        /* A running interval: the timer phase frees it when the callback returns. */
+        r->meta |= F_CANCELLED;
+    }
+    EVL__CHECK_WALK(T->pool.used, evl__timers_check(T));
+}
+
+/* clear_local for a record with a flag the common path leaves out: an immediate, or a timer
+ * created under the audit (its record first, then the same clear). */
+EVL__NOINLINE static int clear_flagged(struct evl_loop *loop, uint32_t idx, uint64_t id)
+{
+    struct evl__timer *r = &loop->timers.pool.recs[idx];
+    if (r->meta & F_IMMEDIATE) {
+        r->meta |= F_CANCELLED; /* freed when the check phase reaches it */
+        imm_dec(loop);
+        return 0;
+    }
+    audit(loop, "clear", id, r->meta);
+    clear_timer(loop, idx);
+    return 0;
+}
+
+/* The flags byte of a record's meta: one byte test covers several flags. */
+static inline unsigned meta_flags(uint64_t meta)
+{
+    return (unsigned)(meta >> 56);
+}
+
 static inline int clear_local(struct evl_loop *loop, uint64_t id)
 {
     struct evl__timers *T = &loop->timers;
@@ -455,22 +550,10 @@ static inline int clear_local(struct evl_loop *loop, uint64_t id)
         r->cb = NULL;
         r->arg = NULL;
     }
-    if (r->meta & F_IMMEDIATE) {
-        r->meta |= F_CANCELLED; /* freed when the check phase reaches it */
-        imm_dec(loop);
-        return 0;
+    if (meta_flags(r->meta) & (unsigned)((F_IMMEDIATE | F_AUDIT) >> 56)) {
+        return clear_flagged(loop, idx, id);
     }
-    live_dec(loop);
-    if (in_heap(T, idx)) {
-        evl__timer_heap_remove(&T->heap, T->pool.recs, r->pos);
-        evl__timer_pool_put(&T->pool, idx);
-    } else if (r->meta & F_RUN) {
-        evl__timer_runs_cancel(&T->runs, &T->pool, idx);
-    } else {
-        /* A running interval: the timer phase frees it when the callback returns. */
-        r->meta |= F_CANCELLED;
-    }
-    EVL__CHECK_WALK(T->pool.used, evl__timers_check(T));
+    clear_timer(loop, idx);
     return 0;
 }
 
@@ -626,6 +709,24 @@ static inline void unlink_due(struct evl__timers *T, uint32_t idx)
     }
 }
 
+/* The observed half of a timer's firing: its audit record if it was created under the
+ * audit, then the metrics' begin point and loop-delay sample. Returns the metrics token. */
+EVL__NOINLINE static uint64_t fire_observed(struct evl_loop *loop, uint32_t idx, unsigned obs)
+{
+    const struct evl__timer *r = &loop->timers.pool.recs[idx];
+    uint64_t now = loop->now; /* the timer phase's clock */
+    uint64_t id = r->id;
+    uint64_t deadline = r->deadline;
+    if ((obs & EVL__OBS_AUDIT) && (r->meta & F_AUDIT)) {
+        audit(loop, "fire", id, r->meta);
+    }
+    uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_TIMER);
+    if (evl__loop_cb_sampled(mt)) {
+        evl__metrics_timer_sampled(loop, id, now - deadline);
+    }
+    return mt;
+}
+
 void evl__timers_run(struct evl_loop *loop)
 {
     struct evl__timers *T = &loop->timers;
@@ -668,9 +769,13 @@ void evl__timers_run(struct evl_loop *loop)
         void *arg = r->arg;
         uint64_t id = r->id;
         T->nesting = level;
-        uint64_t mt = evl__loop_cb_enter(loop, EVL_METRICS_TIMER);
-        if (evl__loop_cb_sampled(mt)) {
-            evl__metrics_timer_sampled(loop, id, now - r->deadline);
+        /* The callback bracket, whose one test also covers the timer audit. */
+        uint64_t mt = 0;
+        unsigned obs = evl__loop_obs_flags(loop);
+        if (__builtin_expect((obs & (EVL__OBS_CB_SLOW | EVL__OBS_AUDIT)) != 0, 0)) {
+            mt = fire_observed(loop, idx, obs);
+        } else {
+            evl__loop_enter_callback(loop);
         }
         cb(loop, id, arg);
         evl__loop_cb_leave(loop, EVL_METRICS_TIMER, mt);

@@ -36,6 +36,7 @@ struct evl__timers {
     uint32_t ref_count;   /* pending ref'd timers and immediates */
     uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
     uint32_t wrapped;     /* nonzero once a timer was armed with a captured context */
+    uint32_t policy;      /* EVL__TPOL_*: what scheduling must do beyond the C default */
     uint64_t *tombstones; /* ids cleared on the loop before their foreign set arrived */
     uint32_t tomb_len;
     uint32_t tomb_cap;
@@ -46,7 +47,17 @@ struct evl__timers {
     _Atomic uint32_t held[2];
 };
 
+/* struct evl__timers.policy: the options' delay policy and the timer audit in one word, so
+ * the scheduling path makes one test for all three in the C default. */
+#define EVL__TPOL_NODE  1u /* EVL_TIMER_CLAMP_NODE */
+#define EVL__TPOL_HTML  2u /* EVL_TIMER_CLAMP_HTML */
+#define EVL__TPOL_AUDIT 4u /* new timers are audited (evl_log_timer_audit) */
+
 int evl__timers_init(struct evl_loop *loop);
+/* Turns the audit of timers created from now on on or off. Loop thread. */
+void evl__timers_set_audit(struct evl_loop *loop, int on);
+/* The audit's records (timer.c), at the level the logger's audit switch holds. */
+void evl__timers_audit(struct evl_loop *loop, const char *event, uint64_t id, uint64_t meta);
 void evl__timers_deinit(struct evl_loop *loop);
 /* Timer phase: runs every timer due at loop->now. */
 void evl__timers_run(struct evl_loop *loop);
