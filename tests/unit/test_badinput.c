@@ -244,7 +244,7 @@ TEST(badinput_loop_values)
     ASSERT_OK(evl_loop_unref(loop));
     ASSERT_ERR(EVL_EINVAL, evl_loop_unref(loop)); /* a second unref of one ref */
     ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 0, hook_cb, NULL));
-    ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 0x80, hook_cb, NULL));
+    ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, 0x200, hook_cb, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_loop_add_hook(loop, EVL_HOOK_CHECK, NULL, NULL));
     ASSERT_ERR(EVL_ENOENT, evl_loop_remove_hook(loop, EVL_HOOK_CHECK, hook_cb, NULL));
     ASSERT_OK(evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_cb, NULL));
@@ -449,6 +449,13 @@ TEST(badinput_tasks)
     ASSERT_ERR(EVL_EINVAL, evl_loop_submit_ex(loop, NULL, task_cb, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_loop_submit_wait(NULL, task_cb, NULL, &ran, 0));
     ASSERT_ERR(EVL_EINVAL, evl_loop_submit_wait(loop, NULL, NULL, &ran, UINT64_MAX));
+    struct evl_submit_options so;
+    evl_submit_options_init(NULL);
+    evl_submit_options_init(&so);
+    ASSERT_ERR(EVL_EINVAL, evl_loop_submit_opts(NULL, task_cb, &ran, &so));
+    ASSERT_ERR(EVL_EINVAL, evl_loop_submit_opts(loop, NULL, &ran, &so));
+    so.size = 1;
+    ASSERT_ERR(EVL_EINVAL, evl_loop_submit_opts(loop, task_cb, &ran, &so));
     ASSERT_ERR(EVL_EINVAL, evl_queue_microtask(NULL, task_cb, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_queue_microtask(loop, NULL, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_next_tick(NULL, task_cb, &ran));
@@ -786,6 +793,10 @@ TEST(badinput_log)
     evl_log(NULL, EVL_LOG_ERROR, "c", "%s", "no loop: nothing happens");
     ASSERT_EQ(evl_log_enabled(NULL, EVL_LOG_ERROR), 0);
     evl_log_event(NULL, EVL_LOG_ERROR, "c", "e", "m", NULL, 0);
+    ASSERT_ERR(EVL_EINVAL, evl_log_timer_audit(NULL, EVL_LOG_INFO));
+    ASSERT_ERR(EVL_EINVAL, evl_log_timer_audit(loop, -1));
+    ASSERT_EQ(evl_log_timer_audit_level(NULL), EVL_LOG_OFF);
+    ASSERT_EQ(evl_log_timer_audit_level(loop), EVL_LOG_OFF);
     ASSERT_ERR(EVL_EINVAL, evl_logger_set_level(NULL, EVL_LOG_INFO));
     ASSERT_EQ(evl_logger_level(NULL), EVL_LOG_OFF);
     ASSERT_ERR(EVL_EINVAL, evl_logger_add_fd(NULL, 2, EVL_LOG_FORMAT_JSON, EVL_LOG_INFO));
@@ -816,6 +827,8 @@ TEST(badinput_context)
     struct evl_loop *loop = new_loop();
     struct evl_context_hooks h = {sizeof(h), cap_none, enter_none, leave_none, NULL};
     int slot = -1;
+    unsigned char cid[16];
+    ASSERT_EQ(evl_context_frame_correlation(NULL, cid), 0);
     ASSERT_ERR(EVL_EINVAL, evl_context_add_slot(NULL, &h, NULL, &slot));
     ASSERT_ERR(EVL_EINVAL, evl_context_add_slot(loop, NULL, NULL, &slot));
     ASSERT_ERR(EVL_EINVAL, evl_context_add_slot(loop, &h, NULL, NULL));
@@ -873,6 +886,9 @@ TEST(badinput_errors)
     ASSERT_ERR(EVL_EINVAL, evl_error_new(NULL, EVL_EIO, NULL));
     ASSERT_ERR(EVL_EINVAL, evl_error_new(&e, 0, "zero"));
     ASSERT_ERR(EVL_EINVAL, evl_error_new_sys(NULL, EIO, "read", NULL));
+    unsigned char cid[16] = {0};
+    ASSERT_EQ(evl_error_correlation(NULL, cid), 0);
+    ASSERT_ERR(EVL_EINVAL, evl_error_set_correlation(NULL, cid));
     ASSERT_OK(evl_error_new_sys(&e, 0, NULL, NULL));
     ASSERT_ERR(EVL_EIO, evl_error_code(e)); /* errnum 0: no errno to keep */
     ASSERT_NULL(evl_error_syscall(e));
