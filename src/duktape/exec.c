@@ -58,6 +58,7 @@ void evl__duk_exec_enter(struct evl_duk *d)
 void evl__duk_exec_leave(struct evl_duk *d)
 {
     if (--d->depth == 0) {
+        evl__duk_heap_state_settle(d->hs);
         d->deadline_ns = 0;
         d->timed_out = 0;
         d->unwinding = 0;
