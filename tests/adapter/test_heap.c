@@ -2,6 +2,8 @@
 #include "evl_duktape.h"
 #include "evl_test.h"
 
+#include "duktape/engine/duk_engine.h"
+
 #include <time.h>
 
 TEST(heap_allocates_through_evl)
@@ -154,4 +156,40 @@ TEST(heap_cap_too_small_is_refused)
     }
     ASSERT_GE(refused, 3); /* 1 B, 1 KB and 64 KB at least */
     ASSERT_UEQ(evl_test_live_blocks(), before);
+}
+
+static duk_ret_t throw_double_error(duk_context *ctx)
+{
+    evl__duk_push_double_error(ctx);
+    return duk_throw(ctx);
+}
+
+/*
+ * Regression: when there is no memory left even to build the error, Duktape throws its one
+ * fixed DoubleError instance, and scripts and reports saw "DoubleError: error in error
+ * handling" for what is an out-of-memory condition. The adapter gives that instance a
+ * RangeError's shape; thrown (as the engine throws it), a script sees a RangeError.
+ */
+TEST(heap_double_error_is_an_out_of_memory_range_error)
+{
+    struct evl_loop *loop = NULL;
+    duk_context *ctx = NULL;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_duk_heap_new(&ctx, NULL));
+    ASSERT_OK(evl_duk_install(ctx, loop, 0));
+    duk_push_c_function(ctx, throw_double_error, 0);
+    duk_put_global_string(ctx, "throwDoubleError");
+    ASSERT_EQ(duk_peval_string(ctx, "var e; try { throwDoubleError(); } catch (err) { e = err; }"
+                                    "[e instanceof RangeError, e.name, e.message, String(e)]"
+                                    ".join('|')"),
+              0);
+    ASSERT_STR_EQ(duk_get_string(ctx, -1), "true|RangeError|JavaScript heap out of memory|"
+                                           "RangeError: JavaScript heap out of memory");
+    duk_pop(ctx);
+    duk_push_c_function(ctx, throw_double_error, 0);
+    ASSERT_NE(duk_pcall(ctx, 0), 0);
+    ASSERT_EQ(duk_get_error_code(ctx, -1), DUK_ERR_RANGE_ERROR);
+    duk_pop(ctx);
+    ASSERT_OK(evl_duk_heap_free(ctx));
+    ASSERT_OK(evl_loop_free(loop));
 }

@@ -89,6 +89,12 @@ int evl__duk_heap_gc_hold(void *heap, int hold)
     return 0;
 }
 
+void evl__duk_push_double_error(duk_context *ctx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    duk_push_hobject(thr, thr->builtins[DUK_BIDX_DOUBLE_ERROR]);
+}
+
 void evl__duk_force_interrupt(duk_context *ctx)
 {
     duk_hthread *thr = (duk_hthread *)ctx;

@@ -40,6 +40,11 @@ unsigned evl__duk_heap_activity(void *heap);
  * taken). The hold must be released before the heap is destroyed. */
 int evl__duk_heap_gc_hold(void *heap, int hold);
 
+/* Pushes the engine's fixed DoubleError instance (+1): what Duktape throws when making an
+ * error fails (out of memory while building it), so the adapter can give it a RangeError's
+ * shape once, while there is memory. */
+void evl__duk_push_double_error(duk_context *ctx);
+
 /* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
  * process.exit() unwinds at once instead of at the next periodic interrupt. */
 void evl__duk_force_interrupt(duk_context *ctx);
