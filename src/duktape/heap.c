@@ -336,6 +336,15 @@ static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
     return b + 1;
 }
 
+uint64_t evl__duk_heap_room(duk_context *ctx)
+{
+    const struct evl_duk_heap_state *hs = evl__duk_heap_state(ctx);
+    if (!hs || !hs->max_bytes) {
+        return UINT64_MAX;
+    }
+    return hs->live_bytes < hs->max_bytes ? hs->max_bytes - hs->live_bytes : 0;
+}
+
 void evl__duk_heap_state_settle(struct evl_duk_heap_state *hs)
 {
     if (!hs) {

@@ -32,6 +32,10 @@ static inline struct evl_duk *evl__duk_heap_state_duk(const struct evl_duk_heap_
  * Loop thread only. */
 void evl__duk_heap_state_settle(struct evl_duk_heap_state *hs);
 
+/* The bytes ctx's heap may still allocate under its cap: UINT64_MAX if it has no cap or was
+ * not made by evl_duk_heap_new. Loop thread only. */
+uint64_t evl__duk_heap_room(duk_context *ctx);
+
 /* Records d (NULL: none) as hs's binding. */
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d);
 

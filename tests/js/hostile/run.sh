@@ -45,6 +45,7 @@ for i in 1 2 3 4 5 6 7 8; do
     printf '\x01\x02\x03\x04\x05\x06\x07\x0b\x0c\x0e\x10\x80\x81\xfe\xff\xc3\x28\xe2\x82\x00'
 done >"$dir/binary.js"
 truncate -s 300M "$dir/huge.js"
+truncate -s 20M "$dir/over_cap.js"
 printf '{"a": [1, 2,' >"$dir/bad.json"
 printf 'exports.name = "a";\nexports.b = require("./cyc_b.js");\n' >"$dir/cyc_a.js"
 printf 'var a = require("./cyc_a.js");\nexports.name = "b";\nexports.sawPartial = a.name === "a" && a.b === undefined;\n' >"$dir/cyc_b.js"
