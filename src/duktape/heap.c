@@ -304,6 +304,12 @@ static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
     if (!ptr) {
         return duk_alloc_cb(udata, size);
     }
+    if (size == 0) {
+        /* Duktape takes NULL from a resize to zero as "freed" (C's realloc contract): a
+         * failed shrink returning NULL here would leak the block. */
+        duk_free_cb(udata, ptr);
+        return NULL;
+    }
     struct duk_block *old = (struct duk_block *)ptr - 1;
     size_t old_size = old->size;
     unsigned activity = activity_of(hs);
@@ -324,8 +330,15 @@ static void *duk_realloc_cb(void *udata, void *ptr, duk_size_t size)
     if (!b && spend_reserve(hs, activity)) {
         b = evl_realloc(old, sizeof(*b) + capacity(size));
     }
+    if (!b && size <= old_size) {
+        /* A shrink the allocator refused keeps the block it has: the payload fits. */
+        old->size = size;
+        hs->live_bytes = hs->live_bytes - old_size + size;
+        after_free(hs);
+        return ptr;
+    }
     if (!b) {
-        return size > old_size ? failed(hs, activity, retry, effective) : NULL;
+        return failed(hs, activity, retry, effective);
     }
     succeeded(hs, activity, retry, effective);
     b->size = size;
