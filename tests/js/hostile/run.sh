@@ -5,7 +5,8 @@
 # guard= says otherwise), with
 # stdout/stderr matching the patterns (grep -E). main=FILE runs a generated fixture from
 # $HOSTILE_DIR instead of the case itself (sources that cannot be kept as text in the repo);
-# ulimit caps the address space (ulimit -v, KB) for the uncapped-heap cases; nostderr names
+# ulimit caps the address space (ulimit -v, KB; under ASan its soft RSS limit) for the
+# uncapped-heap cases; nostderr names
 # what stderr must not contain (every case: no DoubleError, no assertion, no sanitizer report).
 # Usage: run.sh EVLJS CASE.js
 set -u
@@ -51,11 +52,23 @@ printf 'exports.name = "a";\nexports.b = require("./cyc_b.js");\n' >"$dir/cyc_a.
 printf 'var a = require("./cyc_a.js");\nexports.name = "b";\nexports.sawPartial = a.name === "a" && a.b === undefined;\n' >"$dir/cyc_b.js"
 printf 'exports.self = require("./self.js");\nmodule.exports = exports;\n' >"$dir/self.js"
 
+# AddressSanitizer reserves terabytes of address space for its shadow memory, so under ASan
+# ulimit -v would stop evljs from starting: the limit becomes ASan's own there (past that
+# RSS, malloc returns NULL).
+asan_limit=
+if [ -n "$limit" ] && grep -aq __asan_init "$evljs"; then
+    asan_limit="allocator_may_return_null=1:soft_rss_limit_mb=$((limit / 1024))"
+fi
+
 script=$(cd "$(dirname "$case_file")" && pwd)/$(basename "$case_file")
 [ -n "$main" ] && script=$dir/$main
 start=$(date +%s%N)
 (
-    [ -n "$limit" ] && ulimit -v "$limit"
+    if [ -n "$asan_limit" ]; then
+        export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$asan_limit"
+    elif [ -n "$limit" ]; then
+        ulimit -v "$limit"
+    fi
     # shellcheck disable=SC2086 # args is a word list by design
     exec timeout -s KILL "$guard" "$evljs" $args "$script" </dev/null >"$dir/out" 2>"$dir/err"
 )

@@ -1,3 +1,3 @@
-// hostile: status=1 ulimit=200000 stderr=RangeError: JavaScript heap out of memory
+// hostile: status=1 ulimit=120000 guard=60 stderr=RangeError: JavaScript heap out of memory
 var s = 'xxxxxxxxxxxxxxxx';
 for (;;) s += s + 'y';
