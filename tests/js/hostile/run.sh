@@ -54,10 +54,13 @@ printf 'exports.self = require("./self.js");\nmodule.exports = exports;\n' >"$di
 
 # AddressSanitizer reserves terabytes of address space for its shadow memory, so under ASan
 # ulimit -v would stop evljs from starting: the limit becomes ASan's own there (past that
-# RSS, malloc returns NULL).
+# RSS, malloc returns NULL), at half the size: filling memory costs about four times the CPU
+# under ASan. Freed memory must lower the RSS again, as it gives address space back under
+# ulimit: no quarantine, pages returned at once.
 asan_limit=
 if [ -n "$limit" ] && grep -aq __asan_init "$evljs"; then
-    asan_limit="allocator_may_return_null=1:soft_rss_limit_mb=$((limit / 1024))"
+    asan_limit="allocator_may_return_null=1:soft_rss_limit_mb=$((limit / 2048))"
+    asan_limit="$asan_limit:quarantine_size_mb=0:allocator_release_to_os_interval_ms=0"
 fi
 
 script=$(cd "$(dirname "$case_file")" && pwd)/$(basename "$case_file")
@@ -82,6 +85,13 @@ fail() {
 }
 [ "$got" -eq 137 ] && fail "killed by the ${guard} s guard (hang)"
 [ "$got" -ne "$want_status" ] && [ "$got" -gt 128 ] && fail "died by signal $((got - 128))"
+# ASan's soft RSS limit fails every malloc until its poller sees the RSS fall, which ulimit
+# never does: the 'uncaughtException' dispatch can then run out of memory too, and Node's
+# status for that is 7. Under ASan that status is what its limit can give; the statuses
+# themselves are checked by the regular build.
+if [ -n "$asan_limit" ] && [ "$want_status" -eq 1 ] && [ "$got" -eq 7 ]; then
+    got=1
+fi
 [ "$got" -eq "$want_status" ] || fail "expected status $want_status"
 if [ -n "$want_out" ] && ! grep -Eq -- "$want_out" "$dir/out"; then
     fail "stdout does not match /$want_out/"
@@ -89,7 +99,9 @@ fi
 if [ -n "$want_err" ] && ! grep -Eq -- "$want_err" "$dir/err"; then
     fail "stderr does not match /$want_err/"
 fi
-if grep -Eq -- "DoubleError|Assertion|AddressSanitizer|runtime error:${bad_err:+|$bad_err}" "$dir/err"; then
+# (ASan's note that its soft RSS limit was reached is the limit working, not a report.)
+if grep -v "AddressSanitizer: soft rss limit exhausted" "$dir/err" |
+    grep -Eq -- "DoubleError|Assertion|AddressSanitizer|runtime error:${bad_err:+|$bad_err}"; then
     fail "stderr has a forbidden report"
 fi
 echo "ok $name (status $got, ${ms} ms)"
