@@ -61,6 +61,13 @@ function(evl_duk_patch from to done)
 endfunction()
 evl_duk_patch("#undef DUK_USE_INTERRUPT_COUNTER" "#define DUK_USE_INTERRUPT_COUNTER"
               "#define DUK_USE_INTERRUPT_COUNTER")
+# Strings are interned, so their hash decides the cost of every string a script makes. The
+# default hash samples every (length/32)th byte, so strings that differ only between samples
+# ("x".repeat(1000) + i, log lines with a counter) all collide and each new one is compared
+# with all the others: quadratic. The dense hash (MurmurHash2 over the first 4 KB, samples
+# beyond) reads every byte that usually differs.
+evl_duk_patch("#undef DUK_USE_STRHASH_DENSE" "#define DUK_USE_STRHASH_DENSE"
+              "#define DUK_USE_STRHASH_DENSE")
 # The check is declared with C linkage even when a C++ file includes duktape.h (which opens
 # its extern "C" block only after including duk_config.h).
 evl_duk_patch("#undef DUK_USE_EXEC_TIMEOUT_CHECK"

@@ -30,7 +30,8 @@ EVL_API void evl_duk_heap_options_init(struct evl_duk_heap_options *options);
 /*
  * Creates a Duktape heap whose every allocation goes through the evl allocator (+1: destroy
  * with evl_duk_heap_free). options may be NULL. Thread-safe (the heap is then used from
- * one thread). Errors: EVL_EINVAL, EVL_ENOMEM.
+ * one thread). Errors: EVL_EINVAL, EVL_ENOMEM, EVL_ERANGE (max_heap_bytes is below what an
+ * empty heap needs, about 100 KB).
  */
 EVL_API int evl_duk_heap_new(duk_context **out, const struct evl_duk_heap_options *options);
 

@@ -58,6 +58,7 @@ void evl__duk_exec_enter(struct evl_duk *d)
 void evl__duk_exec_leave(struct evl_duk *d)
 {
     if (--d->depth == 0) {
+        evl__duk_heap_state_settle(d->hs);
         d->deadline_ns = 0;
         d->timed_out = 0;
         d->unwinding = 0;
@@ -151,6 +152,19 @@ int evl__duk_exec_install(struct evl_duk *d)
     duk_get_global_string(ctx, "RangeError");
     duk_push_string(ctx, "JavaScript heap out of memory");
     duk_put_prop_string(ctx, -2, "oomMessage");
-    duk_pop(ctx);
+    /* When even the error cannot be made (no memory left to build it), Duktape throws its one
+     * fixed DoubleError instance. That is an out-of-memory condition too: it becomes a
+     * RangeError with the same message, so scripts and reports never see "DoubleError".
+     * The instance is frozen; the forced definitions below are made once, here. */
+    evl__duk_push_double_error(ctx);
+    duk_get_prop_string(ctx, -2, "prototype");
+    duk_set_prototype(ctx, -2);
+    duk_push_string(ctx, "name");
+    duk_push_string(ctx, "RangeError");
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+    duk_push_string(ctx, "message");
+    duk_get_prop_string(ctx, -3, "oomMessage");
+    duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+    duk_pop_2(ctx);
     return 0;
 }

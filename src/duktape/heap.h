@@ -26,6 +26,16 @@ static inline struct evl_duk *evl__duk_heap_state_duk(const struct evl_duk_heap_
     return ((const struct evl_duk_heap_head *)(const void *)hs)->duk;
 }
 
+/* A guarded entry into JS ended: collections that the allocator held off because they had
+ * stopped freeing memory (heap.c, "Failing fast near the limit") may run again, and the
+ * reserve kept for building an out-of-memory error is taken back if it was spent. NULL: no-op.
+ * Loop thread only. */
+void evl__duk_heap_state_settle(struct evl_duk_heap_state *hs);
+
+/* The bytes ctx's heap may still allocate under its cap: UINT64_MAX if it has no cap or was
+ * not made by evl_duk_heap_new. Loop thread only. */
+uint64_t evl__duk_heap_room(duk_context *ctx);
+
 /* Records d (NULL: none) as hs's binding. */
 void evl__duk_heap_state_bind(struct evl_duk_heap_state *hs, struct evl_duk *d);
 

@@ -6,6 +6,7 @@
 
 #include "duktape/bootstrap.h"
 #include "duktape/error.h"
+#include "duktape/heap.h"
 #include "duktape/process.h"
 
 #include "evl_js_module.h"
@@ -20,15 +21,16 @@
 #include <unistd.h>
 
 /* The largest module source require() reads. Bigger files are refused with EFBIG before any
- * byte is read: the buffer is allocated outside the JS heap (so --max-heap cannot bound it)
- * and compiling such a source would need several times its size again. */
+ * byte is read: compiling such a source would need several times its size again. Under a heap
+ * cap the source is read into a buffer of the JS heap, so it counts against the cap, and a
+ * file bigger than what is left under the cap is refused before any byte is read. */
 #define EVL_DUK_MODULE_MAX_BYTES ((size_t)128 << 20)
 
-/* Reads a whole regular file into an evl buffer (+1, NUL-terminated). Returns 0, EVL_ENOMEM
- * or a system code with the failing call's name in *syscall: "open" (also EINVAL for what is
- * not a regular file or directory: devices, FIFOs and sockets never end or block), "read"
- * (also EISDIR, and EFBIG above EVL_DUK_MODULE_MAX_BYTES). */
-int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char **syscall)
+/* Opens a module source for reading (*fd, +1) and gives its size. Returns 0 or a system
+ * code with the failing call's name in *syscall: "open" (also EINVAL for what is not a
+ * regular file or directory: devices, FIFOs and sockets never end or block), "read" (also
+ * EISDIR, and EFBIG above EVL_DUK_MODULE_MAX_BYTES). */
+static int open_source(const char *path, int *fd_out, size_t *size_out, const char **syscall)
 {
     /* O_NONBLOCK: opening a FIFO without a writer would block forever. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -55,51 +57,8 @@ int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char
         close(fd);
         return evl_err_from_errno(refuse);
     }
-    size_t cap = (size_t)st.st_size + 4096, len = 0;
-    char *buf = evl_malloc(cap);
-    if (!buf) {
-        close(fd);
-        return EVL_ENOMEM;
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            char *nb = evl_realloc(buf, cap * 2);
-            if (!nb) {
-                evl_free(buf);
-                close(fd);
-                return EVL_ENOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int rc = evl_err_from_errno(errno);
-            evl_free(buf);
-            close(fd);
-            *syscall = "read";
-            return rc;
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t)n;
-        if (len > EVL_DUK_MODULE_MAX_BYTES) { /* the file grew while being read */
-            evl_free(buf);
-            close(fd);
-            *syscall = "read";
-            return evl_err_from_errno(EFBIG);
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    *out = buf;
-    if (len_out) {
-        *len_out = len;
-    }
+    *fd_out = fd;
+    *size_out = (size_t)st.st_size;
     return 0;
 }
 
@@ -176,51 +135,108 @@ static void push_utf8_lossy(duk_context *ctx, const unsigned char *buf, size_t l
     duk_remove(ctx, -2);
 }
 
-/* native.readFile(path) -> string; throws what fs.readFileSync throws in Node:
- * "ENOENT: no such file or directory, open 'x'" with errno, code, syscall (and path when
- * open failed). */
+struct source_read {
+    int fd;
+    size_t size;
+    size_t len;
+    int rc;
+    const char *syscall;
+};
+
+/* Pushes a dynamic buffer of the JS heap (+1) holding the rest of r->fd (r->len bytes);
+ * r->rc tells a read error. Throws when the heap has no room. */
+static duk_ret_t read_source_unsafe(duk_context *ctx, void *udata)
+{
+    struct source_read *r = udata;
+    size_t cap = r->size + 1; /* one more: the end is seen without a resize */
+    char *buf = duk_push_dynamic_buffer(ctx, cap);
+    r->len = 0;
+    for (;;) {
+        if (r->len == cap) { /* the file grew while being read */
+            cap *= 2;
+            buf = duk_resize_buffer(ctx, -1, cap);
+        }
+        ssize_t n = read(r->fd, buf + r->len, cap - r->len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            r->rc = evl_err_from_errno(errno);
+            r->syscall = "read";
+            return 1;
+        }
+        if (n == 0) {
+            return 1;
+        }
+        r->len += (size_t)n;
+        if (r->len > EVL_DUK_MODULE_MAX_BYTES) {
+            r->rc = evl_err_from_errno(EFBIG);
+            r->syscall = "read";
+            return 1;
+        }
+    }
+}
+
+/* Throws what fs.readFileSync throws in Node for a system error: "ENOENT: no such file or
+ * directory, open 'x'" with errno, code, syscall (and path when open failed). */
+static duk_ret_t throw_read_error(duk_context *ctx, int rc, const char *path, const char *syscall)
+{
+    if (!evl_err_is_sys(rc)) {
+        evl__duk_push_error_code(ctx, rc, NULL, NULL);
+        return duk_throw(ctx);
+    }
+    char reason[128];
+    (void)evl__duk_sys_message(rc, reason, sizeof(reason));
+    int with_path = strcmp(syscall, "open") == 0;
+    if (with_path) {
+        duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s '%s'", evl_err_name(rc), reason,
+                              syscall, path);
+    } else {
+        duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s", evl_err_name(rc), reason, syscall);
+    }
+    evl__duk_error_shape(ctx, -1, rc, syscall);
+    if (with_path) {
+        duk_push_string(ctx, path);
+        duk_put_prop_literal(ctx, -2, "path");
+    }
+    return duk_throw(ctx);
+}
+
+/* native.readFile(path) -> string; throws as fs.readFileSync does, or a RangeError (code
+ * ERR_EVL_LIMIT_HEAP) when the file is bigger than what is left under the heap cap. The
+ * bytes are read into a buffer of the JS heap, so they count against the cap like the
+ * string made from them. */
 static duk_ret_t native_read_file(duk_context *ctx)
 {
     const char *path = duk_require_string(ctx, 0);
-    char *buf = NULL;
-    size_t len = 0;
-    const char *syscall = "open"; /* set by every failure that has a call to name */
-    int rc = evl__duk_read_file(path, &buf, &len, &syscall);
+    struct source_read r = {-1, 0, 0, 0, "open"};
+    int rc = open_source(path, &r.fd, &r.size, &r.syscall);
     if (rc != 0) {
-        if (!evl_err_is_sys(rc)) {
-            evl__duk_push_error_code(ctx, rc, NULL, NULL);
-            return duk_throw(ctx);
-        }
-        char reason[128];
-        (void)evl__duk_sys_message(rc, reason, sizeof(reason));
-        int with_path = strcmp(syscall, "open") == 0;
-        if (with_path) {
-            duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s '%s'", evl_err_name(rc), reason,
-                                  syscall, path);
-        } else {
-            duk_push_error_object(ctx, DUK_ERR_ERROR, "%s: %s, %s", evl_err_name(rc), reason,
-                                  syscall);
-        }
-        evl__duk_error_shape(ctx, -1, rc, syscall);
-        if (with_path) {
-            duk_push_string(ctx, path);
-            duk_put_prop_literal(ctx, -2, "path");
-        }
+        return throw_read_error(ctx, rc, path, r.syscall);
+    }
+    uint64_t room = evl__duk_heap_room(ctx);
+    if ((uint64_t)r.size > room) {
+        close(r.fd);
+        duk_push_error_object(ctx, DUK_ERR_RANGE_ERROR,
+                              "Cannot load module '%s': its %lu bytes do not fit in the %lu "
+                              "bytes left under the JavaScript heap's cap",
+                              path, (unsigned long)r.size, (unsigned long)room);
+        duk_push_string(ctx, "ERR_EVL_LIMIT_HEAP");
+        duk_put_prop_literal(ctx, -2, "code");
         return duk_throw(ctx);
     }
-    /* Strip a UTF-8 byte order mark like Node does. */
-    size_t skip = len >= 3 && (unsigned char)buf[0] == 0xef && (unsigned char)buf[1] == 0xbb &&
-                          (unsigned char)buf[2] == 0xbf
-                      ? 3
-                      : 0;
-    /* The evl buffer must not leak if pushing throws (out of memory): copy it into a heap
-     * buffer first, which the engine owns. */
-    unsigned char *copy = duk_push_fixed_buffer(ctx, len - skip);
-    if (len > skip) {
-        memcpy(copy, buf + skip, len - skip); /* an empty file may come with no buffer */
+    duk_int_t src = duk_safe_call(ctx, read_source_unsafe, &r, 0, 1);
+    close(r.fd);
+    if (src != DUK_EXEC_SUCCESS) {
+        return duk_throw(ctx); /* out of memory: the RangeError */
     }
-    evl_free(buf);
-    push_utf8_lossy(ctx, copy, len - skip);
+    if (r.rc != 0) {
+        return throw_read_error(ctx, r.rc, path, r.syscall);
+    }
+    const unsigned char *buf = duk_get_buffer_data(ctx, -1, NULL);
+    /* Strip a UTF-8 byte order mark like Node does. */
+    size_t skip = r.len >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf ? 3 : 0;
+    push_utf8_lossy(ctx, buf + skip, r.len - skip);
     duk_remove(ctx, -2);
     return 1;
 }

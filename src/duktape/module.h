@@ -10,8 +10,4 @@
 
 int evl__duk_module_install(struct evl_duk *d);
 
-/* Reads a whole file into *out (+1, evl_free, NUL-terminated). Returns 0, EVL_ENOMEM or a
- * system code (errno.h), naming the failed call ("open", "read") in *syscall. */
-int evl__duk_read_file(const char *path, char **out, size_t *len_out, const char **syscall);
-
 #endif

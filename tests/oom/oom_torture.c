@@ -10,6 +10,7 @@
  *   oom_torture --list          the case names
  *   oom_torture CASE            count, then fail each allocation in turn
  *   oom_torture CASE --count    only count (and run the case once)
+ *   oom_torture CASE --at K     fail only the Kth allocation (to study one failure point)
  *
  * A case is a function written with OOM_TRY, which leaves through the cleanup label on
  * EVL_ENOMEM and fails the test on any other error; cases register with OOM_CASE(name).
@@ -1144,7 +1145,7 @@ static uint64_t live_blocks(void)
     return st.live_blocks;
 }
 
-static int torture(const struct oom_case *c, int count_only)
+static int torture(const struct oom_case *c, int count_only, uint64_t only)
 {
     struct evl_alloc_stats st0;
     struct evl_alloc_stats st1;
@@ -1168,7 +1169,7 @@ static int torture(const struct oom_case *c, int count_only)
     uint64_t enomem = 0;
     uint64_t recovered = 0;
     /* A few more than counted: paths with threads vary a little from run to run. */
-    for (uint64_t k = 1; k <= n + 2; k++) {
+    for (uint64_t k = only ? only : 1; k <= (only ? only : n + 2); k++) {
         failing = 1;
         evl_alloc_fail_at(k, 0);
         rc = c->fn();
@@ -1211,7 +1212,9 @@ int main(int argc, char **argv)
     evl_alloc_tracking_enable();
     for (struct oom_case *c = cases; c; c = c->next) {
         if (strcmp(c->name, argv[1]) == 0) {
-            return torture(c, argc > 2 && strcmp(argv[2], "--count") == 0);
+            uint64_t only =
+                argc > 3 && strcmp(argv[2], "--at") == 0 ? strtoull(argv[3], NULL, 10) : 0;
+            return torture(c, argc > 2 && strcmp(argv[2], "--count") == 0, only);
         }
     }
     fprintf(stderr, "no case named %s\n", argv[1]);

@@ -63,6 +63,38 @@ void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc)
     return heap->alloc_func == alloc ? heap->heap_udata : NULL;
 }
 
+void *evl__duk_heap_of(duk_context *ctx)
+{
+    return ((duk_hthread *)ctx)->heap;
+}
+
+unsigned evl__duk_heap_activity(void *heap)
+{
+    const duk_heap *h = heap;
+    return (h->ms_running ? EVL__DUK_HEAP_COLLECTING : 0u) |
+           (h->creating_error ? EVL__DUK_HEAP_CREATING_ERROR : 0u);
+}
+
+int evl__duk_heap_gc_hold(void *heap, int hold)
+{
+    duk_heap *h = heap;
+    if (h->ms_running) {
+        return -1; /* the collector resets the count when it finishes */
+    }
+    if (hold) {
+        h->ms_prevent_count++;
+    } else if (h->ms_prevent_count > 0) {
+        h->ms_prevent_count--;
+    }
+    return 0;
+}
+
+void evl__duk_push_double_error(duk_context *ctx)
+{
+    duk_hthread *thr = (duk_hthread *)ctx;
+    duk_push_hobject(thr, thr->builtins[DUK_BIDX_DOUBLE_ERROR]);
+}
+
 void evl__duk_force_interrupt(duk_context *ctx)
 {
     duk_hthread *thr = (duk_hthread *)ctx;

@@ -20,6 +20,31 @@ void evl__duk_engine_set_exec_check(evl__duk_exec_check_cb fn);
  * duk_get_memory_functions gives, without copying all four fields. */
 void *evl__duk_heap_udata_of(duk_context *ctx, duk_alloc_function alloc);
 
+/*
+ * Memory-pressure hooks for a heap's allocator (heap.c). heap is the engine's heap of a
+ * context (evl__duk_heap_of). Duktape retries a failed allocation after each of up to ten
+ * full collections; an allocator that has seen collections stop freeing memory holds them
+ * off so the failure reaches the script at once instead of after ten walks of a full heap.
+ */
+void *evl__duk_heap_of(duk_context *ctx);
+
+/* What the engine is doing while it calls the allocator: bits of the values below. */
+#define EVL__DUK_HEAP_COLLECTING 1u /* inside a mark-and-sweep */
+#define EVL__DUK_HEAP_CREATING_ERROR                         \
+    2u /* building an error to throw: a failure now makes it \
+        * throw its fixed DoubleError instead */
+unsigned evl__duk_heap_activity(void *heap);
+
+/* hold 1: later mark-and-sweep requests are skipped (each is a no-op) until the matching
+ * hold 0. Holds nest. Returns 0 on success, -1 when a collection is running (no hold
+ * taken). The hold must be released before the heap is destroyed. */
+int evl__duk_heap_gc_hold(void *heap, int hold);
+
+/* Pushes the engine's fixed DoubleError instance (+1): what Duktape throws when making an
+ * error fails (out of memory while building it), so the adapter can give it a RangeError's
+ * shape once, while there is memory. */
+void evl__duk_push_double_error(duk_context *ctx);
+
 /* Makes ctx's thread run the interrupt check before its next bytecode instruction, so that
  * process.exit() unwinds at once instead of at the next periodic interrupt. */
 void evl__duk_force_interrupt(duk_context *ctx);

@@ -1,3 +1,3 @@
-// hostile: status=1 ulimit=1000000 stderr=RangeError|out of memory|alloc guard=10
+// hostile: status=1 ulimit=120000 guard=60 stderr=RangeError: JavaScript heap out of memory
 var keep = [];
 for (;;) keep.push({ a: keep.length, b: [keep.length] });
