@@ -46,6 +46,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done >"$dir/binary.js"
 truncate -s 300M "$dir/huge.js"
 printf '{"a": [1, 2,' >"$dir/bad.json"
+printf '["\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf\xf0\x90\x80"]' >"$dir/astral.json"
 printf 'exports.name = "a";\nexports.b = require("./cyc_b.js");\n' >"$dir/cyc_a.js"
 printf 'var a = require("./cyc_a.js");\nexports.name = "b";\nexports.sawPartial = a.name === "a" && a.b === undefined;\n' >"$dir/cyc_b.js"
 printf 'exports.self = require("./self.js");\nmodule.exports = exports;\n' >"$dir/self.js"
