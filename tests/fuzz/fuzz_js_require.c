@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_FILES 6
 #define MAX_SPECS 8
 #define MAX_NAME  200
+#define MAX_DEPTH 4   /* directories in a name */
+#define MAX_SPEC  256 /* bytes of a specifier */
 
 static const char driver[] =
     "(function () {\n"
@@ -61,7 +63,8 @@ static const char driver[] =
     "  return function () {\n"
     "    var req = __fuzz_require, dir = __fuzz_dir, root = __fuzz_root, files = __fuzz_files;\n"
     "    function file(path) {\n"
-    "      for (var i = 0; i < files.length; i++) { if (files[i].path === path) { return files[i]; } }\n"
+    "      for (var i = 0; i < files.length; i++) { if (files[i].path === path) { return files[i]; "
+    "} }\n"
     "      return null;\n"
     "    }\n"
     "    __fuzz_specs.forEach(function (spec) {\n"
@@ -70,18 +73,21 @@ static const char driver[] =
     "      if ('error' in r) {\n"
     "        check(CODES.indexOf(r.error.code) >= 0, what + ': resolve threw ' + r.error);\n"
     "        var l = attempt(function () { return req(spec); });\n"
-    "        check('error' in l && l.error.code === r.error.code, what + ': resolve and require disagree');\n"
+    "        check('error' in l && l.error.code === r.error.code, what + ': resolve and require "
+    "disagree');\n"
     "        return;\n"
     "      }\n"
     "      var res = r.value;\n"
     "      if (spec.charAt(0) !== '.' && spec.charAt(0) !== '/') {\n"
     "        var b = attempt(function () { return req(spec); });\n"
-    "        check(!('error' in b) && b.value !== undefined && b.value !== null, what + ': core module');\n"
+    "        check(!('error' in b) && b.value !== undefined && b.value !== null, what + ': core "
+    "module');\n"
     "        return;\n"
     "      }\n"
     "      check(res.charAt(0) === '/' && normalize(res) === res, what + ': resolved to ' + res);\n"
     "      var base = normalize(spec.charAt(0) === '/' ? spec : dir + '/' + spec);\n"
-    "      var cands = [base, base + '.js', base + '.json', base + '/index.js', base + '/index.json'];\n"
+    "      var cands = [base, base + '.js', base + '.json', base + '/index.js', base + "
+    "'/index.json'];\n"
     "      var viaPackage = cands.indexOf(res) < 0;\n"
     "      var inside = base === root || base.indexOf(root + '/') === 0;\n"
     "      check(!viaPackage || !inside || file(base + '/package.json') !== null,\n"
@@ -92,15 +98,18 @@ static const char driver[] =
     "      }\n"
     "      var f = file(res);\n"
     "      if (res === dir + '/main.js') { return; }\n"
-    "      check(f !== null && !f.directory, what + ': resolved to ' + res + ', not a file made here');\n"
+    "      check(f !== null && !f.directory, what + ': resolved to ' + res + ', not a file made "
+    "here');\n"
     "      var got = attempt(function () { return req(spec); });\n"
     "      if (f.json) {\n"
     "        var want = json(f.bytes);\n"
     "        if ('error' in want) {\n"
-    "          check('error' in got && got.error instanceof SyntaxError, what + ': invalid JSON loaded');\n"
+    "          check('error' in got && got.error instanceof SyntaxError, what + ': invalid JSON "
+    "loaded');\n"
     "        } else {\n"
     "          check(!('error' in got), what + ': valid JSON refused: ' + got.error);\n"
-    "          check(JSON.stringify(got.value) === JSON.stringify(want.value), what + ': JSON differs');\n"
+    "          check(JSON.stringify(got.value) === JSON.stringify(want.value), what + ': JSON "
+    "differs');\n"
     "          check(req(spec) === got.value, what + ': not cached');\n"
     "        }\n"
     "        return;\n"
@@ -110,9 +119,11 @@ static const char driver[] =
     "      case 2:\n"
     "        check('error' in got && got.error.message === 'boom', what + ': did not throw');\n"
     "        var again = attempt(function () { return req(spec); });\n"
-    "        check('error' in again && again.error.message === 'boom', what + ': a failed module was cached');\n"
+    "        check('error' in again && again.error.message === 'boom', what + ': a failed module "
+    "was cached');\n"
     "        break;\n"
-    "      case 3: check(got.value === 3, what + ': exports ' + got.value + ' ' + got.error); break;\n"
+    "      case 3: check(got.value === 3, what + ': exports ' + got.value + ' ' + got.error); "
+    "break;\n"
     "      default: break;\n"
     "      }\n"
     "    });\n"
@@ -178,8 +189,8 @@ static void write_file(const char *path, const char *bytes, size_t len)
 /* A name's segments without ".", ".." and empty ones, printable bytes only. */
 static size_t clean_name(const uint8_t *in, size_t len, char *out, size_t cap)
 {
-    size_t n = 0, seg = 0;
-    for (size_t i = 0; i <= len && n + 2 < cap; i++) {
+    size_t n = 0, seg = 0, segments = 0;
+    for (size_t i = 0; i <= len && n + 2 < cap && segments < MAX_DEPTH; i++) {
         int c = i < len ? in[i] : '/';
         if (c == '/') {
             int dots = (n - seg == 1 && out[seg] == '.') ||
@@ -189,6 +200,7 @@ static size_t clean_name(const uint8_t *in, size_t len, char *out, size_t cap)
             } else if (i < len) {
                 out[n++] = '/';
                 seg = n;
+                segments++;
             }
             continue;
         }
@@ -294,8 +306,8 @@ static void input(duk_context *ctx, const uint8_t *data, size_t size)
                 clean_name((const uint8_t *)payload, plen2, name, sizeof(name));
                 snprintf(body, sizeof(body), "module.exports = require('./%s');\n", name);
             } else if (template == 3) {
-                snprintf(body, sizeof(body), "%s// %s\nmodule.exports = 3;\n", clen > 1 && (c[1] & 1) ? "\xef\xbb\xbf" : "",
-                         payload);
+                snprintf(body, sizeof(body), "%s// %s\nmodule.exports = 3;\n",
+                         clen > 1 && (c[1] & 1) ? "\xef\xbb\xbf" : "", payload);
             } else {
                 snprintf(body, sizeof(body), "%s", templates[template]);
             }
@@ -313,9 +325,9 @@ static void input(duk_context *ctx, const uint8_t *data, size_t size)
     const uint8_t *s;
     for (unsigned i = 0; i < MAX_SPECS && (s = field(data, size, &pos, &clen)) != NULL; i++) {
         /* Bytes as Latin-1 code points (UTF-8 for Duktape), so any byte string is a spec. */
-        char spec[2 * 4096];
+        char spec[2 * MAX_SPEC];
         size_t sl = 0;
-        for (size_t k = 0; k < clen && sl + 2 < sizeof(spec); k++) {
+        for (size_t k = 0; k < clen && k < MAX_SPEC; k++) {
             unsigned ch = s[k];
             if (ch < 0x80) {
                 spec[sl++] = (char)ch;
