@@ -50,16 +50,25 @@ static void fail(const char *what)
     abort();
 }
 
+static char script_dir[64];
+
+static void remove_script(void)
+{
+    (void)unlink(script_path);
+    (void)rmdir(script_dir);
+}
+
 static void setup_once(void)
 {
     if (script_path[0] != '\0') {
         return;
     }
-    char dir[] = "/tmp/evl_fuzz_js.XXXXXX";
-    if (!mkdtemp(dir)) {
+    snprintf(script_dir, sizeof(script_dir), "/tmp/evl_fuzz_js.XXXXXX");
+    if (!mkdtemp(script_dir)) {
         fail("mkdtemp");
     }
-    snprintf(script_path, sizeof(script_path), "%s/main.js", dir);
+    snprintf(script_path, sizeof(script_path), "%s/main.js", script_dir);
+    atexit(remove_script);
     /* Scripts print; nobody reads it. stderr stays for the sanitizers and this harness. */
     int null_fd = open("/dev/null", O_WRONLY);
     if (null_fd < 0 || dup2(null_fd, STDOUT_FILENO) < 0) {

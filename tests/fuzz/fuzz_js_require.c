@@ -351,6 +351,11 @@ static void input(duk_context *ctx, const uint8_t *data, size_t size)
     }
 }
 
+static void remove_root(void)
+{
+    (void)rmdir(root);
+}
+
 static struct js_driver d = {
     .name = "fuzz_js_require", .source = driver, .prepare = prepare, .input = input};
 
@@ -363,7 +368,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         /* Resolved paths are real paths: compare with the real one. */
-        snprintf(root, sizeof(root), "%s", real);
+        memcpy(root, real, strlen(real) + 1);
+        atexit(remove_root);
     }
     js_driver_run(&d, data, size);
     char run[128];
