@@ -64,7 +64,10 @@ bench:
 	bench/run --build $(BUILD) $(if $(QUICK),--quick,) $(if $(REPS),--reps $(REPS),) \
 	  $(if $(CALLGRIND),--callgrind,)
 
-# libFuzzer over every tests/fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang preset "fuzz").
+# libFuzzer over every tests/fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang preset "fuzz"),
+# with tests/fuzz/<name without fuzz_>.dict as its dictionary and tests/fuzz/<target>.options
+# as extra libFuzzer flags when there are such files; the targets' own output is discarded
+# (crash reports still print).
 FUZZ_SECONDS ?= 30
 fuzz:
 	@scripts/deps.sh test
@@ -74,8 +77,10 @@ fuzz:
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  if [ -d tests/fuzz/corpus/$$t ]; then cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; fi; \
+	  dict=tests/fuzz/$${t#fuzz_}.dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
+	  opts=$$(cat tests/fuzz/$$t.options 2>/dev/null); \
 	  if ! build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	       -timeout=10 -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t \
+	       -timeout=10 -close_fd_mask=3 $$dict $$opts -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t \
 	       >build-fuzz/$$t.log 2>&1; then tail -n 40 build-fuzz/$$t.log; exit 1; fi; \
 	  grep -E 'number_of_executed_units' build-fuzz/$$t.log; \
 	done

@@ -98,33 +98,57 @@ static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, size_t *bad
     return k;
 }
 
+/* Writes the UTF-16 code unit u (a surrogate) as Duktape's internal 3-byte form. */
+static size_t put_unit(unsigned char *out, unsigned u)
+{
+    out[0] = (unsigned char)(0xe0 | (u >> 12));
+    out[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+    out[2] = (unsigned char)(0x80 | (u & 0x3f));
+    return 3;
+}
+
 /* Pushes buf[0..len) as a string decoded as UTF-8 the way Node reads a source file: each
  * invalid sequence becomes U+FFFD. Raw invalid bytes must never reach the engine: a string
- * starting with 0x80-0xff is one of Duktape's internal symbols. Throws on allocation failure. */
+ * starting with 0x80-0xff is one of Duktape's internal symbols. A character above U+FFFF
+ * becomes its surrogate pair (CESU-8), as ECMAScript strings hold it: pushed as 4-byte UTF-8,
+ * Duktape would keep it as one character of length 1, which JSON.parse and every string
+ * operation then see (a JSON module's "\xf0\x9f\x98\x80" had length 1 instead of 2).
+ * Throws on allocation failure. */
 static void push_utf8_lossy(duk_context *ctx, const unsigned char *buf, size_t len)
 {
-    size_t i = 0, bad = 0, invalid = 0;
+    size_t i = 0, bad = 0, grow = 0;
+    int rewrite = 0;
     while (i < len) {
         size_t n = utf8_seq(buf, len, i, &bad);
         if (n == 0) {
-            invalid++;
+            grow += 3 - bad; /* one U+FFFD (3 bytes) for 1 to 3 bad ones */
             n = bad;
+            rewrite = 1;
+        } else if (n == 4) {
+            grow += 2;
+            rewrite = 1;
         }
         i += n;
     }
-    if (invalid == 0) {
+    if (!rewrite) {
         duk_push_lstring(ctx, (const char *)buf, len);
         return;
     }
-    unsigned char *out = duk_push_fixed_buffer(ctx, len + 2 * invalid);
+    unsigned char *out = duk_push_fixed_buffer(ctx, len + grow);
     size_t o = 0;
     for (i = 0; i < len;) {
         size_t n = utf8_seq(buf, len, i, &bad);
         if (n == 0) {
-            out[o++] = 0xef;
-            out[o++] = 0xbf;
-            out[o++] = 0xbd;
+            o += put_unit(out + o, 0xfffd);
             i += bad;
+        } else if (n == 4) {
+            unsigned cp = ((unsigned)(buf[i] & 0x07) << 18) |
+                          ((unsigned)(buf[i + 1] & 0x3f) << 12) |
+                          ((unsigned)(buf[i + 2] & 0x3f) << 6) | (unsigned)(buf[i + 3] & 0x3f);
+            cp -= 0x10000;
+            o += put_unit(out + o, 0xd800 + (cp >> 10));
+            o += put_unit(out + o, 0xdc00 + (cp & 0x3ff));
+            i += 4;
         } else {
             memcpy(out + o, buf + i, n);
             o += n;

@@ -174,3 +174,9 @@ check('mixed array', function () {
     return [ca2.length, Object.keys(ca2), ca2[5].y, 3 in ca2, ca2[3]];
 });
 check('symbol value after primitives', function () { return structuredClone({ a: 1, b: 'x', k: Symbol('q') }); });
+// A cloned error is a real Error (its class, not only its prototype), so it prints, tags and
+// clones again as one (found by tests/fuzz/fuzz_js_clone).
+check('error clone of a clone', function () {
+    var c2 = structuredClone(structuredClone(new TypeError('twice')));
+    return [Object.prototype.toString.call(c2), c2 instanceof TypeError, c2.name, c2.message];
+});

@@ -192,7 +192,9 @@
     Walk.prototype.error = function (v) {
         var name = v.name;
         var Ctor = typeof name === 'string' && hasOwn.call(errorCtors, name) ? errorCtors[name] : Error;
-        var out = this.remember(v, Object.create(Ctor.prototype));
+        /* Constructed, not Object.create(Ctor.prototype): only a constructed error has the
+         * Error class, which Object.prototype.toString, inspection and a second clone see. */
+        var out = this.remember(v, new Ctor());
         if (hasOwn.call(v, 'message')) {
             defineProperty(out, 'message', { value: String(v.message), writable: true, enumerable: false, configurable: true });
         }

@@ -1,0 +1,2 @@
+setTimeout(function () { for (;;) {} }, 0);
+process.on('uncaughtException', function (e) { console.log(e.code); });

@@ -1,0 +1,3 @@
+// hostile: status=7 stderr=second
+process.on('uncaughtException', function () { throw new Error('second'); });
+throw new Error('first');
