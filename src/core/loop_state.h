@@ -125,8 +125,8 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
     uint32_t cb_depth;                    /* > 0 inside a callback */
     int admission_closed;                 /* set at finalization: microtasks are refused */
     int tearing_down;                     /* teardown hooks are running */
-    int poll_err; /* the last poll-phase wait failed with it: evl_loop_run returns it */
-    int shutdown_begun;                   /* the loop thread started terminating */
+    int poll_err;       /* the last poll-phase wait failed with it: evl_loop_run returns it */
+    int shutdown_begun; /* the loop thread started terminating */
     uint64_t sleeps;
     uint64_t iterations;
     struct evl__mtick mtick; /* metrics countdowns (core/metrics) */
@@ -181,12 +181,12 @@ struct evl_loop { /* NOLINT(clang-analyzer-optin.performance.Padding) */
 /* The flags in loop->obs's low bits (the block is aligned to EVL__OBS_ALIGN, obs.c), so a
  * recording point tests one word: */
 #define EVL__OBS_METRICS ((uintptr_t)1)  /* metrics record */
-#define EVL__OBS_IDLE ((uintptr_t)2)  /* idle-time accounting is on (evl_metrics_idle_enable) */
+#define EVL__OBS_IDLE    ((uintptr_t)2)  /* idle-time accounting is on (evl_metrics_idle_enable) */
 #define EVL__OBS_CONTEXT ((uintptr_t)4)  /* a context is current or slots exist (core/context) */
-#define EVL__OBS_AUDIT ((uintptr_t)8)  /* the timer audit is on (evl_log_timer_audit) */
-#define EVL__OBS_HOOKS ((uintptr_t)16) /* observer hooks are installed (phase_hook.c) */
-#define EVL__OBS_FLAGS ((uintptr_t)31)
-#define EVL__OBS_ALIGN ((uintptr_t)32)
+#define EVL__OBS_AUDIT   ((uintptr_t)8)  /* the timer audit is on (evl_log_timer_audit) */
+#define EVL__OBS_HOOKS   ((uintptr_t)16) /* observer hooks are installed (phase_hook.c) */
+#define EVL__OBS_FLAGS   ((uintptr_t)31)
+#define EVL__OBS_ALIGN   ((uintptr_t)32)
 /* A callback leaves evl__loop_cb_enter's inline path only for these. */
 #define EVL__OBS_CB_SLOW (EVL__OBS_METRICS | EVL__OBS_CONTEXT)
 

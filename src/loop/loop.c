@@ -620,7 +620,8 @@ EVL__NOINLINE static void run_end_observed(struct evl_loop *loop)
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
-    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0, 0)) {
+    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0,
+                         0)) {
         iteration_observed(loop);
     }
     if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
@@ -720,7 +721,8 @@ static int run_claimed(struct evl_loop *loop, enum evl_run_mode mode)
         break;
     }
     evl__context_run_end(loop);
-    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0, 0)) {
+    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0,
+                         0)) {
         run_end_observed(loop);
     }
     if (mode == EVL_RUN_DEFAULT) {
