@@ -68,7 +68,6 @@ EVL_API void evl_error_dtor(struct evl_loop *loop, void *err);
 EVL_API int evl_error_code(const struct evl_error *err);
 EVL_API const char *evl_error_message(const struct evl_error *err);
 EVL_API const struct evl_error *evl_error_cause(const struct evl_error *err);
-EVL_API uint64_t evl_error_correlation_id(const struct evl_error *err);
 EVL_API void *evl_error_context(const struct evl_error *err);
 
 /* The correlation id (UUIDv7, include/evl/context.h) current on the thread that made err,
@@ -100,9 +99,6 @@ EVL_API const struct evl_values *evl_error_errors(const struct evl_error *err);
  * error no other thread uses. Errors: EVL_EINVAL (NULL err, or err in cause's own chain: a
  * cycle; cause then stays the caller's). */
 EVL_API int evl_error_set_cause(struct evl_error *err, struct evl_error *cause);
-
-/* Sets the correlation id (0 = none). Thread-safe on an error no other thread uses. */
-EVL_API void evl_error_set_correlation_id(struct evl_error *err, uint64_t id);
 
 /* Attaches captured context (ownership moves to err; dtor runs with a NULL loop when err is
  * freed; a previous context is destroyed). Thread-safe on an error no other thread uses. */

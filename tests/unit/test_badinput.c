@@ -908,13 +908,11 @@ TEST(badinput_errors)
     ASSERT_EQ(evl_error_code(NULL), 0);
     ASSERT_NULL(evl_error_message(NULL));
     ASSERT_NULL(evl_error_cause(NULL));
-    ASSERT_UEQ(evl_error_correlation_id(NULL), 0);
     ASSERT_NULL(evl_error_context(NULL));
     ASSERT_NULL(evl_error_syscall(NULL));
     ASSERT_NULL(evl_error_errors(NULL));
     ASSERT_NULL(evl_error_find(NULL, EVL_EIO));
     ASSERT_NULL(evl_error_root(NULL));
-    evl_error_set_correlation_id(NULL, 5);
     evl_error_set_context(NULL, NULL, NULL);
     /* Causes: NULL err, a cycle through the chain, the error itself. */
     struct evl_error *a = NULL, *b = NULL, *c = NULL;

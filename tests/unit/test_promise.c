@@ -640,7 +640,9 @@ TEST(error_chain_unwraps)
     ASSERT_ERR(EVL_EINVAL, evl_error_set_cause(root, outer));
     ASSERT_ERR(EVL_EINVAL, evl_error_set_cause(mid, outer));
     ASSERT_NULL(evl_error_cause(root));
-    evl_error_set_correlation_id(outer, 99);
+    const unsigned char cid[16] = {0x01, 0x93, 0xa1, 0xf2, 0x7c, 0x3e, 0x7a, 0x41,
+                                   0x9d, 0x2b, 0x5f, 0x0c, 0x8e, 0x1a, 0x2b, 0x3c};
+    ASSERT_OK(evl_error_set_correlation(outer, cid));
     evl_error_set_context(outer, new_int(5), free_int);
     ASSERT_STR_EQ(evl_error_message(outer), "request 7 failed");
     ASSERT_STR_EQ(evl_error_message(mid), evl_strerror(EVL_ETIMEDOUT));
@@ -649,7 +651,10 @@ TEST(error_chain_unwraps)
     ASSERT_NULL(evl_error_find(outer, EVL_ENOMEM));
     ASSERT_PTR_EQ(evl_error_root(outer), root);
     ASSERT_PTR_EQ(evl_error_cause(outer), mid);
-    ASSERT_UEQ(evl_error_correlation_id(outer), 99);
+    unsigned char got[16];
+    ASSERT_EQ(evl_error_correlation(outer, got), 1);
+    ASSERT_EQ(memcmp(got, cid, sizeof(cid)), 0);
+    ASSERT_EQ(evl_error_correlation(mid, got), 0);
     ASSERT_EQ(*(int *)evl_error_context(outer), 5);
     ASSERT_NULL(evl_error_errors(outer));
     ASSERT_ERR(EVL_EINVAL, evl_error_new(&root, 0, NULL));

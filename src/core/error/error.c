@@ -16,7 +16,6 @@ struct evl_error {
     int code;
     char *message;
     struct evl_error *cause;
-    uint64_t correlation_id;
     int has_correlation;
     unsigned char correlation[16]; /* the UUIDv7 current when the error was made */
     void *context;
@@ -194,11 +193,6 @@ const struct evl_error *evl_error_cause(const struct evl_error *err)
     return err ? err->cause : NULL;
 }
 
-uint64_t evl_error_correlation_id(const struct evl_error *err)
-{
-    return err ? err->correlation_id : 0;
-}
-
 int evl_error_correlation(const struct evl_error *err, unsigned char id[16])
 {
     if (!err || !err->has_correlation) {
@@ -247,13 +241,6 @@ int evl_error_set_cause(struct evl_error *err, struct evl_error *cause)
     evl_error_free(err->cause);
     err->cause = cause;
     return 0;
-}
-
-void evl_error_set_correlation_id(struct evl_error *err, uint64_t id)
-{
-    if (err && err != &nomem_error) {
-        err->correlation_id = id;
-    }
 }
 
 void evl_error_set_context(struct evl_error *err, void *context, evl_dtor_cb dtor)
