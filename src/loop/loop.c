@@ -591,20 +591,6 @@ static void close_phase(struct evl_loop *loop)
     }
 }
 
-/* The observed start of an iteration: the metrics' count and queue samples, the lifecycle
- * hooks (the previous iteration's end, then this one's start). One test of loop->obs leads
- * here, so a loop without metrics and observers pays nothing more. */
-EVL__NOINLINE static void iteration_observed(struct evl_loop *loop)
-{
-    unsigned obs = evl__loop_obs_flags(loop);
-    if (obs & EVL__OBS_METRICS) {
-        evl__metrics_iteration(loop);
-    }
-    if (obs & EVL__OBS_HOOKS) {
-        evl__phase_hooks_iteration_start(loop);
-    }
-}
-
 /* evl_loop_run returns: the open iteration ends for the observers; the metrics publish. */
 EVL__NOINLINE static void run_end_observed(struct evl_loop *loop)
 {
@@ -620,9 +606,14 @@ EVL__NOINLINE static void run_end_observed(struct evl_loop *loop)
 static void iterate(struct evl_loop *loop, enum evl_run_mode mode)
 {
     loop->iterations++;
-    if (__builtin_expect((evl__loop_obs_flags(loop) & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0,
-                         0)) {
-        iteration_observed(loop);
+    /* One test of loop->obs for the metrics and the lifecycle hooks; the metrics' part is an
+     * inline countdown (a call here would cost more than the count). */
+    unsigned obs = evl__loop_obs_flags(loop);
+    if (__builtin_expect((obs & (EVL__OBS_METRICS | EVL__OBS_HOOKS)) != 0, 0)) {
+        evl__metrics_iteration(loop);
+        if (obs & EVL__OBS_HOOKS) {
+            evl__phase_hooks_iteration_start(loop);
+        }
     }
     if (leftovers_phase(loop) || timers_phase(loop) || pending_phase(loop) || prepare_phase(loop) ||
         poll_phase(loop, mode) || tasks_phase(loop) || check_phase(loop, mode)) {

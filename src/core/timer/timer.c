@@ -770,12 +770,17 @@ void evl__timers_run(struct evl_loop *loop)
         uint64_t id = r->id;
         T->nesting = level;
         /* The callback bracket, whose one test also covers the timer audit. */
-        uint64_t mt = 0;
+        /* The callback bracket; a context or the audit goes out of line, while metrics
+         * alone keep the inline countdown of evl__loop_cb_enter. */
+        uint64_t mt;
         unsigned obs = evl__loop_obs_flags(loop);
-        if (__builtin_expect((obs & (EVL__OBS_CB_SLOW | EVL__OBS_AUDIT)) != 0, 0)) {
+        if (__builtin_expect((obs & (EVL__OBS_CONTEXT | EVL__OBS_AUDIT)) != 0, 0)) {
             mt = fire_observed(loop, idx, obs);
         } else {
-            evl__loop_enter_callback(loop);
+            mt = evl__loop_cb_enter(loop, EVL_METRICS_TIMER);
+            if (__builtin_expect(mt != 0, 0)) {
+                evl__metrics_timer_sampled(loop, id, now - r->deadline);
+            }
         }
         cb(loop, id, arg);
         evl__loop_cb_leave(loop, EVL_METRICS_TIMER, mt);
