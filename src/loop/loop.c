@@ -269,12 +269,13 @@ int evl_loop_free(struct evl_loop *loop)
     }
     evl__submitq_deinit(loop);
     evl__overload_deinit(loop);
-    evl__obs_free(loop);
     evl__timers_deinit(loop);
     evl__checkpoint_deinit(loop);
     evl__ring_free(loop, &loop->pending);
     evl__ring_free(loop, &loop->closeq);
     evl__wakeup_close(&loop->wakeup);
+    /* Last: what is freed above may still release context frames or log. */
+    evl__obs_free(loop);
     struct evl__alloc a = loop->alloc;
     evl__alloc_free(&a, loop->raw);
     return 0;
@@ -413,7 +414,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
         }
     }
     int called = 0; /* fd callbacks the wait ran */
-    uint64_t idle_token = evl__idle_begin(loop, timeout_ns);
+    evl__idle_begin(loop, timeout_ns);
     if (evl__io_active(&loop->io)) {
         called = evl__io_wait(loop, &loop->io, timeout_ns);
         if (called < 0) {
@@ -431,7 +432,7 @@ static EVL__ALWAYS_INLINE void wait_for_work(struct evl_loop *loop, int64_t time
             poll_failed(loop, rc, drain);
         }
     }
-    evl__idle_end(loop, idle_token);
+    evl__obs_wait_returned(loop); /* no-op if the I/O wait ended the window already */
     if (__builtin_expect(obs != 0, 0)) {
         wait_end_observed(loop, m, hooked, called, timeout_ns);
     }

@@ -5,6 +5,7 @@
 #include "evl_test.h"
 
 #include <time.h>
+#include <unistd.h>
 
 static uint64_t mono_ns(void)
 {
@@ -102,6 +103,40 @@ TEST(busy_callback_is_not_idle) /* labels: real-time */
     ASSERT_NE(0, start);
     ASSERT_ULT(idle, 5000000u);              /* nothing to wait for */
     ASSERT_UGE(now - start - idle, spin_ns); /* busy = now - start - idle */
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+static void spin_fd_cb(struct evl_loop *loop, int fd, int status, unsigned events, void *arg)
+{
+    (void)status;
+    (void)events;
+    char c;
+    ASSERT_EQ(read(fd, &c, 1), 1);
+    spin_task(loop, arg);
+    ASSERT_OK(evl_fd_stop(loop, fd));
+}
+
+/* The wait ends when the backend returns, before the fd callbacks the same call runs: their
+ * time is busy, as in libuv (epoll_wait returning stops the idle clock). */
+TEST(fd_callback_after_a_wait_is_not_idle) /* labels: real-time */
+{
+    struct evl_loop *loop = NULL;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    ASSERT_OK(evl_metrics_idle_enable(loop));
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    ASSERT_EQ(write(p[1], "x", 1), 1);
+    uint64_t spin_ns = 40000000u;
+    ASSERT_OK(evl_fd_start(loop, p[0], EVL_READABLE, spin_fd_cb, &spin_ns));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    uint64_t now = mono_ns();
+    uint64_t idle = 0;
+    uint64_t start = 0;
+    ASSERT_OK(evl_metrics_idle_time(loop, &idle, &start));
+    ASSERT_ULT(idle, 10000000u); /* the fd was ready at once: the 40 ms are busy */
+    ASSERT_UGE(now - start - idle, spin_ns);
+    close(p[0]);
+    close(p[1]);
     ASSERT_OK(evl_loop_free(loop));
 }
 

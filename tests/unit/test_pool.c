@@ -92,7 +92,8 @@ TEST(result_handed_back_while_memory_is_exhausted_still_settles)
     struct evl_alloc_stats before;
     evl_alloc_stats(&before);
     struct evl_promise *p = NULL;
-    ASSERT_OK(evl_pool_submit(pool, loop, work_then_exhaust_memory, S("result"), &p));
+    static const char result[] = "result";
+    ASSERT_OK(evl_pool_submit(pool, loop, work_then_exhaust_memory, S(result), &p));
     /* Before the fallback the job was left orphaned and this run never returned. */
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
     struct evl_alloc_stats after;
@@ -100,7 +101,7 @@ TEST(result_handed_back_while_memory_is_exhausted_still_settles)
     evl_alloc_fail_at(0, 0);
     ASSERT_TRUE(after.failed_allocs > before.failed_allocs); /* the hand-off did fail */
     ASSERT_EQ(evl_promise_state(p), EVL_PROMISE_FULFILLED);
-    ASSERT_TRUE(evl_promise_value(p) == S("result"));
+    ASSERT_PTR_EQ(evl_promise_value(p), S(result));
     evl_promise_release(p);
     ASSERT_OK(evl_pool_free(pool));
     free_loop(loop);

@@ -434,8 +434,12 @@ uint64_t evl__context_cb_begin_slow(struct evl_loop *loop, unsigned kind)
         c->stack = st;
         c->cap = cap;
     }
-    struct evl_context_scope *sc = &c->stack[c->depth++];
-    enter(loop, c, NULL, sc);
+    /* Entered into a local and stored by index: the slots' enter hooks may start callbacks
+     * whose own begin grows (moves) the stack. */
+    uint32_t d = c->depth++;
+    struct evl_context_scope sc;
+    enter(loop, c, NULL, &sc);
+    c->stack[d] = sc;
     return token | EVL__CB_TOKEN_CONTEXT;
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/context/context_internal.h"
 #include "core/loop_state.h"
+#include "core/metrics/metrics_internal.h"
 #include "core/overload/overload.h"
 
 #include "backend/backend.h"
@@ -613,6 +614,7 @@ static int io_wait(struct evl_loop *loop, int64_t timeout_ns)
     const struct evl__backend_event *evs = NULL;
     int n = io->ops->wait(io->be, timeout_ns, &evs);
     evl__loop_after_sleep(loop);
+    evl__obs_wait_returned(loop); /* idle ends here, before the fd callbacks below */
     if (n < 0) {
         return n;
     }

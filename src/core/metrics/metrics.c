@@ -355,14 +355,22 @@ void evl__metrics_poll_begin_slow(struct evl_loop *loop, struct evl__metrics *m,
     publish_at(loop, m, may_block, now);
 }
 
-void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause)
+/* The wait that began at m->poll_start_ns returned at now: idle until now, busy from now. */
+static void wait_over(struct evl__metrics *m, uint64_t now)
 {
-    uint64_t now = evl__monotonic_ns();
-    if (m->poll_start_ns != 0 && now > m->poll_start_ns) {
+    if (now > m->poll_start_ns) {
         m->live.idle_ns += now - m->poll_start_ns;
     }
     m->poll_start_ns = 0;
     m->busy_start_ns = now;
+    m->dirty = 1;
+}
+
+void evl__metrics_poll_end_slow(struct evl__metrics *m, unsigned cause)
+{
+    if (m->poll_start_ns != 0) {
+        wait_over(m, evl__monotonic_ns()); /* not ended by the I/O wait already */
+    }
     if (cause < EVL_METRICS_WAKES) {
         m->live.wakeups[cause]++;
     }
@@ -652,7 +660,7 @@ int evl_metrics_enable(struct evl_loop *loop, const struct evl_metrics_options *
     } else {
         apply_options(m, &o, evl__loop_on_thread(loop));
     }
-    atomic_fetch_or(&loop->obs, (uintptr_t)1);
+    atomic_fetch_or(&loop->obs, EVL__OBS_METRICS);
     if (evl__loop_on_thread(loop)) {
         m->live.enabled = 1;
         m->dirty = 1;
@@ -667,7 +675,7 @@ int evl_metrics_disable(struct evl_loop *loop)
     if (loop == NULL) {
         return EVL_EINVAL;
     }
-    atomic_fetch_and(&loop->obs, ~(uintptr_t)1);
+    atomic_fetch_and(&loop->obs, ~EVL__OBS_METRICS);
     struct evl__obs *obs = evl__obs_peek(loop);
     struct evl__metrics *m = obs ? atomic_load(&obs->metrics) : NULL;
     if (m != NULL && evl__loop_on_thread(loop)) {
@@ -682,7 +690,7 @@ int evl_metrics_disable(struct evl_loop *loop)
 
 int evl_metrics_enabled(const struct evl_loop *loop)
 {
-    return loop != NULL && (atomic_load(&loop->obs) & 1) != 0;
+    return loop != NULL && (atomic_load(&loop->obs) & EVL__OBS_METRICS) != 0;
 }
 
 int evl_metrics_idle_enable(struct evl_loop *loop)
@@ -720,14 +728,27 @@ int evl_metrics_idle_time(const struct evl_loop *loop, uint64_t *idle_ns, uint64
     return 0;
 }
 
-void evl__idle_add(struct evl_loop *loop, uint64_t since_ns)
+void evl__idle_begin_slow(struct evl_loop *loop)
+{
+    evl__obs_peek(loop)->idle_since = evl__monotonic_ns();
+}
+
+void evl__obs_wait_returned_slow(struct evl_loop *loop)
 {
     struct evl__obs *obs = evl__obs_peek(loop);
     uint64_t now = evl__monotonic_ns();
-    if (now > since_ns) {
-        /* Single writer: a load and a store, no read-modify-write. */
-        uint64_t idle = atomic_load_explicit(&obs->idle_ns, memory_order_relaxed);
-        atomic_store_explicit(&obs->idle_ns, idle + (now - since_ns), memory_order_relaxed);
+    if (obs->idle_since != 0) {
+        if (now > obs->idle_since) {
+            /* Single writer: a load and a store, no read-modify-write. */
+            uint64_t idle = atomic_load_explicit(&obs->idle_ns, memory_order_relaxed);
+            atomic_store_explicit(&obs->idle_ns, idle + (now - obs->idle_since),
+                                  memory_order_relaxed);
+        }
+        obs->idle_since = 0;
+    }
+    struct evl__metrics *m = evl__metrics_on(loop);
+    if (m != NULL && m->poll_start_ns != 0) {
+        wait_over(m, now);
     }
 }
 

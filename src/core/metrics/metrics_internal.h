@@ -165,6 +165,7 @@ struct evl__obs {
      * read by any thread: relaxed atomics, plain moves on the architectures we build for. */
     _Atomic uint64_t idle_ns;       /* time blocked in the poll wait */
     _Atomic uint64_t idle_start_ns; /* CLOCK_MONOTONIC time of the first run tracked; 0: none */
+    uint64_t idle_since;            /* start of the wait being timed; 0: none (loop thread) */
     int audit_level; /* level of the timer audit's records (EVL_LOG_OFF: off); loop thread */
 };
 
@@ -204,22 +205,29 @@ static inline struct evl__metrics *evl__metrics_on(const struct evl_loop *loop)
  * one predictable branch per poll phase. begin returns the token for end (0: not timed).
  * Loop thread.
  */
-void evl__idle_add(struct evl_loop *loop, uint64_t since_ns);
+void evl__idle_begin_slow(struct evl_loop *loop);
 void evl__idle_run_begin_slow(struct evl_loop *loop);
+void evl__obs_wait_returned_slow(struct evl_loop *loop);
 
-static inline uint64_t evl__idle_begin(const struct evl_loop *loop, int64_t timeout_ns)
+static inline void evl__idle_begin(struct evl_loop *loop, int64_t timeout_ns)
 {
     uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_relaxed);
-    if (__builtin_expect((v & EVL__OBS_IDLE) == 0, 1) || timeout_ns == 0) {
-        return 0;
+    if (__builtin_expect((v & EVL__OBS_IDLE) != 0, 0) && timeout_ns != 0) {
+        evl__idle_begin_slow(loop);
     }
-    return evl__monotonic_ns();
 }
 
-static inline void evl__idle_end(struct evl_loop *loop, uint64_t token)
+/*
+ * The backend's wait returned: the idle time (and the metrics' idle time) ends here, before
+ * the fd callbacks the same call runs, as libuv stops its idle clock when epoll returns.
+ * Called by the I/O wait right after the system call and again by the poll phase after
+ * any wait (a no-op when the first call ended the window). Loop thread.
+ */
+static inline void evl__obs_wait_returned(struct evl_loop *loop)
 {
-    if (token != 0) {
-        evl__idle_add(loop, token);
+    uintptr_t v = atomic_load_explicit(&loop->obs, memory_order_relaxed);
+    if (__builtin_expect((v & (EVL__OBS_IDLE | EVL__OBS_METRICS)) != 0, 0)) {
+        evl__obs_wait_returned_slow(loop);
     }
 }
 

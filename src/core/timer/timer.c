@@ -68,16 +68,22 @@ int evl__timers_init(struct evl_loop *loop)
     atomic_init(&T->foreign_sets, 0);
     atomic_init(&T->held[0], 0);
     atomic_init(&T->held[1], 0);
-    T->policy = loop->clamp == EVL_TIMER_CLAMP_NODE   ? EVL__TPOL_NODE
-                : loop->clamp == EVL_TIMER_CLAMP_HTML ? EVL__TPOL_HTML
-                                                      : 0;
+    atomic_store_explicit(&T->policy,
+                          loop->clamp == EVL_TIMER_CLAMP_NODE   ? EVL__TPOL_NODE
+                          : loop->clamp == EVL_TIMER_CLAMP_HTML ? EVL__TPOL_HTML
+                                                                : 0u,
+                          memory_order_relaxed);
     return 0;
 }
 
 void evl__timers_set_audit(struct evl_loop *loop, int on)
 {
     struct evl__timers *T = &loop->timers;
-    T->policy = on ? (T->policy | EVL__TPOL_AUDIT) : (T->policy & ~EVL__TPOL_AUDIT);
+    if (on) {
+        atomic_fetch_or_explicit(&T->policy, EVL__TPOL_AUDIT, memory_order_relaxed);
+    } else {
+        atomic_fetch_and_explicit(&T->policy, ~(uint32_t)EVL__TPOL_AUDIT, memory_order_relaxed);
+    }
 }
 
 /* One audit record of record r (its period, nesting and kind from its meta). */
@@ -154,7 +160,7 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     struct evl__timers *T = &loop->timers;
     uint32_t foreign = atomic_load(&T->foreign_sets);
     uint32_t held[2] = {atomic_load(&T->held[0]), atomic_load(&T->held[1])};
-    uint32_t audit_on = T->policy & EVL__TPOL_AUDIT;
+    uint32_t audit_on = atomic_load_explicit(&T->policy, memory_order_relaxed) & EVL__TPOL_AUDIT;
     if (evl__budget_limit(&loop->budgets, EVL__LIMIT_TIMERS) != 0) {
         held[0] -= T->live; /* what stays held belongs to sets still queued */
     }
@@ -166,7 +172,7 @@ void evl__timers_cancel_all(struct evl_loop *loop)
     atomic_store(&T->foreign_sets, foreign);
     atomic_store(&T->held[0], held[0]);
     atomic_store(&T->held[1], held[1]);
-    T->policy |= audit_on;
+    atomic_fetch_or_explicit(&T->policy, audit_on, memory_order_relaxed);
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
@@ -332,7 +338,7 @@ static EVL__ALWAYS_INLINE int arm_new(struct evl_loop *loop, uint64_t id, evl_ti
 int evl__timers_arm_queued(struct evl_loop *loop, uint64_t id, evl_timer_cb cb, void *arg,
                            uint64_t deadline, uint64_t period, uint64_t flags)
 {
-    int audited = !(flags & F_IMMEDIATE) && (loop->timers.policy & EVL__TPOL_AUDIT);
+    int audited = !(flags & F_IMMEDIATE) && (evl__timers_policy(&loop->timers) & EVL__TPOL_AUDIT);
     int rc = arm_new(loop, id, cb, arg, deadline, period, flags | (audited ? F_AUDIT : 0), 1, 1);
     if (rc == 0 && audited) {
         audit(loop, "create", id, evl__timer_meta(period, 1, flags));
@@ -426,7 +432,8 @@ static EVL__ALWAYS_INLINE int schedule_with(struct evl_loop *loop, evl_timer_cb 
 EVL__NOINLINE static int schedule_policy(struct evl_loop *loop, evl_timer_cb cb, void *arg,
                                          uint64_t delay_ms, uint64_t repeat_ms, uint64_t *id_out)
 {
-    return schedule_with(loop, cb, arg, delay_ms, repeat_ms, 0, loop->timers.policy, 0, id_out);
+    return schedule_with(loop, cb, arg, delay_ms, repeat_ms, 0, evl__timers_policy(&loop->timers),
+                         0, id_out);
 }
 
 static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, void *arg,
@@ -440,7 +447,7 @@ static EVL__ALWAYS_INLINE int schedule(struct evl_loop *loop, evl_timer_cb cb, v
         atomic_load_explicit(&loop->state, memory_order_acquire) == EVL_LOOP_TERMINATED) {
         return EVL_ECLOSED;
     }
-    if (!(flags & F_IMMEDIATE) && __builtin_expect(loop->timers.policy != 0, 0)) {
+    if (!(flags & F_IMMEDIATE) && __builtin_expect(evl__timers_policy(&loop->timers) != 0, 0)) {
         return schedule_policy(loop, cb, arg, delay_ms, repeat_ms, id_out);
     }
     return schedule_with(loop, cb, arg, delay_ms, repeat_ms, flags, 0, 0, id_out);
@@ -453,7 +460,7 @@ EVL__NOINLINE static int schedule_captured(struct evl_loop *loop, evl_timer_cb c
                                            uint64_t delay_ms, uint64_t repeat_ms, uint64_t flags,
                                            uint64_t *id_out)
 {
-    uint32_t policy = (flags & F_IMMEDIATE) ? 0 : loop->timers.policy;
+    uint32_t policy = (flags & F_IMMEDIATE) ? 0 : evl__timers_policy(&loop->timers);
     struct evl_context_frame *f = NULL;
     int rc = evl__context_capture_hot(loop, &f);
     if (rc != 0) {
@@ -769,7 +776,6 @@ void evl__timers_run(struct evl_loop *loop)
         void *arg = r->arg;
         uint64_t id = r->id;
         T->nesting = level;
-        /* The callback bracket, whose one test also covers the timer audit. */
         /* The callback bracket; a context or the audit goes out of line, while metrics
          * alone keep the inline countdown of evl__loop_cb_enter. */
         uint64_t mt;

@@ -33,10 +33,12 @@ struct evl__timers {
     uint32_t imm_count; /* pending (not cancelled) immediates, ref'd or not */
     uint32_t live;      /* pending timers and intervals (not cleared or fired) */
     uint32_t seq;
-    uint32_t ref_count;   /* pending ref'd timers and immediates */
-    uint32_t nesting;     /* HTML nesting of the running timer callback; 0 outside */
-    uint32_t wrapped;     /* nonzero once a timer was armed with a captured context */
-    uint32_t policy;      /* EVL__TPOL_*: what scheduling must do beyond the C default */
+    uint32_t ref_count; /* pending ref'd timers and immediates */
+    uint32_t nesting;   /* HTML nesting of the running timer callback; 0 outside */
+    uint32_t wrapped;   /* nonzero once a timer was armed with a captured context */
+    /* EVL__TPOL_*: what scheduling must do beyond the C default. Written on the loop thread,
+     * read by evl_timer_set from any thread: relaxed atomic. */
+    _Atomic uint32_t policy;
     uint64_t *tombstones; /* ids cleared on the loop before their foreign set arrived */
     uint32_t tomb_len;
     uint32_t tomb_cap;
@@ -52,6 +54,12 @@ struct evl__timers {
 #define EVL__TPOL_NODE  1u /* EVL_TIMER_CLAMP_NODE */
 #define EVL__TPOL_HTML  2u /* EVL_TIMER_CLAMP_HTML */
 #define EVL__TPOL_AUDIT 4u /* new timers are audited (evl_log_timer_audit) */
+
+/* The policy word (one relaxed load: any thread may set a timer). */
+static inline uint32_t evl__timers_policy(const struct evl__timers *T)
+{
+    return atomic_load_explicit(&T->policy, memory_order_relaxed);
+}
 
 int evl__timers_init(struct evl_loop *loop);
 /* Turns the audit of timers created from now on on or off. Loop thread. */
