@@ -77,6 +77,8 @@ fuzz:
 	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p build-fuzz/corpus/$$t; \
 	  if [ -d tests/fuzz/corpus/$$t ]; then cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/; fi; \
+	  if [ -f tests/fuzz/$$t.seeds ]; then for s in $$(grep -v '^#' tests/fuzz/$$t.seeds); do \
+	    cp -n $$s build-fuzz/corpus/$$t/seed_$$(basename $$s); done; fi; \
 	  dict=tests/fuzz/$${t#fuzz_}.dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
 	  opts=$$(cat tests/fuzz/$$t.options 2>/dev/null); \
 	  if ! build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
