@@ -1,6 +1,7 @@
 /*
  * Loop metrics: the recorder behind the recording points of metrics_internal.h, the
- * publication to other threads, and the snapshot.
+ * publication to other threads, and the snapshot. Kept in one file because the three share
+ * the live state's layout and the sequence lock; Prometheus text and the server are apart.
  *
  * The loop thread writes the live state with plain stores. Other threads never read it:
  * the loop copies it, word by word with relaxed atomic stores, into a published copy under

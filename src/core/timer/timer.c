@@ -1,4 +1,6 @@
 /*
+ * Kept in one file because arming, clearing, firing and the audit all edit the same
+ * records and id table in step; the containers and the cross-thread half are apart.
  * Timers and immediates: the policy over four containers (src/container):
  *   timer_pool  the records (48 bytes each), recycled through a free list;
  *   timer_runs  per-period sorted lists, where most timers go (O(1) arm and fire);
