@@ -191,7 +191,8 @@ EVL_API int evl_loop_shutdown(struct evl_loop *loop);
 /*
  * evl_loop_shutdown with a deadline: timeout_ns after the call (loop clock), whatever is
  * still queued is dropped as by evl_loop_close: each remaining task's discard callback runs
- * (FIFO), microtasks and deferred callbacks are dropped, pool work not started is rejected
+ * (FIFO), microtasks, nextTick and deferred callbacks are dropped (a job queued with a
+ * discard callback, evl_queue_microtask_ex, has it called), pool work not started is rejected
  * with EVL_ECANCELED; the dropped tasks are counted (evl_loop_discarded). So the drain ends
  * within the deadline plus the callback running when it expires. timeout_ns 0: no deadline
  * (as evl_loop_shutdown). Thread-safe. Errors: EVL_EALREADY, EVL_EINVAL.
@@ -206,7 +207,8 @@ EVL_API uint64_t evl_loop_discarded(const struct evl_loop *loop);
 /*
  * Immediate close: admission closes for other threads at the call (as for shutdown); the loop
  * thread drops queued work (each task's discard callback runs so owners can free arguments;
- * counted by evl_loop_discarded), cancels timers, rejects not-started pool work with
+ * counted by evl_loop_discarded; microtasks and nextTick callbacks are dropped, with the
+ * discard callback of those queued with one), cancels timers, rejects not-started pool work with
  * EVL_ECANCELED and waits for pool work already running to return (pool.h). Thread-safe.
  * Errors: EVL_EALREADY, EVL_EINVAL.
  */

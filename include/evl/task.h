@@ -88,6 +88,20 @@ EVL_API int evl_queue_microtask(struct evl_loop *loop, evl_task_cb fn, void *arg
 EVL_API int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg);
 
 /*
+ * As evl_queue_microtask and evl_next_tick, with discard(loop, arg) called instead of fn if
+ * the loop drops the job without running it (evl_loop_close, evl_loop_free of a loop that
+ * still holds it, an expired shutdown deadline): every job queued with 0 returned then has
+ * exactly one of fn and discard called, so an argument the job owns is never lost. discard
+ * runs on the loop thread while the loop terminates and can queue nothing; NULL: as the
+ * calls without _ex. Costs one more queue entry per job, no allocation (with a correlation
+ * context current, the context wrapper carries discard). Loop thread only.
+ * Errors: as evl_queue_microtask; nothing is queued and neither callback runs.
+ */
+EVL_API int evl_queue_microtask_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard,
+                                   void *arg);
+EVL_API int evl_next_tick_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg);
+
+/*
  * Runs a checkpoint now: drains the nextTick and microtask queues and runs the end-of-
  * checkpoint hooks. The loop does this after each of its own callbacks; an embedder calls it
  * after entering script code from outside a loop callback (a host's main script, an

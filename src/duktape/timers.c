@@ -136,8 +136,7 @@ void evl__duk_timers_release(struct evl_duk *d)
     timers_cancel(d);
     /* A terminated loop dropped its queues: the jobs still listed will never run. A live one
      * may still run them, and a queued job cannot be taken back: orphan them (they free
-     * themselves when run; an embedder that frees the loop without running it should
-     * terminate it before freeing the heap, as evljs does). */
+     * themselves when run, or in discard_task when the loop is closed or freed first). */
     int dropped = evl_loop_state(d->loop) == EVL_LOOP_TERMINATED;
     struct evl_duk_task *task = d->tasks;
     while (task) {
@@ -650,6 +649,22 @@ static void run_task(struct evl_loop *loop, void *arg)
     duk_pop(ctx);
 }
 
+/* The loop dropped a job without running it (closed or freed first): what run_task would
+ * have released, without calling into JavaScript. */
+static void discard_task(struct evl_loop *loop, void *arg)
+{
+    (void)loop;
+    struct evl_duk_task *task = arg;
+    struct evl_duk *d = task->d;
+    if (!d) {
+        evl_free(task); /* orphaned: the heap went first */
+        return;
+    }
+    task_unlink(d, task);
+    evl__duk_unref(d, task->ref);
+    task_release(d, task);
+}
+
 /* Queues the value at the top of the stack (popped) as a job; magic 1 = nextTick. */
 static int queue_task(struct evl_duk *d, int next_tick, int with_args)
 {
@@ -667,8 +682,8 @@ static int queue_task(struct evl_duk *d, int next_tick, int with_args)
         task_release(d, task);
         return EVL_ENOMEM;
     }
-    int rc = next_tick ? evl_next_tick(d->loop, run_task, task)
-                       : evl_queue_microtask(d->loop, run_task, task);
+    int rc = next_tick ? evl_next_tick_ex(d->loop, run_task, discard_task, task)
+                       : evl_queue_microtask_ex(d->loop, run_task, discard_task, task);
     if (rc != 0) {
         evl__duk_unref(d, task->ref);
         task_release(d, task);

@@ -166,3 +166,37 @@ TEST(nexttick_before_promise_jobs_and_args)
     ASSERT_STR_EQ(env_str(&e, "log.join()"), "t1AB,m1,m2,t-from-m");
     env_close(&e);
 }
+
+/* Jobs still queued when the heap goes first (an embedder that frees the heap, then closes
+ * and frees the loop without running it) are freed by the loop's discard: nothing leaks
+ * (the harness counts blocks) and no JavaScript runs. */
+TEST(jobs_queued_when_the_heap_goes_first_are_freed)
+{
+    struct duk_env e;
+    env_open(&e, 1, 0);
+    env_eval(&e, "for (var i = 0; i < 100; i++) {"
+                 "  queueMicrotask(function () { throw new Error('ran'); });"
+                 "  process.nextTick(function (a) { throw new Error('ran ' + a); }, i);"
+                 "}");
+    ASSERT_OK(evl_duk_heap_free(e.ctx));
+    ASSERT_OK(evl_loop_close(e.loop));
+    ASSERT_OK(evl_loop_free(e.loop));
+}
+
+/* The loop closed first while the heap lives: the jobs are released through the binding
+ * (their registry entries too), and the heap is freed afterwards. */
+TEST(jobs_queued_when_the_loop_closes_first_are_released)
+{
+    struct duk_env e;
+    env_open(&e, 1, 0);
+    env_eval(&e, "var big = []; for (var i = 0; i < 100; i++) {"
+                 "  queueMicrotask(function () { throw new Error('ran'); });"
+                 "  process.nextTick(function (a) { throw new Error('ran ' + a); }, big);"
+                 "}");
+    ASSERT_OK(evl_loop_close(e.loop));
+    ASSERT_ERR(EVL_ECLOSED, evl_loop_run(e.loop, EVL_RUN_NOWAIT));
+    ASSERT_EQ(evl_loop_state(e.loop), EVL_LOOP_TERMINATED);
+    ASSERT_STR_EQ(env_str(&e, "typeof big"), "object");
+    ASSERT_OK(evl_duk_heap_free(e.ctx));
+    ASSERT_OK(evl_loop_free(e.loop));
+}

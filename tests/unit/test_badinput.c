@@ -284,6 +284,8 @@ TEST(badinput_terminated_loop)
     ASSERT_ERR(EVL_ECLOSED, evl_loop_submit_wait(loop, task_cb, NULL, &ran, 0));
     ASSERT_ERR(EVL_ECLOSED, evl_queue_microtask(loop, task_cb, &ran));
     ASSERT_ERR(EVL_ECLOSED, evl_next_tick(loop, task_cb, &ran));
+    ASSERT_ERR(EVL_ECLOSED, evl_queue_microtask_ex(loop, task_cb, task_cb, &ran));
+    ASSERT_ERR(EVL_ECLOSED, evl_next_tick_ex(loop, task_cb, task_cb, &ran));
     ASSERT_ERR(EVL_ECLOSED, evl_timer_set(loop, timer_cb, &ran, 1, 0, NULL));
     ASSERT_ERR(EVL_ECLOSED, evl_immediate_set(loop, timer_cb, &ran, NULL));
     ASSERT_ERR(EVL_ECLOSED, evl_loop_backend_fd(loop));
@@ -364,6 +366,8 @@ static void *wrong_thread(void *arg)
     ASSERT_ERR(EVL_EPERM, evl_timer_has_ref(loop, 1));
     ASSERT_ERR(EVL_EPERM, evl_queue_microtask(loop, task_cb, &o->ran));
     ASSERT_ERR(EVL_EPERM, evl_next_tick(loop, task_cb, &o->ran));
+    ASSERT_ERR(EVL_EPERM, evl_queue_microtask_ex(loop, task_cb, task_cb, &o->ran));
+    ASSERT_ERR(EVL_EPERM, evl_next_tick_ex(loop, task_cb, task_cb, &o->ran));
     ASSERT_ERR(EVL_EPERM, evl_loop_checkpoint(loop));
     ASSERT_ERR(EVL_EPERM, evl_loop_add_hook(loop, EVL_HOOK_CHECK, hook_cb, NULL));
     ASSERT_ERR(EVL_EPERM, evl_loop_remove_hook(loop, EVL_HOOK_CHECK, hook_cb, NULL));
@@ -460,6 +464,10 @@ TEST(badinput_tasks)
     ASSERT_ERR(EVL_EINVAL, evl_queue_microtask(loop, NULL, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_next_tick(NULL, task_cb, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_next_tick(loop, NULL, &ran));
+    ASSERT_ERR(EVL_EINVAL, evl_queue_microtask_ex(NULL, task_cb, task_cb, &ran));
+    ASSERT_ERR(EVL_EINVAL, evl_queue_microtask_ex(loop, NULL, task_cb, &ran));
+    ASSERT_ERR(EVL_EINVAL, evl_next_tick_ex(NULL, task_cb, task_cb, &ran));
+    ASSERT_ERR(EVL_EINVAL, evl_next_tick_ex(loop, NULL, task_cb, &ran));
     ASSERT_ERR(EVL_EINVAL, evl_loop_checkpoint(NULL));
     ASSERT_OK(evl_loop_submit_wait(loop, task_cb, NULL, &ran, UINT64_MAX)); /* no bound */
     ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));

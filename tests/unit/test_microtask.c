@@ -209,3 +209,199 @@ TEST(pending_and_close_phases)
     ASSERT_STR_EQ(seq, "PmSICm");
     ASSERT_OK(evl_loop_free(loop));
 }
+
+/* ---- jobs with a discard callback (evl_queue_microtask_ex, evl_next_tick_ex) ----------- */
+
+struct exjob {
+    char tag;
+    int ran;
+    int discarded;
+};
+
+static void exjob_run(struct evl_loop *loop, void *arg)
+{
+    struct exjob *j = arg;
+    mark(loop, (void *)(uintptr_t)j->tag);
+    j->ran++;
+}
+
+static void exjob_discard(struct evl_loop *loop, void *arg)
+{
+    struct exjob *j = arg;
+    /* Nothing can be queued from a discard: the loop is terminating. */
+    ASSERT_ERR(EVL_ECLOSED, evl_queue_microtask(loop, exjob_run, j));
+    j->discarded++;
+}
+
+struct exmix {
+    struct exjob jobs[4];
+    uint32_t micro_depth;
+    uint32_t tick_depth;
+};
+
+static void queue_mix(struct evl_loop *loop, void *arg)
+{
+    struct exmix *m = arg;
+    ASSERT_OK(evl_queue_microtask_ex(loop, exjob_run, exjob_discard, &m->jobs[0]));
+    ASSERT_OK(evl_queue_microtask(loop, mark, (void *)(uintptr_t)'p'));
+    ASSERT_OK(evl_next_tick_ex(loop, exjob_run, exjob_discard, &m->jobs[1]));
+    ASSERT_OK(evl_queue_microtask_ex(loop, exjob_run, NULL, &m->jobs[2])); /* NULL: plain */
+    ASSERT_OK(evl_next_tick(loop, mark, (void *)(uintptr_t)'t'));
+    m->micro_depth = evl__checkpoint_micro_count(&loop->cp);
+    m->tick_depth = evl__checkpoint_tick_count(&loop->cp);
+}
+
+/* Jobs with a discard run in queue order among plain ones, nextTick first; the queue depths
+ * count jobs, not ring entries. */
+TEST(ex_jobs_run_in_order_among_plain_jobs)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    struct exmix m;
+    memset(&m, 0, sizeof(m));
+    m.jobs[0].tag = 'a';
+    m.jobs[1].tag = 'b';
+    m.jobs[2].tag = 'c';
+    slen = 0;
+    ASSERT_OK(evl_loop_submit(loop, queue_mix, &m));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_STR_EQ(seq, "btapc");
+    ASSERT_UEQ(m.micro_depth, 3);
+    ASSERT_UEQ(m.tick_depth, 2);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(m.jobs[i].ran, 1);
+        ASSERT_EQ(m.jobs[i].discarded, 0);
+    }
+    ASSERT_UEQ(evl__checkpoint_micro_count(&loop->cp), 0);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+#define EX_JOBS 200
+
+struct exclose {
+    struct exjob jobs[EX_JOBS];
+    int with_context;
+};
+
+static void queue_then_close(struct evl_loop *loop, void *arg)
+{
+    struct exclose *c = arg;
+    if (c->with_context) {
+        unsigned char id[16];
+        ASSERT_OK(evl_correlation_new(loop, id));
+    }
+    /* Enough to grow both rings past their first size, marks and jobs interleaved. */
+    for (int i = 0; i < EX_JOBS; i++) {
+        if (i % 2) {
+            ASSERT_OK(evl_next_tick_ex(loop, exjob_run, exjob_discard, &c->jobs[i]));
+        } else {
+            ASSERT_OK(evl_queue_microtask_ex(loop, exjob_run, exjob_discard, &c->jobs[i]));
+        }
+    }
+    ASSERT_OK(evl_loop_close(loop));
+}
+
+/* A close drops every queued job (queued here outside a run, as an embedder would before
+ * its own checkpoint; a close from inside a callback lets that callback's checkpoint run
+ * first): each job with a discard has it called exactly once (with a correlation context
+ * current too, where the context wrapper carries it) and never runs. */
+static void ex_jobs_discarded(int with_context)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    static struct exclose c;
+    memset(&c, 0, sizeof(c));
+    c.with_context = with_context;
+    queue_then_close(loop, &c);
+    ASSERT_OK(evl_loop_free(loop));
+    for (int i = 0; i < EX_JOBS; i++) {
+        ASSERT_EQ(c.jobs[i].ran, 0);
+        ASSERT_EQ(c.jobs[i].discarded, 1);
+    }
+}
+
+TEST(ex_jobs_discarded_on_close)
+{
+    ex_jobs_discarded(0);
+}
+
+TEST(ex_jobs_discarded_on_close_with_context)
+{
+    ex_jobs_discarded(1);
+}
+
+/* A job queued outside any run (an embedder's own checkpoint would run it) and dropped by a
+ * close before any run: discarded when the loop is freed. */
+TEST(ex_job_discarded_when_closed_outside_run)
+{
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    struct exjob j = {'x', 0, 0};
+    ASSERT_OK(evl_queue_microtask_ex(loop, exjob_run, exjob_discard, &j));
+    ASSERT_OK(evl_loop_close(loop));
+    ASSERT_OK(evl_loop_free(loop));
+    ASSERT_EQ(j.ran, 0);
+    ASSERT_EQ(j.discarded, 1);
+}
+
+/* The checkpoint cap counts jobs: a mark is never split from its job's count. */
+static void ex_forever(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    runs++;
+    if (keep_going) {
+        ASSERT_OK(evl_queue_microtask_ex(loop, ex_forever, exjob_discard, NULL));
+    }
+}
+
+static void start_ex_forever(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    ASSERT_OK(evl_queue_microtask_ex(loop, ex_forever, exjob_discard, NULL));
+}
+
+TEST(ex_jobs_count_once_against_the_cap)
+{
+    struct evl_loop_options o;
+    evl_loop_options_init(&o);
+    o.max_microtasks_per_checkpoint = 100;
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, &o));
+    runs = 0;
+    keep_going = 1;
+    ASSERT_OK(evl_loop_submit(loop, start_ex_forever, NULL));
+    ASSERT_EQ(evl_loop_run(loop, EVL_RUN_NOWAIT), 1);
+    ASSERT_UEQ(runs, 100);
+    ASSERT_UEQ(evl__checkpoint_micro_count(&loop->cp), 1);
+    keep_going = 0;
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_UEQ(runs, 101);
+    ASSERT_OK(evl_loop_free(loop));
+}
+
+/* Allocation failure while the ring grows: refused with nothing queued, no callback runs. */
+static void queue_ex_failing(struct evl_loop *loop, void *arg)
+{
+    struct exjob *j = arg;
+    evl_alloc_fail_at(1, 1);
+    ASSERT_ERR(EVL_ENOMEM, evl_queue_microtask_ex(loop, exjob_run, exjob_discard, j));
+    ASSERT_ERR(EVL_ENOMEM, evl_next_tick_ex(loop, exjob_run, exjob_discard, j));
+    evl_alloc_fail_at(0, 0);
+    ASSERT_UEQ(evl__checkpoint_micro_count(&loop->cp), 0);
+    ASSERT_UEQ(evl__checkpoint_tick_count(&loop->cp), 0);
+}
+
+TEST(ex_job_refused_on_allocation_failure)
+{
+    if (!evl_alloc_tracking_enabled()) {
+        TEST_SKIP("allocation tracking is off");
+    }
+    struct evl_loop *loop;
+    ASSERT_OK(evl_loop_new(&loop, NULL));
+    struct exjob j = {'f', 0, 0};
+    ASSERT_OK(evl_loop_submit(loop, queue_ex_failing, &j));
+    ASSERT_OK(evl_loop_run(loop, EVL_RUN_DEFAULT));
+    ASSERT_EQ(j.ran, 0);
+    ASSERT_EQ(j.discarded, 0);
+    ASSERT_OK(evl_loop_free(loop));
+}

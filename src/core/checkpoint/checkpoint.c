@@ -6,6 +6,7 @@
 #include "core/context/context_internal.h"
 #include "core/loop_state.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int evl_loop_checkpoint(struct evl_loop *loop)
@@ -72,6 +73,78 @@ int evl_next_tick(struct evl_loop *loop, evl_task_cb fn, void *arg)
         return queue_wrapped(loop, &loop->cp.ticks, fn, arg);
     }
     return evl__ring_push(loop, &loop->cp.ticks, fn, arg);
+}
+
+/* The marks run as the job: each takes the job's own entry, right behind it, off its ring
+ * and calls it, so the common path of the checkpoint has no test for marks, and the job is
+ * counted once (metrics, the checkpoint cap). */
+void evl__checkpoint_tick_mark(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    struct evl__task t = evl__ring_shift(&loop->cp.ticks);
+    loop->cp.marked_ticks--;
+    t.fn(loop, t.arg);
+}
+
+void evl__checkpoint_micro_mark(struct evl_loop *loop, void *arg)
+{
+    (void)arg;
+    struct evl__task t = evl__ring_shift(&loop->cp.micro);
+    loop->cp.marked_micro--;
+    t.fn(loop, t.arg);
+}
+
+/* Queues (fn, arg) with its discard callback: a mark entry carrying discard, then the job,
+ * both or neither. With a context current the context wrapper carries discard instead. */
+static int queue_ex(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks, evl_task_cb mark,
+                    evl_task_cb fn, evl_task_cb discard, void *arg)
+{
+    int rc = queue_check(loop, fn);
+    if (rc != 0) {
+        return rc;
+    }
+    if (discard == NULL) {
+        return evl__loop_context_active(loop) ? queue_wrapped(loop, r, fn, arg)
+                                              : evl__ring_push(loop, r, fn, arg);
+    }
+    if (evl__loop_context_active(loop)) {
+        struct evl_context_frame *f = NULL;
+        rc = evl__context_capture_slow(loop, &f);
+        if (rc != 0) {
+            return rc;
+        }
+        struct evl__context_work *w = evl__context_wrap(loop, fn, discard, arg, f);
+        if (w == NULL) {
+            return EVL_ENOMEM;
+        }
+        rc = evl__ring_push(loop, r, evl__context_task_run, w);
+        if (rc != 0) {
+            evl__context_unwrap(loop, w);
+        }
+        return rc;
+    }
+    while (r->mask + 1 - evl__ring_count(r) < 2 || r->buf == NULL) {
+        rc = evl__ring_grow(loop, r);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    (void)evl__ring_push(loop, r, mark, (void *)(uintptr_t)discard);
+    (void)evl__ring_push(loop, r, fn, arg);
+    ++*marks;
+    return 0;
+}
+
+int evl_queue_microtask_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
+{
+    return queue_ex(loop, loop ? &loop->cp.micro : NULL, loop ? &loop->cp.marked_micro : NULL,
+                    evl__checkpoint_micro_mark, fn, discard, arg);
+}
+
+int evl_next_tick_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
+{
+    return queue_ex(loop, loop ? &loop->cp.ticks : NULL, loop ? &loop->cp.marked_ticks : NULL,
+                    evl__checkpoint_tick_mark, fn, discard, arg);
 }
 
 /* Runs one entry of a ring; returns 0 when the ring is empty. The switch is read per entry
@@ -189,32 +262,33 @@ void evl_loop_set_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, v
     loop->cp.user_hook.ud = ud;
 }
 
-/* Frees the context wrappers among a ring's entries (they are dropped without running). */
-static void drop_wrapped(struct evl_loop *loop, struct evl__ring *r)
+/* Drops a ring's entries without running them. A job with its own discard callback (a mark,
+ * or a context wrapper that carries one) has it called; wrappers are freed; the other
+ * entries go to owner_discard when it is given. A discard callback may queue nothing (the
+ * admission is closed) but runs as a callback of the loop. */
+static void drop_ring(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks,
+                      void (*owner_discard)(struct evl_loop *, evl_task_cb, void *))
 {
     while (evl__ring_nonempty(r)) {
         struct evl__task t = evl__ring_shift(r);
-        if (t.fn == evl__context_task_run) {
-            evl__context_unwrap(loop, t.arg);
+        if (t.fn == evl__checkpoint_tick_mark || t.fn == evl__checkpoint_micro_mark) {
+            evl_task_cb discard = (evl_task_cb)(uintptr_t)t.arg;
+            t = evl__ring_shift(r);
+            --*marks;
+            evl__loop_call(loop, discard, t.arg);
+        } else if (t.fn == evl__context_task_run) {
+            evl__context_task_discard(loop, t.arg);
+        } else if (owner_discard) {
+            owner_discard(loop, t.fn, t.arg);
         }
     }
+    evl__ring_clear(r);
 }
 
 void evl__checkpoint_drop(struct evl_loop *loop, int discard)
 {
-    struct evl__ring *r = &loop->cp.micro;
-    drop_wrapped(loop, &loop->cp.ticks);
-    evl__ring_clear(&loop->cp.ticks);
-    while (discard && evl__ring_nonempty(r)) {
-        struct evl__task t = evl__ring_shift(r);
-        if (t.fn == evl__context_task_run) {
-            evl__context_unwrap(loop, t.arg);
-        } else if (loop->cp.discard) {
-            loop->cp.discard(loop, t.fn, t.arg);
-        }
-    }
-    drop_wrapped(loop, r);
-    evl__ring_clear(r);
+    drop_ring(loop, &loop->cp.ticks, &loop->cp.marked_ticks, NULL);
+    drop_ring(loop, &loop->cp.micro, &loop->cp.marked_micro, discard ? loop->cp.discard : NULL);
 }
 
 void evl__checkpoint_deinit(struct evl_loop *loop)

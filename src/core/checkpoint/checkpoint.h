@@ -34,7 +34,17 @@ struct evl__checkpoint {
     /* Called by close for every microtask it drops, so the owner of the task's argument can
      * release it (promise jobs hold references). NULL: dropped silently. */
     void (*discard)(struct evl_loop *loop, evl_task_cb fn, void *arg);
+    /* Jobs queued with a discard callback (evl_queue_microtask_ex, evl_next_tick_ex) take two
+     * ring entries: (mark, discard) then (fn, arg), the mark being evl__checkpoint_tick_mark
+     * or evl__checkpoint_micro_mark. The marks are counted so the queue depths stay counts
+     * of jobs. */
+    uint32_t marked_ticks;
+    uint32_t marked_micro;
 };
+
+/* The first entry of a job with a discard callback: run, it runs the job behind it. */
+void evl__checkpoint_tick_mark(struct evl_loop *loop, void *arg);
+void evl__checkpoint_micro_mark(struct evl_loop *loop, void *arg);
 
 /* Nonzero while a checkpoint is draining (a callback it runs is "inside the checkpoint"). */
 static inline int evl__checkpoint_running(const struct evl__checkpoint *cp)
@@ -59,11 +69,11 @@ static inline int evl__checkpoint_pending(const struct evl__checkpoint *cp)
 /* Queued microtasks and nextTick callbacks (metrics' queue depths). */
 static inline uint32_t evl__checkpoint_micro_count(const struct evl__checkpoint *cp)
 {
-    return evl__ring_count(&cp->micro);
+    return evl__ring_count(&cp->micro) - cp->marked_micro;
 }
 static inline uint32_t evl__checkpoint_tick_count(const struct evl__checkpoint *cp)
 {
-    return evl__ring_count(&cp->ticks);
+    return evl__ring_count(&cp->ticks) - cp->marked_ticks;
 }
 
 /* Nonzero if a checkpoint now would do anything (queued work or hooks to run): the test
@@ -92,9 +102,10 @@ void evl__loop_checkpoint(struct evl_loop *loop);
 int evl__loop_add_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
 void evl__loop_remove_checkpoint_hook(struct evl_loop *loop, evl_checkpoint_cb cb, void *ud);
 
-/* Teardown: drops every queued nextTick callback and microtask. Each microtask is handed to
- * the discard function (evl__checkpoint_set_discard) so its owner can release what it holds, when
- * discard is nonzero; otherwise dropped silently (admission is closed by then). */
+/* Teardown: drops every queued nextTick callback and microtask. A job queued with its own
+ * discard callback always has it called; every other microtask is handed to the discard
+ * function (evl__checkpoint_set_discard) so its owner can release what it holds, when discard
+ * is nonzero; otherwise dropped silently (admission is closed by then). */
 void evl__checkpoint_drop(struct evl_loop *loop, int discard);
 
 /* Releases the queues' storage (evl_loop_free). */
