@@ -37,6 +37,34 @@ evl_duk_src_patch("re_ctx->steps_count++;"
   "re_ctx->steps_count++; if ((re_ctx->steps_count & 0xffffUL) == 0UL) { duk_hthread *thr_ = re_ctx->thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
 evl_duk_src_patch("DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) {"
   "static __thread duk_uint32_t evl__duk_sort_steps; DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) { if ((++evl__duk_sort_steps & 0xffffUL) == 0UL) { duk_hthread *thr_ = thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
+# The Array built-ins are generic: over an array-like of length 1e9 (indexOf, join, forEach,
+# reverse, splice, ...) they loop a billion times in native code, reading, writing or
+# deleting one element at a time, and no bytecode runs to reach the interrupt. Inside their
+# section of the file every element access goes through a wrapper with the same check as
+# above, every 65,536 accesses.
+string(FIND "${_duk_src}" "#line 1 \"duk_bi_array.c\"" _arr_from)
+string(FIND "${_duk_src}" "#line 1 \"duk_bi_boolean.c\"" _arr_to)
+if(_arr_from EQUAL -1 OR _arr_to EQUAL -1 OR NOT _arr_to GREATER _arr_from)
+  message(FATAL_ERROR "duktape.c: the Array built-ins' section was not found; cannot configure Duktape")
+endif()
+math(EXPR _arr_len "${_arr_to} - ${_arr_from}")
+string(SUBSTRING "${_duk_src}" 0 ${_arr_from} _arr_head)
+string(SUBSTRING "${_duk_src}" ${_arr_from} ${_arr_len} _arr_body)
+string(SUBSTRING "${_duk_src}" ${_arr_to} -1 _arr_tail)
+set(_arr_wrappers "static __thread duk_uint32_t evl__duk_arr_steps;\n")
+foreach(_op get has put del)
+  string(FIND "${_arr_body}" "duk_${_op}_prop_index(" _pos)
+  if(_pos EQUAL -1)
+    message(FATAL_ERROR "duktape.c: no duk_${_op}_prop_index in the Array built-ins; cannot configure Duktape")
+  endif()
+  string(REPLACE "duk_${_op}_prop_index(" "evl__duk_arr_${_op}_prop_index(" _arr_body "${_arr_body}")
+  string(APPEND _arr_wrappers
+    "DUK_LOCAL duk_bool_t evl__duk_arr_${_op}_prop_index(duk_hthread *thr, duk_idx_t obj_idx, duk_uarridx_t arr_idx) { if ((++evl__duk_arr_steps & 0xffffUL) == 0UL) { duk_hthread *thr_ = thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } } return duk_${_op}_prop_index(thr, obj_idx, arr_idx); }\n")
+endforeach()
+set(_duk_src "${_arr_head}${_arr_wrappers}${_arr_body}${_arr_tail}")
+unset(_arr_head)
+unset(_arr_body)
+unset(_arr_tail)
 file(WRITE ${EVL_DUK_GEN}/duktape.c.tmp "${_duk_src}")
 unset(_duk_src)
 configure_file(${EVL_DUK_GEN}/duktape.c.tmp ${EVL_DUK_GEN}/duktape.c COPYONLY)
