@@ -37,6 +37,30 @@ evl_duk_src_patch("re_ctx->steps_count++;"
   "re_ctx->steps_count++; if ((re_ctx->steps_count & 0xffffUL) == 0UL) { duk_hthread *thr_ = re_ctx->thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
 evl_duk_src_patch("DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) {"
   "static __thread duk_uint32_t evl__duk_sort_steps; DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread *thr, duk_int_t idx1, duk_int_t idx2) { if ((++evl__duk_sort_steps & 0xffffUL) == 0UL) { duk_hthread *thr_ = thr; if (DUK_USE_EXEC_TIMEOUT_CHECK(thr_->heap->heap_udata)) { ${_evl_duk_native_check} } }")
+# Every function instance got its own `prototype` object (with a `constructor` back-link)
+# when created, although few functions are ever constructors: 156 of the 657 bytes of a
+# closure. Duktape's own note at that point asks for it to be made on demand; here it is.
+# A constructable compiled function without an own `prototype` entry (the property is
+# non-configurable, so it can never have been deleted) gets it the first time anything
+# looks at it: an own-property lookup of the key (get, set, has, delete, define, the
+# descriptor), an enumeration that includes non-enumerable keys, seal and freeze. The entry
+# is written in place, without a lookup that would come back here; isFrozen treats a
+# pending one as the writable property it will be. getOwnPropertyNames then lists
+# `prototype` after `name`, as node does.
+evl_duk_src_patch("\tif (add_auto_proto) {\n\t\tduk_push_object(thr); /* -> [ ... closure template newobj ] */"
+  "\tif (0 && add_auto_proto) { /* evl: made on demand, evl__duk_proto_materialize */\n\t\tduk_push_object(thr); /* -> [ ... closure template newobj ] */")
+evl_duk_src_patch("DUK_INTERNAL void duk_hobject_enumerator_create(duk_hthread *thr, duk_small_uint_t enum_flags) {"
+  "DUK_LOCAL_DECL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj);\nDUK_LOCAL_DECL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj);\nDUK_INTERNAL void duk_hobject_enumerator_create(duk_hthread *thr, duk_small_uint_t enum_flags) {")
+evl_duk_src_patch("\tcurr = enum_target;\n\tsort_start_index = DUK__ENUM_START_INDEX;"
+  "\tif (enum_flags & DUK_ENUM_INCLUDE_NONENUMERABLE) {\n\t\tfor (curr = enum_target; curr != NULL; curr = DUK_HOBJECT_GET_PROTOTYPE(thr->heap, curr)) {\n\t\t\tevl__duk_proto_materialize(thr, curr);\n\t\t}\n\t}\n\tcurr = enum_target;\n\tsort_start_index = DUK__ENUM_START_INDEX;")
+evl_duk_src_patch("DUK_LOCAL duk_bool_t duk__get_own_propdesc_raw(duk_hthread *thr,\n"
+  "DUK_LOCAL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj) {\n\tduk_int_t e_idx, h_idx;\n\treturn DUK_HOBJECT_HAS_COMPFUNC(obj) && DUK_HOBJECT_HAS_CONSTRUCTABLE(obj) && !DUK_HOBJECT_HAS_BOUNDFUNC(obj) &&\n\t       !duk_hobject_find_entry(heap, obj, DUK_HEAP_STRING_PROTOTYPE(heap), &e_idx, &h_idx);\n}\nDUK_LOCAL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj) {\n\tduk_hobject *proto;\n\tduk_int_t e_idx;\n\tif (!evl__duk_proto_pending(thr->heap, obj)) {\n\t\treturn;\n\t}\n\tduk_push_object(thr);\n\tproto = duk_known_hobject(thr, -1);\n\tduk_push_hobject(thr, obj);\n\tduk_xdef_prop_stridx_short(thr, -2, DUK_STRIDX_CONSTRUCTOR, DUK_PROPDESC_FLAGS_WC);\n\tduk_compact_m1(thr);\n\tif (!evl__duk_proto_pending(thr->heap, obj)) {\n\t\tduk_pop_unsafe(thr);\n\t\treturn;\n\t}\n\te_idx = duk__hobject_alloc_entry_checked(thr, obj, DUK_HTHREAD_STRING_PROTOTYPE(thr));\n\tDUK_TVAL_SET_OBJECT(DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(thr->heap, obj, e_idx), proto);\n\tDUK_HOBJECT_INCREF(thr, proto);\n\tDUK_HOBJECT_E_SET_FLAGS(thr->heap, obj, e_idx, DUK_PROPDESC_FLAGS_W);\n\tduk_pop_unsafe(thr);\n}\nDUK_LOCAL duk_bool_t duk__get_own_propdesc_raw(duk_hthread *thr,\n")
+evl_duk_src_patch("\tDUK_STATS_INC(thr->heap, stats_getownpropdesc_count);"
+  "\tDUK_STATS_INC(thr->heap, stats_getownpropdesc_count);\n\tif (DUK_UNLIKELY(key == DUK_HTHREAD_STRING_PROTOTYPE(thr)) && DUK_HOBJECT_HAS_COMPFUNC(obj)) {\n\t\tevl__duk_proto_materialize(thr, obj);\n\t}")
+evl_duk_src_patch("DUK_INTERNAL void duk_hobject_object_seal_freeze_helper(duk_hthread *thr, duk_hobject *obj, duk_bool_t is_freeze) {"
+  "DUK_INTERNAL void duk_hobject_object_seal_freeze_helper(duk_hthread *thr, duk_hobject *obj, duk_bool_t is_freeze) {\n\tevl__duk_proto_materialize(thr, obj);")
+evl_duk_src_patch("DUK_INTERNAL duk_bool_t duk_hobject_object_is_sealed_frozen_helper(duk_hthread *thr, duk_hobject *obj, duk_bool_t is_frozen) {"
+  "DUK_INTERNAL duk_bool_t duk_hobject_object_is_sealed_frozen_helper(duk_hthread *thr, duk_hobject *obj, duk_bool_t is_frozen) {\n\tif (is_frozen && evl__duk_proto_pending(thr->heap, obj)) {\n\t\treturn 0;\n\t}")
 # The Array built-ins are generic: over an array-like of length 1e9 (indexOf, join, forEach,
 # reverse, splice, ...) they loop a billion times in native code, reading, writing or
 # deleting one element at a time, and no bytecode runs to reach the interrupt. Inside their
