@@ -1102,11 +1102,18 @@ static void spin_pingpong(uint32_t spin_ns, int rounds, uint64_t gap_ns, struct 
 
 /* A quick peer makes the loop poll its fds before sleeping, and some polls find the answer
  * (the sleeps meanwhile end by the fd soon after going idle). Only that it hit at all is
- * checked: a preempted peer makes a spin miss, and speed is the benchmark's business. */
+ * checked: a preempted peer makes a spin miss, and speed is the benchmark's business. On a
+ * machine loaded enough that every one of 4,000 round trips was preempted, the run is
+ * repeated (up to five times) before that counts as a failure. */
 BACKEND_TEST(fd_spin_engages_for_quick_peer) /* labels: real-time */
 {
     struct evl__loop_stats st;
-    spin_pingpong(0, 4000, 0, &st);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        spin_pingpong(0, 4000, 0, &st);
+        if (st.io_spin_hits >= 1) {
+            break;
+        }
+    }
     ASSERT_UGE(st.io_spins, 1);
     ASSERT_UGE(st.io_spin_hits, 1);
     ASSERT_ULE(st.io_spin_hits, st.io_spins);
