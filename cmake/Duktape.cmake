@@ -43,18 +43,28 @@ evl_duk_src_patch("DUK_LOCAL duk_small_int_t duk__array_sort_compare(duk_hthread
 # A constructable compiled function without an own `prototype` entry (the property is
 # non-configurable, so it can never have been deleted) gets it the first time anything
 # looks at it: an own-property lookup of the key (get, set, has, delete, define, the
-# descriptor), an enumeration that includes non-enumerable keys, seal and freeze. The entry
-# is written in place, without a lookup that would come back here; isFrozen treats a
-# pending one as the writable property it will be. getOwnPropertyNames then lists
-# `prototype` after `name`, as node does.
+# descriptor), an enumeration that includes non-enumerable keys, seal and freeze; and
+# before any other visible own key is added, so `prototype` keeps its place in the key
+# order (after `length` and `name`, before what a script adds, as in node). The entry is
+# written in place, without a lookup that would come back here, and with finalizers held
+# off: the caller may be walking a prototype chain that a JS finalizer could cut. (An
+# allocation failure inside leaves them held off until the heap is destroyed, where they
+# all run; an out-of-memory script is ending anyway.) isFrozen treats a pending one as the
+# writable property it will be.
 evl_duk_src_patch("\tif (add_auto_proto) {\n\t\tduk_push_object(thr); /* -> [ ... closure template newobj ] */"
   "\tif (0 && add_auto_proto) { /* evl: made on demand, evl__duk_proto_materialize */\n\t\tduk_push_object(thr); /* -> [ ... closure template newobj ] */")
+evl_duk_src_patch("\tfor (i = 0; i < (duk_small_uint_t) (sizeof(duk__closure_copy_proplist) / sizeof(duk_uint16_t)); i++) {"
+  "\tevl__duk_closure_init = 1; /* the instance's own keys come first */\n\tfor (i = 0; i < (duk_small_uint_t) (sizeof(duk__closure_copy_proplist) / sizeof(duk_uint16_t)); i++) {")
+evl_duk_src_patch("\tduk_compact(thr, -2);\n\n\t/*\n\t *  Some assertions (E5 Section 13.2)."
+  "\tduk_compact(thr, -2);\n\tevl__duk_closure_init = 0;\n\n\t/*\n\t *  Some assertions (E5 Section 13.2).")
 evl_duk_src_patch("DUK_INTERNAL void duk_hobject_enumerator_create(duk_hthread *thr, duk_small_uint_t enum_flags) {"
-  "DUK_LOCAL_DECL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj);\nDUK_LOCAL_DECL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj);\nDUK_INTERNAL void duk_hobject_enumerator_create(duk_hthread *thr, duk_small_uint_t enum_flags) {")
+  "static __thread int evl__duk_closure_init;\nDUK_LOCAL_DECL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj);\nDUK_LOCAL_DECL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj);\nDUK_INTERNAL void duk_hobject_enumerator_create(duk_hthread *thr, duk_small_uint_t enum_flags) {")
 evl_duk_src_patch("\tcurr = enum_target;\n\tsort_start_index = DUK__ENUM_START_INDEX;"
   "\tif (enum_flags & DUK_ENUM_INCLUDE_NONENUMERABLE) {\n\t\tfor (curr = enum_target; curr != NULL; curr = DUK_HOBJECT_GET_PROTOTYPE(thr->heap, curr)) {\n\t\t\tevl__duk_proto_materialize(thr, curr);\n\t\t}\n\t}\n\tcurr = enum_target;\n\tsort_start_index = DUK__ENUM_START_INDEX;")
+evl_duk_src_patch("DUK_LOCAL duk_int_t duk__hobject_alloc_entry_checked(duk_hthread *thr, duk_hobject *obj, duk_hstring *key) {\n\tduk_uint32_t idx;\n"
+  "DUK_LOCAL duk_int_t duk__hobject_alloc_entry_checked(duk_hthread *thr, duk_hobject *obj, duk_hstring *key) {\n\tduk_uint32_t idx;\n\n\tif (DUK_UNLIKELY(DUK_HOBJECT_HAS_COMPFUNC(obj)) && !evl__duk_closure_init && key != DUK_HTHREAD_STRING_PROTOTYPE(thr) &&\n\t    !DUK_HSTRING_HAS_HIDDEN(key)) {\n\t\tevl__duk_proto_materialize(thr, obj);\n\t}\n")
 evl_duk_src_patch("DUK_LOCAL duk_bool_t duk__get_own_propdesc_raw(duk_hthread *thr,\n"
-  "DUK_LOCAL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj) {\n\tduk_int_t e_idx, h_idx;\n\treturn DUK_HOBJECT_HAS_COMPFUNC(obj) && DUK_HOBJECT_HAS_CONSTRUCTABLE(obj) && !DUK_HOBJECT_HAS_BOUNDFUNC(obj) &&\n\t       !duk_hobject_find_entry(heap, obj, DUK_HEAP_STRING_PROTOTYPE(heap), &e_idx, &h_idx);\n}\nDUK_LOCAL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj) {\n\tduk_hobject *proto;\n\tduk_int_t e_idx;\n\tif (!evl__duk_proto_pending(thr->heap, obj)) {\n\t\treturn;\n\t}\n\tduk_push_object(thr);\n\tproto = duk_known_hobject(thr, -1);\n\tduk_push_hobject(thr, obj);\n\tduk_xdef_prop_stridx_short(thr, -2, DUK_STRIDX_CONSTRUCTOR, DUK_PROPDESC_FLAGS_WC);\n\tduk_compact_m1(thr);\n\tif (!evl__duk_proto_pending(thr->heap, obj)) {\n\t\tduk_pop_unsafe(thr);\n\t\treturn;\n\t}\n\te_idx = duk__hobject_alloc_entry_checked(thr, obj, DUK_HTHREAD_STRING_PROTOTYPE(thr));\n\tDUK_TVAL_SET_OBJECT(DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(thr->heap, obj, e_idx), proto);\n\tDUK_HOBJECT_INCREF(thr, proto);\n\tDUK_HOBJECT_E_SET_FLAGS(thr->heap, obj, e_idx, DUK_PROPDESC_FLAGS_W);\n\tduk_pop_unsafe(thr);\n}\nDUK_LOCAL duk_bool_t duk__get_own_propdesc_raw(duk_hthread *thr,\n")
+  "DUK_LOCAL duk_bool_t evl__duk_proto_pending(duk_heap *heap, duk_hobject *obj) {\n\tduk_int_t e_idx, h_idx;\n\treturn DUK_HOBJECT_HAS_COMPFUNC(obj) && DUK_HOBJECT_HAS_CONSTRUCTABLE(obj) && !DUK_HOBJECT_HAS_BOUNDFUNC(obj) &&\n\t       !duk_hobject_find_entry(heap, obj, DUK_HEAP_STRING_PROTOTYPE(heap), &e_idx, &h_idx);\n}\nDUK_LOCAL void evl__duk_proto_materialize(duk_hthread *thr, duk_hobject *obj) {\n\tduk_hobject *proto;\n\tduk_int_t e_idx;\n\tif (!evl__duk_proto_pending(thr->heap, obj)) {\n\t\treturn;\n\t}\n\tthr->heap->pf_prevent_count++;\n\tduk_push_hobject(thr, obj);\n\tduk_push_object(thr);\n\tproto = duk_known_hobject(thr, -1);\n\tduk_dup_m2(thr);\n\tduk_xdef_prop_stridx_short(thr, -2, DUK_STRIDX_CONSTRUCTOR, DUK_PROPDESC_FLAGS_WC);\n\tduk_compact_m1(thr);\n\tif (evl__duk_proto_pending(thr->heap, obj)) {\n\t\te_idx = duk__hobject_alloc_entry_checked(thr, obj, DUK_HTHREAD_STRING_PROTOTYPE(thr));\n\t\tDUK_TVAL_SET_OBJECT(DUK_HOBJECT_E_GET_VALUE_TVAL_PTR(thr->heap, obj, e_idx), proto);\n\t\tDUK_HOBJECT_INCREF(thr, proto);\n\t\tDUK_HOBJECT_E_SET_FLAGS(thr->heap, obj, e_idx, DUK_PROPDESC_FLAGS_W);\n\t}\n\tthr->heap->pf_prevent_count--;\n\tduk_pop_2_unsafe(thr);\n}\nDUK_LOCAL duk_bool_t duk__get_own_propdesc_raw(duk_hthread *thr,\n")
 evl_duk_src_patch("\tDUK_STATS_INC(thr->heap, stats_getownpropdesc_count);"
   "\tDUK_STATS_INC(thr->heap, stats_getownpropdesc_count);\n\tif (DUK_UNLIKELY(key == DUK_HTHREAD_STRING_PROTOTYPE(thr)) && DUK_HOBJECT_HAS_COMPFUNC(obj)) {\n\t\tevl__duk_proto_materialize(thr, obj);\n\t}")
 evl_duk_src_patch("DUK_INTERNAL void duk_hobject_object_seal_freeze_helper(duk_hthread *thr, duk_hobject *obj, duk_bool_t is_freeze) {"

@@ -95,7 +95,8 @@ void evl__checkpoint_micro_mark(struct evl_loop *loop, void *arg)
 }
 
 /* Queues (fn, arg) with its discard callback: a mark entry carrying discard, then the job,
- * both or neither. With a context current the context wrapper carries discard instead. */
+ * both or neither. With a context frame current the context wrapper carries discard
+ * instead. */
 static int queue_ex(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks, evl_task_cb mark,
                     evl_task_cb fn, evl_task_cb discard, void *arg)
 {
@@ -107,12 +108,14 @@ static int queue_ex(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks,
         return evl__loop_context_active(loop) ? queue_wrapped(loop, r, fn, arg)
                                               : evl__ring_push(loop, r, fn, arg);
     }
+    struct evl_context_frame *f = NULL;
     if (evl__loop_context_active(loop)) {
-        struct evl_context_frame *f = NULL;
         rc = evl__context_capture_slow(loop, &f);
         if (rc != 0) {
             return rc;
         }
+    }
+    if (f != NULL) {
         struct evl__context_work *w = evl__context_wrap(loop, fn, discard, arg, f);
         if (w == NULL) {
             return EVL_ENOMEM;
@@ -220,8 +223,8 @@ capped:
     /* The details at debug level: the warning below is the rate-limited one. */
     evl_log(loop, EVL_LOG_DEBUG, "loop",
             "checkpoint cap of %u callbacks reached; %u nextTick and %u microtasks deferred",
-            (unsigned)evl__loop_max_micro(loop), (unsigned)evl__ring_count(&loop->cp.ticks),
-            (unsigned)evl__ring_count(&loop->cp.micro));
+            (unsigned)evl__loop_max_micro(loop), (unsigned)evl__checkpoint_tick_count(&loop->cp),
+            (unsigned)evl__checkpoint_micro_count(&loop->cp));
     loop->cp.running = 0;
     /* Counted, and the limit hook told (an embedder may end a runaway script here). */
     (void)evl__loop_limit_hit(loop, EVL__LIMIT_MICROTASKS);
@@ -277,7 +280,7 @@ static void drop_ring(struct evl_loop *loop, struct evl__ring *r, uint32_t *mark
             --*marks;
             evl__loop_call(loop, discard, t.arg);
         } else if (t.fn == evl__context_task_run) {
-            evl__context_task_discard(loop, t.arg);
+            evl__loop_call(loop, evl__context_task_discard, t.arg);
         } else if (owner_discard) {
             owner_discard(loop, t.fn, t.arg);
         }

@@ -70,3 +70,21 @@ show('distinct per instance', fs[0].prototype !== fs[1].prototype, fs[1].prototy
 var bf = Function('return 1');
 show('Function()', typeof bf.prototype, bf.prototype.constructor === bf);
 show('builtin method has none', typeof Array.prototype.push.prototype);
+// Key order: `prototype` keeps its place after the function's own keys and before what a
+// script adds, whether or not it was looked at first. (Duktape's own `fileName`, and the
+// `arguments`/`caller` V8 gives sloppy functions, are left out of the comparison.)
+function ownKeys(fn) {
+    return Object.getOwnPropertyNames(fn).filter(function (k) {
+        return k !== 'fileName' && k !== 'arguments' && k !== 'caller';
+    }).join();
+}
+function K1() {}
+K1.x = 1;
+show('order, added first', ownKeys(K1));
+function K2() {}
+void K2.prototype;
+K2.y = 2;
+show('order, read first', ownKeys(K2));
+function K3() {}
+Object.defineProperty(K3, 'z', { value: 3, enumerable: true });
+show('order, defined', ownKeys(K3), JSON.stringify(Object.keys(K3)));
