@@ -94,20 +94,19 @@ void evl__checkpoint_micro_mark(struct evl_loop *loop, void *arg)
     t.fn(loop, t.arg);
 }
 
-/* Queues (fn, arg) with its discard callback: a mark entry carrying discard, then the job,
- * both or neither. With a context frame current the context wrapper carries discard
- * instead. */
-static int queue_ex(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks, evl_task_cb mark,
-                    evl_task_cb fn, evl_task_cb discard, void *arg)
+/* Queues (fn, arg) on the nextTick (tick) or microtask queue with its discard callback: a
+ * mark entry carrying discard, then the job, both or neither. With a context frame current
+ * the context wrapper carries discard instead. */
+static int queue_ex(struct evl_loop *loop, int tick, evl_task_cb fn, evl_task_cb discard, void *arg)
 {
+    if (discard == NULL) {
+        return tick ? evl_next_tick(loop, fn, arg) : evl_queue_microtask(loop, fn, arg);
+    }
     int rc = queue_check(loop, fn);
     if (rc != 0) {
         return rc;
     }
-    if (discard == NULL) {
-        return evl__loop_context_active(loop) ? queue_wrapped(loop, r, fn, arg)
-                                              : evl__ring_push(loop, r, fn, arg);
-    }
+    struct evl__ring *r = tick ? &loop->cp.ticks : &loop->cp.micro;
     struct evl_context_frame *f = NULL;
     if (evl__loop_context_active(loop)) {
         rc = evl__context_capture_slow(loop, &f);
@@ -132,22 +131,25 @@ static int queue_ex(struct evl_loop *loop, struct evl__ring *r, uint32_t *marks,
             return rc;
         }
     }
+    evl_task_cb mark = tick ? evl__checkpoint_tick_mark : evl__checkpoint_micro_mark;
     (void)evl__ring_push(loop, r, mark, (void *)(uintptr_t)discard);
     (void)evl__ring_push(loop, r, fn, arg);
-    ++*marks;
+    if (tick) {
+        loop->cp.marked_ticks++;
+    } else {
+        loop->cp.marked_micro++;
+    }
     return 0;
 }
 
 int evl_queue_microtask_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
 {
-    return queue_ex(loop, loop ? &loop->cp.micro : NULL, loop ? &loop->cp.marked_micro : NULL,
-                    evl__checkpoint_micro_mark, fn, discard, arg);
+    return queue_ex(loop, 0, fn, discard, arg);
 }
 
 int evl_next_tick_ex(struct evl_loop *loop, evl_task_cb fn, evl_task_cb discard, void *arg)
 {
-    return queue_ex(loop, loop ? &loop->cp.ticks : NULL, loop ? &loop->cp.marked_ticks : NULL,
-                    evl__checkpoint_tick_mark, fn, discard, arg);
+    return queue_ex(loop, 1, fn, discard, arg);
 }
 
 /* Runs one entry of a ring; returns 0 when the ring is empty. The switch is read per entry

@@ -212,10 +212,12 @@ int evl_loop_remove_hook(struct evl_loop *loop, unsigned kinds, evl_hook_cb cb, 
     return 0;
 }
 
-void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind)
+/* Runs the hooks of kind, in order. A phase hook is followed by a checkpoint and a stop ends
+ * the run; an observer (lifecycle) hook has neither. Hooks added by this run's callbacks
+ * wait for the next; removed ones are skipped. */
+static void run_kind(struct evl_loop *loop, struct evl__phase_hooks *h, enum evl_hook_kind kind,
+                     int observer)
 {
-    struct evl__phase_hooks *h = loop->phase_hooks;
-    /* Hooks added by this run's callbacks wait for the next iteration. */
     uint32_t n = h->n;
     h->running++;
     for (uint32_t i = 0; i < n; i++) {
@@ -226,18 +228,25 @@ void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind)
         evl__loop_enter_callback(loop);
         e.cb(loop, kind, e.arg);
         evl__loop_leave_callback(loop);
-        evl__loop_after_callback(loop);
-        if (evl__loop_interrupted(loop) || loop->phase_hooks != h) {
+        if (!observer) {
+            evl__loop_after_callback(loop);
+        }
+        if (loop->phase_hooks != h) {
+            return; /* torn down by the callback: nothing of h is left to touch */
+        }
+        if (!observer && evl__loop_interrupted(loop)) {
             break;
         }
-        h = loop->phase_hooks;
     }
-    if (loop->phase_hooks == h) {
-        h->running--;
-        if (h->running == 0 && h->dirty) {
-            compact(h);
-        }
+    h->running--;
+    if (h->running == 0 && h->dirty) {
+        compact(h);
     }
+}
+
+void evl__phase_hooks_run(struct evl_loop *loop, enum evl_hook_kind kind)
+{
+    run_kind(loop, loop->phase_hooks, kind, 0);
 }
 
 int evl__phase_hooks_idle(const struct evl_loop *loop)
@@ -247,28 +256,8 @@ int evl__phase_hooks_idle(const struct evl_loop *loop)
 
 void evl__phase_hooks_observe(struct evl_loop *loop, enum evl_hook_kind kind)
 {
-    struct evl__phase_hooks *h = loop->phase_hooks;
-    if (h == NULL) {
-        return;
-    }
-    /* Hooks added by this run's callbacks wait for the next; removed ones are skipped. */
-    uint32_t n = h->n;
-    h->running++;
-    for (uint32_t i = 0; i < n; i++) {
-        struct phase_hook e = h->v[i]; /* a callback may grow (move) the array */
-        if ((e.kinds & (unsigned)kind) == 0) {
-            continue;
-        }
-        evl__loop_enter_callback(loop);
-        e.cb(loop, kind, e.arg);
-        evl__loop_leave_callback(loop);
-        if (loop->phase_hooks != h) {
-            return; /* torn down by the callback (the loop was freed from it: refused) */
-        }
-    }
-    h->running--;
-    if (h->running == 0 && h->dirty) {
-        compact(h);
+    if (loop->phase_hooks != NULL) {
+        run_kind(loop, loop->phase_hooks, kind, 1);
     }
 }
 
