@@ -40,3 +40,11 @@ void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, siz
     duk_call(ctx, nargs);
     duk_pop(ctx);
 }
+
+void evl__duk_run_feature_bootstrap(struct evl_duk *d, const unsigned char *bytecode, size_t len)
+{
+    duk_push_global_object(d->ctx);
+    evl__duk_push_natives(d);
+    evl__duk_push_ref(d, d->internals_ref);
+    evl__duk_run_bootstrap(d->ctx, bytecode, len, 3);
+}

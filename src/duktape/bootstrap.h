@@ -26,4 +26,8 @@ void evl__duk_push_bootstrap(duk_context *ctx, const unsigned char *bytecode, si
 void evl__duk_run_bootstrap(duk_context *ctx, const unsigned char *bytecode, size_t len,
                             duk_idx_t nargs);
 
+/* evl__duk_run_bootstrap with the arguments most features take: (global, internals.native,
+ * internals). Throws on error. */
+void evl__duk_run_feature_bootstrap(struct evl_duk *d, const unsigned char *bytecode, size_t len);
+
 #endif

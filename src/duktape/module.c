@@ -315,15 +315,9 @@ int evl__duk_module_install(struct evl_duk *d)
     evl__duk_put_native(ctx, "realpath", native_realpath, 1);
     evl__duk_put_native(ctx, "compile", native_compile, 3);
     duk_pop(ctx);
-    duk_push_global_object(ctx);
-    evl__duk_push_natives(d);
-    evl__duk_push_ref(d, d->internals_ref);
-    evl__duk_run_bootstrap(ctx, evl_js_module, evl_js_module_len, 3);
+    evl__duk_run_feature_bootstrap(d, evl_js_module, evl_js_module_len);
     /* The core modules require() offers (each built on first use). */
-    duk_push_global_object(ctx);
-    evl__duk_push_natives(d);
-    evl__duk_push_ref(d, d->internals_ref);
-    evl__duk_run_bootstrap(ctx, evl_js_stdlib, evl_js_stdlib_len, 3);
+    evl__duk_run_feature_bootstrap(d, evl_js_stdlib, evl_js_stdlib_len);
     return 0;
 }
 

@@ -195,9 +195,6 @@ int evl__duk_perf_hooks_install(struct evl_duk *d)
     evl__duk_put_native(ctx, "metricsEnable", native_metrics_enable, 4);
     evl__duk_put_native(ctx, "metricsDisable", native_metrics_disable, 0);
     duk_pop(ctx);
-    duk_push_global_object(ctx);
-    evl__duk_push_natives(d);
-    evl__duk_push_ref(d, d->internals_ref);
-    evl__duk_run_bootstrap(ctx, evl_js_perf_hooks, evl_js_perf_hooks_len, 3);
+    evl__duk_run_feature_bootstrap(d, evl_js_perf_hooks, evl_js_perf_hooks_len);
     return 0;
 }
